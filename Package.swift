@@ -1,0 +1,129 @@
+// swift-tools-version: 6.2
+//
+// kp-bench: a reproducible performance harness for the kplane apiserver.
+// Imports point downward only: tools -> KPCLI + one library per tool (KPLaunch, KPBootstrap, KPScrape,
+// KPLoad, KPReport) -> concern libraries (KPHTTP, KPPromText, KPStats, KPPprof) -> KPRecords.
+// KPSim never imports KPHTTP or the tool libraries, so a client bug cannot be hidden by the same bug in the server.
+import PackageDescription
+
+let package = Package(
+    name: "kp-bench",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "KPRecords", targets: ["KPRecords"]),
+        .executable(name: "kp-launch", targets: ["kp-launch"]),
+        .executable(name: "kp-bootstrap", targets: ["kp-bootstrap"]),
+        .executable(name: "kp-load", targets: ["kp-load"]),
+        .executable(name: "kp-scrape", targets: ["kp-scrape"]),
+        .executable(name: "kp-report", targets: ["kp-report"]),
+        .executable(name: "kp-sim", targets: ["kp-sim"]),
+        .executable(name: "kp-httpbench", targets: ["kp-httpbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // MARK: - C modules
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: - Libraries
+        .target(name: "KPRecords"),
+        .target(name: "KPHTTP", dependencies: ["CCurl", "KPRecords"]),
+        .target(name: "KPPromText"),
+        .target(
+            name: "KPStats",
+            dependencies: ["KPRecords", .product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .target(
+            name: "KPPprof",
+            dependencies: ["CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(
+            name: "KPSim",
+            dependencies: [
+                "KPPprof",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // One library per tool, so a tool's code builds and tests on its own; executables stay thin.
+        .target(
+            name: "KPCLI",
+            dependencies: [
+                "KPRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "KPLaunch",
+            dependencies: [
+                "KPRecords", "KPHTTP", "KPCLI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(
+            name: "KPBootstrap",
+            dependencies: ["KPRecords", "KPHTTP", "KPCLI", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "KPScrape",
+            dependencies: [
+                "KPRecords", "KPHTTP", "KPPromText", "KPPprof", "KPCLI", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "KPLoad",
+            dependencies: [
+                "KPRecords", "KPHTTP", "KPStats", "KPCLI", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "KPReport",
+            dependencies: ["KPRecords", "KPStats", "KPPromText", "KPPprof", .product(name: "Logging", package: "swift-log")]),
+
+        // MARK: - Tools
+        .executableTarget(name: "kp-launch", dependencies: ["KPCLI", "KPLaunch"]),
+        .executableTarget(name: "kp-bootstrap", dependencies: ["KPCLI", "KPBootstrap"]),
+        .executableTarget(name: "kp-load", dependencies: ["KPCLI", "KPLoad"]),
+        .executableTarget(name: "kp-scrape", dependencies: ["KPCLI", "KPScrape"]),
+        .executableTarget(name: "kp-report", dependencies: ["KPCLI", "KPReport"]),
+        .executableTarget(
+            name: "kp-sim",
+            dependencies: ["KPSim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(
+            name: "kp-httpbench",
+            dependencies: ["KPCLI", "KPHTTP", "CCurl"]),
+
+        // MARK: - Tests
+        .testTarget(name: "KPRecordsTests", dependencies: ["KPRecords"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KPHTTPTests", dependencies: ["KPHTTP"]),
+        .testTarget(name: "KPPromTextTests", dependencies: ["KPPromText"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KPStatsTests", dependencies: ["KPStats"]),
+        .testTarget(name: "KPPprofTests", dependencies: ["KPPprof"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KPSimTests", dependencies: ["KPSim", "KPPromText", "KPPprof"]),
+        .testTarget(name: "KPLaunchTests", dependencies: ["KPLaunch", "KPRecords"]),
+        .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPRecords"]),
+        .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords"]),
+        .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats"]),
+        .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats"]),
+        // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
+        .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPromText", "KPPprof"]),
+    ]
+)

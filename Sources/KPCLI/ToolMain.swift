@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+
+/// Runs a tool's root command with kp-bench's error conventions.
+///
+/// - `--help` and `--version` print and exit 0, as ArgumentParser does.
+/// - A flag or validation mistake prints ONE line, `<tool>: error: <message> (see <tool> --help)`, and exits 2.
+/// - An ``ExitCodeError`` prints its line and exits with its code; any other error prints its
+///   description and exits 1. Nothing here ever prints a token: errors carry file paths only.
+public enum ToolMain {
+    public static func run<C: AsyncParsableCommand>(_ type: C.Type, arguments: [String]? = nil) async -> Never {
+        let tool = C.configuration.commandName ?? String(describing: C.self)
+        let args = arguments ?? Array(CommandLine.arguments.dropFirst())
+        var command: any ParsableCommand
+        do {
+            command = try C.parseAsRoot(args)
+        } catch {
+            let code = C.exitCode(for: error)
+            if code == .success {
+                C.exit(withError: error)  // help / version: ArgumentParser prints and exits 0
+            }
+            let message = C.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            FileHandle.standardError.write(Data("\(tool): error: \(message) (see \(tool) --help)\n".utf8))
+            exit(KPExitCode.badInput.rawValue)
+        }
+        do {
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+            exit(0)
+        } catch let e as ExitCodeError {
+            FileHandle.standardError.write(Data("\(tool): error: \(e.description)\n".utf8))
+            exit(e.exitCode.rawValue)
+        } catch let e as ExitCode {
+            exit(e.rawValue)
+        } catch let e as ValidationError {
+            FileHandle.standardError.write(Data("\(tool): error: \(e.message) (see \(tool) --help)\n".utf8))
+            exit(KPExitCode.badInput.rawValue)
+        } catch {
+            let code = C.exitCode(for: error)
+            if code == .validationFailure {
+                let message = C.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+                FileHandle.standardError.write(Data("\(tool): error: \(message) (see \(tool) --help)\n".utf8))
+                exit(KPExitCode.badInput.rawValue)
+            }
+            FileHandle.standardError.write(Data("\(tool): error: \(error)\n".utf8))
+            exit(KPExitCode.failure.rawValue)
+        }
+    }
+}

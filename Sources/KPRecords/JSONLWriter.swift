@@ -1,0 +1,65 @@
+import Foundation
+
+/// Appends records as JSON lines to a file descriptor, one `write(2)` per record.
+///
+/// Each record reaches the kernel as soon as it is written, so a crash or a kill loses nothing
+/// that was already measured. Thread-safe: concurrent writers never interleave within a line.
+public final class JSONLWriter: @unchecked Sendable {
+    private let fd: Int32
+    private let ownsFD: Bool
+    private let lock = NSLock()
+
+    /// Writes to standard output.
+    public static let stdout = JSONLWriter(fd: STDOUT_FILENO, ownsFD: false)
+
+    public init(fd: Int32, ownsFD: Bool) {
+        self.fd = fd
+        self.ownsFD = ownsFD
+    }
+
+    /// Opens `path` for appending (created with mode 0644 if absent).
+    public convenience init(appendingTo path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            throw WriterError(path: path, message: String(cString: strerror(errno)))
+        }
+        self.init(fd: fd, ownsFD: true)
+    }
+
+    deinit {
+        if ownsFD { close(fd) }
+    }
+
+    public func write(_ record: Record) throws {
+        var data = try RecordCodec.encode(record)
+        data.append(0x0A)
+        try writeLine(data)
+    }
+
+    public func write<R: KPRecord>(_ record: R) throws {
+        try write(record.record)
+    }
+
+    /// Writes raw bytes that already end in a newline (a pass-through of another stream's line).
+    public func writeLine(_ data: Data) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+            var off = 0
+            while off < buf.count {
+                let n = Foundation.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw WriterError(path: "fd \(fd)", message: String(cString: strerror(errno)))
+                }
+                off += n
+            }
+        }
+    }
+
+    public struct WriterError: Error, CustomStringConvertible {
+        public var path: String
+        public var message: String
+        public var description: String { "cannot write records to \(path): \(message)" }
+    }
+}

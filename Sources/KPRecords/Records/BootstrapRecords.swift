@@ -1,0 +1,89 @@
+/// One step of one cluster's bootstrap (contract §4.2), written when the step ends.
+public struct BootstrapStepRecord: KPRecord {
+    public static let kind = RecordKind.bootstrapStep
+    public var kind: RecordKind = .bootstrapStep
+    public var v: Int = Schema.currentVersion
+    /// Cluster (VCP) id, e.g. `c-007`.
+    public var cluster: String
+    /// `readyz`, `namespace`, `crd_create`, `crd_established` or `discovery`.
+    public var step: String
+    /// CLOCK_MONOTONIC ns at the step's first request and when it ended.
+    public var startNs: Int64
+    public var endNs: Int64
+    /// Requests sent for this step (polls included).
+    public var attempts: Int
+    /// `ok`, `failed` (a non-retryable answer) or `timeout` (deadline passed).
+    public var outcome: String
+    /// Answers seen, keyed by HTTP status (`"200"`) or transport error class (`"timeout"`, `"connect"`).
+    public var statusCounts: [String: Int]
+    /// Requests retried after a 429 or 5xx answer (with backoff).
+    public var retries: Int
+    /// One-line reason when the outcome is not `ok`.
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, v, cluster, step, attempts, outcome, retries, error
+        case startNs = "start_ns", endNs = "end_ns", statusCounts = "status_counts"
+    }
+
+    public init(
+        cluster: String, step: String, startNs: Int64, endNs: Int64, attempts: Int, outcome: String,
+        statusCounts: [String: Int], retries: Int, error: String?
+    ) {
+        self.cluster = cluster
+        self.step = step
+        self.startNs = startNs
+        self.endNs = endNs
+        self.attempts = attempts
+        self.outcome = outcome
+        self.statusCounts = statusCounts
+        self.retries = retries
+        self.error = error
+    }
+
+    public var record: Record { .bootstrapStep(self) }
+}
+
+/// Written once when kp-bootstrap finishes (or is interrupted).
+public struct BootstrapSummaryRecord: KPRecord {
+    public static let kind = RecordKind.bootstrapSummary
+    public var kind: RecordKind = .bootstrapSummary
+    public var v: Int = Schema.currentVersion
+    /// Clusters asked for, fully bootstrapped, and failed.
+    public var clusters: Int
+    public var ok: Int
+    public var failed: Int
+    public var workers: Int
+    public var startNs: Int64
+    public var endNs: Int64
+    /// Total requests sent and retries after 429/5xx, keyed by status.
+    public var requests: Int
+    public var retriesByStatus: [String: Int]
+    /// True when kp-bootstrap stopped early (signal); the counts then cover what had finished.
+    public var interrupted: Bool
+    /// The first failure, for the report's headline.
+    public var firstError: String?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, v, clusters, ok, failed, workers, requests, interrupted
+        case startNs = "start_ns", endNs = "end_ns", retriesByStatus = "retries_by_status", firstError = "first_error"
+    }
+
+    public init(
+        clusters: Int, ok: Int, failed: Int, workers: Int, startNs: Int64, endNs: Int64, requests: Int,
+        retriesByStatus: [String: Int], interrupted: Bool, firstError: String?
+    ) {
+        self.clusters = clusters
+        self.ok = ok
+        self.failed = failed
+        self.workers = workers
+        self.startNs = startNs
+        self.endNs = endNs
+        self.requests = requests
+        self.retriesByStatus = retriesByStatus
+        self.interrupted = interrupted
+        self.firstError = firstError
+    }
+
+    public var record: Record { .bootstrapSummary(self) }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// The schema of kp-bench's JSON-lines records: a public interface.
+///
+/// Every line carries `"kind"` (one of ``RecordKind``) and `"v"` (the schema major version).
+/// Adding an optional field keeps `v`; a rename, removal or change of unit or meaning bumps it
+/// and gets a CHANGELOG line. Readers accept any `v` up to ``Schema/currentVersion`` and reject
+/// newer ones with a one-line error. Field documentation: `docs/records.md`.
+public enum Schema {
+    /// The schema major version this build writes and the highest it reads.
+    public static let currentVersion = 1
+    /// kp-bench's own version, stamped into run metadata and endpoint records.
+    public static let toolVersion = "0.1.0"
+}
+
+/// Every kind of record kp-bench writes.
+public enum RecordKind: String, Codable, Sendable, CaseIterable {
+    case endpoint
+    case runMeta = "run_meta"
+    case runEnd = "run_end"
+    case bootstrapStep = "bootstrap_step"
+    case bootstrapSummary = "bootstrap_summary"
+    case sample
+    case profile
+    case loadInterval = "load_interval"
+    case loadFinal = "load_final"
+    case error
+}
+
+/// A record of any kind, as read from or written to a JSON-lines stream.
+public enum Record: Sendable, Equatable {
+    case endpoint(EndpointRecord)
+    case runMeta(RunMetaRecord)
+    case runEnd(RunEndRecord)
+    case bootstrapStep(BootstrapStepRecord)
+    case bootstrapSummary(BootstrapSummaryRecord)
+    case sample(SampleRecord)
+    case profile(ProfileRecord)
+    case loadInterval(LoadIntervalRecord)
+    case loadFinal(LoadFinalRecord)
+    case error(ErrorRecord)
+
+    public var kind: RecordKind {
+        switch self {
+        case .endpoint: .endpoint
+        case .runMeta: .runMeta
+        case .runEnd: .runEnd
+        case .bootstrapStep: .bootstrapStep
+        case .bootstrapSummary: .bootstrapSummary
+        case .sample: .sample
+        case .profile: .profile
+        case .loadInterval: .loadInterval
+        case .loadFinal: .loadFinal
+        case .error: .error
+        }
+    }
+}
+
+/// Conformed to by every record struct: its kind is fixed by its type.
+public protocol KPRecord: Codable, Sendable, Equatable {
+    static var kind: RecordKind { get }
+    var record: Record { get }
+}
+
+/// Monotonic time in integer nanoseconds (CLOCK_MONOTONIC).
+///
+/// All `*_ns` time points in records are CLOCK_MONOTONIC readings of the host that ran the tool,
+/// so records from different tools of one run on one host can be compared; only differences
+/// are meaningful. Wall-clock time appears only in `run_meta`, `run_end` and `endpoint`.
+public enum MonotonicClock {
+    public static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}
+
+/// Wall-clock timestamps in records: RFC 3339 UTC with milliseconds.
+public enum WallClock {
+    public static func now() -> String { format(Date()) }
+    public static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
