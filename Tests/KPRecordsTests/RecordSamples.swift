@@ -1,0 +1,103 @@
+import KPRecords
+
+/// Fully populated records of every kind (every optional set), generated from a seed.
+enum RecordSamples {
+    struct RNG: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func histogram(_ r: inout RNG) -> HistogramWire {
+        let n = Int.random(in: 1...5, using: &r)
+        var v: Int64 = 1000
+        var buckets: [[Int64]] = []
+        for _ in 0..<n {
+            v += Int64.random(in: 1...100_000, using: &r)
+            buckets.append([v, Int64.random(in: 1...50, using: &r)])
+        }
+        let count = buckets.reduce(0) { $0 + $1[1] }
+        return HistogramWire(
+            unit: "ns", lowest: 1, highest: 3_600_000_000_000, significantDigits: 3, count: count,
+            min: buckets.first![0], max: buckets.last![0], sum: Double(count) * 1234.5, buckets: buckets)
+    }
+
+    static func str(_ r: inout RNG, _ prefix: String) -> String {
+        // Includes characters that need JSON escaping.
+        let specials = ["\"", "\\", "/", "\n", "é", "✓", "\t"]
+        return prefix + "-\(Int.random(in: 0...9999, using: &r))" + specials[Int.random(in: 0..<specials.count, using: &r)]
+    }
+
+    static func all(seed: UInt64) -> [Record] {
+        var r = RNG(state: seed)
+        var ep = EndpointRecord(
+            url: "https://127.0.0.1:\(Int.random(in: 1024...65535, using: &r))", caFile: str(&r, "/ca"),
+            tokenFile: str(&r, "/tok"), insecureSkipTLSVerify: Bool.random(using: &r), mode: "sim", target: "kp-sim",
+            emulator: true, launchedNs: Int64.random(in: 0...Int64.max / 2, using: &r), startedAt: "2026-11-29T04:30:00.000Z")
+        ep.targetVersion = "v1.34.0"
+        ep.pid = Int32.random(in: 1...99999, using: &r)
+        ep.launcherPid = 42
+        ep.container = str(&r, "c")
+        ep.image = "kplanedev/apiserver:latest"
+        ep.imageDigest = "sha256:abc"
+        ep.composeProject = "kpbench"
+        ep.etcdEndpoints = "http://127.0.0.1:2379"
+        ep.etcdPrefix = "/registry-x"
+        ep.etcdManaged = true
+        ep.runDir = "out/x"
+        ep.kubeconfig = "out/x/kubeconfig"
+        ep.logFiles = ["a.log", "b.log"]
+        ep.targetArgs = ["--secure-port=1", "--v=2"]
+        ep.readyNs = 77
+
+        let meta = RunMetaRecord(
+            run: "bootstrap-200", scenario: "bootstrap", startedAt: "2026-11-29T04:30:00.000Z", startNs: 5,
+            host: HostInfo(hostname: "h", cores: 2, memoryBytes: 24 << 30, kernel: "6.1", os: "Debian"),
+            flags: ["clusters": "200", "workers": "12", "note": str(&r, "n")])
+        let end = RunEndRecord(status: "interrupted", phase: "steady", reason: str(&r, "why"), exitCode: 130, endedAt: "2026-11-29T05:00:00.000Z", tNs: 9)
+        let step = BootstrapStepRecord(
+            cluster: "c-001", step: "crd_established", startNs: 10, endNs: 20, attempts: 3, outcome: "timeout",
+            statusCounts: ["200": 2, "503": 1], retries: 1, error: str(&r, "e"))
+        let sum = BootstrapSummaryRecord(
+            clusters: 200, ok: 199, failed: 1, workers: 12, startNs: 1, endNs: 2, requests: 1000,
+            retriesByStatus: ["503": 4], interrupted: false, firstError: "x")
+        var sample = SampleRecord(tNs: 3, phase: "baseline", source: "https://127.0.0.1:1/metrics")
+        sample.scrapeNs = 1200
+        sample.cpuSeconds = 1.25
+        sample.heapInuseBytes = 1e6
+        sample.heapAllocBytes = 9e5
+        sample.rssBytes = 2e7
+        sample.goroutines = 130
+        sample.openFds = 12
+        sample.missing = ["go_goroutines": "not exposed"]
+        sample.error = "HTTP 500"
+        sample.families = [
+            MetricFamilyWire(
+                name: "apiserver_request_duration_seconds", type: "histogram", help: "h\\n",
+                samples: [
+                    MetricSampleWire(name: "apiserver_request_duration_seconds_bucket", labels: ["le": "+Inf", "verb": "GET"], value: PromValue(5)),
+                    MetricSampleWire(name: "x_nan", labels: [:], value: PromValue(.nan), timestampMs: 1),
+                    MetricSampleWire(name: "x_inf", labels: [:], value: PromValue(.infinity)),
+                    MetricSampleWire(name: "x_ninf", labels: [:], value: PromValue(-.infinity)),
+                ])
+        ]
+        let prof = ProfileRecord(tNs: 4, phase: "steady", profile: "heap", path: "pprof/heap.pb.gz", bytes: 100, status: "ok", httpStatus: 200, error: "none")
+        let op = OpWindow(
+            op: "write", count: 10, errors: 1, byStatus: ["200": 9, "409": 1], conflicts: 1, retries: 0,
+            response: histogram(&r), service: histogram(&r), bytesSent: 100, bytesReceived: 200)
+        let gen = GeneratorWindow(scheduleLag: histogram(&r), inflightPeak: 5, backlog: 0, cpuSeconds: 0.5)
+        let interval = LoadIntervalRecord(startNs: 1, endNs: 2, ops: [op], generator: gen)
+        let final = LoadFinalRecord(
+            startNs: 1, endNs: 3, targetRps: ["write": 5], achievedRps: ["write": 4.99], ops: [op], generator: gen,
+            perCluster: [ClusterLoadWire(cluster: "c-000", op: "read", count: 3, errors: 0, response: histogram(&r))],
+            generatorLimited: true, generatorLimitReason: "lag", storedObjectBytes: 1300, interrupted: false,
+            settings: ["hot-percent": "10"])
+        let err = ErrorRecord(tNs: 8, tool: "kp-scrape", message: str(&r, "m"), input: "--phase")
+        return [ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, interval.record, final.record, err.record]
+    }
+}
