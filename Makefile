@@ -1,0 +1,84 @@
+# kp-bench: make targets orchestrate the kp-* tools (see README.md).
+# Every seed flag is a variable with the seed's default; the seed's environment variables work too.
+
+CONFIG ?= release
+SWIFT_BUILD = swift build -c $(CONFIG)
+BIN_DIR ?= $(shell swift build -c $(CONFIG) --show-bin-path)
+
+SCENARIO ?= bootstrap
+CLUSTERS ?= 200
+WORKERS ?= 12
+WARMUP ?= 30s
+POST_BOOTSTRAP_SETTLE ?= 15s
+STEADY_WAIT ?= 90s
+LOAD_DURATION ?= 2m
+HOT_PERCENT ?= 10
+WRITE_RPS_PER_CLUSTER ?= 5
+READ_RPS_PER_CLUSTER ?= 20
+OBJECT_BYTES ?= 1024
+SERIES_INTERVAL ?= 5s
+OUT ?= out
+RUN ?=
+FORCE ?=
+SIM ?=
+# make demo: the seed's bootstrap scenario on kp-sim with short phases.
+DEMO_CLUSTERS ?= 50
+DEMO_WARMUP ?= 5s
+DEMO_SETTLE ?= 5s
+DEMO_STEADY ?= 10s
+LAUNCH_ARGS ?=
+# Target selection, as in the seed: APISERVER_BIN / APISERVER_DIR (+ ETCD_ENDPOINTS), APISERVER_URL,
+# APISERVER_IMAGE / COMPOSE_FILE (docker mode, the default). Exported so kp-launch sees them.
+export APISERVER_BIN APISERVER_DIR ETCD_ENDPOINTS APISERVER_URL APISERVER_IMAGE COMPOSE_FILE TOKEN_FILE CA_FILE KUBECONFIG
+
+RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
+	--post-bootstrap-settle $(POST_BOOTSTRAP_SETTLE) --steady-wait $(STEADY_WAIT) \
+	--load-duration $(LOAD_DURATION) --hot-percent $(HOT_PERCENT) \
+	--write-rps-per-cluster $(WRITE_RPS_PER_CLUSTER) --read-rps-per-cluster $(READ_RPS_PER_CLUSTER) \
+	--object-bytes $(OBJECT_BYTES) --series-interval $(SERIES_INTERVAL) --out $(OUT) \
+	$(if $(RUN),--run $(RUN)) $(if $(FORCE),--force) $(if $(SIM),--sim)
+KP_RUN = scripts/kp-run --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
+
+.PHONY: all build test test-e2e demo run bench-http bench-load fuzz fault-matrix docs lint clean \
+	bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
+	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
+
+all: build
+
+build:
+	$(SWIFT_BUILD)
+
+# The README's test command: unit, integration and end-to-end tests (debug build).
+test:
+	swift build --build-tests
+	swift test --skip-build
+
+# The main job on the bundled emulator, with short phases: a complete report in about a minute.
+demo: build
+	$(KP_RUN) --scenario bootstrap --sim --run demo --force --clusters $(DEMO_CLUSTERS) --warmup $(DEMO_WARMUP) \
+		--post-bootstrap-settle $(DEMO_SETTLE) --steady-wait $(DEMO_STEADY) --series-interval 1s -- $(LAUNCH_ARGS)
+
+# Any scenario with the variables above: make run SCENARIO=mixed-hot CLUSTERS=100
+run: build
+	$(KP_RUN) --scenario $(SCENARIO) -- $(LAUNCH_ARGS)
+
+bootstrap-%: build
+	$(KP_RUN) --scenario bootstrap --clusters $* $(if $(RUN),,--run bootstrap-$*) -- $(LAUNCH_ARGS)
+
+mixed-hot-%: build
+	$(KP_RUN) --scenario mixed-hot --clusters $* $(if $(RUN),,--run mixed-hot-$*) -- $(LAUNCH_ARGS)
+
+mixed-uniform-%: build
+	$(KP_RUN) --scenario mixed-uniform --clusters $* $(if $(RUN),,--run mixed-uniform-$*) -- $(LAUNCH_ARGS)
+
+bench-http:
+	scripts/bench-http.sh
+
+bench-load:
+	scripts/bench-load.sh
+
+fuzz:
+	scripts/fuzz-parsers.sh
+
+clean:
+	rm -rf .build out
