@@ -71,7 +71,10 @@ enum GoTool {
             guard inTable else { continue }
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, let flat = parseNumber(fields[0]), let cum = parseNumber(fields[3]) else { continue }
-            rows.append((flat, cum, fields[5...].joined(separator: " ")))
+            var name = fields[5...].joined(separator: " ")
+            // pprof annotates nodes reached through inlined calls; the function is the same.
+            for suffix in [" (inline)", " (partial-inline)"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+            rows.append((flat, cum, name))
         }
         return rows
     }
