@@ -56,18 +56,23 @@ public struct OpWindow: Codable, Sendable, Equatable {
     public var response: HistogramWire
     /// End minus actual send, ns.
     public var service: HistogramWire
+    /// First response byte minus actual send, ns (requests that got no byte are left out).
+    /// For `write`, measured on its Get. Optional; added in schema v1 by kp-load.
+    public var firstByte: HistogramWire?
     /// Request and response body bytes.
     public var bytesSent: Int64
     public var bytesReceived: Int64
 
     enum CodingKeys: String, CodingKey {
         case op, count, errors, conflicts, retries, response, service
+        case firstByte = "first_byte"
         case byStatus = "by_status", bytesSent = "bytes_sent", bytesReceived = "bytes_received"
     }
 
     public init(
         op: String, count: Int64, errors: Int64, byStatus: [String: Int64], conflicts: Int64, retries: Int64,
-        response: HistogramWire, service: HistogramWire, bytesSent: Int64, bytesReceived: Int64
+        response: HistogramWire, service: HistogramWire, firstByte: HistogramWire? = nil, bytesSent: Int64,
+        bytesReceived: Int64
     ) {
         self.op = op
         self.count = count
@@ -77,6 +82,7 @@ public struct OpWindow: Codable, Sendable, Equatable {
         self.retries = retries
         self.response = response
         self.service = service
+        self.firstByte = firstByte
         self.bytesSent = bytesSent
         self.bytesReceived = bytesReceived
     }

@@ -1,0 +1,12 @@
+import KPHTTP
+
+/// What kp-load needs from an HTTP client: a callback-based `submit` for the hot path and an
+/// async `send` for pre-warming.
+///
+/// `submit` must return without waiting for the answer and call `completion` exactly once, on any
+/// thread. KPHTTP's `HTTPClient` (one curl-multi thread) conforms; tests use fakes.
+public protocol LoadTransport: HTTPTransport {
+    func submit(_ request: HTTPRequest, completion: @escaping @Sendable (Result<HTTPResponse, HTTPError>) -> Void)
+}
+
+extension HTTPClient: LoadTransport {}

@@ -1,0 +1,48 @@
+import Foundation
+import KPRecords
+
+/// Sleeping until a CLOCK_MONOTONIC instant, and the process's own CPU time.
+public enum PreciseSleep {
+    /// Sleeps until monotonic `deadlineNs` (returns at once when it has passed).
+    ///
+    /// `clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)`: an absolute deadline, so a late wake-up
+    /// never shifts later deadlines, and EINTR resumes toward the same instant.
+    public static func until(_ deadlineNs: Int64) {
+        var ts = timespec(tv_sec: Int(deadlineNs / 1_000_000_000), tv_nsec: Int(deadlineNs % 1_000_000_000))
+        while true {
+            let rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil)
+            if rc != EINTR { return }
+        }
+    }
+
+    /// Lowers the calling thread's timer slack to 1 ns (Linux), so a sleep ends at its deadline
+    /// rather than up to 50 µs later (the default slack). Returns false when that is not possible.
+    ///
+    /// Written through `/proc/thread-self/timerslack_ns` because `prctl(PR_SET_TIMERSLACK)` is a
+    /// C variadic function, which Swift cannot call.
+    @discardableResult
+    public static func tightenTimerSlack() -> Bool {
+        #if os(Linux)
+        let fd = open("/proc/thread-self/timerslack_ns", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let one: [UInt8] = Array("1".utf8)
+        return one.withUnsafeBytes { write(fd, $0.baseAddress, 1) } == 1
+        #else
+        return false
+        #endif
+    }
+
+    /// This process's CPU time (user + system) so far, seconds, from `getrusage(RUSAGE_SELF)`.
+    public static func processCPUSeconds() -> Double {
+        #if os(Linux)
+        let RUSAGE_SELF_WHO = __rusage_who_t(RUSAGE_SELF.rawValue)
+        #else
+        let RUSAGE_SELF_WHO = RUSAGE_SELF
+        #endif
+        var ru = rusage()
+        guard getrusage(RUSAGE_SELF_WHO, &ru) == 0 else { return 0 }
+        func s(_ tv: timeval) -> Double { Double(tv.tv_sec) + Double(tv.tv_usec) / 1e6 }
+        return s(ru.ru_utime) + s(ru.ru_stime)
+    }
+}

@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import KPCLI
+import KPHTTP
+import KPLoad
+import KPRecords
+
+/// `kp-load`: open-loop mixed read/write load on the hot clusters, with latency it can vouch for.
+@main
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kp-load",
+        abstract: "Drive open-loop Get / Get+Update load on pre-warmed custom resources and record latency.",
+        discussion: """
+            Pre-warms --objects-per-cluster TestWidgets (payload of --object-bytes in spec.data) in each hot \
+            cluster, then runs a schedule fixed before the run: per hot cluster, --read-rps-per-cluster reads \
+            (a Get) and --write-rps-per-cluster writes (a Get then an Update of the version read), evenly \
+            spaced with a random phase or Poisson (--arrival), reproducible with --seed. Every operation \
+            starts at its intended time whether or not earlier ones finished: there is no rate limiter and \
+            no worker pool. Response time = end - intended start; service time = end - actual send.
+
+            stdout gets a load_interval record every --report-interval and a load_final record at the end. \
+            If kp-load could not keep its own schedule (schedule lag p99 over --max-lag, --max-inflight \
+            reached, or under 99% of the scheduled operations sent within the phase), load_final says \
+            generator_limited with the reason, stderr says so, and the exit code is 3. SIGINT/SIGTERM stop \
+            the schedule, wait up to --request-timeout for operations in flight, write load_final with \
+            interrupted=true and exit 130/143. Details: docs/load.md.
+            """)
+
+    @OptionGroup var target: EndpointOptions
+
+    @Option(help: ArgumentHelp("mixed-hot (--hot-percent of the clusters get load) or mixed-uniform (all of them).", valueName: "name"))
+    var scenario: String = "mixed-hot"
+
+    @Option(help: ArgumentHelp("Number of clusters, named by --name-format, as kp-bootstrap names them (default 200).", valueName: "n"))
+    var clusters: Int?
+
+    @Option(help: ArgumentHelp("printf-style cluster name with one %d for the index 0..n-1.", valueName: "format"))
+    var nameFormat: String = "c-%03d"
+
+    @Option(help: ArgumentHelp("Take the clusters from a kp-bootstrap stream: only those whose bootstrap finished ok.", valueName: "file"))
+    var bootstrap: String?
+
+    @Option(help: ArgumentHelp("Percentage of the clusters that get load in mixed-hot (default 10; mixed-uniform is 100).", valueName: "percent"))
+    var hotPercent: Double?
+
+    @Option(help: ArgumentHelp("Writes (Get + Update) per second per hot cluster.", valueName: "rate"))
+    var writeRpsPerCluster: Double = 5
+
+    @Option(help: ArgumentHelp("Reads (Get) per second per hot cluster.", valueName: "rate"))
+    var readRpsPerCluster: Double = 20
+
+    @Option(help: "How long the schedule runs.", transform: DurationArgument.transform)
+    var loadDuration = DurationArgument(.seconds(120), text: "2m")
+
+    @Option(help: ArgumentHelp("Payload size in spec.data of each object, bytes.", valueName: "bytes"))
+    var objectBytes: Int = 1024
+
+    @Option(help: ArgumentHelp("Objects pre-warmed per hot cluster; each operation picks one at random.", valueName: "n"))
+    var objectsPerCluster: Int = 5
+
+    @Option(help: ArgumentHelp("Namespace of the objects.", valueName: "name"))
+    var namespace: String = "default"
+
+    @Option(help: ArgumentHelp("even (evenly spaced, random phase per cluster) or poisson (exponential gaps).", valueName: "process"))
+    var arrival: String = "even"
+
+    @Option(help: ArgumentHelp("Seed of the hot subset, phases, gaps and object choice (default: random, recorded in settings).", valueName: "n"))
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("On 409 Conflict from an Update: count (the write fails) or retry (re-Get and Update again).", valueName: "policy"))
+    var conflictPolicy: String = "count"
+
+    @Option(help: ArgumentHelp("Most re-Get+Update retries of one write with --conflict-policy retry.", valueName: "n"))
+    var maxConflictRetries: Int = 5
+
+    @Option(help: "Schedule-lag p99 above this makes the run generator-limited (exit 3).", transform: DurationArgument.transform)
+    var maxLag = DurationArgument(.milliseconds(10), text: "10ms")
+
+    @Option(help: ArgumentHelp("Operations in flight at which the scheduler waits (and the run is generator-limited).", valueName: "n"))
+    var maxInflight: Int = 10_000
+
+    @Option(help: "Interval between load_interval records.", transform: DurationArgument.transform)
+    var reportInterval = DurationArgument(.seconds(1), text: "1s")
+
+    @Option(help: "Per-request timeout; a timed-out request is an error recorded with this latency.", transform: DurationArgument.transform)
+    var requestTimeout = DurationArgument(.seconds(10), text: "10s")
+
+    @Flag(help: "Force HTTP/1.1 (default: HTTP/2 when the server offers it).")
+    var http1 = false
+
+    @Option(help: ArgumentHelp("Most connections to the server (0 = unlimited).", valueName: "n"))
+    var maxConnections: Int = 4
+
+    static func main() async { await ToolMain.run(Self.self) }
+
+    func validate() throws {
+        guard ["mixed-hot", "mixed-uniform"].contains(scenario) else {
+            throw ValidationError("--scenario must be mixed-hot or mixed-uniform (got '\(scenario)')")
+        }
+        if scenario == "mixed-uniform", let hotPercent, hotPercent != 100 {
+            throw ValidationError("--scenario mixed-uniform loads every cluster: drop --hot-percent \(hotPercent), or use mixed-hot")
+        }
+        if let hotPercent, !(hotPercent > 0 && hotPercent <= 100) {
+            throw ValidationError("--hot-percent must be in (0, 100] (got \(hotPercent))")
+        }
+        if bootstrap != nil && clusters != nil {
+            throw ValidationError("--bootstrap and --clusters exclude each other: the bootstrap file lists the clusters")
+        }
+        if let clusters, clusters < 1 { throw ValidationError("--clusters must be at least 1 (got \(clusters))") }
+        if let bootstrap, !FileManager.default.isReadableFile(atPath: bootstrap) {
+            throw ValidationError("--bootstrap \(bootstrap) is not a readable file: pass the bootstrap.jsonl that kp-bootstrap wrote")
+        }
+        for (flag, v) in [("--write-rps-per-cluster", writeRpsPerCluster), ("--read-rps-per-cluster", readRpsPerCluster)] {
+            if !(v >= 0 && v <= 1_000_000) { throw ValidationError("\(flag) must be between 0 and 1000000 (got \(v))") }
+        }
+        if writeRpsPerCluster == 0 && readRpsPerCluster == 0 {
+            throw ValidationError("--write-rps-per-cluster and --read-rps-per-cluster are both 0: give at least one rate")
+        }
+        if objectBytes < 0 || objectBytes > 1 << 20 {
+            throw ValidationError("--object-bytes must be between 0 and 1048576 (got \(objectBytes))")
+        }
+        if !(1...256).contains(objectsPerCluster) {
+            throw ValidationError("--objects-per-cluster must be between 1 and 256 (got \(objectsPerCluster))")
+        }
+        if namespace.isEmpty || !namespace.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) {
+            throw ValidationError("--namespace '\(namespace)' must be a DNS label (lower-case letters, digits, '-')")
+        }
+        if ArrivalProcess(rawValue: arrival) == nil {
+            throw ValidationError("--arrival must be even or poisson (got '\(arrival)')")
+        }
+        if ConflictPolicy(rawValue: conflictPolicy) == nil {
+            throw ValidationError("--conflict-policy must be count or retry (got '\(conflictPolicy)')")
+        }
+        if maxConflictRetries < 0 { throw ValidationError("--max-conflict-retries must be 0 or more (got \(maxConflictRetries))") }
+        if maxInflight < 1 { throw ValidationError("--max-inflight must be at least 1 (got \(maxInflight))") }
+        if maxConnections < 0 { throw ValidationError("--max-connections must be 0 (unlimited) or more (got \(maxConnections))") }
+        for (flag, d) in [("--load-duration", loadDuration), ("--report-interval", reportInterval), ("--request-timeout", requestTimeout)]
+        where d.duration <= .zero {
+            throw ValidationError("\(flag) must be longer than 0 (got \(d.text))")
+        }
+        if reportInterval.nanoseconds < 10_000_000 {
+            throw ValidationError("--report-interval must be at least 10ms (got \(reportInterval.text))")
+        }
+        if bootstrap == nil {
+            do {
+                _ = try ClusterSelection.names(count: 1, format: nameFormat)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    func run() async throws {
+        ToolLogging.bootstrap()
+        SignalWatcher.install()
+        let endpoint = try target.resolve()
+        let all: [String]
+        do {
+            if let bootstrap {
+                all = try ClusterSelection.bootstrappedClusters(path: bootstrap)
+            } else {
+                all = try ClusterSelection.names(count: clusters ?? 200, format: nameFormat)
+            }
+        } catch {
+            throw InputError(error.description)
+        }
+        let runSeed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
+        let percent = scenario == "mixed-uniform" ? 100 : (hotPercent ?? 10)
+        let hot = ClusterSelection.hotSubset(all, percent: percent, seed: runSeed)
+        let config = LoadConfiguration(
+            baseURL: endpoint.url, hotClusters: hot, clusterCount: all.count, writeRatePerCluster: writeRpsPerCluster,
+            readRatePerCluster: readRpsPerCluster, durationNs: loadDuration.nanoseconds, objectBytes: objectBytes,
+            objectsPerCluster: objectsPerCluster, namespace: namespace, arrival: ArrivalProcess(rawValue: arrival)!,
+            seed: runSeed, conflictPolicy: ConflictPolicy(rawValue: conflictPolicy)!,
+            maxConflictRetries: maxConflictRetries, maxLagNs: maxLag.nanoseconds, maxInflight: maxInflight,
+            reportIntervalNs: reportInterval.nanoseconds, timeoutNs: requestTimeout.nanoseconds,
+            settings: settings(seed: runSeed, percent: percent, clusterSource: bootstrap ?? "--clusters \(all.count)"))
+        let client = try HTTPClient(
+            configuration: HTTPClientConfiguration(
+                caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
+                tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
+                timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: maxConnections))
+        let runner = LoadRunner(configuration: config, transport: client)
+        SignalWatcher.shared.onSignal { _ in runner.stop() }
+        let result = try await runner.run { record in
+            do {
+                try JSONLWriter.stdout.write(record)
+            } catch {
+                FileHandle.standardError.write(Data("kp-load: error: \(error)\n".utf8))
+            }
+        }
+        if let code = SignalWatcher.shared.exitCode, result.final.interrupted {
+            throw ExitCode(code.rawValue)
+        }
+        if result.final.generatorLimited {
+            throw ToolFailure(
+                "the run is generator-limited, its latencies describe kp-load as much as the server: "
+                    + (result.final.generatorLimitReason ?? "?"), exitCode: .generatorLimited)
+        }
+    }
+
+    private func settings(seed: UInt64, percent: Double, clusterSource: String) -> [String: String] {
+        [
+            "scenario": scenario, "clusters": clusterSource, "name_format": nameFormat,
+            "hot_percent": String(percent), "write_rps_per_cluster": String(writeRpsPerCluster),
+            "read_rps_per_cluster": String(readRpsPerCluster), "load_duration": loadDuration.text,
+            "object_bytes": String(objectBytes), "objects_per_cluster": String(objectsPerCluster),
+            "namespace": namespace, "arrival": arrival, "seed": String(seed), "conflict_policy": conflictPolicy,
+            "max_conflict_retries": String(maxConflictRetries), "max_lag": maxLag.text,
+            "max_inflight": String(maxInflight), "report_interval": reportInterval.text,
+            "request_timeout": requestTimeout.text, "http1": String(http1), "max_connections": String(maxConnections),
+        ]
+    }
+}
+
+
