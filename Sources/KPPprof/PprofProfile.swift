@@ -29,16 +29,36 @@ public struct PprofProfile: Sendable {
     /// The index of the sample type tools show by default: `default_sample_type` if set, else the last.
     public let defaultSampleTypeIndex: Int
 
-    /// The sample stacks resolved to function names, innermost first, parallel to `message.sample`.
-    private let stacks: [[String]]
+    /// Distinct function names; stacks refer to them by index.
+    private let names: [String]
+    /// Every sample's stack as indexes into `names`, innermost first, concatenated.
+    private let frames: [Int32]
+    /// `frames[frameStarts[i]..<frameStarts[i + 1]]` is sample i's stack.
+    private let frameStarts: [Int]
+
+    /// The default bound on decompressed profile size: 64 MiB.
+    ///
+    /// Real Go heap profiles are a few MiB. Decoded protobuf structs take several times the wire
+    /// size, so this also bounds the reader's memory.
+    public static let defaultMaxBytes = 64 << 20
+
+    /// The default bound on stack frames summed over all samples (inlined frames included): 16 Mi.
+    ///
+    /// A hostile profile can make one small sample refer to a location with thousands of lines
+    /// thousands of times; this caps the work and memory of ``top(sampleTypeIndex:order:limit:)``.
+    public static let defaultMaxStackFrames = 16 << 20
 
     /// Parses and validates a gzipped or plain `profile.proto`.
     ///
     /// - Parameters:
     ///   - data: The profile bytes; gzip is detected by its magic number.
     ///   - maxDecompressedBytes: Bound on the decompressed size (guards against zip bombs).
+    ///   - maxStackFrames: Bound on stack frames summed over all samples.
     /// - Throws: ``PprofError`` naming what is wrong with the input.
-    public init(data: Data, maxDecompressedBytes: Int = Gzip.defaultMaxBytes) throws {
+    public init(
+        data: Data, maxDecompressedBytes: Int = PprofProfile.defaultMaxBytes,
+        maxStackFrames: Int = PprofProfile.defaultMaxStackFrames
+    ) throws {
         guard !data.isEmpty else { throw PprofError("input is empty; expected a gzipped or plain profile.proto") }
         var raw = data
         if Gzip.isGzip(data) {
@@ -56,14 +76,16 @@ public struct PprofProfile: Sendable {
         } catch {
             throw PprofError("not a profile.proto message (\(error)); expected the body of /debug/pprof/heap")
         }
-        try self.init(message: message)
+        try self.init(message: message, maxStackFrames: maxStackFrames)
     }
 
     /// Validates an already decoded profile message.
     ///
-    /// - Parameter message: The decoded profile.
+    /// - Parameters:
+    ///   - message: The decoded profile.
+    ///   - maxStackFrames: Bound on stack frames summed over all samples.
     /// - Throws: ``PprofError`` naming the first broken cross-reference.
-    public init(message: Perftools_Profiles_Profile) throws {
+    public init(message: Perftools_Profiles_Profile, maxStackFrames: Int = PprofProfile.defaultMaxStackFrames) throws {
         let strings = message.stringTable
         guard let first = strings.first else {
             throw PprofError("string table is empty; string_table[0] must be \"\"")
@@ -85,19 +107,31 @@ public struct PprofProfile: Sendable {
         }
         guard !sampleTypes.isEmpty else { throw PprofError("profile has no sample types") }
 
-        var functions: [UInt64: String] = [:]
+        // Function id -> index into `names` (one entry per distinct name, as go tool pprof's
+        // function granularity merges functions by name).
+        var names: [String] = []
+        var nameIndex: [String: Int32] = [:]
+        var functions: [UInt64: Int32] = [:]
         functions.reserveCapacity(message.function.count)
         for function in message.function {
             guard function.id != 0 else { throw PprofError("a function has id 0; function ids must be nonzero") }
             let name = try string(function.name, "function \(function.id) name")
             _ = try string(function.filename, "function \(function.id) filename")
-            guard functions.updateValue(name, forKey: function.id) == nil else {
+            let index: Int32
+            if let existing = nameIndex[name] {
+                index = existing
+            } else {
+                index = Int32(names.count)
+                names.append(name)
+                nameIndex[name] = index
+            }
+            guard functions.updateValue(index, forKey: function.id) == nil else {
                 throw PprofError("function id \(function.id) appears twice")
             }
         }
 
-        // Each location resolves to the function names of its lines, innermost (line[0]) first.
-        var locations: [UInt64: [String]] = [:]
+        // Each location resolves to the names of its lines, innermost (line[0]) first.
+        var locations: [UInt64: [Int32]] = [:]
         locations.reserveCapacity(message.location.count)
         let mappingIDs = Set(message.mapping.map(\.id))
         for location in message.location {
@@ -105,35 +139,46 @@ public struct PprofProfile: Sendable {
             if location.mappingID != 0, !mappingIDs.contains(location.mappingID) {
                 throw PprofError("location \(location.id) refers to mapping \(location.mappingID), which does not exist")
             }
-            var names: [String] = []
+            var lineNames: [Int32] = []
             for line in location.line {
-                guard let name = functions[line.functionID] else {
+                guard let index = functions[line.functionID] else {
                     throw PprofError("location \(location.id) refers to function \(line.functionID), which does not exist")
                 }
-                names.append(name)
+                lineNames.append(index)
             }
-            // Unsymbolized: go tool pprof names the node after its address.
-            if names.isEmpty { names = ["0x" + String(location.address, radix: 16)] }
-            guard locations.updateValue(names, forKey: location.id) == nil else {
+            if lineNames.isEmpty {
+                // Unsymbolized: go tool pprof names the node after its address.
+                let name = "0x" + String(location.address, radix: 16)
+                if let existing = nameIndex[name] {
+                    lineNames = [existing]
+                } else {
+                    lineNames = [Int32(names.count)]
+                    nameIndex[name] = Int32(names.count)
+                    names.append(name)
+                }
+            }
+            guard locations.updateValue(lineNames, forKey: location.id) == nil else {
                 throw PprofError("location id \(location.id) appears twice")
             }
         }
 
-        var stacks: [[String]] = []
-        stacks.reserveCapacity(message.sample.count)
+        var frames: [Int32] = []
+        var frameStarts: [Int] = [0]
+        frameStarts.reserveCapacity(message.sample.count + 1)
         for (i, sample) in message.sample.enumerated() {
             guard sample.value.count == sampleTypes.count else {
                 throw PprofError("sample \(i) has \(sample.value.count) values but the profile has \(sampleTypes.count) sample types")
             }
-            var stack: [String] = []
-            stack.reserveCapacity(sample.locationID.count)
             for id in sample.locationID {
-                guard let names = locations[id] else {
+                guard let lineNames = locations[id] else {
                     throw PprofError("sample \(i) refers to location \(id), which does not exist")
                 }
-                stack.append(contentsOf: names)
+                guard frames.count + lineNames.count <= maxStackFrames else {
+                    throw PprofError("stacks add up to more than \(maxStackFrames) frames; raise maxStackFrames if the profile is trusted")
+                }
+                frames.append(contentsOf: lineNames)
             }
-            stacks.append(stack)
+            frameStarts.append(frames.count)
         }
 
         var defaultIndex = sampleTypes.count - 1
@@ -152,11 +197,13 @@ public struct PprofProfile: Sendable {
         self.durationNanos = message.durationNanos
         self.comments = try message.comment.enumerated().map { try string($0.element, "comment[\($0.offset)]") }
         self.defaultSampleTypeIndex = defaultIndex
-        self.stacks = stacks
+        self.names = names
+        self.frames = frames
+        self.frameStarts = frameStarts
     }
 
     /// The number of samples.
-    public var sampleCount: Int { self.stacks.count }
+    public var sampleCount: Int { self.frameStarts.count - 1 }
 
     /// The index of the sample type whose `type` is `name` (e.g. `inuse_space`), or nil.
     ///
@@ -191,20 +238,27 @@ public struct PprofProfile: Sendable {
         guard self.sampleTypes.indices.contains(index) else {
             throw PprofError("sample type index \(index) is out of range; the profile has \(self.sampleTypes.map(\.description))")
         }
-        var flat: [String: Int64] = [:]
-        var cum: [String: Int64] = [:]
-        var seen = Set<String>()
-        for (sample, stack) in zip(self.message.sample, self.stacks) {
+        var flat = [Int64](repeating: 0, count: self.names.count)
+        var cum = [Int64](repeating: 0, count: self.names.count)
+        var present = [Bool](repeating: false, count: self.names.count)
+        // seen[name] == sample number + 1 when the name was already counted for this sample.
+        var seen = [Int](repeating: 0, count: self.names.count)
+        for (i, sample) in self.message.sample.enumerated() {
             let value = sample.value[index]
+            let stack = self.frames[self.frameStarts[i]..<self.frameStarts[i + 1]]
             // As go tool pprof: a zero-valued sample contributes no node.
             guard value != 0, let leaf = stack.first else { continue }
-            flat[leaf, default: 0] &+= value
-            seen.removeAll(keepingCapacity: true)
-            for name in stack where seen.insert(name).inserted {
-                cum[name, default: 0] &+= value
+            flat[Int(leaf)] &+= value
+            for name in stack where seen[Int(name)] != i + 1 {
+                seen[Int(name)] = i + 1
+                cum[Int(name)] &+= value
+                present[Int(name)] = true
             }
         }
-        var rows = cum.map { FunctionCost(name: $0.key, flat: flat[$0.key] ?? 0, cum: $0.value) }
+        var rows: [FunctionCost] = []
+        for (i, name) in self.names.enumerated() where present[i] {
+            rows.append(FunctionCost(name: name, flat: flat[i], cum: cum[i]))
+        }
         // pprof's FlatNameOrder / CumNameOrder: by |value| descending, then name, then the other value.
         switch order {
         case .flat:
