@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "KPLaunchTests", dependencies: ["KPLaunch", "KPRecords"]),
         .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPRecords"]),
         .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords"]),
-        .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats"]),
+        .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP"]),
         .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
         .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPromText", "KPPprof"]),

@@ -32,7 +32,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("mixed-hot (--hot-percent of the clusters get load) or mixed-uniform (all of them).", valueName: "name"))
     var scenario: String = "mixed-hot"
 
-    @Option(help: ArgumentHelp("Number of clusters, named by --name-format, as kp-bootstrap names them (default 200).", valueName: "n"))
+    @Option(help: ArgumentHelp(
+        "Number of clusters, named by --name-format as kp-bootstrap names them (default 200); with --bootstrap, only these are considered.",
+        valueName: "n"))
     var clusters: Int?
 
     @Option(help: ArgumentHelp("printf-style cluster name with one %d for the index 0..n-1.", valueName: "format"))
@@ -104,9 +106,6 @@ struct LoadCommand: AsyncParsableCommand {
         if let hotPercent, !(hotPercent > 0 && hotPercent <= 100) {
             throw ValidationError("--hot-percent must be in (0, 100] (got \(hotPercent))")
         }
-        if bootstrap != nil && clusters != nil {
-            throw ValidationError("--bootstrap and --clusters exclude each other: the bootstrap file lists the clusters")
-        }
         if let clusters, clusters < 1 { throw ValidationError("--clusters must be at least 1 (got \(clusters))") }
         if let bootstrap, !FileManager.default.isReadableFile(atPath: bootstrap) {
             throw ValidationError("--bootstrap \(bootstrap) is not a readable file: pass the bootstrap.jsonl that kp-bootstrap wrote")
@@ -142,12 +141,10 @@ struct LoadCommand: AsyncParsableCommand {
         if reportInterval.nanoseconds < 10_000_000 {
             throw ValidationError("--report-interval must be at least 10ms (got \(reportInterval.text))")
         }
-        if bootstrap == nil {
-            do {
-                _ = try ClusterSelection.names(count: 1, format: nameFormat)
-            } catch {
-                throw ValidationError(error.description)
-            }
+        do {
+            _ = try ClusterSelection.names(count: 1, format: nameFormat)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 
@@ -155,15 +152,23 @@ struct LoadCommand: AsyncParsableCommand {
         ToolLogging.bootstrap()
         SignalWatcher.install()
         let endpoint = try target.resolve()
-        let all: [String]
+        var all: [String]
         do {
             if let bootstrap {
                 all = try ClusterSelection.bootstrappedClusters(path: bootstrap)
+                if let clusters {
+                    let named = Set(try ClusterSelection.names(count: clusters, format: nameFormat))
+                    all = all.filter { named.contains($0) }
+                    if all.isEmpty {
+                        throw InputProblem(
+                            "--bootstrap \(bootstrap) has no finished cluster among the \(clusters) named by --name-format \(nameFormat): check both flags")
+                    }
+                }
             } else {
                 all = try ClusterSelection.names(count: clusters ?? 200, format: nameFormat)
             }
         } catch {
-            throw InputError(error.description)
+            throw InputError("\(error)")
         }
         let runSeed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
         let percent = scenario == "mixed-uniform" ? 100 : (hotPercent ?? 10)
@@ -175,7 +180,7 @@ struct LoadCommand: AsyncParsableCommand {
             seed: runSeed, conflictPolicy: ConflictPolicy(rawValue: conflictPolicy)!,
             maxConflictRetries: maxConflictRetries, maxLagNs: maxLag.nanoseconds, maxInflight: maxInflight,
             reportIntervalNs: reportInterval.nanoseconds, timeoutNs: requestTimeout.nanoseconds,
-            settings: settings(seed: runSeed, percent: percent, clusterSource: bootstrap ?? "--clusters \(all.count)"))
+            settings: settings(seed: runSeed, percent: percent, clusterSource: "\(all.count)"))
         let client = try HTTPClient(
             configuration: HTTPClientConfiguration(
                 caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
@@ -202,7 +207,7 @@ struct LoadCommand: AsyncParsableCommand {
 
     private func settings(seed: UInt64, percent: Double, clusterSource: String) -> [String: String] {
         [
-            "scenario": scenario, "clusters": clusterSource, "name_format": nameFormat,
+            "scenario": scenario, "clusters": clusterSource, "name_format": nameFormat, "bootstrap": bootstrap ?? "",
             "hot_percent": String(percent), "write_rps_per_cluster": String(writeRpsPerCluster),
             "read_rps_per_cluster": String(readRpsPerCluster), "load_duration": loadDuration.text,
             "object_bytes": String(objectBytes), "objects_per_cluster": String(objectsPerCluster),

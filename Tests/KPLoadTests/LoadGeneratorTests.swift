@@ -11,7 +11,7 @@ struct LoadGeneratorTests {
     static func config(
         clusters: Int = 2, read: Double, write: Double, durationMs: Int64, objects: Int = 5,
         policy: ConflictPolicy = .count, maxInflight: Int = 10_000, timeoutNs: Int64 = 2_000_000_000,
-        maxLagNs: Int64 = 10_000_000
+        maxLagNs: Int64 = 1_000_000_000
     ) -> LoadConfiguration {
         LoadConfiguration(
             baseURL: "https://fake", hotClusters: (0..<clusters).map { "c-\($0)" }, clusterCount: clusters,

@@ -1,4 +1,5 @@
 import Foundation
+import KPRecords
 import Testing
 
 @testable import KPLoad
@@ -48,5 +49,25 @@ struct ObjectCatalogTests {
         #expect(ObjectCatalog.resourceVersion(in: spaced) == "55")
         #expect(ObjectCatalog.resourceVersion(in: Data(#"{"metadata":{"name":"x"}}"#.utf8)) == nil)
         #expect(ObjectCatalog.resourceVersion(in: Data("not json".utf8)) == nil)
+    }
+}
+
+@Suite("PreciseSleep")
+struct PreciseSleepTests {
+    @Test("sleeps until an absolute monotonic deadline, never before it; timer slack can be lowered")
+    func sleepUntil() {
+        #if os(Linux)
+        #expect(PreciseSleep.tightenTimerSlack())
+        #endif
+        for _ in 0..<20 {
+            let deadline = MonotonicClock.now() + 2_000_000
+            PreciseSleep.until(deadline)
+            #expect(MonotonicClock.now() >= deadline)
+        }
+        let past = MonotonicClock.now() - 1_000_000
+        let t0 = MonotonicClock.now()
+        PreciseSleep.until(past)
+        #expect(MonotonicClock.now() - t0 < 1_000_000)
+        #expect(PreciseSleep.processCPUSeconds() > 0)
     }
 }
