@@ -102,7 +102,10 @@ let package = Package(
         .executableTarget(name: "kp-bootstrap", dependencies: ["KPCLI", "KPBootstrap"]),
         .executableTarget(name: "kp-load", dependencies: ["KPCLI", "KPLoad"]),
         .executableTarget(name: "kp-scrape", dependencies: ["KPCLI", "KPScrape"]),
-        .executableTarget(name: "kp-report", dependencies: ["KPCLI", "KPReport"]),
+        .executableTarget(
+            name: "kp-report",
+            dependencies: ["KPCLI", "KPReport", "KPRecords", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "kp-sim",
             dependencies: ["KPSim", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,0 +1,126 @@
+import KPRecords
+import KPStats
+
+/// The per-phase resource table, per-VCP costs and deltas, computed from a run's samples.
+///
+/// One row per phase sample, in the seed's order (baseline, post-bootstrap, steady, post-load,
+/// then any other label by time). CPU % of a phase is the average between the previous phase's
+/// sample and this one (`Δ process_cpu_seconds_total / Δ wall time`, 100 % = one core), so
+/// post-bootstrap covers the bootstrap burst plus the settle, steady the idle wait and post-load
+/// the load phase. The baseline has no previous phase: it uses the last continuous (`series`)
+/// sample taken at least a second before it, if there is one.
+public struct PhaseAnalysis: Sendable {
+    /// One phase's sample and the figures derived from it.
+    public struct Row: Sendable {
+        public var phase: String
+        public var sample: SampleRecord
+        /// ns since the run started (run_meta, else the launch, else the first sample).
+        public var elapsedNs: Int64?
+        public var cpuPercent: Double?
+        /// The interval CPU % is averaged over, and what it starts at (a phase or `series`).
+        public var cpuIntervalNs: Int64?
+        public var cpuFrom: String?
+        /// Why CPU % is absent, when it is.
+        public var cpuMissingReason: String?
+        /// Further samples of the same phase that were not used.
+        public var duplicates: Int
+    }
+
+    public var rows: [Row] = []
+    /// Phases the scenario should have produced but the samples lack.
+    public var missingPhases: [String] = []
+    /// VCPs to divide by, and where that number came from.
+    public var vcps: Int?
+    public var vcpsSource: String
+    /// Figures absent from a row: (phase, figure title, reason).
+    public var missingFigures: [(phase: String, figure: String, reason: String)] = []
+
+    /// The phases a scenario produces.
+    public static func expectedPhases(scenario: String?, hasLoad: Bool) -> [String] {
+        if let s = scenario, s.hasPrefix("mixed") { return RunData.phaseOrder }
+        if scenario == nil && hasLoad { return RunData.phaseOrder }
+        return Array(RunData.phaseOrder.prefix(3))
+    }
+
+    public init(data: RunData) {
+        // The last usable sample of each phase; a sample whose whole scrape failed is kept only
+        // when there is nothing better (its figures then show as missing with the reason).
+        var byPhase: [String: [SampleRecord]] = [:]
+        for s in data.phaseSamples { byPhase[s.phase, default: []].append(s) }
+        let known = RunData.phaseOrder.filter { byPhase[$0] != nil }
+        let others = byPhase.keys.filter { !RunData.phaseOrder.contains($0) }.sorted { a, b in
+            (byPhase[a]!.last!.tNs, a) < (byPhase[b]!.last!.tNs, b)
+        }
+        let runStart = data.runMeta?.startNs ?? data.endpoint?.launchedNs ?? data.phaseSamples.first?.tNs
+
+        var previous: SampleRecord?
+        for phase in known + others {
+            let samples = byPhase[phase]!
+            let chosen = samples.last(where: { $0.error == nil }) ?? samples.last!
+            var row = Row(
+                phase: phase, sample: chosen, elapsedNs: runStart.map { chosen.tNs - $0 }, cpuPercent: nil,
+                cpuIntervalNs: nil, cpuFrom: nil, cpuMissingReason: nil, duplicates: samples.count - 1)
+            var from: (SampleRecord, String)?
+            if let p = previous, p.cpuSeconds != nil {
+                from = (p, p.phase)
+            } else if let s = data.seriesSamples.last(where: {
+                $0.tNs <= chosen.tNs - 1_000_000_000 && $0.cpuSeconds != nil && (previous == nil || $0.tNs > previous!.tNs)
+            }) {
+                from = (s, "series")
+            }
+            if chosen.cpuSeconds == nil {
+                row.cpuMissingReason = ResourceFigure.cpuSeconds.missingReason(in: chosen)
+            } else if let (f, label) = from {
+                row.cpuPercent = PhaseMath.cpuPercent(
+                    cpuBefore: f.cpuSeconds, tBeforeNs: f.tNs, cpuAfter: chosen.cpuSeconds, tAfterNs: chosen.tNs)
+                row.cpuIntervalNs = chosen.tNs - f.tNs
+                row.cpuFrom = label
+                if row.cpuPercent == nil { row.cpuMissingReason = "CPU counter went down since \(label) (target restarted?)" }
+            } else {
+                row.cpuMissingReason = previous == nil
+                    ? "first sample of the run: no earlier scrape to difference against"
+                    : "the previous sample has no CPU figure"
+            }
+            for figure in ResourceFigure.allCases where figure != .cpuSeconds {
+                if let reason = figure.missingReason(in: chosen) {
+                    missingFigures.append((phase, figure.title, reason))
+                }
+            }
+            if let reason = row.cpuMissingReason { missingFigures.append((phase, "CPU %", reason)) }
+            rows.append(row)
+            previous = chosen
+        }
+        let expected = Self.expectedPhases(scenario: data.runMeta?.scenario, hasLoad: data.loadFinal != nil)
+        missingPhases = expected.filter { byPhase[$0] == nil }
+
+        if let s = data.bootstrapSummary {
+            vcps = s.ok
+            vcpsSource = "bootstrap_summary: \(s.ok) of \(s.clusters) clusters bootstrapped"
+        } else if !data.steps.isEmpty {
+            let done = Set(data.steps.filter { $0.step == "discovery" && $0.outcome == "ok" }.map(\.cluster))
+            vcps = done.count
+            vcpsSource = "\(done.count) clusters with a successful discovery step (no bootstrap_summary record)"
+        } else if let c = data.runMeta?.flags["clusters"], let n = Int(c) {
+            vcps = n
+            vcpsSource = "the clusters flag (\(n)); no bootstrap records to confirm how many came up"
+        } else {
+            vcps = nil
+            vcpsSource = "unknown: no bootstrap records and no clusters flag"
+        }
+    }
+
+    /// The row of a phase, if sampled.
+    public func row(_ phase: String) -> Row? { rows.first { $0.phase == phase } }
+
+    /// `(figure at phase − figure at baseline) / VCPs`.
+    public func perVCP(_ figure: ResourceFigure, phase: String) -> Double? {
+        guard let vcps, let base = row("baseline"), let r = row(phase) else { return nil }
+        return PhaseMath.perVCP(figure.value(in: r.sample), baseline: figure.value(in: base.sample), vcps: vcps)
+    }
+
+    /// `figure at to − figure at from`.
+    public func delta(_ figure: ResourceFigure, from: String, to: String) -> Double? {
+        guard let a = row(from), let b = row(to) else { return nil }
+        return PhaseMath.delta(figure.value(in: a.sample), figure.value(in: b.sample))
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import KPRecords
+
+/// kp-report's fold of one run directory: every analysis, and the three files it writes.
+///
+/// Build it with ``init(directory:)`` (reads the directory) or ``init(data:directory:)`` (from
+/// records already in memory), then ``write(to:)``. The output depends only on the directory's
+/// content: no clock, no host facts, sorted keys, fixed decimals, so re-running on the same
+/// directory gives byte-identical files.
+public struct Report: Sendable {
+    /// The files kp-report writes.
+    public static let outputFiles = ["summary.md", "phases.csv", "latency.csv"]
+
+    public var data: RunData
+    public var phases: PhaseAnalysis
+    public var bootstrap: BootstrapAnalysis
+    public var load: LoadAnalysis?
+    public var sizing: SizingAdvice
+    public var profiles: ProfileListing
+    /// Data problems from reading plus those found while folding, sorted.
+    public var problems: [DataProblem]
+
+    /// Reads and folds `directory`.
+    public init(directory: String) {
+        self.init(data: RunData.load(directory: directory), directory: directory)
+    }
+
+    /// Folds already-loaded records; `directory` is where `pprof/` files are looked up.
+    public init(data: RunData, directory: String) {
+        self.data = data
+        phases = PhaseAnalysis(data: data)
+        bootstrap = BootstrapAnalysis(data: data)
+        load = data.loadFinal.map { LoadAnalysis(final: $0, data: data) }
+        sizing = SizingAdvice(phases: phases, data: data)
+        profiles = ProfileListing(data: data, directory: directory)
+        var all = data.problems
+        for file in data.missingFiles where Self.isExpected(file, data: data) {
+            all.append(DataProblem(location: file, message: "missing", affects: RunData.sections(for: file)))
+        }
+        if let load { all += load.problems }
+        problems = all.sorted()
+    }
+
+    /// Whether a missing input file is a problem for this run (load.jsonl only matters for mixed runs).
+    static func isExpected(_ file: String, data: RunData) -> Bool {
+        switch file {
+        case "load.jsonl": data.runMeta?.scenario.hasPrefix("mixed") ?? false
+        case "timeseries.jsonl": false  // optional: only the peak figures need it, and the sizing table says so
+        default: true
+        }
+    }
+
+    /// True when the figures describe kp-sim rather than a kplane apiserver.
+    public var isEmulator: Bool {
+        data.endpoint?.emulator ?? (data.runMeta?.flags["target"] == "kp-sim")
+    }
+
+    /// Why the run is incomplete, one clause each; empty for a complete run.
+    public var incompleteReasons: [String] {
+        var out: [String] = []
+        if let end = data.runEnd {
+            if end.status != "complete" {
+                var s = "the run ended \(end.status) in phase \(end.phase)"
+                if let r = end.reason { s += ": \(r)" }
+                s += " (exit code \(end.exitCode))"
+                out.append(s)
+            }
+        } else {
+            out.append("meta.jsonl has no run_end record: the run was cut off or is still running")
+        }
+        if !phases.missingPhases.isEmpty {
+            out.append("no sample for phase " + phases.missingPhases.joined(separator: ", "))
+        }
+        if data.bootstrapSummary?.interrupted == true { out.append("the bootstrap was interrupted") }
+        if let f = data.loadFinal, f.interrupted { out.append("the load phase was interrupted") }
+        if (data.runMeta?.scenario.hasPrefix("mixed") ?? false) && data.loadFinal == nil {
+            out.append("no load_final record: the load phase did not finish")
+        }
+        return out
+    }
+
+    /// The three files' contents, keyed by file name.
+    public var files: [(name: String, text: String)] {
+        [("summary.md", summaryMarkdown), ("phases.csv", phasesCSV), ("latency.csv", latencyCSV)]
+    }
+
+    /// Writes the three files into `directory`, each to a temporary file first and then renamed
+    /// over the old one, so a reader never sees a half-written report.
+    ///
+    /// - Throws: ``ReportWriteError`` naming the file that could not be written.
+    public func write(to directory: String) throws(ReportWriteError) {
+        for (name, text) in files {
+            try Self.writeAtomically(text, to: (directory as NSString).appendingPathComponent(name))
+        }
+    }
+
+    static func writeAtomically(_ text: String, to path: String) throws(ReportWriteError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        let tmp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ReportWriteError(path: path, message: String(cString: strerror(errno))) }
+        let bytes = Array(text.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let message = String(cString: strerror(errno))
+                close(fd)
+                unlink(tmp)
+                throw ReportWriteError(path: path, message: message)
+            }
+            off += n
+        }
+        let synced = fsync(fd) == 0
+        let closed = close(fd) == 0
+        if !synced || !closed {
+            let message = String(cString: strerror(errno))
+            unlink(tmp)
+            throw ReportWriteError(path: path, message: message)
+        }
+        if rename(tmp, path) != 0 {
+            let message = String(cString: strerror(errno))
+            unlink(tmp)
+            throw ReportWriteError(path: path, message: message)
+        }
+    }
+}
+
+/// A report file could not be written.
+public struct ReportWriteError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "cannot write \(path): \(message); check that the directory exists and is writable" }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import KPRecords
+
+/// Everything kp-report reads from one run directory, sorted and ready to fold.
+///
+/// Load it with ``load(directory:)``: every file is optional, every damaged line is skipped and
+/// recorded in ``problems`` with its `file:line`, so a partial run still gives a partial report.
+public struct RunData: Sendable {
+    /// The files kp-report reads, in the order it reads them.
+    public static let inputFiles = [
+        "meta.jsonl", "endpoint.json", "bootstrap.jsonl", "samples.jsonl", "timeseries.jsonl", "load.jsonl",
+    ]
+    /// The phase labels of one-shot samples, in run order (the seed's phase order).
+    public static let phaseOrder = ["baseline", "post-bootstrap", "steady", "post-load"]
+
+    public var runMeta: RunMetaRecord?
+    public var runEnd: RunEndRecord?
+    public var endpoint: EndpointRecord?
+    /// Bootstrap steps sorted by end time, then cluster and step.
+    public var steps: [BootstrapStepRecord] = []
+    public var bootstrapSummary: BootstrapSummaryRecord?
+    /// One-shot samples (any phase but `series`), by time.
+    public var phaseSamples: [SampleRecord] = []
+    /// Continuous samples (phase `series`, from either file), by time.
+    public var seriesSamples: [SampleRecord] = []
+    public var profiles: [ProfileRecord] = []
+    public var loadIntervals: [LoadIntervalRecord] = []
+    public var loadFinal: LoadFinalRecord?
+    /// `error` records any tool wrote into the run's files, by time.
+    public var toolErrors: [ErrorRecord] = []
+    /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.
+    public var pprofFiles: [(name: String, bytes: Int)] = []
+    /// Input files that were absent.
+    public var missingFiles: [String] = []
+    /// Every damaged line and unusable record, sorted by location.
+    public var problems: [DataProblem] = []
+
+    public init() {}
+
+    /// Which report sections depend on a file (named in "Data problems" when it is damaged).
+    public static func sections(for file: String) -> [String] {
+        switch file {
+        case "meta.jsonl": ["Run"]
+        case "endpoint.json": ["Run"]
+        case "bootstrap.jsonl": ["Bootstrap"]
+        case "samples.jsonl": ["Phases", "Per VCP", "Deltas", "Sizing a pod", "Profiles", "Server-side latency"]
+        case "timeseries.jsonl": ["Sizing a pod (peak figures)"]
+        case "load.jsonl": ["Load"]
+        default: []
+        }
+    }
+
+    /// Reads a run directory. Never throws for damage inside it; a file that is absent is
+    /// listed in ``missingFiles``, and one that cannot be read becomes a problem.
+    public static func load(directory: String) -> RunData {
+        var data = RunData()
+        let fm = FileManager.default
+        for file in inputFiles {
+            let path = (directory as NSString).appendingPathComponent(file)
+            guard fm.fileExists(atPath: path) else {
+                data.missingFiles.append(file)
+                continue
+            }
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                data.problems.append(DataProblem(
+                    location: file, message: "cannot be opened (\(String(cString: strerror(errno))))",
+                    affects: sections(for: file)))
+                continue
+            }
+            defer { try? handle.close() }
+            do {
+                try JSONLReader.forEachLine(handle: handle, name: file) { item in
+                    switch item {
+                    case .success(let record): data.add(record, from: file)
+                    case .failure(let error):
+                        data.problems.append(DataProblem(
+                            location: error.location, message: Self.message(for: error), affects: sections(for: file)))
+                    }
+                }
+            } catch {
+                data.problems.append(DataProblem(
+                    location: file, message: "read failed: \(error)", affects: sections(for: file)))
+            }
+        }
+        data.pprofFiles = listPprof(directory: directory)
+        data.finish()
+        return data
+    }
+
+    /// The reader's message without its location prefix (the location is kept separately).
+    static func message(for error: RecordError) -> String {
+        let text = error.description
+        let prefix = error.location + ": "
+        return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+    }
+
+    private static func listPprof(directory: String) -> [(name: String, bytes: Int)] {
+        let dir = (directory as NSString).appendingPathComponent("pprof")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { name in
+            let attrs = try? FileManager.default.attributesOfItem(atPath: (dir as NSString).appendingPathComponent(name))
+            return (name, (attrs?[.size] as? NSNumber)?.intValue ?? 0)
+        }
+    }
+
+    /// Adds one record read from `file` (kept in arrival order until ``finish()``).
+    public mutating func add(_ record: Record, from file: String) {
+        switch record {
+        case .runMeta(let r):
+            if runMeta != nil {
+                problems.append(DataProblem(
+                    location: file, message: "more than one run_meta record; the last one is used", affects: ["Run"]))
+            }
+            runMeta = r
+        case .runEnd(let r):
+            if runEnd != nil {
+                problems.append(DataProblem(
+                    location: file, message: "more than one run_end record; the last one is used", affects: ["Run"]))
+            }
+            runEnd = r
+        case .endpoint(let r): endpoint = r
+        case .bootstrapStep(let r): steps.append(r)
+        case .bootstrapSummary(let r): bootstrapSummary = r
+        case .sample(let r):
+            if r.phase == "series" || file == "timeseries.jsonl" {
+                seriesSamples.append(r)
+            } else {
+                phaseSamples.append(r)
+            }
+        case .profile(let r): profiles.append(r)
+        case .loadInterval(let r): loadIntervals.append(r)
+        case .loadFinal(let r):
+            if loadFinal != nil {
+                problems.append(DataProblem(
+                    location: file, message: "more than one load_final record; the last one is used", affects: ["Load"]))
+            }
+            loadFinal = r
+        case .error(let r): toolErrors.append(r)
+        }
+    }
+
+    /// Sorts everything into a deterministic order.
+    public mutating func finish() {
+        steps.sort { ($0.endNs, $0.cluster, $0.step) < ($1.endNs, $1.cluster, $1.step) }
+        phaseSamples.sort { ($0.tNs, $0.phase) < ($1.tNs, $1.phase) }
+        seriesSamples.sort { $0.tNs < $1.tNs }
+        profiles.sort { ($0.tNs, $0.profile, $0.phase) < ($1.tNs, $1.profile, $1.phase) }
+        loadIntervals.sort { $0.startNs < $1.startNs }
+        toolErrors.sort { ($0.tNs, $0.tool, $0.message) < ($1.tNs, $1.tool, $1.message) }
+        missingFiles.sort()
+        problems.sort()
+    }
+}

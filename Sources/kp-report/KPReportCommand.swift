@@ -1,0 +1,36 @@
+import ArgumentParser
+import KPCLI
+
+/// `kp-report`: folds a run directory into summary.md, phases.csv and latency.csv, and prints the
+/// run_meta / run_end records the run script appends to meta.jsonl.
+@main
+struct KPReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kp-report",
+        abstract: "Fold a kp-bench run directory into summary.md, phases.csv and latency.csv.",
+        discussion: """
+            kp-report RUN_DIR (the default subcommand, fold) reads RUN_DIR/{meta.jsonl, endpoint.json, \
+            bootstrap.jsonl, samples.jsonl, timeseries.jsonl, load.jsonl, pprof/} and writes the report \
+            files into RUN_DIR (or --out). Damaged input is skipped line by line and listed in summary.md's \
+            "Data problems" section and on stderr; the report is still written (exit 0). Re-running on the \
+            same directory gives byte-identical files. Columns and sections: docs/reports.md.
+
+            kp-report meta and kp-report end print the run_meta and run_end records that scripts/kp-run \
+            appends to meta.jsonl at the start and the end of a run.
+            """,
+        version: KPReportVersion.text,
+        subcommands: [Fold.self, Meta.self, End.self],
+        defaultSubcommand: Fold.self)
+
+    static func main() async {
+        // Until KPCLI's ToolMain handles it (as kp-bootstrap does): for --help, parseAsRoot returns
+        // ArgumentParser's internal help command, whose run() throws "help requested"; ToolMain would
+        // report that as a failure. Let ArgumentParser print the help and exit 0 instead.
+        let args = Array(CommandLine.arguments.dropFirst())
+        if let parsed = try? parseAsRoot(args), !(parsed is Fold || parsed is Meta || parsed is End || parsed is Self) {
+            var help = parsed
+            do { try help.run() } catch { exit(withError: error) }
+        }
+        await ToolMain.run(Self.self)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import KPRecords
+import Testing
+
+@testable import KPReport
+
+@Suite struct ReportDamageTests {
+    @Test func damagedLinesAreSkippedAndListed() throws {
+        let f = try RunFixture()
+        defer { f.cleanup() }
+        try Fixtures.bootstrapRun(f)
+        // bootstrap.jsonl line 2 corrupt (11 records follow... insert a bad line after line 1).
+        var lines = try f.read("bootstrap.jsonl").split(separator: "\n").map(String.init)
+        lines.insert("{\"kind\":\"bootstrap_step\",\"v\":1,garbage", at: 1)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: f.path("bootstrap.jsonl"), atomically: true, encoding: .utf8)
+        // samples.jsonl: a truncated last line (writer killed mid-write), and a newer schema version.
+        try f.append("samples.jsonl", "{\"kind\":\"sample\",\"v\":9,\"t_ns\":1,\"phase\":\"steady\",\"source\":\"x\"}\n")
+        try f.append("samples.jsonl", "{\"kind\":\"sample\",\"v\":1,\"t_ns\":17")
+        // endpoint.json missing.
+        try FileManager.default.removeItem(atPath: f.path("endpoint.json"))
+
+        let report = Report(directory: f.dir)
+        try report.write(to: f.dir)
+        let md = try f.read("summary.md")
+        #expect(md.contains("## Data problems"))
+        #expect(md.contains("- bootstrap.jsonl:2: not a JSON record"))
+        #expect(md.contains("- samples.jsonl:4: record v9 needs a newer kp-bench"))
+        #expect(md.contains("- samples.jsonl:5: not a JSON record"))
+        #expect(md.contains("- endpoint.json: missing"))
+        #expect(md.contains("Incomplete tables: Bootstrap, Deltas, Per VCP, Phases, Profiles, Run, Server-side latency, Sizing a pod."))
+        #expect(md.contains("**Data problems:** 4"))
+        // Everything else is still folded: all 20 steps and all three phases.
+        #expect(report.data.steps.count == 20)
+        #expect(report.phases.rows.count == 3)
+        #expect(md.contains("| target | — (no endpoint.json) |"))
+        #expect(report.problems.map(\.location) == ["bootstrap.jsonl:2", "endpoint.json", "samples.jsonl:4", "samples.jsonl:5"])
+    }
+
+    @Test func onlyMetaStillWritesAReport() throws {
+        let f = try RunFixture()
+        defer { f.cleanup() }
+        try f.write("meta.jsonl", [Fixtures.meta().record])
+        let report = Report(directory: f.dir)
+        try report.write(to: f.dir)
+        let md = try f.read("summary.md")
+        #expect(md.contains("**INCOMPLETE:**"))
+        #expect(md.contains("no sample for phase baseline, post-bootstrap, steady"))
+        #expect(md.contains("No phase samples"))
+        #expect(md.contains("No bootstrap records"))
+        #expect(try f.read("phases.csv") == Report.phasesColumns.joined(separator: ",") + "\n")
+    }
+
+    @Test func unreadableHistogramIsAProblemNotACrash() throws {
+        let f = try RunFixture()
+        defer { f.cleanup() }
+        try Fixtures.mixedRun(f)
+        var text = try f.read("load.jsonl")
+        // Break the write response histogram's count so its buckets no longer add up.
+        text = text.replacingOccurrences(of: "\"count\":100,\"highest\"", with: "\"count\":101,\"highest\"")
+        try text.write(toFile: f.path("load.jsonl"), atomically: true, encoding: .utf8)
+        let report = Report(directory: f.dir)
+        #expect(report.problems.contains { $0.message.contains("add up to 100 but count is 101") })
+        #expect(report.latencyCSV.split(separator: "\n").count == 3)
+    }
+
+    @Test func writeFailureIsReported() throws {
+        let f = try RunFixture()
+        defer { f.cleanup() }
+        try Fixtures.bootstrapRun(f)
+        #expect(throws: ReportWriteError.self) { try Report(directory: f.dir).write(to: f.path("no-such-dir")) }
+    }
+}
