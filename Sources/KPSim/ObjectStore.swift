@@ -1,0 +1,328 @@
+import Foundation
+import Synchronization
+
+/// Where an object lives inside a VCP: its namespace ("" for cluster-scoped objects) and name.
+public struct ObjectKey: Hashable, Sendable, Comparable {
+    public var namespace: String
+    public var name: String
+
+    public init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool { (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name) }
+}
+
+/// A stored object: its JSON and the resource version it was last written at.
+public struct StoredObject: Sendable {
+    public var value: JSONValue
+    public var resourceVersion: UInt64
+    /// Bytes of its JSON encoding (what the allocation tracker charges for it).
+    public var size: Int
+}
+
+/// One watch event as sent on the wire (`{"type":…,"object":…}`).
+public struct WatchEvent: Sendable {
+    public var type: String
+    public var object: JSONValue
+    public var key: ObjectKey
+    public var resourceVersion: UInt64
+}
+
+/// What a watch or list selects inside one VCP and resource.
+struct Selection: Sendable {
+    var namespace: String?
+    var name: String?
+    var labels: LabelSelector?
+
+    func matches(_ key: ObjectKey, _ object: JSONValue) -> Bool {
+        if let namespace, !namespace.isEmpty, key.namespace != namespace { return false }
+        if let name, key.name != name { return false }
+        if let labels, !labels.matches(object["metadata"]?["labels"]?.objectValue ?? [:]) { return false }
+        return true
+    }
+}
+
+/// Writes objects through to a backing store (etcd) after they are committed in memory.
+public protocol ObjectPersistence: Sendable {
+    func put(key: String, value: [UInt8]) async throws
+    func delete(key: String) async throws
+}
+
+/// The emulator's storage: every VCP's objects, one global resource-version counter, watchers and
+/// a bounded per-VCP-and-resource event history for watch resumption.
+///
+/// Objects live in memory; with `--etcd-servers` each write is also put to etcd under the key
+/// layout of kplane (`<prefix>/<group?>/<resource>/clusters/<cid>/[<ns>/]<name>`) before the
+/// request completes.
+public final class ObjectStore: Sendable {
+    /// What a mutation decides to do with the object it saw.
+    enum Action {
+        case put(JSONValue)
+        case delete
+        case none
+    }
+
+    struct History {
+        var events: [WatchEvent] = []
+        var start = 0
+        /// Highest resource version no longer in `events` (watch from below it → 410 Gone).
+        var evictedThrough: UInt64 = 0
+    }
+
+    struct Watcher {
+        var cluster: String
+        var resource: GroupResource
+        var selection: Selection
+        var continuation: AsyncStream<WatchEvent>.Continuation
+    }
+
+    struct ClusterState {
+        var collections: [GroupResource: [ObjectKey: StoredObject]] = [:]
+        var history: [GroupResource: History] = [:]
+    }
+
+    struct State {
+        var resourceVersion: UInt64 = 1
+        var clusters: [String: ClusterState] = [:]
+        var watchers: [Int: Watcher] = [:]
+        var nextWatcher = 0
+        var objectCount = 0
+        var objectBytes = 0
+    }
+
+    private let state = Mutex(State())
+    private let historyLimit: Int
+    private let allocations: AllocationTracker
+    private let persistence: (any ObjectPersistence)?
+    private let etcdPrefix: String
+
+    /// Creates a store.
+    public init(historyLimit: Int, allocations: AllocationTracker, persistence: (any ObjectPersistence)?, etcdPrefix: String) {
+        self.historyLimit = historyLimit
+        self.allocations = allocations
+        self.persistence = persistence
+        self.etcdPrefix = etcdPrefix
+    }
+
+    /// The current global resource version.
+    public var currentResourceVersion: UInt64 { self.state.withLock { $0.resourceVersion } }
+
+    /// Number of stored objects and the bytes of their JSON encodings.
+    public var totals: (objects: Int, bytes: Int) { self.state.withLock { ($0.objectCount, $0.objectBytes) } }
+
+    /// Number of open watches.
+    public var watchCount: Int { self.state.withLock { $0.watchers.count } }
+
+    /// The etcd key of an object (contract §8.2).
+    public func etcdKey(cluster: String, resource: GroupResource, key: ObjectKey) -> String {
+        var parts = [self.etcdPrefix]
+        if !resource.group.isEmpty { parts.append(resource.group) }
+        parts.append(resource.resource)
+        parts.append("clusters")
+        parts.append(cluster)
+        if !key.namespace.isEmpty { parts.append(key.namespace) }
+        parts.append(key.name)
+        return parts.joined(separator: "/")
+    }
+
+    /// Reads one object.
+    public func get(cluster: String, resource: GroupResource, key: ObjectKey) -> StoredObject? {
+        self.state.withLock { $0.clusters[cluster]?.collections[resource]?[key] }
+    }
+
+    /// Lists objects matching `selection`, sorted by namespace and name, with the current resource version.
+    func list(cluster: String, resource: GroupResource, selection: Selection) -> (items: [StoredObject], resourceVersion: UInt64) {
+        self.state.withLock { state in
+            let collection = state.clusters[cluster]?.collections[resource] ?? [:]
+            let items = collection.filter { selection.matches($0.key, $0.value.value) }.sorted { $0.key < $1.key }.map(\.value)
+            return (items, state.resourceVersion)
+        }
+    }
+
+    /// All objects of `resource` in `cluster` (for internal scans such as CRD lookups).
+    func all(cluster: String, resource: GroupResource) -> [ObjectKey: StoredObject] {
+        self.state.withLock { $0.clusters[cluster]?.collections[resource] ?? [:] }
+    }
+
+    /// Atomically reads an object, lets `decide` choose what to do, and commits the result.
+    ///
+    /// `decide` runs under the store lock; it gets the current object and a reader for other
+    /// objects of the same VCP (e.g. to check the namespace exists). The committed object gets
+    /// the next global resource version in `metadata.resourceVersion`. When etcd is configured
+    /// the write is put there before this returns.
+    ///
+    /// - Returns: the object as stored (for a delete: as it was before deletion), or nil when nothing changed.
+    func mutate(
+        cluster: String, resource: GroupResource, key: ObjectKey, site: CallSite = CallSite.objectStorage,
+        _ decide: (StoredObject?, (GroupResource, ObjectKey) -> StoredObject?) throws(APIError) -> Action
+    ) async throws(APIError) -> StoredObject? {
+        let result: (StoredObject, Bool)? = try self.state.withLock { state throws(APIError) -> (StoredObject, Bool)? in
+            let current = state.clusters[cluster]?.collections[resource]?[key]
+            let action = try decide(current, { other, otherKey in state.clusters[cluster]?.collections[other]?[otherKey] })
+            switch action {
+            case .none:
+                return nil
+            case .put(var value):
+                state.resourceVersion += 1
+                let rv = state.resourceVersion
+                var metadata = value["metadata"]?.objectValue ?? [:]
+                metadata["resourceVersion"] = .string(String(rv))
+                value["metadata"] = .object(metadata)
+                let size = value.serialized().count
+                let stored = StoredObject(value: value, resourceVersion: rv, size: size)
+                state.clusters[cluster, default: ClusterState()].collections[resource, default: [:]][key] = stored
+                if let current {
+                    self.allocations.free(site, bytes: current.size)
+                    state.objectBytes -= current.size
+                } else {
+                    state.objectCount += 1
+                }
+                self.allocations.allocate(site, bytes: size)
+                state.objectBytes += size
+                self.recordEvent(&state, cluster: cluster, resource: resource,
+                                 event: WatchEvent(type: current == nil ? "ADDED" : "MODIFIED", object: value, key: key, resourceVersion: rv))
+                return (stored, false)
+            case .delete:
+                guard let current else { return nil }
+                state.resourceVersion += 1
+                let rv = state.resourceVersion
+                state.clusters[cluster]?.collections[resource]?[key] = nil
+                state.objectCount -= 1
+                state.objectBytes -= current.size
+                self.allocations.free(site, bytes: current.size)
+                var value = current.value
+                var metadata = value["metadata"]?.objectValue ?? [:]
+                metadata["resourceVersion"] = .string(String(rv))
+                value["metadata"] = .object(metadata)
+                self.recordEvent(&state, cluster: cluster, resource: resource,
+                                 event: WatchEvent(type: "DELETED", object: value, key: key, resourceVersion: rv))
+                return (StoredObject(value: value, resourceVersion: rv, size: current.size), true)
+            }
+        }
+        guard let (stored, deleted) = result else { return nil }
+        if let persistence = self.persistence {
+            let etcdKey = self.etcdKey(cluster: cluster, resource: resource, key: key)
+            do {
+                if deleted {
+                    try await persistence.delete(key: etcdKey)
+                } else {
+                    try await persistence.put(key: etcdKey, value: stored.value.serialized())
+                }
+            } catch {
+                throw APIError(code: 500, reason: "InternalError", message: "etcd write of \(etcdKey) failed: \(error)")
+            }
+        }
+        return stored
+    }
+
+    private func recordEvent(_ state: inout State, cluster: String, resource: GroupResource, event: WatchEvent) {
+        var history = state.clusters[cluster, default: ClusterState()].history[resource, default: History()]
+        if history.events.count - history.start >= self.historyLimit {
+            history.evictedThrough = history.events[history.start].resourceVersion
+            history.start += 1
+            if history.start > 256 && history.start * 2 > history.events.count {
+                history.events.removeFirst(history.start)
+                history.start = 0
+            }
+        }
+        history.events.append(event)
+        state.clusters[cluster, default: ClusterState()].history[resource] = history
+        for watcher in state.watchers.values
+        where watcher.cluster == cluster && watcher.resource == resource && watcher.selection.matches(event.key, event.object) {
+            watcher.continuation.yield(event)
+        }
+    }
+
+    /// Opens a watch.
+    ///
+    /// From resource version nil/0: synthetic ADDED events for every current match, then live
+    /// events. From version N: every recorded event after N, then live events; 410 Expired when
+    /// N is older than the kept history.
+    func watch(cluster: String, resource: GroupResource, selection: Selection, from resourceVersion: UInt64?) throws(APIError)
+        -> AsyncStream<WatchEvent>
+    {
+        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
+        let id: Int = try self.state.withLock { state throws(APIError) -> Int in
+            if let from = resourceVersion, from > 0 {
+                let history = state.clusters[cluster]?.history[resource] ?? History()
+                if from < history.evictedThrough {
+                    throw APIError.gone("too old resource version: \(from) (\(history.evictedThrough + 1))")
+                }
+                for event in history.events[history.start...] where event.resourceVersion > from && selection.matches(event.key, event.object) {
+                    continuation.yield(event)
+                }
+            } else {
+                let collection = state.clusters[cluster]?.collections[resource] ?? [:]
+                for (key, object) in collection.sorted(by: { $0.key < $1.key }) where selection.matches(key, object.value) {
+                    continuation.yield(WatchEvent(type: "ADDED", object: object.value, key: key, resourceVersion: object.resourceVersion))
+                }
+            }
+            let id = state.nextWatcher
+            state.nextWatcher += 1
+            state.watchers[id] = Watcher(cluster: cluster, resource: resource, selection: selection, continuation: continuation)
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.watchers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Ends every open watch (shutdown).
+    public func finishWatches() {
+        let continuations = self.state.withLock { state in
+            let all = state.watchers.values.map(\.continuation)
+            state.watchers.removeAll()
+            return all
+        }
+        for continuation in continuations { continuation.finish() }
+    }
+}
+
+/// A label selector of equality requirements: `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated.
+struct LabelSelector: Sendable {
+    enum Requirement: Sendable {
+        case equals(String, String)
+        case notEquals(String, String)
+        case exists(String)
+        case notExists(String)
+    }
+
+    var requirements: [Requirement]
+
+    /// Parses a selector; nil when empty, throws 400 when malformed.
+    static func parse(_ text: String?) throws(APIError) -> LabelSelector? {
+        guard let text, !text.isEmpty else { return nil }
+        var requirements: [Requirement] = []
+        for part in text.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) {
+            if let range = part.range(of: "!=") {
+                requirements.append(.notEquals(String(part[..<range.lowerBound]), String(part[range.upperBound...])))
+            } else if let range = part.range(of: "==") {
+                requirements.append(.equals(String(part[..<range.lowerBound]), String(part[range.upperBound...])))
+            } else if let range = part.range(of: "=") {
+                requirements.append(.equals(String(part[..<range.lowerBound]), String(part[range.upperBound...])))
+            } else if part.hasPrefix("!") {
+                requirements.append(.notExists(String(part.dropFirst())))
+            } else if !part.isEmpty, !part.contains(" ") {
+                requirements.append(.exists(part))
+            } else {
+                throw APIError.badRequest("unable to parse requirement: \(part) (kp-sim supports =, ==, !=, key and !key)")
+            }
+        }
+        return LabelSelector(requirements: requirements)
+    }
+
+    func matches(_ labels: [String: JSONValue]) -> Bool {
+        for requirement in self.requirements {
+            switch requirement {
+            case .equals(let key, let value): if labels[key]?.stringValue != value { return false }
+            case .notEquals(let key, let value): if labels[key]?.stringValue == value { return false }
+            case .exists(let key): if labels[key] == nil { return false }
+            case .notExists(let key): if labels[key] != nil { return false }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,50 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// The shared state of one running emulator: configuration, storage, VCPs, counters.
+public final class SimContext: Sendable {
+    /// The configuration it runs with.
+    public let configuration: SimConfiguration
+    /// All objects of all VCPs.
+    public let store: ObjectStore
+    /// The VCPs.
+    public let registry: ControlPlaneRegistry
+    /// Live task counts.
+    public let tasks: TaskTracker
+    /// Tracked allocations for the heap profile.
+    public let allocations: AllocationTracker
+    /// Request and connection counters.
+    public let metrics: RequestMetrics
+    /// Fault decisions.
+    let random: FaultRandom
+    let logger: Logger
+    let tokens: TokenAuthenticator
+    /// When the emulator started (for stalls and crash timers).
+    public let started: ContinuousClock.Instant
+    private let port = Mutex(0)
+
+    init(configuration: SimConfiguration, tokens: TokenAuthenticator, persistence: (any ObjectPersistence)?, logger: Logger) {
+        self.configuration = configuration
+        self.tokens = tokens
+        self.logger = logger
+        self.allocations = AllocationTracker()
+        self.store = ObjectStore(historyLimit: configuration.watchHistory, allocations: self.allocations,
+                                 persistence: persistence, etcdPrefix: configuration.etcdPrefix)
+        self.registry = ControlPlaneRegistry()
+        self.tasks = TaskTracker()
+        self.metrics = RequestMetrics()
+        self.random = FaultRandom(seed: configuration.seed)
+        self.started = .now
+    }
+
+    /// The bound port (0 before listening).
+    public var boundPort: Int {
+        get { self.port.withLock { $0 } }
+    }
+
+    func setBoundPort(_ value: Int) { self.port.withLock { $0 = value } }
+
+    /// Time since start.
+    var elapsed: Duration { ContinuousClock.now - self.started }
+}

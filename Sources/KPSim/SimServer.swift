@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import NIOHPACK
+
+/// A failure to start: one line for stderr and the exit status to use.
+public struct SimStartError: Error, CustomStringConvertible {
+    /// The one-line message.
+    public var message: String
+    /// 2 for bad input (flags, files), 1 for the environment (port taken, etcd down).
+    public var exitCode: Int32
+
+    public var description: String { self.message }
+}
+
+/// The running emulator: a TLS listener with a hand-built swift-nio pipeline (NIOSSL → ALPN →
+/// HTTP/2 with an inline stream multiplexer and one ``HTTP2StreamHandler`` per stream, or
+/// HTTP/1.1) in front of ``SimApplication``.
+///
+/// ```swift
+/// var configuration = SimConfiguration()
+/// configuration.securePort = 0
+/// configuration.certDir = tmp + "/certs"
+/// let server = try await SimServer.start(configuration)
+/// // https://127.0.0.1:\(server.port)/clusters/c-001/control-plane/readyz
+/// await server.shutdown()
+/// ```
+public final class SimServer: Sendable {
+    /// The shared emulator state (metrics, store, VCPs).
+    public let context: SimContext
+    /// The bound TCP port.
+    public let port: Int
+    /// The certificate clients should trust (the serving certificate itself).
+    public let certificatePath: String
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannel: any Channel
+    private let etcd: EtcdClient?
+    private let crashTimer: Task<Void, Never>?
+
+    private init(context: SimContext, port: Int, certificatePath: String, group: MultiThreadedEventLoopGroup,
+                 serverChannel: any Channel, etcd: EtcdClient?, crashTimer: Task<Void, Never>?) {
+        self.context = context
+        self.port = port
+        self.certificatePath = certificatePath
+        self.group = group
+        self.serverChannel = serverChannel
+        self.etcd = etcd
+        self.crashTimer = crashTimer
+    }
+
+    /// The default crash action: one line on stderr, then exit status 3 without cleanup.
+    public static let exitOnCrash: @Sendable (String) -> Void = { reason in
+        FileHandle.standardError.write(Data("kp-sim: injected crash: \(reason)\n".utf8))
+        exit(3)
+    }
+
+    /// Validates inputs, connects to etcd (if configured), binds, and starts serving.
+    ///
+    /// - Parameters:
+    ///   - configuration: what to run.
+    ///   - logger: where diagnostics go.
+    ///   - onCrash: what a crash fault does (default: exit 3).
+    /// - Throws: ``SimStartError`` with one line naming the input or condition and the fix.
+    public static func start(
+        _ configuration: SimConfiguration, logger: Logger = Logger(label: "kp-sim"),
+        onCrash: @escaping @Sendable (String) -> Void = SimServer.exitOnCrash
+    ) async throws(SimStartError) -> SimServer {
+        func input<T>(_ body: () throws(SimConfigurationError) -> T) throws(SimStartError) -> T {
+            do { return try body() } catch { throw SimStartError(message: error.message, exitCode: 2) }
+        }
+        let tokens = try input { () throws(SimConfigurationError) in
+            try configuration.tokenAuthFile.map(TokenAuthenticator.load(path:)) ?? TokenAuthenticator()
+        }
+        try input { () throws(SimConfigurationError) in
+            for file in configuration.serviceAccountKeyFiles { try ServiceAccountKey.check(file, flag: "--service-account-key-file") }
+            if let file = configuration.serviceAccountSigningKeyFile { try ServiceAccountKey.check(file, flag: "--service-account-signing-key-file") }
+        }
+        let certificate = try input { () throws(SimConfigurationError) in try ServingCertificate.prepare(configuration) }
+        let tls = try input { () throws(SimConfigurationError) in try certificate.tlsConfiguration() }
+        let sslContext: NIOSSLContext
+        do {
+            sslContext = try NIOSSLContext(configuration: tls)
+        } catch {
+            throw SimStartError(message: "kp-sim: cannot use the serving certificate \(certificate.certificatePath): \(error)", exitCode: 2)
+        }
+        for flag in configuration.unknownFlags {
+            logger.info("ignoring unsupported flag", metadata: ["flag": "\(flag)"])
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
+        var etcd: EtcdClient?
+        if !configuration.etcdServers.isEmpty {
+            var failures: [String] = []
+            for endpoint in configuration.etcdServers {
+                do {
+                    let client = try EtcdClient(endpoint: endpoint, group: group)
+                    try await client.status()
+                    etcd = client
+                    break
+                } catch {
+                    failures.append("\(endpoint): \(error)")
+                }
+            }
+            if etcd == nil {
+                try? await group.shutdownGracefully()
+                throw SimStartError(
+                    message: "kp-sim: etcd is unreachable (\(failures.joined(separator: "; "))); start etcd or fix --etcd-servers", exitCode: 1)
+            }
+        }
+
+        let context = SimContext(configuration: configuration, tokens: tokens, persistence: etcd, logger: logger)
+        let application = SimApplication(context: context, onCrash: onCrash)
+        await VirtualControlPlane.bootstrap(cluster: configuration.rootControlPlaneName, context: context)
+
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                context.metrics.connectionsAccepted.wrappingAdd(1, ordering: .relaxed)
+                context.metrics.connectionsOpen.wrappingAdd(1, ordering: .relaxed)
+                channel.closeFuture.whenComplete { _ in context.metrics.connectionsOpen.wrappingSubtract(1, ordering: .relaxed) }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    try channel.pipeline.syncOperations.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
+                        Self.configureProtocol(result, channel: channel, application: application)
+                    })
+                }
+            }
+        let serverChannel: any Channel
+        do {
+            serverChannel = try await bootstrap.bind(host: configuration.bindAddress, port: configuration.securePort).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw SimStartError(
+                message: "kp-sim: cannot listen on \(configuration.bindAddress):\(configuration.securePort): \(error) "
+                    + "(is the port taken? choose another --secure-port, or 0 for any free port)", exitCode: 1)
+        }
+        let port = serverChannel.localAddress?.port ?? configuration.securePort
+        context.setBoundPort(port)
+        if let portFile = configuration.portFile {
+            do {
+                try Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: portFile))
+            } catch {
+                try? await serverChannel.close()
+                try? await group.shutdownGracefully()
+                throw SimStartError(message: "--sim-port-file \(portFile): cannot write it (\(error))", exitCode: 2)
+            }
+        }
+        var crashTimer: Task<Void, Never>?
+        if let after = configuration.faults.crashAfter {
+            crashTimer = context.tasks.spawn(.faultTimer) {
+                do { try await Task.sleep(for: after) } catch { return }
+                onCrash("--fault-crash-after=\(after) elapsed")
+            }
+        }
+        logger.info("serving", metadata: [
+            "url": "https://\(configuration.bindAddress):\(port)", "version": "\(SimVersion.current)",
+            "store": "\(etcd.map { "etcd \($0.endpoint) prefix \(configuration.etcdPrefix)" } ?? "memory")",
+            "ca": "\(certificate.certificatePath)",
+        ])
+        return SimServer(context: context, port: port, certificatePath: certificate.certificatePath, group: group,
+                         serverChannel: serverChannel, etcd: etcd, crashTimer: crashTimer)
+    }
+
+    private static func configureProtocol(_ result: ALPNResult, channel: any Channel, application: SimApplication) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            switch result {
+            case .negotiated("h2"):
+                var connection = NIOHTTP2Handler.ConnectionConfiguration()
+                connection.initialSettings = [
+                    HTTP2Setting(parameter: .maxConcurrentStreams, value: 1000),
+                    HTTP2Setting(parameter: .maxHeaderListSize, value: HPACKDecoder.defaultMaxHeaderListSize),
+                    HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20),
+                ]
+                connection.maximumConnectionGlitches = 1 << 30
+                connection.targetWindowSize = 8 << 20
+                var stream = NIOHTTP2Handler.StreamConfiguration()
+                // libcurl resets streams it has fully read; never treat that as an attack (platform notes).
+                stream.streamResetFrameRateLimit.maximumCount = 1 << 30
+                stream.streamResetFrameRateLimit.windowLength = .seconds(1)
+                stream.streamErrorRateLimit.maximumCount = 1 << 30
+                stream.streamErrorRateLimit.windowLength = .seconds(1)
+                stream.targetWindowSize = 1 << 20
+                try channel.pipeline.syncOperations.addHandler(RSTStreamCounter(metrics: application.context.metrics))
+                _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                    mode: .server, connectionConfiguration: connection, streamConfiguration: stream
+                ) { streamChannel in
+                    streamChannel.eventLoop.makeCompletedFuture {
+                        try streamChannel.pipeline.syncOperations.addHandler(HTTP2StreamHandler(application: application))
+                    }
+                }
+            default:
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                try channel.pipeline.syncOperations.addHandler(HTTP1Handler(application: application))
+            }
+        }
+    }
+
+    /// Stops accepting, ends watches and VCP tasks, waits up to 2 s for in-flight requests, and releases resources.
+    public func shutdown() async {
+        self.crashTimer?.cancel()
+        try? await self.serverChannel.close()
+        self.context.registry.stopAll()
+        self.context.store.finishWatches()
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline, (self.context.tasks.snapshot()[.requestHandler] ?? 0) > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        self.etcd?.close()
+        try? await self.group.shutdownGracefully()
+    }
+}
