@@ -42,7 +42,9 @@ enum GoTool {
         process.environment = env
         // stderr goes to a file so that neither pipe can fill up and block the child.
         let errFile = dir.appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: errFile.path, contents: nil) else {
+            throw Failed(description: "cannot create \(errFile.path)")
+        }
         let errHandle = try FileHandle(forWritingTo: errFile)
         defer { try? errHandle.close() }
         let out = Pipe()
