@@ -1,9 +1,18 @@
 // Typed wrappers for the libcurl entry points Swift cannot call directly:
 // curl_easy_setopt / curl_easy_getinfo / curl_multi_setopt are C variadic functions.
 // One wrapper per argument kind, as swift-corelibs-foundation's CFURLSessionInterface does.
+//
+// Below them: the few per-transfer callbacks of KPHTTP's hot path, written in C so that a
+// response chunk costs a memcpy, not a Swift closure call with retain/release (KPHTTP must stay
+// within 10% of a bare libcurl loop; see docs/http-client.md). libcurl has no built-in
+// "collect the body into a buffer" callback, so these few lines are the smallest code that does it.
 #ifndef KP_CCURL_SHIM_H
 #define KP_CCURL_SHIM_H
 #include <curl/curl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 static inline CURLcode kp_easy_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode kp_easy_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
@@ -25,4 +34,102 @@ static inline CURLMcode kp_multi_setopt_long(CURLM *m, CURLMoption o, long v) { 
 
 /// CURLVERSION_NOW is a macro.
 static inline curl_version_info_data *kp_curl_version_info(void) { return curl_version_info(CURLVERSION_NOW); }
+
+/// CURL_GLOBAL_ALL is a macro built from other macros.
+static const long KP_CURL_GLOBAL_ALL = CURL_GLOBAL_ALL;
+
+/// CURLMsg.data is a union; this reads its `result` member (valid when msg == CURLMSG_DONE).
+static inline CURLcode kp_msg_result(const CURLMsg *m) { return m->data.result; }
+
+// MARK: - Response capture
+
+/// A growable byte buffer owned by one pooled easy handle (see KPHTTP's EasyHandle).
+typedef struct kp_buffer {
+    char *data;
+    size_t len;
+    size_t cap;
+} kp_buffer;
+
+/// Appends n bytes; returns 0 when memory runs out (libcurl then fails the transfer with CURLE_WRITE_ERROR).
+static inline int kp_buffer_append(kp_buffer *b, const char *p, size_t n) {
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 512;
+        while (cap < b->len + n) cap *= 2;
+        char *grown = (char *)realloc(b->data, cap);
+        if (!grown) return 0;
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 1;
+}
+
+/// Empties the buffer; frees its memory when it grew beyond `keep` bytes (one huge body must not pin memory).
+static inline void kp_buffer_clear(kp_buffer *b, size_t keep) {
+    b->len = 0;
+    if (b->cap > keep) {
+        free(b->data);
+        b->data = NULL;
+        b->cap = 0;
+    }
+}
+
+static inline size_t kp_body_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    size_t n = size * nmemb;
+    return kp_buffer_append((kp_buffer *)userdata, ptr, n) ? n : 0;
+}
+
+/// Header lines: a status line ("HTTP/...") starts a new header block, so interim 1xx responses are dropped.
+static inline size_t kp_header_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    size_t n = size * nmemb;
+    kp_buffer *b = (kp_buffer *)userdata;
+    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) b->len = 0;
+    return kp_buffer_append(b, ptr, n) ? n : 0;
+}
+
+/// Counts and drops the body (the bare-libcurl benchmark's ceiling loop).
+static inline size_t kp_discard_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    (void)ptr;
+    size_t n = size * nmemb;
+    *(int64_t *)userdata += (int64_t)n;
+    return n;
+}
+
+/// CURLOPT_WRITEFUNCTION + CURLOPT_WRITEDATA: collect the body into `b`.
+static inline CURLcode kp_easy_capture_body(CURL *h, kp_buffer *b) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, kp_body_write_cb);
+    return rc != CURLE_OK ? rc : curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)b);
+}
+
+/// CURLOPT_HEADERFUNCTION + CURLOPT_HEADERDATA: collect the last header block into `b`.
+static inline CURLcode kp_easy_capture_headers(CURL *h, kp_buffer *b) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, kp_header_write_cb);
+    return rc != CURLE_OK ? rc : curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)b);
+}
+
+/// CURLOPT_WRITEFUNCTION + CURLOPT_WRITEDATA: count body bytes into `*counter` and drop them.
+static inline CURLcode kp_easy_discard_body(CURL *h, int64_t *counter) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, kp_discard_write_cb);
+    return rc != CURLE_OK ? rc : curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)counter);
+}
+
+// MARK: - Send timestamp
+
+/// CURLOPT_PREREQFUNCTION: libcurl calls it once per transfer, on its connection, right before it
+/// sends the request. It stores CLOCK_MONOTONIC ns (the clock of KPRecords.MonotonicClock) in *clientp.
+static inline int kp_prereq_clock_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                                     int conn_primary_port, int conn_local_port) {
+    (void)conn_primary_ip; (void)conn_local_ip; (void)conn_primary_port; (void)conn_local_port;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    *(int64_t *)clientp = (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
+    return CURL_PREREQFUNC_OK;
+}
+
+/// CURLOPT_PREREQFUNCTION + CURLOPT_PREREQDATA: record the send time of each transfer into `*slot`.
+static inline CURLcode kp_easy_record_send_time(CURL *h, int64_t *slot) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, kp_prereq_clock_cb);
+    return rc != CURLE_OK ? rc : curl_easy_setopt(h, CURLOPT_PREREQDATA, (void *)slot);
+}
 #endif

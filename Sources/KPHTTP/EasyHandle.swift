@@ -1,0 +1,287 @@
+internal import CCurl
+import Foundation
+import KPRecords
+
+/// One libcurl easy handle (`CURL *`), its error buffer and the buffers its callbacks fill.
+///
+/// The only owner of the handle: `curl_easy_cleanup` runs in `deinit`. A ``MultiDriver`` keeps a
+/// pool of these and reuses each for many requests, so the options that never change (TLS, HTTP
+/// version, callbacks) are set once and a request costs a handful of `curl_easy_setopt` calls.
+/// Touched only on the driver's thread.
+final class EasyHandle {
+    /// The options that are the same for every request of one client.
+    struct Settings {
+        /// PEM bundle for `CURLOPT_CAINFO`; nil keeps libcurl's default store.
+        var caFile: String?
+        /// `CURLOPT_SSL_VERIFYPEER` / `VERIFYHOST` off.
+        var insecure: Bool
+        /// `CURLOPT_HTTP_VERSION`: `CURL_HTTP_VERSION_2TLS` or `CURL_HTTP_VERSION_1_1`.
+        var httpVersion: Int
+        /// `CURLOPT_CONNECTTIMEOUT_MS`.
+        var connectTimeoutMs: Int
+    }
+
+    /// What a finished transfer produced, plus what the driver counts.
+    struct Outcome {
+        var result: Result<HTTPResponse, HTTPError>
+        /// `CURLINFO_NUM_CONNECTS`: new connections this transfer opened.
+        var connectionsOpened: Int
+        /// True when libcurl parked the transfer waiting for a connection or stream.
+        var waitedForConnection: Bool
+    }
+
+    typealias Completion = @Sendable (Result<HTTPResponse, HTTPError>) -> Void
+
+    /// The `CURL *`.
+    let handle: UnsafeMutableRawPointer
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let body: UnsafeMutablePointer<kp_buffer>
+    private let headerBlock: UnsafeMutablePointer<kp_buffer>
+    /// CLOCK_MONOTONIC ns written by the C `CURLOPT_PREREQFUNCTION` right before libcurl sends the request.
+    private let sentSlot: UnsafeMutablePointer<Int64>
+
+    // MARK: The current transfer (valid from `prepare` to `recycle`)
+
+    /// The submission's id (for cancellation).
+    var id: UInt64 = 0
+    var url = ""
+    var queuedNs: Int64 = 0
+    /// CLOCK_MONOTONIC ns at the end of the first `curl_multi_perform` after the handle was added; 0 before it.
+    var firstPerformEndNs: Int64 = 0
+    var completion: Completion?
+    /// Position in the driver's active list, -1 when idle.
+    var activeIndex = -1
+    /// This request's own header list (auth + its headers), freed in `recycle`.
+    private var requestHeaders: UnsafeMutablePointer<curl_slist>?
+    /// True while the method options are those of a plain GET (HTTPGET=1, no CUSTOMREQUEST).
+    private var methodIsPlainGET = false
+
+    /// Keep at most this much buffer memory per pooled handle between requests.
+    private static let retainedBufferBytes = 64 * 1024
+
+    init(settings: Settings) throws(CurlCallError) {
+        try CurlGlobal.ensureInitialised()
+        guard let h = curl_easy_init() else {
+            throw CurlCallError(function: "curl_easy_init", code: -1, message: "returned NULL (out of memory?)")
+        }
+        handle = h
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        body = .allocate(capacity: 1)
+        body.initialize(to: kp_buffer(data: nil, len: 0, cap: 0))
+        headerBlock = .allocate(capacity: 1)
+        headerBlock.initialize(to: kp_buffer(data: nil, len: 0, cap: 0))
+        sentSlot = .allocate(capacity: 1)
+        sentSlot.initialize(to: 0)
+        // Fully initialised: from here a throw runs deinit, which frees all of the above.
+        try check(kp_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1), "curl_easy_setopt(NOSIGNAL)")
+        try check(kp_easy_setopt_ptr(h, CURLOPT_PRIVATE, Unmanaged.passUnretained(self).toOpaque()), "curl_easy_setopt(PRIVATE)")
+        try check(kp_easy_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer), "curl_easy_setopt(ERRORBUFFER)")
+        try check(kp_easy_capture_body(h, body), "curl_easy_setopt(WRITEFUNCTION)")
+        try check(kp_easy_capture_headers(h, headerBlock), "curl_easy_setopt(HEADERFUNCTION)")
+        try check(kp_easy_record_send_time(h, sentSlot), "curl_easy_setopt(PREREQFUNCTION)")
+        try check(kp_easy_setopt_str(h, CURLOPT_PROTOCOLS_STR, "http,https"), "curl_easy_setopt(PROTOCOLS_STR)")
+        try check(kp_easy_setopt_long(h, CURLOPT_HTTP_VERSION, settings.httpVersion), "curl_easy_setopt(HTTP_VERSION)")
+        try check(kp_easy_setopt_long(h, CURLOPT_PIPEWAIT, 1), "curl_easy_setopt(PIPEWAIT)")
+        try check(kp_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, settings.connectTimeoutMs), "curl_easy_setopt(CONNECTTIMEOUT_MS)")
+        if settings.insecure {
+            try check(kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 0), "curl_easy_setopt(SSL_VERIFYPEER)")
+            try check(kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 0), "curl_easy_setopt(SSL_VERIFYHOST)")
+        } else {
+            try check(kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1), "curl_easy_setopt(SSL_VERIFYPEER)")
+            try check(kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2), "curl_easy_setopt(SSL_VERIFYHOST)")
+            if let ca = settings.caFile {
+                try check(kp_easy_setopt_str(h, CURLOPT_CAINFO, ca), "curl_easy_setopt(CAINFO)")
+            }
+        }
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        if let requestHeaders { curl_slist_free_all(requestHeaders) }
+        free(body.pointee.data)
+        free(headerBlock.pointee.data)
+        body.deallocate()
+        headerBlock.deallocate()
+        sentSlot.deallocate()
+        errorBuffer.deallocate()
+    }
+
+    /// Sets the per-request options. `sharedHeaders` is the client's list (just the `Authorization`
+    /// line, or nil) used when the request has no headers of its own; `authLine` starts a request's own list.
+    func prepare(
+        _ request: HTTPRequest, id: UInt64, queuedNs: Int64, completion: @escaping Completion, timeoutMs: Int,
+        sharedHeaders: UnsafeMutablePointer<curl_slist>?, authLine: String?
+    ) throws(HTTPError) {
+        self.id = id
+        self.url = request.url
+        self.queuedNs = queuedNs
+        self.completion = completion
+        self.firstPerformEndNs = 0
+        errorBuffer[0] = 0
+        sentSlot.pointee = 0
+        do {
+            try setOptions(request, timeoutMs: timeoutMs, sharedHeaders: sharedHeaders, authLine: authLine)
+        } catch let e as HTTPError {
+            throw e
+        } catch let e as CurlCallError {
+            throw HTTPError(.transport(code: e.code, message: e.description), url: request.url)
+        } catch {
+            throw HTTPError(.transport(code: -1, message: "\(error)"), url: request.url)
+        }
+    }
+
+    private func setOptions(
+        _ request: HTTPRequest, timeoutMs: Int, sharedHeaders: UnsafeMutablePointer<curl_slist>?, authLine: String?
+    ) throws {
+        let h = handle
+        try request.url.withCString { (u) in try check(kp_easy_setopt_str(h, CURLOPT_URL, u), "curl_easy_setopt(URL)") }
+        try check(kp_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, timeoutMs), "curl_easy_setopt(TIMEOUT_MS)")
+
+        let method = request.method.uppercased()
+        let plainGET = method == "GET" && request.body == nil
+        if plainGET {
+            if !methodIsPlainGET {
+                try check(kp_easy_setopt_long(h, CURLOPT_HTTPGET, 1), "curl_easy_setopt(HTTPGET)")
+                try check(kp_easy_setopt_ptr(h, CURLOPT_CUSTOMREQUEST, nil), "curl_easy_setopt(CUSTOMREQUEST)")
+            }
+        } else if method == "HEAD" {
+            try check(kp_easy_setopt_long(h, CURLOPT_HTTPGET, 1), "curl_easy_setopt(HTTPGET)")
+            try check(kp_easy_setopt_long(h, CURLOPT_NOBODY, 1), "curl_easy_setopt(NOBODY)")
+            try check(kp_easy_setopt_ptr(h, CURLOPT_CUSTOMREQUEST, nil), "curl_easy_setopt(CUSTOMREQUEST)")
+        } else {
+            if let body = request.body, !body.isEmpty {
+                // POSTFIELDSIZE must precede COPYPOSTFIELDS; libcurl copies the bytes, so `body` need not outlive this call.
+                try check(kp_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "curl_easy_setopt(POSTFIELDSIZE_LARGE)")
+                try body.withUnsafeBytes { (raw) in
+                    try check(kp_easy_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, raw.baseAddress), "curl_easy_setopt(COPYPOSTFIELDS)")
+                }
+            } else if request.body != nil || method == "POST" || method == "PUT" || method == "PATCH" {
+                try check(kp_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, 0), "curl_easy_setopt(POSTFIELDSIZE_LARGE)")
+                try check(kp_easy_setopt_str(h, CURLOPT_COPYPOSTFIELDS, ""), "curl_easy_setopt(COPYPOSTFIELDS)")
+            } else {
+                try check(kp_easy_setopt_long(h, CURLOPT_HTTPGET, 1), "curl_easy_setopt(HTTPGET)")
+            }
+            try method.withCString { (m) in
+                try check(kp_easy_setopt_str(h, CURLOPT_CUSTOMREQUEST, m), "curl_easy_setopt(CUSTOMREQUEST)")
+            }
+        }
+        methodIsPlainGET = plainGET
+
+        if request.headers.isEmpty && request.body == nil {
+            try check(kp_easy_setopt_slist(h, CURLOPT_HTTPHEADER, sharedHeaders), "curl_easy_setopt(HTTPHEADER)")
+        } else {
+            var list: UnsafeMutablePointer<curl_slist>? = nil
+            func append(_ line: String) throws(HTTPError) {
+                guard let grown = curl_slist_append(list, line) else {
+                    throw HTTPError(.transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed"), url: request.url)
+                }
+                list = grown
+            }
+            defer { requestHeaders = list }
+            if let authLine { try append(authLine) }
+            // An empty "Expect:" stops libcurl from waiting for "100 Continue" before sending a body over HTTP/1.1.
+            if request.body != nil { try append("Expect:") }
+            for (name, value) in request.headers {
+                guard Self.isValidHeader(name: name, value: value) else {
+                    throw HTTPError(.badRequest("header '\(name)' has an empty name, a ':' in its name, or a line break"), url: request.url)
+                }
+                // libcurl sends "Name;" as a header with an empty value ("Name:" would remove the header).
+                try append(value.isEmpty ? "\(name);" : "\(name): \(value)")
+            }
+            try check(kp_easy_setopt_slist(h, CURLOPT_HTTPHEADER, list), "curl_easy_setopt(HTTPHEADER)")
+        }
+    }
+
+    private static func isValidHeader(name: String, value: String) -> Bool {
+        if name.isEmpty { return false }
+        for c in name.utf8 where c == UInt8(ascii: ":") || c == 13 || c == 10 || c == 0 || c == 32 { return false }
+        for c in value.utf8 where c == 13 || c == 10 || c == 0 { return false }
+        return true
+    }
+
+    /// Reads the outcome of the transfer that just ended with `code`. `doneNs` is the completion time.
+    func finish(code: CURLcode, doneNs: Int64) -> Outcome {
+        let h = handle
+        var connects: Int = 0
+        var pretransferUs: curl_off_t = 0
+        var startTransferUs: curl_off_t = 0
+        do {
+            var n: Int = 0
+            try check(kp_easy_getinfo_long(h, CURLINFO_NUM_CONNECTS, &n), "curl_easy_getinfo(NUM_CONNECTS)")
+            connects = n
+            try check(kp_easy_getinfo_off(h, CURLINFO_PRETRANSFER_TIME_T, &pretransferUs), "curl_easy_getinfo(PRETRANSFER_TIME_T)")
+            try check(kp_easy_getinfo_off(h, CURLINFO_STARTTRANSFER_TIME_T, &startTransferUs), "curl_easy_getinfo(STARTTRANSFER_TIME_T)")
+        } catch {
+            let timings = TransferTimings(queuedNs: queuedNs, sentNs: 0, firstByteNs: 0, doneNs: doneNs)
+            return Outcome(result: .failure(HTTPError(.transport(code: error.code, message: error.description), url: url, timings: timings)),
+                           connectionsOpened: connects, waitedForConnection: false)
+        }
+
+        // libcurl's per-transfer clock starts when the transfer gets its connection slot (restarting when
+        // it leaves the pending queue); the PREREQ callback fires at start + PRETRANSFER.
+        let sentNs = sentSlot.pointee
+        var firstByteNs: Int64 = 0
+        var waited = false
+        if sentNs != 0 {
+            let startNs = sentNs - Int64(pretransferUs) * 1000
+            if startTransferUs > 0 { firstByteNs = max(sentNs, startNs + Int64(startTransferUs) * 1000) }
+            // 5 µs covers the µs rounding of the curl timers; any real wait spans at least one driver loop.
+            waited = firstPerformEndNs != 0 && startNs > firstPerformEndNs + 5_000
+        }
+        let timings = TransferTimings(queuedNs: queuedNs, sentNs: sentNs, firstByteNs: firstByteNs, doneNs: doneNs)
+
+        guard code == CURLE_OK else {
+            var osErrno: Int = 0
+            // Best effort: the errno only refines COULDNT_CONNECT; a failed query leaves it 0 (→ .transport).
+            let errnoQuery = kp_easy_getinfo_long(h, CURLINFO_OS_ERRNO, &osErrno)
+            if errnoQuery != CURLE_OK { osErrno = 0 }
+            let text = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+            let kind = HTTPError.Kind(curlCode: code, osErrno: osErrno, message: text)
+            return Outcome(result: .failure(HTTPError(kind, url: url, timings: timings)), connectionsOpened: connects, waitedForConnection: waited)
+        }
+
+        var status: Int = 0
+        var version: Int = 0
+        do {
+            try check(kp_easy_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status), "curl_easy_getinfo(RESPONSE_CODE)")
+            try check(kp_easy_getinfo_long(h, CURLINFO_HTTP_VERSION, &version), "curl_easy_getinfo(HTTP_VERSION)")
+        } catch {
+            return Outcome(result: .failure(HTTPError(.transport(code: error.code, message: error.description), url: url, timings: timings)),
+                           connectionsOpened: connects, waitedForConnection: waited)
+        }
+        let hb = headerBlock.pointee
+        let headers = hb.len == 0 ? [:] : HeaderBlock.parse(UnsafeBufferPointer(start: UnsafeRawPointer(hb.data!).assumingMemoryBound(to: UInt8.self), count: hb.len))
+        let b = body.pointee
+        let data = b.len == 0 ? Data() : Data(bytes: b.data!, count: b.len)
+        let httpVersion: Int
+        switch version {
+        case Int(CURL_HTTP_VERSION_2_0): httpVersion = 2
+        case Int(CURL_HTTP_VERSION_3): httpVersion = 3
+        default: httpVersion = 1
+        }
+        let response = HTTPResponse(status: status, headers: headers, body: data, httpVersion: httpVersion, timings: timings)
+        return Outcome(result: .success(response), connectionsOpened: connects, waitedForConnection: waited)
+    }
+
+    /// Timings of a transfer ended before it produced a response (cancelled, shut down).
+    func timingsSoFar(doneNs: Int64) -> TransferTimings {
+        TransferTimings(queuedNs: queuedNs, sentNs: sentSlot.pointee, firstByteNs: 0, doneNs: doneNs)
+    }
+
+    /// Forgets the finished request so the handle can serve the next one; returns its completion.
+    func recycle() -> Completion? {
+        let c = completion
+        completion = nil
+        url = ""
+        if let requestHeaders {
+            // libcurl reads CURLOPT_HTTPHEADER only while a transfer runs, and `prepare` sets it again
+            // before the next one, so the idle handle may keep the stale pointer.
+            curl_slist_free_all(requestHeaders)
+            self.requestHeaders = nil
+        }
+        kp_buffer_clear(body, Self.retainedBufferBytes)
+        kp_buffer_clear(headerBlock, Self.retainedBufferBytes)
+        return c
+    }
+}
