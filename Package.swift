@@ -122,8 +122,8 @@ let package = Package(
         .testTarget(name: "KPPprofTests", dependencies: ["KPPprof"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPSimTests", dependencies: ["KPSim", "KPPromText", "KPPprof"]),
         .testTarget(name: "KPLaunchTests", dependencies: ["KPLaunch", "KPRecords"]),
-        .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPRecords"]),
-        .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords"]),
+        .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPRecords", "KPHTTP"]),
+        .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPPromText"]),
         .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP"]),
         .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).

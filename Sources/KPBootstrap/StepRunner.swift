@@ -84,6 +84,10 @@ struct StepRunner: Sendable {
                     }
                 }
             } catch {
+                if Task.isCancelled {
+                    // Our own cancellation aborted the transfer: not an answer from the server.
+                    return finish(StepOutcome.interrupted, "interrupted by a signal after \(attempts) attempts; last: \(lastProblem)")
+                }
                 counts[error.outcomeClass, default: 0] += 1
                 lastProblem = error.description
                 switch error.kind {

@@ -1,0 +1,257 @@
+import ArgumentParser
+import Foundation
+import KPBootstrap
+import KPCLI
+import KPHTTP
+import KPRecords
+import Synchronization
+
+/// `kp-bootstrap`: bootstraps N VCPs as the 200-VCP memory test does and streams one record per step.
+@main
+struct BootstrapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kp-bootstrap",
+        abstract: "Bootstrap N virtual control planes (VCPs) as kplane's 200-VCP memory test does.",
+        discussion: """
+            Each cluster c runs five steps against B = <url>/clusters/<c>/control-plane, in order: \
+            readyz (GET B/readyz until 200; this first request creates the VCP), namespace (GET \
+            B/api/v1/namespaces/default until 200), crd_create (POST the test CRD, expects 201), \
+            crd_established (GET the CRD until Established=True) and discovery (GET B/apis/<group>/v1 \
+            until it lists memwidgets). Workers take clusters in order; there is no client-side rate limit.
+
+            The CRD is the memory test's (group mem-<c>.kplane.dev, plural memwidgets, singular testwidget, \
+            kind TestWidget, Namespaced, v1) with one difference: its schema declares spec.data \
+            ({type: object, properties: {spec: {type: object, properties: {data: {type: string}}}}}) \
+            so that kp-load's payloads survive structural pruning; the test's schema is {type: object}.
+
+            429 and 5xx answers are retried after exponential backoff (--backoff-base doubling up to \
+            --backoff-cap, with jitter, raised to Retry-After) and counted; transport errors are retried \
+            within the step's deadline; 401 fails at once. stdout gets one bootstrap_step record per step \
+            as it ends, then one bootstrap_summary. On SIGINT/SIGTERM no new cluster starts, steps in flight \
+            end as 'interrupted', the summary says interrupted=true, and the exit code is 130/143. \
+            Exit 1 when any cluster failed (after every record is written).
+            """)
+
+    @OptionGroup var target: EndpointOptions
+
+    @Option(help: ArgumentHelp("Number of clusters to bootstrap, named by --name-format (default 200).", valueName: "n"))
+    var clusters: Int?
+
+    @Option(help: ArgumentHelp("printf-style name with one %d for the index 0..n-1.", valueName: "format"))
+    var nameFormat: String = "c-%03d"
+
+    @Option(help: ArgumentHelp("Comma-separated cluster names (instead of --clusters/--name-format).", valueName: "a,b,c"))
+    var names: String?
+
+    @Option(help: ArgumentHelp("Concurrent workers, each bootstrapping one cluster at a time.", valueName: "n"))
+    var workers: Int = 12
+
+    @Option(help: ArgumentHelp("Pause between readyz polls (default: 500ms).", valueName: "duration"), transform: DurationArgument.transform)
+    var readyzInterval = DurationArgument(.milliseconds(500), text: "500ms")
+    @Option(help: ArgumentHelp("Per-request timeout of a readyz poll (default: 2s).", valueName: "duration"), transform: DurationArgument.transform)
+    var readyzTimeout = DurationArgument(.seconds(2), text: "2s")
+    @Option(help: ArgumentHelp("How long to wait for readyz 200 (default: 60s).", valueName: "duration"), transform: DurationArgument.transform)
+    var readyzDeadline = DurationArgument(.seconds(60), text: "60s")
+
+    @Option(help: ArgumentHelp("Pause between polls of namespace default (default: 200ms).", valueName: "duration"), transform: DurationArgument.transform)
+    var namespaceInterval = DurationArgument(.milliseconds(200), text: "200ms")
+    @Option(help: ArgumentHelp("How long to wait for namespace default (default: 30s).", valueName: "duration"), transform: DurationArgument.transform)
+    var namespaceDeadline = DurationArgument(.seconds(30), text: "30s")
+
+    @Option(help: ArgumentHelp("How long the CRD create may keep retrying 429/5xx/transport errors (default: 60s).", valueName: "duration"), transform: DurationArgument.transform)
+    var crdCreateDeadline = DurationArgument(.seconds(60), text: "60s")
+
+    @Option(help: ArgumentHelp("Pause between polls for Established=True (default: 500ms).", valueName: "duration"), transform: DurationArgument.transform)
+    var crdEstablishedInterval = DurationArgument(.milliseconds(500), text: "500ms")
+    @Option(help: ArgumentHelp("How long to wait for Established=True (default: 60s).", valueName: "duration"), transform: DurationArgument.transform)
+    var crdEstablishedDeadline = DurationArgument(.seconds(60), text: "60s")
+
+    @Option(help: ArgumentHelp("Pause between discovery polls (default: 500ms).", valueName: "duration"), transform: DurationArgument.transform)
+    var discoveryInterval = DurationArgument(.milliseconds(500), text: "500ms")
+    @Option(help: ArgumentHelp("How long to wait for memwidgets in discovery (default: 60s).", valueName: "duration"), transform: DurationArgument.transform)
+    var discoveryDeadline = DurationArgument(.seconds(60), text: "60s")
+
+    @Option(help: ArgumentHelp("Per-request timeout of every step but readyz (clipped to the step's deadline) (default: 10s).", valueName: "duration"), transform: DurationArgument.transform)
+    var requestTimeout = DurationArgument(.seconds(10), text: "10s")
+
+    @Option(help: ArgumentHelp("First backoff after a 429/5xx; doubles per consecutive retry (default: 200ms).", valueName: "duration"), transform: DurationArgument.transform)
+    var backoffBase = DurationArgument(.milliseconds(200), text: "200ms")
+    @Option(help: ArgumentHelp("Longest backoff (default: 5s).", valueName: "duration"), transform: DurationArgument.transform)
+    var backoffCap = DurationArgument(.seconds(5), text: "5s")
+    @Option(help: ArgumentHelp("Fraction (0-1) of each backoff that jitter may remove.", valueName: "fraction"))
+    var backoffJitter: Double = 0.5
+
+    @Flag(help: "Count 409 AlreadyExists from the CRD create as success (clusters left by an earlier run).")
+    var allowExisting = false
+
+    @Flag(help: "Force HTTP/1.1 (default: HTTP/2 when the server offers it).")
+    var http1 = false
+
+    @Option(help: ArgumentHelp("Most connections to the server (0 = unlimited).", valueName: "n"))
+    var maxConnections: Int = 4
+
+    static func main() async {
+        // Workaround until KPCLI's ToolMain handles it: for --help, parseAsRoot returns ArgumentParser's
+        // internal HelpCommand, whose run() throws a "help requested" error that ToolMain reports as a
+        // failure (exit 1). Print the help and exit 0 here instead.
+        if let parsed = try? parseAsRoot(Array(CommandLine.arguments.dropFirst())), !(parsed is Self) {
+            var help = parsed
+            do { try help.run() } catch { exit(withError: error) }
+        }
+        await ToolMain.run(Self.self)
+    }
+
+    func validate() throws {
+        if let clusters, clusters < 1 { throw ValidationError("--clusters must be at least 1 (got \(clusters))") }
+        if names != nil && clusters != nil { throw ValidationError("--names and --clusters exclude each other: --names sets the count") }
+        if workers < 1 { throw ValidationError("--workers must be at least 1 (got \(workers))") }
+        if maxConnections < 0 { throw ValidationError("--max-connections must be 0 (unlimited) or more (got \(maxConnections))") }
+        if !(0...1).contains(backoffJitter) { throw ValidationError("--backoff-jitter must be between 0 and 1 (got \(backoffJitter))") }
+        let positive: [(String, DurationArgument)] = [
+            ("--readyz-interval", readyzInterval), ("--readyz-timeout", readyzTimeout), ("--readyz-deadline", readyzDeadline),
+            ("--namespace-interval", namespaceInterval), ("--namespace-deadline", namespaceDeadline),
+            ("--crd-create-deadline", crdCreateDeadline), ("--crd-established-interval", crdEstablishedInterval),
+            ("--crd-established-deadline", crdEstablishedDeadline), ("--discovery-interval", discoveryInterval),
+            ("--discovery-deadline", discoveryDeadline), ("--request-timeout", requestTimeout),
+            ("--backoff-base", backoffBase), ("--backoff-cap", backoffCap),
+        ]
+        for (flag, value) in positive where value.duration <= .zero {
+            throw ValidationError("\(flag) must be longer than 0 (got \(value.text))")
+        }
+        if backoffCap.duration < backoffBase.duration {
+            throw ValidationError("--backoff-cap (\(backoffCap.text)) must not be shorter than --backoff-base (\(backoffBase.text))")
+        }
+        _ = try clusterNames()
+    }
+
+    func clusterNames() throws -> [String] {
+        do {
+            if let names {
+                let list = names.split(separator: ",", omittingEmptySubsequences: false).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+                return try ClusterNames.check(names: list)
+            }
+            return try ClusterNames.expand(format: nameFormat, count: clusters ?? 200)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() async throws {
+        ToolLogging.bootstrap()
+        SignalWatcher.install()
+        let endpoint = try target.resolve()
+        let names = try clusterNames()
+        let config = BootstrapConfiguration(
+            baseURL: endpoint.url, clusters: names, workers: workers,
+            readyz: StepTiming(interval: readyzInterval.duration, deadline: readyzDeadline.duration, requestTimeout: readyzTimeout.duration),
+            namespace: StepTiming(interval: namespaceInterval.duration, deadline: namespaceDeadline.duration, requestTimeout: requestTimeout.duration),
+            crdCreate: StepTiming(interval: backoffBase.duration, deadline: crdCreateDeadline.duration, requestTimeout: requestTimeout.duration),
+            crdEstablished: StepTiming(
+                interval: crdEstablishedInterval.duration, deadline: crdEstablishedDeadline.duration, requestTimeout: requestTimeout.duration),
+            discovery: StepTiming(interval: discoveryInterval.duration, deadline: discoveryDeadline.duration, requestTimeout: requestTimeout.duration),
+            allowExisting: allowExisting,
+            backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter))
+        let client: HTTPClient
+        do {
+            client = try HTTPClient(
+                configuration: HTTPClientConfiguration(
+                    caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
+                    tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
+                    timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: maxConnections))
+        } catch {
+            switch error.kind {
+            case .tokenFile, .caFile, .setting: throw InputError(error.description)
+            case .libcurl: throw ToolFailure(error.description, exitCode: .failure)
+            }
+        }
+
+        let output = RecordOutput(tool: "kp-bootstrap")
+        let console = BootstrapConsole(total: names.count)
+        let bootstrapper = Bootstrapper(
+            configuration: config, transport: client,
+            onStep: { output.write($0) },
+            onCluster: { console.clusterDone($0) })
+        let task = Task { await bootstrapper.run() }
+        SignalWatcher.shared.onSignal { _ in task.cancel() }
+        let summary = await task.value
+        output.write(summary)
+        console.finish(summary)
+
+        if let code = SignalWatcher.shared.exitCode, summary.interrupted {
+            throw ExitCode(code.rawValue)
+        }
+        if summary.failed > 0 {
+            throw ToolFailure(
+                "\(summary.failed) of \(summary.clusters) clusters failed; first: \(summary.firstError ?? "?")", exitCode: .failure)
+        }
+    }
+}
+
+/// Writes records to stdout, one write(2) each; reports the first write failure once on stderr.
+final class RecordOutput: Sendable {
+    private let tool: String
+    private let failed = Mutex(false)
+    init(tool: String) { self.tool = tool }
+
+    func write<R: KPRecord>(_ record: R) {
+        do {
+            try JSONLWriter.stdout.write(record)
+        } catch {
+            let first = failed.withLock { f in
+                defer { f = true }
+                return !f
+            }
+            if first { FileHandle.standardError.write(Data("\(tool): error: \(error)\n".utf8)) }
+        }
+    }
+}
+
+/// stderr for people: a progress line on a terminal, one line for each of the first failures.
+final class BootstrapConsole: Sendable {
+    static let failureLinesShown = 5
+    private struct State {
+        var ready = 0
+        var failed = 0
+        var lastDrawNs: Int64 = 0
+    }
+    private let total: Int
+    private let startNs = MonotonicClock.now()
+    private let state = Mutex(State())
+
+    init(total: Int) { self.total = total }
+
+    func clusterDone(_ result: Bootstrapper.ClusterResult) {
+        let now = MonotonicClock.now()
+        let (line, failure): (String?, String?) = state.withLock { s in
+            var failure: String?
+            if result.ok {
+                s.ready += 1
+            } else if !result.interrupted {
+                s.failed += 1
+                if s.failed <= Self.failureLinesShown {
+                    failure = "kp-bootstrap: error: \(result.cluster): \(result.failedStep?.rawValue ?? "?") failed: \(result.error ?? "?")"
+                }
+            }
+            let finished = s.ready + s.failed
+            guard failure != nil || finished == total || now - s.lastDrawNs > 200_000_000 else { return (nil, failure) }
+            s.lastDrawNs = now
+            let elapsed = Double(now - startNs) / 1e9
+            return (ProgressLine.format(ready: s.ready, failed: s.failed, total: total, elapsedSeconds: elapsed), failure)
+        }
+        if let failure {
+            let clear = ToolLogging.stderrIsTerminal ? "\r\u{1B}[2K" : ""
+            FileHandle.standardError.write(Data("\(clear)\(failure)\n".utf8))
+        }
+        if let line { ToolLogging.progress(line) }
+    }
+
+    func finish(_ summary: BootstrapSummaryRecord) {
+        ToolLogging.endProgress()
+        if summary.failed > Self.failureLinesShown {
+            FileHandle.standardError.write(
+                Data("kp-bootstrap: \(summary.failed - Self.failureLinesShown) more clusters failed (see the bootstrap_step records)\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import KPCLI
+import KPHTTP
+import KPRecords
+import KPScrape
+import Synchronization
+
+/// `kp-scrape`: samples a target's root `/metrics` into `sample` records (one-shot or continuous).
+@main
+struct ScrapeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kp-scrape",
+        abstract: "Sample a target's root /metrics (CPU, heap, RSS, goroutines, fds) into sample records.",
+        discussion: """
+            Scrapes <url>/metrics at the server ROOT, never a /clusters/<id>/ path (on kplane that would \
+            create a VCP), with the bearer token when there is one; any Prometheus endpoint works, http or \
+            https. Each sample records cpu_seconds (process_cpu_seconds_total), heap_inuse_bytes and \
+            heap_alloc_bytes (go_memstats_heap_*), rss_bytes (process_resident_memory_bytes), goroutines \
+            (go_goroutines) and open_fds (process_open_fds), each taken as the kplane memory test takes it: \
+            the first unlabelled sample of that name. An absent figure is named in 'missing' with the reason. \
+            When the scrape fails as a whole (HTTP status, timeout, not Prometheus text) the sample has \
+            'error' and no figures: nothing is invented or carried forward.
+
+            One-shot (default): one sample labelled --phase, then exit; exit 1 when that scrape failed. \
+            Continuous (--interval): one sample per interval, labelled 'series' unless --phase is given, \
+            until SIGINT/SIGTERM (exit 0), --count or --duration. Records go to stdout as they happen.
+            """)
+
+    @OptionGroup var target: EndpointOptions
+
+    @Option(help: ArgumentHelp("Phase label of the samples (default: 'baseline' one-shot, 'series' with --interval).", valueName: "name"))
+    var phase: String?
+
+    @Option(
+        help: ArgumentHelp("Scrape continuously at this interval, e.g. 5s (default: one scrape).", valueName: "duration"),
+        transform: DurationArgument.transform)
+    var interval: DurationArgument?
+
+    @Option(help: ArgumentHelp("With --interval: stop after this many samples.", valueName: "n"))
+    var count: Int?
+
+    @Option(
+        help: ArgumentHelp("With --interval: stop after this long.", valueName: "duration"), transform: DurationArgument.transform)
+    var duration: DurationArgument?
+
+    @Option(name: .customLong("metric"), help: ArgumentHelp(
+        "Also carry this whole metric family in each sample, e.g. apiserver_request_duration_seconds (repeatable).",
+        valueName: "name"))
+    var metrics: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Also save DIR/heap-<scenario>-<phase>.pb.gz and DIR/goroutine-<scenario>-<phase>.txt (one-shot only).", valueName: "dir"))
+    var pprof: String?
+
+    @Option(help: ArgumentHelp("Scenario name in profile file names.", valueName: "name"))
+    var scenario: String = "bootstrap"
+
+    @Option(help: ArgumentHelp("Keep each raw /metrics body as DIR/metrics-<phase>-<t_ns>.prom.", valueName: "dir"))
+    var saveRaw: String?
+
+    @Option(
+        help: ArgumentHelp("Timeout of one scrape and of each profile request (default: 20s).", valueName: "duration"),
+        transform: DurationArgument.transform)
+    var timeout = DurationArgument(.seconds(20), text: "20s")
+
+    static func main() async {
+        // Workaround until KPCLI's ToolMain handles it: for --help, parseAsRoot returns ArgumentParser's
+        // internal HelpCommand, whose run() throws a "help requested" error that ToolMain reports as a
+        // failure (exit 1). Print the help and exit 0 here instead.
+        if let parsed = try? parseAsRoot(Array(CommandLine.arguments.dropFirst())), !(parsed is Self) {
+            var help = parsed
+            do { try help.run() } catch { exit(withError: error) }
+        }
+        await ToolMain.run(Self.self)
+    }
+
+    func validate() throws {
+        if let phase, let problem = ScrapeConfiguration.checkLabel(phase, flag: "--phase") { throw ValidationError(problem) }
+        if let problem = ScrapeConfiguration.checkLabel(scenario, flag: "--scenario") { throw ValidationError(problem) }
+        if let url = target.url, let problem = ScrapeConfiguration.checkRootURL(url) { throw ValidationError(problem) }
+        if timeout.duration <= .zero { throw ValidationError("--timeout must be longer than 0 (got \(timeout.text))") }
+        if let interval {
+            if interval.duration <= .zero { throw ValidationError("--interval must be longer than 0 (got \(interval.text))") }
+            if pprof != nil {
+                throw ValidationError("--pprof saves one profile per phase: use it in one-shot mode (--phase NAME, without --interval)")
+            }
+        } else {
+            if count != nil { throw ValidationError("--count needs --interval (one-shot mode takes exactly one sample)") }
+            if duration != nil { throw ValidationError("--duration needs --interval (one-shot mode takes exactly one sample)") }
+        }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1 (got \(count))") }
+        if let duration, duration.duration <= .zero { throw ValidationError("--duration must be longer than 0 (got \(duration.text))") }
+        for name in metrics where name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }) {
+            throw ValidationError("--metric '\(name)' is not a Prometheus metric name (letters, digits, '_' and ':')")
+        }
+    }
+
+    func run() async throws {
+        ToolLogging.bootstrap()
+        SignalWatcher.install()
+        let endpoint = try target.resolve()
+        if let problem = ScrapeConfiguration.checkRootURL(endpoint.url) { throw InputError(problem) }
+        for (flag, dir) in [("--pprof", pprof), ("--save-raw", saveRaw)] {
+            if let dir, let problem = FileWriting.prepareDirectory(dir, flag: flag) { throw InputError(problem) }
+        }
+        let client: HTTPClient
+        do {
+            client = try HTTPClient(
+                configuration: HTTPClientConfiguration(
+                    caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
+                    tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile, timeout: timeout.duration,
+                    maxConnectionsPerHost: 1))
+        } catch {
+            switch error.kind {
+            case .tokenFile, .caFile, .setting: throw InputError(error.description)
+            case .libcurl: throw ToolFailure(error.description, exitCode: .failure)
+            }
+        }
+        let scraper = Scraper(
+            configuration: ScrapeConfiguration(
+                baseURL: endpoint.url, families: metrics, timeout: timeout.duration, saveRawDirectory: saveRaw,
+                pprofDirectory: pprof, scenario: scenario),
+            transport: client)
+        let output = RecordOutput()
+
+        if let interval {
+            let series = ScrapeSeries(interval: interval.duration, count: count, duration: duration?.duration)
+            let phase = self.phase ?? "series"
+            let task = Task { await series.run(scraper: scraper, phase: phase) { output.write($0) } }
+            SignalWatcher.shared.onSignal { _ in task.cancel() }
+            _ = await task.value
+            return  // continuous mode ends normally on a signal, --count or --duration: exit 0
+        }
+
+        let phase = self.phase ?? "baseline"
+        let task = Task { () -> Bool in
+            let outcome = await scraper.sample(phase: phase)
+            output.write(outcome)
+            for record in await scraper.profiles(phase: phase) { output.write(record) }
+            return outcome.succeeded
+        }
+        SignalWatcher.shared.onSignal { _ in task.cancel() }
+        let ok = await task.value
+        if let code = SignalWatcher.shared.exitCode { throw ExitCode(code.rawValue) }
+        if !ok { throw ExitCode(KPExitCode.failure.rawValue) }
+    }
+}
+
+/// Writes records to stdout as they happen (one write(2) each); reports the first write failure on stderr.
+final class RecordOutput: Sendable {
+    private let failed = Mutex(false)
+
+    func write(_ outcome: Scraper.Outcome) {
+        write(outcome.sample)
+        for e in outcome.errors { write(e) }
+    }
+
+    func write<R: KPRecord>(_ record: R) {
+        do {
+            try JSONLWriter.stdout.write(record)
+        } catch {
+            let first = failed.withLock { f in
+                defer { f = true }
+                return !f
+            }
+            if first { FileHandle.standardError.write(Data("kp-scrape: error: \(error)\n".utf8)) }
+        }
+    }
+}
