@@ -25,6 +25,12 @@ public enum Format {
         return fixed(mib, 1) + " MiB"
     }
 
+    /// A per-VCP byte figure in MiB with two decimals, as the seed's tables print it (`1.90 MiB`).
+    public static func mib2(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return missing }
+        return fixed(value / 1_048_576, 2) + " MiB"
+    }
+
     /// A signed byte delta (`+12.5 MiB`, `-3.0 MiB`).
     public static func signedBytes(_ value: Double?) -> String {
         guard let value, value.isFinite else { return missing }

@@ -81,7 +81,7 @@ extension Report {
         var text = "## Run\n\n" + t.text
         if let flags = m?.flags, !flags.isEmpty {
             var f = MarkdownTable(["flag", "value"], rightAligned: [false, false])
-            for k in flags.keys.sorted() { f.add([k, "`\(flags[k]!)`"]) }
+            for k in flags.keys.sorted() { f.add([k, flags[k]!.isEmpty ? "(empty)" : "`\(flags[k]!.replacingOccurrences(of: "`", with: "'"))`"]) }
             text += "\nFlags as given:\n\n" + f.text
         }
         return text
@@ -100,7 +100,7 @@ extension Report {
         t.add([
             data.runMeta?.scenario ?? Format.missing, clusters, Format.seconds(bootstrap.wallNs),
             Format.bytes(steady?.sample.heapInuseBytes),
-            Format.bytes(phases.perVCP(.heapInuse, phase: "steady")), Format.bytes(phases.perVCP(.rss, phase: "steady")),
+            Format.mib2(phases.perVCP(.heapInuse, phase: "steady")), Format.mib2(phases.perVCP(.rss, phase: "steady")),
             Format.fixed(phases.perVCP(.goroutines, phase: "steady"), 2), Format.percent(steady?.cpuPercent),
         ])
         return "## Headline\n\n" + t.text
@@ -373,7 +373,7 @@ extension Report {
         let heap = phases.perVCP(.heapInuse, phase: "steady")
         let rss = phases.perVCP(.rss, phase: "steady")
         let gor = phases.perVCP(.goroutines, phase: "steady")
-        text += "\nPer-VCP rule of thumb at steady: heap ≈ \(Format.bytes(heap)) / VCP, RSS ≈ \(Format.bytes(rss)) / VCP, goroutines ≈ \(Format.fixed(gor, 2)) / VCP.\n"
+        text += "\nPer-VCP rule of thumb at steady: heap ≈ \(Format.mib2(heap)) / VCP, RSS ≈ \(Format.mib2(rss)) / VCP, goroutines ≈ \(Format.fixed(gor, 2)) / VCP.\n"
         if data.loadFinal == nil {
             text += "\nA bootstrap-only run undercounts the steady CPU and heap that real traffic adds: re-measure with mixed-hot at the expected rate before sizing for production.\n"
         }

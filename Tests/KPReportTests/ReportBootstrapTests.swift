@@ -62,7 +62,7 @@ import Testing
         #expect(!md.contains("INCOMPLETE"))
         #expect(!md.contains("kp-sim"))
         // Headline: seed's columns.
-        #expect(md.contains("| bootstrap | 4 | 2.0 s | 108.0 MiB | 2.0 MiB | 62.5 MiB | 5.00 | 1.0% |"))
+        #expect(md.contains("| bootstrap | 4 | 2.0 s | 108.0 MiB | 2.00 MiB | 62.50 MiB | 5.00 | 1.0% |"))
         // Phases in the seed's order with the derived CPU.
         #expect(md.contains("| post-bootstrap | 60.0 s | 100.0% | 120.0 MiB | 108.0 MiB | 600.0 MiB | 240 | 50 |"))
         // Per-VCP KiB.
@@ -82,6 +82,7 @@ import Testing
         #expect(md.contains("| resources.limits.cpu | 3 |"))
         #expect(md.contains("peak CPU during the bootstrap 250.0% (time series)"))
         #expect(md.contains("None: every line of every input was read."))
+        #expect(md.contains("Per-VCP rule of thumb at steady: heap ≈ 2.00 MiB / VCP, RSS ≈ 62.50 MiB / VCP, goroutines ≈ 5.00 / VCP."))
     }
 
     @Test func rerunIsByteIdentical() throws {
