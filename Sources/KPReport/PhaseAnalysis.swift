@@ -3,12 +3,13 @@ import KPStats
 
 /// The per-phase resource table, per-VCP costs and deltas, computed from a run's samples.
 ///
-/// One row per phase sample, in the seed's order (baseline, post-bootstrap, steady, post-load,
-/// then any other label by time). CPU % of a phase is the average between the previous phase's
-/// sample and this one (`Δ process_cpu_seconds_total / Δ wall time`, 100 % = one core), so
-/// post-bootstrap covers the bootstrap burst plus the settle, steady the idle wait and post-load
-/// the load phase. The baseline has no previous phase: it uses the last continuous (`series`)
-/// sample taken at least a second before it, if there is one.
+/// One row per phase label, in time order (the seed's order: baseline, post-bootstrap, steady,
+/// post-load; kp-run's `launch` sample first when there is one). CPU % of a phase is the average
+/// between the previous phase's sample and this one (`Δ process_cpu_seconds_total / Δ wall
+/// time`, 100 % = one core), so the baseline covers the warmup (from `launch`), post-bootstrap
+/// the bootstrap burst plus the settle, steady the idle wait and post-load the load phase. When
+/// there is no previous sample with a CPU figure, the last continuous (`series`) sample taken at
+/// least a second earlier (and after the previous phase) is used instead.
 public struct PhaseAnalysis: Sendable {
     /// One phase's sample and the figures derived from it.
     public struct Row: Sendable {
@@ -47,16 +48,19 @@ public struct PhaseAnalysis: Sendable {
         // when there is nothing better (its figures then show as missing with the reason).
         var byPhase: [String: [SampleRecord]] = [:]
         for s in data.phaseSamples { byPhase[s.phase, default: []].append(s) }
-        let known = RunData.phaseOrder.filter { byPhase[$0] != nil }
-        let others = byPhase.keys.filter { !RunData.phaseOrder.contains($0) }.sorted { a, b in
-            (byPhase[a]!.last!.tNs, a) < (byPhase[b]!.last!.tNs, b)
+        func pick(_ phase: String) -> SampleRecord {
+            let samples = byPhase[phase]!
+            return samples.last(where: { $0.error == nil }) ?? samples.last!
         }
+        // Time order, which is the seed's phase order in a normal run (kp-run's `launch` sample,
+        // when present, comes first; a `pre-load` one between steady and post-load).
+        let order = byPhase.keys.sorted { a, b in (pick(a).tNs, a) < (pick(b).tNs, b) }
         let runStart = data.runMeta?.startNs ?? data.endpoint?.launchedNs ?? data.phaseSamples.first?.tNs
 
         var previous: SampleRecord?
-        for phase in known + others {
+        for phase in order {
             let samples = byPhase[phase]!
-            let chosen = samples.last(where: { $0.error == nil }) ?? samples.last!
+            let chosen = pick(phase)
             var row = Row(
                 phase: phase, sample: chosen, elapsedNs: runStart.map { chosen.tNs - $0 }, cpuPercent: nil,
                 cpuIntervalNs: nil, cpuFrom: nil, cpuMissingReason: nil, duplicates: samples.count - 1)
@@ -112,9 +116,15 @@ public struct PhaseAnalysis: Sendable {
     /// The row of a phase, if sampled.
     public func row(_ phase: String) -> Row? { rows.first { $0.phase == phase } }
 
-    /// `(figure at phase − figure at baseline) / VCPs`.
+    /// Phases sampled after the baseline, in time order (the per-VCP table's columns).
+    public var phasesAfterBaseline: [String] {
+        guard let base = rows.firstIndex(where: { $0.phase == "baseline" }) else { return [] }
+        return rows[(base + 1)...].map(\.phase)
+    }
+
+    /// `(figure at phase − figure at baseline) / VCPs`; nil for the baseline and earlier phases.
     public func perVCP(_ figure: ResourceFigure, phase: String) -> Double? {
-        guard let vcps, let base = row("baseline"), let r = row(phase) else { return nil }
+        guard let vcps, let base = row("baseline"), let r = row(phase), r.sample.tNs > base.sample.tNs else { return nil }
         return PhaseMath.perVCP(figure.value(in: r.sample), baseline: figure.value(in: base.sample), vcps: vcps)
     }
 

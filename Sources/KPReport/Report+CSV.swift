@@ -24,9 +24,8 @@ extension Report {
         var t = CSVTable(Self.phasesColumns)
         for row in phases.rows {
             let s = row.sample
-            let isBase = row.phase == "baseline"
             func per(_ f: ResourceFigure, _ places: Int) -> String {
-                isBase ? "" : Format.csv(phases.perVCP(f, phase: row.phase), places)
+                Format.csv(phases.perVCP(f, phase: row.phase), places)
             }
             var missing: [String] = []
             for f in ResourceFigure.allCases {

@@ -151,7 +151,7 @@ extension Report {
 
     var perVCPSection: String {
         let text = "## Per VCP\n\n"
-        let cols = phases.rows.map(\.phase).filter { $0 != "baseline" }
+        let cols = phases.phasesAfterBaseline
         guard let n = phases.vcps, n > 0, phases.row("baseline") != nil, !cols.isEmpty else {
             let why = phases.vcps == nil || phases.vcps == 0
                 ? "the number of VCPs is unknown or zero (\(phases.vcpsSource))" : "there is no baseline sample or no later phase"

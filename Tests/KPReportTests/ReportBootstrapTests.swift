@@ -190,3 +190,27 @@ import Testing
         #expect(md.contains("- heap at steady: forbidden (HTTP 403)"))
     }
 }
+
+@Suite struct PhaseOrderTests {
+    @Test func launchSampleComesFirstAndFeedsBaselineCPU() throws {
+        let f = try RunFixture()
+        defer { f.cleanup() }
+        try Fixtures.bootstrapRun(f)
+        // kp-run's launch sample, appended last in the file but taken first (t = 1 s, 7.1 CPU-s).
+        let launch = Fixtures.sample("launch", t: 1 * Fixtures.s, cpu: 7.1, heap: 90 * Fixtures.mib, rss: 200 * Fixtures.mib, gor: 150)
+        try f.write("samples.jsonl", Fixtures.phaseSamples() + [launch.record])
+        let report = Report(directory: f.dir)
+        #expect(report.phases.rows.map(\.phase) == ["launch", "baseline", "post-bootstrap", "steady"])
+        // Baseline over the warmup: (10 − 7.1) CPU-s / 29 s = 10 %.
+        let base = try #require(report.phases.row("baseline"))
+        #expect(Format.fixed(base.cpuPercent, 2) == "10.00")
+        #expect(base.cpuFrom == "launch")
+        #expect(report.phases.phasesAfterBaseline == ["post-bootstrap", "steady"])
+        #expect(report.phases.perVCP(.heapInuse, phase: "launch") == nil)
+        let md = report.summaryMarkdown
+        #expect(md.contains("| figure | post-bootstrap − baseline | steady − baseline |"))
+        #expect(md.contains("| launch → baseline | +10.0 MiB |"))
+        // Launch has no CPU % (nothing before it), and says why.
+        #expect(md.contains("- launch CPU %: first sample of the run: no earlier scrape to difference against"))
+    }
+}
