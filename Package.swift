@@ -79,6 +79,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ]),
         .target(
             name: "KPBootstrap",
@@ -98,7 +99,12 @@ let package = Package(
             dependencies: ["KPRecords", "KPStats", "KPPromText", "KPPprof", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: - Tools
-        .executableTarget(name: "kp-launch", dependencies: ["KPCLI", "KPLaunch"]),
+        .executableTarget(
+            name: "kp-launch",
+            dependencies: [
+                "KPCLI", "KPLaunch", "KPRecords", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(name: "kp-bootstrap", dependencies: ["KPCLI", "KPBootstrap"]),
         .executableTarget(name: "kp-load", dependencies: ["KPCLI", "KPLoad"]),
         .executableTarget(name: "kp-scrape", dependencies: ["KPCLI", "KPScrape"]),
@@ -112,7 +118,10 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "kp-httpbench",
-            dependencies: ["KPCLI", "KPHTTP", "CCurl"]),
+            dependencies: [
+                "KPCLI", "KPHTTP", "KPRecords", "KPPromText", "CCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // MARK: - Tests
         .testTarget(name: "KPRecordsTests", dependencies: ["KPRecords"], resources: [.copy("Fixtures")]),

@@ -51,6 +51,8 @@ public struct LaunchConfiguration: Sendable {
     public var apiserverImage = "kplanedev/apiserver:latest"
     /// Compose file (`--compose-file`, `COMPOSE_FILE`).
     public var composeFile = "docker/docker-compose.yaml"
+    /// When `compose up` pulls images (`--pull always|missing|never`).
+    public var pullPolicy = DockerPullPolicy.always
 
     /// Creates a configuration for `runDir` with every other setting at its default.
     public init(runDir: String) {

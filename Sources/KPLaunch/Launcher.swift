@@ -1,0 +1,295 @@
+import Foundation
+import KPCLI
+import KPRecords
+import Logging
+
+/// `kp-launch up`: brings a target up, publishes how to reach it, supervises it, and stops exactly
+/// what it started.
+///
+/// Steps: resolve the mode (never falling back to another), refuse a run dir that is already up,
+/// pick and pre-flight the port, write the run's secrets, run the mode's pre-flight, write
+/// `launch.pid`, start the target, wait for `/readyz`, write `endpoint.json` (atomically) and the
+/// endpoint record on stdout, write `kubeconfig`; then wait for the target or etcd to die
+/// (exit 10/13, with an `error` record on stdout), or for SIGTERM/SIGINT or `kp-launch down`
+/// (exit 143/130, or 0 for `down`). Every exit path stops what was started and deletes the secrets.
+public final class Launcher: @unchecked Sendable {
+    /// The user's settings.
+    public let configuration: LaunchConfiguration
+    private let makeTransport: TransportFactory
+    private let logger: Logger
+    private let records: JSONLWriter
+
+    /// Creates a launcher; `records` receives the endpoint record (and an error record on a crash).
+    public init(
+        configuration: LaunchConfiguration, makeTransport: @escaping TransportFactory = defaultTransportFactory,
+        records: JSONLWriter = .stdout, logger: Logger = Logger(label: "kp-launch")
+    ) {
+        self.configuration = configuration
+        self.makeTransport = makeTransport
+        self.records = records
+        self.logger = logger
+    }
+
+    /// The runner for `mode`. Docker mode comes from ``DockerMode/provider``; without it, one line saying so.
+    public static func makeRunner(
+        mode: LaunchMode, configuration: LaunchConfiguration, makeTransport: @escaping TransportFactory = defaultTransportFactory
+    ) throws -> any TargetRunner {
+        switch mode {
+        case .sim, .local: return ProcessTargetRunner(mode: mode, configuration: configuration, makeTransport: makeTransport)
+        case .url: return try URLTargetRunner(configuration: configuration)
+        case .docker:
+            guard let provider = DockerMode.provider else {
+                throw LaunchError.missingTool("docker mode (the default when no target is given) is not in this build: run a local apiserver with APISERVER_BIN=/path/to/apiserver (or APISERVER_DIR=checkout) and ETCD_ENDPOINTS, use --apiserver-url, or try the emulator with --sim / make demo")
+            }
+            return try provider.makeRunner(configuration: configuration)
+        }
+    }
+
+    /// Runs `up` to the end and returns the exit code for a stop by signal or `down`;
+    /// throws ``LaunchError`` for pre-flight errors, a target that never got ready, and crashes.
+    public func up() async throws -> KPExitCode {
+        let launchedNs = MonotonicClock.now()
+        let startedAt = WallClock.now()
+        let files = RunFiles(runDir: configuration.runDir)
+        let mode = try configuration.resolveMode()
+        try validateModeSpecificFlags(mode)
+        let runner = try Self.makeRunner(mode: mode, configuration: configuration, makeTransport: makeTransport)
+
+        if let pid = RunControl.readPid(files), pid != getpid(), RunControl.isLiveLauncher(pid) {
+            throw LaunchError.badInput("a run is already up in \(configuration.runDir) (kp-launch pid \(pid)): stop it with kp-launch down --run-dir \(configuration.runDir), or pick another --run-dir")
+        }
+        try RunSecrets.makeDirectory(files.runDir, mode: 0o755)
+        try RunSecrets.makeDirectory(files.logsDir, mode: 0o755)
+        unlink(RunControl.downMarker(files))
+
+        let port = try await choosePort(mode: mode)
+        let prefix = ContractFlags.etcdPrefix(runName: files.runName, unixNanos: Int64(Date().timeIntervalSince1970 * 1e9))
+        let context = TargetLaunchContext(configuration: configuration, files: files, port: port, etcdPrefix: prefix, logger: logger)
+
+        let state = SupervisorState()
+        SignalWatcher.install()
+        let wroteSecrets = mode != .url
+        func cleanUp() async {
+            state.cancelSupervision()
+            await runner.stop()
+            if wroteSecrets { RunSecrets.remove([files.tokensCSV, files.tokenFile, files.saKey]) }
+            if RunControl.readPid(files) == getpid() { unlink(files.pidFile) }
+        }
+        if wroteSecrets {
+            do {
+                try RunSecrets.write(files)
+            } catch {
+                RunSecrets.remove([files.tokensCSV, files.tokenFile, files.saKey])
+                throw error
+            }
+        }
+
+        // Everything up to "ready" runs in a task that a signal cancels.
+        let launch = Task { () async throws -> (StartedTarget, ReadinessProbe.Ready) in
+            try await runner.preflight(context)
+            try RunControl.writePid(files)
+            try Task.checkCancellation()
+            let started = try await runner.start(context)
+            state.startSupervision { await runner.supervise() }
+            let ready = try await ReadinessProbe.wait(
+                for: started, timeout: configuration.readyTimeout, makeTransport: makeTransport,
+                failure: { state.failure }, logger: logger)
+            return (started, ready)
+        }
+        SignalWatcher.shared.onSignal { signal in
+            state.end(.signal(signal))
+            launch.cancel()
+        }
+
+        let started: StartedTarget
+        let ready: ReadinessProbe.Ready
+        do {
+            (started, ready) = try await launch.value
+        } catch {
+            await cleanUp()
+            if let signal = state.signal {
+                return stopCode(signal: signal, files: files, during: "start-up")
+            }
+            if let e = error as? LaunchError, e.exitCode == .targetCrashed || e.exitCode == .etcdFailed || e.exitCode == .targetUnreachable {
+                try? records.write(ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-launch", message: e.message, input: files.logsDir))
+            }
+            throw error
+        }
+
+        var record = EndpointRecord(
+            url: started.url, caFile: started.caFile, tokenFile: started.tokenFile,
+            insecureSkipTLSVerify: started.insecureSkipTLSVerify, mode: mode.rawValue,
+            target: ready.emulator ? "kp-sim" : "kplane-apiserver", emulator: ready.emulator, launchedNs: launchedNs,
+            startedAt: startedAt)
+        record.targetVersion = ready.gitVersion
+        record.pid = started.pid
+        record.launcherPid = getpid()
+        record.container = started.container
+        record.image = started.image
+        record.imageDigest = started.imageDigest
+        record.composeProject = started.composeProject
+        record.etcdEndpoints = started.etcdEndpoints
+        record.etcdPrefix = started.etcdPrefix
+        record.etcdManaged = mode == .url ? nil : started.etcdManaged
+        record.runDir = files.runDir
+        record.kubeconfig = files.kubeconfig
+        record.logFiles = started.logFiles.isEmpty ? nil : started.logFiles
+        record.targetArgs = started.targetArgs
+        record.readyNs = ready.readyNs
+        do {
+            try Self.writeAtomically(try Kubeconfig.root(for: record, runName: files.runName).yaml(), to: files.kubeconfig)
+            var line = try RecordCodec.encode(record.record)
+            line.append(0x0A)
+            try Self.writeAtomically(String(decoding: line, as: UTF8.self), to: files.endpointFile)
+            try records.writeLine(line)
+        } catch {
+            await cleanUp()
+            throw LaunchError.failure("cannot write the endpoint record or kubeconfig in \(files.runDir): \(error)")
+        }
+        let readyAfter = Duration.nanoseconds(ready.readyNs - launchedNs)
+        logger.info("\(record.target) \(ready.gitVersion ?? "") ready at \(started.url) after \(formatSeconds(readyAfter)); endpoint \(files.endpointFile), kubeconfig \(files.kubeconfig)")
+        if ready.emulator {
+            logger.notice("the target is kp-sim, the bundled emulator: its numbers describe kp-sim, not the kplane apiserver")
+        }
+
+        let reason = await state.waitForEnd()
+        await cleanUp()
+        switch reason {
+        case .signal(let signal):
+            return stopCode(signal: signal, files: files, during: "the run")
+        case .failure(let failure):
+            logger.error("\(failure.message)")
+            try? records.write(ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-launch", message: failure.message, input: files.logsDir))
+            throw LaunchError(failure.message, exitCode: failure.exitCode)
+        }
+    }
+
+    /// 0 for `kp-launch down`, else 130/143; removes the down marker.
+    private func stopCode(signal: Int32, files: RunFiles, during phase: String) -> KPExitCode {
+        let marker = RunControl.downMarker(files)
+        let byDown = FileManager.default.fileExists(atPath: marker)
+        unlink(marker)
+        if byDown {
+            logger.info("stopped by kp-launch down during \(phase); secrets removed, logs and certificates kept")
+            return .ok
+        }
+        logger.info("stopped by \(ChildProcess.signalName(signal) ?? "signal \(signal)") during \(phase); secrets removed, logs and certificates kept")
+        return signal == SIGINT ? .interrupted : .terminated
+    }
+
+    private func choosePort(mode: LaunchMode) async throws -> Int {
+        if mode == .url {
+            return URL(string: configuration.apiserverURL ?? "")?.port ?? 0
+        }
+        if let port = configuration.port {
+            try await PortProbe.requireFree(port, flag: "--port")
+            return port
+        }
+        if mode == .docker {
+            try await PortProbe.requireFree(6443, flag: "default --port for docker mode")
+            return 6443
+        }
+        return try PortProbe.freeLoopbackPort()
+    }
+
+    /// Flags that only make sense in another mode are an error, never silently ignored.
+    private func validateModeSpecificFlags(_ mode: LaunchMode) throws {
+        let c = configuration
+        var foreign: [String] = []
+        if mode != .sim {
+            if c.simBin != nil { foreign.append("--sim-bin") }
+            if !c.simArgs.isEmpty { foreign.append("--sim-arg") }
+        }
+        if mode != .url {
+            if c.tokenFile != nil { foreign.append("--token-file/TOKEN_FILE") }
+            if c.caFile != nil { foreign.append("--ca-file/CA_FILE") }
+            if c.insecureSkipTLSVerify { foreign.append("--insecure-skip-tls-verify") }
+        }
+        if mode == .url {
+            if c.port != nil { foreign.append("--port") }
+            if c.etcdEndpoints != nil { foreign.append("--etcd-endpoints/ETCD_ENDPOINTS") }
+            if !c.apiserverArgs.isEmpty { foreign.append("--apiserver-arg") }
+        }
+        if mode != .local, c.etcdBin != nil { foreign.append("--etcd-bin") }
+        if !foreign.isEmpty {
+            throw LaunchError.conflict("\(foreign.joined(separator: ", ")) cannot be used in \(mode.rawValue) mode: drop \(foreign.count == 1 ? "it" : "them"), or choose the mode they belong to")
+        }
+    }
+
+    /// Writes `text` to a temporary file beside `path` and renames it, so readers never see half a file.
+    static func writeAtomically(_ text: String, to path: String) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        try text.write(toFile: tmp, atomically: false, encoding: .utf8)
+        guard rename(tmp, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tmp)
+            throw LaunchError.failure("cannot rename \(tmp) to \(path): \(why)")
+        }
+    }
+}
+
+/// What ends supervision, shared between the signal handler, the supervision task and `up()`.
+final class SupervisorState: @unchecked Sendable {
+    enum End: Sendable {
+        case signal(Int32)
+        case failure(TargetFailure)
+    }
+
+    private let lock = NSLock()
+    private var ended: End?
+    private var waiter: CheckedContinuation<End, Never>?
+    private var supervision: Task<Void, Never>?
+
+    /// The target failure seen so far, if any.
+    var failure: TargetFailure? {
+        lock.withLock {
+            if case .failure(let f) = ended { return f }
+            return nil
+        }
+    }
+
+    /// The signal that ended the run, if one did.
+    var signal: Int32? {
+        lock.withLock {
+            if case .signal(let s) = ended { return s }
+            return nil
+        }
+    }
+
+    /// Records the first reason to end; later ones are ignored.
+    func end(_ reason: End) {
+        let w = lock.withLock { () -> CheckedContinuation<End, Never>? in
+            if ended != nil { return nil }
+            ended = reason
+            defer { waiter = nil }
+            return waiter
+        }
+        w?.resume(returning: reason)
+    }
+
+    /// Runs `supervise` in a task; a failure it reports ends the run.
+    func startSupervision(_ supervise: @escaping @Sendable () async -> TargetFailure?) {
+        let task = Task { [self] in
+            if let failure = await supervise() { self.end(.failure(failure)) }
+        }
+        lock.withLock { supervision = task }
+    }
+
+    func cancelSupervision() {
+        lock.withLock { supervision }?.cancel()
+    }
+
+    /// Waits for the first reason to end.
+    func waitForEnd() async -> End {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let ended {
+                lock.unlock()
+                continuation.resume(returning: ended)
+                return
+            }
+            waiter = continuation
+            lock.unlock()
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+
+/// Runs the target as a local child process: kp-sim (sim mode) or a kplane apiserver binary
+/// (local mode), plus a throw-away etcd when local mode is given no etcd endpoints.
+///
+/// The target gets exactly the contract flag set (``ContractFlags``) and `--bind-address=127.0.0.1`,
+/// then `--sim-arg`s (sim mode) and `--apiserver-arg`s. It runs in its own session with its
+/// stdout/stderr in `logs/target.*.log`.
+public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
+    public let mode: LaunchMode
+    private let configuration: LaunchConfiguration
+    private let makeTransport: TransportFactory
+
+    private let lock = NSLock()
+    private var executable: String?
+    private var etcdBinary: String?
+    private var target: ChildProcess?
+    private var etcd: ThrowawayEtcd?
+    private var stopped = false
+
+    /// A runner for `mode` (`.sim` or `.local`).
+    public init(mode: LaunchMode, configuration: LaunchConfiguration, makeTransport: @escaping TransportFactory = defaultTransportFactory) {
+        precondition(mode == .sim || mode == .local, "ProcessTargetRunner runs sim or local mode")
+        self.mode = mode
+        self.configuration = configuration
+        self.makeTransport = makeTransport
+    }
+
+    /// The target's name in messages: `kp-sim` or the binary's file name.
+    var targetName: String {
+        mode == .sim ? "kp-sim" : ((lock.withLock { executable } ?? "apiserver") as NSString).lastPathComponent
+    }
+
+    public func preflight(_ context: TargetLaunchContext) async throws {
+        let c = configuration
+        switch mode {
+        case .sim:
+            let path = c.simBin ?? Self.siblingExecutable("kp-sim")
+            try Self.requireExecutable(path, flag: c.simBin == nil ? "kp-sim (next to kp-launch)" : "--sim-bin",
+                fix: c.simBin == nil ? "build it (swift build --product kp-sim) or pass --sim-bin" : "check the path")
+            lock.withLock { executable = path }
+        case .local:
+            if let bin = c.apiserverBin {
+                try Self.requireExecutable(bin, flag: "--apiserver-bin/APISERVER_BIN", fix: "check the path, or build it (go build -o bin/apiserver ./cmd/apiserver)")
+                lock.withLock { executable = bin }
+            } else if let dir = c.apiserverDir {
+                let built = try await ApiserverBuild.ensureBinary(
+                    dir: dir, buildLog: context.files.logsDir + "/build.log", logger: context.logger)
+                lock.withLock { executable = built.path }
+            } else {
+                throw LaunchError.badInput("local mode needs --apiserver-bin/APISERVER_BIN or --apiserver-dir/APISERVER_DIR")
+            }
+        default:
+            break
+        }
+        if let endpoints = c.etcdEndpoints {
+            try await EtcdHealth.requireHealthy(endpoints, makeTransport: makeTransport)
+        } else if mode == .local {
+            let name = c.etcdBin ?? "etcd"
+            guard let found = ChildProcess.findInPath(name) else {
+                throw LaunchError.missingTool(c.etcdBin != nil
+                    ? "--etcd-bin \(name) is not an executable file: check the path"
+                    : "local mode needs etcd: set ETCD_ENDPOINTS/--etcd-endpoints to a running etcd, or install etcd so kp-launch can start a throw-away one (apt-get install etcd-server)")
+            }
+            lock.withLock { etcdBinary = found }
+        }
+    }
+
+    public func start(_ context: TargetLaunchContext) async throws -> StartedTarget {
+        guard let executable = lock.withLock({ executable }) else {
+            throw LaunchError.failure("internal: start called before preflight")
+        }
+        let files = context.files
+        var etcdURL = configuration.etcdEndpoints
+        var managed = false
+        var logFiles = [files.targetStdoutLog, files.targetStderrLog]
+        if let etcdBinary = lock.withLock({ etcdBinary }) {
+            let etcd = try await ThrowawayEtcd.start(
+                binary: etcdBinary, logFile: files.etcdLog, timeout: .seconds(30), makeTransport: makeTransport, logger: context.logger)
+            let keep = lock.withLock { () -> Bool in
+                if stopped { return false }
+                self.etcd = etcd
+                return true
+            }
+            if !keep {
+                await etcd.stop(grace: configuration.stopGrace)
+                throw CancellationError()
+            }
+            etcdURL = etcd.clientURL
+            managed = true
+            logFiles.append(files.etcdLog)
+        }
+        let extra = (mode == .sim ? configuration.simArgs : []) + configuration.apiserverArgs
+        let args = ContractFlags.arguments(
+            etcdServers: etcdURL, etcdPrefix: context.etcdPrefix, certDir: files.certDir, securePort: context.port,
+            tokenAuthFile: files.tokensCSV, serviceAccountKeyFile: files.saKey, extra: extra)
+        context.logger.info("starting \(targetName): \(executable) \(args.joined(separator: " "))")
+        let child = try ChildProcess.spawn(executable, args, stdout: .append(files.targetStdoutLog), stderr: .append(files.targetStderrLog))
+        let keep = lock.withLock { () -> Bool in
+            if stopped { return false }
+            target = child
+            return true
+        }
+        if !keep {
+            await child.stop(grace: configuration.stopGrace)
+            throw CancellationError()
+        }
+        return StartedTarget(
+            url: "https://127.0.0.1:\(context.port)", caFile: files.servingCert, tokenFile: files.tokenFile, pid: child.pid,
+            etcdEndpoints: etcdURL, etcdPrefix: context.etcdPrefix, etcdManaged: managed, targetArgs: [executable] + args,
+            logFiles: logFiles)
+    }
+
+    public func supervise() async -> TargetFailure? {
+        let (target, etcd) = lock.withLock { (self.target, self.etcd) }
+        guard let target else { return nil }
+        while !Task.isCancelled {
+            if let t = target.exitStatus {
+                return TargetFailure(.target, "\(targetName) (pid \(target.pid)) \(t) unexpectedly; see \(configuration.runDir)/logs/target.stderr.log")
+            }
+            if let etcd, let t = etcd.process.exitStatus {
+                return TargetFailure(.etcd, "the throw-away etcd (pid \(etcd.process.pid)) \(t) unexpectedly; see \(configuration.runDir)/logs/etcd.log")
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    public func stop() async {
+        let (target, etcd) = lock.withLock { () -> (ChildProcess?, ThrowawayEtcd?) in
+            stopped = true
+            defer { self.target = nil; self.etcd = nil }
+            return (self.target, self.etcd)
+        }
+        if let target {
+            let t = await target.stop(grace: configuration.stopGrace)
+            Logger(label: "kp-launch").info("stopped \(targetName) (pid \(target.pid)): it \(t)")
+        }
+        if let etcd {
+            let t = await etcd.process.stop(grace: configuration.stopGrace)
+            try? FileManager.default.removeItem(atPath: etcd.dataDir)
+            Logger(label: "kp-launch").info("stopped the throw-away etcd (pid \(etcd.process.pid)): it \(t); removed \(etcd.dataDir)")
+        }
+    }
+
+    /// The last lines of the target's stderr log, for crash messages.
+    func lastStderrLine(_ files: RunFiles) -> String? {
+        guard let text = try? String(contentsOfFile: files.targetStderrLog, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").last.map(String.init)
+    }
+
+    /// `name` in the directory of kp-launch's own executable.
+    static func siblingExecutable(_ name: String) -> String {
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        return ((own as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+    }
+
+    /// Throws one line (exit 2) unless `path` is an executable regular file.
+    static func requireExecutable(_ path: String, flag: String, fix: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw LaunchError.badInput("\(flag) \(path) does not exist: \(fix)")
+        }
+        guard !isDir.boolValue, FileManager.default.isExecutableFile(atPath: path) else {
+            throw LaunchError.badInput("\(flag) \(path) is not an executable file: \(isDir.boolValue ? "it is a directory; " : "chmod +x it, or ")\(fix)")
+        }
+    }
+}

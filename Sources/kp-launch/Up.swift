@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import KPCLI
+import KPLaunch
+
+extension KPLaunchCommand {
+    /// `kp-launch up`: start, publish and supervise a run's target.
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start the target, wait for /readyz, write the endpoint record, and supervise it (default).",
+            discussion: """
+                Mode: --mode sim|local|url|docker, or implied by what is given: --apiserver-bin or \
+                --apiserver-dir (or APISERVER_BIN/APISERVER_DIR) → local; --apiserver-url/APISERVER_URL \
+                or --kubeconfig → url; --sim → the bundled kp-sim; nothing → docker (the seed's default). \
+                Settings that select different modes are an error (exit 2); kp-launch never falls back.
+
+                sim and local modes start the target with the contract flag set (--etcd-servers, a unique \
+                --etcd-prefix=/registry-kpbench-<run>-<unixnano>, --cert-dir=<run>/target/certs, \
+                --secure-port, RBAC, --token-auth-file, the service-account key flags, --v=2, \
+                --bind-address=127.0.0.1), then --sim-arg and --apiserver-arg values. They write a fresh \
+                token (<run>/target/tokens.csv and token, mode 0600) and RSA-2048 key (<run>/target/sa.key). \
+                Local mode without --etcd-endpoints starts a throw-away etcd (from PATH) on free loopback \
+                ports. Target output goes to <run>/logs/target.stdout.log and .stderr.log, etcd's to logs/etcd.log.
+
+                Writes <run>/endpoint.json (also printed on stdout), <run>/kubeconfig and <run>/launch.pid.
+
+                Examples:
+                  kp-launch up --run-dir out/demo --sim --sim-arg=--fault-latency=fixed:5ms
+                  kp-launch up --run-dir out/local --apiserver-bin ../apiserver/bin/apiserver --port 6443
+                  ETCD_ENDPOINTS=http://127.0.0.1:2379 kp-launch up --run-dir out/dev --apiserver-dir ../apiserver
+                  kp-launch up --run-dir out/remote --kubeconfig ~/.kube/kplane.yaml
+                """)
+
+        // MARK: run and mode
+        @Option(name: [.customLong("run-dir"), .customLong("run")], help: ArgumentHelp(
+            "Run directory, e.g. out/demo (created if absent).", valueName: "dir"))
+        var runDir: String
+
+        @Option(help: ArgumentHelp("Target mode: sim, local, url or docker (default: implied by the other flags).", valueName: "mode"))
+        var mode: LaunchMode?
+
+        @Flag(help: "Run the bundled emulator kp-sim (same as --mode sim).")
+        var sim = false
+
+        @Option(help: ArgumentHelp("HTTPS port for the target (sim/local: default a free loopback port; docker: 6443).", valueName: "port"))
+        var port: Int?
+
+        @Option(help: ArgumentHelp("How long to wait for /readyz to answer 200.", valueName: "duration"),
+            transform: DurationArgument.transform)
+        var readyTimeout = DurationArgument(.seconds(60), text: "60s")
+
+        @Option(name: .customLong("apiserver-arg"), help: ArgumentHelp(
+            "Extra target argument, appended after the contract flags (repeatable), e.g. --apiserver-arg=--max-requests-inflight=800.",
+            valueName: "arg"))
+        var apiserverArgs: [String] = []
+
+        // MARK: sim
+        @Option(help: ArgumentHelp("kp-sim binary (default: kp-sim next to kp-launch).", valueName: "path"))
+        var simBin: String?
+
+        @Option(name: .customLong("sim-arg"), help: ArgumentHelp(
+            "Extra kp-sim argument (repeatable), e.g. --sim-arg=--fault-latency=fixed:5ms.", valueName: "arg"))
+        var simArgs: [String] = []
+
+        // MARK: local
+        @Option(help: ArgumentHelp("Prebuilt kplane apiserver binary; selects local mode. Env: APISERVER_BIN.", valueName: "path"))
+        var apiserverBin: String?
+
+        @Option(help: ArgumentHelp(
+            "kplane-dev/apiserver checkout, built with go build on first use and when its git HEAD changes; selects local mode. Env: APISERVER_DIR.",
+            valueName: "dir"))
+        var apiserverDir: String?
+
+        @Option(help: ArgumentHelp(
+            "etcd client URLs (comma-separated) for local/sim mode; without it local mode starts a throw-away etcd. Env: ETCD_ENDPOINTS.",
+            valueName: "urls"))
+        var etcdEndpoints: String?
+
+        @Option(help: ArgumentHelp("etcd binary for the throw-away etcd (default: etcd from PATH).", valueName: "path"))
+        var etcdBin: String?
+
+        // MARK: url
+        @Option(help: ArgumentHelp("An apiserver that already runs, e.g. https://127.0.0.1:6443; selects url mode. Env: APISERVER_URL.", valueName: "url"))
+        var apiserverURL: String?
+
+        @Option(help: ArgumentHelp("File holding the bearer token (url mode). Env: TOKEN_FILE.", valueName: "file"))
+        var tokenFile: String?
+
+        @Option(help: ArgumentHelp("PEM CA bundle verifying the server (url mode). Env: CA_FILE.", valueName: "file"))
+        var caFile: String?
+
+        @Flag(help: "Do not verify the server's TLS certificate (url mode; explicit, and recorded).")
+        var insecureSkipTLSVerify = false
+
+        @Option(help: ArgumentHelp(
+            "kubeconfig whose current context gives the server, CA and token (url mode). The KUBECONFIG variable is not read.",
+            valueName: "file"))
+        var kubeconfig: String?
+
+        // MARK: docker
+        @Option(help: ArgumentHelp("apiserver image for docker mode. Env: APISERVER_IMAGE.", valueName: "image"))
+        var apiserverImage: String?
+
+        @Option(help: ArgumentHelp("Compose file for docker mode. Env: COMPOSE_FILE.", valueName: "file"))
+        var composeFile: String?
+
+        // MARK: output
+        @Flag(name: .shortAndLong, help: "Log debug detail on stderr.")
+        var verbose = false
+
+        @Flag(name: .shortAndLong, help: "Only log warnings and errors on stderr.")
+        var quiet = false
+
+        func validate() throws {
+            if sim, let mode, mode != .sim {
+                throw ValidationError("--sim and --mode \(mode.rawValue) exclude each other: drop one")
+            }
+            if let port, !(1...65535).contains(port) {
+                throw ValidationError("--port \(port) is not a TCP port: give 1-65535, or omit it to pick a free port")
+            }
+            if readyTimeout.duration <= .zero {
+                throw ValidationError("--ready-timeout must be more than 0s, e.g. 60s")
+            }
+            if verbose && quiet { throw ValidationError("--verbose and --quiet exclude each other") }
+        }
+
+        func run() async throws {
+            ToolLogging.bootstrap(verbose: verbose, quiet: quiet)
+            let env = ProcessInfo.processInfo.environment
+            func fromEnv(_ flag: String?, _ name: String) -> String? {
+                if let flag { return flag }
+                guard let value = env[name], !value.isEmpty else { return nil }
+                return value
+            }
+            var c = LaunchConfiguration(runDir: runDir)
+            c.explicitMode = sim ? .sim : mode
+            c.port = port
+            c.readyTimeout = readyTimeout.duration
+            c.apiserverArgs = apiserverArgs
+            c.simBin = simBin
+            c.simArgs = simArgs
+            c.apiserverBin = fromEnv(apiserverBin, "APISERVER_BIN")
+            c.apiserverDir = fromEnv(apiserverDir, "APISERVER_DIR")
+            c.etcdEndpoints = fromEnv(etcdEndpoints, "ETCD_ENDPOINTS")
+            c.etcdBin = etcdBin
+            c.apiserverURL = fromEnv(apiserverURL, "APISERVER_URL")
+            c.tokenFile = fromEnv(tokenFile, "TOKEN_FILE")
+            c.caFile = fromEnv(caFile, "CA_FILE")
+            c.insecureSkipTLSVerify = insecureSkipTLSVerify
+            c.kubeconfig = kubeconfig
+            if let image = fromEnv(apiserverImage, "APISERVER_IMAGE") { c.apiserverImage = image }
+            if let compose = fromEnv(composeFile, "COMPOSE_FILE") { c.composeFile = compose }
+            let code = try await Launcher(configuration: c).up()
+            if code != .ok { throw ExitCode(code.rawValue) }
+        }
+    }
+}
+
+extension LaunchMode: ExpressibleByArgument {}
