@@ -80,14 +80,6 @@ static inline size_t kp_body_write_cb(char *ptr, size_t size, size_t nmemb, void
     return kp_buffer_append((kp_buffer *)userdata, ptr, n) ? n : 0;
 }
 
-/// Header lines: a status line ("HTTP/...") starts a new header block, so interim 1xx responses are dropped.
-static inline size_t kp_header_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    size_t n = size * nmemb;
-    kp_buffer *b = (kp_buffer *)userdata;
-    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) b->len = 0;
-    return kp_buffer_append(b, ptr, n) ? n : 0;
-}
-
 /// Counts and drops the body (the bare-libcurl benchmark's ceiling loop).
 static inline size_t kp_discard_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
     (void)ptr;
@@ -100,12 +92,6 @@ static inline size_t kp_discard_write_cb(char *ptr, size_t size, size_t nmemb, v
 static inline CURLcode kp_easy_capture_body(CURL *h, kp_buffer *b) {
     CURLcode rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, kp_body_write_cb);
     return rc != CURLE_OK ? rc : curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)b);
-}
-
-/// CURLOPT_HEADERFUNCTION + CURLOPT_HEADERDATA: collect the last header block into `b`.
-static inline CURLcode kp_easy_capture_headers(CURL *h, kp_buffer *b) {
-    CURLcode rc = curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, kp_header_write_cb);
-    return rc != CURLE_OK ? rc : curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)b);
 }
 
 /// CURLOPT_WRITEFUNCTION + CURLOPT_WRITEDATA: count body bytes into `*counter` and drop them.

@@ -2,7 +2,7 @@ internal import CCurl
 import Foundation
 import KPRecords
 
-/// One libcurl easy handle (`CURL *`), its error buffer and the buffers its callbacks fill.
+/// One libcurl easy handle (`CURL *`), its error buffer and the body buffer its callback fills.
 ///
 /// The only owner of the handle: `curl_easy_cleanup` runs in `deinit`. A ``MultiDriver`` keeps a
 /// pool of these and reuses each for many requests, so the options that never change (TLS, HTTP
@@ -36,7 +36,6 @@ final class EasyHandle {
     let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let body: UnsafeMutablePointer<kp_buffer>
-    private let headerBlock: UnsafeMutablePointer<kp_buffer>
     /// CLOCK_MONOTONIC ns written by the C `CURLOPT_PREREQFUNCTION` right before libcurl sends the request.
     private let sentSlot: UnsafeMutablePointer<Int64>
 
@@ -55,6 +54,9 @@ final class EasyHandle {
     private var requestHeaders: UnsafeMutablePointer<curl_slist>?
     /// True while the method options are those of a plain GET (HTTPGET=1, no CUSTOMREQUEST).
     private var methodIsPlainGET = false
+    /// The `CURLOPT_URL` and `CURLOPT_TIMEOUT_MS` the handle holds (options persist across transfers).
+    private var lastURL = ""
+    private var lastTimeoutMs = -1
 
     /// Keep at most this much buffer memory per pooled handle between requests.
     private static let retainedBufferBytes = 64 * 1024
@@ -69,8 +71,6 @@ final class EasyHandle {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         body = .allocate(capacity: 1)
         body.initialize(to: kp_buffer(data: nil, len: 0, cap: 0))
-        headerBlock = .allocate(capacity: 1)
-        headerBlock.initialize(to: kp_buffer(data: nil, len: 0, cap: 0))
         sentSlot = .allocate(capacity: 1)
         sentSlot.initialize(to: 0)
         // Fully initialised: from here a throw runs deinit, which frees all of the above.
@@ -78,7 +78,6 @@ final class EasyHandle {
         try check(kp_easy_setopt_ptr(h, CURLOPT_PRIVATE, Unmanaged.passUnretained(self).toOpaque()), "curl_easy_setopt(PRIVATE)")
         try check(kp_easy_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer), "curl_easy_setopt(ERRORBUFFER)")
         try check(kp_easy_capture_body(h, body), "curl_easy_setopt(WRITEFUNCTION)")
-        try check(kp_easy_capture_headers(h, headerBlock), "curl_easy_setopt(HEADERFUNCTION)")
         try check(kp_easy_record_send_time(h, sentSlot), "curl_easy_setopt(PREREQFUNCTION)")
         try check(kp_easy_setopt_str(h, CURLOPT_PROTOCOLS_STR, "http,https"), "curl_easy_setopt(PROTOCOLS_STR)")
         try check(kp_easy_setopt_long(h, CURLOPT_HTTP_VERSION, settings.httpVersion), "curl_easy_setopt(HTTP_VERSION)")
@@ -100,9 +99,7 @@ final class EasyHandle {
         curl_easy_cleanup(handle)
         if let requestHeaders { curl_slist_free_all(requestHeaders) }
         free(body.pointee.data)
-        free(headerBlock.pointee.data)
         body.deallocate()
-        headerBlock.deallocate()
         sentSlot.deallocate()
         errorBuffer.deallocate()
     }
@@ -135,10 +132,17 @@ final class EasyHandle {
         _ request: HTTPRequest, timeoutMs: Int, sharedHeaders: UnsafeMutablePointer<curl_slist>?, authLine: String?
     ) throws {
         let h = handle
-        try request.url.withCString { (u) in try check(kp_easy_setopt_str(h, CURLOPT_URL, u), "curl_easy_setopt(URL)") }
-        try check(kp_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, timeoutMs), "curl_easy_setopt(TIMEOUT_MS)")
+        // A load generator sends the same URL again and again: skip libcurl's strdup when it is unchanged.
+        if request.url != lastURL {
+            try request.url.withCString { (u) in try check(kp_easy_setopt_str(h, CURLOPT_URL, u), "curl_easy_setopt(URL)") }
+            lastURL = request.url
+        }
+        if timeoutMs != lastTimeoutMs {
+            try check(kp_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, timeoutMs), "curl_easy_setopt(TIMEOUT_MS)")
+            lastTimeoutMs = timeoutMs
+        }
 
-        let method = request.method.uppercased()
+        let method = request.method == "GET" ? "GET" : request.method.uppercased()
         let plainGET = method == "GET" && request.body == nil
         if plainGET {
             if !methodIsPlainGET {
@@ -250,8 +254,7 @@ final class EasyHandle {
             return Outcome(result: .failure(HTTPError(.transport(code: error.code, message: error.description), url: url, timings: timings)),
                            connectionsOpened: connects, waitedForConnection: waited)
         }
-        let hb = headerBlock.pointee
-        let headers = hb.len == 0 ? [:] : HeaderBlock.parse(UnsafeBufferPointer(start: UnsafeRawPointer(hb.data!).assumingMemoryBound(to: UInt8.self), count: hb.len))
+        let headers = ResponseHeaders.collect(h)
         let b = body.pointee
         let data = b.len == 0 ? Data() : Data(bytes: b.data!, count: b.len)
         let httpVersion: Int
@@ -281,7 +284,6 @@ final class EasyHandle {
             self.requestHeaders = nil
         }
         kp_buffer_clear(body, Self.retainedBufferBytes)
-        kp_buffer_clear(headerBlock, Self.retainedBufferBytes)
         return c
     }
 }

@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import KPCLI
+import KPHTTP
+
+/// kp-httpbench: measures what a request costs the client, KPHTTP against bare libcurl.
+///
+/// Sends `--requests` GETs to one URL, `--concurrency` at a time (closed loop), over at most
+/// `--max-connections` connections, after `--warmup` requests that open the connection. Prints one
+/// JSON line on stdout and one human line on stderr: requests/s, client CPU-seconds per 1000
+/// requests (getrusage of this process), latency percentiles, connections opened, errors.
+/// `scripts/bench-http.sh` (`make bench-http`) runs both modes and h2load against nghttpd.
+@main
+struct HTTPBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kp-httpbench",
+        abstract: "Measure the HTTP client's throughput and CPU cost per request (KPHTTP or bare libcurl).",
+        discussion: """
+            --mode client drives KPHTTP's HTTPClient through submit(_:completion:), as kp-load does.
+            --mode bare drives libcurl's multi interface directly with the same options: the ceiling.
+            With --assert-single-connection the run fails (exit 12) unless the whole run used one
+            connection without errors; with --metrics-url (kp-sim's /metrics) it also fails if the
+            server received any RST_STREAM or accepted any connection during the measured run.
+
+            Example: kp-httpbench --url https://127.0.0.1:8443/small.txt --ca-file ca.pem --requests 100000 --concurrency 100
+            """)
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case client, bare
+    }
+
+    @Option(help: ArgumentHelp("URL to GET, e.g. https://127.0.0.1:8443/small.txt.", valueName: "url"))
+    var url: String
+
+    @Option(help: "client: KPHTTP's HTTPClient; bare: libcurl's multi interface with no Swift abstraction.")
+    var mode: Mode = .client
+
+    @Option(help: "Measured requests.")
+    var requests = 100_000
+
+    @Option(help: "Requests in flight at once (closed loop).")
+    var concurrency = 100
+
+    @Option(help: "Most connections to the host (CURLMOPT_MAX_HOST_CONNECTIONS).")
+    var maxConnections = 1
+
+    @Option(help: "Unmeasured requests first, which open the connection.")
+    var warmup = 1_000
+
+    @Option(help: ArgumentHelp("PEM CA bundle that verifies the server.", valueName: "file"))
+    var caFile: String?
+
+    @Option(help: ArgumentHelp("File holding a bearer token to send.", valueName: "file"))
+    var tokenFile: String?
+
+    @Flag(help: "Do not verify the server's TLS certificate.")
+    var insecureSkipTLSVerify = false
+
+    @Flag(help: "Fail (exit 12) unless the whole run used exactly one connection and got no errors (client mode).")
+    var assertSingleConnection = false
+
+    @Option(help: ArgumentHelp(
+        "kp-sim's /metrics URL, read before and after the measured run through the same connection (client mode).",
+        valueName: "url"))
+    var metricsUrl: String?
+
+    func validate() throws {
+        if !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            throw ValidationError("--url must start with https:// or http:// (got '\(url)')")
+        }
+        if requests < 1 { throw ValidationError("--requests must be ≥ 1 (got \(requests))") }
+        if concurrency < 1 { throw ValidationError("--concurrency must be ≥ 1 (got \(concurrency))") }
+        if maxConnections < 1 { throw ValidationError("--max-connections must be ≥ 1 (got \(maxConnections))") }
+        if warmup < 0 { throw ValidationError("--warmup must be ≥ 0 (got \(warmup))") }
+        for (flag, path) in [("--ca-file", caFile), ("--token-file", tokenFile)] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) {
+                throw ValidationError("\(flag) \(path) is not a readable file: check the path")
+            }
+        }
+        if mode == .bare && (assertSingleConnection || metricsUrl != nil) {
+            throw ValidationError("--assert-single-connection and --metrics-url check KPHTTP's client: use them with --mode client")
+        }
+        if let metricsUrl, !(metricsUrl.hasPrefix("https://") || metricsUrl.hasPrefix("http://")) {
+            throw ValidationError("--metrics-url must start with https:// or http:// (got '\(metricsUrl)')")
+        }
+        if metricsUrl != nil && !assertSingleConnection {
+            throw ValidationError("--metrics-url is read for --assert-single-connection: add that flag")
+        }
+    }
+
+    func run() async throws {
+        let report: BenchReport
+        switch mode {
+        case .client: report = try runClient()
+        case .bare: report = try runBare()
+        }
+        print(try report.jsonLine())
+        FileHandle.standardError.write(Data("kp-httpbench \(report.humanLine)\n".utf8))
+        if report.errors > 0 || report.non2xx > 0 {
+            throw ToolFailure("\(report.errors) errors and \(report.non2xx) non-2xx responses from \(url)", exitCode: .targetErrors)
+        }
+        if assertSingleConnection {
+            var problems: [String] = []
+            if report.connectionsOpened != 1 { problems.append("the client opened \(report.connectionsOpened) connections, not 1") }
+            if let r = report.serverRSTStreamReceived, r != 0 { problems.append("the server received \(Int(r)) RST_STREAM frames") }
+            if let a = report.serverConnectionsAccepted, a != 0 { problems.append("the server accepted \(Int(a)) new connections during the run") }
+            if !problems.isEmpty {
+                throw ToolFailure("--assert-single-connection failed: " + problems.joined(separator: "; "), exitCode: .targetErrors)
+            }
+            FileHandle.standardError.write(Data("kp-httpbench: single connection held: 1 connection, 0 errors\(metricsUrl == nil ? "" : ", 0 RST_STREAM and 0 new connections seen by the server")\n".utf8))
+        }
+    }
+
+    private func runClient() throws -> BenchReport {
+        let client: HTTPClient
+        do {
+            client = try HTTPClient(configuration: HTTPClientConfiguration(
+                caFile: caFile, insecureSkipTLSVerify: insecureSkipTLSVerify, tokenFile: tokenFile,
+                maxConnectionsPerHost: maxConnections, maxConcurrentStreams: max(concurrency, 1)))
+        } catch {
+            throw InputError(error.description)
+        }
+        let request = HTTPRequest(url: url)
+        if warmup > 0 {
+            let w = ClientLoad.run(client: client, request: request, total: warmup, concurrency: concurrency)
+            if w.errors > 0 { throw ToolFailure("warm-up failed: \(w.firstError ?? "errors")", exitCode: .targetUnreachable) }
+        }
+        let before = try metricsUrl.map { try ServerCounters.read(url: $0, client: client) }
+        let waitedBefore = client.statistics.waitedForConnection
+        let phase = ClientLoad.run(client: client, request: request, total: requests, concurrency: concurrency)
+        let after = try metricsUrl.map { try ServerCounters.read(url: $0, client: client) }
+        let stats = client.statistics
+        var report = BenchReport(
+            mode: "client", url: url, concurrency: concurrency, maxConnections: maxConnections, phase: phase,
+            connectionsOpened: stats.connectionsOpened, waitedForConnection: stats.waitedForConnection - waitedBefore,
+            libcurl: HTTPClient.libcurlVersion)
+        if let before, let after {
+            report.serverRSTStreamReceived = after.rstStreamReceived - before.rstStreamReceived
+            report.serverConnectionsAccepted = after.connectionsAccepted - before.connectionsAccepted
+        }
+        if let e = phase.firstError { FileHandle.standardError.write(Data("kp-httpbench: first error: \(e)\n".utf8)) }
+        return report
+    }
+
+    private func runBare() throws -> BenchReport {
+        var token: String? = nil
+        if let tokenFile {
+            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let loop = try BareLoop(
+            url: url, caFile: caFile, insecure: insecureSkipTLSVerify, token: token, concurrency: concurrency,
+            maxConnections: maxConnections)
+        if warmup > 0 {
+            let w = try loop.run(total: warmup)
+            if w.errors > 0 { throw ToolFailure("warm-up failed: \(w.firstError ?? "errors")", exitCode: .targetUnreachable) }
+        }
+        let phase = try loop.run(total: requests)
+        if let e = phase.firstError { FileHandle.standardError.write(Data("kp-httpbench: first error: \(e)\n".utf8)) }
+        return BenchReport(
+            mode: "bare", url: url, concurrency: concurrency, maxConnections: maxConnections, phase: phase,
+            connectionsOpened: loop.connectionsOpened, waitedForConnection: nil, libcurl: HTTPClient.libcurlVersion)
+    }
+
+    static func main() async {
+        await ToolMain.run(HTTPBench.self)
+    }
+}
