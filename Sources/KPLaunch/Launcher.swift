@@ -58,11 +58,13 @@ public final class Launcher: @unchecked Sendable {
         if let pid = RunControl.readPid(files), pid != getpid(), RunControl.isLiveLauncher(pid) {
             throw LaunchError.badInput("a run is already up in \(configuration.runDir) (kp-launch pid \(pid)): stop it with kp-launch down --run-dir \(configuration.runDir), or pick another --run-dir")
         }
+        let port = try await choosePort(mode: mode)
+        // Directories this launch creates; the empty ones are removed again at the end, so a
+        // failed pre-flight leaves the run directory as it found it.
+        let createdDirs = [files.runDir, files.logsDir, files.targetDir].filter { !FileManager.default.fileExists(atPath: $0) }
         try RunSecrets.makeDirectory(files.runDir, mode: 0o755)
         try RunSecrets.makeDirectory(files.logsDir, mode: 0o755)
         unlink(RunControl.downMarker(files))
-
-        let port = try await choosePort(mode: mode)
         let prefix = ContractFlags.etcdPrefix(runName: files.runName, unixNanos: Int64(Date().timeIntervalSince1970 * 1e9))
         let context = TargetLaunchContext(configuration: configuration, files: files, port: port, etcdPrefix: prefix, logger: logger)
 
@@ -74,12 +76,14 @@ public final class Launcher: @unchecked Sendable {
             await runner.stop()
             if wroteSecrets { RunSecrets.remove([files.tokensCSV, files.tokenFile, files.saKey]) }
             if RunControl.readPid(files) == getpid() { unlink(files.pidFile) }
+            for dir in createdDirs.reversed() { rmdir(dir) }  // only succeeds when empty
         }
         if wroteSecrets {
             do {
                 try RunSecrets.write(files)
             } catch {
                 RunSecrets.remove([files.tokensCSV, files.tokenFile, files.saKey])
+                for dir in createdDirs.reversed() { rmdir(dir) }
                 throw error
             }
         }
@@ -158,9 +162,9 @@ public final class Launcher: @unchecked Sendable {
         case .signal(let signal):
             return stopCode(signal: signal, files: files, during: "the run")
         case .failure(let failure):
-            logger.error("\(failure.message)")
-            try? records.write(ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-launch", message: failure.message, input: files.logsDir))
-            throw LaunchError(failure.message, exitCode: failure.exitCode)
+            let message = "\(failure.component == .target ? "the target" : "etcd") failed during the run: \(failure.message)"
+            try? records.write(ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-launch", message: message, input: files.logsDir))
+            throw LaunchError(message, exitCode: failure.exitCode)
         }
     }
 
@@ -212,7 +216,7 @@ public final class Launcher: @unchecked Sendable {
         }
         if mode != .local, c.etcdBin != nil { foreign.append("--etcd-bin") }
         if !foreign.isEmpty {
-            throw LaunchError.conflict("\(foreign.joined(separator: ", ")) cannot be used in \(mode.rawValue) mode: drop \(foreign.count == 1 ? "it" : "them"), or choose the mode they belong to")
+            throw LaunchError.conflict("\(foreign.joined(separator: ", ")) cannot be used in \(mode.rawValue) mode: drop \(foreign.count == 1 ? "it, or choose the mode it belongs" : "them, or choose the mode they belong") to")
         }
     }
 

@@ -36,12 +36,12 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         let c = configuration
         switch mode {
         case .sim:
-            let path = c.simBin ?? Self.siblingExecutable("kp-sim")
+            let path = Self.absolute(c.simBin ?? Self.siblingExecutable("kp-sim"))
             try Self.requireExecutable(path, flag: c.simBin == nil ? "kp-sim (next to kp-launch)" : "--sim-bin",
                 fix: c.simBin == nil ? "build it (swift build --product kp-sim) or pass --sim-bin" : "check the path")
             lock.withLock { executable = path }
         case .local:
-            if let bin = c.apiserverBin {
+            if let bin = c.apiserverBin.map(Self.absolute) {
                 try Self.requireExecutable(bin, flag: "--apiserver-bin/APISERVER_BIN", fix: "check the path, or build it (go build -o bin/apiserver ./cmd/apiserver)")
                 lock.withLock { executable = bin }
             } else if let dir = c.apiserverDir {
@@ -115,12 +115,14 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
     public func supervise() async -> TargetFailure? {
         let (target, etcd) = lock.withLock { (self.target, self.etcd) }
         guard let target else { return nil }
+        let files = RunFiles(runDir: configuration.runDir)
         while !Task.isCancelled {
             if let t = target.exitStatus {
-                return TargetFailure(.target, "\(targetName) (pid \(target.pid)) \(t) unexpectedly; see \(configuration.runDir)/logs/target.stderr.log")
+                let last = Self.lastLine(of: files.targetStderrLog).map { " (last stderr line: \($0))" } ?? ""
+                return TargetFailure(.target, "\(targetName) (pid \(target.pid)) \(t)\(last); see \(files.targetStderrLog)")
             }
             if let etcd, let t = etcd.process.exitStatus {
-                return TargetFailure(.etcd, "the throw-away etcd (pid \(etcd.process.pid)) \(t) unexpectedly; see \(configuration.runDir)/logs/etcd.log")
+                return TargetFailure(.etcd, "the throw-away etcd (pid \(etcd.process.pid)) \(t); see \(files.etcdLog)")
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -144,10 +146,17 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         }
     }
 
-    /// The last lines of the target's stderr log, for crash messages.
-    func lastStderrLine(_ files: RunFiles) -> String? {
-        guard let text = try? String(contentsOfFile: files.targetStderrLog, encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").last.map(String.init)
+    /// The last non-empty line of a log, shortened, for crash messages.
+    static func lastLine(of path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let line = text.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+        else { return nil }
+        return line.count > 200 ? String(line.prefix(200)) + "…" : String(line)
+    }
+
+    /// `path` made absolute against the working directory, so records stay valid from anywhere.
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     /// `name` in the directory of kp-launch's own executable.
@@ -157,14 +166,19 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         return ((own as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
     }
 
-    /// Throws one line (exit 2) unless `path` is an executable regular file.
+    /// Throws one line (exit 2) unless `path` is a regular file with an execute bit that we may run.
+    ///
+    /// Checks the mode bits itself: for root, `access(X_OK)` succeeds on any file, even one without x bits.
     static func requireExecutable(_ path: String, flag: String, fix: String) throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
             throw LaunchError.badInput("\(flag) \(path) does not exist: \(fix)")
         }
-        guard !isDir.boolValue, FileManager.default.isExecutableFile(atPath: path) else {
-            throw LaunchError.badInput("\(flag) \(path) is not an executable file: \(isDir.boolValue ? "it is a directory; " : "chmod +x it, or ")\(fix)")
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            throw LaunchError.badInput("\(flag) \(path) is not an executable file: it is a directory; \(fix)")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o111 != 0, access(path, X_OK) == 0 else {
+            throw LaunchError.badInput("\(flag) \(path) is not an executable file: chmod +x it, or \(fix)")
         }
     }
 }

@@ -29,7 +29,10 @@ public enum ReadinessProbe {
         let deadline = ContinuousClock.now + timeout
         func checkAbort() throws {
             if Task.isCancelled { throw CancellationError() }
-            if let f = failure() { throw LaunchError(f.message + " before it was ready", exitCode: f.exitCode) }
+            if let f = failure() {
+                let what = f.component == .target ? "the target failed before it was ready" : "etcd failed before the target was ready"
+                throw LaunchError("\(what): \(f.message)", exitCode: f.exitCode)
+            }
         }
         func timedOut(_ last: String) -> LaunchError {
             LaunchError.unreachable("\(target.url) did not answer /readyz with 200 within \(formatSeconds(timeout)) (last: \(last)); raise --ready-timeout or see the target's log")

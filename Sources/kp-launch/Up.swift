@@ -104,6 +104,9 @@ extension KPLaunchCommand {
         @Option(help: ArgumentHelp("Compose file for docker mode. Env: COMPOSE_FILE.", valueName: "file"))
         var composeFile: String?
 
+        @Option(help: ArgumentHelp("When docker mode pulls images: always (default), missing, or never (bench a locally built image).", valueName: "policy"))
+        var pull: DockerPullPolicy = .always
+
         // MARK: output
         @Flag(name: .shortAndLong, help: "Log debug detail on stderr.")
         var verbose = false
@@ -144,12 +147,18 @@ extension KPLaunchCommand {
             c.etcdEndpoints = fromEnv(etcdEndpoints, "ETCD_ENDPOINTS")
             c.etcdBin = etcdBin
             c.apiserverURL = fromEnv(apiserverURL, "APISERVER_URL")
-            c.tokenFile = fromEnv(tokenFile, "TOKEN_FILE")
-            c.caFile = fromEnv(caFile, "CA_FILE")
+            c.tokenFile = tokenFile
+            c.caFile = caFile
             c.insecureSkipTLSVerify = insecureSkipTLSVerify
             c.kubeconfig = kubeconfig
+            // TOKEN_FILE and CA_FILE only describe a url-mode server; in other modes they are ignored.
+            if (try? c.resolveMode()) == .url {
+                c.tokenFile = fromEnv(tokenFile, "TOKEN_FILE")
+                c.caFile = fromEnv(caFile, "CA_FILE")
+            }
             if let image = fromEnv(apiserverImage, "APISERVER_IMAGE") { c.apiserverImage = image }
             if let compose = fromEnv(composeFile, "COMPOSE_FILE") { c.composeFile = compose }
+            c.pullPolicy = pull
             let code = try await Launcher(configuration: c).up()
             if code != .ok { throw ExitCode(code.rawValue) }
         }
@@ -157,3 +166,4 @@ extension KPLaunchCommand {
 }
 
 extension LaunchMode: ExpressibleByArgument {}
+extension DockerPullPolicy: ExpressibleByArgument {}
