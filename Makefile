@@ -37,6 +37,8 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	--write-rps-per-cluster $(WRITE_RPS_PER_CLUSTER) --read-rps-per-cluster $(READ_RPS_PER_CLUSTER) \
 	--object-bytes $(OBJECT_BYTES) --series-interval $(SERIES_INTERVAL) --out $(OUT) \
 	$(if $(RUN),--run $(RUN)) $(if $(FORCE),--force) $(if $(SIM),--sim)
+# NO_BUILD=1 skips the build step (the tests run make from inside swift test, which holds the build folder).
+BUILD_DEP = $(if $(NO_BUILD),,build)
 KP_RUN = scripts/kp-run --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
 
 .PHONY: all build test test-e2e demo run bench-http bench-load fuzz fault-matrix docs lint clean \
@@ -54,21 +56,21 @@ test:
 	swift test --skip-build
 
 # The main job on the bundled emulator, with short phases: a complete report in about a minute.
-demo: build
+demo: $(BUILD_DEP)
 	$(KP_RUN) --scenario bootstrap --sim --run demo --force --clusters $(DEMO_CLUSTERS) --warmup $(DEMO_WARMUP) \
 		--post-bootstrap-settle $(DEMO_SETTLE) --steady-wait $(DEMO_STEADY) --series-interval 1s -- $(LAUNCH_ARGS)
 
 # Any scenario with the variables above: make run SCENARIO=mixed-hot CLUSTERS=100
-run: build
+run: $(BUILD_DEP)
 	$(KP_RUN) --scenario $(SCENARIO) -- $(LAUNCH_ARGS)
 
-bootstrap-%: build
+bootstrap-%: $(BUILD_DEP)
 	$(KP_RUN) --scenario bootstrap --clusters $* $(if $(RUN),,--run bootstrap-$*) -- $(LAUNCH_ARGS)
 
-mixed-hot-%: build
+mixed-hot-%: $(BUILD_DEP)
 	$(KP_RUN) --scenario mixed-hot --clusters $* $(if $(RUN),,--run mixed-hot-$*) -- $(LAUNCH_ARGS)
 
-mixed-uniform-%: build
+mixed-uniform-%: $(BUILD_DEP)
 	$(KP_RUN) --scenario mixed-uniform --clusters $* $(if $(RUN),,--run mixed-uniform-$*) -- $(LAUNCH_ARGS)
 
 bench-http:

@@ -40,6 +40,10 @@ public enum ToolMain {
             exit(KPExitCode.badInput.rawValue)
         } catch {
             let code = C.exitCode(for: error)
+            if code == .success {
+                // `tool help sub` runs ArgumentParser's help command, which reports the help text as an error.
+                C.exit(withError: error)
+            }
             if code == .validationFailure {
                 let message = C.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
                 FileHandle.standardError.write(Data("\(tool): error: \(message) (see \(tool) --help)\n".utf8))

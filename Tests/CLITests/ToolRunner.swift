@@ -1,0 +1,94 @@
+import Foundation
+
+/// Runs the built kp-* tools as a user would, for the CLI and end-to-end tests.
+enum ToolRunner {
+    /// The folder holding the built tools: the one this test binary was built into.
+    static let binDir: String = {
+        if let d = ProcessInfo.processInfo.environment["KP_BIN_DIR"] { return d }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: exe)
+        // …/<scratch>/debug/kp-benchPackageTests.xctest (a file on Linux)
+        while url.pathComponents.count > 1 && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-report").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }()
+
+    /// The package root (where Makefile and scripts/ are).
+    static let repoRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var seconds: Double
+    }
+
+    /// Runs `path` with `args`, waiting at most `timeout` seconds (then SIGKILL and status -1).
+    static func run(
+        _ path: String, _ args: [String], env: [String: String] = [:], cwd: String? = nil, timeout: Double = 120
+    ) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "\(binDir)/\(path)")
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        let start = Date()
+        try p.run()
+        let outData = Locked(Data())
+        let errData = Locked(Data())
+        let g = DispatchGroup()
+        for (pipe, box) in [(out, outData), (err, errData)] {
+            g.enter()
+            DispatchQueue.global().async {
+                let d = pipe.fileHandleForReading.readDataToEndOfFile()
+                box.set(d)
+                g.leave()
+            }
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        var status: Int32
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            status = -1
+        } else {
+            status = p.terminationStatus
+        }
+        _ = g.wait(timeout: .now() + 10)
+        return Result(
+            status: status, stdout: String(decoding: outData.get(), as: UTF8.self),
+            stderr: String(decoding: errData.get(), as: UTF8.self), seconds: Date().timeIntervalSince(start))
+    }
+
+    static func tempDir(_ name: String) throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("kpbench-\(name)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+}
+
+final class Locked<T>: @unchecked Sendable {
+    private var value: T
+    private let lock = NSLock()
+    init(_ v: T) { value = v }
+    func get() -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+    func set(_ v: T) {
+        lock.lock()
+        value = v
+        lock.unlock()
+    }
+}
