@@ -41,17 +41,23 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 BUILD_DEP = $(if $(NO_BUILD),,build)
 KP_RUN = scripts/kp-run --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
 
-.PHONY: all build test test-e2e demo run bench-http bench-load fuzz fault-matrix docs lint clean \
+.PHONY: all deps deps-test build test test-e2e demo run bench-http bench-load fuzz fault-matrix docs lint clean \
 	bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
 	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
 
 all: build
 
-build:
+deps:
+	scripts/install-deps.sh build
+
+deps-test:
+	scripts/install-deps.sh test
+
+build: deps
 	$(SWIFT_BUILD)
 
 # The README's test command: unit, integration and end-to-end tests (debug build).
-test:
+test: deps-test
 	swift build --build-tests
 	swift test --skip-build
 
