@@ -182,10 +182,13 @@ public final class SimServer: Sendable {
                 connection.targetWindowSize = 8 << 20
                 var stream = NIOHTTP2Handler.StreamConfiguration()
                 // libcurl resets streams it has fully read; never treat that as an attack (platform notes).
-                stream.streamResetFrameRateLimit.maximumCount = 1 << 30
-                stream.streamResetFrameRateLimit.windowLength = .seconds(1)
-                stream.streamErrorRateLimit.maximumCount = 1 << 30
-                stream.streamErrorRateLimit.windowLength = .seconds(1)
+                // NIOHTTP2 preallocates one timestamp slot per permitted event, so the limit is a rate
+                // (10,000 per 250 ms = 40,000 resets/s, far above what one client can send) rather
+                // than an "infinite" count, which would reserve gigabytes per connection.
+                stream.streamResetFrameRateLimit.maximumCount = 10_000
+                stream.streamResetFrameRateLimit.windowLength = .milliseconds(250)
+                stream.streamErrorRateLimit.maximumCount = 10_000
+                stream.streamErrorRateLimit.windowLength = .milliseconds(250)
                 stream.targetWindowSize = 1 << 20
                 try channel.pipeline.syncOperations.addHandler(RSTStreamCounter(metrics: application.context.metrics))
                 _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(

@@ -38,19 +38,21 @@ struct KPSimCommand {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
-        let server: SimServer
-        do {
-            server = try await SimServer.start(configuration, logger: logger)
-        } catch {
-            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
-            exit(error.exitCode)
-        }
+        // Install the handlers before listening, so a signal that arrives right after the port is
+        // announced is not lost to SIG_IGN.
         let (signals, continuation) = AsyncStream<Int32>.makeStream()
         let sources = [SIGTERM, SIGINT].map { number in
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { continuation.yield(number) }
             source.resume()
             return source
+        }
+        let server: SimServer
+        do {
+            server = try await SimServer.start(configuration, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            exit(error.exitCode)
         }
         for await number in signals {
             logger.info("shutting down", metadata: ["signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])

@@ -1,0 +1,292 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import KPSim
+
+/// Shared helpers: temp dirs, in-process servers, the curl CLI as an independent client, spawning the kp-sim binary.
+enum Support {
+    static let token = "smoketoken"
+
+    /// A fresh temp directory with `tokens.csv` (0600) and an RSA `sa.key`.
+    static func makeWorkDir() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kpsim-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data("\(token),admin,admin,system:masters\n".utf8).write(to: URL(fileURLWithPath: dir + "/tokens.csv"))
+        chmod(dir + "/tokens.csv", 0o600)
+        try Data(saKeyPEM.utf8).write(to: URL(fileURLWithPath: dir + "/sa.key"))
+        chmod(dir + "/sa.key", 0o600)
+        return dir
+    }
+
+    /// A PKCS#1 RSA key made once per test process with openssl-free swift-crypto.
+    static let saKeyPEM: String = {
+        (try? _RSAKeyMaker.make()) ?? ""
+    }()
+
+    /// The smoke-test flag set of contract §1.1 (without etcd), plus fast sim delays.
+    static func smokeArguments(dir: String, extra: [String] = []) -> [String] {
+        [
+            "--cert-dir=\(dir)/certs", "--secure-port=0", "--enable-aggregator-routing=true", "--authorization-mode=RBAC",
+            "--anonymous-auth=true", "--token-auth-file=\(dir)/tokens.csv", "--allow-privileged=true",
+            "--service-cluster-ip-range=10.0.0.0/24", "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared",
+            "--service-account-issuer=test", "--api-audiences=test,https://kubernetes.default.svc",
+            "--service-account-signing-key-file=\(dir)/sa.key", "--service-account-key-file=\(dir)/sa.key", "--v=2",
+            "--sim-namespace-delay=50ms", "--sim-crd-establish-delay=100ms", "--sim-vcp-memory-bytes=64Ki",
+        ] + extra
+    }
+
+    /// Parses `arguments` into a configuration (failing the test on error).
+    static func configuration(_ arguments: [String]) throws -> SimConfiguration {
+        guard case .run(let configuration) = try SimArgumentParser.parse(arguments) else {
+            throw TestFailure("arguments did not produce a run configuration")
+        }
+        return configuration
+    }
+
+    /// Runs `body` against an in-process server started with the smoke flags plus `extra`; always cleans up.
+    static func withServer<T>(
+        extra: [String] = [], onCrash: @escaping @Sendable (String) -> Void = { _ in }, _ body: (TestServer) async throws -> T
+    ) async throws -> T {
+        let dir = try makeWorkDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var logger = Logger(label: "kp-sim-test")
+        logger.logLevel = .warning
+        let server = try await SimServer.start(try configuration(smokeArguments(dir: dir, extra: extra)), logger: logger, onCrash: onCrash)
+        let test = TestServer(server: server, dir: dir)
+        do {
+            let result = try await body(test)
+            await server.shutdown()
+            return result
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+    }
+
+    /// Path of a built product next to the test bundle (kp-sim), or a failure naming the build command.
+    static func productPath(_ name: String) throws -> String {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw TestFailure("\(name) binary not found next to the test bundle; build it first: swift build --product \(name)")
+    }
+
+    /// The path of an external tool, or a failure naming the Debian package that provides it.
+    static func tool(_ path: String, package: String) throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestFailure("\(path) is missing: install it with 'apt-get install \(package)'")
+        }
+        return path
+    }
+
+    /// A free TCP port on 127.0.0.1 (bound to port 0, then released).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// An in-process server plus its work dir.
+struct TestServer: Sendable {
+    let server: SimServer
+    let dir: String
+
+    var port: Int { self.server.port }
+    var ca: String { self.server.certificatePath }
+    var context: SimContext { self.server.context }
+
+    func url(_ path: String, cluster: String? = nil) -> String {
+        if let cluster { return "https://127.0.0.1:\(self.port)/clusters/\(cluster)/control-plane\(path)" }
+        return "https://127.0.0.1:\(self.port)\(path)"
+    }
+
+    /// One request with the curl CLI over HTTP/2 (an independent client).
+    func curl(_ path: String, cluster: String? = nil, method: String = "GET", body: String? = nil, token: String? = Support.token,
+              contentType: String = "application/json", extra: [String] = []) async throws -> CurlResult {
+        try await Curl.request(self.url(path, cluster: cluster), ca: self.ca, method: method, body: body, token: token,
+                               contentType: contentType, extra: extra)
+    }
+
+    /// Polls `path` until it answers `status` (or fails after `timeout`).
+    func waitFor(_ path: String, cluster: String? = nil, status: Int = 200, timeout: Duration = .seconds(10)) async throws -> CurlResult {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let result = try await self.curl(path, cluster: cluster)
+            if result.status == status { return result }
+            if ContinuousClock.now > deadline { throw TestFailure("\(path) answered \(result.status), not \(status): \(result.body)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+struct CurlResult: Sendable {
+    var status: Int
+    /// Time from the request being sent to the first response byte (server time plus one round trip).
+    var serverSeconds: Double
+    var body: String
+    var headers: String
+    var exitCode: Int32
+    var stderr: String
+
+    var json: JSONValue? { try? JSONValue.parse(Array(self.body.utf8)) }
+}
+
+enum Curl {
+    static func request(_ url: String, ca: String, method: String = "GET", body: String? = nil, token: String? = Support.token,
+                        contentType: String = "application/json", extra: [String] = []) async throws -> CurlResult {
+        let curl = try Support.tool("/usr/bin/curl", package: "curl")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch + ".body")
+            try? FileManager.default.removeItem(atPath: scratch + ".headers")
+            try? FileManager.default.removeItem(atPath: scratch + ".in")
+        }
+        var arguments = ["-sS", "--http2", "--cacert", ca, "-X", method, "-o", scratch + ".body", "-D", scratch + ".headers",
+                         "-w", "%{http_code} %{time_pretransfer} %{time_starttransfer}", "--max-time", "30"]
+        if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+        if let body {
+            try Data(body.utf8).write(to: URL(fileURLWithPath: scratch + ".in"))
+            arguments += ["-H", "Content-Type: \(contentType)", "--data-binary", "@" + scratch + ".in"]
+        }
+        arguments += extra + [url]
+        let result = try await ProcessRunner.run(curl, arguments)
+        let written = result.stdout.split(separator: " ").map(String.init)
+        let pretransfer = written.count > 1 ? Double(written[1]) ?? 0 : 0
+        let firstByte = written.count > 2 ? Double(written[2]) ?? 0 : 0
+        return CurlResult(
+            status: written.first.flatMap { Int($0) } ?? 0, serverSeconds: max(0, firstByte - pretransfer),
+            body: (try? String(contentsOfFile: scratch + ".body", encoding: .utf8)) ?? "",
+            headers: (try? String(contentsOfFile: scratch + ".headers", encoding: .utf8)) ?? "",
+            exitCode: result.exitCode, stderr: result.stderr)
+    }
+}
+
+/// Runs a child process without blocking a cooperative thread (output goes to temp files).
+enum ProcessRunner {
+    struct Output: Sendable {
+        var exitCode: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> Output {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("proc-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+        process.standardInput = FileHandle.nullDevice
+        let code: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { process in continuation.resume(returning: process.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        return Output(exitCode: code, stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+    }
+}
+
+/// The kp-sim binary running as a child process (for exit codes, signals and clean RSS numbers).
+final class SpawnedSim: @unchecked Sendable {
+    let process = Process()
+    let dir: String
+    let stderrPath: String
+    private(set) var port = 0
+    private let exitBox = ExitBox()
+
+    /// Starts kp-sim with `arguments` (plus `--sim-port-file`); waits for the port unless `expectExit`.
+    init(arguments: [String], dir: String, waitForPort: Bool = true) async throws {
+        self.dir = dir
+        self.stderrPath = dir + "/kp-sim.stderr"
+        FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
+        let portFile = dir + "/port-\(UUID().uuidString.prefix(6))"
+        self.process.executableURL = URL(fileURLWithPath: try Support.productPath("kp-sim"))
+        self.process.arguments = arguments + ["--sim-port-file=\(portFile)"]
+        self.process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: self.stderrPath))
+        self.process.standardOutput = FileHandle.nullDevice
+        self.process.standardInput = FileHandle.nullDevice
+        let box = self.exitBox
+        self.process.terminationHandler = { process in box.status.withLock { $0 = process.terminationStatus } }
+        try self.process.run()
+        guard waitForPort else { return }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                self.port = port
+                return
+            }
+            if self.exitCode != nil { throw TestFailure("kp-sim exited early: \(self.stderr)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        self.process.terminate()
+        throw TestFailure("kp-sim did not start within 20 s: \(self.stderr)")
+    }
+
+    var pid: Int32 { self.process.processIdentifier }
+    var exitCode: Int32? { self.exitBox.status.withLock { $0 } }
+    var stderr: String { (try? String(contentsOfFile: self.stderrPath, encoding: .utf8)) ?? "" }
+    var ca: String { self.dir + "/certs/apiserver.crt" }
+
+    /// Waits for the process to exit (SIGKILL after `timeout`); returns the status.
+    @discardableResult
+    func waitForExit(timeout: Duration = .seconds(10)) async -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let code = self.exitCode { return code }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        kill(self.pid, SIGKILL)
+        while self.exitCode == nil { try? await Task.sleep(for: .milliseconds(20)) }
+        return self.exitCode ?? -1
+    }
+
+    /// SIGTERM, then wait.
+    @discardableResult
+    func stop() async -> Int32 {
+        if self.exitCode == nil { kill(self.pid, SIGTERM) }
+        return await self.waitForExit()
+    }
+
+    /// VmRSS from /proc/<pid>/status in bytes.
+    func vmRSS() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(self.pid)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+        }
+        return 0
+    }
+
+    func curl(_ path: String, cluster: String? = nil, token: String? = Support.token) async throws -> CurlResult {
+        let url = cluster.map { "https://127.0.0.1:\(self.port)/clusters/\($0)/control-plane\(path)" } ?? "https://127.0.0.1:\(self.port)\(path)"
+        return try await Curl.request(url, ca: self.ca, token: token)
+    }
+}
+
+final class ExitBox: Sendable {
+    let status = Mutex<Int32?>(nil)
+}
