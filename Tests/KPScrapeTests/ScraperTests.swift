@@ -194,30 +194,38 @@ import Testing
         let fake = FakeTransport { _, _ in answer(200, goodMetrics) }
         let sc = Scraper(configuration: ScrapeConfiguration(baseURL: "http://h"), transport: fake)
         var got: [SampleRecord] = []
+        let before = MonotonicClock.now()
         let n = await ScrapeSeries(interval: .milliseconds(30), count: 4).run(scraper: sc, phase: "series") { got.append($0.sample) }
-        #expect(n == 4 && got.count == 4)
+        #expect(n == 4 && got.count == 4 && fake.requests.count == 4)
         #expect(got.allSatisfy { $0.phase == "series" && $0.goroutines == 123 })
-        for (a, b) in zip(got, got.dropFirst()) { #expect(b.tNs - a.tNs >= 25_000_000) }
-        #expect(got.last!.tNs - got.first!.tNs < 1_000_000_000)
+        // Sample k is never taken before its tick, start + k × 30ms.
+        for (k, s) in got.enumerated() { #expect(s.tNs >= before + Int64(k) * 30_000_000) }
     }
 
     @Test func durationStopsTheSeries() async throws {
         let fake = FakeTransport { _, _ in answer(200, goodMetrics) }
         let sc = Scraper(configuration: ScrapeConfiguration(baseURL: "http://h"), transport: fake)
-        var got = 0
-        let start = MonotonicClock.now()
-        await ScrapeSeries(interval: .milliseconds(40), duration: .milliseconds(190)).run(scraper: sc, phase: "s") { _ in got += 1 }
-        #expect(got == 5)  // ticks at 0, 40, 80, 120, 160 ms
-        #expect(MonotonicClock.now() - start < 1_000_000_000)
+        var got: [SampleRecord] = []
+        let before = MonotonicClock.now()
+        await ScrapeSeries(interval: .milliseconds(100), duration: .milliseconds(450)).run(scraper: sc, phase: "s") { got.append($0.sample) }
+        let after = MonotonicClock.now()
+        // Ticks at 0, 100, 200, 300, 400 ms: at most 5 samples (fewer only if a busy machine made one overrun a tick).
+        #expect(got.count >= 2 && got.count <= 5)
+        #expect(got.allSatisfy { $0.tNs < before + 450_000_000 + 50_000_000 })
+        #expect(after - before < 450_000_000 + 2_000_000_000)
     }
 
     @Test func cancellationEndsTheSeries() async throws {
         let fake = FakeTransport { _, _ in answer(200, goodMetrics) }
         let sc = Scraper(configuration: ScrapeConfiguration(baseURL: "http://h"), transport: fake)
         let task = Task { await ScrapeSeries(interval: .milliseconds(20)).run(scraper: sc, phase: "s") { _ in } }
-        try await Task.sleep(for: .milliseconds(110))
+        let waitUntil = MonotonicClock.now() + 20_000_000_000
+        while fake.requests.count < 2 && MonotonicClock.now() < waitUntil { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
+        let cancelledAt = MonotonicClock.now()
         let n = await task.value
-        #expect(n >= 3 && n <= 8)
+        #expect(n >= 2)
+        #expect(MonotonicClock.now() - cancelledAt < 2_000_000_000)  // no scrape runs after cancellation
+        #expect(fake.requests.count <= n + 1)
     }
 }
