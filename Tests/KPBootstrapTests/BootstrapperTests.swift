@@ -118,7 +118,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
         #expect(ns.count == 2)
         for r in ns {
             #expect(r.outcome == "timeout")
-            #expect(r.attempts >= 2)
+            #expect(r.attempts >= 1)  // usually ~15; a loaded machine may manage only one within 80ms
             #expect(r.statusCounts["404"] == r.attempts)
             #expect(r.retries == 0)
             #expect(r.endNs - r.startNs >= 60_000_000 && r.endNs - r.startNs < 2_000_000_000)
@@ -240,11 +240,21 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
         #expect(e.outcome == "ok" && e.attempts == 4)
     }
 
-    @Test func established404IsPolledAndTimeoutNamesTheConditions() async throws {
+    @Test func established404IsPolled() async throws {
+        let fake = FakeTransport { r, seen in
+            if r.url.contains("customresourcedefinitions/") && seen == 0 { return k8sStatus(404, reason: "NotFound", message: "nope") }
+            return FakeKplane().answer(r, seen)
+        }
+        let (summary, c) = await runBootstrap(fastConfig(["c-000"]), fake)
+        #expect(summary.ok == 1)
+        let e = try #require(c.stepRecords.first { $0.step == "crd_established" })
+        #expect(e.outcome == "ok" && e.statusCounts == ["404": 1, "200": 1] && e.retries == 0)
+    }
+
+    @Test func establishedTimeoutNamesTheConditionsSeen() async throws {
         let fake = FakeTransport { r, seen in
             if r.url.contains("customresourcedefinitions/") {
-                return seen == 0 ? k8sStatus(404, reason: "NotFound", message: "nope")
-                    : response(200, json: ["status": ["conditions": [["type": "Established", "status": "False"]]]])
+                return response(200, json: ["status": ["conditions": [["type": "NamesAccepted", "status": "True"], ["type": "Established", "status": "False"]]]])
             }
             return FakeKplane().answer(r, seen)
         }
@@ -252,8 +262,8 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
         #expect(summary.failed == 1)
         let e = try #require(c.stepRecords.last)
         #expect(e.step == "crd_established" && e.outcome == "timeout")
-        #expect(e.error?.contains("Established=False") == true)
-        #expect(e.statusCounts["404"] == 1)
+        #expect(e.error?.contains("CRD Established=True not reached within 60ms") == true)
+        #expect(e.error?.contains("conditions: NamesAccepted=True,Established=False") == true)
     }
 
     @Test func cancellationInterruptsInFlightStepsAndStopsNewClusters() async throws {

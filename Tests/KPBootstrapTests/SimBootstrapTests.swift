@@ -89,9 +89,18 @@ import Testing
         p.standardOutput = out
         p.standardError = Pipe()
         try p.run()
-        usleep(1_200_000)
+        // Signal once all four workers have passed readyz and are polling the (3 s late) namespace.
+        var data = Data()
+        let deadline = Date().addingTimeInterval(30)
+        while data.split(separator: 0x0A).filter({ String(decoding: $0, as: UTF8.self).contains(#""step":"readyz""#) }).count < 4
+            && Date() < deadline
+        {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            data.append(chunk)
+        }
         kill(p.processIdentifier, SIGINT)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        data.append(out.fileHandleForReading.readDataToEndOfFile())
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)
         let records = try Self.records(data)
@@ -113,5 +122,24 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 10)
         let steps = try Self.records(r.stdout).compactMap { if case .bootstrapStep(let s) = $0 { s } else { nil } }
         #expect(steps.count == 3 && steps.allSatisfy { $0.step == "readyz" && $0.outcome == "failed" && $0.statusCounts == ["401": 1] })
+    }
+
+    @Test func injected429sAndResetsAreRetriedAndCounted() throws {
+        let sim = try SimProcess(extraArgs: ["--sim-seed=7", "--fault-error-rate=0.25", "--fault-error-status=429", "--fault-reset-rate=0.05"])
+        let tool = try BuiltTools.path("kp-bootstrap")
+        let r = try BuiltTools.run(tool, [
+            "--url", sim.url, "--token-file", sim.tokenFile, "--ca-file", sim.caFile, "--clusters", "8", "--workers", "4",
+            "--backoff-base", "20ms", "--backoff-cap", "200ms",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let records = try Self.records(r.stdout)
+        guard case .bootstrapSummary(let summary) = records.last else { Issue.record("no summary"); return }
+        #expect(summary.ok == 8)
+        let steps = records.compactMap { if case .bootstrapStep(let s) = $0 { s } else { nil } }
+        let retried = steps.reduce(0) { $0 + $1.retries }
+        #expect(retried > 0)
+        #expect(summary.retriesByStatus["429"] == retried)
+        #expect(steps.reduce(0) { $0 + ($1.statusCounts["429"] ?? 0) } == retried)
+        #expect(summary.requests == steps.reduce(0) { $0 + $1.attempts })
     }
 }
