@@ -22,14 +22,14 @@ struct ScrapeCommand: AsyncParsableCommand {
             When the scrape fails as a whole (HTTP status, timeout, not Prometheus text) the sample has \
             'error' and no figures: nothing is invented or carried forward.
 
-            One-shot (default): one sample labelled --phase, then exit; exit 1 when that scrape failed. \
+            One-shot (default): one sample labelled --phase (required), then the profiles with --pprof, then exit; exit 1 when that scrape failed. \
             Continuous (--interval): one sample per interval, labelled 'series' unless --phase is given, \
             until SIGINT/SIGTERM (exit 0), --count or --duration. Records go to stdout as they happen.
             """)
 
     @OptionGroup var target: EndpointOptions
 
-    @Option(help: ArgumentHelp("Phase label of the samples (default: 'baseline' one-shot, 'series' with --interval).", valueName: "name"))
+    @Option(help: ArgumentHelp("Phase label of the sample (required one-shot; default 'series' with --interval).", valueName: "name"))
     var phase: String?
 
     @Option(
@@ -91,6 +91,9 @@ struct ScrapeCommand: AsyncParsableCommand {
         }
         if let count, count < 1 { throw ValidationError("--count must be at least 1 (got \(count))") }
         if let duration, duration.duration <= .zero { throw ValidationError("--duration must be longer than 0 (got \(duration.text))") }
+        if interval == nil && phase == nil {
+            throw ValidationError("one-shot mode needs --phase NAME (e.g. baseline, post-bootstrap, steady), or give --interval for a series")
+        }
         for name in metrics where name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }) {
             throw ValidationError("--metric '\(name)' is not a Prometheus metric name (letters, digits, '_' and ':')")
         }
@@ -133,7 +136,9 @@ struct ScrapeCommand: AsyncParsableCommand {
             return  // continuous mode ends normally on a signal, --count or --duration: exit 0
         }
 
-        let phase = self.phase ?? "baseline"
+        guard let phase = self.phase else {  // validate() already requires it; kept for a direct run() call
+            throw InputError("one-shot mode needs --phase NAME (e.g. baseline, post-bootstrap, steady)")
+        }
         let task = Task { () -> Bool in
             let outcome = await scraper.sample(phase: phase)
             output.write(outcome)

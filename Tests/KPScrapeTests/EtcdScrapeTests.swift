@@ -93,6 +93,7 @@ import Testing
         (["--interval", "1s", "--pprof", "/tmp"], "--pprof saves one profile per phase"),
         (["--phase", "a/b"], "--phase 'a/b'"),
         (["--interval", "5"], "is not a duration"),
+        ([String](), "one-shot mode needs --phase NAME"),
     ])
     func badInputIsOneLineAndExit2(extra: [String], fragment: String) throws {
         let tool = try ProcessSupport.builtTool("kp-scrape")
