@@ -43,8 +43,11 @@ public enum JSONLReader {
             let chunk = handle.readData(ofLength: 1 << 16)
             if chunk.isEmpty { break }
             buffer.append(chunk)
-            while let nl = buffer.firstIndex(of: 0x0A) {
-                let line = buffer[buffer.startIndex..<nl]
+            // Walk the lines with an index and drop the consumed prefix once per chunk
+            // (removing each line from the front would copy the rest of the buffer per line).
+            var lineStart = buffer.startIndex
+            while let nl = buffer[lineStart...].firstIndex(of: 0x0A) {
+                let line = buffer[lineStart..<nl]
                 if skipping {
                     skipping = false
                     lineNo += 1
@@ -52,8 +55,9 @@ public enum JSONLReader {
                 } else {
                     try emit(Data(line))
                 }
-                buffer.removeSubrange(buffer.startIndex...nl)
+                lineStart = buffer.index(after: nl)
             }
+            buffer.removeSubrange(buffer.startIndex..<lineStart)
             if buffer.count > maxLineBytes {
                 skipping = true
                 buffer.removeAll(keepingCapacity: false)
