@@ -3,10 +3,12 @@
 #
 # Builds kp-httpbench (release), starts nghttpd over TLS on a free loopback port serving a 36-byte file,
 # and runs, REPEAT times each, interleaved, with the client pinned to CPU 0 and nghttpd to CPU 1:
-#   (a) client  kp-httpbench --mode client: KPHTTP's HTTPClient via submit(_:completion:)
-#   (b) bare    kp-httpbench --mode bare:   libcurl's multi interface, no Swift abstraction (the ceiling)
+#   (a) client  KPHTTP's HTTPClient via submit(_:completion:), as kp-load drives it
+#   (b) bare    libcurl's multi interface with the same options, no Swift abstraction (the ceiling)
 #   (c) h2load  nghttp2's load generator (-c 1 -m CONCURRENCY), for scale
-# all over ONE connection with CONCURRENCY streams in flight. Prints the median requests/s and client
+# (a) and (b) run in ONE kp-httpbench process (--mode compare), alternating chunks of 5000 requests,
+# so both see the same interference from the rest of the machine; each uses one connection with
+# CONCURRENCY streams in flight. Prints the median requests/s and client
 # CPU-seconds per 1000 requests of each, then the ratios ours/bare and ours/h2load. Target: client CPU
 # per request within 10% of bare. CPU per request is the stable figure; requests/s moves with
 # whatever else runs on the machine (the load average is printed).
@@ -90,11 +92,13 @@ URL="https://127.0.0.1:$PORT/small.txt"
 echo "bench-http: $REQUESTS requests at concurrency $CONCURRENCY over 1 connection to nghttpd ($URL)," \
     "client on CPU 0, server on CPU 1, $REPEAT runs each; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-run_ours() { # mode run
-    taskset -c 0 "$BIN/kp-httpbench" --mode "$1" --url "$URL" --ca-file "$TMP/cert.pem" \
+run_ours() { # run: bare and client in one process, alternating chunks of 5000 requests (--mode compare)
+    taskset -c 0 "$BIN/kp-httpbench" --mode compare --chunk 5000 --url "$URL" --ca-file "$TMP/cert.pem" \
         --requests "$REQUESTS" --concurrency "$CONCURRENCY" --max-connections 1 --warmup 2000 \
-        >"$TMP/$1-$2.json" 2>"$TMP/$1-$2.log" || { cat "$TMP/$1-$2.log" >&2; exit 1; }
-    echo "  $(tail -n 1 "$TMP/$1-$2.log")" >&2
+        >"$TMP/compare-$1.jsonl" 2>"$TMP/compare-$1.log" || { cat "$TMP/compare-$1.log" >&2; exit 1; }
+    jq -c 'select(.mode == "bare")' "$TMP/compare-$1.jsonl" >"$TMP/bare-$1.json"
+    jq -c 'select(.mode == "client")' "$TMP/compare-$1.jsonl" >"$TMP/client-$1.json"
+    sed 's/^/  /' "$TMP/compare-$1.log" >&2
 }
 
 run_h2load() { # run
@@ -115,8 +119,7 @@ run_h2load() { # run
 
 for r in $(seq 1 "$REPEAT"); do
     echo "bench-http: run $r/$REPEAT" >&2
-    run_ours bare "$r"
-    run_ours client "$r"
+    run_ours "$r"
     run_h2load "$r"
 done
 
@@ -135,7 +138,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a / b}'; }
 C_RPS=$(median client requests_per_second); B_RPS=$(median bare requests_per_second); H_RPS=$(median h2load requests_per_second)
 C_CPU=$(median client cpu_seconds_per_1000_requests); B_CPU=$(median bare cpu_seconds_per_1000_requests); H_CPU=$(median h2load cpu_seconds_per_1000_requests)
 echo
-echo "ours/bare:   req/s $(ratio "$C_RPS" "$B_RPS"), CPU per request $(ratio "$C_CPU" "$B_CPU") (target ≤ 1.10)"
+# ours/bare pairs the two halves of each --mode compare run (same process, same minute), then takes the median.
+PAIRED=$(for r in $(seq 1 "$REPEAT"); do
+    jq -s '.[1].cpu_seconds_per_1000_requests / .[0].cpu_seconds_per_1000_requests' "$TMP/bare-$r.json" "$TMP/client-$r.json"
+done | sort -g | awk '{a[NR] = $1} END {printf "%.3f", a[int((NR + 1) / 2)]}')
+echo "ours/bare:   req/s $(ratio "$C_RPS" "$B_RPS"), CPU per request $PAIRED (median of per-run ratios; target ≤ 1.10)"
 echo "ours/h2load: req/s $(ratio "$C_RPS" "$H_RPS"), CPU per request $(ratio "$C_CPU" "$H_CPU")"
 echo "($REQUESTS requests, concurrency $CONCURRENCY, 1 connection, medians of $REPEAT; $(jq -r .libcurl "$TMP/client-1.json" | tr ' ' '\n' | grep -E '^(libcurl|OpenSSL|nghttp2)/' | paste -sd' '); load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 

@@ -100,6 +100,29 @@ static inline CURLcode kp_easy_discard_body(CURL *h, int64_t *counter) {
     return rc != CURLE_OK ? rc : curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)counter);
 }
 
+/// Copies the final response's headers (CURLH_HEADER of the last request, from libcurl's header
+/// store) into `b` as "name\0value\0" pairs, names lower-cased; returns 0 when memory runs out.
+/// In C because this runs once per response on the client's hot path: walking the store and
+/// copying bytes here costs a fraction of building Swift Strings and a Dictionary per header
+/// (KPHTTP builds the dictionary only when a caller reads `HTTPResponse.headers`).
+static inline int kp_collect_headers(CURL *h, kp_buffer *b) {
+    struct curl_header *prev = NULL, *hd;
+    b->len = 0;
+    while ((hd = curl_easy_nextheader(h, CURLH_HEADER, -1, prev)) != NULL) {
+        prev = hd;
+        size_t nl = strlen(hd->name);
+        size_t start = b->len;
+        if (!kp_buffer_append(b, hd->name, nl + 1)) return 0;
+        for (size_t i = start; i < start + nl; i++) {
+            char c = b->data[i];
+            if (c >= 'A' && c <= 'Z') b->data[i] = (char)(c + 32);
+        }
+        const char *v = hd->value ? hd->value : "";
+        if (!kp_buffer_append(b, v, strlen(v) + 1)) return 0;
+    }
+    return 1;
+}
+
 // MARK: - Send timestamp
 
 /// CURLOPT_PREREQFUNCTION: libcurl calls it once per transfer, on its connection, right before it

@@ -2,7 +2,7 @@ internal import CCurl
 import Foundation
 import KPRecords
 
-/// One libcurl easy handle (`CURL *`), its error buffer and the body buffer its callback fills.
+/// One libcurl easy handle (`CURL *`), its error buffer, and the buffers for the body and headers.
 ///
 /// The only owner of the handle: `curl_easy_cleanup` runs in `deinit`. A ``MultiDriver`` keeps a
 /// pool of these and reuses each for many requests, so the options that never change (TLS, HTTP
@@ -36,6 +36,7 @@ final class EasyHandle {
     let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let body: UnsafeMutablePointer<kp_buffer>
+    private let headerBytes: UnsafeMutablePointer<kp_buffer>
     /// CLOCK_MONOTONIC ns written by the C `CURLOPT_PREREQFUNCTION` right before libcurl sends the request.
     private let sentSlot: UnsafeMutablePointer<Int64>
 
@@ -71,6 +72,8 @@ final class EasyHandle {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         body = .allocate(capacity: 1)
         body.initialize(to: kp_buffer(data: nil, len: 0, cap: 0))
+        headerBytes = .allocate(capacity: 1)
+        headerBytes.initialize(to: kp_buffer(data: nil, len: 0, cap: 0))
         sentSlot = .allocate(capacity: 1)
         sentSlot.initialize(to: 0)
         // Fully initialised: from here a throw runs deinit, which frees all of the above.
@@ -99,6 +102,8 @@ final class EasyHandle {
         curl_easy_cleanup(handle)
         if let requestHeaders { curl_slist_free_all(requestHeaders) }
         free(body.pointee.data)
+        free(headerBytes.pointee.data)
+        headerBytes.deallocate()
         body.deallocate()
         sentSlot.deallocate()
         errorBuffer.deallocate()
@@ -254,7 +259,13 @@ final class EasyHandle {
             return Outcome(result: .failure(HTTPError(.transport(code: error.code, message: error.description), url: url, timings: timings)),
                            connectionsOpened: connects, waitedForConnection: waited)
         }
-        let headers = ResponseHeaders.collect(h)
+        guard kp_collect_headers(h, headerBytes) != 0 else {
+            return Outcome(result: .failure(HTTPError(.transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "out of memory copying response headers"), url: url, timings: timings)),
+                           connectionsOpened: connects, waitedForConnection: waited)
+        }
+        let hb = headerBytes.pointee
+        let headers = hb.len == 0 ? HTTPHeaderStorage.empty
+            : HTTPHeaderStorage(raw: [UInt8](UnsafeRawBufferPointer(start: hb.data, count: hb.len)))
         let b = body.pointee
         let data = b.len == 0 ? Data() : Data(bytes: b.data!, count: b.len)
         let httpVersion: Int
@@ -263,7 +274,7 @@ final class EasyHandle {
         case Int(CURL_HTTP_VERSION_3): httpVersion = 3
         default: httpVersion = 1
         }
-        let response = HTTPResponse(status: status, headers: headers, body: data, httpVersion: httpVersion, timings: timings)
+        let response = HTTPResponse(status: status, headerStorage: headers, body: data, httpVersion: httpVersion, timings: timings)
         return Outcome(result: .success(response), connectionsOpened: connects, waitedForConnection: waited)
     }
 
@@ -284,6 +295,7 @@ final class EasyHandle {
             self.requestHeaders = nil
         }
         kp_buffer_clear(body, Self.retainedBufferBytes)
+        kp_buffer_clear(headerBytes, Self.retainedBufferBytes)
         return c
     }
 }

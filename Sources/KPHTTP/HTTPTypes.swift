@@ -43,25 +43,44 @@ public struct TransferTimings: Sendable, Equatable {
 public struct HTTPResponse: Sendable {
     public var status: Int
     /// Header names lower-cased; repeated headers joined with ", ".
-    public var headers: [String: String]
+    ///
+    /// Built on first read from the bytes libcurl delivered (see `HTTPHeaderStorage`): responses
+    /// whose headers nobody reads cost no dictionary.
+    public var headers: [String: String] {
+        get { headerStorage.dictionary }
+        set { headerStorage = HTTPHeaderStorage(dictionary: newValue) }
+    }
     public var body: Data
     /// 2 for HTTP/2, 1 for HTTP/1.x.
     public var httpVersion: Int
     public var timings: TransferTimings
+    var headerStorage: HTTPHeaderStorage
 
     public init(status: Int, headers: [String: String], body: Data, httpVersion: Int, timings: TransferTimings) {
         self.status = status
-        self.headers = headers
+        self.headerStorage = HTTPHeaderStorage(dictionary: headers)
         self.body = body
         self.httpVersion = httpVersion
         self.timings = timings
     }
 
+    /// A response whose headers are parsed lazily from `headerStorage`.
+    init(status: Int, headerStorage: HTTPHeaderStorage, body: Data, httpVersion: Int, timings: TransferTimings) {
+        self.status = status
+        self.headerStorage = headerStorage
+        self.body = body
+        self.httpVersion = httpVersion
+        self.timings = timings
+    }
+
+    /// One header's value (`name` lower-case), without building ``headers`` when it was not built yet.
+    public func header(_ name: String) -> String? { headerStorage.value(name) }
+
     public var isSuccess: Bool { (200..<300).contains(status) }
 
     /// The `reason` and `message` of a Kubernetes `Status` body, when the body is one.
     public var kubernetesStatus: (reason: String?, message: String?)? {
-        guard headers["content-type"]?.contains("json") ?? true,
+        guard header("content-type")?.contains("json") ?? true,
             let obj = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
             obj["kind"] as? String == "Status"
         else { return nil }

@@ -26,14 +26,19 @@ struct HTTPBench: AsyncParsableCommand {
             """)
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case client, bare
+        case client, bare, compare
     }
 
     @Option(help: ArgumentHelp("URL to GET, e.g. https://127.0.0.1:8443/small.txt.", valueName: "url"))
     var url: String
 
-    @Option(help: "client: KPHTTP's HTTPClient; bare: libcurl's multi interface with no Swift abstraction.")
+    @Option(help: ArgumentHelp(
+        "client: KPHTTP's HTTPClient; bare: libcurl's multi interface with no Swift abstraction; compare: both in one process, alternating chunks.",
+        discussion: "compare runs --requests through each, in alternating chunks of --chunk requests (each over its own connection), so both see the same interference from the rest of the machine; it prints a JSON line per mode and the CPU ratio."))
     var mode: Mode = .client
+
+    @Option(help: "Requests per chunk in --mode compare.")
+    var chunk = 5_000
 
     @Option(help: "Measured requests.")
     var requests = 100_000
@@ -72,12 +77,13 @@ struct HTTPBench: AsyncParsableCommand {
         if concurrency < 1 { throw ValidationError("--concurrency must be ≥ 1 (got \(concurrency))") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be ≥ 1 (got \(maxConnections))") }
         if warmup < 0 { throw ValidationError("--warmup must be ≥ 0 (got \(warmup))") }
+        if chunk < 1 { throw ValidationError("--chunk must be ≥ 1 (got \(chunk))") }
         for (flag, path) in [("--ca-file", caFile), ("--token-file", tokenFile)] {
             if let path, !FileManager.default.isReadableFile(atPath: path) {
                 throw ValidationError("\(flag) \(path) is not a readable file: check the path")
             }
         }
-        if mode == .bare && (assertSingleConnection || metricsUrl != nil) {
+        if mode != .client && (assertSingleConnection || metricsUrl != nil) {
             throw ValidationError("--assert-single-connection and --metrics-url check KPHTTP's client: use them with --mode client")
         }
         if let metricsUrl, !(metricsUrl.hasPrefix("https://") || metricsUrl.hasPrefix("http://")) {
@@ -89,16 +95,26 @@ struct HTTPBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let report: BenchReport
+        let reports: [BenchReport]
         switch mode {
-        case .client: report = try runClient()
-        case .bare: report = try runBare()
+        case .client: reports = [try runClient()]
+        case .bare: reports = [try runBare()]
+        case .compare: reports = try runCompare()
         }
-        print(try report.jsonLine())
-        FileHandle.standardError.write(Data("kp-httpbench \(report.humanLine)\n".utf8))
-        if report.errors > 0 || report.non2xx > 0 {
-            throw ToolFailure("\(report.errors) errors and \(report.non2xx) non-2xx responses from \(url)", exitCode: .targetErrors)
+        for report in reports {
+            print(try report.jsonLine())
+            FileHandle.standardError.write(Data("kp-httpbench \(report.humanLine)\n".utf8))
         }
+        if reports.count == 2, reports[0].cpuSecondsPer1000Requests > 0 {
+            let ratio = reports[1].cpuSecondsPer1000Requests / reports[0].cpuSecondsPer1000Requests
+            FileHandle.standardError.write(Data("kp-httpbench: client/bare CPU per request \(String(format: "%.3f", ratio))\n".utf8))
+        }
+        let errors = reports.reduce(0) { $0 + $1.errors }
+        let non2xx = reports.reduce(0) { $0 + $1.non2xx }
+        if errors > 0 || non2xx > 0 {
+            throw ToolFailure("\(errors) errors and \(non2xx) non-2xx responses from \(url)", exitCode: .targetErrors)
+        }
+        guard let report = reports.first else { return }
         if assertSingleConnection {
             var problems: [String] = []
             if report.connectionsOpened != 1 { problems.append("the client opened \(report.connectionsOpened) connections, not 1") }
@@ -111,15 +127,65 @@ struct HTTPBench: AsyncParsableCommand {
         }
     }
 
-    private func runClient() throws -> BenchReport {
-        let client: HTTPClient
+    private func makeClient() throws -> HTTPClient {
         do {
-            client = try HTTPClient(configuration: HTTPClientConfiguration(
+            return try HTTPClient(configuration: HTTPClientConfiguration(
                 caFile: caFile, insecureSkipTLSVerify: insecureSkipTLSVerify, tokenFile: tokenFile,
                 maxConnectionsPerHost: maxConnections, maxConcurrentStreams: max(concurrency, 1)))
         } catch {
             throw InputError(error.description)
         }
+    }
+
+    private func makeBareLoop() throws -> BareLoop {
+        var token: String? = nil
+        if let tokenFile {
+            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return try BareLoop(
+            url: url, caFile: caFile, insecure: insecureSkipTLSVerify, token: token, concurrency: concurrency,
+            maxConnections: maxConnections)
+    }
+
+    /// Both loops in one process, alternating chunks, so machine noise hits both alike.
+    private func runCompare() throws -> [BenchReport] {
+        let client = try makeClient()
+        let bare = try makeBareLoop()
+        let request = HTTPRequest(url: url)
+        if warmup > 0 {
+            let w1 = try bare.run(total: warmup)
+            let w2 = ClientLoad.run(client: client, request: request, total: warmup, concurrency: concurrency)
+            if w1.errors + w2.errors > 0 {
+                throw ToolFailure("warm-up failed: \(w1.firstError ?? w2.firstError ?? "errors")", exitCode: .targetUnreachable)
+            }
+        }
+        let waitedBefore = client.statistics.waitedForConnection
+        var bareTotal: PhaseResult? = nil
+        var clientTotal: PhaseResult? = nil
+        var remaining = requests
+        while remaining > 0 {
+            let n = min(chunk, remaining)
+            bareTotal = bareTotal.merged(with: try bare.run(total: n))
+            clientTotal = clientTotal.merged(with: ClientLoad.run(client: client, request: request, total: n, concurrency: concurrency))
+            remaining -= n
+        }
+        guard let bareTotal, let clientTotal else { return [] }
+        for e in [bareTotal.firstError, clientTotal.firstError].compactMap({ $0 }) {
+            FileHandle.standardError.write(Data("kp-httpbench: first error: \(e)\n".utf8))
+        }
+        return [
+            BenchReport(
+                mode: "bare", url: url, concurrency: concurrency, maxConnections: maxConnections, phase: bareTotal,
+                connectionsOpened: bare.connectionsOpened, waitedForConnection: nil, libcurl: HTTPClient.libcurlVersion),
+            BenchReport(
+                mode: "client", url: url, concurrency: concurrency, maxConnections: maxConnections, phase: clientTotal,
+                connectionsOpened: client.statistics.connectionsOpened,
+                waitedForConnection: client.statistics.waitedForConnection - waitedBefore, libcurl: HTTPClient.libcurlVersion),
+        ]
+    }
+
+    private func runClient() throws -> BenchReport {
+        let client = try makeClient()
         let request = HTTPRequest(url: url)
         if warmup > 0 {
             let w = ClientLoad.run(client: client, request: request, total: warmup, concurrency: concurrency)
@@ -143,13 +209,7 @@ struct HTTPBench: AsyncParsableCommand {
     }
 
     private func runBare() throws -> BenchReport {
-        var token: String? = nil
-        if let tokenFile {
-            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        let loop = try BareLoop(
-            url: url, caFile: caFile, insecure: insecureSkipTLSVerify, token: token, concurrency: concurrency,
-            maxConnections: maxConnections)
+        let loop = try makeBareLoop()
         if warmup > 0 {
             let w = try loop.run(total: warmup)
             if w.errors > 0 { throw ToolFailure("warm-up failed: \(w.firstError ?? "errors")", exitCode: .targetUnreachable) }

@@ -14,6 +14,18 @@ struct PhaseResult {
     var latenciesNs: [Int64]
 }
 
+extension Optional where Wrapped == PhaseResult {
+    /// The sum of this result (if any) and `next`: counts, times and CPU add, latencies concatenate.
+    func merged(with next: PhaseResult) -> PhaseResult {
+        guard let a = self else { return next }
+        return PhaseResult(
+            requests: a.requests + next.requests, errors: a.errors + next.errors, non2xx: a.non2xx + next.non2xx,
+            firstError: a.firstError ?? next.firstError, wallNs: a.wallNs + next.wallNs,
+            cpuUserSeconds: a.cpuUserSeconds + next.cpuUserSeconds, cpuSystemSeconds: a.cpuSystemSeconds + next.cpuSystemSeconds,
+            latenciesNs: a.latenciesNs + next.latenciesNs)
+    }
+}
+
 /// The JSON line kp-httpbench prints on stdout (keys sorted, units in the names).
 struct BenchReport: Codable {
     var tool = "kp-httpbench"

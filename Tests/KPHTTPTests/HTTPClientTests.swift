@@ -87,6 +87,7 @@ import Testing
         #expect(String(decoding: r.body, as: UTF8.self) == fx.fileContent)
         #expect(r.headers["content-length"] == String(fx.fileContent.utf8.count))
         #expect(r.headers["server"]?.hasPrefix("nghttpd") == true)
+        #expect(r.header("server") == r.headers["server"])
         Self.expectOrdered(r.timings)
         #expect(r.timings.sentNs > 0 && r.timings.firstByteNs > 0)
         #expect(client.statistics.connectionsOpened == 1)
@@ -380,10 +381,18 @@ import Testing
 
     // MARK: - Units
 
-    @Test func headerNamesAreLowerCased() {
-        #expect(ResponseHeaders.lowercasedName("Content-Type") == "content-type")
-        #expect(ResponseHeaders.lowercasedName("x-already-lower") == "x-already-lower")
-        #expect(ResponseHeaders.lowercasedName("X-A1_B") == "x-a1_b")
+    @Test func headerStorageParsesLazilyAndJoinsRepeats() {
+        let raw = Array("content-type\0text/plain\0x-a\01\0x-a\02\0empty\0\0".utf8)
+        let storage = HTTPHeaderStorage(raw: raw)
+        #expect(storage.value("x-a") == "1, 2")
+        #expect(storage.dictionary == ["content-type": "text/plain", "x-a": "1, 2", "empty": ""])
+        var r = HTTPResponse(status: 200, headers: ["a": "1"], body: Data(), httpVersion: 2,
+                             timings: TransferTimings(queuedNs: 1, sentNs: 2, firstByteNs: 3, doneNs: 4))
+        let copy = r
+        r.headers["b"] = "2"
+        #expect(r.headers == ["a": "1", "b": "2"])
+        #expect(copy.headers == ["a": "1"])  // value semantics
+        #expect(r.header("b") == "2")
     }
 
     @Test func millisecondsRoundUpAndNeverReachZero() {
