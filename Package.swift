@@ -138,7 +138,10 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
-        .testTarget(name: "KPLaunchTests", dependencies: ["KPLaunch", "KPRecords"]),
+        .testTarget(
+            name: "KPLaunchTests",
+            dependencies: ["KPLaunch", "KPRecords", "KPCLI", .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures/fake-docker"]),  // run in place by the docker-mode tests (found via #filePath)
         .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPRecords", "KPHTTP"]),
         .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPPromText"]),
         .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP"]),

@@ -97,7 +97,7 @@ public struct DockerComposeFile: Sendable, Equatable {
                 i = text.index(after: close)
             } else {
                 let nameEnd = text[next...].firstIndex { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_")) } ?? text.endIndex
-                if nameEnd == next {
+                if nameEnd == next || text[next].isNumber {  // names start with a letter or `_`
                     out.append("$")
                     i = next
                 } else {

@@ -213,7 +213,7 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
         guard created else { return }
         for service in [DockerComposeFile.apiserverService, DockerComposeFile.etcdService] {
             let path = "\(p.files.logsDir)/\(service).log"
-            FileManager.default.createFile(atPath: path, contents: nil)  // this run's log only
+            _ = FileManager.default.createFile(atPath: path, contents: nil)  // this run's log only
             let logs = try? await executor.run(p.compose.logs(service: service), environment: p.environment, timeout: settings.downTimeout, outputFile: path)
             if logs?.succeeded != true {
                 p.logger.warning("could not save the \(service) container's log to \(path) (docker compose logs \(logs.map { "\($0.termination)" } ?? "could not run"))")
@@ -242,7 +242,7 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
         if !text.hasSuffix("\n") { text += "\n" }
         text += "# \(result.timedOut ? "timed out after \(timeout)" : "\(result.termination)")\n"
         if let handle = FileHandle(forWritingAtPath: composeLog(p.files)) ?? {
-            FileManager.default.createFile(atPath: composeLog(p.files), contents: nil)
+            _ = FileManager.default.createFile(atPath: composeLog(p.files), contents: nil)
             return FileHandle(forWritingAtPath: composeLog(p.files))
         }() {
             handle.seekToEndOfFile()

@@ -185,13 +185,13 @@ public final class Launcher: @unchecked Sendable {
         if mode == .url {
             return URL(string: configuration.apiserverURL ?? "")?.port ?? 0
         }
+        if mode == .docker {
+            // Checked by the docker runner's pre-flight: this project's own compose stack may hold it (it is removed first).
+            return configuration.port ?? 6443
+        }
         if let port = configuration.port {
             try await PortProbe.requireFree(port, flag: "--port")
             return port
-        }
-        if mode == .docker {
-            try await PortProbe.requireFree(6443, flag: "default --port for docker mode")
-            return 6443
         }
         return try PortProbe.freeLoopbackPort()
     }
