@@ -295,6 +295,23 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: s.runDir + "/logs/apiserver.log"))
     }
 
+    /// SIGINT while `compose up` still pulls: the pull is killed, and the stack is still removed.
+    @Test func sigintDuringUpStillRunsDown() throws {
+        try Tools.requireBuilt()
+        let s = try Sandbox(name: "sigint-pull")
+        defer { s.cleanUp() }
+        s.env["FAKE_DOCKER_UP"] = "hang"
+        try s.startLaunch(["--port", String(s.apiPort)])
+        let up = compose(s, ["up", "-d", "--pull", "always", "--force-recreate"])
+        let deadline = Date().addingTimeInterval(30)
+        while !s.calls.contains(up) && Date() < deadline { usleep(20_000) }
+        try #require(s.calls.contains(up), "stderr: \(s.stderr)")
+        s.process?.interrupt()
+        #expect(s.waitForExit(timeout: 20) == 130, "stderr: \(s.stderr)")
+        #expect(Array(s.calls.suffix(3)) == stopSequence(s))
+        #expect(!FileManager.default.fileExists(atPath: s.runDir + "/endpoint.json"))
+    }
+
     @Test func crashedApiserverEndsTheRunAndStillCleansUp() throws {
         try Tools.requireBuilt()
         let s = try Sandbox(name: "crash")
