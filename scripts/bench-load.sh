@@ -50,7 +50,8 @@ printf 'smoketoken\n' >"$TMP/token"
 chmod 600 "$TMP/tokens.csv" "$TMP/token"
 openssl genrsa -traditional -out "$TMP/sa.key" 2048 2>/dev/null
 
-"$BIN/kp-sim" --etcd-servers=http://127.0.0.1:2379 --etcd-prefix=/registry-bench-load \
+# The contract flag set without --etcd-servers: kp-sim keeps objects in memory.
+"$BIN/kp-sim" \
     --cert-dir="$TMP/certs" --secure-port=0 --bind-address=127.0.0.1 --enable-aggregator-routing=true \
     --authorization-mode=RBAC --anonymous-auth=true --token-auth-file="$TMP/tokens.csv" --allow-privileged=true \
     --service-cluster-ip-range=10.0.0.0/24 --service-cidr-sharing-mode=shared --kubernetes-service-mode=shared \

@@ -93,6 +93,7 @@ public final class LoadGenerator: Sendable {
         scheduler.start()
 
         var total = LoadTally()
+        var reasons0: [String] = []
         var due = schedule.makeIterator()
         var dueCount = 0
         var windowStart = start
@@ -110,9 +111,16 @@ public final class LoadGenerator: Sendable {
             return dueCount
         }
 
-        func closeWindow(at end: Int64) {
+        // Closes the window at the moment of the swap, so `end_ns` is when its contents stopped
+        // accumulating even if this thread woke late (a busy machine): records never claim a
+        // boundary they did not keep.
+        @discardableResult
+        func closeWindow() -> Int64 {
             var fresh = LoadTally()
-            shared.withLock { swap(&$0.window, &fresh) }
+            let end = shared.withLock { s -> Int64 in
+                swap(&s.window, &fresh)
+                return MonotonicClock.now()
+            }
             total.merge(fresh)
             let stopAt = stoppedAtNs.load(ordering: .acquiring)
             let dueNow = countDue(until: stopAt > 0 ? min(end, stopAt) : end)
@@ -120,19 +128,21 @@ public final class LoadGenerator: Sendable {
             let cpu = PreciseSleep.processCPUSeconds()
             let peak = windowPeak.exchange(inflight.load(ordering: .relaxed), ordering: .relaxed)
             let gen = GeneratorWindow(
-                scheduleLag: fresh.scheduleLag.wire, inflightPeak: Int64(peak), backlog: lastBacklog,
+                scheduleLag: fresh.scheduleLag.fastWire, inflightPeak: Int64(peak), backlog: lastBacklog,
                 cpuSeconds: cpu - cpuMark)
             cpuMark = cpu
             emit(.loadInterval(LoadIntervalRecord(startNs: windowStart, endNs: end, ops: fresh.opWindows, generator: gen)))
             windowStart = end
+            return end
         }
 
         while true {
             let boundary = start + k * cfg.reportIntervalNs
             let now = MonotonicClock.now()
             if now >= boundary {
-                closeWindow(at: boundary)
-                k += 1
+                let end = closeWindow()
+                // Next boundary after the close; boundaries missed while this thread was late are skipped.
+                k = (end - start) / cfg.reportIntervalNs + 1
                 continue
             }
             if schedulerDone.load(ordering: .acquiring) {
@@ -142,18 +152,23 @@ public final class LoadGenerator: Sendable {
             }
             PreciseSleep.until(min(boundary, now + 5_000_000))
         }
-        let end = MonotonicClock.now()
-        closeWindow(at: end)
-        scheduler.cancel()
+        let end = closeWindow()
+        let unfinished = inflight.load(ordering: .acquiring)
+        if unfinished > 0 {
+            // Only after the drain deadline (request timeout + 1 s past the schedule's end).
+            reasons0.append(
+                "\(unfinished) operations were still in flight when the drain ended (request timeout + 1 s); they are not in the totals")
+        }
 
         let stopAt = stoppedAtNs.load(ordering: .acquiring)
         let interrupted = stopAt > 0
         let phaseEnd = interrupted ? min(stopAt, plannedEnd) : plannedEnd
         let phaseSeconds = max(Double(phaseEnd - start) / 1e9, 1e-9)
-        // Operations the schedule held within the phase, to compare with what went out in it.
+        // Operations due at least --max-lag before the phase end, to compare with what went out in
+        // it: an operation due in the last --max-lag (or just before a stop) may fairly still be on its way.
         var dueIter = schedule.makeIterator()
         var scheduledInPhase = [0, 0]
-        while let op = dueIter.next(), start + op.offsetNs <= phaseEnd {
+        while let op = dueIter.next(), start + op.offsetNs <= phaseEnd - cfg.maxLagNs {
             scheduledInPhase[Int(op.kind.rawValue)] += 1
         }
 
@@ -164,7 +179,7 @@ public final class LoadGenerator: Sendable {
             achieved[kind.name] = Double(total.sentInPhase[Int(kind.rawValue)]) / phaseSeconds
         }
 
-        var reasons: [String] = []
+        var reasons: [String] = reasons0
         if let p99 = total.scheduleLag.percentile(99), p99 > cfg.maxLagNs {
             reasons.append(
                 "schedule lag p99 \(Self.formatNs(p99)) is over --max-lag \(Self.formatNs(cfg.maxLagNs))")
@@ -176,7 +191,7 @@ public final class LoadGenerator: Sendable {
             let want = scheduledInPhase[Int(kind.rawValue)]
             let got = Int(total.sentInPhase[Int(kind.rawValue)])
             if want > 0 && Double(got) < 0.99 * Double(want) {
-                reasons.append("only \(got) of \(want) scheduled \(kind.name)s went out within the phase")
+                reasons.append("only \(got) of the \(want) \(kind.name)s due before the phase end (less --max-lag) went out within the phase")
             }
         }
 
@@ -192,7 +207,7 @@ public final class LoadGenerator: Sendable {
         }
 
         let generator = GeneratorWindow(
-            scheduleLag: total.scheduleLag.wire, inflightPeak: Int64(phasePeak.load(ordering: .acquiring)),
+            scheduleLag: total.scheduleLag.fastWire, inflightPeak: Int64(phasePeak.load(ordering: .acquiring)),
             backlog: lastBacklog, cpuSeconds: PreciseSleep.processCPUSeconds() - cpuAtStart)
         let final = LoadFinalRecord(
             startNs: start, endNs: end, targetRps: target, achievedRps: achieved, ops: total.opWindows,

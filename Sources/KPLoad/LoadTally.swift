@@ -64,7 +64,7 @@ public struct OpTally: Sendable, Equatable {
     public func window(op: String) -> OpWindow {
         OpWindow(
             op: op, count: count, errors: errors, byStatus: byStatus, conflicts: conflicts, retries: retries,
-            response: response.wire, service: service.wire, firstByte: firstByte.wire, bytesSent: bytesSent,
+            response: response.fastWire, service: service.fastWire, firstByte: firstByte.fastWire, bytesSent: bytesSent,
             bytesReceived: bytesReceived)
     }
 }
@@ -96,19 +96,23 @@ public struct LoadTally: Sendable, Equatable {
     public mutating func recordRequest(
         _ op: MeasuredOp, intendedNs: Int64, outcome o: RequestOutcome, bytesSent: Int64, retried: Bool = false
     ) {
-        var t = ops[op.rawValue]
-        t.count += 1
-        if !o.succeeded { t.errors += 1 }
-        t.byStatus[o.statusKey, default: 0] += 1
-        if op == .writeUpdate && o.isConflict { t.conflicts += 1 }
-        if retried { t.retries += 1 }
-        t.response.record(o.endNs - intendedNs)
-        t.service.record(o.endNs - o.sentNs)
-        if o.firstByteNs > 0 { t.firstByte.record(o.firstByteNs - o.sentNs) }
-        t.bytesSent += bytesSent
-        t.bytesReceived += o.bytesReceived
-        ops[op.rawValue] = t
+        // Mutated in place (array subscript's modify accessor): copying an OpTally out and back
+        // would copy its histograms' ~33k-entry count arrays on every record (copy-on-write).
+        Self.update(&ops[op.rawValue]) { t in
+            t.count += 1
+            if !o.succeeded { t.errors += 1 }
+            t.byStatus[o.statusKey, default: 0] += 1
+            if op == .writeUpdate && o.isConflict { t.conflicts += 1 }
+            if retried { t.retries += 1 }
+            t.response.record(o.endNs - intendedNs)
+            t.service.record(o.endNs - o.sentNs)
+            if o.firstByteNs > 0 { t.firstByte.record(o.firstByteNs - o.sentNs) }
+            t.bytesSent += bytesSent
+            t.bytesReceived += o.bytesReceived
+        }
     }
+
+    private static func update(_ t: inout OpTally, _ body: (inout OpTally) -> Void) { body(&t) }
 
     /// Records a whole scheduled operation once its last request ended.
     ///
@@ -121,19 +125,18 @@ public struct LoadTally: Sendable, Equatable {
         _ kind: LoadOpKind, intendedNs: Int64, first: RequestOutcome, last: RequestOutcome, conflicts: Int64,
         retries: Int64, bytesSent: Int64, bytesReceived: Int64
     ) {
-        let op = MeasuredOp(kind)
-        var t = ops[op.rawValue]
-        t.count += 1
-        if !last.succeeded { t.errors += 1 }
-        t.byStatus[last.statusKey, default: 0] += 1
-        t.conflicts += conflicts
-        t.retries += retries
-        t.response.record(last.endNs - intendedNs)
-        t.service.record(last.endNs - first.sentNs)
-        if first.firstByteNs > 0 { t.firstByte.record(first.firstByteNs - first.sentNs) }
-        t.bytesSent += bytesSent
-        t.bytesReceived += bytesReceived
-        ops[op.rawValue] = t
+        Self.update(&ops[MeasuredOp(kind).rawValue]) { t in
+            t.count += 1
+            if !last.succeeded { t.errors += 1 }
+            t.byStatus[last.statusKey, default: 0] += 1
+            t.conflicts += conflicts
+            t.retries += retries
+            t.response.record(last.endNs - intendedNs)
+            t.service.record(last.endNs - first.sentNs)
+            if first.firstByteNs > 0 { t.firstByte.record(first.firstByteNs - first.sentNs) }
+            t.bytesSent += bytesSent
+            t.bytesReceived += bytesReceived
+        }
     }
 
     /// Records the schedule lag of a scheduled operation's first request, and whether it went out
@@ -153,6 +156,17 @@ public struct LoadTally: Sendable, Equatable {
     /// The `ops` list of a record: every view, in ``MeasuredOp`` order.
     public var opWindows: [OpWindow] {
         MeasuredOp.allCases.map { ops[$0.rawValue].window(op: $0.name) }
+    }
+}
+
+extension LatencyHistogram {
+    /// ``KPStats/LatencyHistogram/wire``, without walking ~33k empty counts when nothing was recorded
+    /// (most windows of a quiet op). Same value as `wire`.
+    var fastWire: HistogramWire {
+        guard isEmpty else { return wire }
+        return HistogramWire(
+            unit: Self.unit, lowest: lowest, highest: highest, significantDigits: significantDigits, count: 0, min: nil,
+            max: nil, sum: sum, buckets: [])
     }
 }
 
@@ -186,6 +200,6 @@ public struct ClusterTally: Sendable, Equatable {
         let empty = (try? LatencyHistogram(
             lowest: Self.lowestNs, highest: LatencyHistogram.defaultHighest, significantDigits: Self.significantDigits))
             ?? LatencyHistogram()
-        return ClusterLoadWire(cluster: cluster, op: op, count: count, errors: errors, response: (response ?? empty).wire)
+        return ClusterLoadWire(cluster: cluster, op: op, count: count, errors: errors, response: (response ?? empty).fastWire)
     }
 }

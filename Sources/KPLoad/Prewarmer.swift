@@ -60,21 +60,29 @@ public struct Prewarmer: Sendable {
         let created = try await send(create, what: "create \(name)")
         if created.isSuccess { return Int64(created.body.count) }
         guard created.status == 409 else { throw failure(created, what: "create \(name)") }
-        // Left by an earlier run: overwrite it with this run's payload.
-        let got = try await send(
-            HTTPRequest(method: "GET", url: catalog.objectURL(cluster: c, object: o), headers: [("Accept", "application/json")]),
-            what: "get \(name)")
-        guard got.isSuccess else { throw failure(got, what: "get \(name)") }
-        guard let rv = ObjectCatalog.resourceVersion(in: got.body) else {
-            throw ToolFailure("pre-warm: the server's answer for \(name) has no metadata.resourceVersion", exitCode: .targetErrors)
+        // Left by an earlier run (or written by another kp-load right now): overwrite it with this
+        // run's payload; a 409 Conflict means someone updated it between our Get and Update, so re-Get.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let got = try await send(
+                HTTPRequest(method: "GET", url: catalog.objectURL(cluster: c, object: o), headers: [("Accept", "application/json")]),
+                what: "get \(name)")
+            guard got.isSuccess else { throw failure(got, what: "get \(name)") }
+            guard let rv = ObjectCatalog.resourceVersion(in: got.body) else {
+                throw ToolFailure("pre-warm: the server's answer for \(name) has no metadata.resourceVersion", exitCode: .targetErrors)
+            }
+            let update = HTTPRequest(
+                method: "PUT", url: catalog.objectURL(cluster: c, object: o), headers: json,
+                body: catalog.body(cluster: c, object: o, resourceVersion: rv, version: 0))
+            let updated = try await send(update, what: "update \(name)")
+            if updated.isSuccess { return Int64(updated.body.count) }
+            guard updated.status == 409, attempt < Self.conflictAttempts else { throw failure(updated, what: "update \(name)") }
         }
-        let update = HTTPRequest(
-            method: "PUT", url: catalog.objectURL(cluster: c, object: o), headers: json,
-            body: catalog.body(cluster: c, object: o, resourceVersion: rv, version: 0))
-        let updated = try await send(update, what: "update \(name)")
-        guard updated.isSuccess else { throw failure(updated, what: "update \(name)") }
-        return Int64(updated.body.count)
     }
+
+    /// Get + Update attempts on an existing object before a 409 Conflict fails the pre-warm.
+    static let conflictAttempts = 20
 
     private func send(_ request: HTTPRequest, what: String) async throws -> HTTPResponse {
         do {

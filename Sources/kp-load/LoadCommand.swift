@@ -195,6 +195,9 @@ struct LoadCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("kp-load: error: \(error)\n".utf8))
             }
         }
+        let stats = client.statistics
+        FileHandle.standardError.write(Data(
+            "kp-load: HTTP client: \(stats.submitted) requests submitted, \(stats.completed) completed, \(stats.failed) failed without a response, \(stats.connectionsOpened) connections opened, \(stats.waitedForConnection) waited for a connection or stream\n".utf8))
         if let code = SignalWatcher.shared.exitCode, result.final.interrupted {
             throw ExitCode(code.rawValue)
         }

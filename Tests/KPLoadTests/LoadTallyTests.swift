@@ -116,6 +116,9 @@ struct LoadTallyTests {
         let wire = r.window(op: "read")
         #expect(try LatencyHistogram(wire: wire.response) == r.response)
         #expect(wire.firstByte != nil)
+        // The shortcut for empty histograms gives exactly what the full walk gives.
+        #expect(LatencyHistogram().fastWire == LatencyHistogram().wire)
+        #expect(merged.scheduleLag.fastWire == merged.scheduleLag.wire)
     }
 
     @Test("per-cluster tallies: coarse layout, count and errors, within 1% at p99")

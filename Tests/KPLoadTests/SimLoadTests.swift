@@ -1,0 +1,206 @@
+import Foundation
+import KPHTTP
+import KPRecords
+import KPStats
+import Testing
+
+@testable import KPLoad
+
+/// kp-load against the kp-sim binary: the latencies it reports match what the server was told to do.
+///
+/// Needs `kp-sim` and `kp-load` built with the same scratch path as the tests
+/// (`swift build --scratch-path .build-load --product kp-sim`, and `--product kp-load`).
+@Suite("kp-load against kp-sim", .serialized)
+struct SimLoadTests {
+    static let clusters = ["c-000", "c-001", "c-002"]
+
+    static func config(
+        baseURL: String, read: Double = 20, write: Double = 5, durationMs: Int64, reportMs: Int64 = 1000, seed: UInt64 = 1,
+        hot: [String] = clusters
+    ) -> LoadConfiguration {
+        LoadConfiguration(
+            baseURL: baseURL, hotClusters: hot, clusterCount: hot.count, writeRatePerCluster: write,
+            readRatePerCluster: read, durationNs: durationMs * 1_000_000, objectBytes: 1024, seed: seed,
+            maxLagNs: 1_000_000_000, reportIntervalNs: reportMs * 1_000_000, timeoutNs: 10_000_000_000)
+    }
+
+    /// Starts a sim and bootstraps the clusters (the seed's per-cluster rates: 20 reads + 5 writes/s each).
+    static func start(faults: [String]) async throws -> (SimServer, HTTPClient) {
+        let sim = try SimServer(faults: faults)
+        do {
+            let client = try sim.client()
+            try await sim.bootstrap(clusters, client: client)
+            return (sim, client)
+        } catch {
+            sim.stop()
+            throw error
+        }
+    }
+
+    /// Runs one load phase (pre-warm included) against a started sim.
+    static func load(
+        _ sim: SimServer, _ client: HTTPClient, durationMs: Int64 = 4000, reportMs: Int64 = 1000, hot: [String] = clusters
+    ) async throws -> (LoadGenerator.Result, [LoadIntervalRecord]) {
+        let sink = RecordSink()
+        let runner = LoadRunner(
+            configuration: config(baseURL: sim.baseURL, durationMs: durationMs, reportMs: reportMs, hot: hot),
+            transport: client)
+        let result = try await runner.run { sink.emit($0) }
+        return (result, sink.intervals)
+    }
+
+    static func op(_ f: LoadFinalRecord, _ name: String) -> OpWindow { f.ops.first { $0.op == name }! }
+    static func p(_ w: HistogramWire, _ q: Double) throws -> Double { Double(try LatencyHistogram(wire: w).percentile(q)!) / 1e6 }
+
+    @Test("--fault-latency fixed:5ms adds 5 ms (±1 ms) to service and response p50; the achieved rate is within 1% of target")
+    func injectedLatency() async throws {
+        // Baseline and fault run side by side, so both see the same machine (these hosts are shared and noisy).
+        let (baseSim, baseClient) = try await Self.start(faults: [])
+        defer { baseSim.stop() }
+        let (slowSim, slowClient) = try await Self.start(faults: ["--fault-latency=fixed:5ms"])
+        defer { slowSim.stop() }
+        // One hot cluster (25 ops/s) keeps both servers far from busy, so queueing does not blur the 5 ms.
+        async let b = Self.load(baseSim, baseClient, hot: ["c-000"])
+        async let s = Self.load(slowSim, slowClient, hot: ["c-000"])
+        let (base, slow) = (try await b.0, try await s.0)
+        for r in [base.final, slow.final] {
+            #expect(r.storedObjectBytes ?? 0 > 1024, "the server stored the payload")
+            #expect(r.ops.allSatisfy { $0.op.hasPrefix("write") || $0.errors == 0 })
+            #expect(Self.op(r, "read").count == 20 * 4 && Self.op(r, "write").count == 5 * 4)
+            // (c) The server keeps up: everything scheduled went out within the phase.
+            for (k, target) in r.targetRps {
+                #expect(abs(r.achievedRps[k]! - target) / target < 0.01, "\(k): \(r.achievedRps[k]!) vs \(target)")
+            }
+        }
+        for name in ["read", "write.get", "write.update"] {
+            for hist in [\OpWindow.service, \OpWindow.response] {
+                let b = try Self.p(Self.op(base.final, name)[keyPath: hist], 50)
+                let s = try Self.p(Self.op(slow.final, name)[keyPath: hist], 50)
+                #expect(abs(s - (5 + b)) <= 1, "\(name) p50: \(s) ms with the fault vs \(b) ms baseline")
+            }
+        }
+        // A write is two requests: both delayed.
+        let wb = try Self.p(Self.op(base.final, "write").service, 50)
+        let ws = try Self.p(Self.op(slow.final, "write").service, 50)
+        #expect(abs(ws - (10 + wb)) <= 2, "write p50 \(ws) vs baseline \(wb)")
+    }
+
+    @Test("a 2 s stall mid-load shows in response time (max, p99) but not in the service time of requests sent after it")
+    func stall() async throws {
+        // The stall starts 5 s after kp-sim starts; the load runs from ~2.5 s to ~11.5 s.
+        let stallAt: Int64 = 5_000_000_000
+        let (sim, client) = try await Self.start(faults: ["--fault-stall=2s@5s"])
+        defer { sim.stop() }
+        let startAt = sim.launchedNs + 2_500_000_000
+        let now = MonotonicClock.now()
+        guard now < sim.launchedNs + 4_000_000_000 else {
+            throw SimServerError("set-up took \(Double(now - sim.launchedNs) / 1e9) s; the stall would not fall mid-load")
+        }
+        if now < startAt { try await Task.sleep(for: .nanoseconds(startAt - now)) }
+        let (r, intervals) = try await Self.load(sim, client, durationMs: 9000, reportMs: 250)
+        let f = r.final
+        let read = Self.op(f, "read")
+        #expect(read.count == 3 * 20 * 9 && read.errors == 0, "nothing dropped, nothing failed")
+        // The first operation intended in the stall waits for all of it, less the gap to the previous one (≤ 14 ms at 75/s).
+        let responseMax = Double(try LatencyHistogram(wire: read.response).max!) / 1e6
+        #expect(responseMax >= 2000 - 15, "response max \(responseMax) ms")
+        #expect(try Self.p(read.response, 99) >= 1000, "p99 reflects the stall")
+        // Windows that start well after the stall ended hold only requests sent after it. kp-sim counts the
+        // stall from its own start, so its end is read from the data: the last window holding a request
+        // that was held (service ≥ 1 s).
+        let held = intervals.filter { w in
+            let s = w.ops.first { $0.op == "read" }!
+            return (s.service.max ?? 0) >= 1_000_000_000
+        }
+        let stallEnd = try #require(held.last?.endNs, "no window held a stalled request")
+        #expect(stallEnd > sim.launchedNs + stallAt)
+        let phaseEnd = f.startNs + 9_000_000_000
+        let after = intervals.filter { $0.startNs >= stallEnd + 1_000_000_000 && $0.endNs <= phaseEnd }
+        #expect(after.count >= 4)
+        for w in after {
+            let s = w.ops.first { $0.op == "read" }!
+            #expect(s.count > 0)
+            let h = try LatencyHistogram(wire: s.service)
+            let maxMs = Double(h.max ?? 0) / 1e6
+            let p50Ms = Double(h.percentile(50) ?? 0) / 1e6
+            // Well under the 2 s stall; the bound leaves room for a shared, busy machine.
+            #expect(maxMs < 1000 && p50Ms < 100, "service p50 \(p50Ms) ms, max \(maxMs) ms in a window after the stall")
+        }
+    }
+
+    @Test("two kp-load processes writing the same objects get 409s, counted apart; retry policy retries and counts")
+    func racingWriters() async throws {
+        let sim = try SimServer(faults: ["--fault-latency=fixed:5ms"])
+        defer { sim.stop() }
+        try await sim.bootstrap(["c-000"], client: try sim.client())
+        let bin = try SimServer.binary("kp-load", env: "KP_LOAD_BIN")
+        func start(seed: Int, policy: String) throws -> (Process, Pipe) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: bin)
+            p.arguments = [
+                "--url", sim.baseURL, "--token-file", sim.tokenFile, "--insecure-skip-tls-verify", "--clusters", "1",
+                "--scenario", "mixed-uniform", "--objects-per-cluster", "1", "--write-rps-per-cluster", "100",
+                "--read-rps-per-cluster", "0", "--load-duration", "2s", "--seed", String(seed), "--conflict-policy", policy,
+                "--max-lag", "1s",
+            ]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return (p, out)
+        }
+        let a = try start(seed: 1, policy: "count")
+        let b = try start(seed: 2, policy: "retry")
+        var finals: [LoadFinalRecord] = []
+        for (p, out) in [a, b] {
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                if case .loadFinal(let f) = try RecordCodec.decode(Data(line), location: "kp-load stdout") { finals.append(f) }
+            }
+        }
+        #expect(finals.count == 2)
+        guard finals.count == 2 else { return }
+        let (count, retry) = (finals[0], finals[1])
+        for f in finals {
+            let u = Self.op(f, "write.update")
+            #expect(u.conflicts > 0 && u.byStatus["409"] == u.conflicts)
+            #expect(Self.op(f, "write").conflicts == u.conflicts)
+        }
+        #expect(Self.op(count, "write").byStatus["409"] == Self.op(count, "write").conflicts)
+        #expect(Self.op(count, "write").retries == 0)
+        #expect(Self.op(retry, "write").retries > 0)
+        #expect(Self.op(retry, "write.get").count == 200 + Self.op(retry, "write").retries)
+    }
+
+    @Test("SIGINT: kp-load stops scheduling, writes load_final with interrupted=true, exits 130")
+    func interrupt() async throws {
+        let sim = try SimServer(faults: [])
+        defer { sim.stop() }
+        try await sim.bootstrap(["c-000"], client: try sim.client())
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try SimServer.binary("kp-load", env: "KP_LOAD_BIN"))
+        p.arguments = [
+            "--url", sim.baseURL, "--token-file", sim.tokenFile, "--insecure-skip-tls-verify", "--clusters", "1",
+            "--hot-percent", "100", "--load-duration", "1m", "--seed", "3",
+        ]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        try await Task.sleep(for: .milliseconds(2500))
+        kill(p.processIdentifier, SIGINT)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        let records = try data.split(separator: UInt8(ascii: "\n")).map { try RecordCodec.decode(Data($0), location: "kp-load stdout") }
+        guard case .loadFinal(let f) = records.last else {
+            Issue.record("the last record is not load_final")
+            return
+        }
+        #expect(f.interrupted)
+        #expect(Self.op(f, "read").count > 0 && Self.op(f, "read").count < 20 * 10)
+        #expect(records.dropLast().allSatisfy { if case .loadInterval = $0 { true } else { false } })
+    }
+}
