@@ -90,16 +90,7 @@ struct BootstrapCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Most connections to the server (0 = unlimited).", valueName: "n"))
     var maxConnections: Int = 4
 
-    static func main() async {
-        // Workaround until KPCLI's ToolMain handles it: for --help, parseAsRoot returns ArgumentParser's
-        // internal HelpCommand, whose run() throws a "help requested" error that ToolMain reports as a
-        // failure (exit 1). Print the help and exit 0 here instead.
-        if let parsed = try? parseAsRoot(Array(CommandLine.arguments.dropFirst())), !(parsed is Self) {
-            var help = parsed
-            do { try help.run() } catch { exit(withError: error) }
-        }
-        await ToolMain.run(Self.self)
-    }
+    static func main() async { await ToolMain.run(Self.self) }
 
     func validate() throws {
         if let clusters, clusters < 1 { throw ValidationError("--clusters must be at least 1 (got \(clusters))") }

@@ -64,16 +64,7 @@ struct ScrapeCommand: AsyncParsableCommand {
         transform: DurationArgument.transform)
     var timeout = DurationArgument(.seconds(20), text: "20s")
 
-    static func main() async {
-        // Workaround until KPCLI's ToolMain handles it: for --help, parseAsRoot returns ArgumentParser's
-        // internal HelpCommand, whose run() throws a "help requested" error that ToolMain reports as a
-        // failure (exit 1). Print the help and exit 0 here instead.
-        if let parsed = try? parseAsRoot(Array(CommandLine.arguments.dropFirst())), !(parsed is Self) {
-            var help = parsed
-            do { try help.run() } catch { exit(withError: error) }
-        }
-        await ToolMain.run(Self.self)
-    }
+    static func main() async { await ToolMain.run(Self.self) }
 
     func validate() throws {
         if let phase, let problem = ScrapeConfiguration.checkLabel(phase, flag: "--phase") { throw ValidationError(problem) }

@@ -142,4 +142,27 @@ import Testing
         #expect(steps.reduce(0) { $0 + ($1.statusCounts["429"] ?? 0) } == retried)
         #expect(summary.requests == steps.reduce(0) { $0 + $1.attempts })
     }
+
+    @Test func helpExitsZeroAndDocumentsTheSchemaDifference() throws {
+        let r = try BuiltTools.run(try BuiltTools.path("kp-bootstrap"), ["--help"])
+        #expect(r.status == 0)
+        let text = String(decoding: r.stdout, as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(text.contains("schema declares spec.data"))
+        #expect(text.contains("the test's schema is {type: object}"))
+        #expect(text.contains("(default: 500ms)"))
+    }
+
+    @Test(arguments: [
+        (["--clusters", "0"], "--clusters must be at least 1 (got 0)"),
+        (["--names", "a,a"], "--names lists 'a' twice"),
+        (["--name-format", "c-%s"], "unsupported verb"),
+        (["--backoff-base", "2s", "--backoff-cap", "1s"], "must not be shorter than --backoff-base"),
+        (["--readyz-deadline", "0s"], "--readyz-deadline must be longer than 0"),
+    ])
+    func badInputIsOneLineAndExit2(extra: [String], fragment: String) throws {
+        let r = try BuiltTools.run(try BuiltTools.path("kp-bootstrap"), ["--url", "http://127.0.0.1:9"] + extra)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(fragment), "\(r.stderr)")
+    }
 }
