@@ -8,6 +8,8 @@ public enum KPExitCode: Int32, Sendable, CaseIterable {
     case badInput = 2
     /// The run is invalid because the harness itself was the bottleneck (e.g. kp-load fell behind its schedule).
     case generatorLimited = 3
+    /// Every phase ran, but measurements are missing (a failed /metrics sample, a missing profile): the report says which.
+    case incompleteData = 4
     /// A comparison against a baseline found a regression beyond its threshold.
     case regression = 5
     /// The target process exited or crashed during the run.

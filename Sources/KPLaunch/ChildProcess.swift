@@ -178,6 +178,7 @@ public final class ChildProcess: @unchecked Sendable {
             return t
         }
         signalGroup(SIGTERM)
+        signalGroup(SIGCONT)  // a stopped (SIGSTOP, debugger) process only acts on SIGTERM once continued
         if let t = await waitForExit(timeout: grace) {
             signalGroup(SIGKILL)
             return t

@@ -13,6 +13,9 @@ public struct LaunchConfiguration: Sendable {
     public var port: Int?
     /// How long to wait for `/readyz` = 200.
     public var readyTimeout: Duration = .seconds(60)
+    /// After ready: how long the target may leave `/readyz` unanswered before the run is declared
+    /// stalled (exit 11); nil switches the stall watch off (see ``StallWatch``).
+    public var stallTimeout: Duration?
     /// Time between SIGTERM and SIGKILL when stopping what was started.
     public var stopGrace: Duration = .seconds(5)
     /// Extra target arguments appended after the contract flag set (`--apiserver-arg`, repeated).

@@ -156,16 +156,27 @@ public final class Launcher: @unchecked Sendable {
             logger.notice("the target is kp-sim, the bundled emulator: its numbers describe kp-sim, not the kplane apiserver")
         }
 
+        if let timeout = configuration.stallTimeout {
+            let watch = StallWatch(timeout: timeout)
+            let makeTransport = self.makeTransport
+            let logger = self.logger
+            state.startWatch { await watch.run(target: started, makeTransport: makeTransport, logger: logger) }
+        }
         let reason = await state.waitForEnd()
-        await cleanUp()
-        switch reason {
-        case .signal(let signal):
-            return stopCode(signal: signal, files: files, during: "the run")
-        case .failure(let failure):
-            let message = "\(failure.component == .target ? "the target" : "etcd") failed during the run: \(failure.message)"
+        if case .failure(let failure) = reason {
+            // The error record goes out before the (possibly slow) stop, so a watching run script
+            // learns of the failure at once and attributes it to the phase it is in.
+            let message = failure.component == .stalled
+                ? "the target stalled during the run: \(failure.message)"
+                : "\(failure.component == .target ? "the target" : "etcd") failed during the run: \(failure.message)"
+            logger.error("\(message); stopping what was started")
             try? records.write(ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-launch", message: message, input: files.logsDir))
+            await cleanUp()
             throw LaunchError(message, exitCode: failure.exitCode)
         }
+        await cleanUp()
+        guard case .signal(let signal) = reason else { return .failure }
+        return stopCode(signal: signal, files: files, during: "the run")
     }
 
     /// 0 for `kp-launch down`, else 130/143; removes the down marker.
@@ -243,6 +254,7 @@ final class SupervisorState: @unchecked Sendable {
     private var ended: End?
     private var waiter: CheckedContinuation<End, Never>?
     private var supervision: Task<Void, Never>?
+    private var watch: Task<Void, Never>?
 
     /// The target failure seen so far, if any.
     var failure: TargetFailure? {
@@ -279,8 +291,18 @@ final class SupervisorState: @unchecked Sendable {
         lock.withLock { supervision = task }
     }
 
+    /// Runs a second watcher (the stall watch) whose failure also ends the run.
+    func startWatch(_ check: @escaping @Sendable () async -> TargetFailure?) {
+        let task = Task { [self] in
+            if let failure = await check() { self.end(.failure(failure)) }
+        }
+        lock.withLock { watch = task }
+    }
+
     func cancelSupervision() {
-        lock.withLock { supervision }?.cancel()
+        let (s, w) = lock.withLock { (supervision, watch) }
+        s?.cancel()
+        w?.cancel()
     }
 
     /// Waits for the first reason to end.

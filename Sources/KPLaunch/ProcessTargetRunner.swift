@@ -117,12 +117,13 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         guard let target else { return nil }
         let files = RunFiles(runDir: configuration.runDir)
         while !Task.isCancelled {
+            // etcd first: when both are gone, etcd's death is the cause (the target exits because etcd went away).
+            if let etcd, let t = etcd.process.exitStatus {
+                return TargetFailure(.etcd, "the throw-away etcd (pid \(etcd.process.pid)) \(t); see \(files.etcdLog)")
+            }
             if let t = target.exitStatus {
                 let last = Self.lastLine(of: files.targetStderrLog).map { " (last stderr line: \($0))" } ?? ""
                 return TargetFailure(.target, "\(targetName) (pid \(target.pid)) \(t)\(last); see \(files.targetStderrLog)")
-            }
-            if let etcd, let t = etcd.process.exitStatus {
-                return TargetFailure(.etcd, "the throw-away etcd (pid \(etcd.process.pid)) \(t); see \(files.etcdLog)")
             }
             try? await Task.sleep(for: .milliseconds(50))
         }

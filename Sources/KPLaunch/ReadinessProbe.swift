@@ -30,7 +30,7 @@ public enum ReadinessProbe {
         func checkAbort() throws {
             if Task.isCancelled { throw CancellationError() }
             if let f = failure() {
-                let what = f.component == .target ? "the target failed before it was ready" : "etcd failed before the target was ready"
+                let what = f.component == .etcd ? "etcd failed before the target was ready" : "the target failed before it was ready"
                 throw LaunchError("\(what): \(f.message)", exitCode: f.exitCode)
             }
         }

@@ -145,6 +145,8 @@ public struct TargetFailure: Sendable, Equatable, CustomStringConvertible {
         case target
         /// The throw-away etcd (or the etcd container) exited (exit 13, ``KPCLI/KPExitCode/etcdFailed``).
         case etcd
+        /// The target is alive but stopped answering for the stall timeout (exit 11, ``KPCLI/KPExitCode/targetUnreachable``).
+        case stalled
     }
 
     /// What failed.
@@ -159,7 +161,13 @@ public struct TargetFailure: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The exit code kp-launch ends with.
-    public var exitCode: KPExitCode { component == .target ? .targetCrashed : .etcdFailed }
+    public var exitCode: KPExitCode {
+        switch component {
+        case .target: .targetCrashed
+        case .etcd: .etcdFailed
+        case .stalled: .targetUnreachable
+        }
+    }
 
     public var description: String { message }
 }

@@ -17,6 +17,8 @@ public struct Report: Sendable {
     public var load: LoadAnalysis?
     public var sizing: SizingAdvice
     public var profiles: ProfileListing
+    /// Samples, profiles and load operations the run did not get.
+    public var gaps: MeasurementGaps
     /// Data problems from reading plus those found while folding, sorted.
     public var problems: [DataProblem]
 
@@ -33,6 +35,7 @@ public struct Report: Sendable {
         load = data.loadFinal.map { LoadAnalysis(final: $0, data: data) }
         sizing = SizingAdvice(phases: phases, data: data)
         profiles = ProfileListing(data: data, directory: directory)
+        gaps = MeasurementGaps(data: data, profiles: profiles)
         var all = data.problems
         for file in data.missingFiles where Self.isExpected(file, data: data) {
             all.append(DataProblem(location: file, message: "missing", affects: RunData.sections(for: file)))
@@ -61,7 +64,8 @@ public struct Report: Sendable {
         if let end = data.runEnd {
             if end.status != "complete" {
                 var s = "the run ended \(end.status) in phase \(end.phase)"
-                if let r = end.reason { s += ": \(r)" }
+                // An incomplete run's reason is the list of missing measurements, given below one by one.
+                if let r = end.reason, end.status != "incomplete" { s += ": \(r)" }
                 s += " (exit code \(end.exitCode))"
                 out.append(s)
             }
@@ -71,6 +75,7 @@ public struct Report: Sendable {
         if !phases.missingPhases.isEmpty {
             out.append("no sample for phase " + phases.missingPhases.joined(separator: ", "))
         }
+        out += gaps.missingMeasurements
         if data.bootstrapSummary?.interrupted == true { out.append("the bootstrap was interrupted") }
         if let f = data.loadFinal, f.interrupted { out.append("the load phase was interrupted") }
         if (data.runMeta?.scenario.hasPrefix("mixed") ?? false) && data.loadFinal == nil {

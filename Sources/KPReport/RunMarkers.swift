@@ -6,8 +6,8 @@ import KPRecords
 public enum RunMarkers {
     /// Scenarios the seed defines.
     public static let scenarios = ["bootstrap", "mixed-hot", "mixed-uniform"]
-    /// How a run can end.
-    public static let statuses = ["complete", "failed", "interrupted"]
+    /// How a run can end: `incomplete` went through every phase but some measurements are missing.
+    public static let statuses = ["complete", "incomplete", "failed", "interrupted"]
 
     /// Parses `key=value` flag arguments into a dictionary.
     ///

@@ -50,6 +50,9 @@ public struct FaultPlan: Sendable, Equatable {
     public var metricsDelay: Duration?
     public var metricsMalformed = false
     public var pprofStatus: Int?
+    /// `--fault-arm-file`: when set, every fault stays dormant until this file exists, and stall
+    /// windows and `--fault-crash-after` count from that moment (see ``FaultArming``).
+    public var armFile: String?
 
     public init() {}
 

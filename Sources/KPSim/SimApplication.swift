@@ -77,7 +77,7 @@ public final class SimApplication: Sendable {
             let (created, count) = context.registry.ensure(cluster, context: context)
             if created {
                 context.logger.debug("created VCP", metadata: ["cluster": "\(cluster)", "vcps": "\(count)"])
-                if let limit = context.configuration.faults.crashAfterVCPs, count >= limit {
+                if let limit = context.configuration.faults.crashAfterVCPs, count >= limit, context.faultArming.isArmed {
                     self.onCrash("--fault-crash-after-vcps=\(limit): VCP \(count) (\(cluster)) was created")
                 }
             }
@@ -97,13 +97,13 @@ public final class SimApplication: Sendable {
         } else {
             switch endpoint {
             case .metrics:
-                if let delay = context.configuration.faults.metricsDelay {
+                if let delay = context.configuration.faults.metricsDelay, context.faultArming.isArmed {
                     context.metrics.fault("metrics_delay")
                     try? await Task.sleep(for: delay)
                 }
                 response = self.metricsResponse()
             case .pprof:
-                if let status = context.configuration.faults.pprofStatus {
+                if let status = context.configuration.faults.pprofStatus, context.faultArming.isArmed {
                     context.metrics.fault("pprof_status")
                     response = .text(status, "kp-sim: injected fault --fault-pprof-status=\(status)\n")
                 } else {
@@ -148,6 +148,7 @@ public final class SimApplication: Sendable {
     /// Latency, reset and error faults for an API request; nil when the request should be served.
     func injectFaults() async -> SimResponse? {
         let faults = self.context.configuration.faults
+        guard self.context.faultArming.isArmed else { return nil }
         if faults.latency != .none {
             let delay = self.context.random.sample(faults.latency)
             if delay > .zero { try? await Task.sleep(for: delay) }
@@ -173,7 +174,8 @@ public final class SimApplication: Sendable {
         guard let stall = self.context.configuration.faults.stall else { return }
         var counted = false
         while true {
-            let remaining = stall.remaining(at: self.context.elapsed)
+            guard let elapsed = self.context.faultArming.sinceArmed else { return }
+            let remaining = stall.remaining(at: elapsed)
             if remaining <= .zero { return }
             if !counted {
                 self.context.metrics.fault("stall")
@@ -212,7 +214,7 @@ public final class SimApplication: Sendable {
 
     func metricsResponse() -> SimResponse {
         var text = self.context.renderMetrics()
-        if self.context.configuration.faults.metricsMalformed {
+        if self.context.configuration.faults.metricsMalformed, self.context.faultArming.isArmed {
             self.context.metrics.fault("metrics_malformed")
             // A value that is not a number, a sample with no value, and an invalid TYPE line.
             text = "# TYPE kpsim_malformed nonsense\nkpsim_malformed{broken=\"yes\" 1\nprocess_open_fds not-a-number\ngo_goroutines\n" + text

@@ -290,6 +290,11 @@ public enum SimArgumentParser {
             config, value throws(SimConfigurationError) in
             config.faults.pprofStatus = try httpStatus(value, "fault-pprof-status", allowed: Array(400...599))
         },
+        Flag(name: "fault-arm-file", value: "FILE", help: "faults stay dormant until FILE exists; stall and crash-after times count from then") {
+            config, value throws(SimConfigurationError) in
+            guard !value.isEmpty else { throw SimConfigurationError("--fault-arm-file: give a file path, e.g. /tmp/run/arm") }
+            config.faults.armFile = value
+        },
     ]
 }
 

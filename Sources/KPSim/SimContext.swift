@@ -22,6 +22,8 @@ public final class SimContext: Sendable {
     let tokens: TokenAuthenticator
     /// When the emulator started (for stalls and crash timers).
     public let started: ContinuousClock.Instant
+    /// When the faults apply (`--fault-arm-file`).
+    let faultArming: FaultArming
     private let port = Mutex(0)
 
     init(configuration: SimConfiguration, tokens: TokenAuthenticator, persistence: (any ObjectPersistence)?, logger: Logger) {
@@ -36,6 +38,7 @@ public final class SimContext: Sendable {
         self.metrics = RequestMetrics()
         self.random = FaultRandom(seed: configuration.seed)
         self.started = .now
+        self.faultArming = FaultArming(file: configuration.faults.armFile, started: self.started)
     }
 
     /// The bound port (0 before listening).

@@ -155,7 +155,10 @@ public final class SimServer: Sendable {
         var crashTimer: Task<Void, Never>?
         if let after = configuration.faults.crashAfter {
             crashTimer = context.tasks.spawn(.faultTimer) {
-                do { try await Task.sleep(for: after) } catch { return }
+                do {
+                    try await context.faultArming.waitUntilArmed()
+                    try await Task.sleep(for: after)
+                } catch { return }
                 onCrash("--fault-crash-after=\(after) elapsed")
             }
         }

@@ -49,6 +49,11 @@ extension KPLaunchCommand {
             transform: DurationArgument.transform)
         var readyTimeout = DurationArgument(.seconds(60), text: "60s")
 
+        @Option(help: ArgumentHelp(
+            "After ready, declare the run stalled (exit 11) when /readyz gets no answer for this long, e.g. 10s (default: off).",
+            valueName: "duration"), transform: DurationArgument.transform)
+        var stallTimeout: DurationArgument?
+
         @Option(name: .customLong("apiserver-arg"), help: ArgumentHelp(
             "Extra target argument, appended after the contract flags (repeatable), e.g. --apiserver-arg=--max-requests-inflight=800.",
             valueName: "arg"))
@@ -125,6 +130,9 @@ extension KPLaunchCommand {
                 throw ValidationError("--ready-timeout must be more than 0s, e.g. 60s")
             }
             if verbose && quiet { throw ValidationError("--verbose and --quiet exclude each other") }
+            if let stallTimeout, stallTimeout.duration <= .zero {
+                throw ValidationError("--stall-timeout must be more than 0s, e.g. 10s (omit it to switch the stall watch off)")
+            }
         }
 
         func run() async throws {
@@ -139,6 +147,7 @@ extension KPLaunchCommand {
             c.explicitMode = sim ? .sim : mode
             c.port = port
             c.readyTimeout = readyTimeout.duration
+            c.stallTimeout = stallTimeout?.duration
             c.apiserverArgs = apiserverArgs
             c.simBin = simBin
             c.simArgs = simArgs

@@ -11,7 +11,7 @@ extension KPReportCommand {
             abstract: "Print a run_end record: how and where the run ended.",
             discussion: "The record goes to stdout; scripts/kp-run appends it to out/<run>/meta.jsonl before folding the report.")
 
-        @Option(help: ArgumentHelp("complete, failed or interrupted.", valueName: "status"))
+        @Option(help: ArgumentHelp("complete, incomplete (every phase ran, some measurements missing), failed or interrupted.", valueName: "status"))
         var status: String
 
         @Option(help: ArgumentHelp("The phase the run was in when it ended (report when complete).", valueName: "phase"))

@@ -16,10 +16,11 @@ struct KPReportCommand: AsyncParsableCommand {
             same directory gives byte-identical files. Columns and sections: docs/reports.md.
 
             kp-report meta and kp-report end print the run_meta and run_end records that scripts/kp-run \
-            appends to meta.jsonl at the start and the end of a run.
+            appends to meta.jsonl at the start and the end of a run; kp-report check says whether a run that \
+            went through every phase is missing measurements (exit 4) or had too many failed load operations (12).
             """,
         version: KPReportVersion.text,
-        subcommands: [Fold.self, Meta.self, End.self],
+        subcommands: [Fold.self, Meta.self, End.self, Check.self],
         defaultSubcommand: Fold.self)
 
     static func main() async {
@@ -27,7 +28,7 @@ struct KPReportCommand: AsyncParsableCommand {
         // ArgumentParser's internal help command, whose run() throws "help requested"; ToolMain would
         // report that as a failure. Let ArgumentParser print the help and exit 0 instead.
         let args = Array(CommandLine.arguments.dropFirst())
-        if let parsed = try? parseAsRoot(args), !(parsed is Fold || parsed is Meta || parsed is End || parsed is Self) {
+        if let parsed = try? parseAsRoot(args), !(parsed is Fold || parsed is Meta || parsed is End || parsed is Check || parsed is Self) {
             var help = parsed
             do { try help.run() } catch { exit(withError: error) }
         }

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// Bad input at every entry point: one line on stderr that names the input, exit 2, and nothing
+/// started (no process of the attempt in the process table, no run directory left behind).
+@Suite struct BadInputTests {
+    /// One bad invocation: the tool, its arguments, extra environment, and what the line must name.
+    struct Case: CustomStringConvertible, Sendable {
+        var tool: String
+        var args: [String]
+        var env: [String: String] = [:]
+        var names: String
+        var description: String { "\(tool) \(args.joined(separator: " "))" }
+    }
+
+    /// Arguments that reach a bad flag in each class; `MARK` is replaced by a fresh folder per case.
+    static let cases: [Case] = [
+        // kp-run (what make runs): counts, percentages, durations, scenario, modes, files, --out, an existing run.
+        Case(tool: "scripts/kp-run", args: ["--sim", "--clusters", "0", "--out", "MARK/out"], names: "--clusters"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--workers", "-3", "--out", "MARK/out"], names: "--workers"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--hot-percent", "150", "--out", "MARK/out"], names: "--hot-percent"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--max-error-percent", "101", "--out", "MARK/out"], names: "--max-error-percent"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--warmup", "5x", "--out", "MARK/out"], names: "--warmup"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--request-timeout", "0s", "--out", "MARK/out"], names: "--request-timeout"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--scenario", "soak", "--out", "MARK/out"], names: "--scenario"),
+        Case(tool: "scripts/kp-run", args: ["--bogus", "--out", "MARK/out"], names: "--bogus"),
+        Case(tool: "scripts/kp-run", args: ["--out", "MARK/out"],
+             env: ["APISERVER_BIN": "/bin/true", "APISERVER_URL": "https://127.0.0.1:1"], names: "APISERVER_URL"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--out", "MARK/out"], env: ["APISERVER_URL": "https://127.0.0.1:1"],
+             names: "--sim"),
+        Case(tool: "scripts/kp-run", args: ["--out", "MARK/out"],
+             env: ["APISERVER_URL": "https://127.0.0.1:1", "TOKEN_FILE": "MARK/no-such-token"], names: "TOKEN_FILE"),
+        Case(tool: "scripts/kp-run", args: ["--out", "MARK/out"],
+             env: ["APISERVER_URL": "https://127.0.0.1:1", "CA_FILE": "MARK/no-such-ca.crt"], names: "CA_FILE"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--out", "/proc/kpbench-cannot-write"], names: "--out"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--out", "MARK/out", "--", "--kubeconfig", "MARK/no-such-kubeconfig"],
+             names: "--kubeconfig"),
+        Case(tool: "scripts/kp-run", args: ["--sim", "--out", "MARK/out", "--", "--apiserver-url", "https://127.0.0.1:1"],
+             names: "--apiserver-url"),
+        // kp-launch
+        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--sim", "--ready-timeout", "soon"], names: "--ready-timeout"),
+        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--mode", "cloud"], names: "--mode"),
+        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--port", "0", "--sim"], names: "--port"),
+        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--sim", "--stall-timeout", "0s"], names: "--stall-timeout"),
+        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--apiserver-bin", "/bin/true", "--apiserver-url", "https://127.0.0.1:1"],
+             names: "--apiserver-url"),
+        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--kubeconfig", "MARK/no-such-kubeconfig"], names: "kubeconfig"),
+        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--apiserver-url", "https://127.0.0.1:1", "--token-file", "MARK/no-token"],
+             names: "no-token"),
+        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--apiserver-url", "https://127.0.0.1:1", "--token-file", "MARK/token", "--ca-file", "MARK/no-ca"],
+             names: "no-ca"),
+        // kp-bootstrap
+        Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--clusters", "0"], names: "--clusters"),
+        Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--workers", "-1"], names: "--workers"),
+        Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--backoff-jitter", "2"], names: "--backoff-jitter"),
+        Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--request-timeout", "ten"], names: "--request-timeout"),
+        Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--token-file", "MARK/no-token"], names: "no-token"),
+        Case(tool: "kp-bootstrap", args: ["--endpoint", "MARK/no-endpoint.json"], names: "--endpoint"),
+        // kp-scrape
+        Case(tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--interval", "abc"], names: "--interval"),
+        Case(tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--interval", "1s", "--count", "0"], names: "--count"),
+        Case(tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--ca-file", "MARK/no-ca.crt"], names: "no-ca.crt"),
+        Case(tool: "kp-scrape", args: ["--url", "ftp://127.0.0.1:1"], names: "--url"),
+        // kp-load
+        Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--hot-percent", "0"], names: "--hot-percent"),
+        Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--scenario", "soak"], names: "--scenario"),
+        Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--load-duration", "-5s"], names: "--load-duration"),
+        Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--clusters", "0"], names: "--clusters"),
+        Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--bootstrap", "MARK/no-bootstrap.jsonl"], names: "--bootstrap"),
+        // kp-report
+        Case(tool: "kp-report", args: ["MARK/no-such-run"], names: "no-such-run"),
+        Case(tool: "kp-report", args: ["end", "--status", "fine", "--phase", "load", "--exit-code", "0"], names: "--status"),
+        Case(tool: "kp-report", args: ["end", "--status", "failed", "--phase", "load", "--exit-code", "300"], names: "--exit-code"),
+        Case(tool: "kp-report", args: ["check", "MARK", "--max-load-error-percent", "120"], names: "--max-load-error-percent"),
+        Case(tool: "kp-report", args: ["MARK", "--out", "MARK/no-such-dir"], names: "--out"),
+        // kp-sim
+        Case(tool: "kp-sim", args: ["--secure-port=0", "--fault-crash-after=soon"], names: "--fault-crash-after"),
+        Case(tool: "kp-sim", args: ["--secure-port=0", "--fault-error-rate=1.5"], names: "--fault-error-rate"),
+        Case(tool: "kp-sim", args: ["--secure-port=0", "--fault-stall=2s"], names: "--fault-stall"),
+        Case(tool: "kp-sim", args: ["--secure-port=0", "--token-auth-file=MARK/no-tokens.csv"], names: "no-tokens.csv"),
+        Case(tool: "kp-sim", args: ["--secure-port=0", "--bind-address=0.0.0.0"], names: "--bind-address"),
+    ]
+
+    @Test(arguments: cases)
+    func oneLineExitTwoNothingStarted(_ c: Case) throws {
+        let mark = try ToolRunner.tempDir("badinput")
+        defer { try? FileManager.default.removeItem(atPath: mark) }
+        // A readable token for the cases whose bad input comes after the token check.
+        try "t0k3n\n".write(toFile: "\(mark)/token", atomically: true, encoding: .utf8)
+        let args = c.args.map { $0.replacingOccurrences(of: "MARK", with: mark) }
+        var env = c.env.mapValues { $0.replacingOccurrences(of: "MARK", with: mark) }
+        for key in ["APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL", "TOKEN_FILE", "CA_FILE", "ETCD_ENDPOINTS"] where env[key] == nil {
+            env[key] = ""
+        }
+        let path = c.tool.hasPrefix("scripts/") ? "\(ToolRunner.repoRoot)/\(c.tool)" : c.tool
+        let fullArgs = c.tool == "scripts/kp-run" ? ["--bin-dir", ToolRunner.binDir] + args : args
+        let r = try ToolRunner.run(path, fullArgs, env: env, cwd: mark, timeout: 60)
+        #expect(r.status == 2, "\(c): exit \(r.status), stderr: \(r.stderr)")
+        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(lines.count == 1, "\(c): expected one stderr line, got \(lines.count): \(r.stderr)")
+        #expect(r.stderr.contains(c.names), "\(c): the line does not name \(c.names): \(r.stderr)")
+        #expect(r.stdout.isEmpty, "\(c): stdout must stay empty (records only): \(r.stdout)")
+        #expect(ProcessTable.alive(matching: mark).isEmpty, "\(c): left running: \(ProcessTable.alive(matching: mark).map(\.cmdline))")
+        // Nothing started means no run left behind either.
+        for leftover in ["out/bootstrap-200", "out/mixed-hot-200", "r/endpoint.json", "r/target"] {
+            #expect(!FileManager.default.fileExists(atPath: "\(mark)/\(leftover)"), "\(c): left \(leftover)")
+        }
+    }
+
+    /// An out directory that already holds a run is refused without --force, and its records are untouched.
+    @Test func existingRunIsRefusedWithoutForce() throws {
+        let mark = try ToolRunner.tempDir("badinput-existing")
+        defer { try? FileManager.default.removeItem(atPath: mark) }
+        let dir = "\(mark)/out/demo"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let record = "{\"kind\":\"run_meta\"}\n"
+        try record.write(toFile: "\(dir)/meta.jsonl", atomically: true, encoding: .utf8)
+        let r = try ToolRunner.run(
+            "\(ToolRunner.repoRoot)/scripts/kp-run", ["--bin-dir", ToolRunner.binDir, "--sim", "--out", "\(mark)/out", "--run", "demo"],
+            env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 60)
+        #expect(r.status == 2)
+        #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("--force"), "\(r.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/meta.jsonl", encoding: .utf8) == record)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["meta.jsonl"])
+    }
+
+    /// make passes a bad variable through to kp-run, which refuses it the same way.
+    @Test func makeWithBadVariableExitsTwo() throws {
+        let mark = try ToolRunner.tempDir("badinput-make")
+        defer { try? FileManager.default.removeItem(atPath: mark) }
+        let r = try ToolRunner.run(
+            "/usr/bin/make", ["-s", "demo", "NO_BUILD=1", "BIN_DIR=\(ToolRunner.binDir)", "OUT=\(mark)/out", "DEMO_CLUSTERS=-4"],
+            env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], cwd: ToolRunner.repoRoot, timeout: 60)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("kp-run: error: --clusters must be a whole number >= 1 (got '-4')"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(mark)/out/demo"))
+    }
+}

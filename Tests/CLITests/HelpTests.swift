@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+/// Every tool's `--help` exits 0 on stdout and explains the tool: it names its key flags.
+@Suite struct HelpTests {
+    struct Case: CustomStringConvertible, Sendable {
+        var tool: String
+        var args: [String]
+        var mentions: [String]
+        var description: String { "\(tool) \(args.joined(separator: " "))" }
+    }
+
+    static let cases: [Case] = [
+        Case(tool: "scripts/kp-run", args: ["--help"], mentions: [
+            "--scenario", "--clusters", "--warmup", "--request-timeout", "--step-deadline", "--max-error-percent", "--force", "--sim",
+        ]),
+        Case(tool: "scripts/fault-matrix.sh", args: ["--help"], mentions: ["--only", "--list", "--bin-dir"]),
+        Case(tool: "kp-launch", args: ["--help"], mentions: ["up", "down", "kubeconfig"]),
+        Case(tool: "kp-launch", args: ["up", "--help"], mentions: [
+            "--run-dir", "--sim", "--apiserver-bin", "--apiserver-url", "--stall-timeout", "--ready-timeout", "--insecure-skip-tls-verify",
+        ]),
+        Case(tool: "kp-launch", args: ["down", "--help"], mentions: ["--run-dir"]),
+        Case(tool: "kp-bootstrap", args: ["--help"], mentions: ["--clusters", "--workers", "--endpoint", "--request-timeout", "--readyz-deadline"]),
+        Case(tool: "kp-scrape", args: ["--help"], mentions: ["--interval", "--phase", "--pprof", "--timeout", "--endpoint"]),
+        Case(tool: "kp-load", args: ["--help"], mentions: ["--hot-percent", "--load-duration", "--write-rps-per-cluster", "--request-timeout"]),
+        Case(tool: "kp-report", args: ["--help"], mentions: ["fold", "meta", "end", "check"]),
+        Case(tool: "kp-report", args: ["check", "--help"], mentions: ["--max-load-error-percent", "exit"]),
+        Case(tool: "kp-report", args: ["end", "--help"], mentions: ["--status", "--phase", "--exit-code", "incomplete"]),
+        Case(tool: "kp-sim", args: ["--help"], mentions: ["--secure-port", "--fault-crash-after", "--fault-stall", "--fault-arm-file"]),
+    ]
+
+    @Test(arguments: cases)
+    func helpExitsZeroAndNamesKeyFlags(_ c: Case) throws {
+        let path = c.tool.hasPrefix("scripts/") ? "\(ToolRunner.repoRoot)/\(c.tool)" : c.tool
+        let r = try ToolRunner.run(path, c.args, timeout: 30)
+        #expect(r.status == 0, "\(c): exit \(r.status): \(r.stderr)")
+        for flag in c.mentions {
+            #expect(r.stdout.contains(flag), "\(c): help does not mention \(flag)")
+        }
+        #expect(r.stdout.split(separator: "\n").count >= 5, "\(c): help is too short to explain anything")
+    }
+
+    /// `make help`-style discovery: the Makefile has the fault-matrix target that docs/faults.md names.
+    @Test func makefileHasFaultMatrixTarget() throws {
+        let r = try ToolRunner.run("/usr/bin/make", ["-n", "fault-matrix", "NO_BUILD=1", "FAULT_BIN_DIR=\(ToolRunner.binDir)"], cwd: ToolRunner.repoRoot, timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("scripts/fault-matrix.sh"))
+    }
+}
