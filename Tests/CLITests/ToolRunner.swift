@@ -30,8 +30,10 @@ enum ToolRunner {
         _ path: String, _ args: [String], env: [String: String] = [:], cwd: String? = nil, timeout: Double = 120
     ) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "\(binDir)/\(path)")
-        p.arguments = args
+        // Through env(1) with default signal handling: this test process may have set SIGINT/SIGTERM
+        // to SIG_IGN (in-process signal watchers), which a child would inherit and bash could not trap.
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["--default-signal=INT,TERM,HUP,QUIT", path.hasPrefix("/") ? path : "\(binDir)/\(path)"] + args
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
         p.environment = environment

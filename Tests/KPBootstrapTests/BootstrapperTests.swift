@@ -15,7 +15,7 @@ final class Collected: Sendable {
 
 /// Fast timings so that the polling tests take milliseconds, with deterministic backoff.
 func fastConfig(
-    _ clusters: [String], workers: Int = 2, deadline: Duration = .seconds(5), allowExisting: Bool = false,
+    _ clusters: [String], workers: Int = 2, deadline: Duration = .seconds(60), allowExisting: Bool = false,
     backoff: RetryBackoff = RetryBackoff(base: .milliseconds(10), cap: .milliseconds(40), jitter: 0)
 ) -> BootstrapConfiguration {
     let t = StepTiming(interval: .milliseconds(5), deadline: deadline, requestTimeout: .seconds(1))
@@ -220,6 +220,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
         }
         let (summary, c) = await runBootstrap(fastConfig(["c-000"]), fake)
         #expect(summary.ok == 1)
+        try #require(c.stepRecords.count >= 2)
         #expect(c.stepRecords[0].statusCounts == ["refused": 2, "200": 1])
         #expect(c.stepRecords[1].statusCounts == ["reset": 1, "200": 1])
         #expect(c.stepRecords[0].retries == 0)
