@@ -99,5 +99,10 @@ fault-matrix:
 	$(if $(NO_BUILD),,swift build)
 	scripts/fault-matrix.sh --bin-dir "$(FAULT_BIN_DIR)" $(if $(FAULT_CELLS),--only $(FAULT_CELLS))
 
+# docs/cli-reference.md from every tool's --help (a test keeps it in step with the tools).
+docs:
+	swift build
+	scripts/gen-cli-docs.sh --bin-dir "$$(swift build --show-bin-path)"
+
 clean:
 	rm -rf .build out

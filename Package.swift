@@ -116,8 +116,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "kp-sim",
-            dependencies: ["KPSim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["KPSim", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "kp-httpbench",
             dependencies: [

@@ -109,8 +109,8 @@ extension KPLaunchCommand {
         @Option(help: ArgumentHelp("Compose file for docker mode. Env: COMPOSE_FILE.", valueName: "file"))
         var composeFile: String?
 
-        @Option(help: ArgumentHelp("When docker mode pulls images: always (default), missing, or never (bench a locally built image).", valueName: "policy"))
-        var pull: DockerPullPolicy = .always
+        @Option(help: ArgumentHelp("When docker mode pulls images: always (the default), missing, or never (bench a locally built image).", valueName: "policy"))
+        var pull: DockerPullPolicy?
 
         // MARK: output
         @Flag(name: .shortAndLong, help: "Log debug detail on stderr.")
@@ -167,7 +167,14 @@ extension KPLaunchCommand {
             }
             if let image = fromEnv(apiserverImage, "APISERVER_IMAGE") { c.apiserverImage = image }
             if let compose = fromEnv(composeFile, "COMPOSE_FILE") { c.composeFile = compose }
-            c.pullPolicy = pull
+            if let pull {
+                // A flag that exists works: outside docker mode nothing is pulled, so --pull would be silently void.
+                let resolved = try? c.resolveMode()
+                if let resolved, resolved != .docker {
+                    throw LaunchError("--pull applies to docker mode only (this launch is \(resolved.rawValue) mode): drop --pull", exitCode: .badInput)
+                }
+                c.pullPolicy = pull
+            }
             let code = try await Launcher(configuration: c).up()
             if code != .ok { throw ExitCode(code.rawValue) }
         }

@@ -49,6 +49,7 @@ import Testing
              names: "no-token"),
         Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--apiserver-url", "https://127.0.0.1:1", "--token-file", "MARK/token", "--ca-file", "MARK/no-ca"],
              names: "no-ca"),
+        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--sim", "--pull", "never"], names: "--pull"),
         // kp-bootstrap
         Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--clusters", "0"], names: "--clusters"),
         Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--workers", "-1"], names: "--workers"),

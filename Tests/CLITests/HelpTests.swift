@@ -40,6 +40,23 @@ import Testing
         #expect(r.stdout.split(separator: "\n").count >= 5, "\(c): help is too short to explain anything")
     }
 
+    /// docs/cli-reference.md is every --help verbatim: regenerated here, it must equal the committed file.
+    @Test func cliReferenceMatchesTheTools() throws {
+        let dir = try ToolRunner.tempDir("clidocs")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try ToolRunner.run(
+            "\(ToolRunner.repoRoot)/scripts/gen-cli-docs.sh", ["--bin-dir", ToolRunner.binDir, "--out", "\(dir)/cli.md"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        let fresh = try String(contentsOfFile: "\(dir)/cli.md", encoding: .utf8)
+        let committed = try String(contentsOfFile: "\(ToolRunner.repoRoot)/docs/cli-reference.md", encoding: .utf8)
+        if fresh != committed {
+            let a = fresh.split(separator: "\n", omittingEmptySubsequences: false)
+            let b = committed.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+            Issue.record("docs/cli-reference.md is out of date (run make docs); first difference at line \(first + 1): \(first < a.count ? a[first] : "<end>")")
+        }
+    }
+
     /// `make help`-style discovery: the Makefile has the fault-matrix target that docs/faults.md names.
     @Test func makefileHasFaultMatrixTarget() throws {
         let r = try ToolRunner.run("/usr/bin/make", ["-n", "fault-matrix", "NO_BUILD=1", "FAULT_BIN_DIR=\(ToolRunner.binDir)"], cwd: ToolRunner.repoRoot, timeout: 30)

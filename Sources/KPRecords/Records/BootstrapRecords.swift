@@ -12,7 +12,8 @@ public struct BootstrapStepRecord: KPRecord {
     public var endNs: Int64
     /// Requests sent for this step (polls included).
     public var attempts: Int
-    /// `ok`, `failed` (a non-retryable answer) or `timeout` (deadline passed).
+    /// `ok`, `failed` (a non-retryable answer), `timeout` (deadline passed) or `interrupted` (a signal
+    /// stopped the run while the step was in flight).
     public var outcome: String
     /// Answers seen, keyed by HTTP status (`"200"`) or transport error class (`"timeout"`, `"connect"`).
     public var statusCounts: [String: Int]
