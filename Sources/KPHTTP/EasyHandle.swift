@@ -45,6 +45,8 @@ final class EasyHandle {
     /// The submission's id (for cancellation).
     var id: UInt64 = 0
     var url = ""
+    /// Whether `finish` copies the response headers out of libcurl (the request's choice).
+    var collectsHeaders = true
     var queuedNs: Int64 = 0
     /// CLOCK_MONOTONIC ns at the end of the first `curl_multi_perform` after the handle was added; 0 before it.
     var firstPerformEndNs: Int64 = 0
@@ -117,6 +119,7 @@ final class EasyHandle {
     ) throws(HTTPError) {
         self.id = id
         self.url = request.url
+        self.collectsHeaders = request.collectsResponseHeaders
         self.queuedNs = queuedNs
         self.completion = completion
         self.firstPerformEndNs = 0
@@ -259,12 +262,12 @@ final class EasyHandle {
             return Outcome(result: .failure(HTTPError(.transport(code: error.code, message: error.description), url: url, timings: timings)),
                            connectionsOpened: connects, waitedForConnection: waited)
         }
-        guard kp_collect_headers(h, headerBytes) != 0 else {
+        guard !collectsHeaders || kp_collect_headers(h, headerBytes) != 0 else {
             return Outcome(result: .failure(HTTPError(.transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "out of memory copying response headers"), url: url, timings: timings)),
                            connectionsOpened: connects, waitedForConnection: waited)
         }
         let hb = headerBytes.pointee
-        let headers = hb.len == 0 ? HTTPHeaderStorage.empty
+        let headers = !collectsHeaders || hb.len == 0 ? HTTPHeaderStorage.empty
             : HTTPHeaderStorage(raw: [UInt8](UnsafeRawBufferPointer(start: hb.data, count: hb.len)))
         let b = body.pointee
         let data = b.len == 0 ? Data() : Data(bytes: b.data!, count: b.len)

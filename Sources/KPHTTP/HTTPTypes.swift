@@ -10,13 +10,21 @@ public struct HTTPRequest: Sendable {
     public var body: Data?
     /// Overrides the client's per-request timeout.
     public var timeout: Duration?
+    /// Whether the response's headers are copied out of libcurl (``HTTPResponse/headers``). A load
+    /// generator that never reads them turns this off: walking libcurl's header store is about a
+    /// fifth of the client's own CPU per request (docs/http-client.md). Off, `headers` is empty.
+    public var collectsResponseHeaders: Bool
 
-    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: Data? = nil, timeout: Duration? = nil) {
+    public init(
+        method: String = "GET", url: String, headers: [(String, String)] = [], body: Data? = nil, timeout: Duration? = nil,
+        collectsResponseHeaders: Bool = true
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.collectsResponseHeaders = collectsResponseHeaders
     }
 }
 

@@ -259,7 +259,8 @@ public final class LoadGenerator: Sendable {
         switch op.kind {
         case .read:
             let submittedNs = MonotonicClock.now()
-            let request = HTTPRequest(method: "GET", url: catalog.objectURL(cluster: cluster, object: object), headers: headers)
+            let request = HTTPRequest(
+                method: "GET", url: catalog.objectURL(cluster: cluster, object: object), headers: headers, collectsResponseHeaders: false)
             transport.submit(request) { [self] result in
                 self.finishRead(result, cluster: cluster, intendedNs: intendedNs, submittedNs: submittedNs)
             }
@@ -310,7 +311,8 @@ public final class LoadGenerator: Sendable {
 
     private func submitGet(_ w: WriteOperation, intendedNs: Int64, retried: Bool) {
         let submittedNs = MonotonicClock.now()
-        let request = HTTPRequest(method: "GET", url: catalog.objectURL(cluster: w.cluster, object: w.object), headers: headers)
+        let request = HTTPRequest(
+            method: "GET", url: catalog.objectURL(cluster: w.cluster, object: w.object), headers: headers, collectsResponseHeaders: false)
         transport.submit(request) { [self] result in
             self.finishWriteGet(result, w, intendedNs: intendedNs, submittedNs: submittedNs, retried: retried)
         }
@@ -340,7 +342,8 @@ public final class LoadGenerator: Sendable {
         let version = writeVersion.wrappingAdd(1, ordering: .relaxed).newValue
         let body = catalog.body(cluster: w.cluster, object: w.object, resourceVersion: rv, version: version)
         let request = HTTPRequest(
-            method: "PUT", url: catalog.objectURL(cluster: w.cluster, object: w.object), headers: putHeaders, body: body)
+            method: "PUT", url: catalog.objectURL(cluster: w.cluster, object: w.object), headers: putHeaders, body: body,
+            collectsResponseHeaders: false)
         let updateIntended = o.endNs
         let submitted = MonotonicClock.now()
         transport.submit(request) { [self] result in

@@ -59,7 +59,7 @@ final class ClientLoad: @unchecked Sendable {
                 latency = response.timings.doneNs - response.timings.queuedNs
                 if !response.isSuccess {
                     non2xx.wrappingAdd(1, ordering: .relaxed)
-                    firstError.withLock { if $0 == nil { $0 = "HTTP \(response.status) from \(response.headers["server"] ?? "server")" } }
+                    firstError.withLock { if $0 == nil { $0 = "HTTP \(response.status)" } }
                 }
             case .failure(let error):
                 latency = error.timings.map { $0.doneNs - $0.queuedNs } ?? 0

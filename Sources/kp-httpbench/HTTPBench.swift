@@ -61,6 +61,9 @@ struct HTTPBench: AsyncParsableCommand {
     @Flag(help: "Do not verify the server's TLS certificate.")
     var insecureSkipTLSVerify = false
 
+    @Flag(help: "Client modes: copy every response's headers out of libcurl (kp-bootstrap's setting); by default they are not, as kp-load sends its requests.")
+    var collectHeaders = false
+
     @Flag(help: "Fail (exit 12) unless the whole run used exactly one connection and got no errors (client mode).")
     var assertSingleConnection = false
 
@@ -151,7 +154,7 @@ struct HTTPBench: AsyncParsableCommand {
     private func runCompare() throws -> [BenchReport] {
         let client = try makeClient()
         let bare = try makeBareLoop()
-        let request = HTTPRequest(url: url)
+        let request = HTTPRequest(url: url, collectsResponseHeaders: collectHeaders)
         if warmup > 0 {
             let w1 = try bare.run(total: warmup)
             let w2 = ClientLoad.run(client: client, request: request, total: warmup, concurrency: concurrency)
@@ -186,7 +189,7 @@ struct HTTPBench: AsyncParsableCommand {
 
     private func runClient() throws -> BenchReport {
         let client = try makeClient()
-        let request = HTTPRequest(url: url)
+        let request = HTTPRequest(url: url, collectsResponseHeaders: collectHeaders)
         if warmup > 0 {
             let w = ClientLoad.run(client: client, request: request, total: warmup, concurrency: concurrency)
             if w.errors > 0 { throw ToolFailure("warm-up failed: \(w.firstError ?? "errors")", exitCode: .targetUnreachable) }

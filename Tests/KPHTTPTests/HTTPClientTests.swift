@@ -92,11 +92,20 @@ import Testing
         #expect(r.timings.sentNs > 0 && r.timings.firstByteNs > 0)
         #expect(client.statistics.connectionsOpened == 1)
 
+        // Headers off (kp-load's setting): same status, body and timings, no headers, and the
+        // pooled handle collects them again for the next request that wants them.
+        let bare = try await client.send(HTTPRequest(url: fx.url, collectsResponseHeaders: false))
+        #expect(bare.status == 200 && String(decoding: bare.body, as: UTF8.self) == fx.fileContent)
+        #expect(bare.headers.isEmpty && bare.header("server") == nil)
+        #expect(bare.timings.sentNs > 0 && bare.timings.firstByteNs > 0)
+        let again = try await client.send(HTTPRequest(url: fx.url))
+        #expect(again.headers["server"]?.hasPrefix("nghttpd") == true)
+
         let missing = try await client.send(HTTPRequest(url: "https://127.0.0.1:\(fx.server.port)/nope"))
         #expect(missing.status == 404)
-        // Connection reuse: the second request did not open a new connection.
+        // Connection reuse: the later requests did not open a new connection.
         #expect(client.statistics.connectionsOpened == 1)
-        #expect(client.statistics == HTTPClientStatistics(submitted: 2, completed: 2, failed: 0, connectionsOpened: 1, waitedForConnection: 0))
+        #expect(client.statistics == HTTPClientStatistics(submitted: 4, completed: 4, failed: 0, connectionsOpened: 1, waitedForConnection: 0))
         #expect(client.inFlight == 0)
     }
 
