@@ -73,14 +73,26 @@ demo: $(BUILD_DEP)
 run: $(BUILD_DEP)
 	$(KP_RUN) --scenario $(SCENARIO) -- $(LAUNCH_ARGS)
 
+# <scenario>-<N> for any N. make skips pattern rules for .PHONY targets, so the seed's sizes get a
+# static pattern rule (phony: a stray file named bootstrap-200 cannot shadow them) and any other N
+# the plain pattern rule; both use the same recipe.
+SCENARIO_RUN = $(KP_RUN) --scenario $(1) --clusters $(2) $(if $(RUN),,--run $(1)-$(2)) -- $(LAUNCH_ARGS)
+SEED_RUNS = bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
+	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
+
+$(filter bootstrap-%,$(SEED_RUNS)): bootstrap-%: $(BUILD_DEP)
+	$(call SCENARIO_RUN,bootstrap,$*)
+$(filter mixed-hot-%,$(SEED_RUNS)): mixed-hot-%: $(BUILD_DEP)
+	$(call SCENARIO_RUN,mixed-hot,$*)
+$(filter mixed-uniform-%,$(SEED_RUNS)): mixed-uniform-%: $(BUILD_DEP)
+	$(call SCENARIO_RUN,mixed-uniform,$*)
+
 bootstrap-%: $(BUILD_DEP)
-	$(KP_RUN) --scenario bootstrap --clusters $* $(if $(RUN),,--run bootstrap-$*) -- $(LAUNCH_ARGS)
-
+	$(call SCENARIO_RUN,bootstrap,$*)
 mixed-hot-%: $(BUILD_DEP)
-	$(KP_RUN) --scenario mixed-hot --clusters $* $(if $(RUN),,--run mixed-hot-$*) -- $(LAUNCH_ARGS)
-
+	$(call SCENARIO_RUN,mixed-hot,$*)
 mixed-uniform-%: $(BUILD_DEP)
-	$(KP_RUN) --scenario mixed-uniform --clusters $* $(if $(RUN),,--run mixed-uniform-$*) -- $(LAUNCH_ARGS)
+	$(call SCENARIO_RUN,mixed-uniform,$*)
 
 bench-http:
 	scripts/bench-http.sh

@@ -57,6 +57,20 @@ import Testing
         }
     }
 
+    /// The seed's run targets (and any other N) reach kp-run with their scenario, size and run name.
+    /// (They once were .PHONY pattern targets, which make silently skips: "Nothing to be done".)
+    @Test(arguments: ["bootstrap-200", "bootstrap-500", "bootstrap-1000", "bootstrap-2000", "bootstrap-37",
+                      "mixed-hot-200", "mixed-hot-1000", "mixed-uniform-200", "mixed-uniform-1000", "mixed-hot-3"])
+    func makeRunTargetsCallKpRun(_ target: String) throws {
+        let r = try ToolRunner.run("/usr/bin/make", ["-n", target, "NO_BUILD=1", "BIN_DIR=\(ToolRunner.binDir)"],
+                                   cwd: ToolRunner.repoRoot, timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        let n = target.split(separator: "-").last!
+        let scenario = target.dropLast(n.count + 1)
+        #expect(r.stdout.contains("scripts/kp-run"), "make -n \(target): \(r.stdout)")
+        #expect(r.stdout.contains("--scenario \(scenario) --clusters \(n) --run \(target)"), "make -n \(target): \(r.stdout)")
+    }
+
     /// `make help`-style discovery: the Makefile has the fault-matrix target that docs/faults.md names.
     @Test func makefileHasFaultMatrixTarget() throws {
         let r = try ToolRunner.run("/usr/bin/make", ["-n", "fault-matrix", "NO_BUILD=1", "FAULT_BIN_DIR=\(ToolRunner.binDir)"], cwd: ToolRunner.repoRoot, timeout: 30)
