@@ -22,6 +22,14 @@ public struct SimStartError: Error, CustomStringConvertible {
 /// HTTP/2 with an inline stream multiplexer and one ``HTTP2StreamHandler`` per stream, or
 /// HTTP/1.1) in front of ``SimApplication``.
 ///
+/// Why not Hummingbird (+TLS, +HTTP2), the framework the project would otherwise use: libcurl
+/// resets every HTTP/2 stream it has finished, swift-nio-http2's rapid-reset defence then closes the
+/// connection with GOAWAY after ~200 resets per 30 s, and Hummingbird's `HTTP2ChannelConfiguration`
+/// does not expose `streamResetFrameRateLimit`. Under load that meant errors and reconnects that the
+/// real apiserver would not cause (platform notes). This pipeline raises the limit and ends each
+/// response with END_STREAM on its last DATA frame; a test shows 50k requests over one connection
+/// with zero resets and zero reconnects.
+///
 /// ```swift
 /// var configuration = SimConfiguration()
 /// configuration.securePort = 0
