@@ -125,11 +125,13 @@ let package = Package(
             ]),
 
         // MARK: - Tests
-        .testTarget(name: "KPRecordsTests", dependencies: ["KPRecords"], resources: [.copy("Fixtures")]),
+        // Test helpers shared by several test targets (kp-sim child process, built-tool lookup, fuzz input).
+        .target(name: "KPTestSupport", path: "Tests/KPTestSupport"),
+        .testTarget(name: "KPRecordsTests", dependencies: ["KPRecords", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPHTTPTests", dependencies: ["KPHTTP"]),
-        .testTarget(name: "KPPromTextTests", dependencies: ["KPPromText"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KPPromTextTests", dependencies: ["KPPromText", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPStatsTests", dependencies: ["KPStats"]),
-        .testTarget(name: "KPPprofTests", dependencies: ["KPPprof"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KPPprofTests", dependencies: ["KPPprof", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KPSimTests",
             dependencies: [
@@ -141,8 +143,8 @@ let package = Package(
             name: "KPLaunchTests",
             dependencies: ["KPLaunch", "KPRecords", "KPCLI", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures/fake-docker"]),  // run in place by the docker-mode tests (found via #filePath)
-        .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPRecords", "KPHTTP"]),
-        .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPPromText"]),
+        .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPRecords", "KPHTTP", "KPTestSupport"]),
+        .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPPromText", "KPTestSupport"]),
         .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP"]),
         .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).

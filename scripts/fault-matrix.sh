@@ -89,7 +89,7 @@ for p in post-bootstrap-settle steady-wait load; do
     cell "pprof failing" "$p" sim 4 arm "--fault-pprof-status=500" "profile at .* is missing"
 done
 for p in "${PHASES[@]}"; do
-    cell "etcd killed" "$p" local 13 kill-etcd "" "etcd failed during"
+    cell "etcd killed" "$p" local 13 kill-etcd "" "etcd failed (during the run|before the target was ready)"
 done
 for p in "${PHASES[@]}"; do cell SIGINT "$p" sim 130 sigint "" "interrupted by SIGINT"; done
 for p in "${PHASES[@]}"; do cell SIGTERM "$p" sim 143 sigterm "" "interrupted by SIGTERM"; done
@@ -179,6 +179,9 @@ run_cell() {
     for f in $flags; do simargs+=("$f"); done
     [[ $action == arm* ]] && simargs+=("--fault-arm-file=$arm")
     simargs+=("$SLOW_CRD")
+    # A signal or an etcd kill must land while kp-launch still waits for /readyz: kp-sim is ready in
+    # ~0.2 s, so in the launch phase it answers /readyz 500 for its first 3 s (--sim-ready-delay).
+    [ "$phase" = launch ] && [[ $action == sig* || $action == kill-etcd ]] && simargs+=("--sim-ready-delay=3s")
     local mode_args=()
     if [ "$mode" = sim ]; then
         mode_args=(--sim)
@@ -216,7 +219,8 @@ run_cell() {
                     lp=$(cat "$dir/launch.pid" 2>/dev/null)
                     etcd_pid=""
                     [ -n "$lp" ] && etcd_pid=$(pgrep -P "$lp" -x etcd | head -n 1)
-                    if [ -n "$etcd_pid" ]; then kill -KILL "$etcd_pid"; struck=1; fi ;;
+                    # Only once the target runs beside it: etcd dying under a running apiserver is the fault.
+                    if [ -n "$etcd_pid" ] && [ -n "$(pgrep -P "$lp" -x kp-sim)" ]; then kill -KILL "$etcd_pid"; struck=1; fi ;;
             esac
         fi
         sleep 0.05

@@ -551,7 +551,20 @@ public struct PromTextError: Error, Hashable, Sendable, CustomStringConvertible 
     init(line: Int, column: Int, _ message: String) {
         self.line = line
         self.column = column
-        self.message = message
+        // Messages quote input (a label value may hold an escaped newline, decoded by then); an error
+        // is one line, so control characters are shown escaped.
+        var oneLine = ""
+        for scalar in message.unicodeScalars {
+            switch scalar {
+            case "\n": oneLine += "\\n"
+            case "\r": oneLine += "\\r"
+            case "\t": oneLine += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                oneLine += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: oneLine.unicodeScalars.append(scalar)
+            }
+        }
+        self.message = oneLine
     }
 
     public var description: String { "line \(self.line), column \(self.column): \(self.message)" }

@@ -114,7 +114,13 @@ public final class SimApplication: Sendable {
                     response = fault
                 } else {
                     switch endpoint {
-                    case .health(let check): response = Self.health(check, path: path, verbose: query["verbose"] != nil)
+                    case .health(let check):
+                        if check == "/readyz", ContinuousClock.now < context.started + context.configuration.readyDelay {
+                            // As the real server while its post-start hooks run: 500 until they are done.
+                            response = .text(500, "[+]ping ok\n[+]etcd ok\n[-]poststarthook/start-apiextensions-controllers failed: reason withheld\nreadyz check failed\n")
+                        } else {
+                            response = Self.health(check, path: path, verbose: query["verbose"] != nil)
+                        }
                     case .version: response = .json(200, Self.versionInfo)
                     default:
                         if path == "/" {

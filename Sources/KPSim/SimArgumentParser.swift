@@ -230,6 +230,9 @@ public enum SimArgumentParser {
             config.verbosity = try int(value, "v")
         },
         // Emulator flags
+        Flag(name: "sim-ready-delay", value: "DURATION", help: "/readyz answers 500 for this long after start, as while post-start hooks run (default 0s)") {
+            config, value throws(SimConfigurationError) in config.readyDelay = try duration(value, "sim-ready-delay")
+        },
         Flag(name: "sim-namespace-delay", value: "DURATION", help: "delay before a new VCP's system namespaces appear (default 200ms)") {
             config, value throws(SimConfigurationError) in config.namespaceDelay = try duration(value, "sim-namespace-delay")
         },

@@ -39,6 +39,8 @@ public struct SimConfiguration: Sendable {
     public var verbosity = 0
 
     // MARK: Emulator behaviour
+    /// How long after start `/readyz` answers 500 (the real server's post-start hooks), 0 = ready at once.
+    public var readyDelay: Duration = .zero
     /// Delay before a new VCP's system namespaces appear.
     public var namespaceDelay: Duration = .milliseconds(200)
     /// Delay before a new CRD gets NamesAccepted and Established.

@@ -2,6 +2,7 @@ import Foundation
 import KPHTTP
 import KPRecords
 import Testing
+import KPTestSupport
 
 @testable import KPBootstrap
 

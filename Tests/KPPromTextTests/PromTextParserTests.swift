@@ -4,6 +4,18 @@ import Testing
 @testable import KPPromText
 
 @Suite struct PromTextParserTests {
+    /// Found by the fuzz test (KP_FUZZ_SEED=3116198412560844120): an escaped newline in a quoted
+    /// label value reached the error message as a real one. Errors are one line.
+    @Test func errorQuotingAnEscapedNewlineStaysOneLine() throws {
+        let text = "# TYPE h histogram\nh_bucket{le=\"0.\\n008\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
+        #expect {
+            try PromTextParser.parse(Data(text.utf8))
+        } throws: { error in
+            let e = error as! PromTextError
+            return e.line == 2 && !e.description.contains("\n") && e.description.contains(#"le="0.\n008""#)
+        }
+    }
+
     @Test func escapesInHelpAndLabels() throws {
         let text = #"""
             # HELP weird_total A \\ backslash,\nnewline and "quotes".

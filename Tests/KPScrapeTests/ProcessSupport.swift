@@ -1,4 +1,5 @@
 import Foundation
+import KPTestSupport
 
 /// Helpers for tests that run real processes: free loopback ports, binaries, the built tools.
 enum ProcessSupport {
@@ -44,29 +45,11 @@ enum ProcessSupport {
     }
 
     /// A product built next to the test bundle (e.g. `kp-scrape`); `swift test` builds every product first.
-    static func builtTool(_ name: String) throws -> String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        let candidates = [dir + "/" + name, URL(fileURLWithPath: dir).deletingLastPathComponent().path + "/" + name]
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw ToolMissing("\(name) is not built next to the tests (looked in \(dir)): run `swift build --product \(name)` with the same --scratch-path first")
-        }
-        return found
-    }
+    static func builtTool(_ name: String) throws -> String { try BuiltTools.path(name) }
 
     /// Runs a process to its end; returns (exit status, stdout, stderr).
     static func run(_ path: String, _ args: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, o, String(decoding: e, as: UTF8.self))
+        try BuiltTools.run(path, args)
     }
 }
 

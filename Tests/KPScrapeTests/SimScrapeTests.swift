@@ -2,6 +2,7 @@ import Foundation
 import KPPprof
 import KPRecords
 import Testing
+import KPTestSupport
 
 /// kp-scrape against the emulator: HTTPS with a token, and the emulator's /metrics and pprof faults.
 @Suite(.serialized) struct SimScrapeTests {

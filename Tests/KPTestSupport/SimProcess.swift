@@ -2,15 +2,16 @@ import Foundation
 
 /// Runs the built kp-sim on a free loopback port (`--secure-port=0` + `--sim-port-file`) with a token
 /// CSV and a self-signed certificate in a temp dir; stops it and removes the dir on deinit.
-final class SimProcess {
-    let url: String
-    let tokenFile: String
-    let caFile: String
-    let dir: String
+public final class SimProcess {
+    public let url: String
+    public let tokenFile: String
+    public let caFile: String
+    public let dir: String
     private let process = Process()
 
-    init(extraArgs: [String] = []) throws {
-        dir = NSTemporaryDirectory() + "kpboot-sim-" + UUID().uuidString
+    /// `prefix` names the temp dir (which test made it).
+    public init(prefix: String = "kptest", extraArgs: [String] = []) throws {
+        dir = NSTemporaryDirectory() + prefix + "-sim-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         tokenFile = dir + "/token"
         try "smoketoken".write(toFile: tokenFile, atomically: true, encoding: .utf8)
@@ -48,7 +49,7 @@ final class SimProcess {
         url = "https://127.0.0.1:\(port!)"
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
@@ -62,13 +63,13 @@ final class SimProcess {
 }
 
 /// The products `swift test` built next to the test bundle.
-enum BuiltTools {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String
-        init(_ d: String) { description = d }
+public enum BuiltTools {
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ d: String) { description = d }
     }
 
-    static func path(_ name: String) throws -> String {
+    public static func path(_ name: String) throws -> String {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let candidates = [dir + "/" + name, URL(fileURLWithPath: dir).deletingLastPathComponent().path + "/" + name]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -78,7 +79,7 @@ enum BuiltTools {
     }
 
     /// Runs a tool to its end: (exit status, stdout, stderr).
-    static func run(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
+    public static func run(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args

@@ -1,17 +1,14 @@
 import Foundation
 
-// Shared by the parser fuzz tests (one copy per test target, since test targets cannot share
-// sources without a support target). Keep the copies identical:
-//   Tests/KPPromTextTests/FuzzInput.swift, Tests/KPPprofTests/FuzzInput.swift, and a
-//   fileprivate copy inside Tests/KPRecordsTests/JSONLReaderFuzzTests.swift.
+// Shared by the parser fuzz tests of KPPromText, KPPprof and KPRecords (scripts/fuzz-parsers.sh).
 
 /// A small seeded generator (SplitMix64), so a failing fuzz case can be replayed from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
+public struct SplitMix64: RandomNumberGenerator {
+    public var state: UInt64
 
-    init(seed: UInt64) { self.state = seed }
+    public init(seed: UInt64) { self.state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         self.state &+= 0x9E37_79B9_7F4A_7C15
         var z = self.state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -25,12 +22,12 @@ struct SplitMix64: RandomNumberGenerator {
 /// Each test runs for `KP_FUZZ_SECONDS` (default 1.5 s, so CI stays well under 5 s per parser)
 /// from seed `KP_FUZZ_SEED` (default: random, printed on failure). `scripts/fuzz-parsers.sh`
 /// runs the same tests for longer.
-enum FuzzInput {
-    static var seconds: Double {
+public enum FuzzInput {
+    public static var seconds: Double {
         ProcessInfo.processInfo.environment["KP_FUZZ_SECONDS"].flatMap(Double.init) ?? 1.5
     }
 
-    static var seed: UInt64 {
+    public static var seed: UInt64 {
         ProcessInfo.processInfo.environment["KP_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 0...UInt64.max)
     }
 
@@ -38,7 +35,7 @@ enum FuzzInput {
     ///
     /// - Returns: The number of iterations run.
     @discardableResult
-    static func run(_ body: (inout SplitMix64, _ replay: String) throws -> Void) rethrows -> Int {
+    public static func run(_ body: (inout SplitMix64, _ replay: String) throws -> Void) rethrows -> Int {
         let seed = self.seed
         let deadline = Date().addingTimeInterval(self.seconds)
         var iteration: UInt64 = 0
@@ -51,14 +48,14 @@ enum FuzzInput {
     }
 
     /// Random bytes of random length (up to `maxCount`).
-    static func randomBytes(_ rng: inout SplitMix64, maxCount: Int = 4096) -> [UInt8] {
+    public static func randomBytes(_ rng: inout SplitMix64, maxCount: Int = 4096) -> [UInt8] {
         let count = Int.random(in: 0...maxCount, using: &rng)
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
     /// Applies 1–8 random edits: bit flips, byte sets, deletions, duplications, truncation and
     /// insertion of `tokens` (format-specific interesting strings).
-    static func mutate(_ input: [UInt8], tokens: [[UInt8]], _ rng: inout SplitMix64) -> [UInt8] {
+    public static func mutate(_ input: [UInt8], tokens: [[UInt8]], _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = input
         for _ in 0..<Int.random(in: 1...8, using: &rng) {
             let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &rng)
