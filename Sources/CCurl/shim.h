@@ -48,6 +48,10 @@ typedef struct kp_buffer {
     char *data;
     size_t len;
     size_t cap;
+    /// Most bytes the body may hold (0 = no limit); a longer body fails the transfer.
+    size_t max;
+    /// Set when the body went past `max` (the transfer then fails with CURLE_WRITE_ERROR).
+    int overflowed;
 } kp_buffer;
 
 /// Appends n bytes; returns 0 when memory runs out (libcurl then fails the transfer with CURLE_WRITE_ERROR).
@@ -68,6 +72,7 @@ static inline int kp_buffer_append(kp_buffer *b, const char *p, size_t n) {
 /// Empties the buffer; frees its memory when it grew beyond `keep` bytes (one huge body must not pin memory).
 static inline void kp_buffer_clear(kp_buffer *b, size_t keep) {
     b->len = 0;
+    b->overflowed = 0;
     if (b->cap > keep) {
         free(b->data);
         b->data = NULL;
@@ -77,7 +82,12 @@ static inline void kp_buffer_clear(kp_buffer *b, size_t keep) {
 
 static inline size_t kp_body_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
     size_t n = size * nmemb;
-    return kp_buffer_append((kp_buffer *)userdata, ptr, n) ? n : 0;
+    kp_buffer *b = (kp_buffer *)userdata;
+    if (b->max && b->len + n > b->max) {
+        b->overflowed = 1;
+        return 0;
+    }
+    return kp_buffer_append(b, ptr, n) ? n : 0;
 }
 
 /// Counts and drops the body (the bare-libcurl benchmark's ceiling loop).

@@ -19,6 +19,8 @@ final class EasyHandle {
         var httpVersion: Int
         /// `CURLOPT_CONNECTTIMEOUT_MS`.
         var connectTimeoutMs: Int
+        /// Longest response body kept; 0 = no limit.
+        var maxResponseBytes: Int = 0
     }
 
     /// What a finished transfer produced, plus what the driver counts.
@@ -73,9 +75,9 @@ final class EasyHandle {
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         body = .allocate(capacity: 1)
-        body.initialize(to: kp_buffer(data: nil, len: 0, cap: 0))
+        body.initialize(to: kp_buffer(data: nil, len: 0, cap: 0, max: settings.maxResponseBytes, overflowed: 0))
         headerBytes = .allocate(capacity: 1)
-        headerBytes.initialize(to: kp_buffer(data: nil, len: 0, cap: 0))
+        headerBytes.initialize(to: kp_buffer(data: nil, len: 0, cap: 0, max: 0, overflowed: 0))
         sentSlot = .allocate(capacity: 1)
         sentSlot.initialize(to: 0)
         // Fully initialised: from here a throw runs deinit, which frees all of the above.
@@ -248,6 +250,13 @@ final class EasyHandle {
             // Best effort: the errno only refines COULDNT_CONNECT; a failed query leaves it 0 (→ .transport).
             let errnoQuery = kp_easy_getinfo_long(h, CURLINFO_OS_ERRNO, &osErrno)
             if errnoQuery != CURLE_OK { osErrno = 0 }
+            if code == CURLE_WRITE_ERROR && body.pointee.overflowed != 0 {
+                // Hostile or runaway bodies must not take the harness's memory (e.g. a 1 GB /metrics).
+                let limit = body.pointee.max
+                return Outcome(result: .failure(HTTPError(
+                    .transport(code: Int(code.rawValue), message: "response body larger than \(limit) bytes (HTTPClientConfiguration.maxResponseBytes); the transfer was stopped"),
+                    url: url, timings: timings)), connectionsOpened: connects, waitedForConnection: waited)
+            }
             let text = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
             let kind = HTTPError.Kind(curlCode: code, osErrno: osErrno, message: text)
             return Outcome(result: .failure(HTTPError(kind, url: url, timings: timings)), connectionsOpened: connects, waitedForConnection: waited)

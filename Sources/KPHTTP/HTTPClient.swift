@@ -61,7 +61,7 @@ public final class HTTPClient: HTTPTransport {
         let settings = EasyHandle.Settings(
             caFile: caFile, insecure: c.insecureSkipTLSVerify,
             httpVersion: Int(c.allowHTTP2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1),
-            connectTimeoutMs: MultiDriver.milliseconds(c.connectTimeout))
+            connectTimeoutMs: MultiDriver.milliseconds(c.connectTimeout), maxResponseBytes: max(0, c.maxResponseBytes))
         do {
             let multi = try MultiHandle(
                 multiplex: c.allowHTTP2, maxHostConnections: c.maxConnectionsPerHost,

@@ -184,12 +184,16 @@ public struct HTTPClientConfiguration: Sendable {
     public var maxConnectionsPerHost: Int
     /// HTTP/2 streams per connection (`CURLMOPT_MAX_CONCURRENT_STREAMS`).
     public var maxConcurrentStreams: Int
+    /// Longest response body the client keeps (256 MiB by default; 0 = no limit). A longer one fails
+    /// the request with a `.transport` error naming the limit, and its memory is released.
+    public var maxResponseBytes: Int
 
     public init(
         caFile: String? = nil, insecureSkipTLSVerify: Bool = false, tokenFile: String? = nil,
         timeout: Duration = .seconds(20), connectTimeout: Duration = .seconds(5), allowHTTP2: Bool = true,
-        maxConnectionsPerHost: Int = 4, maxConcurrentStreams: Int = 1000
+        maxConnectionsPerHost: Int = 4, maxConcurrentStreams: Int = 1000, maxResponseBytes: Int = 256 << 20
     ) {
+        self.maxResponseBytes = maxResponseBytes
         self.caFile = caFile
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
         self.tokenFile = tokenFile

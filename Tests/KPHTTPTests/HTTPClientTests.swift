@@ -221,6 +221,25 @@ import Testing
         #expect((error?.timings?.sentNs ?? 0) > 0)
     }
 
+    /// A body over `maxResponseBytes` fails the request with the limit named, and the next request
+    /// on the same pooled handle works (the overflow flag is reset).
+    @Test func bodyOverTheLimitIsStoppedAndNamed() async throws {
+        let fx = try NghttpdFixture()
+        defer { fx.stop() }
+        let small = try HTTPClient(configuration: .init(caFile: fx.cert.certPath, maxResponseBytes: 10))
+        let error = await Self.errorKind { () async throws(HTTPError) in try await small.send(HTTPRequest(url: fx.url)) }
+        guard case .transport(_, let message)? = error?.kind else {
+            Issue.record("expected a transport error for a 36-byte body over a 10-byte limit, got \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("larger than 10 bytes") && !message.contains("\n"))
+        let fits = try HTTPClient(configuration: .init(caFile: fx.cert.certPath, maxResponseBytes: 36))
+        let r = try await fits.send(HTTPRequest(url: fx.url))
+        #expect(r.status == 200 && r.body.count == 36)
+        let again = await Self.errorKind { () async throws(HTTPError) in try await small.send(HTTPRequest(url: fx.url)) }
+        #expect(again != nil)
+    }
+
     @Test func closedPortIsRefused() async throws {
         let port = try TestServers.freePort()
         let client = try HTTPClient(configuration: .init())
