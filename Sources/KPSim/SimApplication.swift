@@ -157,7 +157,9 @@ public final class SimApplication: Sendable {
         guard self.context.faultArming.isArmed else { return nil }
         if faults.latency != .none {
             let delay = self.context.random.sample(faults.latency)
-            if delay > .zero { try? await Task.sleep(for: delay) }
+            // tolerance .zero: without it Dispatch may fire a timer up to max(1 ms, 10 %) late
+            // (timer coalescing), which would add up to 1 ms to a "fixed 5 ms" fault.
+            if delay > .zero { try? await Task.sleep(for: delay, tolerance: .zero) }
         }
         if faults.resetRate > 0, self.context.random.unit() < faults.resetRate {
             self.context.metrics.fault("reset")
@@ -187,7 +189,7 @@ public final class SimApplication: Sendable {
                 self.context.metrics.fault("stall")
                 counted = true
             }
-            try? await Task.sleep(for: remaining)
+            try? await Task.sleep(for: remaining, tolerance: .zero)
         }
     }
 
