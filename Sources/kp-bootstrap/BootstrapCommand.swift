@@ -180,25 +180,6 @@ struct BootstrapCommand: AsyncParsableCommand {
     }
 }
 
-/// Writes records to stdout, one write(2) each; reports the first write failure once on stderr.
-final class RecordOutput: Sendable {
-    private let tool: String
-    private let failed = Mutex(false)
-    init(tool: String) { self.tool = tool }
-
-    func write<R: KPRecord>(_ record: R) {
-        do {
-            try JSONLWriter.stdout.write(record)
-        } catch {
-            let first = failed.withLock { f in
-                defer { f = true }
-                return !f
-            }
-            if first { FileHandle.standardError.write(Data("\(tool): error: \(error)\n".utf8)) }
-        }
-    }
-}
-
 /// stderr for people: a progress line on a terminal, one line for each of the first failures.
 final class BootstrapConsole: Sendable {
     static let failureLinesShown = 5

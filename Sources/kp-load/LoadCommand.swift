@@ -188,13 +188,8 @@ struct LoadCommand: AsyncParsableCommand {
                 timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: maxConnections))
         let runner = LoadRunner(configuration: config, transport: client)
         SignalWatcher.shared.onSignal { _ in runner.stop() }
-        let result = try await runner.run { record in
-            do {
-                try JSONLWriter.stdout.write(record)
-            } catch {
-                FileHandle.standardError.write(Data("kp-load: error: \(error)\n".utf8))
-            }
-        }
+        let output = RecordOutput(tool: "kp-load")
+        let result = try await runner.run { output.write($0) }
         let stats = client.statistics
         FileHandle.standardError.write(Data(
             "kp-load: HTTP client: \(stats.submitted) requests submitted, \(stats.completed) completed, \(stats.failed) failed without a response, \(stats.connectionsOpened) connections opened, \(stats.waitedForConnection) waited for a connection or stream\n".utf8))

@@ -116,7 +116,7 @@ struct ScrapeCommand: AsyncParsableCommand {
                 baseURL: endpoint.url, families: metrics, timeout: timeout.duration, saveRawDirectory: saveRaw,
                 pprofDirectory: pprof, scenario: scenario),
             transport: client)
-        let output = RecordOutput()
+        let output = RecordOutput(tool: "kp-scrape")
 
         if let interval {
             let series = ScrapeSeries(interval: interval.duration, count: count, duration: duration?.duration)
@@ -143,24 +143,10 @@ struct ScrapeCommand: AsyncParsableCommand {
     }
 }
 
-/// Writes records to stdout as they happen (one write(2) each); reports the first write failure on stderr.
-final class RecordOutput: Sendable {
-    private let failed = Mutex(false)
-
+extension RecordOutput {
+    /// A sample and the error records that explain its gaps.
     func write(_ outcome: Scraper.Outcome) {
         write(outcome.sample)
         for e in outcome.errors { write(e) }
-    }
-
-    func write<R: KPRecord>(_ record: R) {
-        do {
-            try JSONLWriter.stdout.write(record)
-        } catch {
-            let first = failed.withLock { f in
-                defer { f = true }
-                return !f
-            }
-            if first { FileHandle.standardError.write(Data("kp-scrape: error: \(error)\n".utf8)) }
-        }
     }
 }
