@@ -26,6 +26,21 @@ public enum JSONLReader {
 
     /// Reads lines from a handle as they arrive (e.g. stdin in a pipeline), calling `body` per line.
     public static func forEachLine(handle: FileHandle, name: String, _ body: (Item) throws -> Void) throws {
+        try forEachLine(chunks: { handle.readData(ofLength: 1 << 16) }, name: name, body)
+    }
+
+    /// Reads lines from bytes already in memory (e.g. a decompressed `*.jsonl.gz`), as from a file.
+    public static func forEachLine(data: Data, name: String, _ body: (Item) throws -> Void) throws {
+        var offset = data.startIndex
+        try forEachLine(chunks: {
+            let end = data.index(offset, offsetBy: 1 << 16, limitedBy: data.endIndex) ?? data.endIndex
+            defer { offset = end }
+            return data[offset..<end]
+        }, name: name, body)
+    }
+
+    /// The line splitter: `nextChunk` returns the next bytes, empty at the end.
+    private static func forEachLine(chunks nextChunk: () -> Data, name: String, _ body: (Item) throws -> Void) throws {
         var buffer = Data()
         var lineNo = 0
         var skipping = false  // inside an over-long line
@@ -40,7 +55,7 @@ public enum JSONLReader {
             }
         }
         while true {
-            let chunk = handle.readData(ofLength: 1 << 16)
+            let chunk = nextChunk()
             if chunk.isEmpty { break }
             buffer.append(chunk)
             // Walk the lines with an index and drop the consumed prefix once per chunk

@@ -1,4 +1,5 @@
 import Foundation
+import KPPprof
 import KPRecords
 
 /// Everything kp-report reads from one run directory, sorted and ready to fold.
@@ -58,7 +59,11 @@ public struct RunData: Sendable {
         for file in inputFiles {
             let path = (directory as NSString).appendingPathComponent(file)
             guard fm.fileExists(atPath: path) else {
-                data.missingFiles.append(file)
+                if fm.fileExists(atPath: path + ".gz") {
+                    data.readCompressed(path + ".gz", as: file)
+                } else {
+                    data.missingFiles.append(file)
+                }
                 continue
             }
             guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -85,6 +90,28 @@ public struct RunData: Sendable {
         data.pprofFiles = listPprof(directory: directory)
         data.finish()
         return data
+    }
+
+    /// Largest decompressed size of one `*.jsonl.gz` input.
+    static let maxDecompressedBytes = 2 << 30
+
+    /// Reads a gzipped record file (an archived run, e.g. under `results/`) as if it were the plain one.
+    /// Damage is located in `<file>.gz`; records count as `file`'s.
+    private mutating func readCompressed(_ path: String, as file: String) {
+        let name = file + ".gz"
+        let affects = Self.sections(for: file)
+        do {
+            let raw = try Gzip.decompress(Data(contentsOf: URL(fileURLWithPath: path)), maxBytes: Self.maxDecompressedBytes)
+            try JSONLReader.forEachLine(data: raw, name: name) { item in
+                switch item {
+                case .success(let record): add(record, from: file)
+                case .failure(let error):
+                    problems.append(DataProblem(location: error.location, message: Self.message(for: error), affects: affects))
+                }
+            }
+        } catch {
+            problems.append(DataProblem(location: name, message: "read failed: \(error)", affects: affects))
+        }
     }
 
     /// The reader's message without its location prefix (the location is kept separately).

@@ -27,21 +27,6 @@ struct KPLaunchCommand: AsyncParsableCommand {
         defaultSubcommand: Up.self)
 
     static func main() async {
-        // `--help` on a subcommand and `help <sub>` parse to ArgumentParser's internal HelpCommand, whose
-        // run() throws a "help requested" error that ToolMain (KPCLI) reports as a failure (exit 1).
-        // Let ArgumentParser run those itself (it prints the help and exits 0); ToolMain runs our commands.
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        if let parsed = try? parseAsRoot(arguments),
-            !(parsed is KPLaunchCommand || parsed is Up || parsed is Down || parsed is KubeconfigCommand)
-        {
-            do {
-                var command = parsed
-                try command.run()
-            } catch {
-                exit(withError: error)
-            }
-            exit()
-        }
         await ToolMain.run(KPLaunchCommand.self)
     }
 }

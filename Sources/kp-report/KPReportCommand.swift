@@ -24,14 +24,6 @@ struct KPReportCommand: AsyncParsableCommand {
         defaultSubcommand: Fold.self)
 
     static func main() async {
-        // Until KPCLI's ToolMain handles it (as kp-bootstrap does): for --help, parseAsRoot returns
-        // ArgumentParser's internal help command, whose run() throws "help requested"; ToolMain would
-        // report that as a failure. Let ArgumentParser print the help and exit 0 instead.
-        let args = Array(CommandLine.arguments.dropFirst())
-        if let parsed = try? parseAsRoot(args), !(parsed is Fold || parsed is Meta || parsed is End || parsed is Check || parsed is Self) {
-            var help = parsed
-            do { try help.run() } catch { exit(withError: error) }
-        }
         await ToolMain.run(Self.self)
     }
 }

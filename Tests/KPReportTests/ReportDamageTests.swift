@@ -1,4 +1,5 @@
 import Foundation
+import KPPprof
 import KPRecords
 import Testing
 
@@ -61,6 +62,30 @@ import Testing
         let report = Report(directory: f.dir)
         #expect(report.problems.contains { $0.message.contains("add up to 100 but count is 101") })
         #expect(report.latencyCSV.split(separator: "\n").count == 3)
+    }
+
+    /// An archived run (results/) keeps its big record files as `*.jsonl.gz`: the fold is the same.
+    @Test func gzippedRecordFilesFoldToTheSameReport() throws {
+        let f = try RunFixture()
+        defer { f.cleanup() }
+        try Fixtures.mixedRun(f)
+        let plain = Report(directory: f.dir)
+        for name in ["samples.jsonl", "load.jsonl", "timeseries.jsonl"] where FileManager.default.fileExists(atPath: f.path(name)) {
+            try Gzip.compress(f.readBytes(name)).write(to: URL(fileURLWithPath: f.path(name + ".gz")))
+            try FileManager.default.removeItem(atPath: f.path(name))
+        }
+        let zipped = Report(directory: f.dir)
+        #expect(zipped.problems.isEmpty, "\(zipped.problems)")
+        #expect(zipped.summaryMarkdown == plain.summaryMarkdown)
+        #expect(zipped.phasesCSV == plain.phasesCSV && zipped.latencyCSV == plain.latencyCSV)
+        #expect(zipped.data.phaseSamples.count == plain.data.phaseSamples.count && !plain.data.phaseSamples.isEmpty)
+        #expect(zipped.data.loadFinal != nil && zipped.data.missingFiles == plain.data.missingFiles)
+
+        // A damaged archive is a data problem located in the .gz, not a crash; the rest still folds.
+        try Data("not gzip at all".utf8).write(to: URL(fileURLWithPath: f.path("load.jsonl.gz")))
+        let damaged = Report(directory: f.dir)
+        #expect(damaged.problems.contains { $0.location == "load.jsonl.gz" && $0.message.hasPrefix("read failed:") })
+        #expect(damaged.phases.rows.count == plain.phases.rows.count)
     }
 
     @Test func writeFailureIsReported() throws {
