@@ -98,7 +98,10 @@ let package = Package(
             ]),
         .target(
             name: "KPReport",
-            dependencies: ["KPRecords", "KPStats", "KPPromText", "KPPprof", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "KPRecords", "KPStats", "KPPromText", "KPPprof", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),  // compare's thresholds file
+            ]),
 
         // MARK: - Tools
         .executableTarget(

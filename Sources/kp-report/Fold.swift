@@ -41,6 +41,17 @@ extension KPReportCommand {
         func run() async throws {
             ToolLogging.bootstrap(quiet: quiet)
             let logger = Logger(label: "kp-report")
+            if RepeatSet.isRepeatSet(runDir) {
+                // A repeat set (REPEAT=n): fold every rN run, then the set view (docs/reports.md).
+                let set = RepeatSet(directory: runDir)
+                do {
+                    try set.write(setViewTo: out)
+                } catch {
+                    throw ToolFailure(error.description, exitCode: .failure)
+                }
+                logger.info("wrote the reports of \(set.runs.count) runs and the set view \(RepeatSet.outputFiles.joined(separator: ", ")) to \(out ?? runDir)")
+                return
+            }
             let data = RunData.load(directory: runDir)
             if data.missingFiles.count == RunData.inputFiles.count && data.pprofFiles.isEmpty {
                 throw InputError(

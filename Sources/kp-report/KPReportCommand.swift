@@ -18,9 +18,13 @@ struct KPReportCommand: AsyncParsableCommand {
             kp-report meta and kp-report end print the run_meta and run_end records that scripts/kp-run \
             appends to meta.jsonl at the start and the end of a run; kp-report check says whether a run that \
             went through every phase is missing measurements (exit 4) or had too many failed load operations (12).
+
+            kp-report DIR on a repeat set (DIR holding r1 … rn runs) folds each run and writes the set view \
+            DIR/summary.md and summary.csv. kp-report compare A… -- B… calls changes between two builds \
+            (exit 5 on a regression beyond --thresholds); kp-report sweep DIR… fits resources against N.
             """,
         version: KPReportVersion.text,
-        subcommands: [Fold.self, Meta.self, End.self, Check.self],
+        subcommands: [Fold.self, Meta.self, End.self, Check.self, CompareCommand.self, SweepCommand.self],
         defaultSubcommand: Fold.self)
 
     static func main() async {

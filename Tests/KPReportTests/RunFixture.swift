@@ -12,6 +12,9 @@ struct RunFixture {
         dir = base.path
     }
 
+    /// Uses an existing directory (not removed by `cleanup()` of another fixture).
+    init(at dir: String) { self.dir = dir }
+
     func cleanup() { try? FileManager.default.removeItem(atPath: dir) }
 
     func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }

@@ -1,0 +1,208 @@
+import Foundation
+import KPStats
+
+/// Two builds (or two settings) side by side: per figure the A and B medians, the change, the
+/// two-sided Mann–Whitney U p-value and a verdict, as benchstat does; optionally gated by
+/// ``Thresholds``.
+///
+/// Each side is a list of run directories (repeat sets already expanded by
+/// ``RepeatSet/runDirectories(_:)``). A verdict needs at least ``minRuns`` runs a side (benchstat's
+/// rule: with 3 a side the smallest possible p is 0.1, so nothing could ever be called).
+public struct Compare: Sendable {
+    /// Runs a side below which no figure is called.
+    public static let minRuns = 4
+    /// The files compare writes.
+    public static let outputFiles = ["compare.md", "compare.csv"]
+
+    public enum Verdict: String, Sendable {
+        case better
+        case worse
+        /// Not significant, or every value equal.
+        case same = "~"
+        case tooFewRuns = "too few runs to call"
+        /// The figure is absent on one side.
+        case missing = "absent on one side"
+    }
+
+    /// One figure's comparison.
+    public struct Row: Sendable {
+        public var spec: FigureSpec
+        public var a: [Double]
+        public var b: [Double]
+        public var aMedian: Double?
+        public var bMedian: Double?
+        /// (B − A) / |A| × 100; nil when A's median is 0 or a side is empty.
+        public var changePercent: Double?
+        public var test: MannWhitney.Result?
+        public var verdict: Verdict
+        /// The polarity used: the thresholds file's, else the figure's.
+        public var polarity: FigureSpec.Polarity
+        public var limit: Thresholds.Limit?
+        /// Significant, worse, and beyond every limit given.
+        public var breach: Bool
+    }
+
+    public var aRuns: [String]
+    public var bRuns: [String]
+    public var alpha: Double
+    public var thresholds: Thresholds?
+    public var rows: [Row] = []
+    public var isEmulator: Bool
+    /// Runs whose report says INCOMPLETE, by path.
+    public var incompleteRuns: [String]
+
+    /// Reads and folds every run of both sides.
+    public init(aRuns: [String], bRuns: [String], alpha: Double = 0.05, thresholds: Thresholds? = nil) {
+        let a = aRuns.map { Report(directory: $0) }
+        let b = bRuns.map { Report(directory: $0) }
+        self.init(aRuns: aRuns, a: a, bRuns: bRuns, b: b, alpha: alpha, thresholds: thresholds)
+    }
+
+    /// Compares already-folded reports (`aRuns`/`bRuns` name them in the output).
+    public init(aRuns: [String], a: [Report], bRuns: [String], b: [Report], alpha: Double = 0.05, thresholds: Thresholds? = nil) {
+        self.aRuns = aRuns
+        self.bRuns = bRuns
+        self.alpha = alpha
+        self.thresholds = thresholds
+        isEmulator = (a + b).contains { $0.isEmulator }
+        incompleteRuns = zip(aRuns + bRuns, a + b).filter { !$0.1.incompleteReasons.isEmpty }.map(\.0)
+        let ta = FigureTable(a.map(\.figures))
+        let tb = FigureTable(b.map(\.figures))
+        var specs = ta.specs
+        for s in tb.specs where !specs.contains(where: { $0.key == s.key }) { specs.append(s) }
+        rows = specs.map { spec in
+            Self.row(spec: spec, a: ta.values[spec.key] ?? [], b: tb.values[spec.key] ?? [], alpha: alpha,
+                     limit: thresholds?.limit(for: spec.key))
+        }
+    }
+
+    static func row(spec: FigureSpec, a: [Double], b: [Double], alpha: Double, limit: Thresholds.Limit?) -> Row {
+        let am = SampleSummary.median(a), bm = SampleSummary.median(b)
+        var change: Double?
+        if let am, let bm, am != 0 { change = (bm - am) / abs(am) * 100 }
+        let polarity = limit?.polarity ?? spec.polarity
+        let test = MannWhitney.test(a, b)
+        let verdict: Verdict
+        if a.isEmpty || b.isEmpty {
+            verdict = .missing
+        } else if a.count < minRuns || b.count < minRuns {
+            verdict = .tooFewRuns
+        } else if let test, test.p < alpha {
+            // U counts pairs where A > B: pGreater small → A tends to be larger → B is lower.
+            let bHigher = test.pLess < test.pGreater
+            verdict = (bHigher == (polarity == .higherIsBetter)) ? .better : .worse
+        } else {
+            verdict = .same
+        }
+        var breach = false
+        if verdict == .worse, let limit, let am, let bm {
+            breach = Thresholds.beyond(limit, a: am, b: bm, polarity: polarity)
+        }
+        return Row(spec: spec, a: a, b: b, aMedian: am, bMedian: bm, changePercent: change, test: test, verdict: verdict,
+                   polarity: polarity, limit: limit, breach: breach)
+    }
+
+    /// Rows whose change is significant, worse and beyond its limit.
+    public var breaches: [Row] { rows.filter(\.breach) }
+
+    /// True when a side has fewer than ``minRuns`` runs, so nothing is called.
+    public var tooFewRuns: Bool { aRuns.count < Self.minRuns || bRuns.count < Self.minRuns }
+
+    /// One line per breach: `figure: A → B (+x%), p = …, limit …`.
+    public var breachLines: [String] {
+        breaches.map { r in
+            "\(r.spec.key): \(r.spec.format(r.aMedian)) → \(r.spec.format(r.bMedian)) (\(Self.percent(r.changePercent))), "
+                + "p = \(Self.pText(r.test?.p)), beyond \(Self.limitText(r.limit!)) (\(r.limit!.source))"
+        }
+    }
+
+    static func percent(_ v: Double?) -> String {
+        guard let v else { return Format.missing }
+        return (v >= 0 ? "+" : "") + Format.fixed(v, 1) + "%"
+    }
+
+    static func pText(_ p: Double?) -> String {
+        guard let p else { return Format.missing }
+        return p < 0.001 ? "<0.001" : Format.fixed(p, 3)
+    }
+
+    static func limitText(_ l: Thresholds.Limit) -> String {
+        var parts: [String] = []
+        if let r = l.relativePercent { parts.append("\(Format.trimmed(r))%") }
+        if let a = l.absolute { parts.append("\(Format.trimmed(a)) abs") }
+        return parts.joined(separator: " and ")
+    }
+
+    /// The table printed on stdout and in compare.md.
+    public var table: MarkdownTable {
+        var header = ["figure", "A median", "B median", "change", "p", "n A/B", "verdict"]
+        if thresholds != nil { header.append("limit") }
+        var t = MarkdownTable(header, rightAligned: header.indices.map { $0 > 0 && $0 < 6 })
+        for r in rows {
+            var cells = [
+                r.spec.title, r.spec.format(r.aMedian), r.spec.format(r.bMedian), Self.percent(r.changePercent),
+                Self.pText(r.test?.p), "\(r.a.count)/\(r.b.count)", r.verdict.rawValue,
+            ]
+            if thresholds != nil {
+                cells.append(r.limit.map { (r.breach ? "BEYOND " : "") + Self.limitText($0) } ?? "")
+            }
+            t.add(cells)
+        }
+        return t
+    }
+
+    /// compare.md.
+    public var markdown: String {
+        var text = ""
+        if isEmulator { text += Report.emulatorNotice + "\n\n" }
+        text += "# kp-bench compare\n\n"
+        text += "- A: \(aRuns.count) runs: \(aRuns.joined(separator: ", "))\n"
+        text += "- B: \(bRuns.count) runs: \(bRuns.joined(separator: ", "))\n"
+        text += "- α = \(Format.trimmed(alpha)); two-sided Mann–Whitney U test per figure; change = (B − A) / |A| of the medians.\n"
+        if tooFewRuns {
+            text += "\nToo few runs to call: a side has fewer than \(Self.minRuns) runs, and with 3 a side the smallest possible p is 0.1 "
+                + "(benchstat's rule). Repeat the runs (REPEAT=\(Self.minRuns) or more).\n"
+        }
+        if !incompleteRuns.isEmpty {
+            text += "\nINCOMPLETE runs (their present figures are used): \(incompleteRuns.joined(separator: ", "))\n"
+        }
+        if thresholds != nil {
+            text += "\n## Gate\n\n"
+            if breaches.isEmpty {
+                text += "No figure is significantly worse beyond its threshold.\n"
+            } else {
+                text += "REGRESSION (exit 5): \(breaches.count) figure(s) significantly worse beyond their threshold:\n\n"
+                for line in breachLines { text += "- \(line)\n" }
+            }
+        }
+        text += "\n## Figures\n\n" + table.text
+        text += "\nVerdict: better / worse when p < α (by the figure's polarity: lower is better for memory, CPU, time, latency and "
+            + "errors, higher for achieved rate), ~ otherwise. p is exact for small samples, normal-approximated (tie- and "
+            + "continuity-corrected) above 50 runs a side (25 with ties); — when every value is equal.\n"
+        return text
+    }
+
+    /// compare.csv: one row per figure, raw numbers.
+    public var csv: String {
+        var t = CSVTable([
+            "figure", "title", "unit", "polarity", "a_runs", "a_median", "a_min", "a_max", "b_runs", "b_median", "b_min",
+            "b_max", "change_percent", "p_value", "verdict", "limit_relative_percent", "limit_absolute", "beyond_limit",
+        ])
+        for r in rows {
+            t.add([
+                r.spec.key, r.spec.title, r.spec.unit, r.polarity.rawValue, "\(r.a.count)", Format.csv(r.aMedian, 6),
+                Format.csv(r.a.min(), 6), Format.csv(r.a.max(), 6), "\(r.b.count)", Format.csv(r.bMedian, 6),
+                Format.csv(r.b.min(), 6), Format.csv(r.b.max(), 6), Format.csv(r.changePercent, 3), Format.csv(r.test?.p, 6),
+                r.verdict.rawValue, Format.csv(r.limit?.relativePercent, 3), Format.csv(r.limit?.absolute, 6),
+                r.limit == nil ? "" : (r.breach ? "true" : "false"),
+            ])
+        }
+        return t.text
+    }
+
+    /// Writes compare.md and compare.csv into `directory`.
+    public func write(to directory: String) throws(ReportWriteError) {
+        try Report.writeAtomically(markdown, to: (directory as NSString).appendingPathComponent("compare.md"))
+        try Report.writeAtomically(csv, to: (directory as NSString).appendingPathComponent("compare.csv"))
+    }
+}
