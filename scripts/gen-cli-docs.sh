@@ -38,7 +38,7 @@ trap 'rm -f "$tmp"' EXIT
     section "kp-scrape --help" "$BIN_DIR/kp-scrape" --help
     section "kp-load --help" "$BIN_DIR/kp-load" --help
     section "kp-report --help" "$BIN_DIR/kp-report" --help
-    for sub in fold meta end check; do section "kp-report $sub --help" "$BIN_DIR/kp-report" "$sub" --help; done
+    for sub in fold meta end check compare sweep; do section "kp-report $sub --help" "$BIN_DIR/kp-report" "$sub" --help; done
     section "kp-sim --help" "$BIN_DIR/kp-sim" --help
     section "kp-httpbench --help" "$BIN_DIR/kp-httpbench" --help
     section "scripts/fault-matrix.sh --help" "$ROOT/scripts/fault-matrix.sh" --help

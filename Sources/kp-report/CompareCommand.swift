@@ -50,6 +50,8 @@ extension KPReportCommand {
         }
 
         func validate() throws {
+            // Passthrough capture also swallows --help when it comes first.
+            if let first = dirs.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
             guard alpha > 0 && alpha < 1 else { throw ValidationError("--alpha must be between 0 and 1 (got \(alpha))") }
             let (a, b) = try sides()
             for d in a + b {

@@ -23,8 +23,10 @@ import Testing
         Case(tool: "kp-bootstrap", args: ["--help"], mentions: ["--clusters", "--workers", "--endpoint", "--request-timeout", "--readyz-deadline"]),
         Case(tool: "kp-scrape", args: ["--help"], mentions: ["--interval", "--phase", "--pprof", "--timeout", "--endpoint"]),
         Case(tool: "kp-load", args: ["--help"], mentions: ["--hot-percent", "--load-duration", "--write-rps-per-cluster", "--request-timeout"]),
-        Case(tool: "kp-report", args: ["--help"], mentions: ["fold", "meta", "end", "check"]),
+        Case(tool: "kp-report", args: ["--help"], mentions: ["fold", "meta", "end", "check", "compare", "sweep"]),
         Case(tool: "kp-report", args: ["check", "--help"], mentions: ["--max-load-error-percent", "exit"]),
+        Case(tool: "kp-report", args: ["compare", "--help"], mentions: ["--thresholds", "--alpha", "--out", "too few runs to call", "exits 5"]),
+        Case(tool: "kp-report", args: ["sweep", "--help"], mentions: ["--out", "clusters flag", "R²"]),
         Case(tool: "kp-report", args: ["end", "--help"], mentions: ["--status", "--phase", "--exit-code", "incomplete"]),
         Case(tool: "kp-sim", args: ["--help"], mentions: ["--secure-port", "--fault-crash-after", "--fault-stall", "--fault-arm-file"]),
     ]
