@@ -112,7 +112,7 @@ public struct Compare: Sendable {
     public var breachLines: [String] {
         breaches.map { r in
             "\(r.spec.key): \(r.spec.format(r.aMedian)) → \(r.spec.format(r.bMedian)) (\(Self.percent(r.changePercent))), "
-                + "p = \(Self.pText(r.test?.p)), beyond \(Self.limitText(r.limit!)) (\(r.limit!.source))"
+                + "p = \(Self.pText(r.test?.p)), beyond \(Self.limitText(r.limit!, r.spec)) (\(r.limit!.source))"
         }
     }
 
@@ -126,10 +126,10 @@ public struct Compare: Sendable {
         return p < 0.001 ? "<0.001" : Format.fixed(p, 3)
     }
 
-    static func limitText(_ l: Thresholds.Limit) -> String {
+    static func limitText(_ l: Thresholds.Limit, _ spec: FigureSpec) -> String {
         var parts: [String] = []
         if let r = l.relativePercent { parts.append("\(Format.trimmed(r))%") }
-        if let a = l.absolute { parts.append("\(Format.trimmed(a)) abs") }
+        if let a = l.absolute { parts.append(spec.format(a)) }
         return parts.joined(separator: " and ")
     }
 
@@ -144,7 +144,7 @@ public struct Compare: Sendable {
                 Self.pText(r.test?.p), "\(r.a.count)/\(r.b.count)", r.verdict.rawValue,
             ]
             if thresholds != nil {
-                cells.append(r.limit.map { (r.breach ? "BEYOND " : "") + Self.limitText($0) } ?? "")
+                cells.append(r.limit.map { (r.breach ? "BEYOND " : "") + Self.limitText($0, r.spec) } ?? "")
             }
             t.add(cells)
         }

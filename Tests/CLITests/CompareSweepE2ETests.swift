@@ -44,6 +44,14 @@ import Testing
             try Self.run(out: "\(root)/b", run: "r\(i)", clusters: clusters, vcpBytes: 2_621_440)
             try Self.run(out: "\(root)/c", run: "r\(i)", clusters: clusters, vcpBytes: 2_097_152)
         }
+        // The repeat set folds to each run's report plus the set view with median and spread.
+        let fold = try ToolRunner.run("kp-report", ["\(root)/a"])
+        #expect(fold.status == 0, "kp-report on the repeat set: \(fold.stderr)")
+        let setView = try String(contentsOfFile: "\(root)/a/summary.md", encoding: .utf8)
+        #expect(setView.contains("4 runs (r1, r2, r3, r4)") && setView.contains("per-VCP heap in-use (steady)"))
+        #expect(try String(contentsOfFile: "\(root)/a/summary.csv", encoding: .utf8).contains("per_vcp.heap_inuse_bytes,"))
+        #expect(FileManager.default.fileExists(atPath: "\(root)/a/r4/summary.md"))
+
         let limits = "\(root)/t.yaml"
         try "version: 1\nfigures:\n  \"per_vcp.*\": {relative_percent: 10}\n".write(toFile: limits, atomically: true, encoding: .utf8)
 
