@@ -41,7 +41,7 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 BUILD_DEP = $(if $(NO_BUILD),,build)
 KP_RUN = scripts/kp-run --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
 
-.PHONY: all deps deps-test build test test-e2e demo run bench-http bench-load fuzz fault-matrix docs lint clean \
+.PHONY: all deps deps-test build test test-e2e demo run bench-http bench-load fuzz fault-matrix docs lint clean report-check \
 	bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
 	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
 
@@ -110,6 +110,16 @@ FAULT_BIN_DIR ?= $(shell swift build --show-bin-path)
 fault-matrix:
 	$(if $(NO_BUILD),,swift build)
 	scripts/fault-matrix.sh --bin-dir "$(FAULT_BIN_DIR)" $(if $(FAULT_CELLS),--only $(FAULT_CELLS))
+
+# Renders report.html of a kp-sim run (a copy of results/mixed-hot-200, re-folded) in headless Chromium
+# and checks it: loaded, no console message, no request, every chart drew data (scripts/report-check.sh).
+# REPORT_RUN=out/<run> checks another run directory; REPORT_PNG=file keeps the screenshot.
+REPORT_RUN ?=
+REPORT_PNG ?=
+REPORT_BIN_DIR ?= $(shell swift build --show-bin-path)
+report-check:
+	$(if $(NO_BUILD),,swift build --product kp-report)
+	scripts/report-check.sh --bin-dir "$(REPORT_BIN_DIR)" $(if $(REPORT_RUN),--run-dir $(REPORT_RUN)) $(if $(REPORT_PNG),--png $(REPORT_PNG))
 
 # docs/cli-reference.md from every tool's --help (a test keeps it in step with the tools).
 docs:

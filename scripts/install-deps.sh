@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kp-bench needs, only those missing.
 #   scripts/install-deps.sh build   libcurl and zlib headers (to build the tools)
-#   scripts/install-deps.sh test    + etcd, etcdctl, go (pprof cross-check), nghttp2 tools, kubectl if absent
+#   scripts/install-deps.sh test    + etcd, etcdctl, go (pprof cross-check), nghttp2 tools, chromium (make report-check), kubectl if absent
 #   scripts/install-deps.sh bench   + wrk
 # As root it runs apt-get; otherwise it uses sudo when available, else prints the command and fails.
 set -euo pipefail
@@ -10,7 +10,7 @@ pkgs=(libcurl4-openssl-dev zlib1g-dev pkg-config)
 case "$what" in
     build) ;;
     test|bench)
-        pkgs+=(etcd-server etcd-client golang-go nghttp2-client nghttp2-server openssl curl python3 iproute2 procps)
+        pkgs+=(etcd-server etcd-client golang-go nghttp2-client nghttp2-server openssl curl python3 iproute2 procps chromium)
         command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
         [ "$what" = bench ] && pkgs+=(wrk)
         ;;

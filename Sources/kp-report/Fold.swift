@@ -9,7 +9,7 @@ extension KPReportCommand {
     struct Fold: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "fold",
-            abstract: "Write summary.md, phases.csv and latency.csv for a run directory (the default).",
+            abstract: "Write summary.md, phases.csv, latency.csv, report.html, result.json and CL2 PerfData files for a run directory (the default).",
             discussion: """
                 Each file is written to a temporary file and renamed into place, so a reader never sees \
                 a half-written report. Exit 0 when the report was written, even from partial or damaged \
@@ -25,6 +25,13 @@ extension KPReportCommand {
 
         @Flag(help: "Print only warnings and errors on stderr.")
         var quiet = false
+
+        /// KPExitCode's names for result.json's `exit_name` (`incompleteData` → `incomplete-data`).
+        static var exitCodeNames: [Int: String] {
+            Dictionary(uniqueKeysWithValues: KPExitCode.allCases.map { code in
+                (Int(code.rawValue), String("\(code)".flatMap { $0.isUppercase ? ["-", Character($0.lowercased())] : [$0] }))
+            })
+        }
 
         func validate() throws {
             var isDir: ObjCBool = false
@@ -50,7 +57,7 @@ extension KPReportCommand {
             for problem in report.problems { logger.warning("data problem: \(problem)") }
             let destination = out ?? runDir
             do {
-                try report.write(to: destination)
+                try report.write(to: destination, exitCodeNames: Self.exitCodeNames)
             } catch {
                 throw ToolFailure(error.description, exitCode: .failure)
             }
