@@ -2,6 +2,9 @@ extension Report {
     /// The API-call latency SLO checks of a mixed run (nil without a load phase).
     public var slo: APICallSLO? { load.map(APICallSLO.init(load:)) }
 
+    /// An SLO bound in seconds (`1 s`, `30 s`).
+    static func bound(_ seconds: Double) -> String { Format.trimmed(seconds) + " s" }
+
     /// summary.md's "API-call latency SLO" section (docs/reports.md).
     func sloSection(_ slo: APICallSLO) -> String {
         var text = "## API-call latency SLO\n\n"
@@ -13,7 +16,7 @@ extension Report {
         text += "**\(missed == 0 ? "HELD" : "MISSED")**: \(slo.checks.count) checks, \(slo.count(.held)) held, \(missed) missed, \(inconclusive) inconclusive.\n\n"
         var t = MarkdownTable(["source", "call", "requests", "p99", "SLO", "verdict", "note"], rightAligned: [false, false, true, true, true, false, false])
         for c in slo.checks where c.cluster == "all" {
-            t.add([c.source, c.call, Format.count(c.requests), Format.latency(c.p99Seconds * 1e9), Format.latency(c.thresholdSeconds * 1e9), c.verdict.rawValue, c.note ?? ""])
+            t.add([c.source, c.call, Format.count(c.requests), Format.latency(c.p99Seconds * 1e9), Self.bound(c.thresholdSeconds), c.verdict.rawValue, c.note ?? ""])
         }
         text += "All clusters:\n\n" + t.text
         let per = slo.checks.filter { $0.cluster != "all" }
@@ -27,7 +30,7 @@ extension Report {
                 p.add([
                     source, call, Format.count(cs.count), Format.count(cs.filter { $0.verdict == .held }.count),
                     Format.count(cs.filter { $0.verdict == .missed }.count), Format.count(cs.filter { $0.verdict == .inconclusive }.count),
-                    "\(Format.latency(worst.p99Seconds * 1e9)) (\(worst.cluster))", Format.latency(worst.thresholdSeconds * 1e9),
+                    "\(Format.latency(worst.p99Seconds * 1e9)) (\(worst.cluster))", Self.bound(worst.thresholdSeconds),
                 ])
             }
             text += "\nPer hot cluster (each cluster that got load; server figures from the series of the cluster's API group):\n\n" + p.text
@@ -35,7 +38,7 @@ extension Report {
             if !bad.isEmpty {
                 text += "\nNot held:\n\n"
                 for c in bad.prefix(30) {
-                    text += "- \(c.cluster) \(c.source) \(c.call): p99 \(Format.latency(c.p99Seconds * 1e9)) vs \(Format.latency(c.thresholdSeconds * 1e9)), \(c.verdict.rawValue)\(c.note.map { " (\($0))" } ?? "")\n"
+                    text += "- \(c.cluster) \(c.source) \(c.call): p99 \(Format.latency(c.p99Seconds * 1e9)) vs \(Self.bound(c.thresholdSeconds)), \(c.verdict.rawValue)\(c.note.map { " (\($0))" } ?? "")\n"
                 }
                 if bad.count > 30 { text += "- … and \(bad.count - 30) more (result.json lists all)\n" }
             }

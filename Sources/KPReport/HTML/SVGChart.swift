@@ -129,10 +129,9 @@ public struct SVGChart: Sendable {
             let x0 = max(Self.left, px(b.from)), x1 = min(Self.left + pw, px(b.to))
             guard x1 > x0 else { continue }
             o += "<rect class=\"band\" x=\"\(f(x0))\" y=\"\(f(Self.top))\" width=\"\(f(x1 - x0))\" height=\"\(f(ph))\" fill=\"\(i % 2 == 0 ? "#E8EEF7" : "#F4EBDD")\"/>"
-            // The label only where it fits (a short settle between two long stretches stays unlabelled).
-            if x1 - x0 >= Double(b.label.count) * 6.5 + 8 {
-                o += "<text class=\"band-label\" x=\"\(f(x0 + 4))\" y=\"\(f(Self.top + 13))\">\(Self.escape(b.label))</text>"
-            }
+            // Inside the band where the label fits; above the plot, at the band's start, where it does not.
+            let fits = x1 - x0 >= Double(b.label.count) * 6.5 + 8
+            o += "<text class=\"band-label\" x=\"\(f(x0 + (fits ? 4 : 1)))\" y=\"\(f(fits ? Self.top + 13 : Self.top - 4))\">\(Self.escape(b.label))</text>"
             o += "\n"
         }
         // Grid and ticks.
@@ -160,8 +159,10 @@ public struct SVGChart: Sendable {
             let x = px(m.x)
             guard x >= Self.left - 0.5 && x <= Self.left + pw + 0.5 else { continue }
             o += "<line class=\"marker\" x1=\"\(f(x))\" y1=\"\(f(Self.top))\" x2=\"\(f(x))\" y2=\"\(f(Self.top + ph))\"/>"
-            // Rotated, reading upwards from the bottom of the plot, left of the line.
-            o += "<text class=\"marker-label\" x=\"\(f(x - 4))\" y=\"\(f(Self.top + ph - 5))\" transform=\"rotate(-90 \(f(x - 4)) \(f(Self.top + ph - 5)))\">\(Self.escape(m.label))</text>\n"
+            // Rotated, reading upwards from the bottom of the plot, left of the line (right of it at
+            // the left edge, where the y tick labels are).
+            let lx = x - Self.left < 14 ? x + 12 : x - 4
+            o += "<text class=\"marker-label\" x=\"\(f(lx))\" y=\"\(f(Self.top + ph - 5))\" transform=\"rotate(-90 \(f(lx)) \(f(Self.top + ph - 5)))\">\(Self.escape(m.label))</text>\n"
         }
         // Series.
         let barSeries = series.filter { $0.kind == .bars }
