@@ -40,7 +40,8 @@ fi
 [ "$fold" = 1 ] && "$bin_dir/kp-report" fold --quiet "$run_dir"
 page="$(cd "$run_dir" && pwd)/report.html"
 [ -f "$page" ] || { echo "report-check: kp-report wrote no report.html in $run_dir" >&2; exit 1; }
-[ -n "$png" ] || png="$tmp/report.png"
+keep=1
+[ -n "$png" ] || { png="$tmp/report.png"; keep=0; }
 
 # One profile per invocation; every host resolves to nothing, so a request could not leave even
 # if the CSP let it.
@@ -50,8 +51,8 @@ flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --
 timeout 120 "$browser" "${flags[@]}" --user-data-dir="$tmp/profile-dom" --dump-dom "file://$page" >"$tmp/dom.html" 2>"$tmp/dom.log" || true
 timeout 120 "$browser" "${flags[@]}" --user-data-dir="$tmp/profile-png" --screenshot="$png" "file://$page" >/dev/null 2>"$tmp/png.log" || true
 
-python3 - "$page" "$tmp/dom.html" "$tmp/dom.log" "$tmp/png.log" "$png" <<'EOF'
-import re, sys
+KEEP_PNG=$keep python3 - "$page" "$tmp/dom.html" "$tmp/dom.log" "$tmp/png.log" "$png" <<'EOF'
+import os, re, sys
 page, dom_path, *logs, png = sys.argv[1:]
 failures = []
 source = open(page, encoding="utf-8").read()
@@ -85,5 +86,6 @@ if failures:
     for f in failures:
         print("report-check: " + f)
     sys.exit(1)
-print(f"report-check: ok: {len(charts)} charts drawn ({', '.join(c for c, _ in charts)}), no console message, no request; screenshot {png}")
+shot = f"screenshot {png}" if os.environ.get("KEEP_PNG") == "1" else "screenshot taken (--png FILE keeps it)"
+print(f"report-check: ok: {len(charts)} charts drawn ({', '.join(c for c, _ in charts)}), no console message, no request; {shot}")
 EOF
