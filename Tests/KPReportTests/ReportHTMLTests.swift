@@ -81,8 +81,10 @@ import Testing
     @Test func chartAxesDropNonFiniteAndNonPositiveOnLog() {
         var c = SVGChart(id: "t", title: "t", xLabel: "x (s)", yLabel: "y (ms)")
         c.yLog = true
-        c.series = [.init("s", points: [(0, 1), (1, .nan), (2, 0), (3, 100), (4, .infinity)], color: 0)]
+        c.series = [.init("s", points: [(0, 1), (1, .nan), (2, 0), (3, 100), (4, .infinity)], color: 0),
+                    .init("ghost", points: [(1, .nan)], color: 1)]
         let svg = c.render()
+        #expect(svg.contains(">s</text>") && !svg.contains(">ghost</text>"))  // the legend names what was drawn
         #expect(c.drawnPoints == 2)
         #expect(svg.contains("data-points=\"2\""))
         #expect(!svg.contains("nan") && !svg.contains("NaN") && !svg.contains("inf"))

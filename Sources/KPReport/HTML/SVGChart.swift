@@ -111,9 +111,9 @@ public struct SVGChart: Sendable {
 
         var o = "<svg class=\"chart\" id=\"\(Self.escape(id))\" data-points=\"\(all.count)\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(Self.escape(title))\">\n"
         o += "<text class=\"title\" x=\"\(f(Self.left))\" y=\"18\">\(Self.escape(title))</text>\n"
-        // Legend: one row under the title.
+        // Legend: one row under the title, naming the series that drew something.
         var lx = Self.left
-        for s in series {
+        for s in series where !drawable(s).isEmpty {
             let c = Self.palette[s.color % Self.palette.count]
             let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
             switch s.kind {
