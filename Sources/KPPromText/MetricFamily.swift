@@ -97,10 +97,10 @@ public struct HistogramSeries: Sendable, Hashable {
     /// The `_count` sample, if present.
     public var count: Double?
 
-    /// Creates a series.
-    public init(labels: [String: String], buckets: [Bucket], sum: Double?, count: Double?) {
+    /// Creates a series; `buckets` are sorted by `le`.
+    public init(labels: [String: String], buckets: [Bucket], sum: Double? = nil, count: Double? = nil) {
         self.labels = labels
-        self.buckets = buckets
+        self.buckets = buckets.sorted { $0.le < $1.le }
         self.sum = sum
         self.count = count
     }
