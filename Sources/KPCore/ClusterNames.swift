@@ -27,6 +27,15 @@ public enum ClusterNames {
         return nil
     }
 
+    /// True for a name the kplane server routes (its OpenAPI pattern `^[A-Za-z0-9][A-Za-z0-9_.-]*$`,
+    /// contract §2.1): what a tool may address (e.g. `kp-launch kubeconfig --cluster`). Names kp-bench
+    /// creates must also pass ``validate(_:)``, which is stricter.
+    public static func isRoutable(_ name: String) -> Bool {
+        let alnum = { (c: Unicode.Scalar) -> Bool in ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) }
+        guard let first = name.unicodeScalars.first, alnum(first) else { return false }
+        return name.unicodeScalars.allSatisfy { alnum($0) || $0 == "_" || $0 == "." || $0 == "-" }
+    }
+
     /// Expands `format` for indexes `0..<count`, e.g. `c-%03d` → `c-000`, `c-001`, ….
     ///
     /// - Throws: ``ClusterNameError`` when the format has no integer verb, more than one, or an unsupported verb,
