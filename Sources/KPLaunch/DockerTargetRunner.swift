@@ -1,5 +1,5 @@
 import Foundation
-import KPCLI
+import KPCore
 import Logging
 
 /// Docker mode's settings that are not user flags of their own.

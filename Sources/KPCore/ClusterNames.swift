@@ -1,4 +1,5 @@
-/// Cluster (VCP) ids for a bootstrap: generated from a printf-style format, or given as a list.
+/// Cluster (VCP) ids: generated from a printf-style format, or given as a list; the one name check of
+/// kp-bench (kp-bootstrap, kp-run and every tool that names a cluster use it).
 ///
 /// The format takes exactly one integer verb (`%d`, `%3d`, `%03d`); `%%` is a literal percent.
 /// This is parsed by hand rather than handed to `String(format:)`, because a user-supplied format
