@@ -29,7 +29,8 @@ DEMO_STEADY ?= 10s
 LAUNCH_ARGS ?=
 # Target selection, as in the seed: APISERVER_BIN / APISERVER_DIR (+ ETCD_ENDPOINTS), APISERVER_URL,
 # APISERVER_IMAGE / COMPOSE_FILE (docker mode, the default). Exported so kp-launch sees them.
-export APISERVER_BIN APISERVER_DIR ETCD_ENDPOINTS APISERVER_URL APISERVER_IMAGE COMPOSE_FILE TOKEN_FILE CA_FILE KUBECONFIG
+# (KUBECONFIG is not among them: kp-launch reads a kubeconfig only when --kubeconfig names it.)
+export APISERVER_BIN APISERVER_DIR ETCD_ENDPOINTS APISERVER_URL APISERVER_IMAGE COMPOSE_FILE TOKEN_FILE CA_FILE
 
 RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	--post-bootstrap-settle $(POST_BOOTSTRAP_SETTLE) --steady-wait $(STEADY_WAIT) \
@@ -63,6 +64,22 @@ build: deps
 test: deps-test
 	swift build --build-tests
 	swift test --skip-build --no-parallel
+
+# The end-to-end suites only: the built tools run as a user runs them (help, bad input, whole runs and
+# faults on kp-sim). Serial for the reason above.
+test-e2e: deps-test
+	swift build --build-tests
+	swift test --skip-build --no-parallel --filter CLITests
+
+# Style: swift-format with the checked-in .swift-format; fails on any finding (--strict: warnings too).
+# swift-format is not in the offline package set, so this is the copy that ships with the Swift
+# toolchain (`swift format`), pinned by checking its version: another version formats differently.
+SWIFT_FORMAT_VERSION = 6.3.1
+LINT_PATHS ?= Sources Tests Package.swift
+lint:
+	@v=$$(swift format --version 2>/dev/null); [ "$$v" = "$(SWIFT_FORMAT_VERSION)" ] || { \
+		echo "lint: swift-format $(SWIFT_FORMAT_VERSION) (from the Swift $(SWIFT_FORMAT_VERSION) toolchain) is needed, found '$$v': install that toolchain, or raise SWIFT_FORMAT_VERSION and reformat" >&2; exit 2; }
+	swift format lint --strict --recursive --parallel $(LINT_PATHS)
 
 # The main job on the bundled emulator, with short phases: a complete report in about a minute.
 demo: $(BUILD_DEP)

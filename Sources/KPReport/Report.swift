@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPRecords
 
 /// kp-report's fold of one run directory: every analysis, and the three files it writes.
@@ -106,34 +107,10 @@ public struct Report: Sendable {
     }
 
     static func writeAtomically(_ text: String, to path: String) throws(ReportWriteError) {
-        let dir = (path as NSString).deletingLastPathComponent
-        let tmp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ReportWriteError(path: path, message: String(cString: strerror(errno))) }
-        let bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let message = String(cString: strerror(errno))
-                close(fd)
-                unlink(tmp)
-                throw ReportWriteError(path: path, message: message)
-            }
-            off += n
-        }
-        let synced = fsync(fd) == 0
-        let closed = close(fd) == 0
-        if !synced || !closed {
-            let message = String(cString: strerror(errno))
-            unlink(tmp)
-            throw ReportWriteError(path: path, message: message)
-        }
-        if rename(tmp, path) != 0 {
-            let message = String(cString: strerror(errno))
-            unlink(tmp)
-            throw ReportWriteError(path: path, message: message)
+        do {
+            try FileOutput.writeAtomically(text, to: path)
+        } catch {
+            throw ReportWriteError(path: path, message: error.reason)
         }
     }
 }

@@ -20,7 +20,9 @@ extension KPReportCommand {
         @Argument(help: ArgumentHelp("Run directory written by scripts/kp-run, e.g. out/bootstrap-200.", valueName: "run-dir"))
         var runDir: String
 
-        @Option(help: ArgumentHelp("Write the report files here instead of into the run directory.", valueName: "dir"))
+        @Option(
+            help: ArgumentHelp(
+                "Write the report files here instead of into the run directory (created if missing).", valueName: "dir"))
         var out: String?
 
         @Flag(help: "Print only warnings and errors on stderr.")
@@ -38,10 +40,8 @@ extension KPReportCommand {
             guard FileManager.default.fileExists(atPath: runDir, isDirectory: &isDir), isDir.boolValue else {
                 throw ValidationError("run directory '\(runDir)' does not exist: pass out/<run> as written by scripts/kp-run")
             }
-            if let out {
-                guard FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
-                    throw ValidationError("--out '\(out)' is not a directory: create it first or leave --out off")
-                }
+            if let out, FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
+                throw ValidationError("--out '\(out)' exists and is not a directory: give a directory path or leave --out off")
             }
         }
 
@@ -56,6 +56,8 @@ extension KPReportCommand {
             let report = Report(data: data, directory: runDir)
             for problem in report.problems { logger.warning("data problem: \(problem)") }
             let destination = out ?? runDir
+            // --out is created only now, once the run directory is known to hold a run.
+            if let out, let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
             do {
                 try report.write(to: destination, exitCodeNames: Self.exitCodeNames)
             } catch {
