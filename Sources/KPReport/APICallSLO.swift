@@ -55,7 +55,9 @@ public struct APICallSLO: Sendable {
             checks.append(Self.client(op: op.op, cluster: "all", requests: Double(h.count), p99Ns: p))
         }
         // Per hot cluster: the per-cluster response histograms kp-load keeps.
-        for c in load.final.perCluster.sorted(by: { ($0.cluster, LoadAnalysis.opRank($0.op), $0.op) < ($1.cluster, LoadAnalysis.opRank($1.op), $1.op) }) {
+        for c in load.final.perCluster.sorted(by: {
+            ($0.cluster, LoadAnalysis.opRank($0.op), $0.op) < ($1.cluster, LoadAnalysis.opRank($1.op), $1.op)
+        }) {
             guard let h = try? LatencyHistogram(wire: c.response), let p = h.percentile(99) else { continue }
             checks.append(Self.client(op: c.op, cluster: c.cluster, requests: Double(h.count), p99Ns: p))
         }
@@ -63,10 +65,13 @@ public struct APICallSLO: Sendable {
             notes.append("server side not checked: " + (load.server.note ?? "no samples around the load"))
             return
         }
-        func family(_ s: SampleRecord) -> MetricFamilyWire? { s.families?.first { $0.name == LoadAnalysis.serverMetric } }
+        func family(_ s: SampleRecord) -> MetricFamilyWire? {
+            s.families?.first { $0.name == LoadAnalysis.serverMetric }
+        }
         guard let fb = family(before), let fa = family(after) else { return }
         // Resource requests only: the SLO is about API calls, not /readyz or discovery.
-        let deltas = PromHistogram.deltas(after: PromHistogram.series(from: fa), before: PromHistogram.series(from: fb)).series
+        let deltas = PromHistogram.deltas(after: PromHistogram.series(from: fa), before: PromHistogram.series(from: fb))
+            .series
             .filter { !($0.labels["resource"] ?? "").isEmpty }
         checks += Self.server(deltas, cluster: "all")
         let clusters = Set(load.final.perCluster.map(\.cluster)).sorted()
@@ -85,16 +90,21 @@ public struct APICallSLO: Sendable {
             note = "GET + PUT in sequence: each call is at most the whole"
             if verdict == .missed { verdict = .inconclusive }
         }
-        return Check(source: "client", cluster: cluster, call: op, requests: requests, p99Seconds: s, thresholdSeconds: t, verdict: verdict, note: note)
+        return Check(
+            source: "client", cluster: cluster, call: op, requests: requests, p99Seconds: s, thresholdSeconds: t,
+            verdict: verdict, note: note)
     }
 
     static func server(_ series: [PromHistogram], cluster: String) -> [Check] {
         var out: [Check] = []
         let byVerb = PromHistogram.aggregate(series, by: "verb")
         for verb in byVerb.keys.sorted() {
-            guard let t = threshold(verb: verb), let h = byVerb[verb], let n = h.observations, n > 0, let q = h.quantile(0.99) else { continue }
+            guard let t = threshold(verb: verb), let h = byVerb[verb], let n = h.observations, n > 0,
+                let q = h.quantile(0.99)
+            else { continue }
             var verdict: Verdict
-            var note = "bucket \(Format.boundMs(q.lowerBound))–\(q.isInOverflowBucket ? "+Inf" : Format.boundMs(q.upperBound))"
+            var note =
+                "bucket \(Format.boundMs(q.lowerBound))–\(q.isInOverflowBucket ? "+Inf" : Format.boundMs(q.upperBound))"
             if q.isInOverflowBucket {
                 verdict = q.lowerBound >= t ? .missed : .inconclusive
                 note += " (p99 beyond the highest finite bound)"
@@ -107,9 +117,11 @@ public struct APICallSLO: Sendable {
                 verdict = q.value <= t ? .held : .missed
                 note += " (interpolated)"
             }
-            out.append(Check(
-                source: "server", cluster: cluster, call: verb.isEmpty ? "(no verb)" : verb, requests: n,
-                p99Seconds: q.isInOverflowBucket ? q.lowerBound : q.value, thresholdSeconds: t, verdict: verdict, note: note))
+            out.append(
+                Check(
+                    source: "server", cluster: cluster, call: verb.isEmpty ? "(no verb)" : verb, requests: n,
+                    p99Seconds: q.isInOverflowBucket ? q.lowerBound : q.value, thresholdSeconds: t, verdict: verdict,
+                    note: note))
         }
         return out
     }

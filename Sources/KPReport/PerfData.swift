@@ -24,9 +24,16 @@ public enum PerfData {
 
     /// perfdash's ResourceUsageSummary entry (`{"<percentile>": [{"Name", "Cpu", "Mem"}]}`).
     public struct UsageEntry: Codable, Sendable, Equatable {
-        public var Name: String
-        public var Cpu: Double
-        public var Mem: Int64
+        public var name: String
+        /// CPU in cores.
+        public var cpu: Double
+        /// Resident memory in bytes.
+        public var mem: Int64
+        enum CodingKeys: String, CodingKey {
+            case name = "Name"
+            case cpu = "Cpu"
+            case mem = "Mem"
+        }
     }
 
     /// `2026-11-29T09:05:38.342Z` → `2026-11-29T09:05:38Z` (Go's time.RFC3339, as CL2 names files).
@@ -72,7 +79,9 @@ extension Report {
         let usage = resourceUsageSummary
         if !usage.isEmpty { out.append(("ResourceUsageSummary_\(suffix).json", PerfData.encode(usage))) }
         let perPhase = resourcePerPhase
-        if !perPhase.dataItems.isEmpty { out.append(("ResourceUsagePerPhase_\(suffix).json", PerfData.encode(perPhase))) }
+        if !perPhase.dataItems.isEmpty {
+            out.append(("ResourceUsagePerPhase_\(suffix).json", PerfData.encode(perPhase)))
+        }
         return out
     }
 
@@ -80,24 +89,36 @@ extension Report {
     /// APIResponsivenessPrometheus: Perc50/90/99 in ms from `apiserver_request_duration_seconds` deltas.
     var serverPerfData: PerfData.Document? {
         guard let l = load, let before = l.server.before, let after = l.server.after else { return nil }
-        func family(_ s: SampleRecord) -> MetricFamilyWire? { s.families?.first { $0.name == LoadAnalysis.serverMetric } }
+        func family(_ s: SampleRecord) -> MetricFamilyWire? {
+            s.families?.first { $0.name == LoadAnalysis.serverMetric }
+        }
         guard let fb = family(before), let fa = family(after) else { return nil }
         let keys = ["verb", "resource", "subresource", "scope"]
-        let deltas = PromHistogram.deltas(after: PromHistogram.series(from: fa), before: PromHistogram.series(from: fb)).series.map { h in
-            var h = h
-            h.labels["_kp_key"] = keys.map { h.labels[$0] ?? "" }.joined(separator: "\u{1}")
-            return h
-        }
+        let deltas = PromHistogram.deltas(after: PromHistogram.series(from: fa), before: PromHistogram.series(from: fb))
+            .series.map { h in
+                var h = h
+                h.labels["_kp_key"] = keys.map { h.labels[$0] ?? "" }.joined(separator: "\u{1}")
+                return h
+            }
         let grouped = PromHistogram.aggregate(deltas, by: "_kp_key")
         var items: [PerfData.Item] = []
         for key in grouped.keys.sorted() {
             let h = grouped[key]!
-            guard let n = h.observations, n > 0, let p50 = h.quantile(0.5), let p90 = h.quantile(0.9), let p99 = h.quantile(0.99) else { continue }
+            guard let n = h.observations, n > 0, let p50 = h.quantile(0.5), let p90 = h.quantile(0.9),
+                let p99 = h.quantile(0.99)
+            else { continue }
             let parts = key.components(separatedBy: "\u{1}")
-            items.append(PerfData.Item(
-                data: ["Perc50": PerfData.r3(p50.value * 1000), "Perc90": PerfData.r3(p90.value * 1000), "Perc99": PerfData.r3(p99.value * 1000)],
-                unit: "ms",
-                labels: ["Verb": parts[0], "Resource": parts[1], "Subresource": parts[2], "Scope": parts[3], "Count": Format.fixed(n, 0)]))
+            items.append(
+                PerfData.Item(
+                    data: [
+                        "Perc50": PerfData.r3(p50.value * 1000), "Perc90": PerfData.r3(p90.value * 1000),
+                        "Perc99": PerfData.r3(p99.value * 1000),
+                    ],
+                    unit: "ms",
+                    labels: [
+                        "Verb": parts[0], "Resource": parts[1], "Subresource": parts[2], "Scope": parts[3],
+                        "Count": Format.fixed(n, 0),
+                    ]))
         }
         return PerfData.Document(dataItems: items)
     }
@@ -112,9 +133,14 @@ extension Report {
                     let p999 = h.percentile(99.9), let max = h.max
                 else { continue }
                 func ms(_ ns: Int64) -> Double { PerfData.r3(Double(ns) / 1e6) }
-                items.append(PerfData.Item(
-                    data: ["Perc50": ms(p50), "Perc90": ms(p90), "Perc99": ms(p99), "Perc99.9": ms(p999), "Max": ms(max)],
-                    unit: "ms", labels: ["Op": op.op, "Metric": metric, "Count": "\(h.count)", "Errors": "\(op.errors)"]))
+                items.append(
+                    PerfData.Item(
+                        data: [
+                            "Perc50": ms(p50), "Perc90": ms(p90), "Perc99": ms(p99), "Perc99.9": ms(p999),
+                            "Max": ms(max),
+                        ],
+                        unit: "ms",
+                        labels: ["Op": op.op, "Metric": metric, "Count": "\(h.count)", "Errors": "\(op.errors)"]))
             }
         }
         return PerfData.Document(dataItems: items)
@@ -128,14 +154,19 @@ extension Report {
         let name = data.endpoint?.target ?? "apiserver"
         var out: [String: [PerfData.UsageEntry]] = [:]
         for band in phaseBands {
-            var cpu: [Double] = [], rss: [Double] = []
-            let inside = series.filter { let s = Double($0.tNs - t0) / 1e9; return s >= band.from && s <= band.to }
+            var cpu: [Double] = []
+            var rss: [Double] = []
+            let inside = series.filter {
+                let s = Double($0.tNs - t0) / 1e9
+                return s >= band.from && s <= band.to
+            }
             for s in inside { if let r = s.rssBytes { rss.append(r) } }
             let withCPU = series.filter { $0.cpuSeconds != nil }
             for (a, b) in zip(withCPU, withCPU.dropFirst()) {
                 let sb = Double(b.tNs - t0) / 1e9
                 guard sb > band.from && sb <= band.to,
-                    let p = PhaseMath.cpuPercent(cpuBefore: a.cpuSeconds, tBeforeNs: a.tNs, cpuAfter: b.cpuSeconds, tAfterNs: b.tNs)
+                    let p = PhaseMath.cpuPercent(
+                        cpuBefore: a.cpuSeconds, tBeforeNs: a.tNs, cpuAfter: b.cpuSeconds, tAfterNs: b.tNs)
                 else { continue }
                 cpu.append(p / 100)
             }
@@ -143,7 +174,8 @@ extension Report {
             for pct in [50, 90, 99, 100] {
                 let c = NearestRank.percentile(cpu, Double(pct)) ?? 0
                 let m = NearestRank.percentile(rss, Double(pct)) ?? 0
-                out["\(pct)", default: []].append(PerfData.UsageEntry(Name: "\(name)/\(band.label)", Cpu: PerfData.r3(c), Mem: Int64(m)))
+                out["\(pct)", default: []].append(
+                    PerfData.UsageEntry(name: "\(name)/\(band.label)", cpu: PerfData.r3(c), mem: Int64(m)))
             }
         }
         return out
@@ -153,7 +185,8 @@ extension Report {
     var resourcePerPhase: PerfData.Document {
         var items: [PerfData.Item] = []
         let figures: [(ResourceFigure, String, String, Double)] = [
-            (.rss, "RSS", "MiB", 1_048_576), (.heapInuse, "HeapInuse", "MiB", 1_048_576), (.heapAlloc, "HeapAlloc", "MiB", 1_048_576),
+            (.rss, "RSS", "MiB", 1_048_576), (.heapInuse, "HeapInuse", "MiB", 1_048_576),
+            (.heapAlloc, "HeapAlloc", "MiB", 1_048_576),
             (.goroutines, "Goroutines", "count", 1), (.openFds, "OpenFDs", "count", 1),
         ]
         for row in phases.rows {
@@ -161,10 +194,16 @@ extension Report {
                 guard let v = f.value(in: row.sample) else { continue }
                 var d = ["Total": PerfData.r3(v / scale)]
                 if let p = phases.perVCP(f, phase: row.phase) { d["PerVCP"] = PerfData.r3(p / scale) }
-                items.append(PerfData.Item(data: d, unit: unit, labels: ["Phase": row.phase, "Resource": name, "VCPs": phases.vcps.map(String.init) ?? ""]))
+                items.append(
+                    PerfData.Item(
+                        data: d, unit: unit,
+                        labels: ["Phase": row.phase, "Resource": name, "VCPs": phases.vcps.map(String.init) ?? ""]))
             }
             if let c = row.cpuPercent {
-                items.append(PerfData.Item(data: ["Total": PerfData.r3(c)], unit: "%", labels: ["Phase": row.phase, "Resource": "CPU", "VCPs": phases.vcps.map(String.init) ?? ""]))
+                items.append(
+                    PerfData.Item(
+                        data: ["Total": PerfData.r3(c)], unit: "%",
+                        labels: ["Phase": row.phase, "Resource": "CPU", "VCPs": phases.vcps.map(String.init) ?? ""]))
             }
         }
         return PerfData.Document(dataItems: items)

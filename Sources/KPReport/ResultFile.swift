@@ -36,8 +36,13 @@ public struct ResultFile: Codable, Sendable, Equatable {
         public var image: String?
         public var imageDigest: String?
         enum CodingKeys: String, CodingKey {
-            case kpBench = "kp_bench", kpReport = "kp_report", recordsSchema = "records_schema", target
-            case targetVersion = "target_version", emulator, image, imageDigest = "image_digest"
+            case kpBench = "kp_bench"
+            case kpReport = "kp_report"
+            case recordsSchema = "records_schema"
+            case target
+            case targetVersion = "target_version"
+            case emulator, image
+            case imageDigest = "image_digest"
         }
     }
 
@@ -70,9 +75,16 @@ public struct ResultFile: Codable, Sendable, Equatable {
     public var files: [String]
 
     enum CodingKeys: String, CodingKey {
-        case kind, v, run, scenario, status, runStatus = "run_status", phase, exitCode = "exit_code", exitName = "exit_name"
-        case reasons, checks, slo, versions, settings, startedAt = "started_at", endedAt = "ended_at"
-        case dataProblems = "data_problems", files
+        case kind, v, run, scenario, status
+        case runStatus = "run_status"
+        case phase
+        case exitCode = "exit_code"
+        case exitName = "exit_name"
+        case reasons, checks, slo, versions, settings
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case dataProblems = "data_problems"
+        case files
     }
 }
 
@@ -97,29 +109,43 @@ extension Report {
             if count > 0 {
                 let pct = Double(ops.reduce(Int64(0)) { $0 + $1.errors }) / Double(count) * 100
                 let limit = data.runMeta?.flags["max-error-percent"].flatMap(Double.init) ?? 1
-                checks.append(.init(
-                    name: "load_error_percent", value: r6(pct), threshold: limit, unit: "%", verdict: pct <= limit ? "held" : "missed",
-                    note: "failed read + write operations, of \(count)"))
+                checks.append(
+                    .init(
+                        name: "load_error_percent", value: r6(pct), threshold: limit, unit: "%",
+                        verdict: pct <= limit ? "held" : "missed",
+                        note: "failed read + write operations, of \(count)"))
             }
-            checks.append(.init(
-                name: "generator_limited", value: l.final.generatorLimited ? 1 : 0, threshold: 0, unit: "bool",
-                verdict: l.final.generatorLimited ? "missed" : "held", note: l.final.generatorLimitReason))
+            checks.append(
+                .init(
+                    name: "generator_limited", value: l.final.generatorLimited ? 1 : 0, threshold: 0, unit: "bool",
+                    verdict: l.final.generatorLimited ? "missed" : "held", note: l.final.generatorLimitReason))
         }
         let slo = self.slo
         for c in slo?.checks ?? [] {
-            checks.append(.init(
-                name: "api_call_slo", source: c.source, cluster: c.cluster, call: c.call, value: r6(c.p99Seconds),
-                threshold: c.thresholdSeconds, unit: "s", verdict: c.verdict.rawValue, note: c.note))
+            checks.append(
+                .init(
+                    name: "api_call_slo", source: c.source, cluster: c.cluster, call: c.call, value: r6(c.p99Seconds),
+                    threshold: c.thresholdSeconds, unit: "s", verdict: c.verdict.rawValue, note: c.note))
         }
         let e = data.endpoint
         return ResultFile(
-            run: data.runMeta?.run, scenario: data.runMeta?.scenario, status: status, runStatus: end?.status, phase: end?.phase,
-            exitCode: end?.exitCode, exitName: end.flatMap { exitCodeNames[$0.exitCode] }, reasons: reasons, checks: checks,
-            slo: slo.map { .init(held: $0.held, checks: $0.checks.count, missed: $0.count(.missed), inconclusive: $0.count(.inconclusive)) },
+            run: data.runMeta?.run, scenario: data.runMeta?.scenario, status: status, runStatus: end?.status,
+            phase: end?.phase,
+            exitCode: end?.exitCode, exitName: end.flatMap { exitCodeNames[$0.exitCode] }, reasons: reasons,
+            checks: checks,
+            slo: slo.map {
+                .init(
+                    held: $0.held, checks: $0.checks.count, missed: $0.count(.missed),
+                    inconclusive: $0.count(.inconclusive))
+            },
             versions: .init(
-                kpBench: data.runMeta?.kpBenchVersion, kpReport: Schema.toolVersion, recordsSchema: Schema.currentVersion,
-                target: e?.target, targetVersion: e?.targetVersion, emulator: e?.emulator, image: e?.image, imageDigest: e?.imageDigest),
-            settings: data.runMeta?.flags ?? [:], startedAt: data.runMeta?.startedAt ?? e?.startedAt, endedAt: end?.endedAt,
-            dataProblems: problems.count, files: files ?? (Array(Self.outputFiles.dropLast()) + perfDataFiles.map(\.name)))
+                kpBench: data.runMeta?.kpBenchVersion, kpReport: Schema.toolVersion,
+                recordsSchema: Schema.currentVersion,
+                target: e?.target, targetVersion: e?.targetVersion, emulator: e?.emulator, image: e?.image,
+                imageDigest: e?.imageDigest),
+            settings: data.runMeta?.flags ?? [:], startedAt: data.runMeta?.startedAt ?? e?.startedAt,
+            endedAt: end?.endedAt,
+            dataProblems: problems.count,
+            files: files ?? (Array(Self.outputFiles.dropLast()) + perfDataFiles.map(\.name)))
     }
 }

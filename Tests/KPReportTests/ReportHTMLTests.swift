@@ -26,11 +26,18 @@ import Testing
         try Report(directory: f.dir).write(to: f.dir)
         let html = try f.read("report.html")
         #expect(html.hasPrefix("<!DOCTYPE html>"))
-        #expect(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"))
-        #expect(!html.contains("<script") && !html.contains("http://") && !html.contains("src=") && !html.contains("NaN"))
+        #expect(
+            html.contains(
+                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+            ))
+        #expect(
+            !html.contains("<script") && !html.contains("http://") && !html.contains("src=") && !html.contains("NaN"))
         let c = Self.charts(html)
-        for id in ["chart-rss", "chart-heap", "chart-goroutines", "chart-cpu", "chart-bootstrap-steps", "chart-bootstrap-ready",
-                   "chart-spectrum-write", "chart-spectrum-read", "chart-spread", "chart-slo"] {
+        for id in [
+            "chart-rss", "chart-heap", "chart-goroutines", "chart-cpu", "chart-bootstrap-steps",
+            "chart-bootstrap-ready",
+            "chart-spectrum-write", "chart-spectrum-read", "chart-spread", "chart-slo",
+        ] {
             #expect((c[id] ?? 0) > 0, "chart \(id) missing or empty: \(c)")
         }
         // The spectrum of write: 6 percentiles × (response + service).
@@ -41,7 +48,9 @@ import Testing
         #expect(html.contains("<h3 id=\"api-call-latency-slo\">API-call latency SLO</h3>"))
         #expect(html.contains("<td>write</td><td class=\"r\">100</td><td class=\"r\">3</td>"))
         // Phase bands labelled (the 2 s bootstrap above the plot, being too narrow); a marker per phase sample.
-        #expect(html.contains(">load</text>") && html.contains(">post-bootstrap</text>") && html.contains(">bootstrap</text>"))
+        #expect(
+            html.contains(">load</text>") && html.contains(">post-bootstrap</text>")
+                && html.contains(">bootstrap</text>"))
     }
 
     @Test func reFoldIsByteIdenticalForEveryFile() throws {
@@ -63,14 +72,18 @@ import Testing
         let f = try RunFixture()
         defer { f.cleanup() }
         try Fixtures.bootstrapRun(f)
-        try f.append("bootstrap.jsonl", #"{"kind":"error","v":1,"t_ns":1,"tool":"kp-bootstrap","message":"<img src=http://x/y> & **bold**"}"# + "\n")
+        try f.append(
+            "bootstrap.jsonl",
+            #"{"kind":"error","v":1,"t_ns":1,"tool":"kp-bootstrap","message":"<img src=http://x/y> & **bold**"}"# + "\n"
+        )
         let html = Report(directory: f.dir).reportHTML
         #expect(!html.contains("<img"))
         #expect(html.contains("&lt;img src=http://x/y&gt; &amp; <strong>bold</strong>"))
     }
 
     @Test func summaryMarkdownConversion() {
-        let md = "## A b\n\n| x | y |\n|---|---:|\n| `a\\|b` | 1 |\n\n- one\n- [two](#a-b) [no](http://e)\n\ntext **bold** `<c>`\n"
+        let md =
+            "## A b\n\n| x | y |\n|---|---:|\n| `a\\|b` | 1 |\n\n- one\n- [two](#a-b) [no](http://e)\n\ntext **bold** `<c>`\n"
         let html = SummaryHTML.render(md)
         #expect(html.contains("<h3 id=\"a-b\">A b</h3>"))
         #expect(html.contains("<tr><td><code>a|b</code></td><td class=\"r\">1</td></tr>"))
@@ -81,15 +94,19 @@ import Testing
     @Test func chartAxesDropNonFiniteAndNonPositiveOnLog() {
         var c = SVGChart(id: "t", title: "t", xLabel: "x (s)", yLabel: "y (ms)")
         c.yLog = true
-        c.series = [.init("s", points: [(0, 1), (1, .nan), (2, 0), (3, 100), (4, .infinity)], color: 0),
-                    .init("ghost", points: [(1, .nan)], color: 1)]
+        c.series = [
+            .init("s", points: [(0, 1), (1, .nan), (2, 0), (3, 100), (4, .infinity)], color: 0),
+            .init("ghost", points: [(1, .nan)], color: 1),
+        ]
         let svg = c.render()
         #expect(svg.contains(">s</text>") && !svg.contains(">ghost</text>"))  // the legend names what was drawn
         #expect(c.drawnPoints == 2)
         #expect(svg.contains("data-points=\"2\""))
         #expect(!svg.contains("nan") && !svg.contains("NaN") && !svg.contains("inf"))
         // Log ticks at decades 1, 10, 100 with 2 and 5 between.
-        #expect(svg.contains(">1</text>") && svg.contains(">10</text>") && svg.contains(">100</text>") && svg.contains(">50</text>"))
+        #expect(
+            svg.contains(">1</text>") && svg.contains(">10</text>") && svg.contains(">100</text>")
+                && svg.contains(">50</text>"))
         #expect(svg.contains(">x (s)</text>") && svg.contains(">y (ms)</text>"))
         var empty = SVGChart(id: "e", title: "Empty", xLabel: "x", yLabel: "y")
         empty.series = [.init("s", points: [(1, .nan)], color: 0)]
@@ -134,7 +151,9 @@ import Testing
         let w = try #require(client.dataItems.first { $0.labels["Op"] == "write" && $0.labels["Metric"] == "response" })
         #expect(w.data["Perc99"] == 99.025 && w.unit == "ms")
         // Per phase and per VCP: steady RSS 500 MiB, (500 − 250) / 4 = 62.5 MiB per VCP.
-        let rss = try #require(report.resourcePerPhase.dataItems.first { $0.labels["Phase"] == "steady" && $0.labels["Resource"] == "RSS" })
+        let rss = try #require(
+            report.resourcePerPhase.dataItems.first { $0.labels["Phase"] == "steady" && $0.labels["Resource"] == "RSS" }
+        )
         #expect(rss.data == ["Total": 500, "PerVCP": 62.5] && rss.unit == "MiB")
         #expect(PerfData.rfc3339("2026-11-29T09:05:38.342Z") == "2026-11-29T09:05:38Z")
     }
@@ -156,7 +175,8 @@ import Testing
         #expect(slo.held)
         // Over the bound: a 2 s read misses, a 2 s composite write is inconclusive, LIST has 30 s.
         #expect(APICallSLO.client(op: "read", cluster: "all", requests: 1, p99Ns: 2_000_000_000).verdict == .missed)
-        #expect(APICallSLO.client(op: "write", cluster: "all", requests: 1, p99Ns: 2_000_000_000).verdict == .inconclusive)
+        #expect(
+            APICallSLO.client(op: "write", cluster: "all", requests: 1, p99Ns: 2_000_000_000).verdict == .inconclusive)
         #expect(APICallSLO.client(op: "list", cluster: "all", requests: 1, p99Ns: 2_000_000_000).verdict == .held)
         #expect(APICallSLO.threshold(verb: "WATCH") == nil && APICallSLO.threshold(verb: "LIST") == 30)
         let md = Report(directory: f.dir).summaryMarkdown
@@ -180,7 +200,12 @@ import Testing
         #expect(r.checks.contains { $0.name == "api_call_slo" && $0.cluster == "c-000" })
         #expect(r.files.contains("report.html") && !r.files.contains("result.json"))
         // A run without run_end is incomplete; a failed one is failed with its exit code's name.
-        try f.write("meta.jsonl", [Fixtures.meta(scenario: "mixed-hot").record, Fixtures.end("failed", phase: "bootstrap", reason: "target crashed", code: 10).record])
+        try f.write(
+            "meta.jsonl",
+            [
+                Fixtures.meta(scenario: "mixed-hot").record,
+                Fixtures.end("failed", phase: "bootstrap", reason: "target crashed", code: 10).record,
+            ])
         let failed = Report(directory: f.dir).result(exitCodeNames: [10: "target-crashed"])
         #expect(failed.status == "failed" && failed.exitName == "target-crashed" && failed.runStatus == "failed")
         #expect(failed.reasons.contains { $0.contains("target crashed") })

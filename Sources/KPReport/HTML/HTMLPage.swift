@@ -74,7 +74,9 @@ public struct HTMLPage: Sendable {
         o += "<title>\(SVGChart.escape(title))</title>\n<style>\n\(Self.css)\n</style>\n</head>\n<body>\n<main>\n"
         o += "<h1>\(SVGChart.escape(title))</h1>\n" + header
         if sections.count > 1 {
-            o += "<nav>" + sections.map { "<a href=\"#\($0.id)\">\(SVGChart.escape($0.title))</a>" }.joined() + "</nav>\n"
+            o +=
+                "<nav>" + sections.map { "<a href=\"#\($0.id)\">\(SVGChart.escape($0.title))</a>" }.joined()
+                + "</nav>\n"
         }
         for s in sections {
             o += "<section id=\"\(s.id)\">\n<h2>\(SVGChart.escape(s.title))</h2>\n\(s.body)</section>\n"

@@ -104,15 +104,19 @@ enum SummaryHTML {
         let emptyHeader = header.allSatisfy(\.isEmpty)
         var o = "<table>\n"
         if !emptyHeader {
-            o += "<thead><tr>" + header.enumerated().map { i, h in
-                "<th\(i < aligns.count && aligns[i] ? " class=\"r\"" : "")>\(inline(h))</th>"
-            }.joined() + "</tr></thead>\n"
+            o +=
+                "<thead><tr>"
+                + header.enumerated().map { i, h in
+                    "<th\(i < aligns.count && aligns[i] ? " class=\"r\"" : "")>\(inline(h))</th>"
+                }.joined() + "</tr></thead>\n"
         }
         o += "<tbody>\n"
         for row in rows.dropFirst(2) {
-            o += "<tr>" + cells(row).enumerated().map { i, c in
-                "<td\(i < aligns.count && aligns[i] ? " class=\"r\"" : "")>\(inline(c))</td>"
-            }.joined() + "</tr>\n"
+            o +=
+                "<tr>"
+                + cells(row).enumerated().map { i, c in
+                    "<td\(i < aligns.count && aligns[i] ? " class=\"r\"" : "")>\(inline(c))</td>"
+                }.joined() + "</tr>\n"
         }
         return o + "</tbody></table>\n"
     }
@@ -159,7 +163,9 @@ enum SummaryHTML {
             let label = rest[rest.index(after: lb)..<rb]
             let target = rest[rest.index(rb, offsetBy: 2)..<rp]
             o += rest[..<lb]
-            if target.hasPrefix("#") && target.dropFirst().allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+            if target.hasPrefix("#")
+                && target.dropFirst().allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+            {
                 o += "<a href=\"\(target)\">\(label)</a>"
             } else {
                 o += rest[lb...rp]
