@@ -29,7 +29,8 @@ DEMO_STEADY ?= 10s
 LAUNCH_ARGS ?=
 # Target selection, as in the seed: APISERVER_BIN / APISERVER_DIR (+ ETCD_ENDPOINTS), APISERVER_URL,
 # APISERVER_IMAGE / COMPOSE_FILE (docker mode, the default). Exported so kp-launch sees them.
-export APISERVER_BIN APISERVER_DIR ETCD_ENDPOINTS APISERVER_URL APISERVER_IMAGE COMPOSE_FILE TOKEN_FILE CA_FILE KUBECONFIG
+# (KUBECONFIG is not among them: kp-launch reads a kubeconfig only when --kubeconfig names it.)
+export APISERVER_BIN APISERVER_DIR ETCD_ENDPOINTS APISERVER_URL APISERVER_IMAGE COMPOSE_FILE TOKEN_FILE CA_FILE
 
 RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	--post-bootstrap-settle $(POST_BOOTSTRAP_SETTLE) --steady-wait $(STEADY_WAIT) \
@@ -41,7 +42,7 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 BUILD_DEP = $(if $(NO_BUILD),,build)
 KP_RUN = scripts/kp-run --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
 
-.PHONY: all deps deps-test build test test-e2e demo run bench-http bench-load fuzz fault-matrix docs lint clean \
+.PHONY: all deps deps-test build test test-e2e demo run bench-http bench-load fuzz fault-matrix docs lint clean report-check \
 	bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
 	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
 
@@ -63,6 +64,22 @@ build: deps
 test: deps-test
 	swift build --build-tests
 	swift test --skip-build --no-parallel
+
+# The end-to-end suites only: the built tools run as a user runs them (help, bad input, whole runs and
+# faults on kp-sim). Serial for the reason above.
+test-e2e: deps-test
+	swift build --build-tests
+	swift test --skip-build --no-parallel --filter CLITests
+
+# Style: swift-format with the checked-in .swift-format; fails on any finding (--strict: warnings too).
+# swift-format is not in the offline package set, so this is the copy that ships with the Swift
+# toolchain (`swift format`), pinned by checking its version: another version formats differently.
+SWIFT_FORMAT_VERSION = 6.3.1
+LINT_PATHS ?= Sources Tests Package.swift
+lint:
+	@v=$$(swift format --version 2>/dev/null); [ "$$v" = "$(SWIFT_FORMAT_VERSION)" ] || { \
+		echo "lint: swift-format $(SWIFT_FORMAT_VERSION) (from the Swift $(SWIFT_FORMAT_VERSION) toolchain) is needed, found '$$v': install that toolchain, or raise SWIFT_FORMAT_VERSION and reformat" >&2; exit 2; }
+	swift format lint --strict --recursive --parallel $(LINT_PATHS)
 
 # The main job on the bundled emulator, with short phases: a complete report in about a minute.
 demo: $(BUILD_DEP)
@@ -110,6 +127,16 @@ FAULT_BIN_DIR ?= $(shell swift build --show-bin-path)
 fault-matrix:
 	$(if $(NO_BUILD),,swift build)
 	scripts/fault-matrix.sh --bin-dir "$(FAULT_BIN_DIR)" $(if $(FAULT_CELLS),--only $(FAULT_CELLS))
+
+# Renders report.html of a kp-sim run (a copy of results/mixed-hot-200, re-folded) in headless Chromium
+# and checks it: loaded, no console message, no request, every chart drew data (scripts/report-check.sh).
+# REPORT_RUN=out/<run> checks another run directory; REPORT_PNG=file keeps the screenshot.
+REPORT_RUN ?=
+REPORT_PNG ?=
+REPORT_BIN_DIR ?= $(shell swift build --show-bin-path)
+report-check:
+	$(if $(NO_BUILD),,swift build --product kp-report)
+	scripts/report-check.sh --bin-dir "$(REPORT_BIN_DIR)" $(if $(REPORT_RUN),--run-dir $(REPORT_RUN)) $(if $(REPORT_PNG),--png $(REPORT_PNG))
 
 # docs/cli-reference.md from every tool's --help (a test keeps it in step with the tools).
 docs:

@@ -2,8 +2,12 @@
 //
 // kp-bench: a reproducible performance harness for the kplane apiserver.
 // Imports point downward only: tools -> KPCLI + one library per tool (KPLaunch, KPBootstrap, KPScrape,
-// KPLoad, KPReport) -> concern libraries (KPHTTP, KPPromText, KPStats, KPPprof) -> KPRecords.
-// KPSim never imports KPHTTP or the tool libraries, so a client bug cannot be hidden by the same bug in the server.
+// KPLoad, KPReport) -> concern libraries (KPHTTP, KPStats -> KPPromText, KPPprof) -> KPRecords -> KPCore.
+// KPCore (Foundation only) holds what every layer shares: exit codes and error types, the duration
+// grammar, cluster names, the atomic file write. Only KPCLI and the tools import ArgumentParser and
+// install signal handlers. KPSim imports KPCore, KPPromText and KPPprof, never KPHTTP or the tool
+// libraries, so a client bug cannot be hidden by the same bug in the server.
+// Each target declares exactly the modules its sources import.
 import PackageDescription
 
 let package = Package(
@@ -41,19 +45,20 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Libraries
-        .target(name: "KPRecords"),
+        .target(name: "KPCore"),
+        .target(name: "KPRecords", dependencies: ["KPCore"]),
         .target(name: "KPHTTP", dependencies: ["CCurl", "KPRecords"]),
         .target(name: "KPPromText"),
         .target(
             name: "KPStats",
-            dependencies: ["KPRecords", .product(name: "Histogram", package: "hdrhistogram-swift")]),
+            dependencies: ["KPRecords", "KPPromText", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(
             name: "KPPprof",
             dependencies: ["CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(
             name: "KPSim",
             dependencies: [
-                "KPPprof",
+                "KPCore", "KPPromText", "KPPprof",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -70,36 +75,35 @@ let package = Package(
         .target(
             name: "KPCLI",
             dependencies: [
-                "KPRecords",
+                "KPCore", "KPRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "KPLaunch",
             dependencies: [
-                "KPRecords", "KPHTTP", "KPCLI",
+                "KPCore", "KPRecords", "KPHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]),
         .target(
             name: "KPBootstrap",
-            dependencies: ["KPRecords", "KPHTTP", "KPCLI", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["KPRecords", "KPHTTP"]),
         .target(
             name: "KPScrape",
             dependencies: [
-                "KPRecords", "KPHTTP", "KPPromText", "KPPprof", "KPCLI", .product(name: "Logging", package: "swift-log"),
+                "KPCore", "KPRecords", "KPHTTP", "KPPromText", "KPPprof",
             ]),
         .target(
             name: "KPLoad",
             dependencies: [
-                "KPRecords", "KPHTTP", "KPStats", "KPCLI", .product(name: "Logging", package: "swift-log"),
+                "KPCore", "KPRecords", "KPHTTP", "KPStats", .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "KPReport",
             dependencies: [
-                "KPRecords", "KPStats", "KPPromText", "KPPprof", .product(name: "Logging", package: "swift-log"),
+                "KPCore", "KPRecords", "KPStats", "KPPprof",
                 .product(name: "Yams", package: "Yams"),  // compare's thresholds file
             ]),
 
@@ -110,9 +114,10 @@ let package = Package(
                 "KPCLI", "KPLaunch", "KPRecords", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .executableTarget(name: "kp-bootstrap", dependencies: ["KPCLI", "KPBootstrap"]),
-        .executableTarget(name: "kp-load", dependencies: ["KPCLI", "KPLoad"]),
-        .executableTarget(name: "kp-scrape", dependencies: ["KPCLI", "KPScrape"]),
+        .executableTarget(
+            name: "kp-bootstrap", dependencies: ["KPCLI", "KPBootstrap", "KPHTTP", "KPRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "kp-load", dependencies: ["KPCLI", "KPLoad", "KPHTTP", "KPRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "kp-scrape", dependencies: ["KPCLI", "KPScrape", "KPHTTP", "KPRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "kp-report",
             dependencies: ["KPCLI", "KPReport", "KPRecords", .product(name: "Logging", package: "swift-log"),
@@ -128,29 +133,37 @@ let package = Package(
             ]),
 
         // MARK: - Tests
-        // Test helpers shared by several test targets (kp-sim child process, built-tool lookup, fuzz input).
-        .target(name: "KPTestSupport", path: "Tests/KPTestSupport"),
+        // Test helpers shared by several test targets (kp-sim child process, built-tool lookup, fuzz input,
+        // the in-memory HTTP transport).
+        .target(name: "KPTestSupport", dependencies: ["KPHTTP", "KPRecords"], path: "Tests/KPTestSupport"),
         .testTarget(name: "KPRecordsTests", dependencies: ["KPRecords", "KPTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KPHTTPTests", dependencies: ["KPHTTP"]),
+        .testTarget(name: "KPCoreTests", dependencies: ["KPCore"]),
+        .testTarget(name: "KPHTTPTests", dependencies: ["KPHTTP", "KPRecords"]),
         .testTarget(name: "KPPromTextTests", dependencies: ["KPPromText", "KPTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KPStatsTests", dependencies: ["KPStats"]),
-        .testTarget(name: "KPPprofTests", dependencies: ["KPPprof", "KPTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KPStatsTests", dependencies: ["KPStats", "KPRecords"]),
+        .testTarget(
+            name: "KPPprofTests",
+            dependencies: ["KPPprof", "KPTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KPSimTests",
             dependencies: [
-                "KPSim", "KPPromText", "KPPprof", .product(name: "NIOCore", package: "swift-nio"),
+                "KPSim", "KPPromText", "KPPprof", "KPTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "KPLaunchTests",
-            dependencies: ["KPLaunch", "KPRecords", "KPCLI", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "KPLaunch", "KPRecords", "KPCLI", .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             exclude: ["Fixtures/fake-docker"]),  // run in place by the docker-mode tests (found via #filePath)
-        .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPRecords", "KPHTTP", "KPTestSupport"]),
-        .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPPromText", "KPTestSupport"]),
-        .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP"]),
+        .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPCore", "KPRecords", "KPHTTP", "KPTestSupport"]),
+        .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPTestSupport"]),
+        .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP", "KPTestSupport"]),
         .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats", "KPPprof"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
-        .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPromText", "KPPprof"]),
+        .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPprof", "KPTestSupport"]),
     ]
 )

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kp-bench needs, only those missing.
 #   scripts/install-deps.sh build   libcurl and zlib headers (to build the tools)
-#   scripts/install-deps.sh test    + etcd, etcdctl, go (pprof cross-check), nghttp2 tools, kubectl if absent
+#   scripts/install-deps.sh test    + etcd, etcdctl, go (pprof cross-check), nghttp2 tools, chromium (make report-check),
+#                                   kubectl if absent,
+#                                   and kubernetes-validate from PyPI (deploy/kubernetes manifests)
 #   scripts/install-deps.sh bench   + wrk
 # As root it runs apt-get; otherwise it uses sudo when available, else prints the command and fails.
 set -euo pipefail
@@ -10,7 +12,7 @@ pkgs=(libcurl4-openssl-dev zlib1g-dev pkg-config)
 case "$what" in
     build) ;;
     test|bench)
-        pkgs+=(etcd-server etcd-client golang-go nghttp2-client nghttp2-server openssl curl python3 iproute2 procps)
+        pkgs+=(etcd-server etcd-client golang-go nghttp2-client nghttp2-server openssl curl python3 iproute2 procps chromium)
         command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
         [ "$what" = bench ] && pkgs+=(wrk)
         ;;
@@ -20,16 +22,24 @@ missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
     SUDO=""
 elif command -v sudo >/dev/null 2>&1; then
     SUDO="sudo"
 else
-    echo "install-deps: missing Debian packages: ${missing[*]}; install them with: apt-get install ${missing[*]}" >&2
-    exit 1
+    [ ${#missing[@]} -eq 0 ] || {
+        echo "install-deps: missing Debian packages: ${missing[*]}; install them with: apt-get install ${missing[*]}" >&2
+        exit 1
+    }
 fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# PyPI, for the tests: kubernetes-validate checks deploy/kubernetes offline (its schemas are in the package).
+if [ "$what" != build ] && ! command -v kubernetes-validate >/dev/null 2>&1; then
+    echo "install-deps: installing kubernetes-validate (PyPI)" >&2
+    python3 -m pip install -q --disable-pip-version-check "kubernetes-validate==1.37.0" >/dev/null
+fi

@@ -1,6 +1,8 @@
 import ArgumentParser
+import KPCore
 
-/// A duration flag written with units, as Go's `time.ParseDuration` accepts: `30s`, `2m`, `1m30s`, `500ms`, `1h`, `250us`, `0s`.
+/// A duration flag in kp-bench's one grammar, ``KPCore/DurationGrammar`` (Go's `time.ParseDuration`):
+/// `30s`, `2m`, `1m30s`, `.5s`, `500ms`, `1h`, `250us`, `0`; negative durations are refused.
 ///
 /// A bare number without a unit is rejected (is `90` seconds or milliseconds?), with the fix in the message.
 public struct DurationArgument: ExpressibleByArgument, Sendable, Equatable, CustomStringConvertible {
@@ -35,42 +37,15 @@ public struct DurationArgument: ExpressibleByArgument, Sendable, Equatable, Cust
 
     /// For `@Option(transform: DurationArgument.transform)`: the same parse, with an error that gives the fix.
     public static func transform(_ s: String) throws -> DurationArgument {
-        guard let d = parse(s) else {
-            throw ValidationError("'\(s)' is not a duration: write it with a unit, e.g. 90s, 1m30s, 500ms")
+        do {
+            return DurationArgument(try DurationGrammar.parseNonNegative(s), text: s)
+        } catch {
+            throw ValidationError(DurationGrammar.message(flag: "", text: s, problem: error))
         }
-        return DurationArgument(d, text: s)
     }
 
-    /// Parses Go-style durations; nil when malformed or negative.
+    /// Parses with ``KPCore/DurationGrammar``; nil when malformed or negative.
     public static func parse(_ s: String) -> Duration? {
-        var rest = Substring(s.trimmingCharacters(in: .whitespaces))
-        if rest.isEmpty { return nil }
-        if rest == "0" { return .zero }
-        var total = 0.0  // nanoseconds
-        var sawUnit = false
-        while !rest.isEmpty {
-            let numEnd = rest.firstIndex(where: { !($0.isNumber || $0 == ".") }) ?? rest.endIndex
-            guard numEnd != rest.startIndex, let value = Double(rest[rest.startIndex..<numEnd]) else { return nil }
-            rest = rest[numEnd...]
-            let unitEnd = rest.firstIndex(where: { $0.isNumber || $0 == "." }) ?? rest.endIndex
-            let unit = rest[rest.startIndex..<unitEnd]
-            rest = rest[unitEnd...]
-            let scale: Double
-            switch unit {
-            case "ns": scale = 1
-            case "us", "µs": scale = 1e3
-            case "ms": scale = 1e6
-            case "s": scale = 1e9
-            case "m": scale = 60e9
-            case "h": scale = 3600e9
-            default: return nil
-            }
-            sawUnit = true
-            total += value * scale
-        }
-        guard sawUnit, total.isFinite, total >= 0, total < 1e18 else { return nil }
-        return .nanoseconds(Int64(total.rounded()))
+        DurationGrammar.parse(s)
     }
 }
-
-import Foundation

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KPCore
 import KPRecords
 
 /// How a tool finds its target: an endpoint record from kp-launch, or the same facts as flags.

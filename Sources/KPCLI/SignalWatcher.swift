@@ -1,12 +1,13 @@
 import Dispatch
 import Foundation
+import KPCore
 
 /// Turns SIGINT and SIGTERM into a flag and callbacks, so a tool can stop cleanly and still
 /// write what it measured.
 ///
 /// The default action of both signals is disabled while a watcher exists; a second signal of
 /// the same kind after the first does not kill the process either: the tool decides.
-public final class SignalWatcher: @unchecked Sendable {
+public final class SignalWatcher: StopSignalSource, @unchecked Sendable {
     private let lock = NSLock()
     private var sources: [DispatchSourceSignal] = []
     private var handlers: [@Sendable (Int32) -> Void] = []

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KPCore
 
 /// Runs a tool's root command with kp-bench's error conventions.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import Logging
 
 /// Builds the apiserver from a source checkout (`--apiserver-dir`), as the smoke tests do:
@@ -56,7 +57,7 @@ public enum ApiserverBuild {
             throw LaunchError.failure("go build ./cmd/apiserver in \(rawDir) \(result.termination)\(lastLine.isEmpty ? "" : ": \(lastLine)"); full output in \(buildLog)")
         }
         if let head {
-            try? (head + "\n").write(toFile: stamp, atomically: true, encoding: .utf8)
+            try? FileOutput.writeAtomically(head + "\n", to: stamp)
         }
         logger.info("built \(binary) in \(formatSeconds(ContinuousClock.now - started))")
         return (binary, true)

@@ -6,7 +6,7 @@ import Foundation
 /// Written on `posix_spawn` rather than `Foundation.Process` because kp-launch needs three things
 /// `Process` does not offer on Linux: a new session (`POSIX_SPAWN_SETSID`, so SIGTERM to the
 /// process group reaches the whole tree the target starts), signal dispositions reset to default
-/// in the child (kp-launch itself ignores SIGINT/SIGTERM while ``KPCLI/SignalWatcher`` handles
+/// in the child (kp-launch itself ignores SIGINT/SIGTERM while KPCLI's `SignalWatcher` handles
 /// them, and ignored dispositions survive `exec`), and stdout/stderr opened straight onto log
 /// files with every other descriptor closed. The glibc extensions for the last two
 /// (`posix_spawn_file_actions_addclosefrom_np`, `..._addchdir_np`, glibc ≥ 2.34) are not
@@ -62,29 +62,43 @@ public final class ChildProcess: @unchecked Sendable {
     ///   - stdout: where standard output goes.
     ///   - stderr: where standard error goes.
     ///   - environment: the child's environment; nil inherits kp-launch's.
-    /// - Throws: ``LaunchError`` (exit 2) naming the program when it cannot be started.
+    /// - Throws: ``LaunchError`` (exit 2) naming the program, or the directory or output file that
+    ///   kept it from starting (a failed chdir never starts the child elsewhere).
     public static func spawn(
         _ executable: String, _ arguments: [String], directory: String? = nil, stdout: Output, stderr: Output,
         environment: [String: String]? = nil
     ) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
+        guard posix_spawn_file_actions_init(&actions) == 0 else {
+            throw LaunchError.failure("cannot start \(executable): posix_spawn_file_actions_init failed")
+        }
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Each file action is only recorded here (it runs in the child); a non-zero return means it
+        // was not recorded, and the child would start without it: fail instead.
+        func check(_ rc: Int32, _ action: String) throws {
+            guard rc == 0 else {
+                throw LaunchError.failure("cannot start \(executable): \(action) failed: \(String(cString: strerror(rc)))")
+            }
+        }
+        try check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0), "opening /dev/null as stdin")
         for (fd, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
             switch output {
-            case .append(let path): posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-            case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
+            case .append(let path):
+                try check(
+                    posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_APPEND, 0o644),
+                    "opening \(path) for fd \(fd)")
+            case .null:
+                try check(posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0), "opening /dev/null for fd \(fd)")
             }
         }
         if let closeFrom = GlibcSpawnExtensions.addCloseFrom {
-            _ = closeFrom(&actions, 3)
+            try check(closeFrom(&actions, 3), "closing descriptors from 3")
         }
         if let directory {
             guard let addChdir = GlibcSpawnExtensions.addChdir else {
                 throw LaunchError.failure("cannot start \(executable) in \(directory): this libc lacks posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29 needed)")
             }
-            _ = directory.withCString { addChdir(&actions, $0) }
+            try check(directory.withCString { addChdir(&actions, $0) }, "changing to \(directory)")
         }
 
         var attributes = posix_spawnattr_t()
@@ -107,11 +121,43 @@ public final class ChildProcess: @unchecked Sendable {
             }
         }
         if rc != 0 {
+            // glibc runs the file actions in the child before exec and returns their error here; say
+            // which one failed rather than blaming the program for a bad directory or log file.
+            if let problem = spawnProblem(directory: directory, outputs: [stdout, stderr]) {
+                throw LaunchError.badInput("cannot start \(executable): \(problem)")
+            }
             throw LaunchError.badInput("cannot start \(executable): \(String(cString: strerror(rc))); check the path and that it is an executable file")
         }
         let child = ChildProcess(pid: pid, arguments: argv)
         child.startReaper()
         return child
+    }
+
+    /// Which file action keeps a child from starting: the working directory or an output file; nil
+    /// when both are usable (then the program itself is the problem).
+    private static func spawnProblem(directory: String?, outputs: [Output]) -> String? {
+        if let directory {
+            let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 {
+                return "its working directory \(directory) cannot be entered (\(String(cString: strerror(errno)))); check that it exists and is a directory"
+            }
+            let searchable = fchdirCheck(fd)
+            close(fd)
+            if let searchable { return "its working directory \(directory) cannot be entered (\(searchable)); check its permissions" }
+        }
+        for case .append(let path) in outputs {
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if fd < 0 {
+                return "its output file \(path) cannot be opened (\(String(cString: strerror(errno)))); check that its directory exists and is writable"
+            }
+            close(fd)
+        }
+        return nil
+    }
+
+    /// nil when the directory behind `fd` may be entered (search permission), else why not.
+    private static func fchdirCheck(_ fd: Int32) -> String? {
+        faccessat(fd, ".", X_OK, 0) == 0 ? nil : String(cString: strerror(errno))
     }
 
     /// Runs a short command to completion, returning its termination and standard output.
@@ -270,6 +316,6 @@ enum GlibcSpawnExtensions {
 /// Calls `body` with a NULL-terminated C array of the strings.
 private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
     let pointers = strings.map { strdup($0) }
-    defer { pointers.forEach { free($0) } }
+    defer { for pointer in pointers { free(pointer) } }
     return body(pointers + [nil])
 }

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// In order: the docker CLI is in PATH; the engine answers (`docker info`); compose is v2 or later
 /// (`docker compose version`); the host ports are free or held by this project's own compose stack
-/// (which the run removes first). Missing tools exit 14 (``KPCLI/KPExitCode/missingTool``), a taken
+/// (which the run removes first). Missing tools exit 14 (``KPCore/KPExitCode/missingTool``), a taken
 /// port exits 2. When the user did not ask for docker (it is the default mode), tool errors also
 /// say how to run the same job without docker, and nothing else is run in its place.
 public struct DockerPreflight: Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import KPCLI
+import KPCore
 import Logging
 
 /// Docker mode's settings that are not user flags of their own.
@@ -303,9 +303,9 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
 
             """
         do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            try FileOutput.writeAtomically(text, to: path)
         } catch {
-            throw LaunchError.badInput("cannot write \(path): \(error.localizedDescription); check that the run directory is writable")
+            throw LaunchError.badInput("\(error); check that the run directory is writable")
         }
     }
 

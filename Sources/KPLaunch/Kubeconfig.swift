@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPRecords
 import Yams
 
@@ -121,8 +122,7 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
 
     /// True for a VCP name the server routes: `^[A-Za-z0-9][A-Za-z0-9_.-]*$` (kplane's OpenAPI pattern).
     public static func isValidClusterName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.isASCIIAlnum else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCIIAlnum || $0 == "_" || $0 == "." || $0 == "-" }
+        ClusterNames.isRoutable(name)
     }
 
     /// YAML text.
@@ -183,11 +183,5 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         return Resolved(
             server: server, caFile: absolute(cluster.certificateAuthority), caData: cluster.certificateAuthorityData,
             insecureSkipTLSVerify: cluster.insecureSkipTLSVerify ?? false, token: user.token, tokenFile: absolute(user.tokenFile))
-    }
-}
-
-extension Unicode.Scalar {
-    fileprivate var isASCIIAlnum: Bool {
-        (0x30...0x39).contains(value) || (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value)
     }
 }

@@ -1,4 +1,4 @@
-import KPCLI
+import KPCore
 
 /// A kp-launch failure: one line for the user and the exit code it deserves (docs/cli.md).
 public struct LaunchError: ExitCodeError, Equatable {

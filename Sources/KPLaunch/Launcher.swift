@@ -1,5 +1,5 @@
 import Foundation
-import KPCLI
+import KPCore
 import KPRecords
 import Logging
 
@@ -18,13 +18,17 @@ public final class Launcher: @unchecked Sendable {
     private let makeTransport: TransportFactory
     private let logger: Logger
     private let records: JSONLWriter
+    /// SIGINT/SIGTERM, installed by the executable (kp-launch passes KPCLI's `SignalWatcher`); nil: none.
+    private let stopSignals: (any StopSignalSource)?
 
-    /// Creates a launcher; `records` receives the endpoint record (and an error record on a crash).
+    /// Creates a launcher; `records` receives the endpoint record (and an error record on a crash);
+    /// a signal from `stopSignals` stops the run as `kp-launch down` does (exit 130/143).
     public init(
         configuration: LaunchConfiguration, makeTransport: @escaping TransportFactory = defaultTransportFactory,
-        records: JSONLWriter = .stdout, logger: Logger = Logger(label: "kp-launch")
+        records: JSONLWriter = .stdout, logger: Logger = Logger(label: "kp-launch"), stopSignals: (any StopSignalSource)? = nil
     ) {
         self.configuration = configuration
+        self.stopSignals = stopSignals
         self.makeTransport = makeTransport
         self.records = records
         self.logger = logger
@@ -69,7 +73,6 @@ public final class Launcher: @unchecked Sendable {
         let context = TargetLaunchContext(configuration: configuration, files: files, port: port, etcdPrefix: prefix, logger: logger)
 
         let state = SupervisorState()
-        SignalWatcher.install()
         let wroteSecrets = mode != .url
         func cleanUp() async {
             state.cancelSupervision()
@@ -100,7 +103,7 @@ public final class Launcher: @unchecked Sendable {
                 failure: { state.failure }, logger: logger)
             return (started, ready)
         }
-        SignalWatcher.shared.onSignal { signal in
+        stopSignals?.onSignal { signal in
             state.end(.signal(signal))
             launch.cancel()
         }
@@ -233,12 +236,10 @@ public final class Launcher: @unchecked Sendable {
 
     /// Writes `text` to a temporary file beside `path` and renames it, so readers never see half a file.
     static func writeAtomically(_ text: String, to path: String) throws {
-        let tmp = path + ".tmp-\(getpid())"
-        try text.write(toFile: tmp, atomically: false, encoding: .utf8)
-        guard rename(tmp, path) == 0 else {
-            let why = String(cString: strerror(errno))
-            unlink(tmp)
-            throw LaunchError.failure("cannot rename \(tmp) to \(path): \(why)")
+        do {
+            try FileOutput.writeAtomically(text, to: path)
+        } catch {
+            throw LaunchError.failure("\(error)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import Logging
 
 /// The supervisor's pid file (`launch.pid`) and `kp-launch down`.
@@ -12,9 +13,9 @@ public enum RunControl {
     /// Writes `launch.pid` with this process's pid.
     static func writePid(_ files: RunFiles) throws {
         do {
-            try "\(getpid())\n".write(toFile: files.pidFile, atomically: true, encoding: .utf8)
+            try FileOutput.writeAtomically("\(getpid())\n", to: files.pidFile)
         } catch {
-            throw LaunchError.badInput("cannot write \(files.pidFile): \(error.localizedDescription); check that the run directory is writable")
+            throw LaunchError.badInput("\(error); check that the run directory is writable")
         }
     }
 
@@ -57,7 +58,7 @@ public enum RunControl {
             unlink(files.pidFile)
             throw LaunchError.badInput("no run is up in \(runDir): launch.pid names pid \(pid), which is not a running kp-launch (stale file removed)")
         }
-        try? "\(getpid())\n".write(toFile: downMarker(files), atomically: true, encoding: .utf8)
+        try? FileOutput.writeAtomically("\(getpid())\n", to: downMarker(files))
         guard kill(pid, SIGTERM) == 0 else {
             unlink(downMarker(files))
             throw LaunchError.failure("cannot signal kp-launch (pid \(pid)): \(String(cString: strerror(errno))); are you the user that started it?")

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import _CryptoExtras
 
 /// Writes a run's secrets: a fresh bearer token and a fresh service-account signing key.
@@ -62,16 +63,10 @@ public enum RunSecrets {
         }
         defer { close(fd) }
         fchmod(fd, 0o600)  // independent of the umask
-        try data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-            var off = 0
-            while off < buf.count {
-                let n = Foundation.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw LaunchError.failure("cannot write \(path): \(String(cString: strerror(errno)))")
-                }
-                off += n
-            }
+        do {
+            try FileOutput.writeAll(fd: fd, data)
+        } catch {
+            throw LaunchError.failure("cannot write \(path): \(error.reason)")
         }
     }
 

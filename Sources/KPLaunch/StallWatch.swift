@@ -10,7 +10,7 @@ import Logging
 /// an answer), and a reset or closed stream (the server acted). Only silence counts against it:
 /// a request that times out, a refused connection or an unresolvable host. When no answer has
 /// come for at least ``timeout`` and the latest probe failed that way, the run is declared
-/// stalled (kp-launch exits 11, ``KPCLI/KPExitCode/targetUnreachable``).
+/// stalled (kp-launch exits 11, ``KPCore/KPExitCode/targetUnreachable``).
 struct StallWatch: Sendable {
     /// How long the target may stay silent; also each probe's request timeout.
     var timeout: Duration

@@ -1,5 +1,5 @@
 import Foundation
-import KPCLI
+import KPCore
 import Logging
 
 /// One way of bringing up a target for kp-launch: the bundled kp-sim, a local apiserver binary, an
@@ -14,7 +14,7 @@ import Logging
 ///
 /// A runner only starts, watches and stops what is particular to its mode. Conformers are
 /// classes (they hold the handles of what they started) and must be safe to call from any task.
-/// Errors thrown from ``preflight(_:)`` and ``start(_:)`` should be ``KPCLI/ExitCodeError``s
+/// Errors thrown from ``preflight(_:)`` and ``start(_:)`` should be ``KPCore/ExitCodeError``s
 /// whose description is the one line the user sees (bad input → 2, missing tool → 14,
 /// etcd → 13); anything else exits 1.
 public protocol TargetRunner: AnyObject, Sendable {
@@ -141,11 +141,11 @@ public struct StartedTarget: Sendable {
 public struct TargetFailure: Sendable, Equatable, CustomStringConvertible {
     /// What failed.
     public enum Component: Sendable, Equatable {
-        /// The target process/container exited (exit 10, ``KPCLI/KPExitCode/targetCrashed``).
+        /// The target process/container exited (exit 10, ``KPCore/KPExitCode/targetCrashed``).
         case target
-        /// The throw-away etcd (or the etcd container) exited (exit 13, ``KPCLI/KPExitCode/etcdFailed``).
+        /// The throw-away etcd (or the etcd container) exited (exit 13, ``KPCore/KPExitCode/etcdFailed``).
         case etcd
-        /// The target is alive but stopped answering for the stall timeout (exit 11, ``KPCLI/KPExitCode/targetUnreachable``).
+        /// The target is alive but stopped answering for the stall timeout (exit 11, ``KPCore/KPExitCode/targetUnreachable``).
         case stalled
     }
 
@@ -178,7 +178,7 @@ public struct TargetFailure: Sendable, Equatable, CustomStringConvertible {
 /// `extension DockerMode: TargetRunnerProvider { public static func makeRunner(...) ... }`.
 /// Until a build contains that conformance, docker mode fails with one line saying so.
 public protocol TargetRunnerProvider {
-    /// Builds the runner for `configuration` (validate mode-specific flags here; throw ``KPCLI/InputError``).
+    /// Builds the runner for `configuration` (validate mode-specific flags here; throw ``KPCore/InputError``).
     static func makeRunner(configuration: LaunchConfiguration) throws -> any TargetRunner
 }
 

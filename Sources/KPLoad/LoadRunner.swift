@@ -30,7 +30,7 @@ public final class LoadRunner: Sendable {
 
     /// Pre-warms, runs the phase, and passes every record to `emit` as it is made.
     ///
-    /// - Throws: the pre-warm's ``KPCLI/ToolFailure`` when objects could not be created (the
+    /// - Throws: the pre-warm's ``KPCore/ToolFailure`` when objects could not be created (the
     ///   load phase then does not run).
     public func run(emit: @escaping @Sendable (Record) -> Void) async throws -> LoadGenerator.Result {
         let cfg = configuration

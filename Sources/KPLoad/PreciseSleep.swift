@@ -43,12 +43,12 @@ public enum PreciseSleep {
     /// This process's CPU time (user + system) so far, seconds, from `getrusage(RUSAGE_SELF)`.
     public static func processCPUSeconds() -> Double {
         #if os(Linux)
-        let RUSAGE_SELF_WHO = __rusage_who_t(RUSAGE_SELF.rawValue)
+        let rusageSelf = __rusage_who_t(RUSAGE_SELF.rawValue)
         #else
-        let RUSAGE_SELF_WHO = RUSAGE_SELF
+        let rusageSelf = RUSAGE_SELF
         #endif
         var ru = rusage()
-        guard getrusage(RUSAGE_SELF_WHO, &ru) == 0 else { return 0 }
+        guard getrusage(rusageSelf, &ru) == 0 else { return 0 }
         func s(_ tv: timeval) -> Double { Double(tv.tv_sec) + Double(tv.tv_usec) / 1e6 }
         return s(ru.ru_utime) + s(ru.ru_stime)
     }

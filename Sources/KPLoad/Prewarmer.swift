@@ -1,5 +1,5 @@
 import Foundation
-import KPCLI
+import KPCore
 import KPHTTP
 
 /// Creates the objects kp-load reads and writes: `objectsPerCluster` TestWidgets per hot cluster.
@@ -22,7 +22,7 @@ public struct Prewarmer: Sendable {
 
     /// Creates (or refreshes) every object; returns the largest stored object size, bytes.
     ///
-    /// - Throws: ``KPCLI/ToolFailure`` naming the first object that could not be written and why
+    /// - Throws: ``KPCore/ToolFailure`` naming the first object that could not be written and why
     ///   (exit 11 when the server did not answer, 12 when it answered with an error), or
     ///   `CancellationError` when the task was cancelled (a signal).
     public func run() async throws -> Int64 {

@@ -97,10 +97,10 @@ public struct HistogramSeries: Sendable, Hashable {
     /// The `_count` sample, if present.
     public var count: Double?
 
-    /// Creates a series.
-    public init(labels: [String: String], buckets: [Bucket], sum: Double?, count: Double?) {
+    /// Creates a series; `buckets` are sorted by `le`.
+    public init(labels: [String: String], buckets: [Bucket], sum: Double? = nil, count: Double? = nil) {
         self.labels = labels
-        self.buckets = buckets
+        self.buckets = buckets.sorted { $0.le < $1.le }
         self.sum = sum
         self.count = count
     }
@@ -147,33 +147,11 @@ extension MetricFamily {
     /// Buckets are sorted by `le`. Returns an empty array if the family is not a histogram.
     public func histogramSeries() -> [HistogramSeries] {
         guard self.type == .histogram else { return [] }
-        var order: [[String: String]] = []
-        var series: [[String: String]: HistogramSeries] = [:]
-        func touch(_ labels: [String: String]) {
-            if series[labels] == nil {
-                order.append(labels)
-                series[labels] = HistogramSeries(labels: labels, buckets: [], sum: nil, count: nil)
-            }
-        }
-        for sample in self.samples {
-            var labels = sample.labels
-            switch self.suffix(of: sample) {
-            case "_bucket":
-                guard let leText = labels.removeValue(forKey: "le"), let le = PromTextParser.parseFloat(leText) else { continue }
-                touch(labels)
-                series[labels]?.buckets.append(.init(le: le, count: sample.value))
-            case "_sum":
-                touch(labels)
-                series[labels]?.sum = sample.value
-            case "_count":
-                touch(labels)
-                series[labels]?.count = sample.value
-            default:
-                continue
-            }
-        }
-        return order.compactMap { labels in
-            guard var item = series[labels] else { return nil }
+        return self.grouped(
+            partSuffix: "_bucket", partLabel: "le", empty: { HistogramSeries(labels: $0, buckets: []) },
+            addPart: { $0.buckets.append(.init(le: $1, count: $2)) }, setSum: { $0.sum = $1 }, setCount: { $0.count = $1 }
+        ).map { item in
+            var item = item
             item.buckets.sort { $0.le < $1.le }
             return item
         }
@@ -184,36 +162,48 @@ extension MetricFamily {
     /// Returns an empty array if the family is not a summary.
     public func summarySeries() -> [SummarySeries] {
         guard self.type == .summary else { return [] }
+        return self.grouped(
+            partSuffix: "", partLabel: "quantile", empty: { SummarySeries(labels: $0, quantiles: [], sum: nil, count: nil) },
+            addPart: { $0.quantiles.append(($1, $2)) }, setSum: { $0.sum = $1 }, setCount: { $0.count = $1 }
+        ).map { item in
+            var item = item
+            item.quantiles.sort { $0.quantile < $1.quantile }
+            return item
+        }
+    }
+
+    /// The one grouping of a histogram's or summary's samples into series: by labels without
+    /// `partLabel` (`le` or `quantile`), in first-appearance order. A part sample (`_bucket`, or the
+    /// bare name for a summary) whose `partLabel` does not parse as a float is skipped.
+    private func grouped<Series>(
+        partSuffix: Substring, partLabel: String, empty: ([String: String]) -> Series,
+        addPart: (inout Series, Double, Double) -> Void, setSum: (inout Series, Double) -> Void,
+        setCount: (inout Series, Double) -> Void
+    ) -> [Series] {
         var order: [[String: String]] = []
-        var series: [[String: String]: SummarySeries] = [:]
-        func touch(_ labels: [String: String]) {
+        var series: [[String: String]: Series] = [:]
+        func update(_ labels: [String: String], _ change: (inout Series) -> Void) {
             if series[labels] == nil {
                 order.append(labels)
-                series[labels] = SummarySeries(labels: labels, quantiles: [], sum: nil, count: nil)
+                series[labels] = empty(labels)
             }
+            change(&series[labels]!)
         }
         for sample in self.samples {
             var labels = sample.labels
             switch self.suffix(of: sample) {
-            case "":
-                guard let qText = labels.removeValue(forKey: "quantile"), let q = PromTextParser.parseFloat(qText) else { continue }
-                touch(labels)
-                series[labels]?.quantiles.append((q, sample.value))
+            case partSuffix?:
+                guard let text = labels.removeValue(forKey: partLabel), let bound = PromTextParser.parseFloat(text) else { continue }
+                update(labels) { addPart(&$0, bound, sample.value) }
             case "_sum":
-                touch(labels)
-                series[labels]?.sum = sample.value
+                update(labels) { setSum(&$0, sample.value) }
             case "_count":
-                touch(labels)
-                series[labels]?.count = sample.value
+                update(labels) { setCount(&$0, sample.value) }
             default:
                 continue
             }
         }
-        return order.compactMap { labels in
-            guard var item = series[labels] else { return nil }
-            item.quantiles.sort { $0.quantile < $1.quantile }
-            return item
-        }
+        return order.compactMap { series[$0] }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 
 /// Appends records as JSON lines to a file descriptor, one `write(2)` per record.
 ///
@@ -44,16 +45,10 @@ public final class JSONLWriter: @unchecked Sendable {
     public func writeLine(_ data: Data) throws {
         lock.lock()
         defer { lock.unlock() }
-        try data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-            var off = 0
-            while off < buf.count {
-                let n = Foundation.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw WriterError(path: "fd \(fd)", message: String(cString: strerror(errno)))
-                }
-                off += n
-            }
+        do {
+            try FileOutput.writeAll(fd: fd, data)
+        } catch {
+            throw WriterError(path: "fd \(fd)", message: error.reason)
         }
     }
 

@@ -95,8 +95,8 @@ public struct RepeatSet: Sendable {
 
     /// Writes every run's report into its folder, then summary.md and summary.csv into the set's
     /// folder (or `setViewDirectory`).
-    public func write(setViewTo setViewDirectory: String? = nil) throws(ReportWriteError) {
-        for (run, report) in zip(runs, reports) { try report.write(to: run) }
+    public func write(setViewTo setViewDirectory: String? = nil, exitCodeNames: [Int: String] = [:]) throws(ReportWriteError) {
+        for (run, report) in zip(runs, reports) { try report.write(to: run, exitCodeNames: exitCodeNames) }
         let dir = setViewDirectory ?? directory
         try Report.writeAtomically(summaryMarkdown, to: (dir as NSString).appendingPathComponent("summary.md"))
         try Report.writeAtomically(summaryCSV, to: (dir as NSString).appendingPathComponent("summary.csv"))

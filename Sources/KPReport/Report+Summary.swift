@@ -25,6 +25,7 @@ extension Report {
         out.append(deltaSection)
         out.append(bootstrapSection)
         if let load { out.append(loadSection(load)) }
+        if let slo { out.append(sloSection(slo)) }
         out.append(sizingSection)
         out.append(profilesSection)
         out.append(problemsSection)

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPRecords
 
 /// kp-report's fold of one run directory: every analysis, and the three files it writes.
@@ -8,8 +9,8 @@ import KPRecords
 /// content: no clock, no host facts, sorted keys, fixed decimals, so re-running on the same
 /// directory gives byte-identical files.
 public struct Report: Sendable {
-    /// The files kp-report writes.
-    public static let outputFiles = ["summary.md", "phases.csv", "latency.csv"]
+    /// The files kp-report writes (plus the CL2 PerfData files of ``perfDataFiles``).
+    public static let outputFiles = ["summary.md", "phases.csv", "latency.csv", "report.html", "result.json"]
 
     public var data: RunData
     public var phases: PhaseAnalysis
@@ -84,50 +85,32 @@ public struct Report: Sendable {
         return out
     }
 
-    /// The three files' contents, keyed by file name.
-    public var files: [(name: String, text: String)] {
-        [("summary.md", summaryMarkdown), ("phases.csv", phasesCSV), ("latency.csv", latencyCSV)]
+    /// The files' contents, keyed by file name (result.json without exit-code names).
+    public var files: [(name: String, text: String)] { files(exitCodeNames: [:]) }
+
+    /// The files' contents; `exitCodeNames` names the exit codes in result.json.
+    public func files(exitCodeNames: [Int: String]) -> [(name: String, text: String)] {
+        var out = [("summary.md", summaryMarkdown), ("phases.csv", phasesCSV), ("latency.csv", latencyCSV), ("report.html", reportHTML)]
+        out += perfDataFiles
+        out.append(("result.json", PerfData.encode(result(exitCodeNames: exitCodeNames, files: out.map(\.0)))))
+        return out
     }
 
-    /// Writes the three files into `directory`, each to a temporary file first and then renamed
+    /// Writes the files into `directory`, each to a temporary file first and then renamed
     /// over the old one, so a reader never sees a half-written report.
     ///
     /// - Throws: ``ReportWriteError`` naming the file that could not be written.
-    public func write(to directory: String) throws(ReportWriteError) {
-        for (name, text) in files {
+    public func write(to directory: String, exitCodeNames: [Int: String] = [:]) throws(ReportWriteError) {
+        for (name, text) in files(exitCodeNames: exitCodeNames) {
             try Self.writeAtomically(text, to: (directory as NSString).appendingPathComponent(name))
         }
     }
 
     static func writeAtomically(_ text: String, to path: String) throws(ReportWriteError) {
-        let dir = (path as NSString).deletingLastPathComponent
-        let tmp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ReportWriteError(path: path, message: String(cString: strerror(errno))) }
-        let bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let message = String(cString: strerror(errno))
-                close(fd)
-                unlink(tmp)
-                throw ReportWriteError(path: path, message: message)
-            }
-            off += n
-        }
-        let synced = fsync(fd) == 0
-        let closed = close(fd) == 0
-        if !synced || !closed {
-            let message = String(cString: strerror(errno))
-            unlink(tmp)
-            throw ReportWriteError(path: path, message: message)
-        }
-        if rename(tmp, path) != 0 {
-            let message = String(cString: strerror(errno))
-            unlink(tmp)
-            throw ReportWriteError(path: path, message: message)
+        do {
+            try FileOutput.writeAtomically(text, to: path)
+        } catch {
+            throw ReportWriteError(path: path, message: error.reason)
         }
     }
 }

@@ -9,17 +9,14 @@ public enum ResourceFigure: String, CaseIterable, Sendable {
     case goroutines
     case openFds = "open_fds"
 
-    /// The Prometheus metric the figure is scraped from.
-    public var metric: String {
-        switch self {
-        case .cpuSeconds: "process_cpu_seconds_total"
-        case .heapInuse: "go_memstats_heap_inuse_bytes"
-        case .heapAlloc: "go_memstats_heap_alloc_bytes"
-        case .rss: "process_resident_memory_bytes"
-        case .goroutines: "go_goroutines"
-        case .openFds: "process_open_fds"
-        }
+    /// The figure's entry in ``KPRecords/SampleRecord/figures``, the one metric → field table.
+    public var figure: SampleFigure {
+        guard let f = SampleRecord.figure(field: rawValue) else { preconditionFailure("no sample figure \(rawValue)") }
+        return f
     }
+
+    /// The Prometheus metric the figure is scraped from.
+    public var metric: String { figure.metric }
 
     /// The name used in the report's tables.
     public var title: String {
@@ -38,14 +35,7 @@ public enum ResourceFigure: String, CaseIterable, Sendable {
 
     /// The figure's value in `sample`, nil when absent.
     public func value(in sample: SampleRecord) -> Double? {
-        switch self {
-        case .cpuSeconds: sample.cpuSeconds
-        case .heapInuse: sample.heapInuseBytes
-        case .heapAlloc: sample.heapAllocBytes
-        case .rss: sample.rssBytes
-        case .goroutines: sample.goroutines
-        case .openFds: sample.openFds
-        }
+        sample[keyPath: figure.keyPath]
     }
 
     /// Why the figure is absent from `sample` (nil when it is present): the scraper's reason

@@ -7,15 +7,10 @@ import KPRecords
 /// i.e. the first **unlabelled** sample of that name; so does ``fill(_:from:)``. A figure that is
 /// not there is never guessed: it is named in `missing` with the reason.
 public enum SampleFigures {
-    /// Metric name → the `SampleRecord` field it fills.
-    public static var figures: [(metric: String, field: WritableKeyPath<SampleRecord, Double?>)] {[
-        ("process_cpu_seconds_total", \.cpuSeconds),
-        ("go_memstats_heap_inuse_bytes", \.heapInuseBytes),
-        ("go_memstats_heap_alloc_bytes", \.heapAllocBytes),
-        ("process_resident_memory_bytes", \.rssBytes),
-        ("go_goroutines", \.goroutines),
-        ("process_open_fds", \.openFds),
-    ]}
+    /// Metric name → the `SampleRecord` field it fills (``KPRecords/SampleRecord/figures``, the one table).
+    public static var figures: [(metric: String, field: WritableKeyPath<SampleRecord, Double?>)] {
+        SampleRecord.figures.map { ($0.metric, $0.keyPath) }
+    }
 
     /// Fills the figures of `record` from parsed families and names every absent one in `missing`.
     public static func fill(_ record: inout SampleRecord, from families: [MetricFamily]) {

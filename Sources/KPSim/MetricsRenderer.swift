@@ -1,17 +1,24 @@
-/// Renders `/metrics` in the Prometheus text exposition format (version 0.0.4).
-struct MetricsRenderer {
-    var text = ""
+import KPPromText
 
+/// Collects kp-sim's `/metrics` families and writes them with KPPromText's ``KPPromText/PromTextWriter``
+/// (text exposition format 0.0.4), the one Prometheus writer of kp-bench: what kp-sim serves is what
+/// kp-scrape's parser reads back, labels sorted by name as Go's client library writes them.
+struct MetricsRenderer {
+    private var families: [MetricFamily] = []
+
+    /// The exposition text of every family so far.
+    var text: String { PromTextWriter.text(families) }
+
+    /// Starts family `name` of `type` (`counter`, `gauge`, `histogram`, `summary`); samples follow.
     mutating func family(_ name: String, _ type: String, _ help: String) {
-        self.text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        families.append(MetricFamily(name: name, type: MetricType(rawValue: type) ?? .untyped, help: help))
     }
 
+    /// A sample of the family started last (`name` carries its suffix, e.g. `_bucket`).
     mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
-        self.text += name
-        if !labels.isEmpty {
-            self.text += "{" + labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
-        }
-        self.text += " " + Self.format(value) + "\n"
+        if families.isEmpty { families.append(MetricFamily(name: name)) }
+        families[families.count - 1].samples.append(
+            MetricSample(name: name, labels: Dictionary(labels, uniquingKeysWith: { _, last in last }), value: value))
     }
 
     mutating func gauge(_ name: String, _ help: String, _ value: Double) {
@@ -24,17 +31,9 @@ struct MetricsRenderer {
         self.sample(name, [], value)
     }
 
-    static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-    }
-
-    /// Integers without a fraction; others in Swift's shortest round-trip form (e.g. `1.5`, `1e+20`).
+    /// A value as the text format writes it (``KPPromText/PromTextWriter/format(_:)``), e.g. for `le` labels.
     static func format(_ value: Double) -> String {
-        if value.isNaN { return "NaN" }
-        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
-        if value.rounded() == value && abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
+        PromTextWriter.format(value)
     }
 }
 
@@ -109,8 +108,8 @@ extension SimContext {
         for kind in TaskTracker.Kind.allCases {
             out.sample("kpsim_tasks", [("kind", kind.rawValue)], Double(taskCounts[kind] ?? 0))
         }
-        out.gauge("kpsim_build_info", "Always 1; the version label says which kp-sim served this.", 1)
-        out.text = out.text.replacingOccurrences(of: "kpsim_build_info 1\n", with: "kpsim_build_info{version=\"\(SimVersion.current)\"} 1\n")
+        out.family("kpsim_build_info", "gauge", "Always 1; the version label says which kp-sim served this.")
+        out.sample("kpsim_build_info", [("version", SimVersion.current)], 1)
         return out.text
     }
 

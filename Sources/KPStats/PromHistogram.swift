@@ -1,40 +1,31 @@
+import KPPromText
 import KPRecords
 
 /// One series of a Prometheus classic histogram: cumulative `_bucket` counts by upper bound `le`.
 ///
-/// Built from a ``KPRecords/MetricFamilyWire`` as kp-scrape records it. The maths mirrors
-/// Prometheus: ``delta(since:)`` is what `increase()` over two scrapes gives (with counter-reset
-/// handling), ``quantile(_:)`` is `histogram_quantile`'s linear interpolation inside the bucket
-/// the rank falls in, and ``aggregate(_:by:)`` is `sum by (label, le)`. Hand-written because no
-/// Swift package implements PromQL's bucket maths; the algorithm follows Prometheus'
-/// `promql/quantile.go` (`bucketQuantile`) and is unit-tested against hand-checked numbers.
-public struct PromHistogram: Sendable, Equatable {
-    /// One cumulative bucket: observations ≤ `upperBound`.
-    public struct Bucket: Sendable, Equatable {
-        public var upperBound: Double
-        public var count: Double
+/// The type is KPPromText's ``KPPromText/HistogramSeries`` (one histogram type, one grouping: the
+/// parser's); KPStats adds the maths. Built from a ``KPRecords/MetricFamilyWire`` as kp-scrape
+/// records it. The maths mirrors Prometheus: ``delta(since:)`` is what `increase()` over two scrapes
+/// gives (with counter-reset handling), ``quantile(_:)`` is `histogram_quantile`'s linear
+/// interpolation inside the bucket the rank falls in, and ``aggregate(_:by:)`` is `sum by (label, le)`.
+/// Hand-written because no Swift package implements PromQL's bucket maths; the algorithm follows
+/// Prometheus' `promql/quantile.go` (`bucketQuantile`) and is unit-tested against hand-checked numbers.
+public typealias PromHistogram = HistogramSeries
 
-        public init(upperBound: Double, count: Double) {
-            self.upperBound = upperBound
-            self.count = count
-        }
+extension HistogramSeries.Bucket {
+    /// A bucket of `count` observations ≤ `upperBound` (the `le` label).
+    public init(upperBound: Double, count: Double) {
+        self.init(le: upperBound, count: count)
     }
 
-    /// The series' labels without `le`.
-    public var labels: [String: String]
-    /// Buckets ascending by upper bound (the last is `+Inf` in a well-formed histogram).
-    public var buckets: [Bucket]
-    /// `_sum` and `_count` of the series, when exposed.
-    public var sum: Double?
-    public var count: Double?
-
-    public init(labels: [String: String], buckets: [Bucket], sum: Double? = nil, count: Double? = nil) {
-        self.labels = labels
-        self.buckets = buckets.sorted { $0.upperBound < $1.upperBound }
-        self.sum = sum
-        self.count = count
+    /// The bucket's upper bound: its `le` label, by the name PromQL's maths uses.
+    public var upperBound: Double {
+        get { le }
+        set { le = newValue }
     }
+}
 
+extension HistogramSeries {
     /// A stable text key for a label set: `k1="v1",k2="v2"` sorted by name.
     public static func key(_ labels: [String: String]) -> String {
         labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",")
@@ -51,31 +42,20 @@ public struct PromHistogram: Sendable, Equatable {
 
     /// Every series of histogram family `family`, sorted by label-set key.
     ///
-    /// `_bucket` samples without a parseable `le` are ignored, as Prometheus ignores them.
+    /// The grouping (labels without `le`, `_bucket`/`_sum`/`_count`) is KPPromText's
+    /// ``KPPromText/MetricFamily/histogramSeries()``, the one histogram grouping of kp-bench;
+    /// `_bucket` samples without a parseable `le` (or with `le="NaN"`) are ignored, as Prometheus ignores them.
     public static func series(from family: MetricFamilyWire) -> [PromHistogram] {
-        var byKey: [String: PromHistogram] = [:]
-        for s in family.samples {
-            var labels = s.labels
-            let le = labels.removeValue(forKey: "le")
-            let k = key(labels)
-            var h = byKey[k] ?? PromHistogram(labels: labels, buckets: [])
-            if s.name == family.name + "_bucket" {
-                guard let le, let bound = parseBound(le) else { continue }
-                h.buckets.append(Bucket(upperBound: bound, count: s.value.value))
-            } else if s.name == family.name + "_sum" {
-                h.sum = s.value.value
-            } else if s.name == family.name + "_count" {
-                h.count = s.value.value
-            } else {
-                continue
+        let parsed = MetricFamily(
+            name: family.name, type: .histogram, help: family.help,
+            samples: family.samples.map { MetricSample(name: $0.name, labels: $0.labels, value: $0.value.value) })
+        return parsed.histogramSeries()
+            .map { series in
+                var series = series
+                series.buckets.removeAll { $0.le.isNaN }
+                return series
             }
-            byKey[k] = h
-        }
-        return byKey.keys.sorted().map { k in
-            var h = byKey[k]!
-            h.buckets.sort { $0.upperBound < $1.upperBound }
-            return h
-        }
+            .sorted { $0.key < $1.key }
     }
 
     /// Parses an `le` label value (`0.005`, `1e-3`, `+Inf`).

@@ -175,7 +175,7 @@ extension KPLaunchCommand {
                 }
                 c.pullPolicy = pull
             }
-            let code = try await Launcher(configuration: c).up()
+            let code = try await Launcher(configuration: c, stopSignals: SignalWatcher.shared).up()
             if code != .ok { throw ExitCode(code.rawValue) }
         }
     }

@@ -74,11 +74,7 @@ extension KPReportCommand {
             }
             let aRuns = a.flatMap(RepeatSet.runDirectories), bRuns = b.flatMap(RepeatSet.runDirectories)
             let cmp = Compare(aRuns: aRuns, bRuns: bRuns, alpha: alpha, thresholds: limits)
-            do {
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            } catch {
-                throw ToolFailure("cannot create --out '\(out)': \(error.localizedDescription)", exitCode: .failure)
-            }
+            if let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
             do {
                 try cmp.write(to: out)
             } catch {
@@ -133,13 +129,11 @@ extension KPReportCommand {
             guard ns.count >= 2 else {
                 throw InputError("the runs span \(ns.count) cluster count(s): a sweep needs runs at two or more (N from run_meta's clusters flag)")
             }
+            if let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
             do {
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
                 try sweep.write(to: out)
-            } catch let e as ReportWriteError {
-                throw ToolFailure(e.description, exitCode: .failure)
             } catch {
-                throw ToolFailure("cannot create --out '\(out)': \(error.localizedDescription)", exitCode: .failure)
+                throw ToolFailure(error.description, exitCode: .failure)
             }
             print(sweep.markdown, terminator: "")
         }

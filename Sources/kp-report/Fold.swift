@@ -9,7 +9,7 @@ extension KPReportCommand {
     struct Fold: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "fold",
-            abstract: "Write summary.md, phases.csv and latency.csv for a run directory (the default).",
+            abstract: "Write summary.md, phases.csv, latency.csv, report.html, result.json and CL2 PerfData files for a run directory (the default).",
             discussion: """
                 Each file is written to a temporary file and renamed into place, so a reader never sees \
                 a half-written report. Exit 0 when the report was written, even from partial or damaged \
@@ -20,21 +20,28 @@ extension KPReportCommand {
         @Argument(help: ArgumentHelp("Run directory written by scripts/kp-run, e.g. out/bootstrap-200.", valueName: "run-dir"))
         var runDir: String
 
-        @Option(help: ArgumentHelp("Write the report files here instead of into the run directory.", valueName: "dir"))
+        @Option(
+            help: ArgumentHelp(
+                "Write the report files here instead of into the run directory (created if missing).", valueName: "dir"))
         var out: String?
 
         @Flag(help: "Print only warnings and errors on stderr.")
         var quiet = false
+
+        /// KPExitCode's names for result.json's `exit_name` (`incompleteData` → `incomplete-data`).
+        static var exitCodeNames: [Int: String] {
+            Dictionary(uniqueKeysWithValues: KPExitCode.allCases.map { code in
+                (Int(code.rawValue), String("\(code)".flatMap { $0.isUppercase ? ["-", Character($0.lowercased())] : [$0] }))
+            })
+        }
 
         func validate() throws {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: runDir, isDirectory: &isDir), isDir.boolValue else {
                 throw ValidationError("run directory '\(runDir)' does not exist: pass out/<run> as written by scripts/kp-run")
             }
-            if let out {
-                guard FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
-                    throw ValidationError("--out '\(out)' is not a directory: create it first or leave --out off")
-                }
+            if let out, FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
+                throw ValidationError("--out '\(out)' exists and is not a directory: give a directory path or leave --out off")
             }
         }
 
@@ -44,8 +51,9 @@ extension KPReportCommand {
             if RepeatSet.isRepeatSet(runDir) {
                 // A repeat set (REPEAT=n): fold every rN run, then the set view (docs/reports.md).
                 let set = RepeatSet(directory: runDir)
+                if let out, let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
                 do {
-                    try set.write(setViewTo: out)
+                    try set.write(setViewTo: out, exitCodeNames: Self.exitCodeNames)
                 } catch {
                     throw ToolFailure(error.description, exitCode: .failure)
                 }
@@ -60,8 +68,10 @@ extension KPReportCommand {
             let report = Report(data: data, directory: runDir)
             for problem in report.problems { logger.warning("data problem: \(problem)") }
             let destination = out ?? runDir
+            // --out is created only now, once the run directory is known to hold a run.
+            if let out, let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
             do {
-                try report.write(to: destination)
+                try report.write(to: destination, exitCodeNames: Self.exitCodeNames)
             } catch {
                 throw ToolFailure(error.description, exitCode: .failure)
             }

@@ -1,13 +1,14 @@
 import ArgumentParser
 import KPCLI
 
-/// `kp-report`: folds a run directory into summary.md, phases.csv and latency.csv, and prints the
+/// `kp-report`: folds a run directory into summary.md, phases.csv, latency.csv, report.html, result.json
+/// and CL2 PerfData files, and prints the
 /// run_meta / run_end records the run script appends to meta.jsonl.
 @main
 struct KPReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kp-report",
-        abstract: "Fold a kp-bench run directory into summary.md, phases.csv and latency.csv.",
+        abstract: "Fold a kp-bench run directory into summary.md, phases.csv, latency.csv, report.html and result.json.",
         discussion: """
             kp-report RUN_DIR (the default subcommand, fold) reads RUN_DIR/{meta.jsonl, endpoint.json, \
             bootstrap.jsonl, samples.jsonl, timeseries.jsonl, load.jsonl, pprof/} and writes the report \

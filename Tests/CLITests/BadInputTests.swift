@@ -73,7 +73,7 @@ import Testing
         Case(tool: "kp-report", args: ["end", "--status", "fine", "--phase", "load", "--exit-code", "0"], names: "--status"),
         Case(tool: "kp-report", args: ["end", "--status", "failed", "--phase", "load", "--exit-code", "300"], names: "--exit-code"),
         Case(tool: "kp-report", args: ["check", "MARK", "--max-load-error-percent", "120"], names: "--max-load-error-percent"),
-        Case(tool: "kp-report", args: ["MARK", "--out", "MARK/no-such-dir"], names: "--out"),
+        Case(tool: "kp-report", args: ["MARK", "--out", "MARK/token"], names: "--out"),
         Case(tool: "kp-report", args: ["compare", "MARK", "MARK"], names: "--"),
         Case(tool: "kp-report", args: ["compare", "MARK", "--", "MARK/no-such-run"], names: "no-such-run"),
         Case(tool: "kp-report", args: ["compare", "--", "MARK"], names: "side A is empty"),

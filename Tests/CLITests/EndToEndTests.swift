@@ -36,14 +36,17 @@ import Testing
             ], cwd: ToolRunner.repoRoot, timeout: 180)
         #expect(r.status == 0, "make demo failed: \(r.stderr)")
         let dir = "\(out)/demo"
-        for f in ["summary.md", "phases.csv", "latency.csv", "endpoint.json", "meta.jsonl", "bootstrap.jsonl",
-                  "samples.jsonl", "timeseries.jsonl", "kubeconfig"] {
+        for f in ["summary.md", "phases.csv", "latency.csv", "report.html", "result.json", "endpoint.json", "meta.jsonl",
+                  "bootstrap.jsonl", "samples.jsonl", "timeseries.jsonl", "kubeconfig"] {
             #expect(FileManager.default.fileExists(atPath: "\(dir)/\(f)"), "missing \(f)")
         }
         // The summary says up front that these are emulator numbers.
         let summary = try String(contentsOfFile: "\(dir)/summary.md", encoding: .utf8)
         #expect(summary.split(separator: "\n").first?.contains("kp-sim") == true)
         #expect(!summary.contains("INCOMPLETE"))
+        // result.json gives CI the verdict: complete, exit 0 named.
+        let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/result.json"))) as? [String: Any]
+        #expect(result?["status"] as? String == "complete" && result?["exit_name"] as? String == "ok", "\(String(describing: result))")
 
         // latency.csv is header-only for bootstrap, as in the seed.
         let latency = try String(contentsOfFile: "\(dir)/latency.csv", encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import KPRecords
+import KPTestSupport
 import Testing
 
 /// The run's bearer token never leaks, everything listens on loopback only, and TLS is verified
@@ -64,7 +65,8 @@ import Testing
         p.arguments = [
             "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "mixed-hot", "--out", out, "--run", "run", "--clusters", "4",
             "--workers", "2", "--warmup", "2s", "--post-bootstrap-settle", "1s", "--steady-wait", "1s", "--load-duration", "3s",
-            "--hot-percent", "50", "--series-interval", "1s", "--max-lag", "1s",  // a busy CI machine must not make it generator-limited
+            // --max-lag 1s: a busy CI machine must not make it generator-limited
+            "--hot-percent", "50", "--series-interval", "1s", "--max-lag", "1s",
         ]
         var env = ProcessInfo.processInfo.environment
         for key in ["APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL"] { env[key] = nil }
@@ -147,24 +149,11 @@ import Testing
         try "\(token),kpbench,1,\"system:masters\"\n".write(toFile: "\(work)/tokens.csv", atomically: true, encoding: .utf8)
         try token.write(toFile: "\(work)/token", atomically: true, encoding: .utf8)
         chmod("\(work)/token", 0o600)
-        let sim = Process()
-        sim.executableURL = URL(fileURLWithPath: "\(ToolRunner.binDir)/kp-sim")
-        sim.arguments = [
-            "--secure-port=0", "--sim-port-file=\(work)/port", "--cert-dir=\(work)/certs", "--token-auth-file=\(work)/tokens.csv",
-        ]
-        sim.standardError = FileHandle.nullDevice
-        try sim.run()
-        defer {
-            sim.terminate()
-            sim.waitUntilExit()
-        }
-        var port = ""
-        for _ in 0..<200 where port.isEmpty {
-            port = (try? String(contentsOfFile: "\(work)/port", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            usleep(50_000)
-        }
-        #expect(!port.isEmpty, "kp-sim never wrote its port")
-        let url = "https://127.0.0.1:\(port)"
+        let sim = try SimLauncher(
+            arguments: ["--secure-port=0", "--cert-dir=\(work)/certs", "--token-auth-file=\(work)/tokens.csv"],
+            portFile: "\(work)/port", binary: "\(ToolRunner.binDir)/kp-sim", timeout: .seconds(10))
+        defer { sim.stop() }
+        let url = "https://127.0.0.1:\(sim.port)"
         let base = [
             "--bin-dir", ToolRunner.binDir, "--scenario", "bootstrap", "--clusters", "2", "--workers", "2", "--warmup", "0s",
             "--post-bootstrap-settle", "0s", "--steady-wait", "0s", "--series-interval", "1s", "--out", "\(work)/out",

@@ -1,6 +1,7 @@
 import Foundation
 import KPHTTP
 import KPRecords
+import KPTestSupport
 import Synchronization
 import Testing
 
@@ -35,7 +36,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
 @Suite struct BootstrapperTests {
     @Test func allStepsInOrderPerClusterWithOneRecordEach() async throws {
         let kplane = FakeKplane(namespacePolls: 2, establishedPolls: 1, discoveryPolls: 3)
-        let fake = FakeTransport { kplane.answer($0, $1) }
+        let fake = bootstrapTransport { kplane.answer($0, $1) }
         let (summary, c) = await runBootstrap(fastConfig(["c-000", "c-001", "c-002"]), fake)
         #expect(summary.clusters == 3 && summary.ok == 3 && summary.failed == 0 && !summary.interrupted)
         #expect(summary.workers == 2)
@@ -63,7 +64,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func requestsGoToTheClusterPathsOfContract42() async throws {
-        let fake = FakeTransport { FakeKplane().answer($0, $1) }
+        let fake = bootstrapTransport { FakeKplane().answer($0, $1) }
         _ = await runBootstrap(fastConfig(["c-007"]), fake)
         let b = "https://h:6443/clusters/c-007/control-plane"
         #expect(fake.requests.map { "\($0.method) \($0.url)" } == [
@@ -81,7 +82,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func status5xxAnd429AreRetriedWithBackoffAndCounted() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.url.hasSuffix("/readyz") {
                 switch seen {
                 case 0: return response(503)
@@ -106,7 +107,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func aDeadlineEndsTheStepAsTimeoutAndTheClusterAsFailed() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.url.hasSuffix("/namespaces/default") { return k8sStatus(404, reason: "NotFound", message: "namespaces \"default\" not found") }
             return FakeKplane().answer(r, seen)
         }
@@ -130,7 +131,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func unauthorizedFailsAtOnce() async throws {
-        let fake = FakeTransport { _, _ in k8sStatus(401, reason: "Unauthorized", message: "Unauthorized") }
+        let fake = bootstrapTransport { _, _ in k8sStatus(401, reason: "Unauthorized", message: "Unauthorized") }
         let (summary, c) = await runBootstrap(fastConfig(["c-000"]), fake)
         #expect(summary.failed == 1)
         let r = try #require(c.stepRecords.first)
@@ -144,20 +145,20 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
             if r.method == "POST" { return k8sStatus(409, reason: "AlreadyExists", message: "customresourcedefinitions.apiextensions.k8s.io \"x\" already exists") }
             return FakeKplane().answer(r, seen)
         }
-        let (refused, c1) = await runBootstrap(fastConfig(["c-000"]), FakeTransport(answer))
+        let (refused, c1) = await runBootstrap(fastConfig(["c-000"]), bootstrapTransport(answer))
         #expect(refused.failed == 1)
         let create = try #require(c1.stepRecords.first { $0.step == "crd_create" })
         #expect(create.outcome == "failed" && create.attempts == 1)
         #expect(create.error?.contains("--allow-existing") == true)
         #expect(create.statusCounts == ["409": 1])
 
-        let (allowed, c2) = await runBootstrap(fastConfig(["c-000"], allowExisting: true), FakeTransport(answer))
+        let (allowed, c2) = await runBootstrap(fastConfig(["c-000"], allowExisting: true), bootstrapTransport(answer))
         #expect(allowed.ok == 1)
         #expect(c2.stepRecords.count == 5)
     }
 
     @Test func conflictAfterAnAmbiguousCreateIsOurOwnObject() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.method == "POST" { return seen == 0 ? .failure(HTTPError(.timeout, url: r.url)) : k8sStatus(409, reason: "AlreadyExists", message: "exists") }
             return FakeKplane().answer(r, seen)
         }
@@ -169,7 +170,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func invalidCreateFailsWithTheServersMessage() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.method == "POST" { return k8sStatus(422, reason: "Invalid", message: "spec.versions: Invalid value") }
             return FakeKplane().answer(r, seen)
         }
@@ -181,7 +182,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func discoveryPolls404ButRetriesOtherErrorsWithBackoff() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.url.hasSuffix("kplane.dev/v1") {
                 switch seen {
                 case 0, 1: return k8sStatus(404, reason: "NotFound", message: "not found")
@@ -201,7 +202,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func discoveryWithoutThePluralKeepsPolling() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.url.hasSuffix("kplane.dev/v1") && seen < 2 {
                 return response(200, json: ["kind": "APIResourceList", "resources": [["name": "otherthings"]]])
             }
@@ -213,7 +214,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func transportErrorsAreRetriedWithinTheDeadline() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.url.hasSuffix("/readyz") && seen < 2 { return .failure(HTTPError(.connectionRefused, url: r.url)) }
             if r.url.hasSuffix("/namespaces/default") && seen == 0 { return .failure(HTTPError(.connectionReset, url: r.url)) }
             return FakeKplane().answer(r, seen)
@@ -227,7 +228,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func tlsErrorsFailAtOnce() async throws {
-        let fake = FakeTransport { r, _ in .failure(HTTPError(.tls("certificate verify failed"), url: r.url)) }
+        let fake = bootstrapTransport { r, _ in .failure(HTTPError(.tls("certificate verify failed"), url: r.url)) }
         let (summary, c) = await runBootstrap(fastConfig(["c-000"]), fake)
         #expect(summary.failed == 1)
         #expect(c.stepRecords.count == 1 && c.stepRecords[0].attempts == 1 && c.stepRecords[0].outcome == "failed")
@@ -235,14 +236,14 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func establishedIsReadFromStatusConditions() async throws {
-        let fake = FakeTransport { FakeKplane(establishedPolls: 3).answer($0, $1) }
+        let fake = bootstrapTransport { FakeKplane(establishedPolls: 3).answer($0, $1) }
         let (_, c) = await runBootstrap(fastConfig(["c-000"]), fake)
         let e = try #require(c.stepRecords.first { $0.step == "crd_established" })
         #expect(e.outcome == "ok" && e.attempts == 4)
     }
 
     @Test func established404IsPolled() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.url.contains("customresourcedefinitions/") && seen == 0 { return k8sStatus(404, reason: "NotFound", message: "nope") }
             return FakeKplane().answer(r, seen)
         }
@@ -253,7 +254,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func establishedTimeoutNamesTheConditionsSeen() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.url.contains("customresourcedefinitions/") {
                 return response(200, json: ["status": ["conditions": [["type": "NamesAccepted", "status": "True"], ["type": "Established", "status": "False"]]]])
             }
@@ -268,7 +269,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func cancellationInterruptsInFlightStepsAndStopsNewClusters() async throws {
-        let fake = FakeTransport { r, seen in
+        let fake = bootstrapTransport { r, seen in
             if r.url.hasSuffix("/namespaces/default") { return k8sStatus(404, reason: "NotFound", message: "not yet") }
             return FakeKplane().answer(r, seen)
         }
@@ -304,7 +305,7 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func fewerClustersThanWorkersUsesOneWorkerPerCluster() async throws {
-        let (summary, _) = await runBootstrap(fastConfig(["a", "b"], workers: 12), FakeTransport { FakeKplane().answer($0, $1) })
+        let (summary, _) = await runBootstrap(fastConfig(["a", "b"], workers: 12), bootstrapTransport { FakeKplane().answer($0, $1) })
         #expect(summary.workers == 2 && summary.ok == 2)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import Testing
 
 @testable import KPBootstrap

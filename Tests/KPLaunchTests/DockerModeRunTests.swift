@@ -429,7 +429,7 @@ import Testing
         let s = try Sandbox(name: "leftover")
         defer { s.cleanUp() }
         let holders = try [s.apiPort, s.etcdPort].map { try PortHolder(port: $0) }
-        defer { holders.forEach { $0.stop() } }
+        defer { for holder in holders { holder.stop() } }
         s.env["FAKE_DOCKER_OURS_PORTS"] = "\(s.apiPort) \(s.etcdPort)"
         s.env["FAKE_DOCKER_LEFTOVER_PIDS"] = holders.map { String($0.pid) }.joined(separator: " ")
         try s.startLaunch(["--port", String(s.apiPort)])

@@ -199,6 +199,40 @@ struct LaunchUnitTests {
         #expect(ChildProcess.Termination.signaled(9).description == "was killed by signal 9 (SIGKILL)")
     }
 
+    @Test("a child starts in its directory; a directory or log file it cannot use fails the spawn, named")
+    func childProcessFileActions() async throws {
+        let dir = try LaunchHarness.tempDir("child-dir")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let work = dir + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let result = try await ChildProcess.run("/bin/sh", ["-c", "pwd -P"], directory: work)
+        #expect(result.termination == .exited(0))
+        #expect(result.stdout == URL(fileURLWithPath: work).resolvingSymlinksInPath().path + "\n")
+
+        // A missing directory: no child starts anywhere else, and the error names the directory.
+        let marker = dir + "/started"
+        #expect {
+            _ = try ChildProcess.spawn("/bin/sh", ["-c", "touch \(marker)"], directory: dir + "/missing", stdout: .null, stderr: .null)
+        } throws: { error in
+            let e = error as? LaunchError
+            return e?.exitCode == .badInput && e?.message.contains("working directory \(dir)/missing cannot be entered") == true
+        }
+        // A file where the directory should be.
+        FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+        #expect {
+            _ = try ChildProcess.spawn("/bin/sh", ["-c", "touch \(marker)"], directory: dir + "/file", stdout: .null, stderr: .null)
+        } throws: { error in
+            (error as? LaunchError)?.message.contains("working directory \(dir)/file cannot be entered") == true
+        }
+        // A log file in a directory that does not exist.
+        #expect {
+            _ = try ChildProcess.spawn("/bin/sh", ["-c", "touch \(marker)"], stdout: .append(dir + "/nologs/out.log"), stderr: .null)
+        } throws: { error in
+            (error as? LaunchError)?.message.contains("output file \(dir)/nologs/out.log cannot be opened") == true
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
     @Test("--apiserver-dir builds once, reuses the binary while HEAD is unchanged, rebuilds on a new commit")
     func apiserverBuild() async throws {
         guard let go = LaunchHarness.requireCommand("go", aptPackage: "golang-go"),

@@ -2,6 +2,7 @@ import Foundation
 import KPHTTP
 import KPRecords
 import KPStats
+import KPTestSupport
 import Testing
 
 @testable import KPLoad
@@ -27,7 +28,7 @@ struct LoadGeneratorTests {
     func basicRun() throws {
         let cfg = Self.config(read: 100, write: 25, durationMs: 1000)
         let sink = RecordSink()
-        let gen = LoadGenerator(configuration: cfg, transport: FakeTransport(delayNs: 3_000_000))
+        let gen = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 3_000_000))
         let result = gen.run(storedObjectBytes: 1234) { sink.emit($0) }
         let f = result.final
         #expect(sink.finals.count == 1 && f == sink.finals[0])
@@ -62,7 +63,7 @@ struct LoadGeneratorTests {
         // One object, 200 writes/s, 5 ms per request: writes overlap, so Updates race.
         for policy in ConflictPolicy.allCases {
             let cfg = Self.config(clusters: 1, read: 0, write: 200, durationMs: 500, objects: 1, policy: policy)
-            let gen = LoadGenerator(configuration: cfg, transport: FakeTransport(delayNs: 5_000_000))
+            let gen = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 5_000_000))
             let f = gen.run { _ in }.final
             let w = Self.op(f, "write")
             let u = Self.op(f, "write.update")
@@ -84,7 +85,7 @@ struct LoadGeneratorTests {
     @Test("a timeout is an error recorded at the timeout, never dropped")
     func timeouts() throws {
         let cfg = Self.config(clusters: 1, read: 50, write: 0, durationMs: 400, objects: 2, timeoutNs: 20_000_000)
-        let transport = FakeTransport(delayNs: 1_000_000, failGet: { $0.hasSuffix("kp-load-1") ? .timeout : nil })
+        let transport = FakeTransport.objectServer(delayNs: 1_000_000, failGet: { $0.hasSuffix("kp-load-1") ? .timeout : nil })
         let f = LoadGenerator(configuration: cfg, transport: transport).run { _ in }.final
         let r = Self.op(f, "read")
         #expect(r.count == 20)
@@ -97,7 +98,7 @@ struct LoadGeneratorTests {
     @Test("--max-inflight reached: the run is generator-limited and says why")
     func maxInflight() {
         let cfg = Self.config(clusters: 1, read: 200, write: 0, durationMs: 300, maxInflight: 2)
-        let result = LoadGenerator(configuration: cfg, transport: FakeTransport(delayNs: 30_000_000)).run { _ in }
+        let result = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 30_000_000)).run { _ in }
         #expect(result.final.generatorLimited)
         #expect(result.final.generatorLimitReason?.contains("--max-inflight 2") == true)
         // Nothing dropped: every operation still ran, late, and its response time shows the wait.
@@ -109,7 +110,7 @@ struct LoadGeneratorTests {
     func lagLimit() {
         // A 1 ns threshold cannot be met by any real scheduler.
         let cfg = Self.config(clusters: 1, read: 100, write: 0, durationMs: 200, maxLagNs: 1)
-        let result = LoadGenerator(configuration: cfg, transport: FakeTransport(delayNs: 1_000_000)).run { _ in }
+        let result = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 1_000_000)).run { _ in }
         #expect(result.final.generatorLimited)
         #expect(result.limitReasons.contains { $0.contains("schedule lag p99") })
     }
@@ -117,7 +118,7 @@ struct LoadGeneratorTests {
     @Test("stop(): scheduling ends, in-flight operations finish, final says interrupted")
     func stopEarly() {
         let cfg = Self.config(clusters: 1, read: 100, write: 20, durationMs: 10_000)
-        let gen = LoadGenerator(configuration: cfg, transport: FakeTransport(delayNs: 2_000_000))
+        let gen = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 2_000_000))
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) { gen.stop() }
         let t0 = MonotonicClock.now()
         let f = gen.run { _ in }.final

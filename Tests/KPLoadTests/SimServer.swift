@@ -1,31 +1,23 @@
 import Foundation
 import KPHTTP
 import KPRecords
+import KPTestSupport
 import Testing
 
 /// A kp-sim process started from its built binary for one test, with the contract's flag set
 /// (§1.1: token file, RSA key, cert dir) on a free loopback port; stopped and cleaned up by `stop()`.
 final class SimServer: @unchecked Sendable {
-    let process: Process
+    private let launcher: SimLauncher
     let dir: URL
     let baseURL: String
     let tokenFile: String
     /// CLOCK_MONOTONIC ns just before the process was started (fault times like `2s@6s` count from about here).
     let launchedNs: Int64
 
-    /// A built tool beside the test bundle (`.build-*/debug/<name>`), or `$KP_SIM_BIN` / `$KP_LOAD_BIN`.
+    /// A built tool beside the test bundle, or `$KP_SIM_BIN` / `$KP_LOAD_BIN`.
     static func binary(_ name: String, env: String) throws -> String {
         if let p = ProcessInfo.processInfo.environment[env], FileManager.default.isExecutableFile(atPath: p) { return p }
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        // The bundle may be a directory (…/kp-benchPackageTests.xctest/…): walk up to the bin dir.
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        throw SimServerError(
-            "\(name) is not built beside the tests: run `swift build --scratch-path <same path> --product \(name)` first, or set \(env)")
+        return try BuiltTools.path(name)
     }
 
     init(faults: [String]) throws {
@@ -45,44 +37,27 @@ final class SimServer: @unchecked Sendable {
         try openssl.run()
         openssl.waitUntilExit()
         guard openssl.terminationStatus == 0 else { throw SimServerError("openssl genrsa failed") }
-        let portFile = dir.appendingPathComponent("port").path
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: bin)
-        process.arguments = [
-            // The contract flag set (§1.1) without --etcd-servers: kp-sim then keeps objects in memory.
-            "--cert-dir=\(dir.appendingPathComponent("certs").path)", "--secure-port=0", "--bind-address=127.0.0.1",
-            "--enable-aggregator-routing=true", "--authorization-mode=RBAC", "--anonymous-auth=true",
-            "--token-auth-file=\(tokens)", "--allow-privileged=true", "--service-cluster-ip-range=10.0.0.0/24",
-            "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared", "--service-account-issuer=test",
-            "--api-audiences=test,https://kubernetes.default.svc", "--service-account-signing-key-file=\(key)",
-            "--service-account-key-file=\(key)", "--v=0",
-            "--sim-port-file=\(portFile)", "--sim-namespace-delay=20ms", "--sim-crd-establish-delay=20ms",
-        ] + faults
-        let log = dir.appendingPathComponent("sim.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: log)
-        process.standardOutput = logHandle
-        process.standardError = logHandle
+        let log = dir.appendingPathComponent("sim.log").path
         launchedNs = MonotonicClock.now()
-        try process.run()
-        var port: Int?
-        let deadline = MonotonicClock.now() + 30_000_000_000
-        while port == nil && MonotonicClock.now() < deadline && process.isRunning {
-            if let text = try? String(contentsOfFile: portFile, encoding: .utf8),
-                let p = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), p > 0
-            {
-                port = p
-            } else {
-                usleep(20_000)
-            }
-        }
-        guard let port else {
-            let out = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            Self.stop(process)
+        do {
+            launcher = try SimLauncher(
+                arguments: [
+                    // The contract flag set (§1.1) without --etcd-servers: kp-sim then keeps objects in memory.
+                    "--cert-dir=\(dir.appendingPathComponent("certs").path)", "--secure-port=0", "--bind-address=127.0.0.1",
+                    "--enable-aggregator-routing=true", "--authorization-mode=RBAC", "--anonymous-auth=true",
+                    "--token-auth-file=\(tokens)", "--allow-privileged=true", "--service-cluster-ip-range=10.0.0.0/24",
+                    "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared", "--service-account-issuer=test",
+                    "--api-audiences=test,https://kubernetes.default.svc", "--service-account-signing-key-file=\(key)",
+                    "--service-account-key-file=\(key)", "--v=0",
+                    "--sim-namespace-delay=20ms", "--sim-crd-establish-delay=20ms",
+                ] + faults,
+                portFile: dir.appendingPathComponent("port").path, stdout: log, stderr: log, binary: bin)
+        } catch {
+            let out = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(at: dir)
-            throw SimServerError("kp-sim did not report a port within 30 s: \(out.suffix(500))")
+            throw SimServerError("\(error): \(out.suffix(500))")
         }
-        baseURL = "https://127.0.0.1:\(port)"
+        baseURL = "https://127.0.0.1:\(launcher.port)"
     }
 
     func client(timeout: Duration = .seconds(10), maxConnections: Int = 4) throws -> HTTPClient {
@@ -134,18 +109,8 @@ final class SimServer: @unchecked Sendable {
         throw SimServerError("\(what) not ready within 20 s")
     }
 
-    private static func stop(_ process: Process) {
-        if process.isRunning {
-            process.terminate()
-            let deadline = MonotonicClock.now() + 5_000_000_000
-            while process.isRunning && MonotonicClock.now() < deadline { usleep(10_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-    }
-
     func stop() {
-        Self.stop(process)
+        launcher.stop()
         try? FileManager.default.removeItem(at: dir)
     }
 }

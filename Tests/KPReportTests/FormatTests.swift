@@ -1,3 +1,4 @@
+import KPRecords
 import Testing
 
 @testable import KPReport
@@ -44,5 +45,18 @@ import Testing
         var c = CSVTable(["a", "b"])
         c.add(["1,2", "say \"hi\""])
         #expect(c.text == "a,b\n\"1,2\",\"say \"\"hi\"\"\"\n")
+    }
+}
+
+@Suite struct ResourceFigureTests {
+    /// The report's figures are the record's figures (KPRecords' one metric → field table), in its order.
+    @Test func figuresAreTheRecordTable() {
+        #expect(ResourceFigure.allCases.map(\.rawValue) == SampleRecord.figures.map(\.field))
+        #expect(ResourceFigure.allCases.map(\.metric) == SampleRecord.figures.map(\.metric))
+        var sample = SampleRecord(tNs: 1, phase: "steady", source: "x")
+        sample.rssBytes = 42
+        #expect(ResourceFigure.rss.value(in: sample) == 42)
+        #expect(ResourceFigure.heapInuse.value(in: sample) == nil)
+        #expect(ResourceFigure.heapInuse.missingReason(in: sample) == "not in the sample record")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import KPHTTP
 import KPPprof
 import KPRecords
+import KPTestSupport
 import Testing
 
 @testable import KPScrape
@@ -163,7 +164,8 @@ import Testing
     @Test func brokenProfilesAreFailedRecordsAndNotSaved() async throws {
         let dir = try TempDir()
         let fake = FakeTransport { r, _ in
-            if r.url.hasSuffix("/heap") { return answer(200, Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02])) }  // truncated gzip
+            // Truncated gzip
+            if r.url.hasSuffix("/heap") { return answer(200, Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02])) }
             return answer(404, "404 page not found\n")
         }
         let records = await scraper(fake, pprof: dir.path).profiles(phase: "steady")

@@ -90,7 +90,8 @@ import Testing
                     UInt8(stream >> 24 & 0x7f), UInt8(stream >> 16 & 0xff), UInt8(stream >> 8 & 0xff), UInt8(stream & 0xff)] + payload
         }
         bytes += frame(type: 0x4, stream: 0, payload: [])  // SETTINGS
-        bytes += frame(type: 0x0, stream: 1, payload: [0x03] + Array(repeating: 0x03, count: 40))  // DATA containing 0x03 bytes
+        // DATA containing 0x03 bytes
+        bytes += frame(type: 0x0, stream: 1, payload: [0x03] + Array(repeating: 0x03, count: 40))
         bytes += frame(type: 0x3, stream: 1, payload: [0, 0, 0, 8])  // RST_STREAM
         bytes += frame(type: 0x3, stream: 3, payload: [0, 0, 0, 8])
         // Deliver in awkward chunks so headers straddle reads.

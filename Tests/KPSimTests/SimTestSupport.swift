@@ -1,4 +1,5 @@
 import Foundation
+import KPTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -213,11 +214,10 @@ enum ProcessRunner {
 
 /// The kp-sim binary running as a child process (for exit codes, signals and clean RSS numbers).
 final class SpawnedSim: @unchecked Sendable {
-    let process = Process()
+    private let launcher: SimLauncher
     let dir: String
     let stderrPath: String
-    private(set) var port = 0
-    private let exitBox = ExitBox()
+    var port: Int { launcher.port }
 
     /// Starts kp-sim with `arguments` (plus `--sim-port-file`); waits for the port unless `expectExit`.
     init(arguments: [String], dir: String, waitForPort: Bool = true) async throws {
@@ -225,30 +225,17 @@ final class SpawnedSim: @unchecked Sendable {
         self.stderrPath = dir + "/kp-sim.stderr"
         FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
         let portFile = dir + "/port-\(UUID().uuidString.prefix(6))"
-        self.process.executableURL = URL(fileURLWithPath: try Support.productPath("kp-sim"))
-        self.process.arguments = arguments + ["--sim-port-file=\(portFile)"]
-        self.process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: self.stderrPath))
-        self.process.standardOutput = FileHandle.nullDevice
-        self.process.standardInput = FileHandle.nullDevice
-        let box = self.exitBox
-        self.process.terminationHandler = { process in box.status.withLock { $0 = process.terminationStatus } }
-        try self.process.run()
-        guard waitForPort else { return }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                self.port = port
-                return
-            }
-            if self.exitCode != nil { throw TestFailure("kp-sim exited early: \(self.stderr)") }
-            try await Task.sleep(for: .milliseconds(20))
+        do {
+            self.launcher = try SimLauncher(
+                arguments: arguments, portFile: portFile, stderr: self.stderrPath, binary: try Support.productPath("kp-sim"),
+                waitForPort: waitForPort, timeout: .seconds(20))
+        } catch {
+            throw TestFailure("kp-sim did not start: \(error): \((try? String(contentsOfFile: dir + "/kp-sim.stderr", encoding: .utf8)) ?? "")")
         }
-        self.process.terminate()
-        throw TestFailure("kp-sim did not start within 20 s: \(self.stderr)")
     }
 
-    var pid: Int32 { self.process.processIdentifier }
-    var exitCode: Int32? { self.exitBox.status.withLock { $0 } }
+    var pid: Int32 { self.launcher.pid }
+    var exitCode: Int32? { self.launcher.exitCode }
     var stderr: String { (try? String(contentsOfFile: self.stderrPath, encoding: .utf8)) ?? "" }
     var ca: String { self.dir + "/certs/apiserver.crt" }
 
@@ -287,6 +274,3 @@ final class SpawnedSim: @unchecked Sendable {
     }
 }
 
-final class ExitBox: Sendable {
-    let status = Mutex<Int32?>(nil)
-}

@@ -14,7 +14,8 @@ import Testing
 
     @Test func cpuPercentRefusesNonsense() {
         #expect(PhaseMath.cpuPercent(cpuBefore: nil, tBeforeNs: 0, cpuAfter: 1, tAfterNs: 1) == nil)
-        #expect(PhaseMath.cpuPercent(cpuBefore: 5, tBeforeNs: 0, cpuAfter: 1, tAfterNs: 1_000_000_000) == nil)  // restart
+        // Restart
+        #expect(PhaseMath.cpuPercent(cpuBefore: 5, tBeforeNs: 0, cpuAfter: 1, tAfterNs: 1_000_000_000) == nil)
         #expect(PhaseMath.cpuPercent(cpuBefore: 1, tBeforeNs: 10, cpuAfter: 2, tAfterNs: 10) == nil)  // zero interval
     }
 

@@ -1,28 +1,5 @@
 import Foundation
 import KPHTTP
-import Synchronization
-
-/// An in-memory HTTPTransport: `handler` answers each request (by URL and call number); requests are logged.
-final class FakeTransport: HTTPTransport {
-    typealias Handler = @Sendable (HTTPRequest, Int) -> Result<HTTPResponse, HTTPError>
-    private let handler: Handler
-    private let log = Mutex<[HTTPRequest]>([])
-
-    init(_ handler: @escaping Handler) { self.handler = handler }
-
-    var requests: [HTTPRequest] { log.withLock { $0 } }
-
-    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let n = log.withLock { l in
-            defer { l.append(request) }
-            return l.count
-        }
-        switch handler(request, n) {
-        case .success(let r): return r
-        case .failure(let e): throw e
-        }
-    }
-}
 
 func answer(_ status: Int, _ body: String, contentType: String = "text/plain; version=0.0.4") -> Result<HTTPResponse, HTTPError> {
     answer(status, Data(body.utf8), contentType: contentType)

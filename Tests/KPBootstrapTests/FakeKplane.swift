@@ -1,30 +1,12 @@
 import Foundation
 import KPHTTP
-import Synchronization
+import KPTestSupport
 
-/// An in-memory HTTPTransport: a handler decides each answer; every request is logged.
-final class FakeTransport: HTTPTransport {
-    typealias Handler = @Sendable (HTTPRequest, Int) -> Result<HTTPResponse, HTTPError>
-    private let handler: Handler
-    private let log = Mutex<[HTTPRequest]>([])
-
-    /// `handler` gets the request and how many requests with the same method+URL came before it.
-    init(_ handler: @escaping Handler) { self.handler = handler }
-
-    var requests: [HTTPRequest] { log.withLock { $0 } }
-
-    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let seen = log.withLock { l in
-            let n = l.filter { $0.method == request.method && $0.url == request.url }.count
-            l.append(request)
-            return n
-        }
-        try? await Task.sleep(for: .milliseconds(1))
-        switch handler(request, seen) {
-        case .success(let r): return r
-        case .failure(let e): throw e
-        }
-    }
+/// The shared ``KPTestSupport/FakeTransport`` as the bootstrap tests use it: the handler's count
+/// is the attempt number of a poll (earlier requests with the same method and URL), and each answer
+/// takes 1 ms, so that deadlines and backoff see time pass.
+func bootstrapTransport(_ handler: @escaping FakeTransport.Handler) -> FakeTransport {
+    FakeTransport(counting: .sameMethodAndURL, delay: .milliseconds(1), handler)
 }
 
 func response(_ status: Int, json: Any? = nil, headers: [String: String] = [:]) -> Result<HTTPResponse, HTTPError> {

@@ -1,4 +1,5 @@
-/// Cluster (VCP) ids for a bootstrap: generated from a printf-style format, or given as a list.
+/// Cluster (VCP) ids: generated from a printf-style format, or given as a list; the one name check of
+/// kp-bench (kp-bootstrap, kp-run and every tool that names a cluster use it).
 ///
 /// The format takes exactly one integer verb (`%d`, `%3d`, `%03d`); `%%` is a literal percent.
 /// This is parsed by hand rather than handed to `String(format:)`, because a user-supplied format
@@ -24,6 +25,15 @@ public enum ClusterNames {
             return "cluster name '\(name)' is longer than \(63 - "mem-".count) characters (the CRD group label would exceed 63)"
         }
         return nil
+    }
+
+    /// True for a name the kplane server routes (its OpenAPI pattern `^[A-Za-z0-9][A-Za-z0-9_.-]*$`,
+    /// contract §2.1): what a tool may address (e.g. `kp-launch kubeconfig --cluster`). Names kp-bench
+    /// creates must also pass ``validate(_:)``, which is stricter.
+    public static func isRoutable(_ name: String) -> Bool {
+        let alnum = { (c: Unicode.Scalar) -> Bool in ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) }
+        guard let first = name.unicodeScalars.first, alnum(first) else { return false }
+        return name.unicodeScalars.allSatisfy { alnum($0) || $0 == "_" || $0 == "." || $0 == "-" }
     }
 
     /// Expands `format` for indexes `0..<count`, e.g. `c-%03d` → `c-000`, `c-001`, ….

@@ -1,0 +1,151 @@
+import Foundation
+import KPRecords
+
+/// `result.json`: the run's verdict for CI systems (docs/records.md, "result.json").
+///
+/// Versioned like the records (`v`); new fields are additive. Written by every fold, byte-identical
+/// on re-fold (keys sorted, no clock: times come from the records).
+public struct ResultFile: Codable, Sendable, Equatable {
+    public static let version = 1
+
+    /// One threshold or SLO that was checked.
+    public struct Check: Codable, Sendable, Equatable {
+        /// `api_call_slo`, `load_error_percent`, `generator_limited`.
+        public var name: String
+        /// `client` / `server` for SLO checks.
+        public var source: String?
+        /// `all` or a cluster id, for SLO checks.
+        public var cluster: String?
+        /// The op or verb, for SLO checks.
+        public var call: String?
+        public var value: Double
+        public var threshold: Double
+        public var unit: String
+        /// `held`, `missed` or `inconclusive`.
+        public var verdict: String
+        public var note: String?
+    }
+
+    public struct Versions: Codable, Sendable, Equatable {
+        public var kpBench: String?
+        public var kpReport: String
+        public var recordsSchema: Int
+        public var target: String?
+        public var targetVersion: String?
+        public var emulator: Bool?
+        public var image: String?
+        public var imageDigest: String?
+        enum CodingKeys: String, CodingKey {
+            case kpBench = "kp_bench"
+            case kpReport = "kp_report"
+            case recordsSchema = "records_schema"
+            case target
+            case targetVersion = "target_version"
+            case emulator, image
+            case imageDigest = "image_digest"
+        }
+    }
+
+    public struct SLOSummary: Codable, Sendable, Equatable {
+        public var held: Bool
+        public var checks: Int
+        public var missed: Int
+        public var inconclusive: Int
+    }
+
+    public var kind = "result"
+    public var v = ResultFile.version
+    public var run: String?
+    public var scenario: String?
+    /// `complete`, `incomplete` or `failed`.
+    public var status: String
+    /// run_end's own status (`complete`, `incomplete`, `failed`, `interrupted`); absent without run_end.
+    public var runStatus: String?
+    public var phase: String?
+    public var exitCode: Int?
+    public var exitName: String?
+    public var reasons: [String]
+    public var checks: [Check]
+    public var slo: SLOSummary?
+    public var versions: Versions
+    public var settings: [String: String]
+    public var startedAt: String?
+    public var endedAt: String?
+    public var dataProblems: Int
+    public var files: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case kind, v, run, scenario, status
+        case runStatus = "run_status"
+        case phase
+        case exitCode = "exit_code"
+        case exitName = "exit_name"
+        case reasons, checks, slo, versions, settings
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case dataProblems = "data_problems"
+        case files
+    }
+}
+
+extension Report {
+    /// The result record; `exitCodeNames` maps exit codes to names (kp-report passes KPExitCode's).
+    public func result(exitCodeNames: [Int: String], files: [String]? = nil) -> ResultFile {
+        let end = data.runEnd
+        let reasons = incompleteReasons
+        let status: String
+        if let end, end.status == "failed" || end.status == "interrupted" {
+            status = "failed"
+        } else if reasons.isEmpty {
+            status = "complete"
+        } else {
+            status = "incomplete"
+        }
+        var checks: [ResultFile.Check] = []
+        func r6(_ v: Double) -> Double { (v * 1e6).rounded() / 1e6 }
+        if let l = load {
+            let ops = l.ops.filter { $0.op == "read" || $0.op == "write" }
+            let count = ops.reduce(Int64(0)) { $0 + $1.count }
+            if count > 0 {
+                let pct = Double(ops.reduce(Int64(0)) { $0 + $1.errors }) / Double(count) * 100
+                let limit = data.runMeta?.flags["max-error-percent"].flatMap(Double.init) ?? 1
+                checks.append(
+                    .init(
+                        name: "load_error_percent", value: r6(pct), threshold: limit, unit: "%",
+                        verdict: pct <= limit ? "held" : "missed",
+                        note: "failed read + write operations, of \(count)"))
+            }
+            checks.append(
+                .init(
+                    name: "generator_limited", value: l.final.generatorLimited ? 1 : 0, threshold: 0, unit: "bool",
+                    verdict: l.final.generatorLimited ? "missed" : "held", note: l.final.generatorLimitReason))
+        }
+        let slo = self.slo
+        for c in slo?.checks ?? [] {
+            checks.append(
+                .init(
+                    name: "api_call_slo", source: c.source, cluster: c.cluster, call: c.call, value: r6(c.p99Seconds),
+                    threshold: c.thresholdSeconds, unit: "s", verdict: c.verdict.rawValue, note: c.note))
+        }
+        let e = data.endpoint
+        return ResultFile(
+            run: data.runMeta?.run, scenario: data.runMeta?.scenario, status: status, runStatus: end?.status,
+            phase: end?.phase,
+            exitCode: end?.exitCode, exitName: end.flatMap { exitCodeNames[$0.exitCode] }, reasons: reasons,
+            checks: checks,
+            slo: slo.map {
+                .init(
+                    held: $0.held, checks: $0.checks.count, missed: $0.count(.missed),
+                    inconclusive: $0.count(.inconclusive))
+            },
+            versions: .init(
+                kpBench: data.runMeta?.kpBenchVersion, kpReport: Schema.toolVersion,
+                recordsSchema: Schema.currentVersion,
+                target: e?.target, targetVersion: e?.targetVersion, emulator: e?.emulator, image: e?.image,
+                imageDigest: e?.imageDigest),
+            settings: data.runMeta?.flags ?? [:], startedAt: data.runMeta?.startedAt ?? e?.startedAt,
+            endedAt: end?.endedAt,
+            dataProblems: problems.count,
+            files: files ?? (Array(Self.outputFiles.dropLast()) + perfDataFiles.map(\.name)))
+    }
+}
