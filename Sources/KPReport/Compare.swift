@@ -59,7 +59,9 @@ public struct Compare: Sendable {
     }
 
     /// Compares already-folded reports (`aRuns`/`bRuns` name them in the output).
-    public init(aRuns: [String], a: [Report], bRuns: [String], b: [Report], alpha: Double = 0.05, thresholds: Thresholds? = nil) {
+    public init(
+        aRuns: [String], a: [Report], bRuns: [String], b: [Report], alpha: Double = 0.05, thresholds: Thresholds? = nil
+    ) {
         self.aRuns = aRuns
         self.bRuns = bRuns
         self.alpha = alpha
@@ -71,13 +73,15 @@ public struct Compare: Sendable {
         var specs = ta.specs
         for s in tb.specs where !specs.contains(where: { $0.key == s.key }) { specs.append(s) }
         rows = specs.map { spec in
-            Self.row(spec: spec, a: ta.values[spec.key] ?? [], b: tb.values[spec.key] ?? [], alpha: alpha,
-                     limit: thresholds?.limit(for: spec.key))
+            Self.row(
+                spec: spec, a: ta.values[spec.key] ?? [], b: tb.values[spec.key] ?? [], alpha: alpha,
+                limit: thresholds?.limit(for: spec.key))
         }
     }
 
     static func row(spec: FigureSpec, a: [Double], b: [Double], alpha: Double, limit: Thresholds.Limit?) -> Row {
-        let am = SampleSummary.median(a), bm = SampleSummary.median(b)
+        let am = SampleSummary.median(a)
+        let bm = SampleSummary.median(b)
         var change: Double?
         if let am, let bm, am != 0 { change = (bm - am) / abs(am) * 100 }
         let polarity = limit?.polarity ?? spec.polarity
@@ -98,8 +102,9 @@ public struct Compare: Sendable {
         if verdict == .worse, let limit, let am, let bm {
             breach = Thresholds.beyond(limit, a: am, b: bm, polarity: polarity)
         }
-        return Row(spec: spec, a: a, b: b, aMedian: am, bMedian: bm, changePercent: change, test: test, verdict: verdict,
-                   polarity: polarity, limit: limit, breach: breach)
+        return Row(
+            spec: spec, a: a, b: b, aMedian: am, bMedian: bm, changePercent: change, test: test, verdict: verdict,
+            polarity: polarity, limit: limit, breach: breach)
     }
 
     /// Rows whose change is significant, worse and beyond its limit.
@@ -158,9 +163,11 @@ public struct Compare: Sendable {
         text += "# kp-bench compare\n\n"
         text += "- A: \(aRuns.count) runs: \(aRuns.joined(separator: ", "))\n"
         text += "- B: \(bRuns.count) runs: \(bRuns.joined(separator: ", "))\n"
-        text += "- α = \(Format.trimmed(alpha)); two-sided Mann–Whitney U test per figure; change = (B − A) / |A| of the medians.\n"
+        text +=
+            "- α = \(Format.trimmed(alpha)); two-sided Mann–Whitney U test per figure; change = (B − A) / |A| of the medians.\n"
         if tooFewRuns {
-            text += "\nToo few runs to call: a side has fewer than \(Self.minRuns) runs, and with 3 a side the smallest possible p is 0.1 "
+            text +=
+                "\nToo few runs to call: a side has fewer than \(Self.minRuns) runs, and with 3 a side the smallest possible p is 0.1 "
                 + "(benchstat's rule). Repeat the runs (REPEAT=\(Self.minRuns) or more).\n"
         }
         if !incompleteRuns.isEmpty {
@@ -171,12 +178,14 @@ public struct Compare: Sendable {
             if breaches.isEmpty {
                 text += "No figure is significantly worse beyond its threshold.\n"
             } else {
-                text += "REGRESSION (exit 5): \(breaches.count) figure(s) significantly worse beyond their threshold:\n\n"
+                text +=
+                    "REGRESSION (exit 5): \(breaches.count) figure(s) significantly worse beyond their threshold:\n\n"
                 for line in breachLines { text += "- \(line)\n" }
             }
         }
         text += "\n## Figures\n\n" + table.text
-        text += "\nVerdict: better / worse when p < α (by the figure's polarity: lower is better for memory, CPU, time, latency and "
+        text +=
+            "\nVerdict: better / worse when p < α (by the figure's polarity: lower is better for memory, CPU, time, latency and "
             + "errors, higher for achieved rate), ~ otherwise. p is exact for small samples, normal-approximated (tie- and "
             + "continuity-corrected) above 50 runs a side (25 with ties); — when every value is equal.\n"
         return text
@@ -185,14 +194,16 @@ public struct Compare: Sendable {
     /// compare.csv: one row per figure, raw numbers.
     public var csv: String {
         var t = CSVTable([
-            "figure", "title", "unit", "polarity", "a_runs", "a_median", "a_min", "a_max", "b_runs", "b_median", "b_min",
+            "figure", "title", "unit", "polarity", "a_runs", "a_median", "a_min", "a_max", "b_runs", "b_median",
+            "b_min",
             "b_max", "change_percent", "p_value", "verdict", "limit_relative_percent", "limit_absolute", "beyond_limit",
         ])
         for r in rows {
             t.add([
                 r.spec.key, r.spec.title, r.spec.unit, r.polarity.rawValue, "\(r.a.count)", Format.csv(r.aMedian, 6),
                 Format.csv(r.a.min(), 6), Format.csv(r.a.max(), 6), "\(r.b.count)", Format.csv(r.bMedian, 6),
-                Format.csv(r.b.min(), 6), Format.csv(r.b.max(), 6), Format.csv(r.changePercent, 3), Format.csv(r.test?.p, 6),
+                Format.csv(r.b.min(), 6), Format.csv(r.b.max(), 6), Format.csv(r.changePercent, 3),
+                Format.csv(r.test?.p, 6),
                 r.verdict.rawValue, Format.csv(r.limit?.relativePercent, 3), Format.csv(r.limit?.absolute, 6),
                 r.limit == nil ? "" : (r.breach ? "true" : "false"),
             ])

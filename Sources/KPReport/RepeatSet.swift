@@ -62,22 +62,30 @@ public struct RepeatSet: Sendable {
         text += "# kp-bench repeat set: \(name)\n\n"
         text += "\(runs.count) runs (\(runNames.joined(separator: ", "))); each run's own report is in its folder.\n"
         let incomplete = zip(runNames, reports).filter { !$0.1.incompleteReasons.isEmpty }.map(\.0)
-        if !incomplete.isEmpty { text += "\nINCOMPLETE runs (their figures are still used where present): \(incomplete.joined(separator: ", "))\n" }
+        if !incomplete.isEmpty {
+            text +=
+                "\nINCOMPLETE runs (their figures are still used where present): \(incomplete.joined(separator: ", "))\n"
+        }
         text += "\n## Figures across the runs\n\n"
         var t = MarkdownTable(["figure", "runs", "median", "min", "max", "spread"])
         let table = self.table
         for spec in table.specs {
             let v = table.values[spec.key] ?? []
             let med = SampleSummary.median(v)
-            t.add([spec.title, "\(v.count)", spec.format(med), spec.format(v.min()), spec.format(v.max()), Self.spread(v)])
+            t.add([
+                spec.title, "\(v.count)", spec.format(med), spec.format(v.min()), spec.format(v.max()), Self.spread(v),
+            ])
         }
         text += t.text
-        text += "\nSpread is (max − min) / |median| × 100. A figure a run lacks is left out of that run's count, never filled in.\n"
+        text +=
+            "\nSpread is (max − min) / |median| × 100. A figure a run lacks is left out of that run's count, never filled in.\n"
         return text
     }
 
     static func spread(_ v: [Double]) -> String {
-        guard let med = SampleSummary.median(v), med != 0, let lo = v.min(), let hi = v.max() else { return Format.missing }
+        guard let med = SampleSummary.median(v), med != 0, let lo = v.min(), let hi = v.max() else {
+            return Format.missing
+        }
         return Format.fixed((hi - lo) / abs(med) * 100, 1) + "%"
     }
 
@@ -87,15 +95,19 @@ public struct RepeatSet: Sendable {
         let table = self.table
         for spec in table.specs {
             let v = table.values[spec.key] ?? []
-            t.add([spec.key, spec.title, spec.unit, "\(v.count)", Format.csv(SampleSummary.median(v), 6),
-                   Format.csv(v.min(), 6), Format.csv(v.max(), 6)])
+            t.add([
+                spec.key, spec.title, spec.unit, "\(v.count)", Format.csv(SampleSummary.median(v), 6),
+                Format.csv(v.min(), 6), Format.csv(v.max(), 6),
+            ])
         }
         return t.text
     }
 
     /// Writes every run's report into its folder, then summary.md and summary.csv into the set's
     /// folder (or `setViewDirectory`).
-    public func write(setViewTo setViewDirectory: String? = nil, exitCodeNames: [Int: String] = [:]) throws(ReportWriteError) {
+    public func write(setViewTo setViewDirectory: String? = nil, exitCodeNames: [Int: String] = [:])
+        throws(ReportWriteError)
+    {
         for (run, report) in zip(runs, reports) { try report.write(to: run, exitCodeNames: exitCodeNames) }
         let dir = setViewDirectory ?? directory
         try Report.writeAtomically(summaryMarkdown, to: (dir as NSString).appendingPathComponent("summary.md"))

@@ -56,7 +56,9 @@ extension Report {
     /// An absent figure is left out (never zero-filled).
     public var figures: [FigureValue] {
         var out: [FigureValue] = []
-        func add(_ key: String, _ title: String, _ unit: String, _ v: Double?, _ p: FigureSpec.Polarity = .lowerIsBetter) {
+        func add(
+            _ key: String, _ title: String, _ unit: String, _ v: Double?, _ p: FigureSpec.Polarity = .lowerIsBetter
+        ) {
             guard let v, v.isFinite else { return }
             out.append(FigureValue(spec: FigureSpec(key: key, title: title, unit: unit, polarity: p), value: v))
         }
@@ -65,19 +67,26 @@ extension Report {
             (ResourceFigure.heapInuse, "bytes/VCP"), (.heapAlloc, "bytes/VCP"), (.rss, "bytes/VCP"),
             (.goroutines, "goroutines/VCP"), (.openFds, "fds/VCP"),
         ] {
-            add("per_vcp.\(figure.rawValue)", "per-VCP \(figure.title) (steady)", unit, phases.perVCP(figure, phase: "steady"))
+            add(
+                "per_vcp.\(figure.rawValue)", "per-VCP \(figure.title) (steady)", unit,
+                phases.perVCP(figure, phase: "steady"))
         }
         for row in phases.rows {
-            add("\(row.phase).cpu_percent", row.phase == "steady" ? "idle CPU % (steady)" : "CPU % (\(row.phase))", "%", row.cpuPercent)
+            add(
+                "\(row.phase).cpu_percent", row.phase == "steady" ? "idle CPU % (steady)" : "CPU % (\(row.phase))", "%",
+                row.cpuPercent)
             for (figure, unit) in Self.phaseFigures {
-                add("\(row.phase).\(figure.rawValue)", "\(figure.title) (\(row.phase))", unit, figure.value(in: row.sample))
+                add(
+                    "\(row.phase).\(figure.rawValue)", "\(figure.title) (\(row.phase))", unit,
+                    figure.value(in: row.sample))
             }
         }
         if let load {
             for op in load.ops {
                 for p in [50.0, 90, 99] {
                     let name = "p\(Int(p))"
-                    add("load.\(op.op).response_\(name)_ms", "\(op.op) response \(name)", "ms",
+                    add(
+                        "load.\(op.op).response_\(name)_ms", "\(op.op) response \(name)", "ms",
                         op.response?.percentile(p).map { Double($0) / 1e6 })
                 }
                 add("load.\(op.op).achieved_rps", "\(op.op) achieved rate", "ops/s", op.achievedRps, .higherIsBetter)

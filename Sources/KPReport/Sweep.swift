@@ -51,12 +51,18 @@ public struct Sweep: Sendable {
         sizes = zip(runs, reports).compactMap { run, r in Self.n(of: r).map { (run, $0) } }
         var resources: [(ResourceFigure?, String, String, String, (Report) -> Double?, (Report) -> Double?)] = []
         for (figure, unit) in Report.phaseFigures {
-            resources.append((figure, figure.rawValue, figure.title, unit,
-                              { $0.phases.row("steady").flatMap { figure.value(in: $0.sample) } },
-                              { $0.phases.row("baseline").flatMap { figure.value(in: $0.sample) } }))
+            resources.append(
+                (
+                    figure, figure.rawValue, figure.title, unit,
+                    { $0.phases.row("steady").flatMap { figure.value(in: $0.sample) } },
+                    { $0.phases.row("baseline").flatMap { figure.value(in: $0.sample) } }
+                ))
         }
-        resources.append((nil, "cpu_percent", "idle CPU %", "%", { $0.phases.row("steady")?.cpuPercent },
-                          { $0.phases.row("baseline")?.cpuPercent }))
+        resources.append(
+            (
+                nil, "cpu_percent", "idle CPU %", "%", { $0.phases.row("steady")?.cpuPercent },
+                { $0.phases.row("baseline")?.cpuPercent }
+            ))
         for (figure, key, title, unit, steady, baseline) in resources {
             var points: [(String, Double, Double)] = []
             var base: [Double] = []
@@ -65,8 +71,9 @@ public struct Sweep: Sendable {
                 guard let n = Self.n(of: r), let v = steady(r) else { continue }
                 points.append((run, n, v))
             }
-            var f = Fit(figure: figure, key: key, title: title, unit: unit, points: points, fit: nil,
-                        baselineRange: base.isEmpty ? nil : (base.min()!, base.max()!), nonLinear: nil, noFit: nil)
+            var f = Fit(
+                figure: figure, key: key, title: title, unit: unit, points: points, fit: nil,
+                baselineRange: base.isEmpty ? nil : (base.min()!, base.max()!), nonLinear: nil, noFit: nil)
             let distinct = Set(points.map(\.1)).count
             if distinct < 2 {
                 f.noFit = "needs runs at two or more cluster counts (has \(distinct))"
@@ -100,7 +107,9 @@ public struct Sweep: Sendable {
             }
             let ends = signs.first!
             if ends != 0 && signs.last! == ends && signs.dropFirst().dropLast().allSatisfy({ $0 == -ends }) {
-                reasons.append("residuals curve (\(ends > 0 ? "+ at both ends, − between: concave up, dearer per VCP at large N" : "− at both ends, + between: concave down, cheaper per VCP at large N"))")
+                reasons.append(
+                    "residuals curve (\(ends > 0 ? "+ at both ends, − between: concave up, dearer per VCP at large N" : "− at both ends, + between: concave down, cheaper per VCP at large N"))"
+                )
             }
         }
         return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
@@ -124,14 +133,24 @@ public struct Sweep: Sendable {
         var text = ""
         if isEmulator { text += Report.emulatorNotice + "\n\n" }
         text += "# kp-bench sweep over N\n\n"
-        text += "\(runs.count) runs; N from each run's clusters flag: "
-            + sizes.map { "\(($0.run as NSString).lastPathComponent)@\(Format.trimmed($0.n))" }.joined(separator: ", ") + ".\n"
-        if !incompleteRuns.isEmpty { text += "\nINCOMPLETE runs (their present figures are used): \(incompleteRuns.joined(separator: ", "))\n" }
+        text +=
+            "\(runs.count) runs; N from each run's clusters flag: "
+            + sizes.map { "\(($0.run as NSString).lastPathComponent)@\(Format.trimmed($0.n))" }.joined(separator: ", ")
+            + ".\n"
+        if !incompleteRuns.isEmpty {
+            text += "\nINCOMPLETE runs (their present figures are used): \(incompleteRuns.joined(separator: ", "))\n"
+        }
         text += "\n## Fit at steady: value = fixed + marginal × N\n\n"
-        var t = MarkdownTable(["resource", "points", "marginal per VCP (slope)", "95% CI", "fixed (intercept)", "95% CI", "R²", "baseline range", "linear in N"])
+        var t = MarkdownTable([
+            "resource", "points", "marginal per VCP (slope)", "95% CI", "fixed (intercept)", "95% CI", "R²",
+            "baseline range", "linear in N",
+        ])
         for f in fits {
             guard let lf = f.fit else {
-                t.add([f.title, "\(f.points.count)", Format.missing, "", Format.missing, "", Format.missing, baselineText(f), f.noFit ?? "no fit"])
+                t.add([
+                    f.title, "\(f.points.count)", Format.missing, "", Format.missing, "", Format.missing,
+                    baselineText(f), f.noFit ?? "no fit",
+                ])
                 continue
             }
             t.add([
@@ -144,7 +163,8 @@ public struct Sweep: Sendable {
             ])
         }
         text += t.text
-        text += "\nIntervals are 95 % (Student t, n − 2 degrees of freedom). \"Not linear\" means R² < \(Format.fixed(Self.minRSquared, 2)) "
+        text +=
+            "\nIntervals are 95 % (Student t, n − 2 degrees of freedom). \"Not linear\" means R² < \(Format.fixed(Self.minRSquared, 2)) "
             + "or, with 4+ distinct N, residuals with one sign at both ends and the other sign in between (a curve). "
             + "The fixed cost should sit near the baseline range; the per-run summaries keep their (steady − baseline) / N columns.\n"
         text += "\n## Residuals (value − fit)\n\n"
@@ -182,7 +202,8 @@ public struct Sweep: Sendable {
             t.add([
                 f.key, f.unit, "\(f.points.count)", "\(Set(f.points.map(\.n)).count)", Format.csv(lf?.slope, 6),
                 Format.csv(lf?.slopeInterval?.0, 6), Format.csv(lf?.slopeInterval?.1, 6), Format.csv(lf?.intercept, 3),
-                Format.csv(lf?.interceptInterval?.0, 3), Format.csv(lf?.interceptInterval?.1, 3), Format.csv(lf?.rSquared, 6),
+                Format.csv(lf?.interceptInterval?.0, 3), Format.csv(lf?.interceptInterval?.1, 3),
+                Format.csv(lf?.rSquared, 6),
                 Format.csv(f.baselineRange?.0, 3), Format.csv(f.baselineRange?.1, 3),
                 lf == nil ? "" : (f.nonLinear == nil ? "true" : "false"), f.nonLinear ?? f.noFit ?? "",
             ])

@@ -49,7 +49,8 @@ public struct Thresholds: Sendable, Equatable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ThresholdsError("thresholds file '\(path)' cannot be read: pass a YAML file like thresholds.example.yaml")
+            throw ThresholdsError(
+                "thresholds file '\(path)' cannot be read: pass a YAML file like thresholds.example.yaml")
         }
         try self.init(yaml: text, name: path)
     }
@@ -64,7 +65,9 @@ public struct Thresholds: Sendable, Equatable {
             throw ThresholdsError("\(name): not valid YAML (\(first)): see thresholds.example.yaml")
         }
         guard let root, let top = root.mapping else {
-            throw ThresholdsError("\(name): expected a mapping with 'figures:' (and optional 'version: 1', 'default:'): see thresholds.example.yaml")
+            throw ThresholdsError(
+                "\(name): expected a mapping with 'figures:' (and optional 'version: 1', 'default:'): see thresholds.example.yaml"
+            )
         }
         var defaultLimit: Limit?
         var entries: [(String, Limit)] = []
@@ -72,14 +75,19 @@ public struct Thresholds: Sendable, Equatable {
             guard let key = k.string else { throw ThresholdsError("\(name): top-level keys must be strings") }
             switch key {
             case "version":
-                guard v.int == 1 else { throw ThresholdsError("\(name): version \(v.string ?? "?") is not supported: use version: 1") }
+                guard v.int == 1 else {
+                    throw ThresholdsError("\(name): version \(v.string ?? "?") is not supported: use version: 1")
+                }
             case "default":
                 defaultLimit = try Self.limit(v, source: "default", name: name)
             case "figures":
-                guard let m = v.mapping else { throw ThresholdsError("\(name): 'figures' must be a mapping of figure key → limits") }
+                guard let m = v.mapping else {
+                    throw ThresholdsError("\(name): 'figures' must be a mapping of figure key → limits")
+                }
                 for (fk, fv) in m {
                     guard let pattern = fk.string, !pattern.isEmpty else {
-                        throw ThresholdsError("\(name): figure keys must be non-empty strings, e.g. per_vcp.heap_inuse_bytes")
+                        throw ThresholdsError(
+                            "\(name): figure keys must be non-empty strings, e.g. per_vcp.heap_inuse_bytes")
                     }
                     entries.append((pattern, try Self.limit(fv, source: pattern, name: name)))
                 }
@@ -96,7 +104,8 @@ public struct Thresholds: Sendable, Equatable {
 
     static func limit(_ node: Node, source: String, name: String) throws(ThresholdsError) -> Limit {
         guard let m = node.mapping else {
-            throw ThresholdsError("\(name): '\(source)' must be a mapping with relative_percent, absolute and/or polarity")
+            throw ThresholdsError(
+                "\(name): '\(source)' must be a mapping with relative_percent, absolute and/or polarity")
         }
         var limit = Limit(source: source)
         for (k, v) in m {
@@ -109,11 +118,13 @@ public struct Thresholds: Sendable, Equatable {
                 if key == "absolute" { limit.absolute = d } else { limit.relativePercent = d }
             case "polarity":
                 guard let p = v.string.flatMap(FigureSpec.Polarity.init(rawValue:)) else {
-                    throw ThresholdsError("\(name): '\(source)'.polarity must be lower or higher (got '\(v.string ?? "?")')")
+                    throw ThresholdsError(
+                        "\(name): '\(source)'.polarity must be lower or higher (got '\(v.string ?? "?")')")
                 }
                 limit.polarity = p
             default:
-                throw ThresholdsError("\(name): '\(source)' has unknown key '\(key)': use relative_percent, absolute, polarity")
+                throw ThresholdsError(
+                    "\(name): '\(source)' has unknown key '\(key)': use relative_percent, absolute, polarity")
             }
         }
         if limit.relativePercent == nil && limit.absolute == nil {

@@ -26,8 +26,11 @@ public struct LinearFit: Sendable, Equatable {
     public init?(x: [Double], y: [Double], confidence: Double = 0.95) {
         guard x.count == y.count, x.count >= 2 else { return nil }
         let n = Double(x.count)
-        let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-        var sxx = 0.0, sxy = 0.0, syy = 0.0
+        let mx = x.reduce(0, +) / n
+        let my = y.reduce(0, +) / n
+        var sxx = 0.0
+        var sxy = 0.0
+        var syy = 0.0
         for (a, b) in zip(x, y) {
             sxx += (a - mx) * (a - mx)
             sxy += (a - mx) * (b - my)
@@ -72,7 +75,8 @@ public enum StudentT {
     /// The t with P(T ≤ t) = p.
     public static func quantile(_ p: Double, df: Int) -> Double {
         precondition(p > 0 && p < 1 && df >= 1)
-        var lo = -1e6, hi = 1e6
+        var lo = -1e6
+        var hi = 1e6
         for _ in 0..<200 {
             let mid = (lo + hi) / 2
             if cdf(mid, df: df) < p { lo = mid } else { hi = mid }

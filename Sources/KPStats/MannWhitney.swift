@@ -44,7 +44,8 @@ public enum MannWhitney {
     /// - Returns: nil when a sample is empty or all values are equal (the test says nothing then;
     ///   benchstat's `ErrSamplesEqual`).
     public static func test(_ x: [Double], _ y: [Double]) -> Result? {
-        let n1 = x.count, n2 = y.count
+        let n1 = x.count
+        let n2 = y.count
         guard n1 > 0, n2 > 0 else { return nil }
         // Pool, sort, and give tied values their average rank, kept doubled so it stays integral.
         let pooled = (x.map { ($0, true) } + y.map { ($0, false) }).sorted { $0.0 < $1.0 }
@@ -66,10 +67,13 @@ public enum MannWhitney {
         let u = Double(doubledR1) / 2 - Double(n1 * (n1 + 1)) / 2
 
         let exact = hasTies ? (n1 <= tiesExactLimit && n2 <= tiesExactLimit) : (n1 <= exactLimit && n2 <= exactLimit)
-        var pLess: Double, pGreater: Double
+        var pLess: Double
+        var pGreater: Double
         if exact {
             let dist = rankSumDistribution(doubledRanks: doubledRanks, choose: n1)
-            var le = 0.0, ge = 0.0, total = 0.0
+            var le = 0.0
+            var ge = 0.0
+            var total = 0.0
             for (s, ways) in dist.enumerated() where ways > 0 {
                 total += ways
                 if s <= doubledR1 { le += ways }
@@ -89,7 +93,9 @@ public enum MannWhitney {
         pLess = min(1, pLess)
         pGreater = min(1, pGreater)
         let p = min(1, 2 * min(pLess, pGreater))
-        return Result(n1: n1, n2: n2, u: u, p: p, pLess: pLess, pGreater: pGreater, method: exact ? .exact : .normal, hasTies: hasTies)
+        return Result(
+            n1: n1, n2: n2, u: u, p: p, pLess: pLess, pGreater: pGreater, method: exact ? .exact : .normal,
+            hasTies: hasTies)
     }
 
     /// Number of ways (as Double, to hold C(50+50, 50)) to pick `choose` of the values so that their

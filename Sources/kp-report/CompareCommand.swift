@@ -23,7 +23,9 @@ extension KPReportCommand {
         @Option(help: ArgumentHelp("Write compare.md and compare.csv here (created if needed).", valueName: "dir"))
         var out: String = "out/compare"
 
-        @Option(help: ArgumentHelp("YAML limits per figure; a significant change beyond its limit exits 5.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "YAML limits per figure; a significant change beyond its limit exits 5.", valueName: "file"))
         var thresholds: String?
 
         @Option(help: ArgumentHelp("Significance level of the Mann–Whitney U test.", valueName: "alpha"))
@@ -39,12 +41,17 @@ extension KPReportCommand {
             guard let sep = dirs.firstIndex(of: "--") else {
                 throw ValidationError("separate the two sides with --: kp-report compare A_DIR… -- B_DIR…")
             }
-            let a = Array(dirs[..<sep]), b = Array(dirs[(sep + 1)...])
+            let a = Array(dirs[..<sep])
+            let b = Array(dirs[(sep + 1)...])
             if let opt = (a + b).first(where: { $0.hasPrefix("-") && $0 != "--" }) {
-                throw ValidationError("'\(opt)' after the run directories: put options before them (kp-report compare [options] A… -- B…)")
+                throw ValidationError(
+                    "'\(opt)' after the run directories: put options before them (kp-report compare [options] A… -- B…)"
+                )
             }
             if b.contains("--") { throw ValidationError("more than one --: kp-report compare A_DIR… -- B_DIR…") }
-            guard !a.isEmpty else { throw ValidationError("side A is empty: give at least one run directory before --") }
+            guard !a.isEmpty else {
+                throw ValidationError("side A is empty: give at least one run directory before --")
+            }
             guard !b.isEmpty else { throw ValidationError("side B is empty: give at least one run directory after --") }
             return (a, b)
         }
@@ -52,12 +59,15 @@ extension KPReportCommand {
         func validate() throws {
             // Passthrough capture also swallows --help when it comes first.
             if let first = dirs.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
-            guard alpha > 0 && alpha < 1 else { throw ValidationError("--alpha must be between 0 and 1 (got \(alpha))") }
+            guard alpha > 0 && alpha < 1 else {
+                throw ValidationError("--alpha must be between 0 and 1 (got \(alpha))")
+            }
             let (a, b) = try sides()
             for d in a + b {
                 var isDir: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: d, isDirectory: &isDir), isDir.boolValue else {
-                    throw ValidationError("run directory '\(d)' does not exist: pass out/<run> or a repeat set out/<run> holding r1 … rn")
+                    throw ValidationError(
+                        "run directory '\(d)' does not exist: pass out/<run> or a repeat set out/<run> holding r1 … rn")
                 }
             }
         }
@@ -72,7 +82,8 @@ extension KPReportCommand {
                     throw InputError(error.description)
                 }
             }
-            let aRuns = a.flatMap(RepeatSet.runDirectories), bRuns = b.flatMap(RepeatSet.runDirectories)
+            let aRuns = a.flatMap(RepeatSet.runDirectories)
+            let bRuns = b.flatMap(RepeatSet.runDirectories)
             let cmp = Compare(aRuns: aRuns, bRuns: bRuns, alpha: alpha, thresholds: limits)
             if let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
             do {
@@ -82,12 +93,16 @@ extension KPReportCommand {
             }
             print(cmp.table.text, terminator: "")
             if cmp.tooFewRuns {
-                FileHandle.standardError.write(Data(
-                    "kp-report compare: too few runs to call (A \(aRuns.count), B \(bRuns.count); at least \(Compare.minRuns) a side)\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "kp-report compare: too few runs to call (A \(aRuns.count), B \(bRuns.count); at least \(Compare.minRuns) a side)\n"
+                            .utf8))
             }
             let lines = cmp.breachLines
             if !lines.isEmpty {
-                for line in lines { FileHandle.standardError.write(Data("kp-report compare: REGRESSION \(line)\n".utf8)) }
+                for line in lines {
+                    FileHandle.standardError.write(Data("kp-report compare: REGRESSION \(line)\n".utf8))
+                }
                 throw ExitCode(KPExitCode.regression.rawValue)
             }
         }
@@ -97,7 +112,8 @@ extension KPReportCommand {
     struct SweepCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "sweep",
-            abstract: "Fit every steady-phase resource against N: marginal cost per VCP and fixed cost, with 95% intervals.",
+            abstract:
+                "Fit every steady-phase resource against N: marginal cost per VCP and fixed cost, with 95% intervals.",
             discussion: """
                 Each DIR is a run or a repeat set (r1 … rn); N is each run's clusters flag. Writes sweep.md \
                 and sweep.csv into --out: per resource the least-squares slope (marginal cost per VCP) and \
@@ -113,11 +129,14 @@ extension KPReportCommand {
         var dirs: [String] = []
 
         func validate() throws {
-            guard !dirs.isEmpty else { throw ValidationError("give the run directories of the sweep, e.g. out/sweep-50 out/sweep-100 …") }
+            guard !dirs.isEmpty else {
+                throw ValidationError("give the run directories of the sweep, e.g. out/sweep-50 out/sweep-100 …")
+            }
             for d in dirs {
                 var isDir: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: d, isDirectory: &isDir), isDir.boolValue else {
-                    throw ValidationError("run directory '\(d)' does not exist: pass out/<run> or a repeat set holding r1 … rn")
+                    throw ValidationError(
+                        "run directory '\(d)' does not exist: pass out/<run> or a repeat set holding r1 … rn")
                 }
             }
         }
@@ -127,7 +146,9 @@ extension KPReportCommand {
             let sweep = Sweep(runs: runs)
             let ns = Set(sweep.sizes.map(\.n))
             guard ns.count >= 2 else {
-                throw InputError("the runs span \(ns.count) cluster count(s): a sweep needs runs at two or more (N from run_meta's clusters flag)")
+                throw InputError(
+                    "the runs span \(ns.count) cluster count(s): a sweep needs runs at two or more (N from run_meta's clusters flag)"
+                )
             }
             if let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
             do {

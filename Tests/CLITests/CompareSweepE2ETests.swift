@@ -14,9 +14,12 @@ import Testing
     static func run(out: String, run: String, clusters: Int, vcpBytes: Int) throws {
         let r = try ToolRunner.run(
             "\(ToolRunner.repoRoot)/scripts/kp-run",
-            ["--bin-dir", ToolRunner.binDir, "--sim", "--out", out, "--run", run, "--clusters", "\(clusters)", "--workers", "4",
-             "--warmup", "1s", "--post-bootstrap-settle", "1s", "--steady-wait", "1s", "--series-interval", "1s",
-             "--", "--sim-arg=--sim-vcp-memory-bytes=\(vcpBytes)"],
+            [
+                "--bin-dir", ToolRunner.binDir, "--sim", "--out", out, "--run", run, "--clusters", "\(clusters)",
+                "--workers", "4",
+                "--warmup", "1s", "--post-bootstrap-settle", "1s", "--steady-wait", "1s", "--series-interval", "1s",
+                "--", "--sim-arg=--sim-vcp-memory-bytes=\(vcpBytes)",
+            ],
             env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 180)
         #expect(r.status == 0, "kp-run \(out)/\(run) failed: \(r.stderr)")
     }
@@ -49,11 +52,13 @@ import Testing
         #expect(fold.status == 0, "kp-report on the repeat set: \(fold.stderr)")
         let setView = try String(contentsOfFile: "\(root)/a/summary.md", encoding: .utf8)
         #expect(setView.contains("4 runs (r1, r2, r3, r4)") && setView.contains("per-VCP heap in-use (steady)"))
-        #expect(try String(contentsOfFile: "\(root)/a/summary.csv", encoding: .utf8).contains("per_vcp.heap_inuse_bytes,"))
+        #expect(
+            try String(contentsOfFile: "\(root)/a/summary.csv", encoding: .utf8).contains("per_vcp.heap_inuse_bytes,"))
         #expect(FileManager.default.fileExists(atPath: "\(root)/a/r4/summary.md"))
 
         let limits = "\(root)/t.yaml"
-        try "version: 1\nfigures:\n  \"per_vcp.*\": {relative_percent: 10}\n".write(toFile: limits, atomically: true, encoding: .utf8)
+        try "version: 1\nfigures:\n  \"per_vcp.*\": {relative_percent: 10}\n".write(
+            toFile: limits, atomically: true, encoding: .utf8)
 
         // 1. 2 MiB vs 2.5 MiB per VCP: heap and RSS per VCP worse, p < 0.05, exit 5 with a 10 % limit.
         let worse = try ToolRunner.run(
@@ -63,7 +68,9 @@ import Testing
         for key in ["per_vcp.heap_inuse_bytes", "per_vcp.rss_bytes"] {
             let row = try #require(ab[key], "\(key) missing from compare.csv")
             let p = try #require(Double(row["p_value"] ?? ""))
-            print("e2e compare A(2 MiB) vs B(2.5 MiB) \(key): A \(row["a_median"]!) B \(row["b_median"]!) change \(row["change_percent"]!)% p \(p) \(row["verdict"]!) beyond \(row["beyond_limit"]!)")
+            print(
+                "e2e compare A(2 MiB) vs B(2.5 MiB) \(key): A \(row["a_median"]!) B \(row["b_median"]!) change \(row["change_percent"]!)% p \(p) \(row["verdict"]!) beyond \(row["beyond_limit"]!)"
+            )
             #expect(row["verdict"] == "worse", "\(key): \(row)")
             #expect(p < 0.05)
             #expect(row["beyond_limit"] == "true")
@@ -79,7 +86,9 @@ import Testing
         let ac = try Self.csvRows("\(root)/ac/compare.csv")
         for key in ["per_vcp.heap_inuse_bytes", "per_vcp.rss_bytes"] {
             let row = try #require(ac[key])
-            print("e2e compare A(2 MiB) vs C(2 MiB) \(key): A \(row["a_median"]!) C \(row["b_median"]!) change \(row["change_percent"]!)% p \(row["p_value"]!) \(row["verdict"]!)")
+            print(
+                "e2e compare A(2 MiB) vs C(2 MiB) \(key): A \(row["a_median"]!) C \(row["b_median"]!) change \(row["change_percent"]!)% p \(row["p_value"]!) \(row["verdict"]!)"
+            )
             #expect(row["beyond_limit"] == "false")
         }
 
@@ -92,9 +101,13 @@ import Testing
         let heap = try #require(fits["heap_inuse_bytes"])
         let slope = try #require(Double(heap["slope_per_vcp"] ?? ""))
         let intercept = try #require(Double(heap["intercept"] ?? ""))
-        let lo = try #require(Double(heap["intercept_ci_low"] ?? "")), hi = try #require(Double(heap["intercept_ci_high"] ?? ""))
-        let bmin = try #require(Double(heap["baseline_min"] ?? "")), bmax = try #require(Double(heap["baseline_max"] ?? ""))
-        print("e2e sweep heap: slope \(slope) B/VCP (\(slope / (2 * Self.mib) * 100 - 100)% off 2 MiB), intercept \(intercept) [\(lo), \(hi)], baseline \(bmin) … \(bmax), R² \(heap["r_squared"]!)")
+        let lo = try #require(Double(heap["intercept_ci_low"] ?? ""))
+        let hi = try #require(Double(heap["intercept_ci_high"] ?? ""))
+        let bmin = try #require(Double(heap["baseline_min"] ?? ""))
+        let bmax = try #require(Double(heap["baseline_max"] ?? ""))
+        print(
+            "e2e sweep heap: slope \(slope) B/VCP (\(slope / (2 * Self.mib) * 100 - 100)% off 2 MiB), intercept \(intercept) [\(lo), \(hi)], baseline \(bmin) … \(bmax), R² \(heap["r_squared"]!)"
+        )
         #expect(abs(slope - 2 * Self.mib) / (2 * Self.mib) < 0.05, "slope \(slope)")
         // The fixed cost's interval reaches the baseline's range (the process before any VCP).
         #expect(lo <= bmax && hi >= bmin, "intercept [\(lo), \(hi)] vs baseline \(bmin) … \(bmax)")

@@ -16,12 +16,18 @@ enum SetFixtures {
         let f = RunFixture(at: dir)
         try f.write("meta.jsonl", [Fixtures.meta(clusters: clusters, emulator: true).record, Fixtures.end().record])
         let steadyHeap = base + Double(clusters) * perVCP + jitter
-        try f.write("samples.jsonl", [
-            Fixtures.sample("baseline", t: 30 * s, cpu: 10, heap: base, rss: base * 2, gor: 100).record,
-            Fixtures.sample("post-bootstrap", t: 60 * s, cpu: 20, heap: steadyHeap, rss: base * 2 + steadyHeap - base, gor: 100).record,
-            Fixtures.sample("steady", t: 160 * s, cpu: 21, heap: steadyHeap, rss: base * 2 + steadyHeap - base + jitter,
-                            gor: 100 + Double(clusters) * 2).record,
-        ])
+        try f.write(
+            "samples.jsonl",
+            [
+                Fixtures.sample("baseline", t: 30 * s, cpu: 10, heap: base, rss: base * 2, gor: 100).record,
+                Fixtures.sample(
+                    "post-bootstrap", t: 60 * s, cpu: 20, heap: steadyHeap, rss: base * 2 + steadyHeap - base, gor: 100
+                ).record,
+                Fixtures.sample(
+                    "steady", t: 160 * s, cpu: 21, heap: steadyHeap, rss: base * 2 + steadyHeap - base + jitter,
+                    gor: 100 + Double(clusters) * 2
+                ).record,
+            ])
     }
 
     /// `count` runs r1 … rcount under `set`, jitter 1…count KiB.
@@ -35,7 +41,8 @@ enum SetFixtures {
 }
 
 @Suite struct CompareTests {
-    static let threshold10 = "version: 1\nfigures:\n  per_vcp.heap_inuse_bytes: {relative_percent: 10}\n  per_vcp.rss_bytes: {relative_percent: 10}\n"
+    static let threshold10 =
+        "version: 1\nfigures:\n  per_vcp.heap_inuse_bytes: {relative_percent: 10}\n  per_vcp.rss_bytes: {relative_percent: 10}\n"
 
     @Test func twentyFivePercentMorePerVCPIsWorseAndBeyondTenPercent() throws {
         let root = try RunFixture()
@@ -79,7 +86,8 @@ enum SetFixtures {
         defer { root.cleanup() }
         let a = try SetFixtures.repeatSet(root.path("a"), count: 4, clusters: 10, perVCP: 2 * SetFixtures.mib)
         let b = try SetFixtures.repeatSet(root.path("b"), count: 4, clusters: 10, perVCP: 3 * SetFixtures.mib)
-        let three = Compare(aRuns: Array(a.prefix(3)), bRuns: Array(b.prefix(3)), thresholds: try Thresholds(yaml: Self.threshold10))
+        let three = Compare(
+            aRuns: Array(a.prefix(3)), bRuns: Array(b.prefix(3)), thresholds: try Thresholds(yaml: Self.threshold10))
         #expect(three.tooFewRuns)
         #expect(three.rows.allSatisfy { $0.verdict == .tooFewRuns })
         #expect(three.breaches.isEmpty)
@@ -114,7 +122,8 @@ enum SetFixtures {
 
 @Suite struct ThresholdsTests {
     @Test func exampleFileInTheRepoParses() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let t = try Thresholds(path: root.appendingPathComponent("thresholds.example.yaml").path)
         #expect(t.limit(for: "per_vcp.heap_inuse_bytes")?.absolute == 65536)
         #expect(t.limit(for: "load.read.response_p99_ms")?.relativePercent == 20)
@@ -123,12 +132,13 @@ enum SetFixtures {
     }
 
     @Test func exactKeyBeatsGlobAndLongestGlobWins() throws {
-        let t = try Thresholds(yaml: """
-            figures:
-              "load.*": {relative_percent: 1}
-              "load.read.*": {relative_percent: 2}
-              load.read.errors: {absolute: 3}
-            """)
+        let t = try Thresholds(
+            yaml: """
+                figures:
+                  "load.*": {relative_percent: 1}
+                  "load.read.*": {relative_percent: 2}
+                  load.read.errors: {absolute: 3}
+                """)
         #expect(t.limit(for: "load.read.errors")?.absolute == 3)
         #expect(t.limit(for: "load.read.response_p50_ms")?.relativePercent == 2)
         #expect(t.limit(for: "load.write.errors")?.relativePercent == 1)

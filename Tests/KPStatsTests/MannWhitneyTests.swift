@@ -51,7 +51,8 @@ import Testing
             var x = (0..<n).map(Double.init)
             let y = (n..<(2 * n)).map(Double.init)
             // Raise x's largest values past y's smallest one by one, u steps in all.
-            var left = u, idx = n - 1
+            var left = u
+            var idx = n - 1
             while left > 0 {
                 let step = min(left, n)
                 x[idx] = Double(n - 1) + Double(step) + 0.5
