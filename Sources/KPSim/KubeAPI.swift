@@ -276,6 +276,15 @@ struct KubeAPI: Sendable {
 
     func parseBody(_ request: APIRequest) throws(APIError) -> JSONValue {
         let value: JSONValue
+        if (request.headers["content-type"] ?? "").hasPrefix("application/vnd.kubernetes.protobuf") {
+            // kubectl sends built-in kinds (Namespace, ConfigMap) this way; see KubeProtobuf.
+            do {
+                return try KubeProtobuf.decode(request.body)
+            } catch {
+                throw APIError(code: 415, reason: "UnsupportedMediaType",
+                               message: "kp-sim decodes application/vnd.kubernetes.protobuf bodies of v1 Namespace and ConfigMap only; send application/json")
+            }
+        }
         do {
             value = try JSONValue.parse(request.body)
         } catch {
