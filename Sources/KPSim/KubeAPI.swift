@@ -207,6 +207,12 @@ struct KubeAPI: Sendable {
     }
 
     /// Streams watch events as JSON lines until `timeoutSeconds` (default 1800) or the client leaves.
+    ///
+    /// As upstream's watch cache does: a `resourceVersion` older than the kept history is answered
+    /// 200 with one `ERROR` event whose object is a 410 `Expired` Status, then the stream ends (the
+    /// client relists); with `allowWatchBookmarks=true` a `BOOKMARK` event (an object of the watched
+    /// kind holding only `metadata.resourceVersion`, the store's current version) is sent every
+    /// `--sim-watch-bookmark-interval`.
     func watch(_ request: APIRequest, _ info: RequestInfo, _ type: ResourceType) throws(APIError) -> SimResponse {
         let selection = try self.selection(request, info, type)
         var from: UInt64?
@@ -215,22 +221,52 @@ struct KubeAPI: Sendable {
             from = value
         }
         let timeout = request.query["timeoutSeconds"].flatMap(Double.init) ?? 1800
-        let events = try self.context.store.watch(cluster: request.cluster, resource: type.resource, selection: selection, from: from)
+        @Sendable func line(_ type: String, _ object: JSONValue) -> [UInt8] {
+            var line = JSONValue.object(["type": .string(type), "object": object]).serialized()
+            line.append(UInt8(ascii: "\n"))
+            return line
+        }
+        let events: AsyncStream<WatchEvent>
+        do {
+            events = try self.context.store.watch(cluster: request.cluster, resource: type.resource, selection: selection, from: from)
+        } catch where error.code == 410 {
+            let (output, continuation) = AsyncStream<[UInt8]>.makeStream()
+            continuation.yield(line("ERROR", error.status))
+            continuation.finish()
+            return SimResponse(status: 200, headers: [("content-type", "application/json")], body: .stream(output))
+        }
         let (output, continuation) = AsyncStream<[UInt8]>.makeStream()
         let pump = self.context.tasks.spawn(.watchStream) {
             for await event in events {
-                var line = JSONValue.object(["type": .string(event.type), "object": event.object]).serialized()
-                line.append(UInt8(ascii: "\n"))
-                continuation.yield(line)
+                continuation.yield(line(event.type, event.object))
             }
             continuation.finish()
         }
+        var bookmarkTask: Task<Void, Never>?
+        if ["true", "1"].contains(request.query["allowWatchBookmarks"] ?? "") {
+            let interval = self.context.configuration.watchBookmarkInterval
+            let store = self.context.store
+            let (kind, apiVersion) = (type.kind, type.apiVersion)
+            bookmarkTask = self.context.tasks.spawn(.watchStream) {
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: interval) } catch { return }
+                    let bookmark: JSONValue = [
+                        "kind": .string(kind), "apiVersion": .string(apiVersion),
+                        "metadata": ["resourceVersion": .string(String(store.currentResourceVersion))],
+                    ]
+                    continuation.yield(line("BOOKMARK", bookmark))
+                }
+            }
+        }
+        let bookmarks = bookmarkTask
         let timer = Task {
             try? await Task.sleep(for: .milliseconds(Int64(max(0, timeout) * 1000)))
             pump.cancel()
+            bookmarks?.cancel()
         }
         continuation.onTermination = { _ in
             pump.cancel()
+            bookmarks?.cancel()
             timer.cancel()
         }
         return SimResponse(status: 200, headers: [("content-type", "application/json")], body: .stream(output))
@@ -240,6 +276,15 @@ struct KubeAPI: Sendable {
 
     func parseBody(_ request: APIRequest) throws(APIError) -> JSONValue {
         let value: JSONValue
+        if (request.headers["content-type"] ?? "").hasPrefix("application/vnd.kubernetes.protobuf") {
+            // kubectl sends built-in kinds (Namespace, ConfigMap) this way; see KubeProtobuf.
+            do {
+                return try KubeProtobuf.decode(request.body)
+            } catch {
+                throw APIError(code: 415, reason: "UnsupportedMediaType",
+                               message: "kp-sim decodes application/vnd.kubernetes.protobuf bodies of v1 Namespace and ConfigMap only; send application/json")
+            }
+        }
         do {
             value = try JSONValue.parse(request.body)
         } catch {

@@ -51,7 +51,9 @@ public protocol ObjectPersistence: Sendable {
 }
 
 /// The emulator's storage: every VCP's objects, one global resource-version counter, watchers and
-/// a bounded per-VCP-and-resource event history for watch resumption.
+/// a bounded per-resource-type event history for watch resumption, shared by all VCPs as kplane's
+/// one watch cache per resource type is (contract §8.2): writes in one VCP age out another VCP's
+/// events, and a watch from a version older than the kept history gets 410 Expired.
 ///
 /// Objects live in memory; with `--etcd-servers` each write is also put to etcd under the key
 /// layout of kplane (`<prefix>/<group?>/<resource>/clusters/<cid>/[<ns>/]<name>`) before the
@@ -65,7 +67,8 @@ public final class ObjectStore: Sendable {
     }
 
     struct History {
-        var events: [WatchEvent] = []
+        /// Events of every VCP, oldest first (from `start`); each names its VCP.
+        var events: [(cluster: String, event: WatchEvent)] = []
         var start = 0
         /// Highest resource version no longer in `events` (watch from below it → 410 Gone).
         var evictedThrough: UInt64 = 0
@@ -80,12 +83,13 @@ public final class ObjectStore: Sendable {
 
     struct ClusterState {
         var collections: [GroupResource: [ObjectKey: StoredObject]] = [:]
-        var history: [GroupResource: History] = [:]
     }
 
     struct State {
         var resourceVersion: UInt64 = 1
         var clusters: [String: ClusterState] = [:]
+        /// One bounded history per resource type, for all VCPs (the watch cache of contract §8.2).
+        var history: [GroupResource: History] = [:]
         var watchers: [Int: Watcher] = [:]
         var nextWatcher = 0
         var objectCount = 0
@@ -218,17 +222,17 @@ public final class ObjectStore: Sendable {
     }
 
     private func recordEvent(_ state: inout State, cluster: String, resource: GroupResource, event: WatchEvent) {
-        var history = state.clusters[cluster, default: ClusterState()].history[resource, default: History()]
+        var history = state.history[resource, default: History()]
         if history.events.count - history.start >= self.historyLimit {
-            history.evictedThrough = history.events[history.start].resourceVersion
+            history.evictedThrough = history.events[history.start].event.resourceVersion
             history.start += 1
             if history.start > 256 && history.start * 2 > history.events.count {
                 history.events.removeFirst(history.start)
                 history.start = 0
             }
         }
-        history.events.append(event)
-        state.clusters[cluster, default: ClusterState()].history[resource] = history
+        history.events.append((cluster, event))
+        state.history[resource] = history
         for watcher in state.watchers.values
         where watcher.cluster == cluster && watcher.resource == resource && watcher.selection.matches(event.key, event.object) {
             watcher.continuation.yield(event)
@@ -246,11 +250,12 @@ public final class ObjectStore: Sendable {
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
         let id: Int = try self.state.withLock { state throws(APIError) -> Int in
             if let from = resourceVersion, from > 0 {
-                let history = state.clusters[cluster]?.history[resource] ?? History()
+                let history = state.history[resource] ?? History()
                 if from < history.evictedThrough {
                     throw APIError.gone("too old resource version: \(from) (\(history.evictedThrough + 1))")
                 }
-                for event in history.events[history.start...] where event.resourceVersion > from && selection.matches(event.key, event.object) {
+                for (owner, event) in history.events[history.start...]
+                where owner == cluster && event.resourceVersion > from && selection.matches(event.key, event.object) {
                     continuation.yield(event)
                 }
             } else {

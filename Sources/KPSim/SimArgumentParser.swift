@@ -258,8 +258,14 @@ public enum SimArgumentParser {
         Flag(name: "sim-port-file", value: "FILE", help: "write the bound port here once listening (useful with --secure-port=0)") {
             config, value in config.portFile = value
         },
-        Flag(name: "sim-watch-history", value: "N", help: "events kept per VCP and resource for watch resume (default 1000)") {
+        Flag(name: "sim-watch-history", value: "N", help: "watch events kept per resource type, all VCPs together; older → 410 (default 1000)") {
             config, value throws(SimConfigurationError) in config.watchHistory = try int(value, "sim-watch-history", min: 1)
+        },
+        Flag(name: "sim-watch-bookmark-interval", value: "DURATION", help: "period of BOOKMARK events on watches that allow them (default 1m)") {
+            config, value throws(SimConfigurationError) in
+            let interval = try duration(value, "sim-watch-bookmark-interval")
+            guard interval > .zero else { throw SimConfigurationError("--sim-watch-bookmark-interval: must be > 0, e.g. 1m") }
+            config.watchBookmarkInterval = interval
         },
         // Fault flags
         Flag(name: "fault-latency", value: "SPEC", help: "fixed:5ms | uniform:1ms-10ms | lognormal:p50=5ms,p99=50ms") {

@@ -55,8 +55,10 @@ public struct SimConfiguration: Sendable {
     public var seed: UInt64?
     /// File to write the bound port to once listening.
     public var portFile: String?
-    /// Events kept per VCP and resource for watch resumption.
+    /// Watch events kept per resource type (all VCPs together) for watch resumption.
     public var watchHistory = 1000
+    /// Period of BOOKMARK events on watches with `allowWatchBookmarks=true` (upstream: about a minute).
+    public var watchBookmarkInterval: Duration = .seconds(60)
 
     /// Faults to inject.
     public var faults = FaultPlan()

@@ -5,6 +5,39 @@ import Testing
 
 /// kubectl v1.32 as an independent client of the emulator at a VCP URL.
 @Suite struct KubectlTests {
+    /// `kubectl create namespace` / `create configmap` send Kubernetes protobuf (`k8s\0` + runtime.Unknown);
+    /// kp-sim decodes it for these two kinds. Then get and delete, for every built-in kind kp-sim lists.
+    @Test func kubectlCreatesBuiltInKindsSentAsProtobuf() async throws {
+        let kubectl = try Support.tool("/usr/bin/kubectl", package: "kubectl (google-cloud-cli) or kubernetes-client")
+        try await Support.withServer { server in
+            func run(_ arguments: [String]) async throws -> ProcessRunner.Output {
+                try await ProcessRunner.run(kubectl, [
+                    "--server=\(server.url("", cluster: "c-pb"))", "--certificate-authority=\(server.ca)", "--token=\(Support.token)",
+                    "--cache-dir=\(server.dir)/kube-cache", "--request-timeout=20s",
+                ] + arguments, environment: ["HOME": server.dir, "PATH": "/usr/bin:/bin"])
+            }
+            _ = try await server.waitFor("/api/v1/namespaces/default", cluster: "c-pb")
+            let ns = try await run(["create", "namespace", "team-pb"])
+            #expect(ns.exitCode == 0, "\(ns.stderr)")
+            #expect(ns.stdout.contains("namespace/team-pb created"))
+            let cm = try await run(["create", "configmap", "cm-pb", "-n", "team-pb", "--from-literal=alpha=one", "--from-literal=beta=two"])
+            #expect(cm.exitCode == 0, "\(cm.stderr)")
+            #expect(cm.stdout.contains("configmap/cm-pb created"))
+            let stored = try await server.curl("/api/v1/namespaces/team-pb/configmaps/cm-pb", cluster: "c-pb")
+            #expect(stored.json?["data"] == ["alpha": "one", "beta": "two"], "\(stored.body)")
+            #expect(stored.json?["metadata"]?["namespace"] == "team-pb")
+            let got = try await run(["get", "configmap", "cm-pb", "-n", "team-pb", "-o", "jsonpath={.data.beta}"])
+            #expect(got.exitCode == 0 && got.stdout == "two", "\(got.stderr)")
+            let gotNS = try await run(["get", "namespace", "team-pb", "-o", "name"])
+            #expect(gotNS.exitCode == 0 && gotNS.stdout.contains("namespace/team-pb"), "\(gotNS.stderr)")
+            let deleted = try await run(["delete", "configmap", "cm-pb", "-n", "team-pb"])
+            #expect(deleted.exitCode == 0, "\(deleted.stderr)")
+            let deletedNS = try await run(["delete", "namespace", "team-pb"])
+            #expect(deletedNS.exitCode == 0, "\(deletedNS.stderr)")
+            #expect(try await server.curl("/api/v1/namespaces/team-pb", cluster: "c-pb").status == 404)
+        }
+    }
+
     @Test func kubectlDrivesAVCP() async throws {
         let kubectl = try Support.tool("/usr/bin/kubectl", package: "kubectl (google-cloud-cli) or kubernetes-client")
         try await Support.withServer { server in
