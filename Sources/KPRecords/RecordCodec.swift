@@ -62,6 +62,8 @@ public enum RecordCodec {
         case .profile(let r): return try e.encode(r)
         case .loadInterval(let r): return try e.encode(r)
         case .loadFinal(let r): return try e.encode(r)
+        case .fleetStatus(let r): return try e.encode(r)
+        case .fleetMember(let r): return try e.encode(r)
         case .error(let r): return try e.encode(r)
         }
     }
@@ -96,6 +98,8 @@ public enum RecordCodec {
             case .profile: return .profile(try d.decode(ProfileRecord.self, from: line))
             case .loadInterval: return .loadInterval(try d.decode(LoadIntervalRecord.self, from: line))
             case .loadFinal: return .loadFinal(try d.decode(LoadFinalRecord.self, from: line))
+            case .fleetStatus: return .fleetStatus(try d.decode(FleetStatusRecord.self, from: line))
+            case .fleetMember: return .fleetMember(try d.decode(FleetMemberRecord.self, from: line))
             case .error: return .error(try d.decode(ErrorRecord.self, from: line))
             }
         } catch {

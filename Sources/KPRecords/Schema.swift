@@ -24,6 +24,8 @@ public enum RecordKind: String, Codable, Sendable, CaseIterable {
     case profile
     case loadInterval = "load_interval"
     case loadFinal = "load_final"
+    case fleetStatus = "fleet_status"
+    case fleetMember = "fleet_member"
     case error
 }
 
@@ -38,6 +40,8 @@ public enum Record: Sendable, Equatable {
     case profile(ProfileRecord)
     case loadInterval(LoadIntervalRecord)
     case loadFinal(LoadFinalRecord)
+    case fleetStatus(FleetStatusRecord)
+    case fleetMember(FleetMemberRecord)
     case error(ErrorRecord)
 
     public var kind: RecordKind {
@@ -51,6 +55,8 @@ public enum Record: Sendable, Equatable {
         case .profile: .profile
         case .loadInterval: .loadInterval
         case .loadFinal: .loadFinal
+        case .fleetStatus: .fleetStatus
+        case .fleetMember: .fleetMember
         case .error: .error
         }
     }

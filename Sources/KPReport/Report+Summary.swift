@@ -23,6 +23,8 @@ extension Report {
         out.append(phasesSection)
         out.append(perVCPSection)
         out.append(deltaSection)
+        let fleet = fleetSection
+        if !fleet.isEmpty { out.append(fleet) }
         out.append(bootstrapSection)
         if let load { out.append(loadSection(load)) }
         if let slo { out.append(sloSection(slo)) }

@@ -27,6 +27,9 @@ public struct RunData: Sendable {
     public var profiles: [ProfileRecord] = []
     public var loadIntervals: [LoadIntervalRecord] = []
     public var loadFinal: LoadFinalRecord?
+    /// `fleet_status` (fleet-bootstrap) and the member transitions, by time.
+    public var fleetStatus: FleetStatusRecord?
+    public var fleetMembers: [FleetMemberRecord] = []
     /// `error` records any tool wrote into the run's files, by time.
     public var toolErrors: [ErrorRecord] = []
     /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.
@@ -162,6 +165,8 @@ public struct RunData: Sendable {
                     location: file, message: "more than one load_final record; the last one is used", affects: ["Load"]))
             }
             loadFinal = r
+        case .fleetStatus(let r): fleetStatus = r
+        case .fleetMember(let r): fleetMembers.append(r)
         case .error(let r): toolErrors.append(r)
         }
     }
@@ -173,6 +178,7 @@ public struct RunData: Sendable {
         seriesSamples.sort { $0.tNs < $1.tNs }
         profiles.sort { ($0.tNs, $0.profile, $0.phase) < ($1.tNs, $1.profile, $1.phase) }
         loadIntervals.sort { $0.startNs < $1.startNs }
+        fleetMembers.sort { ($0.tNs, $0.cluster) < ($1.tNs, $1.cluster) }
         toolErrors.sort { ($0.tNs, $0.tool, $0.message) < ($1.tNs, $1.tool, $1.message) }
         missingFiles.sort()
         problems.sort()

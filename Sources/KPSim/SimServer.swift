@@ -49,9 +49,10 @@ public final class SimServer: Sendable {
     private let serverChannel: any Channel
     private let etcd: EtcdClient?
     private let crashTimer: Task<Void, Never>?
+    private let fleet: FleetController
 
     private init(context: SimContext, port: Int, certificatePath: String, group: MultiThreadedEventLoopGroup,
-                 serverChannel: any Channel, etcd: EtcdClient?, crashTimer: Task<Void, Never>?) {
+                 serverChannel: any Channel, etcd: EtcdClient?, crashTimer: Task<Void, Never>?, fleet: FleetController) {
         self.context = context
         self.port = port
         self.certificatePath = certificatePath
@@ -59,6 +60,7 @@ public final class SimServer: Sendable {
         self.serverChannel = serverChannel
         self.etcd = etcd
         self.crashTimer = crashTimer
+        self.fleet = fleet
     }
 
     /// The default crash action: one line on stderr, then exit status 3 without cleanup.
@@ -124,6 +126,8 @@ public final class SimServer: Sendable {
         let context = SimContext(configuration: configuration, tokens: tokens, persistence: etcd, logger: logger)
         let application = SimApplication(context: context, onCrash: onCrash)
         await VirtualControlPlane.bootstrap(cluster: configuration.rootControlPlaneName, context: context)
+        let fleet = FleetController(context: context)
+        await fleet.start()
 
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -144,6 +148,7 @@ public final class SimServer: Sendable {
         do {
             serverChannel = try await bootstrap.bind(host: configuration.bindAddress, port: configuration.securePort).get()
         } catch {
+            fleet.stop()
             try? await group.shutdownGracefully()
             throw SimStartError(
                 message: "kp-sim: cannot listen on \(configuration.bindAddress):\(configuration.securePort): \(error) "
@@ -155,6 +160,7 @@ public final class SimServer: Sendable {
             do {
                 try Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: portFile))
             } catch {
+                fleet.stop()
                 try? await serverChannel.close()
                 try? await group.shutdownGracefully()
                 throw SimStartError(message: "--sim-port-file \(portFile): cannot write it (\(error))", exitCode: 2)
@@ -176,7 +182,7 @@ public final class SimServer: Sendable {
             "ca": "\(certificate.certificatePath)",
         ])
         return SimServer(context: context, port: port, certificatePath: certificate.certificatePath, group: group,
-                         serverChannel: serverChannel, etcd: etcd, crashTimer: crashTimer)
+                         serverChannel: serverChannel, etcd: etcd, crashTimer: crashTimer, fleet: fleet)
     }
 
     private static func configureProtocol(_ result: ALPNResult, channel: any Channel, application: SimApplication) -> EventLoopFuture<Void> {
@@ -219,6 +225,7 @@ public final class SimServer: Sendable {
     /// Stops accepting, ends watches and VCP tasks, waits up to 2 s for in-flight requests, and releases resources.
     public func shutdown() async {
         self.crashTimer?.cancel()
+        self.fleet.stop()
         try? await self.serverChannel.close()
         self.context.registry.stopAll()
         self.context.store.finishWatches()

@@ -15,6 +15,7 @@ public final class TaskTracker: Sendable {
         case requestHandler
         case watchStream
         case faultTimer
+        case fleetController
 
         /// Go-style frames, leaf first (function, file).
         var frames: [(String, String)] {
@@ -36,6 +37,9 @@ public final class TaskTracker: Sendable {
                         ("kpsim.(*StreamHandler).writeStream", "Sources/KPSim/HTTP2StreamHandler.swift")]
             case .faultTimer:
                 return [("kpsim.(*FaultInjector).crashTimer", "Sources/KPSim/SimServer.swift")]
+            case .fleetController:
+                return [("kpsim.(*FleetController).reconcile", "Sources/KPSim/FleetController.swift"),
+                        ("kpsim.(*FleetController).start.func1", "Sources/KPSim/FleetController.swift")]
             }
         }
     }

@@ -30,6 +30,14 @@ struct BootstrapCommand: AsyncParsableCommand {
             as it ends, then one bootstrap_summary. On SIGINT/SIGTERM no new cluster starts, steps in flight \
             end as 'interrupted', the summary says interrupted=true, and the exit code is 130/143. \
             Exit 1 when any cluster failed (after every record is written).
+
+            With --fleet NAME (scenario fleet-bootstrap, contract §3.3) the clusters are made server-side \
+            first: one Fleet is POSTed to <url>/apis/kplane.dev/v1/fleets (spec.replicas = --clusters, \
+            spec.namePrefix = --fleet-name-prefix, or spec.names = --names) and polled every \
+            --fleet-poll-interval until status.readyReplicas = replicas (one fleet_member record per member \
+            phase change seen, then one fleet_status record); the members (<prefix><%04d index>, the prefix \
+            defaulting to NAME-) then run the same five steps as above, so per-VCP figures compare with a \
+            client-driven bootstrap. A Fleet that does not become ready ends the run with exit 1.
             """)
 
     @OptionGroup var target: EndpointOptions
@@ -81,6 +89,15 @@ struct BootstrapCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Fraction (0-1) of each backoff that jitter may remove.", valueName: "fraction"))
     var backoffJitter: Double = 0.5
 
+    @Option(help: ArgumentHelp("Create the clusters through one Fleet of this name at the root first (fleet-bootstrap).", valueName: "name"))
+    var fleet: String?
+    @Option(help: ArgumentHelp("spec.namePrefix of the Fleet (default: <fleet>-); members are <prefix><%04d index>.", valueName: "prefix"))
+    var fleetNamePrefix: String?
+    @Option(help: ArgumentHelp("Pause between polls of the Fleet (default: 200ms).", valueName: "duration"), transform: DurationArgument.transform)
+    var fleetPollInterval = DurationArgument(.milliseconds(200), text: "200ms")
+    @Option(help: ArgumentHelp("How long the Fleet create plus the wait for status.readyReplicas may take (default: 120s).", valueName: "duration"), transform: DurationArgument.transform)
+    var fleetDeadline = DurationArgument(.seconds(120), text: "120s")
+
     @Flag(help: "Count 409 AlreadyExists from the CRD create as success (clusters left by an earlier run).")
     var allowExisting = false
 
@@ -112,7 +129,40 @@ struct BootstrapCommand: AsyncParsableCommand {
         if backoffCap.duration < backoffBase.duration {
             throw ValidationError("--backoff-cap (\(backoffCap.text)) must not be shorter than --backoff-base (\(backoffBase.text))")
         }
+        if fleet == nil {
+            if fleetNamePrefix != nil { throw ValidationError("--fleet-name-prefix needs --fleet NAME") }
+        } else {
+            if nameFormat != "c-%03d" {
+                throw ValidationError("--name-format and --fleet exclude each other: Fleet members are named <prefix><%04d index>; use --fleet-name-prefix")
+            }
+            if names != nil && fleetNamePrefix != nil {
+                throw ValidationError("--names and --fleet-name-prefix exclude each other: --names sets spec.names")
+            }
+            if fleetPollInterval.duration <= .zero { throw ValidationError("--fleet-poll-interval must be longer than 0 (got \(fleetPollInterval.text))") }
+            if fleetDeadline.duration <= .zero { throw ValidationError("--fleet-deadline must be longer than 0 (got \(fleetDeadline.text))") }
+        }
         _ = try clusterNames()
+        _ = try fleetConfiguration(baseURL: "https://127.0.0.1")
+    }
+
+    /// The Fleet to create, or nil without --fleet.
+    func fleetConfiguration(baseURL: String) throws -> FleetConfiguration? {
+        guard let fleet else { return nil }
+        if let problem = ClusterNames.validate(fleet) { throw ValidationError("--fleet: \(problem)") }
+        var listed: [String]?
+        if let names {
+            listed = try clusterNames()
+        }
+        let config = FleetConfiguration(
+            baseURL: baseURL, name: fleet, replicas: listed?.count ?? clusters ?? 200, namePrefix: listed == nil ? fleetNamePrefix : nil,
+            names: listed, pollInterval: fleetPollInterval.duration, deadline: fleetDeadline.duration, requestTimeout: requestTimeout.duration,
+            allowExisting: allowExisting, backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter))
+        do {
+            _ = try ClusterNames.check(names: config.memberIDs)
+        } catch {
+            throw ValidationError("--fleet-name-prefix gives invalid member names: \(error.description)")
+        }
+        return config
     }
 
     func clusterNames() throws -> [String] {
@@ -133,7 +183,8 @@ struct BootstrapCommand: AsyncParsableCommand {
         ToolLogging.bootstrap()
         SignalWatcher.install()
         let endpoint = try target.resolve()
-        let names = try clusterNames()
+        let fleetConfig = try fleetConfiguration(baseURL: endpoint.url)
+        let names = try fleetConfig?.memberIDs ?? clusterNames()
         let config = BootstrapConfiguration(
             baseURL: endpoint.url, clusters: names, workers: workers,
             readyz: StepTiming(interval: readyzInterval.duration, deadline: readyzDeadline.duration, requestTimeout: readyzTimeout.duration),
@@ -159,6 +210,22 @@ struct BootstrapCommand: AsyncParsableCommand {
         }
 
         let output = RecordOutput(tool: "kp-bootstrap")
+        if let fleetConfig {
+            let fleetBootstrapper = FleetBootstrapper(configuration: fleetConfig, transport: client, onMember: { output.write($0) })
+            let fleetTask = Task { await fleetBootstrapper.run() }
+            SignalWatcher.shared.onSignal { _ in fleetTask.cancel() }
+            let status = await fleetTask.value
+            output.write(status)
+            if status.outcome == StepOutcome.interrupted, let code = SignalWatcher.shared.exitCode {
+                throw ExitCode(code.rawValue)
+            }
+            if status.outcome != StepOutcome.ok {
+                throw ToolFailure("Fleet \(fleetConfig.name) \(status.outcome): \(status.error ?? "?")", exitCode: .failure)
+            }
+            let seconds = Double((status.readyNs ?? status.endNs) - status.startNs) / 1e9
+            FileHandle.standardError.write(Data(String(format: "kp-bootstrap: Fleet %@: %d members Ready after %.2fs\n",
+                                                       fleetConfig.name, status.readyReplicas, seconds).utf8))
+        }
         let console = BootstrapConsole(total: names.count)
         let bootstrapper = Bootstrapper(
             configuration: config, transport: client,

@@ -98,6 +98,12 @@ enum RecordSamples {
             generatorLimited: true, generatorLimitReason: "lag", storedObjectBytes: 1300, interrupted: false,
             settings: ["hot-percent": "10"])
         let err = ErrorRecord(tNs: 8, tool: "kp-scrape", message: str(&r, "m"), input: "--phase")
-        return [ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, interval.record, final.record, err.record]
+        let fleet = FleetStatusRecord(
+            fleet: "fb", replicas: 3, namePrefix: "fb-", names: ["a", str(&r, "b")], startNs: 1, endNs: 9, createdNs: 2, readyNs: 8,
+            requests: 7, statusCounts: ["201": 1, "200": 6], readyReplicas: 3, observedGeneration: 1, transitions: 4, outcome: "ok",
+            error: str(&r, "e"))
+        let member = FleetMemberRecord(fleet: "fb", cluster: "fb-0000", phase: "Ready", previous: "Pending", tNs: 5, message: str(&r, "m"))
+        return [ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, interval.record, final.record,
+                fleet.record, member.record, err.record]
     }
 }
