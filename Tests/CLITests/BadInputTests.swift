@@ -134,6 +134,11 @@ import Testing
         for leftover in ["out/bootstrap-200", "out/mixed-hot-200", "r/endpoint.json", "r/target"] {
             #expect(!FileManager.default.fileExists(atPath: "\(mark)/\(leftover)"), "\(c): left \(leftover)")
         }
+        if c.tool == "kp-run" {
+            // No run directory of any name under --out.
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: "\(mark)/out")) ?? []
+            #expect(left.isEmpty, "\(c): left \(left) in --out")
+        }
     }
 
     /// An out directory that already holds a run is refused without --force, and its records are untouched.
