@@ -191,6 +191,14 @@ public final class Supervisor: @unchecked Sendable {
             for p in cArgs { free(p) }
             for p in cEnv { free(p) }
         }
+        if case .launchRecords = stdout {
+            // A new kp-launch (the next run of a series): its endpoint and errors replace the last one's,
+            // whose stdout was drained before its exit was posted.
+            cond.lock()
+            endpoint = nil
+            launchErrors = []
+            cond.unlock()
+        }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, argv[0], &actions, &attr, &cArgs, &cEnv)
         guard rc == 0 else {
