@@ -21,6 +21,17 @@ OUT ?= out
 RUN ?=
 FORCE ?=
 SIM ?=
+# Run sets (kp-run --repeat/--load-shards/--sizes, compare): docs/cli.md.
+REPEAT ?=
+LOAD_SHARDS ?=
+SIZES ?=
+THRESHOLDS ?=
+A ?=
+B ?=
+A_BIN ?=
+B_BIN ?=
+A_SIM_ARGS ?=
+B_SIM_ARGS ?=
 # make demo: the seed's bootstrap scenario on kp-sim with short phases.
 DEMO_CLUSTERS ?= 50
 DEMO_WARMUP ?= 5s
@@ -37,12 +48,14 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	--load-duration $(LOAD_DURATION) --hot-percent $(HOT_PERCENT) \
 	--write-rps-per-cluster $(WRITE_RPS_PER_CLUSTER) --read-rps-per-cluster $(READ_RPS_PER_CLUSTER) \
 	--object-bytes $(OBJECT_BYTES) --series-interval $(SERIES_INTERVAL) --out $(OUT) \
-	$(if $(RUN),--run $(RUN)) $(if $(FORCE),--force) $(if $(SIM),--sim)
+	$(if $(RUN),--run $(RUN)) $(if $(FORCE),--force) $(if $(SIM),--sim) \
+	$(if $(REPEAT),--repeat $(REPEAT)) $(if $(LOAD_SHARDS),--load-shards $(LOAD_SHARDS))
 # NO_BUILD=1 skips the build step (the tests run make from inside swift test, which holds the build folder).
 BUILD_DEP = $(if $(NO_BUILD),,build)
-KP_RUN = scripts/kp-run --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
+# kp-run (Sources/kp-run) validates every flag, then sequences the tools; make only passes variables.
+KP_RUN = "$(BIN_DIR)/kp-run" --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
 
-.PHONY: all deps deps-test build test test-e2e demo run bench-http bench-load fuzz fault-matrix docs lint clean report-check \
+.PHONY: all deps deps-test build test test-e2e demo run sweep compare compare-bins bench-http bench-load fuzz fault-matrix docs lint clean report-check \
 	bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
 	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
 
@@ -89,6 +102,21 @@ demo: $(BUILD_DEP)
 # Any scenario with the variables above: make run SCENARIO=mixed-hot CLUSTERS=100
 run: $(BUILD_DEP)
 	$(KP_RUN) --scenario $(SCENARIO) -- $(LAUNCH_ARGS)
+
+# One run (or REPEAT runs) per size, then the fit: make sweep SCENARIO=bootstrap SIZES="50 100 200 400"
+sweep: $(BUILD_DEP)
+	$(KP_RUN) --scenario $(SCENARIO) --sizes "$(SIZES)" -- $(LAUNCH_ARGS)
+
+# Two sets of finished runs side by side: make compare A="out/a/r1 out/a/r2" B="out/b" [THRESHOLDS=file]
+compare: $(BUILD_DEP)
+	"$(BIN_DIR)/kp-report" compare --out $(OUT)/compare $(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) $(A) -- $(B)
+
+# Two targets interleaved A, B, A, B …, then compare: make compare-bins A_BIN=… B_BIN=… SCENARIO=… CLUSTERS=… REPEAT=5
+# (with SIM=1: A_SIM_ARGS="--sim-vcp-memory-bytes=2097152" B_SIM_ARGS="…", two kp-sim settings).
+compare-bins: $(BUILD_DEP)
+	$(KP_RUN) --scenario $(SCENARIO) $(if $(A_BIN),--a-bin "$(A_BIN)") $(if $(B_BIN),--b-bin "$(B_BIN)") \
+		$(if $(A_SIM_ARGS),--a-sim-args "$(A_SIM_ARGS)") $(if $(B_SIM_ARGS),--b-sim-args "$(B_SIM_ARGS)") \
+		$(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) -- $(LAUNCH_ARGS)
 
 # <scenario>-<N> for any N. make skips pattern rules for .PHONY targets, so the seed's sizes get a
 # static pattern rule (phony: a stray file named bootstrap-200 cannot shadow them) and any other N

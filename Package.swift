@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "kp-report", targets: ["kp-report"]),
         .executable(name: "kp-sim", targets: ["kp-sim"]),
         .executable(name: "kp-httpbench", targets: ["kp-httpbench"]),
+        .executable(name: "kp-run", targets: ["kp-run"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -107,6 +108,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),  // compare's thresholds file
             ]),
 
+        // The orchestrator: sequences the tools, reads their exit codes and records (no ArgumentParser).
+        .target(name: "KPRun", dependencies: ["KPRecords"]),
+
         // MARK: - Tools
         .executableTarget(
             name: "kp-launch",
@@ -122,6 +126,11 @@ let package = Package(
             name: "kp-report",
             dependencies: ["KPCLI", "KPReport", "KPRecords", .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "kp-run",
+            dependencies: [
+                "KPCLI", "KPRun", "KPBootstrap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "kp-sim",
             dependencies: ["KPSim", .product(name: "Logging", package: "swift-log")]),

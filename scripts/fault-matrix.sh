@@ -194,9 +194,9 @@ run_cell() {
     local start; start=$(date +%s)
     # env --default-signal: a background job of a script starts with SIGINT ignored, and a caller
     # may have ignored SIGTERM/SIGHUP too (a test process whose signal watcher set SIG_IGN); bash
-    # keeps an inherited SIG_IGN (it cannot be trapped), so restore them for kp-run's traps.
+    # keeps an inherited SIG_IGN (it cannot be trapped), so restore them (kp-run handles them itself).
     env --default-signal=INT,QUIT,TERM,HUP -u APISERVER_DIR -u APISERVER_URL -u APISERVER_BIN "${env[@]}" \
-        "$ROOT/scripts/kp-run" --bin-dir "$BIN_DIR" --out "$cdir/out" --run "$run" "${mode_args[@]}" "${RUN_ARGS[@]}" \
+        "$BIN_DIR/kp-run" --bin-dir "$BIN_DIR" --out "$cdir/out" --run "$run" "${mode_args[@]}" "${RUN_ARGS[@]}" \
         -- "${launch[@]}" >"$cdir/kp-run.stdout" 2>"$cdir/kp-run.stderr" &
     local kpid=$!
     KPID=$kpid

@@ -29,7 +29,10 @@ struct BootstrapCommand: AsyncParsableCommand {
             within the step's deadline; 401 fails at once. stdout gets one bootstrap_step record per step \
             as it ends, then one bootstrap_summary. On SIGINT/SIGTERM no new cluster starts, steps in flight \
             end as 'interrupted', the summary says interrupted=true, and the exit code is 130/143. \
-            Exit 1 when any cluster failed (after every record is written).
+            When any cluster failed (after every record is written) the exit code is the verdict: 12 when \
+            failed steps got error answers from the target (429, 5xx, other statuses, resets, transport \
+            errors, or 2xx without success before the deadline), 11 when they got no answer at all \
+            (timeouts, refused connections), 1 otherwise.
 
             With --fleet NAME (scenario fleet-bootstrap, contract §3.3) the clusters are made server-side \
             first: one Fleet is POSTed to <url>/apis/kplane.dev/v1/fleets (spec.replicas = --clusters, \
@@ -227,9 +230,13 @@ struct BootstrapCommand: AsyncParsableCommand {
                                                        fleetConfig.name, status.readyReplicas, seconds).utf8))
         }
         let console = BootstrapConsole(total: names.count)
+        let failedSteps = FailedSteps()
         let bootstrapper = Bootstrapper(
             configuration: config, transport: client,
-            onStep: { output.write($0) },
+            onStep: { step in
+                output.write(step)
+                if step.outcome != "ok" { failedSteps.list.withLock { $0.append(step) } }
+            },
             onCluster: { console.clusterDone($0) })
         let task = Task { await bootstrapper.run() }
         SignalWatcher.shared.onSignal { _ in task.cancel() }
@@ -241,8 +248,9 @@ struct BootstrapCommand: AsyncParsableCommand {
             throw ExitCode(code.rawValue)
         }
         if summary.failed > 0 {
+            let code = BootstrapVerdict.exitCode(failedSteps: failedSteps.list.withLock { $0 }).flatMap { KPExitCode(rawValue: $0) } ?? .failure
             throw ToolFailure(
-                "\(summary.failed) of \(summary.clusters) clusters failed; first: \(summary.firstError ?? "?")", exitCode: .failure)
+                "\(summary.failed) of \(summary.clusters) clusters failed; first: \(summary.firstError ?? "?")", exitCode: code)
         }
     }
 }
@@ -293,4 +301,9 @@ final class BootstrapConsole: Sendable {
                 Data("kp-bootstrap: \(summary.failed - Self.failureLinesShown) more clusters failed (see the bootstrap_step records)\n".utf8))
         }
     }
+}
+
+/// The failed steps, kept for the exit-code verdict (a class: a Mutex cannot be captured by the escaping callback).
+final class FailedSteps: Sendable {
+    let list = Mutex([BootstrapStepRecord]())
 }

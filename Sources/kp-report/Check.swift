@@ -10,7 +10,7 @@ extension KPReportCommand {
             commandName: "check",
             abstract: "Check a finished run for missing measurements and failed load operations.",
             discussion: """
-                scripts/kp-run calls it after the last phase, before it writes run_end. Prints one line on \
+                kp-run calls it after the last phase, before it writes run_end. Prints one line on \
                 stdout naming what is wrong and exits with the code the run deserves (docs/faults.md): \
                 0 nothing is missing; 12 more than --max-load-error-percent of the load operations failed \
                 (the target's errors, by status); 4 a phase sample, series samples or a profile are missing \
@@ -26,7 +26,7 @@ extension KPReportCommand {
         func validate() throws {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: runDir, isDirectory: &isDir), isDir.boolValue else {
-                throw ValidationError("run directory '\(runDir)' does not exist: pass out/<run> as written by scripts/kp-run")
+                throw ValidationError("run directory '\(runDir)' does not exist: pass out/<run> as written by kp-run")
             }
             guard maxLoadErrorPercent >= 0 && maxLoadErrorPercent <= 100 else {
                 throw ValidationError("--max-load-error-percent must be between 0 and 100 (got \(maxLoadErrorPercent))")

@@ -9,7 +9,7 @@ extension KPReportCommand {
         static let configuration = CommandConfiguration(
             commandName: "end",
             abstract: "Print a run_end record: how and where the run ended.",
-            discussion: "The record goes to stdout; scripts/kp-run appends it to out/<run>/meta.jsonl before folding the report.")
+            discussion: "The record goes to stdout; kp-run appends it to out/<run>/meta.jsonl before folding the report.")
 
         @Option(help: ArgumentHelp("complete, incomplete (every phase ran, some measurements missing), failed or interrupted.", valueName: "status"))
         var status: String

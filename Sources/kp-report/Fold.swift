@@ -17,7 +17,7 @@ extension KPReportCommand {
                 a run directory; 1 when the files cannot be written.
                 """)
 
-        @Argument(help: ArgumentHelp("Run directory written by scripts/kp-run, e.g. out/bootstrap-200.", valueName: "run-dir"))
+        @Argument(help: ArgumentHelp("Run directory written by kp-run, e.g. out/bootstrap-200.", valueName: "run-dir"))
         var runDir: String
 
         @Option(
@@ -38,7 +38,7 @@ extension KPReportCommand {
         func validate() throws {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: runDir, isDirectory: &isDir), isDir.boolValue else {
-                throw ValidationError("run directory '\(runDir)' does not exist: pass out/<run> as written by scripts/kp-run")
+                throw ValidationError("run directory '\(runDir)' does not exist: pass out/<run> as written by kp-run")
             }
             if let out, FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
                 throw ValidationError("--out '\(out)' exists and is not a directory: give a directory path or leave --out off")
@@ -63,7 +63,7 @@ extension KPReportCommand {
             let data = RunData.load(directory: runDir)
             if data.missingFiles.count == RunData.inputFiles.count && data.pprofFiles.isEmpty {
                 throw InputError(
-                    "\(runDir) holds none of \(RunData.inputFiles.joined(separator: ", ")): pass a run directory written by scripts/kp-run")
+                    "\(runDir) holds none of \(RunData.inputFiles.joined(separator: ", ")): pass a run directory written by kp-run")
             }
             let report = Report(data: data, directory: runDir)
             for problem in report.problems { logger.warning("data problem: \(problem)") }

@@ -16,7 +16,7 @@ struct KPReportCommand: AsyncParsableCommand {
             "Data problems" section and on stderr; the report is still written (exit 0). Re-running on the \
             same directory gives byte-identical files. Columns and sections: docs/reports.md.
 
-            kp-report meta and kp-report end print the run_meta and run_end records that scripts/kp-run \
+            kp-report meta and kp-report end print the run_meta and run_end records that kp-run \
             appends to meta.jsonl at the start and the end of a run; kp-report check says whether a run that \
             went through every phase is missing measurements (exit 4) or had too many failed load operations (12).
 

@@ -13,7 +13,7 @@ extension KPReportCommand {
             discussion: """
                 Host facts are read from the machine: hostname, cores (nproc), MemTotal from /proc/meminfo, \
                 the kernel release (uname -r) and PRETTY_NAME from /etc/os-release. The record goes to \
-                stdout; scripts/kp-run appends it to out/<run>/meta.jsonl.
+                stdout; kp-run appends it to out/<run>/meta.jsonl.
                 """)
 
         @Option(help: ArgumentHelp("Run name (the folder under out/).", valueName: "name"))

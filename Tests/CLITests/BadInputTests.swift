@@ -16,27 +16,55 @@ import Testing
     /// Arguments that reach a bad flag in each class; `MARK` is replaced by a fresh folder per case.
     static let cases: [Case] = [
         // kp-run (what make runs): counts, percentages, durations, scenario, modes, files, --out, an existing run.
-        Case(tool: "scripts/kp-run", args: ["--sim", "--clusters", "0", "--out", "MARK/out"], names: "--clusters"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--workers", "-3", "--out", "MARK/out"], names: "--workers"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--hot-percent", "150", "--out", "MARK/out"], names: "--hot-percent"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--max-error-percent", "101", "--out", "MARK/out"], names: "--max-error-percent"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--warmup", "5x", "--out", "MARK/out"], names: "--warmup"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--request-timeout", "0s", "--out", "MARK/out"], names: "--request-timeout"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--scenario", "soak", "--out", "MARK/out"], names: "--scenario"),
-        Case(tool: "scripts/kp-run", args: ["--bogus", "--out", "MARK/out"], names: "--bogus"),
-        Case(tool: "scripts/kp-run", args: ["--out", "MARK/out"],
+        Case(tool: "kp-run", args: ["--sim", "--clusters", "0", "--out", "MARK/out"], names: "--clusters"),
+        Case(tool: "kp-run", args: ["--sim", "--workers", "-3", "--out", "MARK/out"], names: "--workers"),
+        Case(tool: "kp-run", args: ["--sim", "--hot-percent", "150", "--out", "MARK/out"], names: "--hot-percent"),
+        Case(tool: "kp-run", args: ["--sim", "--max-error-percent", "101", "--out", "MARK/out"], names: "--max-error-percent"),
+        Case(tool: "kp-run", args: ["--sim", "--warmup", "5x", "--out", "MARK/out"], names: "--warmup"),
+        Case(tool: "kp-run", args: ["--sim", "--request-timeout", "0s", "--out", "MARK/out"], names: "--request-timeout"),
+        Case(tool: "kp-run", args: ["--sim", "--scenario", "soak", "--out", "MARK/out"], names: "--scenario"),
+        Case(tool: "kp-run", args: ["--bogus", "--out", "MARK/out"], names: "--bogus"),
+        Case(tool: "kp-run", args: ["--out", "MARK/out"],
              env: ["APISERVER_BIN": "/bin/true", "APISERVER_URL": "https://127.0.0.1:1"], names: "APISERVER_URL"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--out", "MARK/out"], env: ["APISERVER_URL": "https://127.0.0.1:1"],
+        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out"], env: ["APISERVER_URL": "https://127.0.0.1:1"],
              names: "--sim"),
-        Case(tool: "scripts/kp-run", args: ["--out", "MARK/out"],
+        Case(tool: "kp-run", args: ["--out", "MARK/out"],
              env: ["APISERVER_URL": "https://127.0.0.1:1", "TOKEN_FILE": "MARK/no-such-token"], names: "TOKEN_FILE"),
-        Case(tool: "scripts/kp-run", args: ["--out", "MARK/out"],
+        Case(tool: "kp-run", args: ["--out", "MARK/out"],
              env: ["APISERVER_URL": "https://127.0.0.1:1", "CA_FILE": "MARK/no-such-ca.crt"], names: "CA_FILE"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--out", "/proc/kpbench-cannot-write"], names: "--out"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--out", "MARK/out", "--", "--kubeconfig", "MARK/no-such-kubeconfig"],
+        Case(tool: "kp-run", args: ["--sim", "--out", "/proc/kpbench-cannot-write"], names: "--out"),
+        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--", "--kubeconfig", "MARK/no-such-kubeconfig"],
              names: "--kubeconfig"),
-        Case(tool: "scripts/kp-run", args: ["--sim", "--out", "MARK/out", "--", "--apiserver-url", "https://127.0.0.1:1"],
+        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--", "--apiserver-url", "https://127.0.0.1:1"],
              names: "--apiserver-url"),
+        // kp-run: the rest of its flags, one row each (issue 9: every bad flag exits 2 before anything starts).
+        Case(tool: "kp-run", args: ["--sim", "--post-bootstrap-settle", "soon", "--out", "MARK/out"], names: "--post-bootstrap-settle"),
+        Case(tool: "kp-run", args: ["--sim", "--steady-wait", "1m30", "--out", "MARK/out"], names: "--steady-wait"),
+        Case(tool: "kp-run", args: ["--sim", "--load-duration", "0s", "--out", "MARK/out"], names: "--load-duration"),
+        Case(tool: "kp-run", args: ["--sim", "--series-interval", "0s", "--out", "MARK/out"], names: "--series-interval"),
+        Case(tool: "kp-run", args: ["--sim", "--step-deadline", "5s", "--out", "MARK/out"], names: "--step-deadline"),
+        Case(tool: "kp-run", args: ["--sim", "--max-lag", "0s", "--out", "MARK/out"], names: "--max-lag"),
+        Case(tool: "kp-run", args: ["--sim", "--write-rps-per-cluster", "-1", "--out", "MARK/out"], names: "--write-rps-per-cluster"),
+        Case(tool: "kp-run", args: ["--sim", "--read-rps-per-cluster", "lots", "--out", "MARK/out"], names: "--read-rps-per-cluster"),
+        Case(tool: "kp-run", args: ["--sim", "--object-bytes", "-1", "--out", "MARK/out"], names: "--object-bytes"),
+        // kp-bootstrap's own name rule (59 characters): this one once launched kp-sim and failed in bootstrap with exit 12.
+        Case(tool: "kp-run", args: ["--sim", "--name-format", "c-" + String(repeating: "x", count: 58) + "-%d", "--out", "MARK/out"],
+             names: "--name-format"),
+        Case(tool: "kp-run", args: ["--sim", "--name-format", "c-%s", "--out", "MARK/out"], names: "--name-format"),
+        Case(tool: "kp-run", args: ["--sim", "--run", "a/b", "--out", "MARK/out"], names: "--run"),
+        Case(tool: "kp-run", args: ["--sim", "--repeat", "0", "--out", "MARK/out"], names: "--repeat"),
+        Case(tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--load-shards", "0", "--out", "MARK/out"], names: "--load-shards"),
+        Case(tool: "kp-run", args: ["--sim", "--load-shards", "2", "--out", "MARK/out"], names: "--load-shards"),
+        Case(tool: "kp-run", args: ["--sim", "--sizes", "50 x", "--out", "MARK/out"], names: "--sizes"),
+        Case(tool: "kp-run", args: ["--out", "MARK/out", "--a-bin", "/bin/true"], names: "--b-bin"),
+        Case(tool: "kp-run", args: ["--out", "MARK/out", "--a-bin", "/bin/true", "--b-bin", "MARK/no-such-bin"], names: "--b-bin"),
+        Case(tool: "kp-run", args: ["--out", "MARK/out", "--a-sim-args", "--sim-vcp-memory-bytes=1", "--b-sim-args", "x"], names: "--sim"),
+        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--thresholds", "MARK/no-such.yaml"], names: "--thresholds"),
+        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--bin-dir", "MARK/no-such-bin-dir"], names: "--bin-dir"),
+        Case(tool: "kp-run", args: ["--out", "MARK/out"], env: ["APISERVER_BIN": "MARK/no-such-apiserver"], names: "APISERVER_BIN"),
+        Case(tool: "kp-run", args: ["--out", "MARK/out"], env: ["APISERVER_DIR": "MARK/no-such-checkout"], names: "APISERVER_DIR"),
+        Case(tool: "kp-run", args: ["--out", "MARK/out"], env: ["APISERVER_URL": "127.0.0.1:6443"], names: "APISERVER_URL"),
+        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--clusters"], names: "--clusters"),
         // kp-launch
         Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--sim", "--ready-timeout", "soon"], names: "--ready-timeout"),
         Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--mode", "cloud"], names: "--mode"),
@@ -102,7 +130,7 @@ import Testing
             env[key] = ""
         }
         let path = c.tool.hasPrefix("scripts/") ? "\(ToolRunner.repoRoot)/\(c.tool)" : c.tool
-        let fullArgs = c.tool == "scripts/kp-run" ? ["--bin-dir", ToolRunner.binDir] + args : args
+        let fullArgs = c.tool == "kp-run" ? ["--bin-dir", ToolRunner.binDir] + args : args
         let r = try ToolRunner.run(path, fullArgs, env: env, cwd: mark, timeout: 60)
         #expect(r.status == 2, "\(c): exit \(r.status), stderr: \(r.stderr)")
         let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
@@ -113,6 +141,11 @@ import Testing
         // Nothing started means no run left behind either.
         for leftover in ["out/bootstrap-200", "out/mixed-hot-200", "r/endpoint.json", "r/target"] {
             #expect(!FileManager.default.fileExists(atPath: "\(mark)/\(leftover)"), "\(c): left \(leftover)")
+        }
+        if c.tool == "kp-run" {
+            // No run directory of any name under --out.
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: "\(mark)/out")) ?? []
+            #expect(left.isEmpty, "\(c): left \(left) in --out")
         }
     }
 
@@ -125,7 +158,7 @@ import Testing
         let record = "{\"kind\":\"run_meta\"}\n"
         try record.write(toFile: "\(dir)/meta.jsonl", atomically: true, encoding: .utf8)
         let r = try ToolRunner.run(
-            "\(ToolRunner.repoRoot)/scripts/kp-run", ["--bin-dir", ToolRunner.binDir, "--sim", "--out", "\(mark)/out", "--run", "demo"],
+            "\(ToolRunner.binDir)/kp-run", ["--bin-dir", ToolRunner.binDir, "--sim", "--out", "\(mark)/out", "--run", "demo"],
             env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 60)
         #expect(r.status == 2)
         #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("--force"), "\(r.stderr)")

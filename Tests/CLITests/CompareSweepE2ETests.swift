@@ -4,7 +4,7 @@ import Testing
 /// `kp-report compare` and `kp-report sweep` end to end on kp-sim, whose per-VCP memory is set by
 /// `--sim-vcp-memory-bytes`, so the verdicts and the fitted slope have a truth to be checked against.
 ///
-/// Kept cheap: 10 clusters, 1 s phases, runs driven by scripts/kp-run directly, A/B/C interleaved
+/// Kept cheap: 10 clusters, 1 s phases, runs driven by kp-run directly, A/B/C interleaved
 /// so drift on a busy machine hits every side alike. Assertions are about memory, which load on
 /// the machine does not move; nothing is timed.
 @Suite(.serialized) struct CompareSweepE2ETests {
@@ -13,7 +13,7 @@ import Testing
     /// One kp-sim bootstrap run into `out/run`.
     static func run(out: String, run: String, clusters: Int, vcpBytes: Int) throws {
         let r = try ToolRunner.run(
-            "\(ToolRunner.repoRoot)/scripts/kp-run",
+            "kp-run",
             [
                 "--bin-dir", ToolRunner.binDir, "--sim", "--out", out, "--run", run, "--clusters", "\(clusters)",
                 "--workers", "4",

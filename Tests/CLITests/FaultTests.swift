@@ -62,7 +62,7 @@ import Testing
         let out = try ToolRunner.tempDir("fault-damaged")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try ToolRunner.run(
-            "\(ToolRunner.repoRoot)/scripts/kp-run",
+            "\(ToolRunner.binDir)/kp-run",
             ["--bin-dir", ToolRunner.binDir, "--sim", "--out", out, "--run", "d", "--clusters", "3", "--workers", "3", "--warmup", "1s",
              "--post-bootstrap-settle", "1s", "--steady-wait", "1s", "--series-interval", "1s"],
             env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 120)

@@ -11,7 +11,7 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(tool: "scripts/kp-run", args: ["--help"], mentions: [
+        Case(tool: "kp-run", args: ["--help"], mentions: [
             "--scenario", "--clusters", "--warmup", "--request-timeout", "--step-deadline", "--max-error-percent", "--force", "--sim",
         ]),
         Case(tool: "scripts/fault-matrix.sh", args: ["--help"], mentions: ["--only", "--list", "--bin-dir"]),
@@ -69,7 +69,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let n = target.split(separator: "-").last!
         let scenario = target.dropLast(n.count + 1)
-        #expect(r.stdout.contains("scripts/kp-run"), "make -n \(target): \(r.stdout)")
+        #expect(r.stdout.contains("/kp-run\" --bin-dir"), "make -n \(target): \(r.stdout)")
         #expect(r.stdout.contains("--scenario \(scenario) --clusters \(n) --run \(target)"), "make -n \(target): \(r.stdout)")
     }
 

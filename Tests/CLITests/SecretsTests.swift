@@ -61,7 +61,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: out) }
         let dir = "\(out)/run"
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "\(ToolRunner.repoRoot)/scripts/kp-run")
+        p.executableURL = URL(fileURLWithPath: "\(ToolRunner.binDir)/kp-run")
         p.arguments = [
             "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "mixed-hot", "--out", out, "--run", "run", "--clusters", "4",
             "--workers", "2", "--warmup", "2s", "--post-bootstrap-settle", "1s", "--steady-wait", "1s", "--load-duration", "3s",
@@ -163,7 +163,7 @@ import Testing
         // No CA given: verification is on by default, so the run refuses before it starts anything
         // and names the two ways out.
         let refused = try ToolRunner.run(
-            "\(ToolRunner.repoRoot)/scripts/kp-run", base + ["--run", "no-ca", "--", "--ready-timeout", "3s"], env: env, timeout: 90)
+            "\(ToolRunner.binDir)/kp-run", base + ["--run", "no-ca", "--", "--ready-timeout", "3s"], env: env, timeout: 90)
         #expect(refused.status == 2, "exit \(refused.status): \(refused.stderr)")
         #expect(refused.stderr.contains("--ca-file") && refused.stderr.contains("--insecure-skip-tls-verify"), "\(refused.stderr)")
 
@@ -172,7 +172,7 @@ import Testing
         wrongCA["CA_FILE"] = "\(work)/wrong-ca.crt"
         try Self.writeUnrelatedCA(to: "\(work)/wrong-ca.crt")
         let mistrusted = try ToolRunner.run(
-            "\(ToolRunner.repoRoot)/scripts/kp-run", base + ["--run", "wrong-ca", "--", "--ready-timeout", "3s"], env: wrongCA, timeout: 90)
+            "\(ToolRunner.binDir)/kp-run", base + ["--run", "wrong-ca", "--", "--ready-timeout", "3s"], env: wrongCA, timeout: 90)
         #expect(mistrusted.status == 11, "exit \(mistrusted.status): \(mistrusted.stderr)")
         let mistrustedLog = (try? String(contentsOfFile: "\(work)/out/wrong-ca/logs/kp-launch.log", encoding: .utf8)) ?? ""
         #expect(mistrustedLog.contains("TLS") || mistrustedLog.contains("certificate"), "\(mistrustedLog)")
@@ -180,14 +180,14 @@ import Testing
         // With the server's CA: verified, and the summary does not mention skipping verification.
         var withCA = env
         withCA["CA_FILE"] = "\(work)/certs/apiserver.crt"
-        let verified = try ToolRunner.run("\(ToolRunner.repoRoot)/scripts/kp-run", base + ["--run", "ca"], env: withCA, timeout: 90)
+        let verified = try ToolRunner.run("\(ToolRunner.binDir)/kp-run", base + ["--run", "ca"], env: withCA, timeout: 90)
         #expect(verified.status == 0, "exit \(verified.status): \(verified.stderr)")
         let verifiedSummary = (try? String(contentsOfFile: "\(work)/out/ca/summary.md", encoding: .utf8)) ?? ""
         #expect(!verifiedSummary.contains("insecure-skip-tls-verify"))
 
         // Explicitly insecure: works, and summary.md says so.
         let insecure = try ToolRunner.run(
-            "\(ToolRunner.repoRoot)/scripts/kp-run", base + ["--run", "insecure", "--allow-existing", "--", "--insecure-skip-tls-verify"], env: env, timeout: 90)
+            "\(ToolRunner.binDir)/kp-run", base + ["--run", "insecure", "--allow-existing", "--", "--insecure-skip-tls-verify"], env: env, timeout: 90)
         #expect(insecure.status == 0, "exit \(insecure.status): \(insecure.stderr)")
         let summary = (try? String(contentsOfFile: "\(work)/out/insecure/summary.md", encoding: .utf8)) ?? ""
         #expect(summary.contains("--insecure-skip-tls-verify"), "summary.md does not say TLS verification was off")

@@ -1,0 +1,119 @@
+import Foundation
+
+/// A duration as the user wrote it and its value; validated by the command before it gets here.
+public struct RunDuration: Sendable, Equatable {
+    public var text: String
+    public var duration: Duration
+    public init(text: String, duration: Duration) {
+        self.text = text
+        self.duration = duration
+    }
+    public var seconds: Double {
+        let c = duration.components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}
+
+/// Everything one run needs, already validated (kp-run's command checks every flag before it builds this).
+public struct RunSettings: Sendable {
+    public var scenario: Scenario
+    public var clusters: Int
+    public var workers: Int
+    public var warmup: RunDuration
+    public var postBootstrapSettle: RunDuration
+    public var steadyWait: RunDuration
+    public var loadDuration: RunDuration
+    public var hotPercent: Double
+    public var writeRPS: Double
+    public var readRPS: Double
+    public var objectBytes: Int
+    public var seriesInterval: RunDuration
+    public var requestTimeout: RunDuration
+    public var stepDeadline: RunDuration
+    public var maxErrorPercent: Double
+    public var maxLag: RunDuration
+    public var nameFormat: String?
+    public var allowExisting: Bool
+    public var sim: Bool
+    /// kp-load processes side by side in the load phase (1: one kp-load writing load.jsonl).
+    public var loadShards: Int
+    /// Where the kp-* tools are.
+    public var binDir: String
+    /// Arguments after `--`, for kp-launch.
+    public var launchArgs: [String]
+    /// Target selection from the environment (APISERVER_BIN …), recorded in run_meta and inherited by kp-launch.
+    public var environment: [String: String]
+
+    public init(
+        scenario: Scenario, clusters: Int, workers: Int, warmup: RunDuration, postBootstrapSettle: RunDuration,
+        steadyWait: RunDuration, loadDuration: RunDuration, hotPercent: Double, writeRPS: Double, readRPS: Double,
+        objectBytes: Int, seriesInterval: RunDuration, requestTimeout: RunDuration, stepDeadline: RunDuration,
+        maxErrorPercent: Double, maxLag: RunDuration, nameFormat: String?, allowExisting: Bool, sim: Bool,
+        loadShards: Int, binDir: String, launchArgs: [String], environment: [String: String]
+    ) {
+        self.scenario = scenario
+        self.clusters = clusters
+        self.workers = workers
+        self.warmup = warmup
+        self.postBootstrapSettle = postBootstrapSettle
+        self.steadyWait = steadyWait
+        self.loadDuration = loadDuration
+        self.hotPercent = scenario.fixedHotPercent ?? hotPercent
+        self.writeRPS = writeRPS
+        self.readRPS = readRPS
+        self.objectBytes = objectBytes
+        self.seriesInterval = seriesInterval
+        self.requestTimeout = requestTimeout
+        self.stepDeadline = stepDeadline
+        self.maxErrorPercent = maxErrorPercent
+        self.maxLag = maxLag
+        self.nameFormat = nameFormat
+        self.allowExisting = allowExisting
+        self.sim = sim
+        self.loadShards = loadShards
+        self.binDir = binDir
+        self.launchArgs = launchArgs
+        self.environment = environment
+    }
+
+    /// The target-selection variables kp-run records (and kp-launch reads from its environment).
+    public static let targetVariables = ["APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL", "APISERVER_IMAGE", "ETCD_ENDPOINTS", "COMPOSE_FILE"]
+
+    func duration(_ wait: Scenario.Wait) -> RunDuration {
+        switch wait {
+        case .warmup: warmup
+        case .postBootstrapSettle: postBootstrapSettle
+        case .steadyWait: steadyWait
+        }
+    }
+
+    /// Numbers as the user would write them: 10 not 10.0.
+    static func number(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
+    }
+
+    /// The run_meta `--flag key=value` pairs (same keys as the shell script wrote).
+    func metaFlags() -> [String] {
+        var flags = [
+            "scenario=\(scenario.name)", "clusters=\(clusters)", "workers=\(workers)", "warmup=\(warmup.text)",
+            "post-bootstrap-settle=\(postBootstrapSettle.text)", "steady-wait=\(steadyWait.text)",
+            "series-interval=\(seriesInterval.text)", "request-timeout=\(requestTimeout.text)", "step-deadline=\(stepDeadline.text)",
+        ]
+        if let nameFormat { flags.append("name-format=\(nameFormat)") }
+        if allowExisting { flags.append("allow-existing=true") }
+        if scenario.drivesLoad {
+            flags += [
+                "load-duration=\(loadDuration.text)", "hot-percent=\(Self.number(hotPercent))",
+                "write-rps-per-cluster=\(Self.number(writeRPS))", "read-rps-per-cluster=\(Self.number(readRPS))",
+                "object-bytes=\(objectBytes)", "max-error-percent=\(Self.number(maxErrorPercent))", "max-lag=\(maxLag.text)",
+            ]
+            if loadShards > 1 { flags.append("load-shards=\(loadShards)") }
+        }
+        if sim { flags.append("target=kp-sim") }
+        for v in Self.targetVariables {
+            if let value = environment[v], !value.isEmpty { flags.append("\(v)=\(value)") }
+        }
+        if !launchArgs.isEmpty { flags.append("launch-args=\(launchArgs.joined(separator: " "))") }
+        return flags
+    }
+}

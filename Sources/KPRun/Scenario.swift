@@ -1,0 +1,63 @@
+/// The scenarios kp-run knows, as one table: each row is a name and its phase sequence.
+///
+/// A new scenario is a new row. The phases are the orchestrator's building blocks; `run` executes
+/// them in order, so a scenario that, say, bootstraps and then tears down is
+/// `[.wait(.warmup), .sample("baseline"), .bootstrap, …, .teardown]` once a `teardown` step exists.
+public struct Scenario: Sendable, Equatable {
+    public enum Step: Sendable, Equatable {
+        /// Sleep for one of the run's phase durations, watching the target.
+        case wait(Wait)
+        /// One kp-scrape sample named after the phase; with pprof profiles when `pprof` is true.
+        case sample(String, pprof: Bool)
+        /// kp-bootstrap over the run's clusters.
+        case bootstrap
+        /// kp-load (one process, or `--load-shards` processes side by side).
+        case load
+    }
+
+    /// Which duration flag a wait step uses; the phase file names the wait by `rawValue`.
+    public enum Wait: String, Sendable, Equatable {
+        case warmup
+        case postBootstrapSettle = "post-bootstrap-settle"
+        case steadyWait = "steady-wait"
+    }
+
+    public var name: String
+    public var steps: [Step]
+    /// kp-load's hot percent is fixed by the scenario (mixed-uniform: every cluster); nil = the flag's.
+    public var fixedHotPercent: Double?
+    /// True when the scenario drives load (its load flags are recorded in run_meta).
+    public var drivesLoad: Bool { steps.contains(.load) }
+
+    public init(name: String, steps: [Step], fixedHotPercent: Double? = nil) {
+        self.name = name
+        self.steps = steps
+        self.fixedHotPercent = fixedHotPercent
+    }
+
+    /// The seed's phases: warmup → baseline → bootstrap → settle → post-bootstrap sample + pprof →
+    /// steady wait → steady sample + pprof. (The launch sample and the continuous series are taken
+    /// by every run, before the first step.)
+    static let seedPhases: [Step] = [
+        .wait(.warmup), .sample("baseline", pprof: false), .bootstrap,
+        .wait(.postBootstrapSettle), .sample("post-bootstrap", pprof: true),
+        .wait(.steadyWait), .sample("steady", pprof: true),
+    ]
+    static let loadPhases: [Step] = [.load, .sample("post-load", pprof: true)]
+
+    /// Every scenario kp-run runs. Add rows here.
+    public static let all: [Scenario] = [
+        Scenario(name: "bootstrap", steps: seedPhases),
+        Scenario(name: "mixed-hot", steps: seedPhases + loadPhases),
+        Scenario(name: "mixed-uniform", steps: seedPhases + loadPhases, fixedHotPercent: 100),
+    ]
+
+    public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
+
+    /// "bootstrap, mixed-hot or mixed-uniform" for messages.
+    public static var namesText: String {
+        let names = all.map(\.name)
+        guard names.count > 1 else { return names.joined() }
+        return names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+}

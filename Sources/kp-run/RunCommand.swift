@@ -1,0 +1,303 @@
+import ArgumentParser
+import Foundation
+import KPBootstrap
+import KPCLI
+import KPRun
+
+/// `kp-run`: runs one kp-bench scenario end to end by sequencing the kp-* tools (what make runs).
+@main
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kp-run",
+        abstract: "Run a kp-bench scenario end to end: launch, phases, samples, load, report.",
+        discussion: """
+            clean launch -> launch sample -> warmup -> baseline sample -> bootstrap -> post-bootstrap settle -> \
+            sample + pprof -> steady wait -> sample + pprof -> [mixed-*: load -> post-load sample + pprof] -> \
+            kp-report check -> run_end + report, plus a continuous kp-scrape series. Records go to out/<run>/ as \
+            they are measured; out/<run>/phase names the phase the run is in. Every flag is checked before \
+            anything starts (bad input: one line, exit 2). On success, failure, SIGINT (130), SIGTERM (143) or \
+            SIGHUP (129) kp-run stops what it started, writes run_end and folds the report (INCOMPLETE with the \
+            reason when the run did not finish). Exit codes: docs/cli.md; faults: docs/faults.md.
+
+            Target selection (as the seed): APISERVER_BIN / APISERVER_DIR (local mode, with ETCD_ENDPOINTS or a \
+            throw-away etcd), APISERVER_URL (+ TOKEN_FILE, CA_FILE) for a running server, --sim for the bundled \
+            emulator, else docker mode (APISERVER_IMAGE, COMPOSE_FILE). Arguments after -- go to kp-launch up.
+
+            Run sets: --repeat n runs n times into out/<run>/r1..rn (each a fresh launch) and folds the set; \
+            --sizes "50 100 200" runs one run (or repeat set) per size into out/<run>/n<size>/ and fits them \
+            (kp-report sweep); --a-bin/--b-bin (or, with --sim, --a-sim-args/--b-sim-args) run two targets \
+            interleaved A, B, A, B into out/<run>/A/r<i> and B/r<i> and compare them (kp-report compare; \
+            exit 5 on a regression beyond --thresholds).
+            Durations take units: 30s, 2m, 1m30s, 500ms.
+            """)
+
+    @Option(help: ArgumentHelp("Scenario: \(Scenario.namesText).", valueName: "s"))
+    var scenario = "bootstrap"
+    @Option(help: ArgumentHelp("Run name, the folder under --out (default: <scenario>-<clusters>).", valueName: "name"))
+    var run: String?
+    @Option(help: ArgumentHelp("Output root.", valueName: "dir"))
+    var out = "out"
+    @Option(parsing: .unconditional, help: ArgumentHelp("VCPs to bootstrap.", valueName: "n"))
+    var clusters = 200
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bootstrap concurrency.", valueName: "n"))
+    var workers = 12
+    @Option(help: ArgumentHelp("Wait after launch before the baseline sample.", valueName: "d"), transform: DurationArgument.transform)
+    var warmup = DurationArgument(.seconds(30), text: "30s")
+    @Option(help: ArgumentHelp("Sleep before the post-bootstrap sample.", valueName: "d"), transform: DurationArgument.transform)
+    var postBootstrapSettle = DurationArgument(.seconds(15), text: "15s")
+    @Option(help: ArgumentHelp("Sleep before the steady sample.", valueName: "d"), transform: DurationArgument.transform)
+    var steadyWait = DurationArgument(.seconds(90), text: "90s")
+    @Option(help: ArgumentHelp("mixed-*: how long to drive load.", valueName: "d"), transform: DurationArgument.transform)
+    var loadDuration = DurationArgument(.seconds(120), text: "2m")
+    @Option(parsing: .unconditional, help: ArgumentHelp("mixed-hot: % of clusters that get load.", valueName: "p"))
+    var hotPercent: Double = 10
+    @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: writes/s per hot cluster.", valueName: "r"))
+    var writeRpsPerCluster: Double = 5
+    @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: reads/s per hot cluster.", valueName: "r"))
+    var readRpsPerCluster: Double = 20
+    @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: payload size in spec.data.", valueName: "bytes"))
+    var objectBytes = 1024
+    @Option(help: ArgumentHelp("Continuous scrape interval.", valueName: "d"), transform: DurationArgument.transform)
+    var seriesInterval = DurationArgument(.seconds(5), text: "5s")
+    @Option(help: ArgumentHelp("Per-request timeout of every tool; a target silent this long is stalled (exit 11).", valueName: "d"),
+            transform: DurationArgument.transform)
+    var requestTimeout = DurationArgument(.seconds(10), text: "10s")
+    @Option(help: ArgumentHelp("How long each bootstrap step of a cluster may take.", valueName: "d"), transform: DurationArgument.transform)
+    var stepDeadline = DurationArgument(.seconds(60), text: "60s")
+    @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: failed load operations (%) a valid run may have, else exit 12.", valueName: "p"))
+    var maxErrorPercent: Double = 1
+    @Option(help: ArgumentHelp("mixed-*: kp-load schedule-lag p99 above which the run is generator-limited (exit 3).", valueName: "d"),
+            transform: DurationArgument.transform)
+    var maxLag = DurationArgument(.milliseconds(10), text: "10ms")
+    @Option(help: ArgumentHelp("Cluster names, printf-style with one %d for the index 0..N-1 (default: c-%03d).", valueName: "f"))
+    var nameFormat: String?
+    @Flag(help: "Count an existing CRD (409 AlreadyExists) as created: for reruns against a running server (APISERVER_URL).")
+    var allowExisting = false
+    @Flag(help: "Target the bundled emulator kp-sim (numbers describe kp-sim, not kplane).")
+    var sim = false
+    @Option(help: ArgumentHelp("Where the kp-* tools are (default: $KP_BIN_DIR, else kp-run's own folder).", valueName: "dir"))
+    var binDir: String?
+    @Flag(help: "Replace an existing run directory of the same name.")
+    var force = false
+    @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: kp-load processes side by side, each with --shard I/N, writing load-I-of-N.jsonl.", valueName: "n"))
+    var loadShards = 1
+    @Option(parsing: .unconditional, help: ArgumentHelp("Runs of the scenario, each a fresh launch, into out/<run>/r1..rn; then the set is folded.", valueName: "n"))
+    var `repeat` = 1
+    @Option(help: ArgumentHelp("Sweep: one run per cluster count (space- or comma-separated), into out/<run>/n<size>; then kp-report sweep.", valueName: "\"n n …\""))
+    var sizes: String?
+    @Option(help: ArgumentHelp("Compare: side A's apiserver binary (local mode), run interleaved with --b-bin.", valueName: "path"))
+    var aBin: String?
+    @Option(help: ArgumentHelp("Compare: side B's apiserver binary.", valueName: "path"))
+    var bBin: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Compare with --sim: side A's kp-sim arguments (space-separated), passed as --sim-arg=….", valueName: "\"args\""))
+    var aSimArgs: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Compare with --sim: side B's kp-sim arguments.", valueName: "\"args\""))
+    var bSimArgs: String?
+    @Option(help: ArgumentHelp("Compare: thresholds YAML for kp-report compare (exit 5 on a regression beyond them).", valueName: "file"))
+    var thresholds: String?
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("kp-launch up options, after --.", valueName: "launch-args"))
+    var launchArgs: [String] = []
+
+    static func main() async { await ToolMain.run(Self.self) }
+
+    /// Runs synchronously (the supervisor blocks in one timed wait per phase) and exits with the run's code.
+    func run() async throws {
+        Foundation.exit(execute())
+    }
+
+    var sizeList: [Int] {
+        (sizes ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).compactMap { Int($0) }
+    }
+    var comparing: Bool { aBin != nil || bBin != nil || aSimArgs != nil || bSimArgs != nil }
+
+    /// Every flag, checked once, before anything starts.
+    mutating func validate() throws {
+        guard Scenario.named(scenario) != nil else {
+            throw ValidationError("--scenario '\(scenario)' is unknown: use \(Scenario.namesText)")
+        }
+        if clusters < 1 { throw ValidationError("--clusters must be a whole number >= 1 (got '\(clusters)')") }
+        if workers < 1 { throw ValidationError("--workers must be a whole number >= 1 (got '\(workers)')") }
+        if objectBytes < 0 { throw ValidationError("--object-bytes must be a whole number >= 0 (got '\(objectBytes)')") }
+        for (flag, d) in [("--load-duration", loadDuration), ("--series-interval", seriesInterval), ("--request-timeout", requestTimeout),
+                          ("--step-deadline", stepDeadline), ("--max-lag", maxLag)] where d.duration <= .zero {
+            throw ValidationError("\(flag) must be longer than 0 (got '\(d.text)')")
+        }
+        if stepDeadline.duration < requestTimeout.duration {
+            throw ValidationError("--step-deadline (\(stepDeadline.text)) must not be shorter than --request-timeout (\(requestTimeout.text))")
+        }
+        if !(0...100).contains(maxErrorPercent) { throw ValidationError("--max-error-percent must be in [0, 100] (got '\(RunSettingsText.n(maxErrorPercent))')") }
+        if !(hotPercent > 0 && hotPercent <= 100) { throw ValidationError("--hot-percent must be in (0, 100] (got '\(RunSettingsText.n(hotPercent))')") }
+        if !(writeRpsPerCluster >= 0) || !writeRpsPerCluster.isFinite { throw ValidationError("--write-rps-per-cluster must be a number >= 0 (got '\(writeRpsPerCluster)')") }
+        if !(readRpsPerCluster >= 0) || !readRpsPerCluster.isFinite { throw ValidationError("--read-rps-per-cluster must be a number >= 0 (got '\(readRpsPerCluster)')") }
+        if `repeat` < 1 { throw ValidationError("--repeat must be a whole number >= 1 (got '\(`repeat`)')") }
+        if loadShards < 1 { throw ValidationError("--load-shards must be a whole number >= 1 (got '\(loadShards)')") }
+        if loadShards > 1 && !(Scenario.named(scenario)!.drivesLoad) {
+            throw ValidationError("--load-shards \(loadShards) needs a scenario with a load phase (mixed-hot, mixed-uniform), not \(scenario)")
+        }
+        if let sizes {
+            let words = sizes.split(whereSeparator: { $0 == " " || $0 == "," })
+            if words.isEmpty { throw ValidationError("--sizes '\(sizes)' lists no sizes: give cluster counts, e.g. --sizes \"50 100 200 400\"") }
+            for w in words where (Int(w) ?? 0) < 1 {
+                throw ValidationError("--sizes '\(sizes)': '\(w)' is not a cluster count >= 1, e.g. --sizes \"50 100 200 400\"")
+            }
+            if comparing { throw ValidationError("--sizes and --a-bin/--b-bin/--a-sim-args/--b-sim-args exclude each other: sweep or compare, not both") }
+        }
+        // The cluster-name rule is kp-bootstrap's own (ClusterNames), for every name this run will use.
+        let most = max(clusters, sizeList.max() ?? 0)
+        do {
+            _ = try ClusterNames.expand(format: nameFormat ?? "c-%03d", count: most)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if let run, run.isEmpty || !run.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
+            throw ValidationError("--run '\(run)' must be letters, digits, '.', '_' or '-'")
+        }
+        try validateTarget()
+        try validateCompare()
+        if let thresholds {
+            if !comparing { throw ValidationError("--thresholds applies to a comparison: give --a-bin/--b-bin or --a-sim-args/--b-sim-args") }
+            if !FileManager.default.isReadableFile(atPath: thresholds) {
+                throw ValidationError("--thresholds '\(thresholds)' is not a readable file: check the path")
+            }
+        }
+        let bin = resolvedBinDir
+        for tool in ["kp-launch", "kp-bootstrap", "kp-scrape", "kp-report", "kp-load"] where !FileManager.default.isExecutableFile(atPath: "\(bin)/\(tool)") {
+            throw ValidationError("--bin-dir: \(bin)/\(tool) not found: build first (make build) or pass --bin-dir")
+        }
+        var isDir: ObjCBool = false
+        try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: out, isDirectory: &isDir) || !isDir.boolValue || access(out, W_OK) != 0 {
+            throw ValidationError("--out '\(out)' is not a writable directory: choose another with OUT=…")
+        }
+        try validateRunDirectory()
+    }
+
+    var env: [String: String] { ProcessInfo.processInfo.environment }
+    func envValue(_ k: String) -> String? { env[k].flatMap { $0.isEmpty ? nil : $0 } }
+
+    func validateTarget() throws {
+        let targets = ["APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL"].filter { envValue($0) != nil }
+        if sim && !targets.isEmpty {
+            throw ValidationError("--sim excludes APISERVER_BIN/APISERVER_DIR/APISERVER_URL: pick the emulator or a real server")
+        }
+        if targets.count > 1 { throw ValidationError("\(targets.joined(separator: " ")) select different targets: set only one of them") }
+        if let b = envValue("APISERVER_BIN"), !FileManager.default.isExecutableFile(atPath: b) || isDirectory(b) {
+            throw ValidationError("APISERVER_BIN '\(b)' is not an executable file: check the path")
+        }
+        if let d = envValue("APISERVER_DIR"), !isDirectory(d) {
+            throw ValidationError("APISERVER_DIR '\(d)' is not a directory: give the kplane-dev/apiserver checkout")
+        }
+        if let u = envValue("APISERVER_URL") {
+            let ok = (u.hasPrefix("https://") || u.hasPrefix("http://")) && u.split(separator: "/", omittingEmptySubsequences: false).count >= 3
+                && !(u.split(separator: "/", omittingEmptySubsequences: false)[2].isEmpty)
+            if !ok { throw ValidationError("APISERVER_URL '\(u)' is not a URL: write it as https://host:port") }
+            for v in ["TOKEN_FILE", "CA_FILE"] {
+                if let f = envValue(v), !FileManager.default.isReadableFile(atPath: f) || isDirectory(f) {
+                    throw ValidationError("\(v) '\(f)' is not a readable file: check the path and its permissions")
+                }
+            }
+        }
+    }
+
+    func validateCompare() throws {
+        guard comparing else { return }
+        if (aBin != nil || bBin != nil) && (aSimArgs != nil || bSimArgs != nil) {
+            throw ValidationError("--a-bin/--b-bin and --a-sim-args/--b-sim-args exclude each other: compare two binaries or two kp-sim settings")
+        }
+        if aBin != nil || bBin != nil {
+            guard let a = aBin, let b = bBin else { throw ValidationError("--a-bin and --b-bin go together: give both sides (A_BIN and B_BIN)") }
+            if sim { throw ValidationError("--a-bin/--b-bin compare two apiserver binaries: drop --sim (SIM=1), or use --a-sim-args/--b-sim-args") }
+            for (flag, p) in [("--a-bin", a), ("--b-bin", b)] where !FileManager.default.isExecutableFile(atPath: p) || isDirectory(p) {
+                throw ValidationError("\(flag) '\(p)' is not an executable file: check the path")
+            }
+            if envValue("APISERVER_URL") != nil || envValue("APISERVER_DIR") != nil {
+                throw ValidationError("--a-bin/--b-bin run local targets: unset APISERVER_URL/APISERVER_DIR")
+            }
+        } else if !sim {
+            throw ValidationError("--a-sim-args/--b-sim-args compare two kp-sim settings: add --sim (SIM=1)")
+        }
+    }
+
+    func isDirectory(_ p: String) -> Bool {
+        var d: ObjCBool = false
+        return FileManager.default.fileExists(atPath: p, isDirectory: &d) && d.boolValue
+    }
+
+    var resolvedBinDir: String {
+        if let binDir { return binDir }
+        if let e = envValue("KP_BIN_DIR") { return e }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    }
+
+    var runName: String {
+        if let run { return run }
+        if sizes != nil { return "\(scenario)-sweep" }
+        if comparing { return "\(scenario)-\(clusters)-compare" }
+        return "\(scenario)-\(clusters)"
+    }
+
+    /// An existing run is refused without --force, and never replaced while its kp-launch still runs.
+    func validateRunDirectory() throws {
+        let dir = "\(out)/\(runName)"
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        guard !contents.isEmpty else { return }
+        if !force {
+            throw ValidationError("\(dir) already holds a run: pass --force (FORCE=1) to replace it, or choose another RUN name")
+        }
+        // Any launch.pid below it (a repeat set holds r*/launch.pid) that names a live kp-launch.
+        let paths = (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter { $0.hasSuffix("launch.pid") }
+        for p in paths {
+            guard let text = try? String(contentsOfFile: "\(dir)/\(p)", encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0,
+                  let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
+                  String(decoding: cmd, as: UTF8.self).contains("kp-launch")
+            else { continue }
+            throw ValidationError("--force: \(dir) belongs to a run that is still going (kp-launch pid \(pid)): stop it (kp-launch down --run-dir \(dir)) or choose another RUN name")
+        }
+    }
+
+    func settings() -> RunSettings {
+        func d(_ a: DurationArgument) -> RunDuration { RunDuration(text: a.text, duration: a.duration) }
+        var environment: [String: String] = [:]
+        for v in RunSettings.targetVariables { if let value = envValue(v) { environment[v] = value } }
+        return RunSettings(
+            scenario: Scenario.named(scenario)!, clusters: clusters, workers: workers, warmup: d(warmup),
+            postBootstrapSettle: d(postBootstrapSettle), steadyWait: d(steadyWait), loadDuration: d(loadDuration),
+            hotPercent: hotPercent, writeRPS: writeRpsPerCluster, readRPS: readRpsPerCluster, objectBytes: objectBytes,
+            seriesInterval: d(seriesInterval), requestTimeout: d(requestTimeout), stepDeadline: d(stepDeadline),
+            maxErrorPercent: maxErrorPercent, maxLag: d(maxLag), nameFormat: nameFormat, allowExisting: allowExisting, sim: sim,
+            loadShards: loadShards, binDir: resolvedBinDir, launchArgs: launchArgs, environment: environment)
+    }
+
+    func execute() -> Int32 {
+        let dir = "\(out)/\(runName)"
+        if FileManager.default.fileExists(atPath: dir) {
+            do { try FileManager.default.removeItem(atPath: dir) } catch {
+                FileHandle.standardError.write(Data("kp-run: error: --force: cannot remove \(dir): \(error.localizedDescription)\n".utf8))
+                return 2
+            }
+        }
+        let supervisor = Supervisor()
+        let series = RunSeries(base: settings(), runName: runName, supervisor: supervisor)
+        if !sizeList.isEmpty {
+            return series.sweep(dir: dir, sizes: sizeList, repeat: `repeat`)
+        }
+        if comparing {
+            let a: RunSeries.Side, b: RunSeries.Side
+            if let aBin, let bBin {
+                a = .init(name: "A", environment: ["APISERVER_BIN": aBin], launchArgs: [])
+                b = .init(name: "B", environment: ["APISERVER_BIN": bBin], launchArgs: [])
+            } else {
+                func simArgs(_ s: String?) -> [String] { (s ?? "").split(separator: " ").map { "--sim-arg=\($0)" } }
+                a = .init(name: "A", environment: [:], launchArgs: simArgs(aSimArgs))
+                b = .init(name: "B", environment: [:], launchArgs: simArgs(bSimArgs))
+            }
+            return series.compare(dir: dir, a: a, b: b, repeat: `repeat`, thresholds: thresholds)
+        }
+        return series.repeated(dir: dir, settings: settings(), repeat: `repeat`)
+    }
+}
+
+enum RunSettingsText {
+    static func n(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x) }
+}
