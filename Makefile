@@ -131,6 +131,9 @@ $(filter mixed-hot-%,$(SEED_RUNS)): mixed-hot-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,mixed-hot,$*)
 $(filter mixed-uniform-%,$(SEED_RUNS)): mixed-uniform-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,mixed-uniform,$*)
+# kplane-only: the VCPs made server-side by one Fleet (contract §3.3), then the seed's per-VCP steps.
+fleet-bootstrap-%: $(BUILD_DEP)
+	$(call SCENARIO_RUN,fleet-bootstrap,$*)
 
 bootstrap-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,bootstrap,$*)

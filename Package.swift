@@ -173,6 +173,6 @@ let package = Package(
         .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP", "KPTestSupport"]),
         .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats", "KPPprof"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
-        .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPprof", "KPTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPprof", "KPRun", "KPTestSupport"]),
     ]
 )

@@ -4,8 +4,8 @@ import KPRecords
 /// The `run_meta` and `run_end` records that `kp-report meta` and `kp-report end` print for the
 /// run script to append to `meta.jsonl`.
 public enum RunMarkers {
-    /// Scenarios the seed defines.
-    public static let scenarios = ["bootstrap", "mixed-hot", "mixed-uniform"]
+    /// Scenarios a run can be (one list, in KPRecords).
+    public static let scenarios = ScenarioNames.all
     /// How a run can end: `incomplete` went through every phase but some measurements are missing.
     public static let statuses = ["complete", "incomplete", "failed", "interrupted"]
 

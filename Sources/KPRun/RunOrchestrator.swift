@@ -285,7 +285,11 @@ public final class RunOrchestrator {
         for step in ["readyz", "namespace", "crd-create", "crd-established", "discovery"] {
             args += ["--\(step)-deadline", settings.stepDeadline.text]
         }
-        if let f = settings.nameFormat { args += ["--name-format", f] }
+        if let fleet = settings.scenario.fleetName {
+            args += ["--fleet", fleet]
+        } else if let f = settings.nameFormat {
+            args += ["--name-format", f]
+        }
         if settings.allowExisting { args.append("--allow-existing") }
         let code = try runTool("kp-bootstrap", args, stdout: .append("\(dir)/bootstrap.jsonl"), stderr: .tee("\(dir)/logs/kp-bootstrap.log"))
         try unexpected(sup.wait(until: .now) { self.watch($0) })

@@ -26,13 +26,17 @@ public struct Scenario: Sendable, Equatable {
     public var steps: [Step]
     /// kp-load's hot percent is fixed by the scenario (mixed-uniform: every cluster); nil = the flag's.
     public var fixedHotPercent: Double?
+    /// The VCPs are made server-side by one Fleet (contract §3.3): kp-bootstrap `--fleet NAME` creates
+    /// it, waits for `readyReplicas`, then runs the same per-member steps as `bootstrap`.
+    public var fleetName: String?
     /// True when the scenario drives load (its load flags are recorded in run_meta).
     public var drivesLoad: Bool { steps.contains(.load) }
 
-    public init(name: String, steps: [Step], fixedHotPercent: Double? = nil) {
+    public init(name: String, steps: [Step], fixedHotPercent: Double? = nil, fleetName: String? = nil) {
         self.name = name
         self.steps = steps
         self.fixedHotPercent = fixedHotPercent
+        self.fleetName = fleetName
     }
 
     /// The seed's phases: warmup → baseline → bootstrap → settle → post-bootstrap sample + pprof →
@@ -50,6 +54,9 @@ public struct Scenario: Sendable, Equatable {
         Scenario(name: "bootstrap", steps: seedPhases),
         Scenario(name: "mixed-hot", steps: seedPhases + loadPhases),
         Scenario(name: "mixed-uniform", steps: seedPhases + loadPhases, fixedHotPercent: 100),
+        // The seed's phases with the Fleet path instead of client-driven creation; members are
+        // named kpbench-0000 … (the Fleet's name prefix), so per-VCP figures compare with `bootstrap`.
+        Scenario(name: "fleet-bootstrap", steps: seedPhases, fleetName: "kpbench"),
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }

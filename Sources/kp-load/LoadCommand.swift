@@ -97,7 +97,7 @@ struct LoadCommand: AsyncParsableCommand {
     static func main() async { await ToolMain.run(Self.self) }
 
     func validate() throws {
-        guard ["mixed-hot", "mixed-uniform"].contains(scenario) else {
+        guard ScenarioNames.load.contains(scenario) else {
             throw ValidationError("--scenario must be mixed-hot or mixed-uniform (got '\(scenario)')")
         }
         if scenario == "mixed-uniform", let hotPercent, hotPercent != 100 {

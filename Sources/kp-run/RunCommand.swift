@@ -142,6 +142,9 @@ struct RunCommand: AsyncParsableCommand {
             }
             if comparing { throw ValidationError("--sizes and --a-bin/--b-bin/--a-sim-args/--b-sim-args exclude each other: sweep or compare, not both") }
         }
+        if Scenario.named(scenario)?.fleetName != nil, nameFormat != nil {
+            throw ValidationError("--name-format does not apply to --scenario \(scenario): Fleet members are named by the Fleet (<prefix><%04d index>); drop --name-format")
+        }
         // The cluster-name rule is kp-bootstrap's own (ClusterNames), for every name this run will use.
         let most = max(clusters, sizeList.max() ?? 0)
         do {

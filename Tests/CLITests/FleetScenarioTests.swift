@@ -1,0 +1,56 @@
+import Foundation
+import KPRecords
+import KPRun
+import Testing
+
+/// The scenario table and its kplane-only row: fleet-bootstrap end to end on kp-sim through kp-run.
+@Suite(.serialized) struct FleetScenarioTests {
+    /// kp-run's table, kp-report meta and kp-load check scenario names against one list.
+    @Test func scenarioTableMatchesTheOneList() {
+        #expect(Scenario.all.map(\.name) == ScenarioNames.all)
+        #expect(Scenario.all.filter(\.drivesLoad).map(\.name) == ScenarioNames.load)
+    }
+
+    @Test func fleetBootstrapRunsEndToEndOnKpSim() throws {
+        let out = try ToolRunner.tempDir("fleet-run")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try ToolRunner.run(
+            "kp-run",
+            [
+                "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "fleet-bootstrap", "--clusters", "8",
+                "--workers", "4", "--warmup", "1s", "--post-bootstrap-settle", "1s", "--steady-wait", "1s",
+                "--series-interval", "1s", "--out", out, "--run", "fb",
+            ],
+            env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 240)
+        #expect(r.status == 0, "\(r.stderr)")
+        let dir = "\(out)/fb"
+        let records = try JSONLReader.read(path: "\(dir)/bootstrap.jsonl")
+        var status: [String] = []
+        var ok = Set<String>()
+        for item in records {
+            guard case .success(let rec) = item else { continue }
+            switch rec {
+            case .fleetStatus: status.append("fleet_status")
+            case .bootstrapStep(let s) where s.outcome == "ok": ok.insert(s.cluster)
+            default: break
+            }
+        }
+        #expect(status.count == 1, "one fleet_status record")
+        // The members are the Fleet's (kpbench-0000 …), each bootstrapped like `bootstrap`.
+        #expect(ok == Set((0..<8).map { String(format: "kpbench-%04d", $0) }), "\(ok.sorted())")
+        let summary = try String(contentsOfFile: "\(dir)/summary.md", encoding: .utf8)
+        #expect(summary.contains("## Fleet"))
+        #expect(summary.contains("kp-sim"))
+    }
+
+    @Test func nameFormatIsBadInputForFleetBootstrap() throws {
+        let out = try ToolRunner.tempDir("fleet-bad")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try ToolRunner.run(
+            "kp-run", ["--sim", "--scenario", "fleet-bootstrap", "--name-format", "c-%03d", "--out", out],
+            env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--name-format"), "\(r.stderr)")
+        #expect((try FileManager.default.contentsOfDirectory(atPath: out)).isEmpty)
+    }
+}
