@@ -52,4 +52,12 @@ public enum PreciseSleep {
         func s(_ tv: timeval) -> Double { Double(tv.tv_sec) + Double(tv.tv_usec) / 1e6 }
         return s(ru.ru_utime) + s(ru.ru_stime)
     }
+
+    /// The calling thread's CPU time so far, ns (`CLOCK_THREAD_CPUTIME_ID`): how busy one of
+    /// kp-load's own threads was, which the process total cannot tell on a multi-threaded run.
+    public static func threadCPUNs() -> Int64 {
+        var ts = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 else { return 0 }
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
 }
