@@ -245,6 +245,19 @@ public final class LoadGenerator: Sendable {
         if let p99 = total.schedulerLag.percentile(99), p99 > cfg.maxLagNs {
             own.append("the scheduler itself was late: its lag p99 \(Self.formatNs(p99)) is over --max-lag \(Self.formatNs(cfg.maxLagNs))")
         }
+        // The driver threads: a send that waited long after its hand-over, while the server still
+        // had free stream slots (libcurl made almost no request wait for one), waited on kp-load.
+        let requests = total[.read].count + total[.writeGet].count + total[.writeUpdate].count
+        let slotWaits = transports.reduce(0) { $0 + $1.slotWaits }
+        if let p99 = total.driverLag.percentile(99), p99 > cfg.maxLagNs {
+            if Double(slotWaits) < 0.01 * Double(max(requests, 1)) {
+                own.append(
+                    "the driver threads were late: hand-over to send p99 \(Self.formatNs(p99)) is over --max-lag while only \(slotWaits) of \(requests) requests waited for a connection or stream slot")
+            } else {
+                symptoms.append(
+                    "\(slotWaits) of \(requests) requests waited for a connection or HTTP/2 stream slot (hand-over to send p99 \(Self.formatNs(p99)))")
+            }
+        }
         let phaseWallNs = max(Int64(1), end - start)
         let busiest = busiestThreadCPUNs()
         if Double(busiest) >= 0.9 * Double(phaseWallNs) {
@@ -326,6 +339,7 @@ public final class LoadGenerator: Sendable {
         var cpuSampledAt: Int64 = 0
         var it = schedule.makeIterator()
         let maxInflight = configuration.maxInflight
+        var heldUntil: Int64 = 0
         // Operations already due when the thread looks at the clock go out back to back, with no
         // sleep in between (one wake-up per batch when the thread was late or the ops coincide).
         var now = MonotonicClock.now()
@@ -345,17 +359,18 @@ public final class LoadGenerator: Sendable {
                 sampleCPU()
             }
             if stopRequested.load(ordering: .relaxed) { break outer }
-            // Time spent waiting at --max-inflight is the server's (answers are slow), not the scheduler's.
-            var ownFrom = intended
+            // Time spent waiting at --max-inflight is the server's (answers are slow), not the
+            // scheduler's, and so is the backlog it leaves: an operation due before the last such
+            // wait ended counts its own lag from that end.
             if inflight.load(ordering: .relaxed) >= maxInflight {
                 while inflight.load(ordering: .relaxed) >= maxInflight {
                     maxInflightReached.store(true, ordering: .relaxed)
                     if stopRequested.load(ordering: .relaxed) { break outer }
                     PreciseSleep.until(MonotonicClock.now() + 100_000)
                 }
-                ownFrom = max(intended, MonotonicClock.now())
+                heldUntil = MonotonicClock.now()
             }
-            issue(op, intendedNs: intended, ownFromNs: ownFrom)
+            issue(op, intendedNs: intended, ownFromNs: max(intended, heldUntil))
             now = MonotonicClock.now()
             sampleCPU()
         }
@@ -417,7 +432,9 @@ public final class LoadGenerator: Sendable {
         let slot = slots[cluster % slots.count]
         slot.sampleCPU(nowNs: completed)
         slot.shared.withLock { s in
-            s.window.recordSend(.read, intendedNs: intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd, schedulerLagNs: ownLagNs)
+            s.window.recordSend(
+                .read, intendedNs: intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd, schedulerLagNs: ownLagNs,
+                driverLagNs: o.sentNs - submittedNs)
             s.window.recordOperation(
                 .read, intendedNs: intendedNs, first: o, last: o, conflicts: 0, retries: 0, bytesSent: 0,
                 bytesReceived: o.bytesReceived)
@@ -452,7 +469,8 @@ public final class LoadGenerator: Sendable {
         slot.shared.withLock { s in
             if isFirst {
                 s.window.recordSend(
-                    .write, intendedNs: w.intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd, schedulerLagNs: w.ownLagNs)
+                    .write, intendedNs: w.intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd, schedulerLagNs: w.ownLagNs,
+                    driverLagNs: o.sentNs - submittedNs)
             }
             s.window.recordRequest(.writeGet, intendedNs: intendedNs, outcome: o, bytesSent: 0, retried: retried)
         }
