@@ -249,11 +249,17 @@ public final class LoadGenerator: Sendable {
         // had free stream slots (libcurl made almost no request wait for one), waited on kp-load.
         let requests = total[.read].count + total[.writeGet].count + total[.writeUpdate].count
         let slotWaits = transports.reduce(0) { $0 + $1.slotWaits }
-        if let p99 = total.driverLag.percentile(99), p99 > cfg.maxLagNs {
-            if Double(slotWaits) < 0.01 * Double(max(requests, 1)) {
-                own.append(
-                    "the driver threads were late: hand-over to send p99 \(Self.formatNs(p99)) is over --max-lag while only \(slotWaits) of \(requests) requests waited for a connection or stream slot")
-            } else {
+        let driverP99 = total.driverLag.percentile(99) ?? 0
+        let totalP99 = total.scheduleLag.percentile(99) ?? 0
+        let fewSlotWaits = Double(slotWaits) < 0.01 * Double(max(requests, 1))
+        // Late sends with (almost) no request waiting for a server slot and no hold at --max-inflight:
+        // the delay was in kp-load's own threads, whichever of them.
+        if fewSlotWaits && (driverP99 > cfg.maxLagNs || (totalP99 > cfg.maxLagNs && !maxInflightReached.load(ordering: .acquiring))) {
+            own.append(
+                "kp-load's threads were late: schedule lag p99 \(Self.formatNs(totalP99)) (hand-over to send p99 \(Self.formatNs(driverP99))) while only \(slotWaits) of \(requests) requests waited for a connection or stream slot")
+        } else if driverP99 > cfg.maxLagNs {
+            let p99 = driverP99
+            do {
                 symptoms.append(
                     "\(slotWaits) of \(requests) requests waited for a connection or HTTP/2 stream slot (hand-over to send p99 \(Self.formatNs(p99)))")
             }

@@ -148,15 +148,17 @@ struct SimShardTests {
         pin.waitUntilExit()
         var hogs: [Process] = []
         defer {
-            for h in hogs {
-                h.terminate()
+            // SIGKILL: the test runner's children may inherit a blocked SIGTERM.
+            for h in hogs where h.isRunning {
+                kill(h.processIdentifier, SIGKILL)
                 h.waitUntilExit()
             }
         }
         for _ in 0..<2 {
             let h = Process()
+            // The loop ends by itself after 60 s even if this test dies before its defer runs.
             h.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
-            h.arguments = ["-c", "0", "/bin/sh", "-c", "while :; do :; done"]
+            h.arguments = ["-c", "0", "/bin/bash", "-c", "while (( SECONDS < 60 )); do :; done"]
             try h.run()
             hogs.append(h)
         }
@@ -167,10 +169,10 @@ struct SimShardTests {
                 "--write-rps-per-cluster", "0", "--load-duration", "2s", "--seed", "3", "--max-lag", "20ms",
                 "--threads", "1",
             ], wrap: ["taskset", "-c", "0", "nice", "-n", "10"]))
-        #expect(rc == 3)
         let f = try Self.final(out)
+        #expect(rc == 3, "\(f?.targetSaturationReason ?? f?.generatorLimitReason ?? "no load_final")")
         #expect(f?.generatorLimited == true)
         #expect(f?.targetSaturated == false)
-        #expect(f?.generatorLimitReason?.contains("the scheduler itself was late") == true)
+        #expect(f?.generatorLimitReason?.contains("late") == true)
     }
 }
