@@ -39,6 +39,10 @@ public final class LoadGenerator: Sendable {
         let lastCPUNs = Atomic<Int64>(0)
         /// Monotonic time of the latest CPU sample (samples at most every ms).
         let sampledAtNs = Atomic<Int64>(0)
+        /// Run-queue delay of the first thread that sampled (a driver thread), first and latest.
+        let thread = Atomic<UInt>(0)
+        let firstRunDelayNs = Atomic<Int64>(-1)
+        let lastRunDelayNs = Atomic<Int64>(0)
 
         init(clusters: Int) { shared = Mutex(Shared(clusters: Array(repeating: ClusterTally(), count: clusters * 2))) }
 
@@ -49,6 +53,17 @@ public final class LoadGenerator: Sendable {
             let cpu = PreciseSleep.threadCPUNs()
             _ = firstCPUNs.compareExchange(expected: 0, desired: cpu, ordering: .relaxed)
             lastCPUNs.store(cpu, ordering: .relaxed)
+            let me = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self()))))
+            _ = thread.compareExchange(expected: 0, desired: me, ordering: .relaxed)
+            guard thread.load(ordering: .relaxed) == me else { return }
+            let delay = PreciseSleep.threadRunQueueDelayNs()
+            _ = firstRunDelayNs.compareExchange(expected: -1, desired: delay, ordering: .relaxed)
+            lastRunDelayNs.store(delay, ordering: .relaxed)
+        }
+
+        var usedRunDelayNs: Int64 {
+            let first = firstRunDelayNs.load(ordering: .relaxed)
+            return first < 0 ? 0 : max(0, lastRunDelayNs.load(ordering: .relaxed) - first)
         }
 
         var usedCPUNs: Int64 { lastCPUNs.load(ordering: .relaxed) - firstCPUNs.load(ordering: .relaxed) }
@@ -60,6 +75,8 @@ public final class LoadGenerator: Sendable {
     private let slots: [Slot]
     /// CPU ns the scheduler thread used since the phase began.
     private let schedulerCPUNs = Atomic<Int64>(0)
+    /// Run-queue delay ns of the scheduler thread since the phase began.
+    private let schedulerRunDelayNs = Atomic<Int64>(0)
     private let inflight = Atomic<Int>(0)
     private let windowPeak = Atomic<Int>(0)
     private let phasePeak = Atomic<Int>(0)
@@ -265,6 +282,14 @@ public final class LoadGenerator: Sendable {
             }
         }
         let phaseWallNs = max(Int64(1), end - start)
+        // Starved of CPU by other processes: kp-load's threads sat runnable, waiting for a core,
+        // for a quarter of the phase or more (summed over threads). Its own CPU time cannot show this.
+        let runDelay = slots.reduce(schedulerRunDelayNs.load(ordering: .relaxed)) { max($0, $1.usedRunDelayNs) }
+        if !symptoms.isEmpty && Double(runDelay) >= 0.25 * Double(phaseWallNs) {
+            own.append(String(
+                format: "kp-load was starved of CPU: a thread of it waited %.1f s for a core in %.1f s (run-queue delay)",
+                Double(runDelay) / 1e9, Double(phaseWallNs) / 1e9))
+        }
         let busiest = busiestThreadCPUNs()
         if Double(busiest) >= 0.9 * Double(phaseWallNs) {
             own.append(String(
@@ -342,6 +367,7 @@ public final class LoadGenerator: Sendable {
     private func schedulerLoop(schedule: OpenLoopSchedule, startNs: Int64) {
         PreciseSleep.tightenTimerSlack()
         let cpuAtStart = PreciseSleep.threadCPUNs()
+        let runDelayAtStart = PreciseSleep.threadRunQueueDelayNs()
         var cpuSampledAt: Int64 = 0
         var it = schedule.makeIterator()
         let maxInflight = configuration.maxInflight
@@ -381,6 +407,7 @@ public final class LoadGenerator: Sendable {
             sampleCPU()
         }
         schedulerCPUNs.store(PreciseSleep.threadCPUNs() - cpuAtStart, ordering: .relaxed)
+        schedulerRunDelayNs.store(PreciseSleep.threadRunQueueDelayNs() - runDelayAtStart, ordering: .relaxed)
         schedulerDone.store(true, ordering: .releasing)
     }
 
