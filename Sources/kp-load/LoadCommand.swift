@@ -22,7 +22,10 @@ struct LoadCommand: AsyncParsableCommand {
             stdout gets a load_interval record every --report-interval and a load_final record at the end. \
             If kp-load could not keep its own schedule (schedule lag p99 over --max-lag, --max-inflight \
             reached, or under 99% of the scheduled operations sent within the phase), load_final says \
-            generator_limited with the reason, stderr says so, and the exit code is 3. SIGINT/SIGTERM stop \
+            generator_limited with the reason, stderr says so, and the exit code is 3. When the operations were \
+            late because they waited on the server (stream slots, slow answers piling up, timeouts) while \
+            kp-load kept up, load_final says target_saturated ("achieved X of Y ops/s") and the exit code is 6: \
+            a server result, the latencies stand. SIGINT/SIGTERM stop \
             the schedule, wait up to --request-timeout for operations in flight, write load_final with \
             interrupted=true and exit 130/143. Details: docs/load.md.
             """)
