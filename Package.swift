@@ -170,7 +170,7 @@ let package = Package(
             exclude: ["Fixtures/fake-docker"]),  // run in place by the docker-mode tests (found via #filePath)
         .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPCore", "KPRecords", "KPHTTP", "KPTestSupport"]),
         .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPTestSupport"]),
-        .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP", "KPTestSupport"]),
+        .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP", "KPReport", "KPTestSupport"]),
         .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats", "KPPprof"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
         .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPprof", "KPRun", "KPTestSupport"]),

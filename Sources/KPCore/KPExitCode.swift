@@ -12,6 +12,9 @@ public enum KPExitCode: Int32, Sendable, CaseIterable {
     case incompleteData = 4
     /// A comparison against a baseline found a regression beyond its threshold.
     case regression = 5
+    /// The target saturated: kp-load kept its own schedule, but operations waited on the server
+    /// (stream slots, slow answers piling up, timeouts). A server result; the latencies stand.
+    case targetSaturated = 6
     /// The target process exited or crashed during the run.
     case targetCrashed = 10
     /// The target stopped answering (timeouts, stalls) or became unreachable.

@@ -72,6 +72,53 @@ public enum ClusterSelection {
     }
 }
 
+/// One shard of a load split over several kp-load processes: `index` of `count`, 0-based.
+///
+/// A cluster belongs to the shard FNV-1a-64(UTF-8 name) mod `count`: the split depends only on
+/// the names, not on the order of the input, and every cluster is in exactly one shard.
+public struct LoadShard: Sendable, Equatable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    public static let whole = LoadShard(index: 0, count: 1)
+
+    public init(index: Int, count: Int) {
+        precondition(count >= 1 && index >= 0 && index < count, "shard out of range")
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `I/N` (0 ≤ I < N, 1 ≤ N ≤ 10000).
+    public init(parsing text: String) throws(InputProblem) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 10_000, i >= 0, i < n else {
+            throw InputProblem("--shard '\(text)' must be I/N with 0 <= I < N <= 10000, e.g. 0/4 for the first of four shards")
+        }
+        self.init(index: i, count: n)
+    }
+
+    public var description: String { "\(index)/\(count)" }
+
+    /// The shard file name the orchestrator gives this shard's records: `load-I-of-N.jsonl`.
+    public var fileName: String { "load-\(index)-of-\(count).jsonl" }
+
+    /// FNV-1a, 64 bit, of the UTF-8 bytes of `name`. Hand-written: eight lines, and it must never
+    /// change (shard membership is part of the record interface).
+    public static func hash(_ name: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in name.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        return h
+    }
+
+    /// True when `cluster` belongs to this shard.
+    public func contains(_ cluster: String) -> Bool {
+        count == 1 || Int(Self.hash(cluster) % UInt64(count)) == index
+    }
+}
+
 /// A bad input kp-load found: one line naming the input and the fix (exit 2).
 public struct InputProblem: Error, CustomStringConvertible, Sendable {
     public var message: String

@@ -33,6 +33,9 @@ public struct LoadConfiguration: Sendable {
     public var timeoutNs: Int64
     /// All settings as the user gave them, copied into `load_final.settings`.
     public var settings: [String: String]
+    /// Seeds of the clusters' schedule streams, by index in ``hotClusters`` (nil: the index). A
+    /// shard passes each cluster's index in the unsharded hot list (see ``OpenLoopSchedule/streamIDs``).
+    public var streamIDs: [UInt64]?
 
     public init(
         baseURL: String, hotClusters: [String], clusterCount: Int, writeRatePerCluster: Double,
@@ -40,8 +43,9 @@ public struct LoadConfiguration: Sendable {
         namespace: String = "default", arrival: ArrivalProcess = .even, seed: UInt64,
         conflictPolicy: ConflictPolicy = .count, maxConflictRetries: Int = 5, maxLagNs: Int64 = 10_000_000,
         maxInflight: Int = 10_000, reportIntervalNs: Int64 = 1_000_000_000, timeoutNs: Int64 = 10_000_000_000,
-        settings: [String: String] = [:]
+        settings: [String: String] = [:], streamIDs: [UInt64]? = nil
     ) {
+        self.streamIDs = streamIDs
         self.baseURL = baseURL
         self.hotClusters = hotClusters
         self.clusterCount = clusterCount
@@ -66,6 +70,7 @@ public struct LoadConfiguration: Sendable {
     public var schedule: OpenLoopSchedule {
         OpenLoopSchedule(
             ratePerCluster: [.read: readRatePerCluster, .write: writeRatePerCluster], clusterCount: hotClusters.count,
-            durationNs: durationNs, arrival: arrival, seed: seed, objectsPerCluster: objectsPerCluster)
+            durationNs: durationNs, arrival: arrival, seed: seed, objectsPerCluster: objectsPerCluster,
+            streamIDs: streamIDs)
     }
 }

@@ -4,16 +4,19 @@ import KPRecords
 import KPStats
 import Synchronization
 
-/// The open-loop load engine: one scheduler thread, completion callbacks, one reporter.
+/// The open-loop load engine: one scheduler thread, one or more transports (driver threads),
+/// completion callbacks, one reporter.
 ///
 /// The scheduler thread walks the ``OpenLoopSchedule``, sleeps until each operation's intended
 /// start (`clock_nanosleep`, absolute deadline, 1 ns timer slack) and hands the first request to
-/// the transport's `submit`; it never waits for an answer, so a slow server cannot slow the
-/// schedule down (no coordinated omission). Completion callbacks (the HTTP client's thread)
-/// classify the result and record it into the current window behind one lock; a write's Update
-/// is submitted from its Get's completion. The reporter (the thread calling ``run(emit:)``)
-/// swaps the window out at each report boundary, emits a `load_interval` record and folds the
-/// window into the phase totals; at the end it emits `load_final`.
+/// the transport of the operation's cluster (cluster index mod the number of transports); it never
+/// waits for an answer, so a slow server cannot slow the schedule down (no coordinated omission).
+/// Each transport's completion callbacks record into that transport's own tally (a per-thread
+/// window behind a lock only the reporter also takes, so it is never contended on the hot path);
+/// a write's Update is submitted from its Get's completion, on the same transport. The reporter
+/// (the thread calling ``run(emit:)``) swaps every window out at each report boundary, merges
+/// them, emits a `load_interval` record and folds the window into the phase totals; at the end it
+/// emits `load_final`, with the verdict: valid, generator limited, or target saturated.
 public final class LoadGenerator: Sendable {
     /// What the run ended with.
     public struct Result: Sendable {
@@ -28,10 +31,52 @@ public final class LoadGenerator: Sendable {
         var clusters: [ClusterTally]
     }
 
+    /// What one transport's completions record into, plus that driver thread's CPU clock.
+    private final class Slot: Sendable {
+        let shared: Mutex<Shared>
+        /// Thread CPU ns of the driver thread at its first and latest sample (0: none yet).
+        let firstCPUNs = Atomic<Int64>(0)
+        let lastCPUNs = Atomic<Int64>(0)
+        /// Monotonic time of the latest CPU sample (samples at most every ms).
+        let sampledAtNs = Atomic<Int64>(0)
+        /// Run-queue delay of the first thread that sampled (a driver thread), first and latest.
+        let thread = Atomic<UInt>(0)
+        let firstRunDelayNs = Atomic<Int64>(-1)
+        let lastRunDelayNs = Atomic<Int64>(0)
+
+        init(clusters: Int) { shared = Mutex(Shared(clusters: Array(repeating: ClusterTally(), count: clusters * 2))) }
+
+        /// Called on the driver thread: samples its CPU clock, at most once per ms.
+        func sampleCPU(nowNs: Int64) {
+            guard nowNs - sampledAtNs.load(ordering: .relaxed) >= 1_000_000 else { return }
+            sampledAtNs.store(nowNs, ordering: .relaxed)
+            let cpu = PreciseSleep.threadCPUNs()
+            _ = firstCPUNs.compareExchange(expected: 0, desired: cpu, ordering: .relaxed)
+            lastCPUNs.store(cpu, ordering: .relaxed)
+            let me = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self()))))
+            _ = thread.compareExchange(expected: 0, desired: me, ordering: .relaxed)
+            guard thread.load(ordering: .relaxed) == me else { return }
+            let delay = PreciseSleep.threadRunQueueDelayNs()
+            _ = firstRunDelayNs.compareExchange(expected: -1, desired: delay, ordering: .relaxed)
+            lastRunDelayNs.store(delay, ordering: .relaxed)
+        }
+
+        var usedRunDelayNs: Int64 {
+            let first = firstRunDelayNs.load(ordering: .relaxed)
+            return first < 0 ? 0 : max(0, lastRunDelayNs.load(ordering: .relaxed) - first)
+        }
+
+        var usedCPUNs: Int64 { lastCPUNs.load(ordering: .relaxed) - firstCPUNs.load(ordering: .relaxed) }
+    }
+
     public let configuration: LoadConfiguration
     public let catalog: ObjectCatalog
-    private let transport: any LoadTransport
-    private let shared: Mutex<Shared>
+    private let transports: [any LoadTransport]
+    private let slots: [Slot]
+    /// CPU ns the scheduler thread used since the phase began.
+    private let schedulerCPUNs = Atomic<Int64>(0)
+    /// Run-queue delay ns of the scheduler thread since the phase began.
+    private let schedulerRunDelayNs = Atomic<Int64>(0)
     private let inflight = Atomic<Int>(0)
     private let windowPeak = Atomic<Int>(0)
     private let phasePeak = Atomic<Int>(0)
@@ -46,13 +91,20 @@ public final class LoadGenerator: Sendable {
     private let headers: [(String, String)] = [("Accept", "application/json")]
     private let putHeaders: [(String, String)] = [("Accept", "application/json"), ("Content-Type", "application/json")]
 
-    public init(configuration: LoadConfiguration, transport: any LoadTransport) {
+    public convenience init(configuration: LoadConfiguration, transport: any LoadTransport) {
+        self.init(configuration: configuration, transports: [transport])
+    }
+
+    /// - Parameter transports: one per driver thread (`--threads`); cluster `c` of
+    ///   ``LoadConfiguration/hotClusters`` is driven by `transports[c % transports.count]`.
+    public init(configuration: LoadConfiguration, transports: [any LoadTransport]) {
+        precondition(!transports.isEmpty, "at least one transport")
         self.configuration = configuration
-        self.transport = transport
+        self.transports = transports
         self.catalog = ObjectCatalog(
             baseURL: configuration.baseURL, clusters: configuration.hotClusters, namespace: configuration.namespace,
             objectBytes: configuration.objectBytes, objectsPerCluster: configuration.objectsPerCluster)
-        self.shared = Mutex(Shared(clusters: Array(repeating: ClusterTally(), count: configuration.hotClusters.count * 2)))
+        self.slots = transports.map { _ in Slot(clusters: configuration.hotClusters.count) }
         // Seed the payload stamp from the run seed so two kp-load processes write distinct payloads.
         self.writeVersion.store(configuration.seed << 20, ordering: .relaxed)
     }
@@ -98,6 +150,9 @@ public final class LoadGenerator: Sendable {
         var dueCount = 0
         var windowStart = start
         var cpuMark = cpuAtStart
+        // Busiest thread's CPU at the last window close (the busiest thread may change between windows;
+        // the figure is the busiest thread's total, differenced, which is exact while it does not).
+        var threadCPUMark: Int64 = 0
         var k: Int64 = 1
         var drainDeadline: Int64?
         var lastBacklog: Int64 = 0
@@ -117,20 +172,25 @@ public final class LoadGenerator: Sendable {
         @discardableResult
         func closeWindow() -> Int64 {
             var fresh = LoadTally()
-            let end = shared.withLock { s -> Int64 in
-                swap(&s.window, &fresh)
-                return MonotonicClock.now()
+            for slot in slots {
+                var part = LoadTally()
+                slot.shared.withLock { s in swap(&s.window, &part) }
+                fresh.merge(part)
             }
+            let end = MonotonicClock.now()
             total.merge(fresh)
             let stopAt = stoppedAtNs.load(ordering: .acquiring)
             let dueNow = countDue(until: stopAt > 0 ? min(end, stopAt) : end)
             lastBacklog = Int64(max(0, dueNow - submitted.load(ordering: .acquiring)))
             let cpu = PreciseSleep.processCPUSeconds()
             let peak = windowPeak.exchange(inflight.load(ordering: .relaxed), ordering: .relaxed)
+            let threadCPU = busiestThreadCPUNs()
             let gen = GeneratorWindow(
                 scheduleLag: fresh.scheduleLag.fastWire, inflightPeak: Int64(peak), backlog: lastBacklog,
-                cpuSeconds: cpu - cpuMark)
+                cpuSeconds: cpu - cpuMark, schedulerLag: fresh.schedulerLag.fastWire, threads: transports.count,
+                busiestThreadCPUSeconds: Double(max(0, threadCPU - threadCPUMark)) / 1e9)
             cpuMark = cpu
+            threadCPUMark = threadCPU
             emit(.loadInterval(LoadIntervalRecord(startNs: windowStart, endNs: end, ops: fresh.opWindows, generator: gen)))
             windowStart = end
             return end
@@ -179,28 +239,97 @@ public final class LoadGenerator: Sendable {
             achieved[kind.name] = Double(total.sentInPhase[Int(kind.rawValue)]) / phaseSeconds
         }
 
-        var reasons: [String] = reasons0
+        // Why were sends late (if they were)? Symptoms first, then whose fault.
+        var symptoms: [String] = []
         if let p99 = total.scheduleLag.percentile(99), p99 > cfg.maxLagNs {
-            reasons.append(
+            symptoms.append(
                 "schedule lag p99 \(Self.formatNs(p99)) is over --max-lag \(Self.formatNs(cfg.maxLagNs))")
         }
         if maxInflightReached.load(ordering: .acquiring) {
-            reasons.append("--max-inflight \(cfg.maxInflight) was reached, so operations waited to be sent")
+            symptoms.append("--max-inflight \(cfg.maxInflight) was reached, so operations waited to be sent")
         }
         for kind in LoadOpKind.allCases {
             let want = scheduledInPhase[Int(kind.rawValue)]
             let got = Int(total.sentInPhase[Int(kind.rawValue)])
             if want > 0 && Double(got) < 0.99 * Double(want) {
-                reasons.append("only \(got) of the \(want) \(kind.name)s due before the phase end (less --max-lag) went out within the phase")
+                symptoms.append("only \(got) of the \(want) \(kind.name)s due before the phase end (less --max-lag) went out within the phase")
             }
         }
+        symptoms += reasons0
+        // kp-load's own threads: the scheduler's own lag (not counting waits at --max-inflight,
+        // which wait for the server's answers) and the busiest thread's CPU.
+        var own: [String] = []
+        if let p99 = total.schedulerLag.percentile(99), p99 > cfg.maxLagNs {
+            own.append("the scheduler itself was late: its lag p99 \(Self.formatNs(p99)) is over --max-lag \(Self.formatNs(cfg.maxLagNs))")
+        }
+        // The driver threads: a send that waited long after its hand-over, while the server still
+        // had free stream slots (libcurl made almost no request wait for one), waited on kp-load.
+        let requests = total[.read].count + total[.writeGet].count + total[.writeUpdate].count
+        let slotWaits = transports.reduce(0) { $0 + $1.slotWaits }
+        let driverP99 = total.driverLag.percentile(99) ?? 0
+        let totalP99 = total.scheduleLag.percentile(99) ?? 0
+        let fewSlotWaits = Double(slotWaits) < 0.01 * Double(max(requests, 1))
+        // Late sends with (almost) no request waiting for a server slot and no hold at --max-inflight:
+        // the delay was in kp-load's own threads, whichever of them.
+        if fewSlotWaits && (driverP99 > cfg.maxLagNs || (totalP99 > cfg.maxLagNs && !maxInflightReached.load(ordering: .acquiring))) {
+            own.append(
+                "kp-load's threads were late: schedule lag p99 \(Self.formatNs(totalP99)) (hand-over to send p99 \(Self.formatNs(driverP99))) while only \(slotWaits) of \(requests) requests waited for a connection or stream slot")
+        } else if driverP99 > cfg.maxLagNs {
+            let p99 = driverP99
+            do {
+                symptoms.append(
+                    "\(slotWaits) of \(requests) requests waited for a connection or HTTP/2 stream slot (hand-over to send p99 \(Self.formatNs(p99)))")
+            }
+        }
+        let phaseWallNs = max(Int64(1), end - start)
+        // Starved of CPU by other processes: kp-load's threads sat runnable, waiting for a core,
+        // for a quarter of the phase or more (summed over threads). Its own CPU time cannot show this.
+        let runDelay = slots.reduce(schedulerRunDelayNs.load(ordering: .relaxed)) { max($0, $1.usedRunDelayNs) }
+        if !symptoms.isEmpty && Double(runDelay) >= 0.25 * Double(phaseWallNs) {
+            own.append(String(
+                format: "kp-load was starved of CPU: a thread of it waited %.1f s for a core in %.1f s (run-queue delay)",
+                Double(runDelay) / 1e9, Double(phaseWallNs) / 1e9))
+        }
+        let busiest = busiestThreadCPUNs()
+        if Double(busiest) >= 0.9 * Double(phaseWallNs) {
+            own.append(String(
+                format: "a kp-load thread was CPU-saturated (%.1f s of CPU in %.1f s)", Double(busiest) / 1e9,
+                Double(phaseWallNs) / 1e9))
+        }
+        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, transports.count + 1))
+        let processCPU = PreciseSleep.processCPUSeconds() - cpuAtStart
+        if processCPU >= 0.9 * Double(cores) * Double(phaseWallNs) / 1e9 {
+            own.append(String(
+                format: "kp-load's CPU was saturated (%.1f s of CPU in %.1f s on %d usable cores)", processCPU,
+                Double(phaseWallNs) / 1e9, cores))
+        }
+        var reasons: [String] = []
+        var saturation: String?
+        if !symptoms.isEmpty && !own.isEmpty {
+            reasons = own + symptoms
+        } else if !symptoms.isEmpty {
+            // kp-load kept up; the operations waited on the server.
+            let achievedTotal = achieved.values.reduce(0, +)
+            let targetTotal = target.values.reduce(0, +)
+            var evidence = symptoms
+            evidence.append("in-flight peak \(phasePeak.load(ordering: .acquiring))")
+            if let own99 = total.schedulerLag.percentile(99) {
+                evidence.append("kp-load's own scheduler lag p99 \(Self.formatNs(own99))")
+            }
+            let timeouts = total.ops.reduce(Int64(0)) { $0 + ($1.byStatus["timeout"] ?? 0) }
+            if timeouts > 0 { evidence.append("\(timeouts) requests timed out") }
+            let reads = total[.read]
+            if let sp = reads.service.percentile(99) { evidence.append("read service p99 \(Self.formatNs(sp))") }
+            saturation = String(format: "target saturated: achieved %.1f of %.1f ops/s", achievedTotal, targetTotal)
+                + " (" + evidence.joined(separator: "; ") + ")"
+        }
 
-        let clusterTallies = shared.withLock { $0.clusters }
+        let slotClusters = slots.map { slot in slot.shared.withLock { $0.clusters } }
         var perCluster: [ClusterLoadWire] = []
         let order = cfg.hotClusters.indices.sorted { cfg.hotClusters[$0] < cfg.hotClusters[$1] }
         for c in order {
             for kind in LoadOpKind.allCases {
-                let t = clusterTallies[c * 2 + Int(kind.rawValue)]
+                let t = slotClusters[c % slots.count][c * 2 + Int(kind.rawValue)]
                 guard t.count > 0 || (schedule.ratePerCluster[kind] ?? 0) > 0 else { continue }
                 perCluster.append(t.wire(cluster: cfg.hotClusters[c], op: kind.name))
             }
@@ -208,12 +337,15 @@ public final class LoadGenerator: Sendable {
 
         let generator = GeneratorWindow(
             scheduleLag: total.scheduleLag.fastWire, inflightPeak: Int64(phasePeak.load(ordering: .acquiring)),
-            backlog: lastBacklog, cpuSeconds: PreciseSleep.processCPUSeconds() - cpuAtStart)
+            backlog: lastBacklog, cpuSeconds: PreciseSleep.processCPUSeconds() - cpuAtStart,
+            schedulerLag: total.schedulerLag.fastWire, threads: transports.count,
+            busiestThreadCPUSeconds: Double(busiest) / 1e9)
         let final = LoadFinalRecord(
             startNs: start, endNs: end, targetRps: target, achievedRps: achieved, ops: total.opWindows,
             generator: generator, perCluster: perCluster, generatorLimited: !reasons.isEmpty,
             generatorLimitReason: reasons.isEmpty ? nil : reasons.joined(separator: "; "),
-            storedObjectBytes: storedObjectBytes, interrupted: interrupted, settings: cfg.settings)
+            storedObjectBytes: storedObjectBytes, interrupted: interrupted, settings: cfg.settings,
+            targetSaturated: saturation != nil, targetSaturationReason: saturation)
         emit(.loadFinal(final))
         return Result(final: final, limitReasons: reasons)
     }
@@ -225,32 +357,61 @@ public final class LoadGenerator: Sendable {
         return String(format: "%.1fµs", Double(ns) / 1e3)
     }
 
+    /// CPU ns of kp-load's busiest own thread (the scheduler or a driver) since the phase began.
+    private func busiestThreadCPUNs() -> Int64 {
+        slots.reduce(schedulerCPUNs.load(ordering: .relaxed)) { max($0, $1.usedCPUNs) }
+    }
+
     // MARK: - Scheduler thread
 
     private func schedulerLoop(schedule: OpenLoopSchedule, startNs: Int64) {
         PreciseSleep.tightenTimerSlack()
+        let cpuAtStart = PreciseSleep.threadCPUNs()
+        let runDelayAtStart = PreciseSleep.threadRunQueueDelayNs()
+        var cpuSampledAt: Int64 = 0
         var it = schedule.makeIterator()
         let maxInflight = configuration.maxInflight
+        var heldUntil: Int64 = 0
+        // Operations already due when the thread looks at the clock go out back to back, with no
+        // sleep in between (one wake-up per batch when the thread was late or the ops coincide).
+        var now = MonotonicClock.now()
+        func sampleCPU() {
+            if now - cpuSampledAt >= 1_000_000 {
+                cpuSampledAt = now
+                schedulerCPUNs.store(PreciseSleep.threadCPUNs() - cpuAtStart, ordering: .relaxed)
+            }
+        }
         outer: while let op = it.next() {
             let intended = startNs + op.offsetNs
             // Sleep in slices of at most 50 ms so a stop is noticed promptly at low rates.
-            while true {
+            while now < intended {
                 if stopRequested.load(ordering: .relaxed) { break outer }
-                let now = MonotonicClock.now()
-                if now >= intended { break }
                 PreciseSleep.until(min(intended, now + 50_000_000))
+                now = MonotonicClock.now()
+                sampleCPU()
             }
-            while inflight.load(ordering: .relaxed) >= maxInflight {
-                maxInflightReached.store(true, ordering: .relaxed)
-                if stopRequested.load(ordering: .relaxed) { break outer }
-                PreciseSleep.until(MonotonicClock.now() + 100_000)
+            if stopRequested.load(ordering: .relaxed) { break outer }
+            // Time spent waiting at --max-inflight is the server's (answers are slow), not the
+            // scheduler's, and so is the backlog it leaves: an operation due before the last such
+            // wait ended counts its own lag from that end.
+            if inflight.load(ordering: .relaxed) >= maxInflight {
+                while inflight.load(ordering: .relaxed) >= maxInflight {
+                    maxInflightReached.store(true, ordering: .relaxed)
+                    if stopRequested.load(ordering: .relaxed) { break outer }
+                    PreciseSleep.until(MonotonicClock.now() + 100_000)
+                }
+                heldUntil = MonotonicClock.now()
             }
-            issue(op, intendedNs: intended)
+            issue(op, intendedNs: intended, ownFromNs: max(intended, heldUntil))
+            now = MonotonicClock.now()
+            sampleCPU()
         }
+        schedulerCPUNs.store(PreciseSleep.threadCPUNs() - cpuAtStart, ordering: .relaxed)
+        schedulerRunDelayNs.store(PreciseSleep.threadRunQueueDelayNs() - runDelayAtStart, ordering: .relaxed)
         schedulerDone.store(true, ordering: .releasing)
     }
 
-    private func issue(_ op: ScheduledOperation, intendedNs: Int64) {
+    private func issue(_ op: ScheduledOperation, intendedNs: Int64, ownFromNs: Int64) {
         let now = inflight.wrappingAdd(1, ordering: .relaxed).newValue
         raisePeak(now)
         submitted.wrappingAdd(1, ordering: .relaxed)
@@ -261,11 +422,13 @@ public final class LoadGenerator: Sendable {
             let submittedNs = MonotonicClock.now()
             let request = HTTPRequest(
                 method: "GET", url: catalog.objectURL(cluster: cluster, object: object), headers: headers, collectsResponseHeaders: false)
-            transport.submit(request) { [self] result in
-                self.finishRead(result, cluster: cluster, intendedNs: intendedNs, submittedNs: submittedNs)
+            let ownLag = submittedNs - ownFromNs
+            transports[cluster % transports.count].submit(request) { [self] result in
+                self.finishRead(result, cluster: cluster, intendedNs: intendedNs, submittedNs: submittedNs, ownLagNs: ownLag)
             }
         case .write:
             let w = WriteOperation(cluster: cluster, object: object, intendedNs: intendedNs)
+            w.ownLagNs = MonotonicClock.now() - ownFromNs
             submitGet(w, intendedNs: intendedNs, retried: false)
         }
     }
@@ -293,13 +456,18 @@ public final class LoadGenerator: Sendable {
     }
 
     private func finishRead(
-        _ result: Swift.Result<HTTPResponse, HTTPError>, cluster: Int, intendedNs: Int64, submittedNs: Int64
+        _ result: Swift.Result<HTTPResponse, HTTPError>, cluster: Int, intendedNs: Int64, submittedNs: Int64, ownLagNs: Int64
     ) {
+        let completed = MonotonicClock.now()
         let o = RequestOutcome.classify(
-            result, submittedNs: submittedNs, completedNs: MonotonicClock.now(), timeoutNs: configuration.timeoutNs)
+            result, submittedNs: submittedNs, completedNs: completed, timeoutNs: configuration.timeoutNs)
         let phaseEnd = phaseEndNs
-        shared.withLock { s in
-            s.window.recordSend(.read, intendedNs: intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd)
+        let slot = slots[cluster % slots.count]
+        slot.sampleCPU(nowNs: completed)
+        slot.shared.withLock { s in
+            s.window.recordSend(
+                .read, intendedNs: intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd, schedulerLagNs: ownLagNs,
+                driverLagNs: o.sentNs - submittedNs)
             s.window.recordOperation(
                 .read, intendedNs: intendedNs, first: o, last: o, conflicts: 0, retries: 0, bytesSent: 0,
                 bytesReceived: o.bytesReceived)
@@ -313,7 +481,7 @@ public final class LoadGenerator: Sendable {
         let submittedNs = MonotonicClock.now()
         let request = HTTPRequest(
             method: "GET", url: catalog.objectURL(cluster: w.cluster, object: w.object), headers: headers, collectsResponseHeaders: false)
-        transport.submit(request) { [self] result in
+        transports[w.cluster % transports.count].submit(request) { [self] result in
             self.finishWriteGet(result, w, intendedNs: intendedNs, submittedNs: submittedNs, retried: retried)
         }
     }
@@ -322,14 +490,21 @@ public final class LoadGenerator: Sendable {
         _ result: Swift.Result<HTTPResponse, HTTPError>, _ w: WriteOperation, intendedNs: Int64, submittedNs: Int64,
         retried: Bool
     ) {
+        let completed = MonotonicClock.now()
         let o = RequestOutcome.classify(
-            result, submittedNs: submittedNs, completedNs: MonotonicClock.now(), timeoutNs: configuration.timeoutNs)
+            result, submittedNs: submittedNs, completedNs: completed, timeoutNs: configuration.timeoutNs)
         let isFirst = w.first == nil
         if isFirst { w.first = o }
         w.bytesReceived += o.bytesReceived
         let phaseEnd = phaseEndNs
-        shared.withLock { s in
-            if isFirst { s.window.recordSend(.write, intendedNs: w.intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd) }
+        let slot = slots[w.cluster % slots.count]
+        slot.sampleCPU(nowNs: completed)
+        slot.shared.withLock { s in
+            if isFirst {
+                s.window.recordSend(
+                    .write, intendedNs: w.intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd, schedulerLagNs: w.ownLagNs,
+                    driverLagNs: o.sentNs - submittedNs)
+            }
             s.window.recordRequest(.writeGet, intendedNs: intendedNs, outcome: o, bytesSent: 0, retried: retried)
         }
         guard o.succeeded else { return finishWrite(w, last: o) }
@@ -346,7 +521,7 @@ public final class LoadGenerator: Sendable {
             collectsResponseHeaders: false)
         let updateIntended = o.endNs
         let submitted = MonotonicClock.now()
-        transport.submit(request) { [self] result in
+        transports[w.cluster % transports.count].submit(request) { [self] result in
             self.finishWriteUpdate(
                 result, w, intendedNs: updateIntended, submittedNs: submitted, bytesSent: Int64(body.count))
         }
@@ -360,7 +535,7 @@ public final class LoadGenerator: Sendable {
             result, submittedNs: submittedNs, completedNs: MonotonicClock.now(), timeoutNs: configuration.timeoutNs)
         w.bytesSent += bytesSent
         w.bytesReceived += o.bytesReceived
-        shared.withLock { s in
+        slots[w.cluster % slots.count].shared.withLock { s in
             s.window.recordRequest(.writeUpdate, intendedNs: intendedNs, outcome: o, bytesSent: bytesSent)
         }
         if o.isConflict {
@@ -375,7 +550,7 @@ public final class LoadGenerator: Sendable {
 
     private func finishWrite(_ w: WriteOperation, last: RequestOutcome) {
         let first = w.first ?? last
-        shared.withLock { s in
+        slots[w.cluster % slots.count].shared.withLock { s in
             s.window.recordOperation(
                 .write, intendedNs: w.intendedNs, first: first, last: last, conflicts: w.conflicts, retries: w.retries,
                 bytesSent: w.bytesSent, bytesReceived: w.bytesReceived)
@@ -400,6 +575,8 @@ final class WriteOperation: @unchecked Sendable {
     var retries: Int64 = 0
     var bytesSent: Int64 = 0
     var bytesReceived: Int64 = 0
+    /// The scheduler's own lag in handing the write's first Get over.
+    var ownLagNs: Int64 = 0
 
     init(cluster: Int, object: Int, intendedNs: Int64) {
         self.cluster = cluster

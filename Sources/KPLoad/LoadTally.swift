@@ -78,6 +78,12 @@ public struct LoadTally: Sendable, Equatable {
     public var ops: [OpTally] = MeasuredOp.allCases.map { _ in OpTally() }
     /// Actual send − intended start of scheduled operations, ns.
     public var scheduleLag = LatencyHistogram()
+    /// The scheduler's own part of it: hand-over to the client − intended start, less any wait
+    /// at `--max-inflight` (see ``LoadGenerator``), ns.
+    public var schedulerLag = LatencyHistogram()
+    /// Actual send − hand-over to the client: the driver thread and libcurl (a connection or an
+    /// HTTP/2 stream slot), ns.
+    public var driverLag = LatencyHistogram()
     /// Scheduled operations whose first request went out within the phase, by ``LoadOpKind/rawValue``
     /// (for the achieved rate).
     public var sentInPhase: [Int64] = [0, 0]
@@ -141,8 +147,13 @@ public struct LoadTally: Sendable, Equatable {
 
     /// Records the schedule lag of a scheduled operation's first request, and whether it went out
     /// before `phaseEndNs`.
-    public mutating func recordSend(_ kind: LoadOpKind, intendedNs: Int64, sentNs: Int64, phaseEndNs: Int64) {
+    public mutating func recordSend(
+        _ kind: LoadOpKind, intendedNs: Int64, sentNs: Int64, phaseEndNs: Int64, schedulerLagNs: Int64? = nil,
+        driverLagNs: Int64? = nil
+    ) {
         scheduleLag.record(sentNs - intendedNs)
+        if let schedulerLagNs { schedulerLag.record(max(0, schedulerLagNs)) }
+        if let driverLagNs { driverLag.record(max(0, driverLagNs)) }
         if sentNs <= phaseEndNs { sentInPhase[Int(kind.rawValue)] += 1 }
     }
 
@@ -150,6 +161,8 @@ public struct LoadTally: Sendable, Equatable {
     public mutating func merge(_ other: LoadTally) {
         for i in ops.indices { ops[i].merge(other.ops[i]) }
         scheduleLag.merge(other.scheduleLag)
+        schedulerLag.merge(other.schedulerLag)
+        driverLag.merge(other.driverLag)
         for i in sentInPhase.indices { sentInPhase[i] += other.sentInPhase[i] }
     }
 

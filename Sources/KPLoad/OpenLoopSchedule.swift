@@ -62,12 +62,18 @@ public struct OpenLoopSchedule: Sendable {
     public var seed: UInt64
     /// Objects per cluster the operations choose among (uniformly, from the stream's generator).
     public var objectsPerCluster: Int
+    /// The number that seeds each cluster's streams, by cluster index (nil: the index itself).
+    /// A shard passes each of its clusters' index in the whole hot list, so a cluster gets the
+    /// same phases, gaps and object choices whichever shard (and how many shards) runs it.
+    public var streamIDs: [UInt64]?
 
     public init(
         ratePerCluster: [LoadOpKind: Double], clusterCount: Int, durationNs: Int64, arrival: ArrivalProcess,
-        seed: UInt64, objectsPerCluster: Int
+        seed: UInt64, objectsPerCluster: Int, streamIDs: [UInt64]? = nil
     ) {
         precondition(objectsPerCluster >= 1 && objectsPerCluster <= 256, "objectsPerCluster out of range")
+        precondition(streamIDs == nil || streamIDs!.count == clusterCount, "one stream id per cluster")
+        self.streamIDs = streamIDs
         self.ratePerCluster = ratePerCluster
         self.clusterCount = clusterCount
         self.durationNs = durationNs
@@ -125,7 +131,7 @@ public struct OpenLoopSchedule: Sendable {
                 for kind in LoadOpKind.allCases {
                     let rate = s.ratePerCluster[kind] ?? 0
                     guard rate > 0 else { continue }
-                    var rng = SeededRandom(seed: s.seed, stream: UInt64(c), substream: UInt64(kind.rawValue) + 1)
+                    var rng = SeededRandom(seed: s.seed, stream: s.streamIDs?[c] ?? UInt64(c), substream: UInt64(kind.rawValue) + 1)
                     let interval = 1e9 / rate
                     let first: Double
                     let phase: Double

@@ -52,4 +52,21 @@ public enum PreciseSleep {
         func s(_ tv: timeval) -> Double { Double(tv.tv_sec) + Double(tv.tv_usec) / 1e6 }
         return s(ru.ru_utime) + s(ru.ru_stime)
     }
+
+    /// The calling thread's CPU time so far, ns (`CLOCK_THREAD_CPUTIME_ID`): how busy one of
+    /// kp-load's own threads was, which the process total cannot tell on a multi-threaded run.
+    public static func threadCPUNs() -> Int64 {
+        var ts = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 else { return 0 }
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// The calling thread's run-queue delay so far, ns: how long it sat runnable waiting for a
+    /// core (second field of `/proc/thread-self/schedstat`). Large when other processes starved it,
+    /// which its CPU time cannot show. 0 where unavailable.
+    public static func threadRunQueueDelayNs() -> Int64 {
+        guard let text = try? String(contentsOfFile: "/proc/thread-self/schedstat", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count >= 2 ? Int64(fields[1]) ?? 0 : 0
+    }
 }

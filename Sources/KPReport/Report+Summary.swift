@@ -261,7 +261,17 @@ extension Report {
             text += "**GENERATOR-LIMITED: kp-load could not keep its schedule" + (f.generatorLimitReason.map { " (\($0))" } ?? "")
                 + "; these latencies describe the load generator as much as the server. Re-run with more headroom before trusting them.**\n\n"
         }
+        if f.targetSaturated == true, !f.generatorLimited {
+            text += "**" + (f.targetSaturationReason ?? "target saturated")
+                + ".** kp-load kept its own schedule; the operations waited on the server, so the latencies below are the server's at this offered rate.\n\n"
+        }
         if f.interrupted { text += "**The load phase was interrupted; the figures cover what had finished.**\n\n" }
+        let shards = data.loadShards
+        if shards.count > 0 {
+            let found = shards.shards.filter { $0.count == shards.count && $0.final != nil }.count
+            text += "Load from \(shards.count) kp-load shard\(shards.count == 1 ? "" : "s") (`load-I-of-\(shards.count).jsonl`), \(found) with a load_final, merged exactly (HDR histograms added)"
+            text += shards.problems.isEmpty ? ".\n\n" : "; INCOMPLETE: " + shards.problems.joined(separator: "; ") + ".\n\n"
+        }
         text += "\(Format.fixed(Double(l.durationNs) / 1e9, 1)) s of load"
         if let b = f.storedObjectBytes { text += "; objects stored at \(Format.count(b)) bytes" }
         text += ". Response time = end − intended start (includes queueing behind a late schedule); service time = end − actual send.\n\n"
@@ -305,6 +315,7 @@ extension Report {
             g.add(["\(op) rate: achieved / target", "\(Format.fixed(f.achievedRps[op], 1)) / \(Format.fixed(f.targetRps[op], 1)) per s"])
         }
         g.add(["generator limited", f.generatorLimited ? "**yes**" : "no"])
+        if let t = f.targetSaturated { g.add(["target saturated", t ? "**yes**" : "no"]) }
         text += g.text
         if !l.spread.isEmpty {
             text += "\n### Spread across clusters\n\n"

@@ -79,6 +79,7 @@ public struct Report: Sendable {
         out += gaps.missingMeasurements
         if data.bootstrapSummary?.interrupted == true { out.append("the bootstrap was interrupted") }
         if let f = data.loadFinal, f.interrupted { out.append("the load phase was interrupted") }
+        out += data.loadShards.problems
         if (data.runMeta?.scenario.hasPrefix("mixed") ?? false) && data.loadFinal == nil {
             out.append("no load_final record: the load phase did not finish")
         }

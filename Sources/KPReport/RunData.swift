@@ -26,10 +26,13 @@ public struct RunData: Sendable {
     public var seriesSamples: [SampleRecord] = []
     public var profiles: [ProfileRecord] = []
     public var loadIntervals: [LoadIntervalRecord] = []
+    /// The run's `load_final`: load.jsonl's, or the fold of the shard files' (``loadShards``).
     public var loadFinal: LoadFinalRecord?
     /// `fleet_status` (fleet-bootstrap) and the member transitions, by time.
     public var fleetStatus: FleetStatusRecord?
     public var fleetMembers: [FleetMemberRecord] = []
+    /// The `load-I-of-N.jsonl` files of a sharded load phase (empty shards list without them).
+    public var loadShards = LoadShardSet()
     /// `error` records any tool wrote into the run's files, by time.
     public var toolErrors: [ErrorRecord] = []
     /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.
@@ -50,7 +53,7 @@ public struct RunData: Sendable {
         case "samples.jsonl": ["Phases", "Per VCP", "Deltas", "Sizing a pod", "Profiles", "Server-side latency"]
         case "timeseries.jsonl": ["Sizing a pod (peak figures)"]
         case "load.jsonl": ["Load"]
-        default: []
+        default: LoadShardSet.parse(fileName: file) != nil ? ["Load"] : []
         }
     }
 
@@ -59,7 +62,17 @@ public struct RunData: Sendable {
     public static func load(directory: String) -> RunData {
         var data = RunData()
         let fm = FileManager.default
-        for file in inputFiles {
+        let shardFiles = LoadShardSet.files(in: directory).map { $0.hasSuffix(".gz") ? String($0.dropLast(3)) : $0 }
+        for file in inputFiles + shardFiles {
+            // A sharded run has no load.jsonl: the shard files stand for it.
+            if file == "load.jsonl" && !shardFiles.isEmpty
+                && !fm.fileExists(atPath: (directory as NSString).appendingPathComponent(file))
+            {
+                continue
+            }
+            if let (index, count) = LoadShardSet.parse(fileName: file) {
+                data.loadShards.shards.append(.init(file: file, index: index, count: count, final: nil))
+            }
             let path = (directory as NSString).appendingPathComponent(file)
             guard fm.fileExists(atPath: path) else {
                 if fm.fileExists(atPath: path + ".gz") {
@@ -91,6 +104,15 @@ public struct RunData: Sendable {
             }
         }
         data.pprofFiles = listPprof(directory: directory)
+        if !data.loadShards.shards.isEmpty {
+            if data.loadFinal != nil {
+                data.problems.append(DataProblem(
+                    location: "load.jsonl",
+                    message: "the run has both load.jsonl and load-I-of-N.jsonl shard files; the shard files are used",
+                    affects: ["Load"]))
+            }
+            data.loadFinal = data.loadShards.fold()
+        }
         data.finish()
         return data
     }
@@ -159,6 +181,17 @@ public struct RunData: Sendable {
             }
         case .profile(let r): profiles.append(r)
         case .loadInterval(let r): loadIntervals.append(r)
+        case .loadFinal(let r) where LoadShardSet.parse(fileName: file) != nil:
+            let (index, count) = LoadShardSet.parse(fileName: file)!
+            if let i = loadShards.shards.firstIndex(where: { $0.index == index && $0.count == count }) {
+                if loadShards.shards[i].final != nil {
+                    problems.append(DataProblem(
+                        location: file, message: "more than one load_final record; the last one is used", affects: ["Load"]))
+                }
+                loadShards.shards[i].final = r
+            } else {
+                loadShards.shards.append(.init(file: file, index: index, count: count, final: r))
+            }
         case .loadFinal(let r):
             if loadFinal != nil {
                 problems.append(DataProblem(

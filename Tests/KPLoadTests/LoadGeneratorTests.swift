@@ -95,12 +95,14 @@ struct LoadGeneratorTests {
         #expect(f.perCluster.first { $0.op == "read" }!.errors == timeouts)
     }
 
-    @Test("--max-inflight reached: the run is generator-limited and says why")
+    @Test("--max-inflight reached because answers are slow: the target saturated (a server result), not generator-limited")
     func maxInflight() {
         let cfg = Self.config(clusters: 1, read: 200, write: 0, durationMs: 300, maxInflight: 2)
         let result = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 30_000_000)).run { _ in }
-        #expect(result.final.generatorLimited)
-        #expect(result.final.generatorLimitReason?.contains("--max-inflight 2") == true)
+        #expect(!result.final.generatorLimited)
+        #expect(result.final.targetSaturated == true)
+        #expect(result.final.targetSaturationReason?.hasPrefix("target saturated: achieved") == true)
+        #expect(result.final.targetSaturationReason?.contains("--max-inflight 2") == true)
         // Nothing dropped: every operation still ran, late, and its response time shows the wait.
         #expect(Self.op(result.final, "read").count == 60)
         #expect(result.final.generator.inflightPeak == 2)
@@ -112,7 +114,9 @@ struct LoadGeneratorTests {
         let cfg = Self.config(clusters: 1, read: 100, write: 0, durationMs: 200, maxLagNs: 1)
         let result = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 1_000_000)).run { _ in }
         #expect(result.final.generatorLimited)
+        #expect(result.final.targetSaturated == false)
         #expect(result.limitReasons.contains { $0.contains("schedule lag p99") })
+        #expect(result.limitReasons.contains { $0.contains("the scheduler itself was late") })
     }
 
     @Test("stop(): scheduling ends, in-flight operations finish, final says interrupted")

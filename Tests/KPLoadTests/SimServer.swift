@@ -13,6 +13,8 @@ final class SimServer: @unchecked Sendable {
     let tokenFile: String
     /// CLOCK_MONOTONIC ns just before the process was started (fault times like `2s@6s` count from about here).
     let launchedNs: Int64
+    /// kp-sim's process id (to pin it with taskset).
+    var pid: Int32 { launcher.pid }
 
     /// A built tool beside the test bundle, or `$KP_SIM_BIN` / `$KP_LOAD_BIN`.
     static func binary(_ name: String, env: String) throws -> String {

@@ -98,16 +98,31 @@ public struct GeneratorWindow: Codable, Sendable, Equatable {
     public var backlog: Int64
     /// kp-load's own CPU time (user + system) in the window, seconds.
     public var cpuSeconds: Double
+    /// The scheduler's own share of the lag: hand-over to the HTTP client − intended start (less
+    /// any wait at `--max-inflight`, which is the server's), ns. Absent before kp-load 0.10.
+    public var schedulerLag: HistogramWire?
+    /// Driver threads (libcurl multi handles) kp-load ran (`--threads`).
+    public var threads: Int?
+    /// CPU seconds of kp-load's busiest thread (scheduler or a driver) in the window, from its
+    /// thread CPU clock: near the window's length means that thread was saturated.
+    public var busiestThreadCPUSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
         case scheduleLag = "schedule_lag", inflightPeak = "inflight_peak", backlog, cpuSeconds = "cpu_seconds"
+        case schedulerLag = "scheduler_lag", threads, busiestThreadCPUSeconds = "busiest_thread_cpu_seconds"
     }
 
-    public init(scheduleLag: HistogramWire, inflightPeak: Int64, backlog: Int64, cpuSeconds: Double) {
+    public init(
+        scheduleLag: HistogramWire, inflightPeak: Int64, backlog: Int64, cpuSeconds: Double,
+        schedulerLag: HistogramWire? = nil, threads: Int? = nil, busiestThreadCPUSeconds: Double? = nil
+    ) {
         self.scheduleLag = scheduleLag
         self.inflightPeak = inflightPeak
         self.backlog = backlog
         self.cpuSeconds = cpuSeconds
+        self.schedulerLag = schedulerLag
+        self.threads = threads
+        self.busiestThreadCPUSeconds = busiestThreadCPUSeconds
     }
 }
 
@@ -177,9 +192,16 @@ public struct LoadFinalRecord: KPRecord {
     public var interrupted: Bool
     /// All kp-load settings as given.
     public var settings: [String: String]
+    /// True when operations were late because they waited on the server (stream slots, slow
+    /// answers piling up in flight, timeouts) while kp-load itself kept up: a server result,
+    /// the latencies stand. Absent before kp-load 0.10 (read as false).
+    public var targetSaturated: Bool?
+    /// "target saturated: achieved X of Y ops/s" with the evidence, when ``targetSaturated``.
+    public var targetSaturationReason: String?
 
     enum CodingKeys: String, CodingKey {
         case kind, v, ops, generator, interrupted, settings
+        case targetSaturated = "target_saturated", targetSaturationReason = "target_saturation_reason"
         case startNs = "start_ns", endNs = "end_ns", targetRps = "target_rps", achievedRps = "achieved_rps"
         case perCluster = "per_cluster", generatorLimited = "generator_limited"
         case generatorLimitReason = "generator_limit_reason", storedObjectBytes = "stored_object_bytes"
@@ -188,8 +210,11 @@ public struct LoadFinalRecord: KPRecord {
     public init(
         startNs: Int64, endNs: Int64, targetRps: [String: Double], achievedRps: [String: Double], ops: [OpWindow],
         generator: GeneratorWindow, perCluster: [ClusterLoadWire], generatorLimited: Bool,
-        generatorLimitReason: String?, storedObjectBytes: Int64?, interrupted: Bool, settings: [String: String]
+        generatorLimitReason: String?, storedObjectBytes: Int64?, interrupted: Bool, settings: [String: String],
+        targetSaturated: Bool? = nil, targetSaturationReason: String? = nil
     ) {
+        self.targetSaturated = targetSaturated
+        self.targetSaturationReason = targetSaturationReason
         self.startNs = startNs
         self.endNs = endNs
         self.targetRps = targetRps
