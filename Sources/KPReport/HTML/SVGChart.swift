@@ -121,7 +121,7 @@ public struct SVGChart: Sendable {
         o += "<text class=\"title\" x=\"\(f(Self.left))\" y=\"18\">\(Self.escape(title))</text>\n"
         // Legend: one row under the title, naming the series that drew something.
         var lx = Self.left
-        for s in series where !drawable(s).isEmpty {
+        for s in series where !drawable(s).isEmpty && !s.name.isEmpty {  // unnamed: a second edge of a named band
             let c = Self.palette[s.color % Self.palette.count]
             let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
             switch s.kind {
