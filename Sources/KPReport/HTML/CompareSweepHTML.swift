@@ -24,8 +24,8 @@ extension Compare {
     /// The strip plot of one figure: A's and B's runs as points, each side's median as a bar across.
     func chart(_ r: Row, index: Int) -> SVGChart {
         let (div, unit) = ChartUnit.scale(r.spec.unit)
-        let title =
-            "\(r.spec.title): \(Self.percent(r.changePercent)), p = \(Self.pText(r.test?.p)), \(r.verdict.rawValue)"
+        // The verdict in the title; change and p open the caption (a 580 px title holds ~55 characters).
+        let title = "\(r.spec.title): \(r.verdict.rawValue)"
         var c = SVGChart(id: "cmp-\(index)", title: title, xLabel: "side", yLabel: unit)
         c.width = 580
         c.height = 300
@@ -50,8 +50,10 @@ extension Compare {
             .init("A median", kind: .line, points: medianBar(r.aMedian, at: 0), color: 0),
             .init("B median", kind: .line, points: medianBar(r.bMedian, at: 1), color: 1),
         ]
+        c.series[2].vertices = false
+        c.series[3].vertices = false
         c.note =
-            "A \(r.spec.format(r.aMedian)) → B \(r.spec.format(r.bMedian)); \(r.polarity == .lowerIsBetter ? "lower" : "higher") is better"
+            "change \(Self.percent(r.changePercent)), p = \(Self.pText(r.test?.p)); A \(r.spec.format(r.aMedian)) → B \(r.spec.format(r.bMedian)); \(r.polarity == .lowerIsBetter ? "lower" : "higher") is better"
             + (r.limit.map { "; limit \(Self.limitText($0, r.spec))\(r.breach ? " (BEYOND)" : "")" } ?? "") + "."
         return c
     }
@@ -86,7 +88,7 @@ extension Compare {
                 .init(
                     id: "charts", title: "A and B per figure",
                     body:
-                        "<p>Each point is one run; the bar across is the side's median. Title: change of the medians, Mann–Whitney p, verdict.</p>\n"
+                        "<p>Each point is one run; the bar across is the side's median. Title: the verdict; caption: change of the medians, Mann–Whitney p.</p>\n"
                         + charts),
                 .init(
                     id: "tables", title: "Tables (as in compare.md)",
@@ -135,6 +137,7 @@ extension Sweep {
                 c.series.append(
                     .init("", kind: .line, points: band.map { ($0.n, $0.lower / div) }, color: 2, dashed: true))
             }
+            for i in 1..<c.series.count { c.series[i].vertices = false }
             c.note =
                 band.isEmpty
                 ? "Two points: no degrees of freedom left, no band."
