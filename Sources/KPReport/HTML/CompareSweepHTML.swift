@@ -124,9 +124,6 @@ extension Sweep {
         }
         var c = SVGChart(id: "sweep-\(index)", title: title, xLabel: "N (VCPs)", yLabel: "\(unit) at steady")
         c.height = 320
-        c.series = [
-            .init("runs", kind: .points, points: f.points.map { ($0.n, $0.value / div) }, color: 0)
-        ]
         if let lf = f.fit {
             c.series.append(
                 .init("fit", kind: .line, points: Self.drawnN(f).map { ($0, lf.predict($0) / div) }, color: 1))
@@ -137,7 +134,7 @@ extension Sweep {
                 c.series.append(
                     .init("", kind: .line, points: band.map { ($0.n, $0.lower / div) }, color: 2, dashed: true))
             }
-            for i in 1..<c.series.count { c.series[i].vertices = false }
+            for i in c.series.indices { c.series[i].vertices = false }
             c.note =
                 band.isEmpty
                 ? "Two points: no degrees of freedom left, no band."
@@ -146,6 +143,8 @@ extension Sweep {
         } else {
             c.note = "No fit: \(f.noFit ?? "no fit")."
         }
+        // The runs last, drawn over the line and band.
+        c.series.append(.init("runs", kind: .points, points: f.points.map { ($0.n, $0.value / div) }, color: 0))
         return c
     }
 
