@@ -12,7 +12,7 @@ public struct Compare: Sendable {
     /// Runs a side below which no figure is called.
     public static let minRuns = 4
     /// The files compare writes.
-    public static let outputFiles = ["compare.md", "compare.csv"]
+    public static let outputFiles = ["compare.md", "compare.csv", "compare.html"]
 
     public enum Verdict: String, Sendable {
         case better
@@ -211,9 +211,10 @@ public struct Compare: Sendable {
         return t.text
     }
 
-    /// Writes compare.md and compare.csv into `directory`.
+    /// Writes compare.md, compare.csv and compare.html into `directory`.
     public func write(to directory: String) throws(ReportWriteError) {
         try Report.writeAtomically(markdown, to: (directory as NSString).appendingPathComponent("compare.md"))
         try Report.writeAtomically(csv, to: (directory as NSString).appendingPathComponent("compare.csv"))
+        try Report.writeAtomically(html, to: (directory as NSString).appendingPathComponent("compare.html"))
     }
 }

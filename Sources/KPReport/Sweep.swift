@@ -12,7 +12,7 @@ import KPStats
 /// concave curve leaves.
 public struct Sweep: Sendable {
     /// The files sweep writes.
-    public static let outputFiles = ["sweep.md", "sweep.csv"]
+    public static let outputFiles = ["sweep.md", "sweep.csv", "sweep.html"]
     /// R² below this says "not linear".
     public static let minRSquared = 0.90
 
@@ -211,9 +211,10 @@ public struct Sweep: Sendable {
         return t.text
     }
 
-    /// Writes sweep.md and sweep.csv into `directory`.
+    /// Writes sweep.md, sweep.csv and sweep.html into `directory`.
     public func write(to directory: String) throws(ReportWriteError) {
         try Report.writeAtomically(markdown, to: (directory as NSString).appendingPathComponent("sweep.md"))
         try Report.writeAtomically(csv, to: (directory as NSString).appendingPathComponent("sweep.csv"))
+        try Report.writeAtomically(html, to: (directory as NSString).appendingPathComponent("sweep.html"))
     }
 }

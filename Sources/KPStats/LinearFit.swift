@@ -19,6 +19,14 @@ public struct LinearFit: Sendable, Equatable {
     public var residuals: [Double]
     /// The confidence level of the intervals (0.95 by default).
     public var confidence: Double
+    /// Mean of x, x̄.
+    public var xMean: Double = 0
+    /// Σ(x − x̄)².
+    public var sxx: Double = 0
+    /// Residual standard error s = √(SSE / (n − 2)); nil with fewer than 3 points.
+    public var residualStandardError: Double?
+    /// Student's t quantile for ``confidence`` with n − 2 degrees of freedom; nil with fewer than 3 points.
+    public var tQuantile: Double?
 
     /// Fits `y` against `x`.
     ///
@@ -38,6 +46,8 @@ public struct LinearFit: Sendable, Equatable {
         }
         guard sxx > 0 else { return nil }
         self.n = x.count
+        self.xMean = mx
+        self.sxx = sxx
         self.confidence = confidence
         slope = sxy / sxx
         intercept = my - slope * mx
@@ -49,6 +59,8 @@ public struct LinearFit: Sendable, Equatable {
             let df = x.count - 2
             let s = (sse / Double(df)).squareRoot()
             let t = StudentT.quantile(1 - (1 - confidence) / 2, df: df)
+            residualStandardError = s
+            tQuantile = t
             slopeHalfWidth = t * s / sxx.squareRoot()
             interceptHalfWidth = t * s * (1 / n + mx * mx / sxx).squareRoot()
         }
@@ -58,6 +70,18 @@ public struct LinearFit: Sendable, Equatable {
     public var slopeInterval: (Double, Double)? { slopeHalfWidth.map { (slope - $0, slope + $0) } }
     /// The intercept's interval (lower, upper).
     public var interceptInterval: (Double, Double)? { interceptHalfWidth.map { (intercept - $0, intercept + $0) } }
+
+    /// The fitted mean at `x`, intercept + slope · x.
+    public func predict(_ x: Double) -> Double { intercept + slope * x }
+
+    /// The confidence interval (lower, upper) of the mean at `x`:
+    /// ŷ ± t · s · √(1/n + (x − x̄)² / Sxx); nil with fewer than 3 points.
+    public func meanInterval(at x: Double) -> (Double, Double)? {
+        guard let s = residualStandardError, let t = tQuantile else { return nil }
+        let y = predict(x)
+        let h = t * s * (1 / Double(n) + (x - xMean) * (x - xMean) / sxx).squareRoot()
+        return (y - h, y + h)
+    }
 }
 
 /// Student's t distribution: CDF and quantile, for confidence intervals.

@@ -12,15 +12,15 @@ extension KPReportCommand {
             discussion: """
                 Each side is one or more run directories or repeat sets (a folder of r1 … rn runs, as \
                 REPEAT=n writes); put the options first, then A's directories, then --, then B's. For every \
-                figure of the headline, phases and load tables it prints and writes (compare.md, compare.csv \
-                in --out) the A and B medians, the change in %, the two-sided Mann–Whitney U p-value and a \
+                figure of the headline, phases and load tables it prints and writes (compare.md, compare.csv, \
+                compare.html with a chart per figure, in --out) the A and B medians, the change in %, the two-sided Mann–Whitney U p-value and a \
                 verdict: better / worse when p < --alpha, ~ otherwise, "too few runs to call" with fewer than \
                 4 runs on a side. With --thresholds FILE (YAML, see thresholds.example.yaml) it exits 5 when \
                 a change is significant, worse and beyond its limit, naming each figure on stderr; otherwise \
                 0. Exit 2 on bad input (a missing directory, an empty side, a bad thresholds file).
                 """)
 
-        @Option(help: ArgumentHelp("Write compare.md and compare.csv here (created if needed).", valueName: "dir"))
+        @Option(help: ArgumentHelp("Write compare.md, compare.csv and compare.html here (created if needed).", valueName: "dir"))
         var out: String = "out/compare"
 
         @Option(
@@ -115,14 +115,14 @@ extension KPReportCommand {
             abstract:
                 "Fit every steady-phase resource against N: marginal cost per VCP and fixed cost, with 95% intervals.",
             discussion: """
-                Each DIR is a run or a repeat set (r1 … rn); N is each run's clusters flag. Writes sweep.md \
-                and sweep.csv into --out: per resource the least-squares slope (marginal cost per VCP) and \
+                Each DIR is a run or a repeat set (r1 … rn); N is each run's clusters flag. Writes sweep.md, \
+                sweep.csv and sweep.html (each fit with its 95% band) into --out: per resource the least-squares slope (marginal cost per VCP) and \
                 intercept (fixed cost) with 95% confidence intervals (Student t, n−2 df), R², the baseline's \
                 range, residuals, and whether the resource looks linear in N. Exit 2 when a directory is \
                 missing or the runs do not span two cluster counts.
                 """)
 
-        @Option(help: ArgumentHelp("Write sweep.md and sweep.csv here (created if needed).", valueName: "dir"))
+        @Option(help: ArgumentHelp("Write sweep.md, sweep.csv and sweep.html here (created if needed).", valueName: "dir"))
         var out: String = "out/sweep"
 
         @Argument(help: ArgumentHelp("Run directories or repeat sets at different cluster counts.", valueName: "dir"))

@@ -20,6 +20,8 @@ public struct SVGChart: Sendable {
         /// Palette index (see ``palette``).
         public var color: Int
         public var dashed: Bool
+        /// Dots on the vertices of a short line (off for computed curves, whose vertices are not data).
+        public var vertices = true
         public init(
             _ name: String, kind: Kind = .line, points: [(x: Double, y: Double)], color: Int, dashed: Bool = false
         ) {
@@ -121,7 +123,7 @@ public struct SVGChart: Sendable {
         o += "<text class=\"title\" x=\"\(f(Self.left))\" y=\"18\">\(Self.escape(title))</text>\n"
         // Legend: one row under the title, naming the series that drew something.
         var lx = Self.left
-        for s in series where !drawable(s).isEmpty {
+        for s in series where !drawable(s).isEmpty && !s.name.isEmpty {  // unnamed: a second edge of a named band
             let c = Self.palette[s.color % Self.palette.count]
             let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
             switch s.kind {
@@ -200,7 +202,7 @@ public struct SVGChart: Sendable {
                 let d = pts.enumerated().map { (i, p) in "\(i == 0 ? "M" : "L")\(f(px(p.x))) \(f(py(p.y)))" }.joined(
                     separator: " ")
                 o += "<path class=\"series\" d=\"\(d)\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"2\"\(dash)/>\n"
-                if pts.count <= 40 {
+                if pts.count <= 40 && s.vertices {
                     for p in pts { o += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"2.5\" fill=\"\(c)\"/>" }
                     o += "\n"
                 }
