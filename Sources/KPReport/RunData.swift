@@ -30,6 +30,9 @@ public struct RunData: Sendable {
     /// `fleet_status` (fleet-bootstrap) and the member transitions, by time.
     public var fleetStatus: FleetStatusRecord?
     public var fleetMembers: [FleetMemberRecord] = []
+    /// `teardown_step` records and the `teardown_summary` (scenario teardown).
+    public var teardownSteps: [TeardownStepRecord] = []
+    public var teardownSummary: TeardownSummaryRecord?
     /// `error` records any tool wrote into the run's files, by time.
     public var toolErrors: [ErrorRecord] = []
     /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.
@@ -167,6 +170,8 @@ public struct RunData: Sendable {
             loadFinal = r
         case .fleetStatus(let r): fleetStatus = r
         case .fleetMember(let r): fleetMembers.append(r)
+        case .teardownStep(let r): teardownSteps.append(r)
+        case .teardownSummary(let r): teardownSummary = r
         case .error(let r): toolErrors.append(r)
         }
     }
@@ -179,6 +184,7 @@ public struct RunData: Sendable {
         profiles.sort { ($0.tNs, $0.profile, $0.phase) < ($1.tNs, $1.profile, $1.phase) }
         loadIntervals.sort { $0.startNs < $1.startNs }
         fleetMembers.sort { ($0.tNs, $0.cluster) < ($1.tNs, $1.cluster) }
+        teardownSteps.sort { ($0.endNs, $0.cluster, $0.step) < ($1.endNs, $1.cluster, $1.step) }
         toolErrors.sort { ($0.tNs, $0.tool, $0.message) < ($1.tNs, $1.tool, $1.message) }
         missingFiles.sort()
         problems.sort()
