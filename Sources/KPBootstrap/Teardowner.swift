@@ -9,9 +9,10 @@ public struct TeardownEtcd: Sendable {
     /// The run's unique key prefix; only keys under it are touched.
     public var prefix: String
 
+    /// `prefix` gets a trailing `/` so that a run's prefix never matches another run's longer one.
     public init(endpoint: String, prefix: String) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
-        self.prefix = prefix
+        self.prefix = prefix.hasSuffix("/") ? prefix : prefix + "/"
     }
 }
 
@@ -204,7 +205,7 @@ public struct Teardowner: Sendable {
 
     /// The cluster a key belongs to: the path segment after the first `/clusters/` past the prefix.
     static func cluster(ofKey key: String, prefix: String) -> String? {
-        let rest = key.hasPrefix(prefix) ? key.dropFirst(prefix.count) : Substring(key)
+        let rest = "/" + (key.hasPrefix(prefix) ? key.dropFirst(prefix.count) : Substring(key))
         guard let marker = rest.range(of: "/clusters/") else { return nil }
         let after = rest[marker.upperBound...]
         guard let slash = after.firstIndex(of: "/") else { return nil }

@@ -10,6 +10,7 @@ public struct RunData: Sendable {
     /// The files kp-report reads, in the order it reads them.
     public static let inputFiles = [
         "meta.jsonl", "endpoint.json", "bootstrap.jsonl", "samples.jsonl", "timeseries.jsonl", "load.jsonl",
+        "teardown.jsonl",
     ]
     /// The phase labels of one-shot samples, in run order (the seed's phase order).
     public static let phaseOrder = ["baseline", "post-bootstrap", "steady", "post-load"]
@@ -53,6 +54,7 @@ public struct RunData: Sendable {
         case "samples.jsonl": ["Phases", "Per VCP", "Deltas", "Sizing a pod", "Profiles", "Server-side latency"]
         case "timeseries.jsonl": ["Sizing a pod (peak figures)"]
         case "load.jsonl": ["Load"]
+        case "teardown.jsonl": ["Teardown"]
         default: []
         }
     }

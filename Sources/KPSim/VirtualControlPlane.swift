@@ -8,7 +8,8 @@ import Synchronization
 /// (a periodic loop each, like kplane's per-VCP controllers); and it bootstraps asynchronously:
 /// after `--sim-namespace-delay` the namespaces `default`, `kube-system`, `kube-public`,
 /// `kube-node-lease` and two `kube-system` configmaps are written through the normal store.
-/// Nothing is ever released before shutdown, as in kplane (contract §3.1).
+/// Nothing is ever released before shutdown, as in kplane (contract §3.1), unless `--sim-evict-on-delete`
+/// evicts the VCP when its last CRD is deleted (its tasks are cancelled; its memory is freed in `deinit`).
 public final class VirtualControlPlane: Sendable {
     /// Chunk size of the retained memory.
     static let chunkSize = 64 * 1024
@@ -142,6 +143,13 @@ public final class ControlPlaneRegistry: Sendable {
 
     /// Whether `name` exists.
     public func contains(_ name: String) -> Bool { self.planes.withLock { $0[name] != nil } }
+
+    /// Removes `name` and cancels its tasks; its retained memory is freed when the last reference (a
+    /// request in flight) lets go. A later request to `name` creates a fresh VCP.
+    func evict(_ name: String) {
+        guard let plane = self.planes.withLock({ $0.removeValue(forKey: name) }) else { return }
+        plane.stop()
+    }
 
     /// Stops every VCP's tasks.
     func stopAll() {
