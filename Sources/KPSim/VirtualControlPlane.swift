@@ -147,8 +147,21 @@ public final class ControlPlaneRegistry: Sendable {
     /// Removes `name` and cancels its tasks; its retained memory is freed when the last reference (a
     /// request in flight) lets go. A later request to `name` creates a fresh VCP.
     func evict(_ name: String) {
-        guard let plane = self.planes.withLock({ $0.removeValue(forKey: name) }) else { return }
-        plane.stop()
+        let found: Bool = {
+            guard let plane = self.planes.withLock({ $0.removeValue(forKey: name) }) else { return false }
+            plane.stop()
+            return true
+        }()
+        // The chunks are freed as the plane's last reference goes (above, unless a request still holds
+        // it); 64 KiB chunks live in malloc's arenas, so hand the free pages back to make RSS fall too.
+        if found { Self.trimMalloc() }
+    }
+
+    /// glibc `malloc_trim(0)`, looked up with `dlsym` as `MallocStats` looks up `mallinfo2`.
+    private static func trimMalloc() {
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 
     /// Stops every VCP's tasks.
