@@ -26,8 +26,10 @@ import KPTestSupport
         return dir
     }
 
-    /// `go_memstats_heap_inuse_bytes` and `go_goroutines` from the root /metrics.
-    static func figures(_ sim: SimProcess, _ client: HTTPClient) async throws -> (heap: Double, goroutines: Double) {
+    typealias Figures = (heap: Double, rss: Double, goroutines: Double)
+
+    /// `go_memstats_heap_inuse_bytes`, `process_resident_memory_bytes` and `go_goroutines` from the root /metrics.
+    static func figures(_ sim: SimProcess, _ client: HTTPClient) async throws -> Figures {
         let r = try await client.send(HTTPRequest(url: sim.url + "/metrics"))
         let text = String(decoding: r.body, as: UTF8.self)
         func value(_ name: String) -> Double? {
@@ -36,7 +38,8 @@ import KPTestSupport
             }
             return nil
         }
-        return (try #require(value("go_memstats_heap_inuse_bytes")), try #require(value("go_goroutines")))
+        return (try #require(value("go_memstats_heap_inuse_bytes")), try #require(value("process_resident_memory_bytes")),
+                try #require(value("go_goroutines")))
     }
 
     @Test func teardownDeletesObjectsAndCRDsAndSaysEtcdWasSkipped() async throws {
@@ -86,7 +89,7 @@ import KPTestSupport
     }
 
     /// Runs bootstrap, a steady reading, teardown and a post-teardown reading; returns the two readings.
-    static func teardownFigures(evict: Bool) async throws -> (steady: (heap: Double, goroutines: Double), post: (heap: Double, goroutines: Double)) {
+    static func teardownFigures(evict: Bool) async throws -> (steady: Figures, post: Figures) {
         var extra = ["--sim-vcp-memory-bytes=8Mi", "--sim-vcp-tasks=4"]
         if evict { extra.append("--sim-evict-on-delete") }
         let sim = try SimProcess(prefix: "tear", extraArgs: extra)
@@ -107,10 +110,12 @@ import KPTestSupport
     @Test func evictOnDeleteGivesTheVCPCostBackAndTheDefaultKeepsIt() async throws {
         let kept = try await Self.teardownFigures(evict: false)
         #expect(kept.steady.heap - kept.post.heap < 20 * 1024 * 1024, "heap \(kept.steady.heap) → \(kept.post.heap)")
+        #expect(kept.steady.rss - kept.post.rss < 20 * 1024 * 1024, "RSS \(kept.steady.rss) → \(kept.post.rss)")
         #expect(kept.steady.goroutines - kept.post.goroutines < 10, "goroutines \(kept.steady.goroutines) → \(kept.post.goroutines)")
 
         let evicted = try await Self.teardownFigures(evict: true)
         #expect(evicted.steady.heap - evicted.post.heap >= 20 * 1024 * 1024, "heap \(evicted.steady.heap) → \(evicted.post.heap)")
+        #expect(evicted.steady.rss - evicted.post.rss >= 20 * 1024 * 1024, "RSS \(evicted.steady.rss) → \(evicted.post.rss)")
         #expect(evicted.steady.goroutines - evicted.post.goroutines >= 10,
                 "goroutines \(evicted.steady.goroutines) → \(evicted.post.goroutines)")
     }
