@@ -64,6 +64,8 @@ public enum RecordCodec {
         case .loadFinal(let r): return try e.encode(r)
         case .fleetStatus(let r): return try e.encode(r)
         case .fleetMember(let r): return try e.encode(r)
+        case .teardownStep(let r): return try e.encode(r)
+        case .teardownSummary(let r): return try e.encode(r)
         case .error(let r): return try e.encode(r)
         }
     }
@@ -100,6 +102,8 @@ public enum RecordCodec {
             case .loadFinal: return .loadFinal(try d.decode(LoadFinalRecord.self, from: line))
             case .fleetStatus: return .fleetStatus(try d.decode(FleetStatusRecord.self, from: line))
             case .fleetMember: return .fleetMember(try d.decode(FleetMemberRecord.self, from: line))
+            case .teardownStep: return .teardownStep(try d.decode(TeardownStepRecord.self, from: line))
+            case .teardownSummary: return .teardownSummary(try d.decode(TeardownSummaryRecord.self, from: line))
             case .error: return .error(try d.decode(ErrorRecord.self, from: line))
             }
         } catch {

@@ -26,6 +26,8 @@ public enum RecordKind: String, Codable, Sendable, CaseIterable {
     case loadFinal = "load_final"
     case fleetStatus = "fleet_status"
     case fleetMember = "fleet_member"
+    case teardownStep = "teardown_step"
+    case teardownSummary = "teardown_summary"
     case error
 }
 
@@ -42,6 +44,8 @@ public enum Record: Sendable, Equatable {
     case loadFinal(LoadFinalRecord)
     case fleetStatus(FleetStatusRecord)
     case fleetMember(FleetMemberRecord)
+    case teardownStep(TeardownStepRecord)
+    case teardownSummary(TeardownSummaryRecord)
     case error(ErrorRecord)
 
     public var kind: RecordKind {
@@ -57,6 +61,8 @@ public enum Record: Sendable, Equatable {
         case .loadFinal: .loadFinal
         case .fleetStatus: .fleetStatus
         case .fleetMember: .fleetMember
+        case .teardownStep: .teardownStep
+        case .teardownSummary: .teardownSummary
         case .error: .error
         }
     }

@@ -26,6 +26,8 @@ extension Report {
         let fleet = fleetSection
         if !fleet.isEmpty { out.append(fleet) }
         out.append(bootstrapSection)
+        let teardown = teardownSection
+        if !teardown.isEmpty { out.append(teardown) }
         if let load { out.append(loadSection(load)) }
         if let slo { out.append(sloSection(slo)) }
         out.append(sizingSection)

@@ -49,6 +49,7 @@ public struct Report: Sendable {
     static func isExpected(_ file: String, data: RunData) -> Bool {
         switch file {
         case "load.jsonl": data.runMeta?.scenario.hasPrefix("mixed") ?? false
+        case "teardown.jsonl": data.runMeta?.scenario == "teardown"
         case "timeseries.jsonl": false  // optional: only the peak figures need it, and the sizing table says so
         default: true
         }

@@ -10,6 +10,7 @@ public struct RunData: Sendable {
     /// The files kp-report reads, in the order it reads them.
     public static let inputFiles = [
         "meta.jsonl", "endpoint.json", "bootstrap.jsonl", "samples.jsonl", "timeseries.jsonl", "load.jsonl",
+        "teardown.jsonl",
     ]
     /// The phase labels of one-shot samples, in run order (the seed's phase order).
     public static let phaseOrder = ["baseline", "post-bootstrap", "steady", "post-load"]
@@ -33,6 +34,9 @@ public struct RunData: Sendable {
     public var fleetMembers: [FleetMemberRecord] = []
     /// The `load-I-of-N.jsonl` files of a sharded load phase (empty shards list without them).
     public var loadShards = LoadShardSet()
+    /// `teardown_step` records and the `teardown_summary` (scenario teardown).
+    public var teardownSteps: [TeardownStepRecord] = []
+    public var teardownSummary: TeardownSummaryRecord?
     /// `error` records any tool wrote into the run's files, by time.
     public var toolErrors: [ErrorRecord] = []
     /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.
@@ -53,6 +57,7 @@ public struct RunData: Sendable {
         case "samples.jsonl": ["Phases", "Per VCP", "Deltas", "Sizing a pod", "Profiles", "Server-side latency"]
         case "timeseries.jsonl": ["Sizing a pod (peak figures)"]
         case "load.jsonl": ["Load"]
+        case "teardown.jsonl": ["Teardown"]
         default: LoadShardSet.parse(fileName: file) != nil ? ["Load"] : []
         }
     }
@@ -200,6 +205,8 @@ public struct RunData: Sendable {
             loadFinal = r
         case .fleetStatus(let r): fleetStatus = r
         case .fleetMember(let r): fleetMembers.append(r)
+        case .teardownStep(let r): teardownSteps.append(r)
+        case .teardownSummary(let r): teardownSummary = r
         case .error(let r): toolErrors.append(r)
         }
     }
@@ -212,6 +219,7 @@ public struct RunData: Sendable {
         profiles.sort { ($0.tNs, $0.profile, $0.phase) < ($1.tNs, $1.profile, $1.phase) }
         loadIntervals.sort { $0.startNs < $1.startNs }
         fleetMembers.sort { ($0.tNs, $0.cluster) < ($1.tNs, $1.cluster) }
+        teardownSteps.sort { ($0.endNs, $0.cluster, $0.step) < ($1.endNs, $1.cluster, $1.step) }
         toolErrors.sort { ($0.tNs, $0.tool, $0.message) < ($1.tNs, $1.tool, $1.message) }
         missingFiles.sort()
         problems.sort()

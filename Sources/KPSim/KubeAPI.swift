@@ -507,6 +507,10 @@ struct KubeAPI: Sendable {
             for info in CRDInfo.versions(of: deleted.value).prefix(1) {
                 await self.deleteAll(cluster: request.cluster, resource: info.resource, namespace: nil)
             }
+            // --sim-evict-on-delete: the VCP's custom data is gone, so give its per-VCP cost back.
+            if self.context.configuration.evictOnDelete && self.context.store.all(cluster: request.cluster, resource: .crds).isEmpty {
+                self.context.registry.evict(request.cluster)
+            }
         } else if type.resource == .namespaces {
             for resource in [GroupResource.configmaps] + self.establishedCRDs(cluster: request.cluster).filter(\.namespaced).map(\.resource) {
                 await self.deleteAll(cluster: request.cluster, resource: resource, namespace: info.name)

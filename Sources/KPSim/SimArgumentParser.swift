@@ -245,6 +245,9 @@ public enum SimArgumentParser {
         Flag(name: "sim-vcp-tasks", value: "N", help: "long-lived tasks each VCP runs (default 2)") { config, value throws(SimConfigurationError) in
             config.vcpTasks = try int(value, "sim-vcp-tasks")
         },
+        Flag(name: "sim-evict-on-delete", value: "", help: "evict a VCP (free its memory, cancel its tasks) when its last CRD is deleted (default false)") {
+            config, value throws(SimConfigurationError) in config.evictOnDelete = try bool(value, "sim-evict-on-delete")
+        },
         Flag(name: "sim-vcp-task-interval", value: "DURATION", help: "period of each VCP task's loop (default 10s)") {
             config, value throws(SimConfigurationError) in
             let interval = try duration(value, "sim-vcp-task-interval")

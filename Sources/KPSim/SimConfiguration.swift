@@ -51,6 +51,9 @@ public struct SimConfiguration: Sendable {
     public var vcpTasks = 2
     /// Period of each VCP task's loop.
     public var vcpTaskInterval: Duration = .seconds(10)
+    /// Evict a VCP (free its retained memory, cancel its tasks) when a CRD delete leaves it with no CRDs.
+    /// Off by default: kplane never evicts per-VCP state (contract §3.1, §3.5).
+    public var evictOnDelete = false
     /// Seed for fault decisions; nil means the system random source.
     public var seed: UInt64?
     /// File to write the bound port to once listening.

@@ -8,7 +8,8 @@ import Synchronization
 /// (a periodic loop each, like kplane's per-VCP controllers); and it bootstraps asynchronously:
 /// after `--sim-namespace-delay` the namespaces `default`, `kube-system`, `kube-public`,
 /// `kube-node-lease` and two `kube-system` configmaps are written through the normal store.
-/// Nothing is ever released before shutdown, as in kplane (contract §3.1).
+/// Nothing is ever released before shutdown, as in kplane (contract §3.1), unless `--sim-evict-on-delete`
+/// evicts the VCP when its last CRD is deleted (its tasks are cancelled; its memory is freed in `deinit`).
 public final class VirtualControlPlane: Sendable {
     /// Chunk size of the retained memory.
     static let chunkSize = 64 * 1024
@@ -142,6 +143,26 @@ public final class ControlPlaneRegistry: Sendable {
 
     /// Whether `name` exists.
     public func contains(_ name: String) -> Bool { self.planes.withLock { $0[name] != nil } }
+
+    /// Removes `name` and cancels its tasks; its retained memory is freed when the last reference (a
+    /// request in flight) lets go. A later request to `name` creates a fresh VCP.
+    func evict(_ name: String) {
+        let found: Bool = {
+            guard let plane = self.planes.withLock({ $0.removeValue(forKey: name) }) else { return false }
+            plane.stop()
+            return true
+        }()
+        // The chunks are freed as the plane's last reference goes (above, unless a request still holds
+        // it); 64 KiB chunks live in malloc's arenas, so hand the free pages back to make RSS fall too.
+        if found { Self.trimMalloc() }
+    }
+
+    /// glibc `malloc_trim(0)`, looked up with `dlsym` as `MallocStats` looks up `mallinfo2`.
+    private static func trimMalloc() {
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+    }
 
     /// Stops every VCP's tasks.
     func stopAll() {

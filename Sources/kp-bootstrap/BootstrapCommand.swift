@@ -41,6 +41,15 @@ struct BootstrapCommand: AsyncParsableCommand {
             phase change seen, then one fleet_status record); the members (<prefix><%04d index>, the prefix \
             defaulting to NAME-) then run the same five steps as above, so per-VCP figures compare with a \
             client-driven bootstrap. A Fleet that does not become ready ends the run with exit 1.
+
+            With --teardown (scenario teardown, contract §3.5) nothing is created: for each cluster (--clusters/\
+            --name-format, --names, or --bootstrap FILE = the clusters whose five steps were all ok there) the \
+            test objects (memwidgets in namespace default) are listed and deleted, then the test CRD; then, when \
+            the endpoint record says kp-launch started a throw-away etcd for this run (etcd_managed, mode sim or \
+            local, etcd_endpoints and etcd_prefix set), every key under etcd_prefix containing /clusters/<c>/ is \
+            deleted over etcd's v3 JSON gateway, as controlplane-operator deletes a VCP's data; otherwise the etcd \
+            step is skipped and the summary says why. stdout gets one teardown_step record per step and one \
+            teardown_summary; exit 1 when any cluster failed.
             """)
 
     @OptionGroup var target: EndpointOptions
@@ -101,6 +110,11 @@ struct BootstrapCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long the Fleet create plus the wait for status.readyReplicas may take (default: 120s).", valueName: "duration"), transform: DurationArgument.transform)
     var fleetDeadline = DurationArgument(.seconds(120), text: "120s")
 
+    @Flag(help: "Delete the clusters' test objects, test CRD and (when the run controls etcd) etcd keys instead of bootstrapping.")
+    var teardown = false
+    @Option(help: ArgumentHelp("With --teardown: take the clusters whose bootstrap steps were all ok in this kp-bootstrap output.", valueName: "file"))
+    var bootstrap: String?
+
     @Flag(help: "Count 409 AlreadyExists from the CRD create as success (clusters left by an earlier run).")
     var allowExisting = false
 
@@ -144,8 +158,76 @@ struct BootstrapCommand: AsyncParsableCommand {
             if fleetPollInterval.duration <= .zero { throw ValidationError("--fleet-poll-interval must be longer than 0 (got \(fleetPollInterval.text))") }
             if fleetDeadline.duration <= .zero { throw ValidationError("--fleet-deadline must be longer than 0 (got \(fleetDeadline.text))") }
         }
+        if teardown {
+            if fleet != nil { throw ValidationError("--teardown and --fleet exclude each other: tear the members down by --names or --bootstrap") }
+            if let bootstrap {
+                if names != nil || clusters != nil { throw ValidationError("--bootstrap sets the clusters: drop --names/--clusters") }
+                if !FileManager.default.isReadableFile(atPath: bootstrap) {
+                    throw ValidationError("--bootstrap \(bootstrap) is not a readable file: give kp-bootstrap's output (bootstrap.jsonl)")
+                }
+            }
+        } else if bootstrap != nil {
+            throw ValidationError("--bootstrap FILE needs --teardown")
+        }
         _ = try clusterNames()
         _ = try fleetConfiguration(baseURL: "https://127.0.0.1")
+    }
+
+    /// The clusters whose every bootstrap_step in `path` was ok, in first-seen order.
+    static func bootstrappedClusters(_ path: String) throws -> [String] {
+        let items: [JSONLReader.Item]
+        do { items = try JSONLReader.read(path: path) } catch { throw InputError("--bootstrap \(path): \(error)") }
+        var order: [String] = []
+        var ok: [String: Bool] = [:]
+        for case .success(.bootstrapStep(let s)) in items {
+            if ok[s.cluster] == nil { order.append(s.cluster) }
+            ok[s.cluster] = (ok[s.cluster] ?? true) && s.outcome == StepOutcome.ok
+        }
+        let done = order.filter { ok[$0] == true }
+        if done.isEmpty { throw InputError("--bootstrap \(path) has no cluster whose bootstrap steps were all ok: nothing to tear down") }
+        return done
+    }
+
+    /// The run's etcd when kp-launch started it for this run, else why not.
+    static func controlledEtcd(_ endpoint: EndpointRecord) -> (TeardownEtcd?, String?) {
+        guard endpoint.mode == "sim" || endpoint.mode == "local" else { return (nil, "etcd not controlled by this run (mode \(endpoint.mode))") }
+        guard endpoint.etcdManaged == true else { return (nil, "etcd not controlled by this run (etcd_managed is not true)") }
+        guard let servers = endpoint.etcdEndpoints, let first = servers.split(separator: ",").first.map(String.init), !first.isEmpty else {
+            return (nil, "etcd not controlled by this run (no etcd_endpoints)")
+        }
+        guard let prefix = endpoint.etcdPrefix, prefix.count > 1 else {
+            return (nil, "etcd not controlled by this run (no etcd_prefix: refusing to delete outside a run prefix)")
+        }
+        return (TeardownEtcd(endpoint: first, prefix: prefix), nil)
+    }
+
+    func runTeardown(endpoint: EndpointRecord, client: HTTPClient) async throws {
+        let names = try bootstrap.map(Self.bootstrappedClusters) ?? clusterNames()
+        let (etcd, reason) = Self.controlledEtcd(endpoint)
+        var etcdClient: HTTPClient?
+        if etcd != nil {
+            do {
+                // No token: etcd's gateway is not the apiserver.
+                etcdClient = try HTTPClient(configuration: HTTPClientConfiguration(timeout: requestTimeout.duration, allowHTTP2: false))
+            } catch {
+                throw ToolFailure("etcd client: \(error.description)", exitCode: .failure)
+            }
+        }
+        let output = RecordOutput(tool: "kp-bootstrap")
+        let teardowner = Teardowner(
+            configuration: TeardownConfiguration(
+                baseURL: endpoint.url, clusters: names, workers: workers, requestTimeout: requestTimeout.duration,
+                backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter),
+                etcd: etcd, etcdSkippedReason: reason),
+            transport: client, etcdTransport: etcdClient, onStep: { output.write($0) })
+        let task = Task { await teardowner.run() }
+        SignalWatcher.shared.onSignal { _ in task.cancel() }
+        let summary = await task.value
+        output.write(summary)
+        FileHandle.standardError.write(Data(
+            "kp-bootstrap: teardown: \(summary.ok) of \(summary.clusters) clusters ok, \(summary.objectsDeleted) API objects and \(summary.keysDeleted) etcd keys deleted; etcd \(summary.etcd)\(summary.skippedReason.map { " (\($0))" } ?? "")\n".utf8))
+        if let code = SignalWatcher.shared.exitCode, summary.interrupted { throw ExitCode(code.rawValue) }
+        if summary.failed > 0 { throw ToolFailure("\(summary.failed) of \(summary.clusters) clusters failed teardown (see the teardown_step records)", exitCode: .failure) }
     }
 
     /// The Fleet to create, or nil without --fleet.
@@ -212,6 +294,10 @@ struct BootstrapCommand: AsyncParsableCommand {
             }
         }
 
+        if teardown {
+            try await runTeardown(endpoint: endpoint, client: client)
+            return
+        }
         let output = RecordOutput(tool: "kp-bootstrap")
         if let fleetConfig {
             let fleetBootstrapper = FleetBootstrapper(configuration: fleetConfig, transport: client, onMember: { output.write($0) })

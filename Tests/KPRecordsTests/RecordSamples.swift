@@ -103,7 +103,13 @@ enum RecordSamples {
             requests: 7, statusCounts: ["201": 1, "200": 6], readyReplicas: 3, observedGeneration: 1, transitions: 4, outcome: "ok",
             error: str(&r, "e"))
         let member = FleetMemberRecord(fleet: "fb", cluster: "fb-0000", phase: "Ready", previous: "Pending", tNs: 5, message: str(&r, "m"))
+        let tStep = TeardownStepRecord(
+            cluster: "c-000", step: "etcd_keys", outcome: "ok", startNs: 1, endNs: 2, keysDeleted: 7, objectsDeleted: 1,
+            statusCounts: ["200": 8], error: str(&r, "e"))
+        let tSum = TeardownSummaryRecord(
+            clusters: 2, ok: 1, failed: 1, keysDeleted: 7, objectsDeleted: 3, etcd: "skipped", skippedReason: str(&r, "etcd not controlled by this run"),
+            startNs: 1, endNs: 3, interrupted: false)
         return [ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, interval.record, final.record,
-                fleet.record, member.record, err.record]
+                fleet.record, member.record, tStep.record, tSum.record, err.record]
     }
 }
