@@ -134,6 +134,9 @@ $(filter mixed-uniform-%,$(SEED_RUNS)): mixed-uniform-%: $(BUILD_DEP)
 # kplane-only: the VCPs made server-side by one Fleet (contract §3.3), then the seed's per-VCP steps.
 fleet-bootstrap-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,fleet-bootstrap,$*)
+# kplane-only: after the steady sample, delete each VCP's data (contract §3.5), settle, sample again.
+teardown-%: $(BUILD_DEP)
+	$(call SCENARIO_RUN,teardown,$*)
 
 bootstrap-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,bootstrap,$*)

@@ -228,7 +228,28 @@ public final class RunOrchestrator {
         case .sample(let name, let pprof): try sample(name, pprof: pprof)
         case .bootstrap: try bootstrap()
         case .load: try load()
+        case .teardown: try teardown()
         }
+    }
+
+    /// kp-bootstrap --teardown over the clusters whose bootstrap finished ok; its verdict is its exit
+    /// code, its counts the teardown_summary record.
+    func teardown() throws {
+        setPhase("teardown")
+        say("teardown: deleting each VCP's test objects and CRD (and its etcd keys when this run controls etcd)")
+        let args = ["--endpoint", "\(dir)/endpoint.json", "--teardown", "--bootstrap", "\(dir)/bootstrap.jsonl",
+                    "--workers", "\(settings.workers)", "--request-timeout", settings.requestTimeout.text]
+        let code = try runTool("kp-bootstrap", args, stdout: .append("\(dir)/teardown.jsonl"), stderr: .tee("\(dir)/logs/kp-teardown.log"))
+        try unexpected(sup.wait(until: .now) { self.watch($0) })
+        guard code != 0 else { return }
+        try checkSignal()
+        try settleTarget(.seconds(2))
+        var summary: TeardownSummaryRecord?
+        if let items = try? JSONLReader.read(path: "\(dir)/teardown.jsonl") {
+            for case .success(.teardownSummary(let s)) in items { summary = s }
+        }
+        let failed = summary.map { "\($0.failed) of \($0.clusters) clusters" } ?? "clusters"
+        throw RunOutcome.failed(code == 2 ? 1 : code, "teardown: \(failed) failed (kp-bootstrap --teardown exit \(code); see teardown.jsonl and logs/kp-teardown.log)")
     }
 
     /// Sleeps for a phase in one timed wait (woken by signals and kp-launch's events), with a countdown on a terminal.

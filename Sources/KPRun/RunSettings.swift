@@ -82,7 +82,7 @@ public struct RunSettings: Sendable {
     func duration(_ wait: Scenario.Wait) -> RunDuration {
         switch wait {
         case .warmup: warmup
-        case .postBootstrapSettle: postBootstrapSettle
+        case .postBootstrapSettle, .postTeardownSettle: postBootstrapSettle
         case .steadyWait: steadyWait
         }
     }

@@ -13,6 +13,9 @@ public struct Scenario: Sendable, Equatable {
         case bootstrap
         /// kp-load (one process, or `--load-shards` processes side by side).
         case load
+        /// kp-bootstrap --teardown: each VCP's test objects and CRD through the API, and its etcd keys
+        /// when the run controls etcd (contract §3.5), into teardown.jsonl.
+        case teardown
     }
 
     /// Which duration flag a wait step uses; the phase file names the wait by `rawValue`.
@@ -20,6 +23,8 @@ public struct Scenario: Sendable, Equatable {
         case warmup
         case postBootstrapSettle = "post-bootstrap-settle"
         case steadyWait = "steady-wait"
+        /// After a teardown, for as long as --post-bootstrap-settle: the server's chance to give memory back.
+        case postTeardownSettle = "post-teardown-settle"
     }
 
     public var name: String
@@ -57,6 +62,11 @@ public struct Scenario: Sendable, Equatable {
         // The seed's phases with the Fleet path instead of client-driven creation; members are
         // named kpbench-0000 … (the Fleet's name prefix), so per-VCP figures compare with `bootstrap`.
         Scenario(name: "fleet-bootstrap", steps: seedPhases, fleetName: "kpbench"),
+        // After the steady sample, delete each VCP's data as controlplane-operator does, settle, sample
+        // again: kp-report says how much of the per-VCP cost came back.
+        Scenario(
+            name: "teardown",
+            steps: seedPhases + [.teardown, .wait(.postTeardownSettle), .sample("post-teardown", pprof: true)]),
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }

@@ -3,7 +3,7 @@ import KPRecords
 import KPRun
 import Testing
 
-/// The scenario table and its kplane-only row: fleet-bootstrap end to end on kp-sim through kp-run.
+/// The scenario table and its kplane-only rows: fleet-bootstrap and teardown end to end on kp-sim through kp-run.
 @Suite(.serialized) struct FleetScenarioTests {
     /// kp-run's table, kp-report meta and kp-load check scenario names against one list.
     @Test func scenarioTableMatchesTheOneList() {
@@ -52,5 +52,37 @@ import Testing
         #expect(r.status == 2)
         #expect(r.stderr.contains("--name-format"), "\(r.stderr)")
         #expect((try FileManager.default.contentsOfDirectory(atPath: out)).isEmpty)
+    }
+
+    /// teardown: without eviction kp-sim keeps every VCP's memory (as the contract says kplane does);
+    /// with --sim-evict-on-delete it gives it back. kp-report says which, from the post-teardown sample.
+    @Test(arguments: [false, true])
+    func teardownRunsEndToEndOnKpSim(evict: Bool) throws {
+        let out = try ToolRunner.tempDir("teardown-run")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var args = [
+            "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "teardown", "--clusters", "6",
+            "--workers", "3", "--warmup", "1s", "--post-bootstrap-settle", "2s", "--steady-wait", "1s",
+            "--series-interval", "1s", "--out", out, "--run", "td",
+        ]
+        if evict { args += ["--", "--sim-arg=--sim-evict-on-delete"] }
+        let r = try ToolRunner.run(
+            "kp-run", args, env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 240)
+        #expect(r.status == 0, "\(r.stderr)")
+        let dir = "\(out)/td"
+        var summaryRecord: TeardownSummaryRecord?
+        for case .success(.teardownSummary(let s)) in try JSONLReader.read(path: "\(dir)/teardown.jsonl") {
+            summaryRecord = s
+        }
+        let s = try #require(summaryRecord)
+        #expect(s.clusters == 6 && s.ok == 6 && s.failed == 0)
+        let summary = try String(contentsOfFile: "\(dir)/summary.md", encoding: .utf8)
+        #expect(summary.contains("## Teardown"))
+        let heapLine = summary.split(separator: "\n").first { $0.hasPrefix("- ") && $0.contains("heap") } ?? ""
+        if evict {
+            #expect(heapLine.contains("returned") && !heapLine.contains("none returned"), "\(heapLine)")
+        } else {
+            #expect(heapLine.contains("none returned"), "\(heapLine)")
+        }
     }
 }
