@@ -119,13 +119,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
-            name: "kp-bootstrap", dependencies: ["KPCLI", "KPBootstrap", "KPHTTP", "KPRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "kp-load", dependencies: ["KPCLI", "KPLoad", "KPHTTP", "KPRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "kp-scrape", dependencies: ["KPCLI", "KPScrape", "KPHTTP", "KPRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            name: "kp-bootstrap",
+            dependencies: [
+                "KPCLI", "KPBootstrap", "KPHTTP", "KPRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "kp-load",
+            dependencies: [
+                "KPCLI", "KPLoad", "KPHTTP", "KPRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "kp-scrape",
+            dependencies: [
+                "KPCLI", "KPScrape", "KPHTTP", "KPRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "kp-report",
-            dependencies: ["KPCLI", "KPReport", "KPRecords", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "KPCLI", "KPReport", "KPRecords", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "kp-run",
             dependencies: [
@@ -145,10 +161,12 @@ let package = Package(
         // Test helpers shared by several test targets (kp-sim child process, built-tool lookup, fuzz input,
         // the in-memory HTTP transport).
         .target(name: "KPTestSupport", dependencies: ["KPHTTP", "KPRecords"], path: "Tests/KPTestSupport"),
-        .testTarget(name: "KPRecordsTests", dependencies: ["KPRecords", "KPTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "KPRecordsTests", dependencies: ["KPRecords", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPCoreTests", dependencies: ["KPCore"]),
         .testTarget(name: "KPHTTPTests", dependencies: ["KPHTTP", "KPRecords"]),
-        .testTarget(name: "KPPromTextTests", dependencies: ["KPPromText", "KPTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "KPPromTextTests", dependencies: ["KPPromText", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPStatsTests", dependencies: ["KPStats", "KPRecords"]),
         .testTarget(
             name: "KPPprofTests",
@@ -165,12 +183,17 @@ let package = Package(
             name: "KPLaunchTests",
             dependencies: [
                 "KPLaunch", "KPRecords", "KPCLI", .product(name: "Yams", package: "Yams"),
-                .product(name: "Logging", package: "swift-log"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             exclude: ["Fixtures/fake-docker"]),  // run in place by the docker-mode tests (found via #filePath)
-        .testTarget(name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPCore", "KPRecords", "KPHTTP", "KPTestSupport"]),
-        .testTarget(name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPTestSupport"]),
-        .testTarget(name: "KPLoadTests", dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP", "KPReport", "KPTestSupport"]),
+        .testTarget(
+            name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPCore", "KPRecords", "KPHTTP", "KPTestSupport"]),
+        .testTarget(
+            name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPTestSupport"]),
+        .testTarget(
+            name: "KPLoadTests",
+            dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP", "KPReport", "KPTestSupport"]),
         .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats", "KPPprof"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
         .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPprof", "KPRun", "KPTestSupport"]),

@@ -24,11 +24,16 @@ public struct BootstrapConfiguration: Sendable {
 
     public init(
         baseURL: String, clusters: [String], workers: Int = 12,
-        readyz: StepTiming = StepTiming(interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(2)),
-        namespace: StepTiming = StepTiming(interval: .milliseconds(200), deadline: .seconds(30), requestTimeout: .seconds(10)),
-        crdCreate: StepTiming = StepTiming(interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(10)),
-        crdEstablished: StepTiming = StepTiming(interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(10)),
-        discovery: StepTiming = StepTiming(interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(10)),
+        readyz: StepTiming = StepTiming(
+            interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(2)),
+        namespace: StepTiming = StepTiming(
+            interval: .milliseconds(200), deadline: .seconds(30), requestTimeout: .seconds(10)),
+        crdCreate: StepTiming = StepTiming(
+            interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(10)),
+        crdEstablished: StepTiming = StepTiming(
+            interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(10)),
+        discovery: StepTiming = StepTiming(
+            interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(10)),
         allowExisting: Bool = false, backoff: RetryBackoff = RetryBackoff()
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL

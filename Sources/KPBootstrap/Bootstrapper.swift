@@ -86,7 +86,8 @@ public struct Bootstrapper: Sendable {
         let t = tally.withLock { $0 }
         return BootstrapSummaryRecord(
             clusters: clusters.count, ok: t.ok, failed: t.failed, workers: workers, startNs: startNs, endNs: endNs,
-            requests: t.requests, retriesByStatus: t.retriesByStatus, interrupted: Task.isCancelled, firstError: t.firstError)
+            requests: t.requests, retriesByStatus: t.retriesByStatus, interrupted: Task.isCancelled,
+            firstError: t.firstError)
     }
 
     private func bootstrap(_ cluster: String, runner: StepRunner, tally: SharedTally) async -> ClusterResult {

@@ -26,7 +26,8 @@ public struct FleetConfiguration: Sendable {
 
     public init(
         baseURL: String, name: String, replicas: Int, namePrefix: String? = nil, names: [String]? = nil,
-        pollInterval: Duration = .milliseconds(200), deadline: Duration = .seconds(120), requestTimeout: Duration = .seconds(10),
+        pollInterval: Duration = .milliseconds(200), deadline: Duration = .seconds(120),
+        requestTimeout: Duration = .seconds(10),
         allowExisting: Bool = false, backoff: RetryBackoff = RetryBackoff()
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -57,7 +58,9 @@ public struct FleetConfiguration: Sendable {
         var spec: [String: Any] = ["replicas": replicas]
         if let namePrefix { spec["namePrefix"] = namePrefix }
         if let names { spec["names"] = names }
-        let object: [String: Any] = ["apiVersion": "kplane.dev/v1", "kind": "Fleet", "metadata": ["name": name], "spec": spec]
+        let object: [String: Any] = [
+            "apiVersion": "kplane.dev/v1", "kind": "Fleet", "metadata": ["name": name], "spec": spec,
+        ]
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
     }
 }
@@ -74,8 +77,10 @@ public struct FleetBootstrapper: Sendable {
     private let transport: any HTTPTransport
     private let onMember: @Sendable (FleetMemberRecord) -> Void
 
-    public init(configuration: FleetConfiguration, transport: any HTTPTransport,
-                onMember: @escaping @Sendable (FleetMemberRecord) -> Void) {
+    public init(
+        configuration: FleetConfiguration, transport: any HTTPTransport,
+        onMember: @escaping @Sendable (FleetMemberRecord) -> Void
+    ) {
         self.configuration = configuration
         self.transport = transport
         self.onMember = onMember
@@ -116,20 +121,27 @@ public struct FleetBootstrapper: Sendable {
 
         func finish(_ outcome: String, _ error: String?) -> FleetStatusRecord {
             FleetStatusRecord(
-                fleet: c.name, replicas: c.replicas, namePrefix: c.namePrefix, names: c.names, startNs: startNs, endNs: MonotonicClock.now(),
-                createdNs: createdNs, readyNs: readyNs, requests: requests, statusCounts: counts, readyReplicas: readyReplicas,
+                fleet: c.name, replicas: c.replicas, namePrefix: c.namePrefix, names: c.names, startNs: startNs,
+                endNs: MonotonicClock.now(),
+                createdNs: createdNs, readyNs: readyNs, requests: requests, statusCounts: counts,
+                readyReplicas: readyReplicas,
                 observedGeneration: observedGeneration, transitions: transitions, outcome: outcome, error: error)
         }
 
         while true {
-            if Task.isCancelled { return finish(StepOutcome.interrupted, "interrupted by a signal; last: \(lastProblem)") }
+            if Task.isCancelled {
+                return finish(StepOutcome.interrupted, "interrupted by a signal; last: \(lastProblem)")
+            }
             let creating = createdNs == nil
             let remainingNs = max(deadlineNs - MonotonicClock.now(), 1_000_000)
             let timeout = Duration.nanoseconds(min(RetryBackoff.ns(c.requestTimeout), remainingNs))
             let accept = ("Accept", "application/json")
-            let request = creating
-                ? HTTPRequest(method: "POST", url: c.collectionURL, headers: [accept, ("Content-Type", "application/json")], body: c.body,
-                              timeout: timeout)
+            let request =
+                creating
+                ? HTTPRequest(
+                    method: "POST", url: c.collectionURL, headers: [accept, ("Content-Type", "application/json")],
+                    body: c.body,
+                    timeout: timeout)
                 : HTTPRequest(url: c.objectURL, headers: [accept], timeout: timeout)
             requests += 1
             var delay = c.pollInterval
@@ -151,7 +163,10 @@ public struct FleetBootstrapper: Sendable {
                         continue
                     }
                     if response.status == 409 {
-                        return finish(StepOutcome.failed, "\(lastProblem): the Fleet exists already; pass --allow-existing or pick another --fleet name")
+                        return finish(
+                            StepOutcome.failed,
+                            "\(lastProblem): the Fleet exists already; pass --allow-existing or pick another --fleet name"
+                        )
                     }
                     return finish(StepOutcome.failed, "\(lastProblem) (expected 201 Created)")
                 } else if response.status == 200 {
@@ -166,7 +181,10 @@ public struct FleetBootstrapper: Sendable {
                             if previous != phase {
                                 phases[id] = phase
                                 transitions += 1
-                                onMember(FleetMemberRecord(fleet: c.name, cluster: id, phase: phase, previous: previous, tNs: now, message: member.message))
+                                onMember(
+                                    FleetMemberRecord(
+                                        fleet: c.name, cluster: id, phase: phase, previous: previous, tNs: now,
+                                        message: member.message))
                             }
                         }
                         // A status written for an older generation (e.g. an existing Fleet with other replicas) does not count.
@@ -183,7 +201,9 @@ public struct FleetBootstrapper: Sendable {
                     return finish(StepOutcome.failed, "\(lastProblem) (expected 200 with the Fleet)")
                 }
             } catch {
-                if Task.isCancelled { return finish(StepOutcome.interrupted, "interrupted by a signal; last: \(lastProblem)") }
+                if Task.isCancelled {
+                    return finish(StepOutcome.interrupted, "interrupted by a signal; last: \(lastProblem)")
+                }
                 counts[error.outcomeClass, default: 0] += 1
                 lastProblem = error.description
                 switch error.kind {
@@ -198,7 +218,10 @@ public struct FleetBootstrapper: Sendable {
             }
             if MonotonicClock.now() + RetryBackoff.ns(delay) >= deadlineNs {
                 let goal = creating ? "Fleet created" : "status.readyReplicas = \(c.replicas)"
-                return finish(StepOutcome.timeout, "\(goal) not reached within \(StepRunner.text(c.deadline)) (\(requests) requests); last: \(lastProblem)")
+                return finish(
+                    StepOutcome.timeout,
+                    "\(goal) not reached within \(StepRunner.text(c.deadline)) (\(requests) requests); last: \(lastProblem)"
+                )
             }
             do { try await Task.sleep(for: delay) } catch {
                 return finish(StepOutcome.interrupted, "interrupted by a signal; last: \(lastProblem)")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Bounded exponential backoff with jitter, for 429 and 5xx answers.
 ///
 /// The n-th consecutive retry (n from 0) waits `min(cap, base × 2ⁿ)`, then jitter takes up to
@@ -33,7 +35,11 @@ public struct RetryBackoff: Sendable, Equatable {
             waitNs = raw - Int64(cut)
         }
         if let retryAfter, let seconds = Int64(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
-            waitNs = max(waitNs, min(seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? capNs : seconds * 1_000_000_000, capNs))
+            waitNs = max(
+                waitNs,
+                min(
+                    seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? capNs : seconds * 1_000_000_000,
+                    capNs))
         }
         return .nanoseconds(waitNs)
     }
@@ -43,5 +49,3 @@ public struct RetryBackoff: Sendable, Equatable {
         return c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
     }
 }
-
-import Foundation

@@ -54,7 +54,8 @@ struct StepRunner: Sendable {
 
         while true {
             if Task.isCancelled {
-                return finish(StepOutcome.interrupted, "interrupted by a signal after \(attempts) attempts; last: \(lastProblem)")
+                return finish(
+                    StepOutcome.interrupted, "interrupted by a signal after \(attempts) attempts; last: \(lastProblem)")
             }
             attempts += 1
             let remainingNs = max(deadlineNs - MonotonicClock.now(), 1_000_000)
@@ -67,12 +68,15 @@ struct StepRunner: Sendable {
                 if response.status == 429 || response.status >= 500 {
                     retries += 1
                     retriesByStatus[String(response.status), default: 0] += 1
-                    delay = configuration.backoff.delay(retry: consecutiveBackoffs, retryAfter: response.headers["retry-after"])
+                    delay = configuration.backoff.delay(
+                        retry: consecutiveBackoffs, retryAfter: response.headers["retry-after"])
                     consecutiveBackoffs += 1
                     lastProblem = Self.describe(response, url: request.url)
                     if step == .crdCreate { ambiguousCreate = true }
                 } else if response.status == 401 {
-                    return finish(StepOutcome.failed, "\(Self.describe(response, url: request.url)): the token was rejected; check the token file")
+                    return finish(
+                        StepOutcome.failed,
+                        "\(Self.describe(response, url: request.url)): the token was rejected; check the token file")
                 } else {
                     consecutiveBackoffs = 0
                     switch classify(step, response: response, url: request.url, ambiguousCreate: ambiguousCreate) {
@@ -86,7 +90,9 @@ struct StepRunner: Sendable {
             } catch {
                 if Task.isCancelled {
                     // Our own cancellation aborted the transfer: not an answer from the server.
-                    return finish(StepOutcome.interrupted, "interrupted by a signal after \(attempts) attempts; last: \(lastProblem)")
+                    return finish(
+                        StepOutcome.interrupted,
+                        "interrupted by a signal after \(attempts) attempts; last: \(lastProblem)")
                 }
                 counts[error.outcomeClass, default: 0] += 1
                 lastProblem = error.description
@@ -107,12 +113,14 @@ struct StepRunner: Sendable {
             if MonotonicClock.now() + RetryBackoff.ns(delay) >= deadlineNs {
                 return finish(
                     StepOutcome.timeout,
-                    "\(Self.goal(step)) not reached within \(Self.text(timing.deadline)) (\(attempts) attempts); last: \(lastProblem)")
+                    "\(Self.goal(step)) not reached within \(Self.text(timing.deadline)) (\(attempts) attempts); last: \(lastProblem)"
+                )
             }
             do {
                 try await Task.sleep(for: delay)
             } catch {
-                return finish(StepOutcome.interrupted, "interrupted by a signal after \(attempts) attempts; last: \(lastProblem)")
+                return finish(
+                    StepOutcome.interrupted, "interrupted by a signal after \(attempts) attempts; last: \(lastProblem)")
             }
         }
     }
@@ -128,13 +136,15 @@ struct StepRunner: Sendable {
         case .crdCreate:
             return HTTPRequest(
                 method: "POST", url: "\(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                headers: [accept, ("Content-Type", "application/json")], body: TestCRD.body(for: cluster), timeout: timeout)
+                headers: [accept, ("Content-Type", "application/json")], body: TestCRD.body(for: cluster),
+                timeout: timeout)
         case .crdEstablished:
             return HTTPRequest(
                 url: "\(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions/\(TestCRD.name(for: cluster))",
                 headers: [accept], timeout: timeout)
         case .discovery:
-            return HTTPRequest(url: "\(b)/apis/\(TestCRD.group(for: cluster))/\(TestCRD.version)", headers: [accept], timeout: timeout)
+            return HTTPRequest(
+                url: "\(b)/apis/\(TestCRD.group(for: cluster))/\(TestCRD.version)", headers: [accept], timeout: timeout)
         }
     }
 
@@ -149,7 +159,9 @@ struct StepRunner: Sendable {
             if status == 409 {
                 if configuration.allowExisting { return .done }
                 if ambiguousCreate { return .done }  // an earlier attempt of ours timed out or got 5xx, then landed
-                return .fail("\(Self.describe(response, url: url)): the CRD exists already; pass --allow-existing to reuse clusters of an earlier run, or pick fresh names")
+                return .fail(
+                    "\(Self.describe(response, url: url)): the CRD exists already; pass --allow-existing to reuse clusters of an earlier run, or pick fresh names"
+                )
             }
             return .fail("\(Self.describe(response, url: url)) (expected 201 Created)")
         case .crdEstablished:

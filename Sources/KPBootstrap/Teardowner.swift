@@ -31,7 +31,8 @@ public struct TeardownConfiguration: Sendable {
     public var etcdSkippedReason: String?
 
     public init(
-        baseURL: String, clusters: [String], workers: Int = 12, requestTimeout: Duration = .seconds(10), attempts: Int = 5,
+        baseURL: String, clusters: [String], workers: Int = 12, requestTimeout: Duration = .seconds(10),
+        attempts: Int = 5,
         backoff: RetryBackoff = RetryBackoff(), etcd: TeardownEtcd? = nil, etcdSkippedReason: String? = nil
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -68,8 +69,10 @@ public struct Teardowner: Sendable {
     private let onStep: @Sendable (TeardownStepRecord) -> Void
 
     /// `etcdTransport` carries the etcd calls (no bearer token); nil skips them like a nil `configuration.etcd`.
-    public init(configuration: TeardownConfiguration, transport: any HTTPTransport, etcdTransport: (any HTTPTransport)?,
-                onStep: @escaping @Sendable (TeardownStepRecord) -> Void) {
+    public init(
+        configuration: TeardownConfiguration, transport: any HTTPTransport, etcdTransport: (any HTTPTransport)?,
+        onStep: @escaping @Sendable (TeardownStepRecord) -> Void
+    ) {
         self.configuration = configuration
         self.transport = transport
         self.etcdTransport = etcdTransport
@@ -84,7 +87,9 @@ public struct Teardowner: Sendable {
     }
 
     /// Sends with retries; returns the final answer (any status the caller must judge).
-    private func send(_ request: HTTPRequest, via transport: any HTTPTransport, _ state: inout StepState) async throws -> HTTPResponse {
+    private func send(_ request: HTTPRequest, via transport: any HTTPTransport, _ state: inout StepState) async throws
+        -> HTTPResponse
+    {
         var attempt = 0
         var last = "no answer"
         while true {
@@ -117,7 +122,8 @@ public struct Teardowner: Sendable {
     private func jsonRequest(_ method: String, _ url: String, body: Data? = nil) -> HTTPRequest {
         var headers = [("Accept", "application/json")]
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        return HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: configuration.requestTimeout)
+        return HTTPRequest(
+            method: method, url: url, headers: headers, body: body, timeout: configuration.requestTimeout)
     }
 
     private struct ObjectList: Decodable {
@@ -129,8 +135,10 @@ public struct Teardowner: Sendable {
     }
 
     /// Runs `body` as one step and reports it.
-    private func step(_ cluster: String, _ name: String,
-                      _ body: (inout StepState) async throws -> (objects: Int?, keys: Int?)) async -> TeardownStepRecord {
+    private func step(
+        _ cluster: String, _ name: String,
+        _ body: (inout StepState) async throws -> (objects: Int?, keys: Int?)
+    ) async -> TeardownStepRecord {
         let start = MonotonicClock.now()
         var state = StepState()
         var outcome = StepOutcome.ok
@@ -147,17 +155,21 @@ public struct Teardowner: Sendable {
             problem = "interrupted by a signal"
         }
         let record = TeardownStepRecord(
-            cluster: cluster, step: name, outcome: outcome, startNs: start, endNs: MonotonicClock.now(), keysDeleted: keys,
+            cluster: cluster, step: name, outcome: outcome, startNs: start, endNs: MonotonicClock.now(),
+            keysDeleted: keys,
             objectsDeleted: objects, statusCounts: state.counts, error: problem)
         onStep(record)
         return record
     }
 
     private func deleteObjects(_ cluster: String, _ state: inout StepState) async throws -> Int {
-        let collection = "\(configuration.clusterBase(cluster))/apis/\(TestCRD.group(for: cluster))/\(TestCRD.version)/namespaces/default/\(TestCRD.plural)"
+        let collection =
+            "\(configuration.clusterBase(cluster))/apis/\(TestCRD.group(for: cluster))/\(TestCRD.version)/namespaces/default/\(TestCRD.plural)"
         let list = try await send(jsonRequest("GET", collection), via: transport, &state)
         if list.status == 404 { return 0 }
-        guard list.status == 200 else { throw Failure(message: "\(StepRunner.describe(list, url: collection)) (expected 200 with the list)") }
+        guard list.status == 200 else {
+            throw Failure(message: "\(StepRunner.describe(list, url: collection)) (expected 200 with the list)")
+        }
         guard let decoded = try? JSONDecoder().decode(ObjectList.self, from: list.body) else {
             throw Failure(message: "HTTP 200 from \(collection) is not a list")
         }
@@ -175,7 +187,8 @@ public struct Teardowner: Sendable {
     }
 
     private func deleteCRD(_ cluster: String, _ state: inout StepState) async throws -> Int {
-        let url = "\(configuration.clusterBase(cluster))/apis/apiextensions.k8s.io/v1/customresourcedefinitions/\(TestCRD.name(for: cluster))"
+        let url =
+            "\(configuration.clusterBase(cluster))/apis/apiextensions.k8s.io/v1/customresourcedefinitions/\(TestCRD.name(for: cluster))"
         let response = try await send(jsonRequest("DELETE", url), via: transport, &state)
         switch response.status {
         case 200, 202: return 1
@@ -212,19 +225,26 @@ public struct Teardowner: Sendable {
         return String(after[..<slash])
     }
 
-    private func etcdCall(_ etcd: TeardownEtcd, via transport: any HTTPTransport, _ path: String, _ body: [String: Any],
-                          _ state: inout StepState) async throws -> Data {
+    private func etcdCall(
+        _ etcd: TeardownEtcd, via transport: any HTTPTransport, _ path: String, _ body: [String: Any],
+        _ state: inout StepState
+    ) async throws -> Data {
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         let url = etcd.endpoint + path
         let response = try await send(jsonRequest("POST", url, body: data), via: transport, &state)
-        guard response.status == 200 else { throw Failure(message: "\(StepRunner.describe(response, url: url)) (expected 200)") }
+        guard response.status == 200 else {
+            throw Failure(message: "\(StepRunner.describe(response, url: url)) (expected 200)")
+        }
         return response.body
     }
 
     /// Every key under the run's prefix, grouped by the cluster its path names.
-    private func listKeys(_ etcd: TeardownEtcd, via transport: any HTTPTransport, _ state: inout StepState) async throws -> [String: [Data]] {
+    private func listKeys(_ etcd: TeardownEtcd, via transport: any HTTPTransport, _ state: inout StepState) async throws
+        -> [String: [Data]]
+    {
         let body: [String: Any] = [
-            "key": Data(etcd.prefix.utf8).base64EncodedString(), "range_end": Self.prefixEnd(etcd.prefix).base64EncodedString(),
+            "key": Data(etcd.prefix.utf8).base64EncodedString(),
+            "range_end": Self.prefixEnd(etcd.prefix).base64EncodedString(),
             "keys_only": true,
         ]
         let answer = try await etcdCall(etcd, via: transport, "/v3/kv/range", body, &state)
@@ -235,15 +255,20 @@ public struct Teardowner: Sendable {
         for kv in decoded.kvs ?? [] {
             guard let b64 = kv.key, let raw = Data(base64Encoded: b64) else { continue }
             let key = String(decoding: raw, as: UTF8.self)
-            if let cluster = Self.cluster(ofKey: key, prefix: etcd.prefix) { byCluster[cluster, default: []].append(raw) }
+            if let cluster = Self.cluster(ofKey: key, prefix: etcd.prefix) {
+                byCluster[cluster, default: []].append(raw)
+            }
         }
         return byCluster
     }
 
-    private func deleteKeys(_ keys: [Data], _ etcd: TeardownEtcd, via transport: any HTTPTransport, _ state: inout StepState) async throws -> Int {
+    private func deleteKeys(
+        _ keys: [Data], _ etcd: TeardownEtcd, via transport: any HTTPTransport, _ state: inout StepState
+    ) async throws -> Int {
         var deleted = 0
         for key in keys {
-            let answer = try await etcdCall(etcd, via: transport, "/v3/kv/deleterange", ["key": key.base64EncodedString()], &state)
+            let answer = try await etcdCall(
+                etcd, via: transport, "/v3/kv/deleterange", ["key": key.base64EncodedString()], &state)
             deleted += Int((try? JSONDecoder().decode(DeleteAnswer.self, from: answer))?.deleted ?? "0") ?? 0
         }
         return deleted
@@ -279,14 +304,19 @@ public struct Teardowner: Sendable {
                 next += 1
                 group.addTask {
                     var records: [TeardownStepRecord] = []
-                    records.append(await step(cluster, Self.apiObjects) { s in (try await deleteObjects(cluster, &s), nil) })
+                    records.append(
+                        await step(cluster, Self.apiObjects) { s in (try await deleteObjects(cluster, &s), nil) })
                     records.append(await step(cluster, Self.apiCRD) { s in (try await deleteCRD(cluster, &s), nil) })
                     if let etcd = c.etcd, let etcdTransport {
-                        records.append(await step(cluster, Self.etcdKeys) { s in
-                            if isFirst { s.counts.merge(firstListCounts, uniquingKeysWith: +) }
-                            if let firstListError { throw Failure(message: firstListError) }
-                            return (nil, try await deleteKeys(keysByCluster?[cluster] ?? [], etcd, via: etcdTransport, &s))
-                        })
+                        records.append(
+                            await step(cluster, Self.etcdKeys) { s in
+                                if isFirst { s.counts.merge(firstListCounts, uniquingKeysWith: +) }
+                                if let firstListError { throw Failure(message: firstListError) }
+                                return (
+                                    nil,
+                                    try await deleteKeys(keysByCluster?[cluster] ?? [], etcd, via: etcdTransport, &s)
+                                )
+                            })
                     }
                     return records
                 }
@@ -299,12 +329,16 @@ public struct Teardowner: Sendable {
         }
         let all = results.flatMap { $0 }
         let failed = results.filter { $0.contains { $0.outcome != StepOutcome.ok } }.count
-        let interrupted = Task.isCancelled || all.contains { $0.outcome == StepOutcome.interrupted } || results.count < c.clusters.count
+        let interrupted =
+            Task.isCancelled || all.contains { $0.outcome == StepOutcome.interrupted }
+            || results.count < c.clusters.count
         return TeardownSummaryRecord(
             clusters: c.clusters.count, ok: results.count - failed, failed: failed,
-            keysDeleted: all.reduce(0) { $0 + ($1.keysDeleted ?? 0) }, objectsDeleted: all.reduce(0) { $0 + ($1.objectsDeleted ?? 0) },
+            keysDeleted: all.reduce(0) { $0 + ($1.keysDeleted ?? 0) },
+            objectsDeleted: all.reduce(0) { $0 + ($1.objectsDeleted ?? 0) },
             etcd: c.etcd != nil && etcdTransport != nil ? "deleted" : "skipped",
-            skippedReason: c.etcd != nil && etcdTransport != nil ? nil : (c.etcdSkippedReason ?? "etcd not controlled by this run"),
+            skippedReason: c.etcd != nil && etcdTransport != nil
+                ? nil : (c.etcdSkippedReason ?? "etcd not controlled by this run"),
             startNs: start, endNs: MonotonicClock.now(), interrupted: interrupted)
     }
 }

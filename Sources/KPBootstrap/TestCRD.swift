@@ -50,7 +50,8 @@ public enum TestCRD {
                 "names": ["plural": plural, "singular": singular, "kind": kind, "listKind": listKind],
                 "scope": "Namespaced",
                 "versions": [
-                    ["name": version, "served": true, "storage": true, "schema": ["openAPIV3Schema": schema]] as [String: Any]
+                    ["name": version, "served": true, "storage": true, "schema": ["openAPIV3Schema": schema]]
+                        as [String: Any]
                 ],
             ] as [String: Any],
         ]
@@ -59,6 +60,7 @@ public enum TestCRD {
     /// The POST body: compact JSON with sorted keys (the same bytes for the same cluster).
     public static func body(for cluster: String) -> Data {
         // The object holds only strings, booleans, arrays and dictionaries, so serialization cannot fail.
-        (try? JSONSerialization.data(withJSONObject: object(for: cluster), options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        (try? JSONSerialization.data(
+            withJSONObject: object(for: cluster), options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
 }

@@ -8,12 +8,16 @@ import KPRecords
 /// `--endpoint out/run/endpoint.json` (or `-` for stdin) is the pipeline's way; `--url` with
 /// `--token-file` and `--ca-file` reaches any server by hand.
 public struct EndpointOptions: ParsableArguments, Sendable {
-    @Option(name: .long, help: ArgumentHelp(
-        "Endpoint record written by kp-launch (a file, or - for stdin).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Endpoint record written by kp-launch (a file, or - for stdin).", valueName: "file"))
     public var endpoint: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Server root URL, e.g. https://127.0.0.1:6443 (instead of --endpoint).", valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Server root URL, e.g. https://127.0.0.1:6443 (instead of --endpoint).", valueName: "url"))
     public var url: String?
 
     @Option(name: .long, help: ArgumentHelp("File holding the bearer token (with --url).", valueName: "file"))
@@ -29,10 +33,12 @@ public struct EndpointOptions: ParsableArguments, Sendable {
 
     public func validate() throws {
         if endpoint != nil && url != nil {
-            throw ValidationError("--endpoint and --url exclude each other: give the endpoint record, or the URL with --token-file")
+            throw ValidationError(
+                "--endpoint and --url exclude each other: give the endpoint record, or the URL with --token-file")
         }
         if endpoint == nil && url == nil {
-            throw ValidationError("no target: give --endpoint out/<run>/endpoint.json (from kp-launch) or --url with --token-file")
+            throw ValidationError(
+                "no target: give --endpoint out/<run>/endpoint.json (from kp-launch) or --url with --token-file")
         }
         if let url, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
             throw ValidationError("--url must start with https:// or http:// (got '\(url)')")
@@ -73,10 +79,13 @@ public struct EndpointOptions: ParsableArguments, Sendable {
             case .success(.endpoint(var rec)):
                 if insecureSkipTLSVerify { rec.insecureSkipTLSVerify = true }
                 if !rec.tokenFile.isEmpty && !FileManager.default.isReadableFile(atPath: rec.tokenFile) {
-                    throw InputError("token file \(rec.tokenFile) named by \(source) is not readable: is the run still up (kp-launch)?")
+                    throw InputError(
+                        "token file \(rec.tokenFile) named by \(source) is not readable: is the run still up (kp-launch)?"
+                    )
                 }
                 if let ca = rec.caFile, !FileManager.default.isReadableFile(atPath: ca) {
-                    throw InputError("CA file \(ca) named by \(source) is not readable: is the run still up (kp-launch)?")
+                    throw InputError(
+                        "CA file \(ca) named by \(source) is not readable: is the run still up (kp-launch)?")
                 }
                 return rec
             case .failure(let e):

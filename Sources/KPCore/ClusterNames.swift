@@ -16,13 +16,16 @@ public enum ClusterNames {
             return "cluster name '\(name)' must start with a lower-case letter or digit"
         }
         guard name.unicodeScalars.allSatisfy(allowed) else {
-            return "cluster name '\(name)' may hold only lower-case letters, digits, '-', '_' and '.' (it becomes part of the CRD group mem-<name>.kplane.dev)"
+            return
+                "cluster name '\(name)' may hold only lower-case letters, digits, '-', '_' and '.' (it becomes part of the CRD group mem-<name>.kplane.dev)"
         }
         if name.hasSuffix("-") || name.hasSuffix("_") || name.hasSuffix(".") || name.contains("..") {
-            return "cluster name '\(name)' must end with a letter or digit and hold no '..' (the CRD group must be a DNS name)"
+            return
+                "cluster name '\(name)' must end with a letter or digit and hold no '..' (the CRD group must be a DNS name)"
         }
         if name.count > 63 - "mem-".count {
-            return "cluster name '\(name)' is longer than \(63 - "mem-".count) characters (the CRD group label would exceed 63)"
+            return
+                "cluster name '\(name)' is longer than \(63 - "mem-".count) characters (the CRD group label would exceed 63)"
         }
         return nil
     }
@@ -31,7 +34,9 @@ public enum ClusterNames {
     /// contract §2.1): what a tool may address (e.g. `kp-launch kubeconfig --cluster`). Names kp-bench
     /// creates must also pass ``validate(_:)``, which is stricter.
     public static func isRoutable(_ name: String) -> Bool {
-        let alnum = { (c: Unicode.Scalar) -> Bool in ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) }
+        let alnum = { (c: Unicode.Scalar) -> Bool in
+            ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
+        }
         guard let first = name.unicodeScalars.first, alnum(first) else { return false }
         return name.unicodeScalars.allSatisfy { alnum($0) || $0 == "_" || $0 == "." || $0 == "-" }
     }
@@ -63,7 +68,9 @@ public enum ClusterNames {
         var seen = Set<String>()
         for name in names {
             if let problem = validate(name) { throw ClusterNameError("--names: \(problem)") }
-            if !seen.insert(name).inserted { throw ClusterNameError("--names lists '\(name)' twice: each cluster is bootstrapped once") }
+            if !seen.insert(name).inserted {
+                throw ClusterNameError("--names lists '\(name)' twice: each cluster is bootstrapped once")
+            }
         }
         return names
     }
@@ -90,7 +97,8 @@ public enum ClusterNames {
             }
             i += 1
             guard i < chars.count else {
-                throw ClusterNameError("--name-format '\(format)' ends with a lone '%': write %d for the index or %% for a percent sign")
+                throw ClusterNameError(
+                    "--name-format '\(format)' ends with a lone '%': write %d for the index or %% for a percent sign")
             }
             if chars[i] == "%" {
                 if verb == nil { prefix.append("%") } else { suffix.append("%") }
@@ -108,18 +116,23 @@ public enum ClusterNames {
                 i += 1
             }
             guard i < chars.count, chars[i] == "d" else {
-                throw ClusterNameError("--name-format '\(format)' has an unsupported verb: only %d, %Nd and %0Nd (the cluster index) are allowed")
+                throw ClusterNameError(
+                    "--name-format '\(format)' has an unsupported verb: only %d, %Nd and %0Nd (the cluster index) are allowed"
+                )
             }
             i += 1
             if verb != nil {
                 throw ClusterNameError("--name-format '\(format)' has more than one %d: give exactly one, e.g. c-%03d")
             }
             let width = Int(widthText) ?? 0
-            if width > 20 { throw ClusterNameError("--name-format '\(format)' pads to \(width) digits: use 20 or fewer") }
+            if width > 20 {
+                throw ClusterNameError("--name-format '\(format)' pads to \(width) digits: use 20 or fewer")
+            }
             verb = (width, zero)
         }
         guard let verb else {
-            throw ClusterNameError("--name-format '\(format)' has no %d: every cluster needs a distinct name, e.g. c-%03d")
+            throw ClusterNameError(
+                "--name-format '\(format)' has no %d: every cluster needs a distinct name, e.g. c-%03d")
         }
         return Parsed(prefix: prefix, suffix: suffix, width: verb.width, zeroPad: verb.zero)
     }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// kp-bench's one EINTR-safe write loop and one atomic file write.
 ///
@@ -87,7 +88,8 @@ public enum FileOutput {
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             } catch {
-                return "\(flag) \(dir) cannot be created (\(error.localizedDescription)): check the path and its permissions"
+                return
+                    "\(flag) \(dir) cannot be created (\(error.localizedDescription)): check the path and its permissions"
             }
         }
         if !FileManager.default.isWritableFile(atPath: dir) {

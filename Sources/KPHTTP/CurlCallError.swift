@@ -19,7 +19,8 @@ struct CurlCallError: Error, CustomStringConvertible {
 @inline(__always)
 func check(_ rc: CURLcode, _ function: StaticString) throws(CurlCallError) {
     if rc != CURLE_OK {
-        throw CurlCallError(function: "\(function)", code: Int(rc.rawValue), message: String(cString: curl_easy_strerror(rc)))
+        throw CurlCallError(
+            function: "\(function)", code: Int(rc.rawValue), message: String(cString: curl_easy_strerror(rc)))
     }
 }
 
@@ -27,6 +28,7 @@ func check(_ rc: CURLcode, _ function: StaticString) throws(CurlCallError) {
 @inline(__always)
 func check(_ rc: CURLMcode, _ function: StaticString) throws(CurlCallError) {
     if rc != CURLM_OK {
-        throw CurlCallError(function: "\(function)", code: Int(rc.rawValue), message: String(cString: curl_multi_strerror(rc)))
+        throw CurlCallError(
+            function: "\(function)", code: Int(rc.rawValue), message: String(cString: curl_multi_strerror(rc)))
     }
 }

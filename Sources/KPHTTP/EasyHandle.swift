@@ -82,14 +82,18 @@ final class EasyHandle {
         sentSlot.initialize(to: 0)
         // Fully initialised: from here a throw runs deinit, which frees all of the above.
         try check(kp_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1), "curl_easy_setopt(NOSIGNAL)")
-        try check(kp_easy_setopt_ptr(h, CURLOPT_PRIVATE, Unmanaged.passUnretained(self).toOpaque()), "curl_easy_setopt(PRIVATE)")
+        try check(
+            kp_easy_setopt_ptr(h, CURLOPT_PRIVATE, Unmanaged.passUnretained(self).toOpaque()),
+            "curl_easy_setopt(PRIVATE)")
         try check(kp_easy_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer), "curl_easy_setopt(ERRORBUFFER)")
         try check(kp_easy_capture_body(h, body), "curl_easy_setopt(WRITEFUNCTION)")
         try check(kp_easy_record_send_time(h, sentSlot), "curl_easy_setopt(PREREQFUNCTION)")
         try check(kp_easy_setopt_str(h, CURLOPT_PROTOCOLS_STR, "http,https"), "curl_easy_setopt(PROTOCOLS_STR)")
         try check(kp_easy_setopt_long(h, CURLOPT_HTTP_VERSION, settings.httpVersion), "curl_easy_setopt(HTTP_VERSION)")
         try check(kp_easy_setopt_long(h, CURLOPT_PIPEWAIT, 1), "curl_easy_setopt(PIPEWAIT)")
-        try check(kp_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, settings.connectTimeoutMs), "curl_easy_setopt(CONNECTTIMEOUT_MS)")
+        try check(
+            kp_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, settings.connectTimeoutMs),
+            "curl_easy_setopt(CONNECTTIMEOUT_MS)")
         if settings.insecure {
             try check(kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 0), "curl_easy_setopt(SSL_VERIFYPEER)")
             try check(kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 0), "curl_easy_setopt(SSL_VERIFYHOST)")
@@ -144,7 +148,9 @@ final class EasyHandle {
         let h = handle
         // A load generator sends the same URL again and again: skip libcurl's strdup when it is unchanged.
         if request.url != lastURL {
-            try request.url.withCString { (u) in try check(kp_easy_setopt_str(h, CURLOPT_URL, u), "curl_easy_setopt(URL)") }
+            try request.url.withCString { (u) in
+                try check(kp_easy_setopt_str(h, CURLOPT_URL, u), "curl_easy_setopt(URL)")
+            }
             lastURL = request.url
         }
         if timeoutMs != lastTimeoutMs {
@@ -166,12 +172,17 @@ final class EasyHandle {
         } else {
             if let body = request.body, !body.isEmpty {
                 // POSTFIELDSIZE must precede COPYPOSTFIELDS; libcurl copies the bytes, so `body` need not outlive this call.
-                try check(kp_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "curl_easy_setopt(POSTFIELDSIZE_LARGE)")
+                try check(
+                    kp_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)),
+                    "curl_easy_setopt(POSTFIELDSIZE_LARGE)")
                 try body.withUnsafeBytes { (raw) in
-                    try check(kp_easy_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, raw.baseAddress), "curl_easy_setopt(COPYPOSTFIELDS)")
+                    try check(
+                        kp_easy_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, raw.baseAddress),
+                        "curl_easy_setopt(COPYPOSTFIELDS)")
                 }
             } else if request.body != nil || method == "POST" || method == "PUT" || method == "PATCH" {
-                try check(kp_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, 0), "curl_easy_setopt(POSTFIELDSIZE_LARGE)")
+                try check(
+                    kp_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, 0), "curl_easy_setopt(POSTFIELDSIZE_LARGE)")
                 try check(kp_easy_setopt_str(h, CURLOPT_COPYPOSTFIELDS, ""), "curl_easy_setopt(COPYPOSTFIELDS)")
             } else {
                 try check(kp_easy_setopt_long(h, CURLOPT_HTTPGET, 1), "curl_easy_setopt(HTTPGET)")
@@ -188,7 +199,9 @@ final class EasyHandle {
             var list: UnsafeMutablePointer<curl_slist>? = nil
             func append(_ line: String) throws(HTTPError) {
                 guard let grown = curl_slist_append(list, line) else {
-                    throw HTTPError(.transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed"), url: request.url)
+                    throw HTTPError(
+                        .transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed"),
+                        url: request.url)
                 }
                 list = grown
             }
@@ -198,7 +211,9 @@ final class EasyHandle {
             if request.body != nil { try append("Expect:") }
             for (name, value) in request.headers {
                 guard Self.isValidHeader(name: name, value: value) else {
-                    throw HTTPError(.badRequest("header '\(name)' has an empty name, a ':' in its name, or a line break"), url: request.url)
+                    throw HTTPError(
+                        .badRequest("header '\(name)' has an empty name, a ':' in its name, or a line break"),
+                        url: request.url)
                 }
                 // libcurl sends "Name;" as a header with an empty value ("Name:" would remove the header).
                 try append(value.isEmpty ? "\(name);" : "\(name): \(value)")
@@ -224,12 +239,18 @@ final class EasyHandle {
             var n: Int = 0
             try check(kp_easy_getinfo_long(h, CURLINFO_NUM_CONNECTS, &n), "curl_easy_getinfo(NUM_CONNECTS)")
             connects = n
-            try check(kp_easy_getinfo_off(h, CURLINFO_PRETRANSFER_TIME_T, &pretransferUs), "curl_easy_getinfo(PRETRANSFER_TIME_T)")
-            try check(kp_easy_getinfo_off(h, CURLINFO_STARTTRANSFER_TIME_T, &startTransferUs), "curl_easy_getinfo(STARTTRANSFER_TIME_T)")
+            try check(
+                kp_easy_getinfo_off(h, CURLINFO_PRETRANSFER_TIME_T, &pretransferUs),
+                "curl_easy_getinfo(PRETRANSFER_TIME_T)")
+            try check(
+                kp_easy_getinfo_off(h, CURLINFO_STARTTRANSFER_TIME_T, &startTransferUs),
+                "curl_easy_getinfo(STARTTRANSFER_TIME_T)")
         } catch {
             let timings = TransferTimings(queuedNs: queuedNs, sentNs: 0, firstByteNs: 0, doneNs: doneNs)
-            return Outcome(result: .failure(HTTPError(.transport(code: error.code, message: error.description), url: url, timings: timings)),
-                           connectionsOpened: connects, waitedForConnection: false)
+            return Outcome(
+                result: .failure(
+                    HTTPError(.transport(code: error.code, message: error.description), url: url, timings: timings)),
+                connectionsOpened: connects, waitedForConnection: false)
         }
 
         // libcurl's per-transfer clock starts when the transfer gets its connection slot (restarting when
@@ -253,13 +274,21 @@ final class EasyHandle {
             if code == CURLE_WRITE_ERROR && body.pointee.overflowed != 0 {
                 // Hostile or runaway bodies must not take the harness's memory (e.g. a 1 GB /metrics).
                 let limit = body.pointee.max
-                return Outcome(result: .failure(HTTPError(
-                    .transport(code: Int(code.rawValue), message: "response body larger than \(limit) bytes (HTTPClientConfiguration.maxResponseBytes); the transfer was stopped"),
-                    url: url, timings: timings)), connectionsOpened: connects, waitedForConnection: waited)
+                return Outcome(
+                    result: .failure(
+                        HTTPError(
+                            .transport(
+                                code: Int(code.rawValue),
+                                message:
+                                    "response body larger than \(limit) bytes (HTTPClientConfiguration.maxResponseBytes); the transfer was stopped"
+                            ),
+                            url: url, timings: timings)), connectionsOpened: connects, waitedForConnection: waited)
             }
             let text = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
             let kind = HTTPError.Kind(curlCode: code, osErrno: osErrno, message: text)
-            return Outcome(result: .failure(HTTPError(kind, url: url, timings: timings)), connectionsOpened: connects, waitedForConnection: waited)
+            return Outcome(
+                result: .failure(HTTPError(kind, url: url, timings: timings)), connectionsOpened: connects,
+                waitedForConnection: waited)
         }
 
         var status: Int = 0
@@ -268,15 +297,24 @@ final class EasyHandle {
             try check(kp_easy_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status), "curl_easy_getinfo(RESPONSE_CODE)")
             try check(kp_easy_getinfo_long(h, CURLINFO_HTTP_VERSION, &version), "curl_easy_getinfo(HTTP_VERSION)")
         } catch {
-            return Outcome(result: .failure(HTTPError(.transport(code: error.code, message: error.description), url: url, timings: timings)),
-                           connectionsOpened: connects, waitedForConnection: waited)
+            return Outcome(
+                result: .failure(
+                    HTTPError(.transport(code: error.code, message: error.description), url: url, timings: timings)),
+                connectionsOpened: connects, waitedForConnection: waited)
         }
         guard !collectsHeaders || kp_collect_headers(h, headerBytes) != 0 else {
-            return Outcome(result: .failure(HTTPError(.transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "out of memory copying response headers"), url: url, timings: timings)),
-                           connectionsOpened: connects, waitedForConnection: waited)
+            return Outcome(
+                result: .failure(
+                    HTTPError(
+                        .transport(
+                            code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "out of memory copying response headers"),
+                        url: url, timings: timings)),
+                connectionsOpened: connects, waitedForConnection: waited)
         }
         let hb = headerBytes.pointee
-        let headers = !collectsHeaders || hb.len == 0 ? HTTPHeaderStorage.empty
+        let headers =
+            !collectsHeaders || hb.len == 0
+            ? HTTPHeaderStorage.empty
             : HTTPHeaderStorage(raw: [UInt8](UnsafeRawBufferPointer(start: hb.data, count: hb.len)))
         let b = body.pointee
         let data = b.len == 0 ? Data() : Data(bytes: b.data!, count: b.len)
@@ -286,7 +324,8 @@ final class EasyHandle {
         case Int(CURL_HTTP_VERSION_3): httpVersion = 3
         default: httpVersion = 1
         }
-        let response = HTTPResponse(status: status, headerStorage: headers, body: data, httpVersion: httpVersion, timings: timings)
+        let response = HTTPResponse(
+            status: status, headerStorage: headers, body: data, httpVersion: httpVersion, timings: timings)
         return Outcome(result: .success(response), connectionsOpened: connects, waitedForConnection: waited)
     }
 

@@ -36,14 +36,18 @@ public final class HTTPClient: HTTPTransport {
             throw HTTPClientSetupError(.setting(name: "timeout", reason: "must be > 0 (got \(c.timeout))"))
         }
         if c.connectTimeout <= .zero {
-            throw HTTPClientSetupError(.setting(name: "connectTimeout", reason: "must be > 0 (got \(c.connectTimeout))"))
+            throw HTTPClientSetupError(
+                .setting(name: "connectTimeout", reason: "must be > 0 (got \(c.connectTimeout))"))
         }
         if c.maxConnectionsPerHost < 0 {
-            throw HTTPClientSetupError(.setting(
-                name: "maxConnectionsPerHost", reason: "must be ≥ 0, 0 meaning unlimited (got \(c.maxConnectionsPerHost))"))
+            throw HTTPClientSetupError(
+                .setting(
+                    name: "maxConnectionsPerHost",
+                    reason: "must be ≥ 0, 0 meaning unlimited (got \(c.maxConnectionsPerHost))"))
         }
         if c.maxConcurrentStreams < 1 {
-            throw HTTPClientSetupError(.setting(name: "maxConcurrentStreams", reason: "must be ≥ 1 (got \(c.maxConcurrentStreams))"))
+            throw HTTPClientSetupError(
+                .setting(name: "maxConcurrentStreams", reason: "must be ≥ 1 (got \(c.maxConcurrentStreams))"))
         }
 
         var authLine: String? = nil
@@ -67,7 +71,8 @@ public final class HTTPClient: HTTPTransport {
                 multiplex: c.allowHTTP2, maxHostConnections: c.maxConnectionsPerHost,
                 maxConcurrentStreams: c.maxConcurrentStreams)
             driver = try MultiDriver(
-                multi: multi, settings: settings, authLine: authLine, defaultTimeoutMs: MultiDriver.milliseconds(c.timeout))
+                multi: multi, settings: settings, authLine: authLine,
+                defaultTimeoutMs: MultiDriver.milliseconds(c.timeout))
         } catch {
             throw HTTPClientSetupError(.libcurl(function: error.function, code: error.code, message: error.message))
         }
@@ -87,7 +92,8 @@ public final class HTTPClient: HTTPTransport {
         let driver = self.driver
         let id = driver.makeID()
         let result: Result<HTTPResponse, HTTPError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
+            await withCheckedContinuation {
+                (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
                 driver.submit(request, id: id) { continuation.resume(returning: $0) }
             }
         } onCancel: {
@@ -103,7 +109,9 @@ public final class HTTPClient: HTTPTransport {
     /// per call (none when called from a completion). `completion` runs on the client's driver
     /// thread and must return quickly: every other transfer of this client waits while it runs. It
     /// may call ``submit(_:completion:)`` again.
-    public func submit(_ request: HTTPRequest, completion: @escaping @Sendable (Result<HTTPResponse, HTTPError>) -> Void) {
+    public func submit(
+        _ request: HTTPRequest, completion: @escaping @Sendable (Result<HTTPResponse, HTTPError>) -> Void
+    ) {
         driver.submit(request, id: driver.makeID(), completion: completion)
     }
 
@@ -133,7 +141,8 @@ public final class HTTPClient: HTTPTransport {
             throw HTTPClientSetupError(.tokenFile(path: path, reason: "is empty"))
         }
         if token.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
-            throw HTTPClientSetupError(.tokenFile(path: path, reason: "holds more than one line; put just the token in it"))
+            throw HTTPClientSetupError(
+                .tokenFile(path: path, reason: "holds more than one line; put just the token in it"))
         }
         return token
     }

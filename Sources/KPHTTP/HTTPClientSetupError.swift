@@ -28,7 +28,8 @@ public struct HTTPClientSetupError: Error, Sendable, CustomStringConvertible {
         case .setting(let name, let reason):
             return "HTTP client setting \(name): \(reason)"
         case .libcurl(let function, let code, let message):
-            return "libcurl set-up failed: \(function) returned \(code) (\(message)); is libcurl4-openssl (≥ 7.85) installed?"
+            return
+                "libcurl set-up failed: \(function) returned \(code) (\(message)); is libcurl4-openssl (≥ 7.85) installed?"
         }
     }
 }

@@ -16,7 +16,8 @@ public struct HTTPRequest: Sendable {
     public var collectsResponseHeaders: Bool
 
     public init(
-        method: String = "GET", url: String, headers: [(String, String)] = [], body: Data? = nil, timeout: Duration? = nil,
+        method: String = "GET", url: String, headers: [(String, String)] = [], body: Data? = nil,
+        timeout: Duration? = nil,
         collectsResponseHeaders: Bool = true
     ) {
         self.method = method
@@ -159,7 +160,8 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         case .timeout: return "timed out waiting for \(url)"
         case .connectionRefused: return "connection refused by \(url) (is the server running and the port right?)"
         case .connectionReset: return "connection reset while talking to \(url)"
-        case .tls(let m): return "TLS failure with \(url): \(m) (check --ca-file, or pass --insecure-skip-tls-verify explicitly)"
+        case .tls(let m):
+            return "TLS failure with \(url): \(m) (check --ca-file, or pass --insecure-skip-tls-verify explicitly)"
         case .dns: return "cannot resolve the host of \(url)"
         case .badRequest(let m): return "bad request for \(url): \(m)"
         case .transport(let code, let m): return "transport error \(code) with \(url): \(m)"

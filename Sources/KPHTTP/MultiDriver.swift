@@ -62,18 +62,22 @@ final class MultiDriver: @unchecked Sendable {
     private static let pollTimeoutMs: Int32 = 1000
 
     /// Starts the driver thread. `authLine` is the whole `Authorization: Bearer …` header line, or nil.
-    init(multi: MultiHandle, settings: EasyHandle.Settings, authLine: String?, defaultTimeoutMs: Int) throws(CurlCallError) {
+    init(multi: MultiHandle, settings: EasyHandle.Settings, authLine: String?, defaultTimeoutMs: Int)
+        throws(CurlCallError)
+    {
         self.multi = multi
         self.settings = settings
         self.authLine = authLine
         self.defaultTimeoutMs = defaultTimeoutMs
         self.sharedHeaders = try authLine.map { (line) throws(CurlCallError) in try CurlHeaderList(lines: [line]) }
         let retained = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { arg in
-            let driver = Unmanaged<MultiDriver>.fromOpaque(arg!).takeRetainedValue()
-            driver.run()
-            return nil
-        }, retained)
+        let rc = pthread_create(
+            &thread, nil,
+            { arg in
+                let driver = Unmanaged<MultiDriver>.fromOpaque(arg!).takeRetainedValue()
+                driver.run()
+                return nil
+            }, retained)
         if rc != 0 {
             Unmanaged<MultiDriver>.fromOpaque(retained).release()
             throw CurlCallError(function: "pthread_create", code: Int(rc), message: String(cString: strerror(rc)))
@@ -157,7 +161,8 @@ final class MultiDriver: @unchecked Sendable {
     }
 
     private static let shutDownKind = HTTPError.Kind.transport(
-        code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue), message: "the HTTPClient was shut down before the request finished")
+        code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue),
+        message: "the HTTPClient was shut down before the request finished")
     private static let cancelledKind = HTTPError.Kind.transport(
         code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue), message: "cancelled by the caller")
 
@@ -278,7 +283,9 @@ final class MultiDriver: @unchecked Sendable {
             if reusable { idle.append(easy) }
             completedCount.wrappingAdd(1, ordering: .relaxed)
             if case .failure = outcome.result { failedCount.wrappingAdd(1, ordering: .relaxed) }
-            if outcome.connectionsOpened > 0 { connectsCount.wrappingAdd(outcome.connectionsOpened, ordering: .relaxed) }
+            if outcome.connectionsOpened > 0 {
+                connectsCount.wrappingAdd(outcome.connectionsOpened, ordering: .relaxed)
+            }
             if outcome.waitedForConnection { waitedCount.wrappingAdd(1, ordering: .relaxed) }
             completion?(outcome.result)
         }

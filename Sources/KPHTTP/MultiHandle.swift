@@ -18,9 +18,15 @@ final class MultiHandle {
             throw CurlCallError(function: "curl_multi_init", code: -1, message: "returned NULL (out of memory?)")
         }
         handle = m
-        try check(kp_multi_setopt_long(m, CURLMOPT_PIPELINING, multiplex ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING), "curl_multi_setopt(PIPELINING)")
-        try check(kp_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, maxHostConnections), "curl_multi_setopt(MAX_HOST_CONNECTIONS)")
-        try check(kp_multi_setopt_long(m, CURLMOPT_MAX_CONCURRENT_STREAMS, maxConcurrentStreams), "curl_multi_setopt(MAX_CONCURRENT_STREAMS)")
+        try check(
+            kp_multi_setopt_long(m, CURLMOPT_PIPELINING, multiplex ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING),
+            "curl_multi_setopt(PIPELINING)")
+        try check(
+            kp_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, maxHostConnections),
+            "curl_multi_setopt(MAX_HOST_CONNECTIONS)")
+        try check(
+            kp_multi_setopt_long(m, CURLMOPT_MAX_CONCURRENT_STREAMS, maxConcurrentStreams),
+            "curl_multi_setopt(MAX_CONCURRENT_STREAMS)")
     }
 
     deinit {

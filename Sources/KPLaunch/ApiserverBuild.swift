@@ -23,38 +23,53 @@ public enum ApiserverBuild {
     ///   - goBinary: the `go` command; nil searches PATH.
     /// - Returns: the binary's path and whether it was (re)built now.
     /// - Throws: ``LaunchError``: exit 2 for a bad directory, 14 when `go` is missing, 1 when the build fails.
-    public static func ensureBinary(dir rawDir: String, buildLog: String, goBinary: String? = nil, logger: Logger) async throws
+    public static func ensureBinary(dir rawDir: String, buildLog: String, goBinary: String? = nil, logger: Logger)
+        async throws
         -> (path: String, built: Bool)
     {
         let dir = URL(fileURLWithPath: rawDir).standardizedFileURL.path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw LaunchError.badInput("--apiserver-dir/APISERVER_DIR \(rawDir) is not a directory: give the path of a kplane-dev/apiserver checkout")
+            throw LaunchError.badInput(
+                "--apiserver-dir/APISERVER_DIR \(rawDir) is not a directory: give the path of a kplane-dev/apiserver checkout"
+            )
         }
-        guard FileManager.default.fileExists(atPath: dir + "/cmd/apiserver", isDirectory: &isDir), isDir.boolValue else {
-            throw LaunchError.badInput("--apiserver-dir/APISERVER_DIR \(rawDir) has no cmd/apiserver: give the root of a kplane-dev/apiserver checkout")
+        guard FileManager.default.fileExists(atPath: dir + "/cmd/apiserver", isDirectory: &isDir), isDir.boolValue
+        else {
+            throw LaunchError.badInput(
+                "--apiserver-dir/APISERVER_DIR \(rawDir) has no cmd/apiserver: give the root of a kplane-dev/apiserver checkout"
+            )
         }
         guard let go = goBinary ?? ChildProcess.findInPath("go") else {
-            throw LaunchError.missingTool("go is not on PATH, and --apiserver-dir needs it to build \(rawDir): install Go (apt-get install golang-go, or go.dev/dl for the version in go.mod), or pass a prebuilt --apiserver-bin")
+            throw LaunchError.missingTool(
+                "go is not on PATH, and --apiserver-dir needs it to build \(rawDir): install Go (apt-get install golang-go, or go.dev/dl for the version in go.mod), or pass a prebuilt --apiserver-bin"
+            )
         }
         let head = await gitHead(dir: dir)
         let binary = binaryPath(dir: dir)
         let stamp = stampPath(dir: dir)
         if let head, FileManager.default.isExecutableFile(atPath: binary),
-            (try? String(contentsOfFile: stamp, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == head
+            (try? String(contentsOfFile: stamp, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                == head
         {
             logger.info("using \(binary), built from \(head.prefix(12)) (HEAD unchanged)")
             return (binary, false)
         }
         try RunSecrets.makeDirectory(dir + "/.kp-bench", mode: 0o755)
         unlink(stamp)
-        logger.info("building \(binary) from \(head.map { String($0.prefix(12)) } ?? "a checkout without git") (go build ./cmd/apiserver; output in \(buildLog))")
+        logger.info(
+            "building \(binary) from \(head.map { String($0.prefix(12)) } ?? "a checkout without git") (go build ./cmd/apiserver; output in \(buildLog))"
+        )
         let started = ContinuousClock.now
-        let result = try await ChildProcess.run(go, ["build", "-o", binary, "./cmd/apiserver"], directory: dir, stderr: .append(buildLog))
+        let result = try await ChildProcess.run(
+            go, ["build", "-o", binary, "./cmd/apiserver"], directory: dir, stderr: .append(buildLog))
         guard result.termination.isSuccess else {
-            let lastLine = (try? String(contentsOfFile: buildLog, encoding: .utf8))?
+            let lastLine =
+                (try? String(contentsOfFile: buildLog, encoding: .utf8))?
                 .split(separator: "\n").last.map(String.init) ?? ""
-            throw LaunchError.failure("go build ./cmd/apiserver in \(rawDir) \(result.termination)\(lastLine.isEmpty ? "" : ": \(lastLine)"); full output in \(buildLog)")
+            throw LaunchError.failure(
+                "go build ./cmd/apiserver in \(rawDir) \(result.termination)\(lastLine.isEmpty ? "" : ": \(lastLine)"); full output in \(buildLog)"
+            )
         }
         if let head {
             try? FileOutput.writeAtomically(head + "\n", to: stamp)

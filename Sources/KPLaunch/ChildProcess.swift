@@ -23,7 +23,8 @@ public final class ChildProcess: @unchecked Sendable {
         public var description: String {
             switch self {
             case .exited(let code): return "exited with status \(code)"
-            case .signaled(let sig): return "was killed by signal \(sig)\(ChildProcess.signalName(sig).map { " (\($0))" } ?? "")"
+            case .signaled(let sig):
+                return "was killed by signal \(sig)\(ChildProcess.signalName(sig).map { " (\($0))" } ?? "")"
             }
         }
 
@@ -77,7 +78,8 @@ public final class ChildProcess: @unchecked Sendable {
         // was not recorded, and the child would start without it: fail instead.
         func check(_ rc: Int32, _ action: String) throws {
             guard rc == 0 else {
-                throw LaunchError.failure("cannot start \(executable): \(action) failed: \(String(cString: strerror(rc)))")
+                throw LaunchError.failure(
+                    "cannot start \(executable): \(action) failed: \(String(cString: strerror(rc)))")
             }
         }
         try check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0), "opening /dev/null as stdin")
@@ -88,7 +90,9 @@ public final class ChildProcess: @unchecked Sendable {
                     posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_APPEND, 0o644),
                     "opening \(path) for fd \(fd)")
             case .null:
-                try check(posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0), "opening /dev/null for fd \(fd)")
+                try check(
+                    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0),
+                    "opening /dev/null for fd \(fd)")
             }
         }
         if let closeFrom = GlibcSpawnExtensions.addCloseFrom {
@@ -96,7 +100,9 @@ public final class ChildProcess: @unchecked Sendable {
         }
         if let directory {
             guard let addChdir = GlibcSpawnExtensions.addChdir else {
-                throw LaunchError.failure("cannot start \(executable) in \(directory): this libc lacks posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29 needed)")
+                throw LaunchError.failure(
+                    "cannot start \(executable) in \(directory): this libc lacks posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29 needed)"
+                )
             }
             try check(directory.withCString { addChdir(&actions, $0) }, "changing to \(directory)")
         }
@@ -110,7 +116,8 @@ public final class ChildProcess: @unchecked Sendable {
         sigemptyset(&noSignals)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
         posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setflags(&attributes, Int16(GlibcSpawnExtensions.setsid | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(
+            &attributes, Int16(GlibcSpawnExtensions.setsid | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let argv = [executable] + arguments
         let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
@@ -126,7 +133,9 @@ public final class ChildProcess: @unchecked Sendable {
             if let problem = spawnProblem(directory: directory, outputs: [stdout, stderr]) {
                 throw LaunchError.badInput("cannot start \(executable): \(problem)")
             }
-            throw LaunchError.badInput("cannot start \(executable): \(String(cString: strerror(rc))); check the path and that it is an executable file")
+            throw LaunchError.badInput(
+                "cannot start \(executable): \(String(cString: strerror(rc))); check the path and that it is an executable file"
+            )
         }
         let child = ChildProcess(pid: pid, arguments: argv)
         child.startReaper()
@@ -139,16 +148,20 @@ public final class ChildProcess: @unchecked Sendable {
         if let directory {
             let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if fd < 0 {
-                return "its working directory \(directory) cannot be entered (\(String(cString: strerror(errno)))); check that it exists and is a directory"
+                return
+                    "its working directory \(directory) cannot be entered (\(String(cString: strerror(errno)))); check that it exists and is a directory"
             }
             let searchable = fchdirCheck(fd)
             close(fd)
-            if let searchable { return "its working directory \(directory) cannot be entered (\(searchable)); check its permissions" }
+            if let searchable {
+                return "its working directory \(directory) cannot be entered (\(searchable)); check its permissions"
+            }
         }
         for case .append(let path) in outputs {
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             if fd < 0 {
-                return "its output file \(path) cannot be opened (\(String(cString: strerror(errno)))); check that its directory exists and is writable"
+                return
+                    "its output file \(path) cannot be opened (\(String(cString: strerror(errno)))); check that its directory exists and is writable"
             }
             close(fd)
         }
@@ -299,7 +312,8 @@ public final class ChildProcess: @unchecked Sendable {
 /// glibc's posix_spawn extensions, looked up at run time (Swift's Glibc module does not export them).
 enum GlibcSpawnExtensions {
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    typealias AddChdir =
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
 
     /// `POSIX_SPAWN_SETSID` (glibc ≥ 2.26, `<spawn.h>` under `__USE_GNU`, value 0x80): run the child in a new session.
     static let setsid: Int32 = 0x80

@@ -8,9 +8,10 @@ public enum ContractFlags {
     /// The run name is lower-cased with characters outside `[a-z0-9-]` replaced by `-`, as the
     /// smoke test does with its test name, so the prefix is a clean etcd key.
     public static func etcdPrefix(runName: String, unixNanos: Int64) -> String {
-        let cleaned = String(runName.lowercased().map { c -> Character in
-            (c.isASCII && (c.isLetter || c.isNumber)) || c == "-" ? c : "-"
-        })
+        let cleaned = String(
+            runName.lowercased().map { c -> Character in
+                (c.isASCII && (c.isLetter || c.isNumber)) || c == "-" ? c : "-"
+            })
         return "/registry-kpbench-\(cleaned)-\(unixNanos)"
     }
 

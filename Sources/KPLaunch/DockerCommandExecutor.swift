@@ -12,7 +12,8 @@ public struct DockerCommandResult: Sendable, Equatable {
     public var timedOut: Bool
 
     /// Creates a result.
-    public init(termination: ChildProcess.Termination, stdout: String = "", stderr: String = "", timedOut: Bool = false) {
+    public init(termination: ChildProcess.Termination, stdout: String = "", stderr: String = "", timedOut: Bool = false)
+    {
         self.termination = termination
         self.stdout = stdout
         self.stderr = stderr
@@ -72,11 +73,13 @@ public struct ProcessDockerExecutor: DockerCommandExecutor {
         ChildProcess.findInPath(program)
     }
 
-    public func run(_ arguments: [String], environment: [String: String], timeout: Duration, outputFile: String?) async throws
+    public func run(_ arguments: [String], environment: [String: String], timeout: Duration, outputFile: String?)
+        async throws
         -> DockerCommandResult
     {
         guard let docker = locateDocker() else {
-            throw LaunchError.missingTool("the docker CLI (\(program)) is no longer in PATH: reinstall Docker or fix PATH")
+            throw LaunchError.missingTool(
+                "the docker CLI (\(program)) is no longer in PATH: reinstall Docker or fix PATH")
         }
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
@@ -92,7 +95,8 @@ public struct ProcessDockerExecutor: DockerCommandExecutor {
         }
         let child = try ChildProcess.spawn(
             docker, arguments, stdout: .append(outPath), stderr: .append(errPath), environment: env)
-        let (termination, timedOut) = await withTaskCancellationHandler { () async -> (ChildProcess.Termination, Bool) in
+        let (termination, timedOut) = await withTaskCancellationHandler {
+            () async -> (ChildProcess.Termination, Bool) in
             if let t = await child.waitForExit(timeout: timeout) { return (t, false) }
             return (await child.stop(grace: .milliseconds(500)), true)
         } onCancel: {
@@ -103,6 +107,7 @@ public struct ProcessDockerExecutor: DockerCommandExecutor {
             return DockerCommandResult(termination: termination, timedOut: timedOut)
         }
         let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return DockerCommandResult(termination: termination, stdout: read(outPath), stderr: read(errPath), timedOut: timedOut)
+        return DockerCommandResult(
+            termination: termination, stdout: read(outPath), stderr: read(errPath), timedOut: timedOut)
     }
 }

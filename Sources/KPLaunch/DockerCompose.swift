@@ -119,20 +119,26 @@ public struct DockerCompose: Sendable, Equatable {
     public static func parseContainers(_ output: String) -> [Container] {
         var objects: [[String: Any]] = []
         let trimmed = output.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("["), let array = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [[String: Any]] {
+        if trimmed.hasPrefix("["),
+            let array = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [[String: Any]]
+        {
             objects = array
         } else {
             for line in trimmed.split(whereSeparator: \.isNewline) {
-                if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { objects.append(object) }
+                if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                    objects.append(object)
+                }
             }
         }
         return objects.map { o in
             let publishers = (o["Publishers"] as? [[String: Any]]) ?? []
             return Container(
                 name: o["Name"] as? String ?? "", service: o["Service"] as? String ?? "",
-                state: (o["State"] as? String ?? "").lowercased(), exitCode: (o["ExitCode"] as? NSNumber)?.intValue ?? 0,
+                state: (o["State"] as? String ?? "").lowercased(),
+                exitCode: (o["ExitCode"] as? NSNumber)?.intValue ?? 0,
                 health: (o["Health"] as? String ?? "").lowercased(),
-                publishedPorts: publishers.compactMap { ($0["PublishedPort"] as? NSNumber)?.intValue }.filter { $0 > 0 })
+                publishedPorts: publishers.compactMap { ($0["PublishedPort"] as? NSNumber)?.intValue }.filter { $0 > 0 }
+            )
         }
     }
 

@@ -26,30 +26,43 @@ public struct DockerComposeFile: Sendable, Equatable {
     public static func load(_ path: String, flag: String = "--compose-file/COMPOSE_FILE") throws -> DockerComposeFile {
         let absolute = RunFiles(runDir: path).runDir
         guard let text = try? String(contentsOfFile: absolute, encoding: .utf8) else {
-            throw LaunchError.badInput("\(flag) \(path) cannot be read (looked for \(absolute)): run kp-launch from the kp-bench checkout, or pass the compose file with --compose-file")
+            throw LaunchError.badInput(
+                "\(flag) \(path) cannot be read (looked for \(absolute)): run kp-launch from the kp-bench checkout, or pass the compose file with --compose-file"
+            )
         }
         return try parse(text, path: absolute, flag: flag)
     }
 
     /// Parses compose YAML `text` that was read from `path`.
-    public static func parse(_ text: String, path: String, flag: String = "--compose-file/COMPOSE_FILE") throws -> DockerComposeFile {
+    public static func parse(_ text: String, path: String, flag: String = "--compose-file/COMPOSE_FILE") throws
+        -> DockerComposeFile
+    {
         let root: Any?
         do {
             root = try Yams.load(yaml: text)
         } catch {
-            throw LaunchError.badInput("\(flag) \(path) is not valid YAML (\(String(describing: error).split(separator: "\n").first ?? "")): fix the file or use docker/docker-compose.yaml")
+            throw LaunchError.badInput(
+                "\(flag) \(path) is not valid YAML (\(String(describing: error).split(separator: "\n").first ?? "")): fix the file or use docker/docker-compose.yaml"
+            )
         }
         guard let top = root as? [String: Any], let services = top["services"] as? [String: Any] else {
-            throw LaunchError.badInput("\(flag) \(path) has no services: section: use docker/docker-compose.yaml or a copy of it")
+            throw LaunchError.badInput(
+                "\(flag) \(path) has no services: section: use docker/docker-compose.yaml or a copy of it")
         }
         guard services[etcdService] is [String: Any] else {
-            throw LaunchError.badInput("\(flag) \(path) has no '\(etcdService)' service: docker mode needs services named \(etcdService) and \(apiserverService) (see docker/docker-compose.yaml)")
+            throw LaunchError.badInput(
+                "\(flag) \(path) has no '\(etcdService)' service: docker mode needs services named \(etcdService) and \(apiserverService) (see docker/docker-compose.yaml)"
+            )
         }
         guard let apiserver = services[apiserverService] as? [String: Any] else {
-            throw LaunchError.badInput("\(flag) \(path) has no '\(apiserverService)' service: docker mode needs services named \(etcdService) and \(apiserverService) (see docker/docker-compose.yaml)")
+            throw LaunchError.badInput(
+                "\(flag) \(path) has no '\(apiserverService)' service: docker mode needs services named \(etcdService) and \(apiserverService) (see docker/docker-compose.yaml)"
+            )
         }
         guard let command = apiserver["command"] as? [Any] else {
-            throw LaunchError.badInput("\(flag) \(path): services.\(apiserverService).command must be a list of the apiserver's arguments (see docker/docker-compose.yaml)")
+            throw LaunchError.badInput(
+                "\(flag) \(path): services.\(apiserverService).command must be a list of the apiserver's arguments (see docker/docker-compose.yaml)"
+            )
         }
         return DockerComposeFile(path: path, name: top["name"] as? String, apiserverCommand: command.map { "\($0)" })
     }
@@ -96,7 +109,9 @@ public struct DockerComposeFile: Sendable, Equatable {
                 out += try expand(String(text[text.index(after: next)..<close]), environment: environment)
                 i = text.index(after: close)
             } else {
-                let nameEnd = text[next...].firstIndex { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_")) } ?? text.endIndex
+                let nameEnd =
+                    text[next...].firstIndex { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_")) }
+                    ?? text.endIndex
                 if nameEnd == next || text[next].isNumber {  // names start with a letter or `_`
                     out.append("$")
                     i = next
@@ -113,7 +128,9 @@ public struct DockerComposeFile: Sendable, Equatable {
         for op in [":-", ":?", ":+", "-", "?", "+"] {
             guard let r = body.range(of: op) else { continue }
             let name = String(body[..<r.lowerBound])
-            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { continue }
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                continue
+            }
             let arg = String(body[r.upperBound...])
             let value = environment[name]
             let unset = op.hasPrefix(":") ? (value ?? "").isEmpty : value == nil

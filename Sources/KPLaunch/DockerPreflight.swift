@@ -36,7 +36,10 @@ public struct DockerPreflight: Sendable {
     public var commandTimeout: Duration
 
     /// Creates the pre-flight.
-    public init(executor: any DockerCommandExecutor, explicitlyAsked: Bool, runName: String, commandTimeout: Duration = .seconds(15)) {
+    public init(
+        executor: any DockerCommandExecutor, explicitlyAsked: Bool, runName: String,
+        commandTimeout: Duration = .seconds(15)
+    ) {
         self.executor = executor
         self.explicitlyAsked = explicitlyAsked
         self.runName = runName
@@ -56,25 +59,35 @@ public struct DockerPreflight: Sendable {
     /// Checks the CLI, the engine and compose v2, in that order.
     public func checkTools() async throws -> Tools {
         guard let docker = executor.locateDocker() else {
-            throw missing("docker mode needs the docker CLI and there is none in PATH: install Docker Engine with the compose v2 plugin (https://docs.docker.com/engine/install/)")
+            throw missing(
+                "docker mode needs the docker CLI and there is none in PATH: install Docker Engine with the compose v2 plugin (https://docs.docker.com/engine/install/)"
+            )
         }
-        let info = try await executor.run(DockerCompose.info, environment: [:], timeout: commandTimeout, outputFile: nil)
+        let info = try await executor.run(
+            DockerCompose.info, environment: [:], timeout: commandTimeout, outputFile: nil)
         guard info.succeeded else {
-            throw missing("the Docker engine is not reachable (docker info: \(info.reason)): start it (sudo systemctl start docker), or check DOCKER_HOST and that your user may use the docker socket")
+            throw missing(
+                "the Docker engine is not reachable (docker info: \(info.reason)): start it (sudo systemctl start docker), or check DOCKER_HOST and that your user may use the docker socket"
+            )
         }
-        let version = try await executor.run(DockerCompose.composeVersion, environment: [:], timeout: commandTimeout, outputFile: nil)
-        let install = "install the docker-compose-plugin package from Docker's apt repository (https://docs.docker.com/compose/install/linux/); the Python docker-compose 1.x is not supported"
+        let version = try await executor.run(
+            DockerCompose.composeVersion, environment: [:], timeout: commandTimeout, outputFile: nil)
+        let install =
+            "install the docker-compose-plugin package from Docker's apt repository (https://docs.docker.com/compose/install/linux/); the Python docker-compose 1.x is not supported"
         guard version.succeeded else {
             throw missing("docker compose v2 is not installed (docker compose version: \(version.reason)): \(install)")
         }
         guard let (major, text) = DockerCompose.parseComposeVersion(version.stdout) else {
-            throw missing("docker compose version printed no version number (\(version.reason)): docker mode needs compose v2; \(install)")
+            throw missing(
+                "docker compose version printed no version number (\(version.reason)): docker mode needs compose v2; \(install)"
+            )
         }
         guard major >= 2 else {
             throw missing("docker compose is \(text), but docker mode needs compose v2 (v2.x): \(install)")
         }
         return Tools(
-            docker: docker, engineVersion: info.stdout.trimmingCharacters(in: .whitespacesAndNewlines), composeVersion: text)
+            docker: docker, engineVersion: info.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+            composeVersion: text)
     }
 
     /// Fails when a port is taken by anything other than `compose`'s own stack.
@@ -95,26 +108,32 @@ public struct DockerPreflight: Sendable {
         for port in taken where !ours.contains(port.port) {
             var by = ""
             let names = try await executor.run(
-                DockerCompose.containersPublishing(port.port), environment: [:], timeout: commandTimeout, outputFile: nil)
+                DockerCompose.containersPublishing(port.port), environment: [:], timeout: commandTimeout,
+                outputFile: nil)
             let containers = names.succeeded ? names.stdout.split(whereSeparator: \.isNewline).map(String.init) : []
             if !containers.isEmpty {
                 by = " by container \(containers.joined(separator: ", "))"
             } else if let process = await holder(port.port) {
                 by = " by \(process)"
             }
-            throw LaunchError.badInput("port \(port.port) (\(port.service)) is held\(by), which is not this project's compose stack (\(compose.project)): stop it, or \(port.fix)")
+            throw LaunchError.badInput(
+                "port \(port.port) (\(port.service)) is held\(by), which is not this project's compose stack (\(compose.project)): stop it, or \(port.fix)"
+            )
         }
     }
 
     /// A missing-tool error (exit 14), with the way to run without docker when docker was only the default.
     func missing(_ message: String) -> LaunchError {
-        LaunchError.missingTool(explicitlyAsked ? message : "\(message). Docker mode is the default when no target is given; \(withoutDocker)")
+        LaunchError.missingTool(
+            explicitlyAsked
+                ? message : "\(message). Docker mode is the default when no target is given; \(withoutDocker)")
     }
 
     /// How to run the same job without docker: the make target matching the run, locally or on the emulator.
     public var withoutDocker: String {
         let target = Self.makeTarget(forRun: runName) ?? "bootstrap-200"
-        return "to run the same job without docker, use a local apiserver (make \(target) APISERVER_BIN=/path/to/apiserver) or the emulator (make demo)"
+        return
+            "to run the same job without docker, use a local apiserver (make \(target) APISERVER_BIN=/path/to/apiserver) or the emulator (make demo)"
     }
 
     /// `bootstrap-200` for a run named after a make target (`bootstrap-N`, `mixed-hot-N`, `mixed-uniform-N`).

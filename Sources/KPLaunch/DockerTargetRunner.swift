@@ -65,8 +65,10 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
     private var certCopy: Task<Void, Never>?
 
     /// Creates the runner; `executor` runs docker (the real CLI, or a script in tests).
-    public init(configuration: LaunchConfiguration, settings: DockerRunnerSettings = DockerRunnerSettings(),
-                executor: any DockerCommandExecutor = ProcessDockerExecutor()) {
+    public init(
+        configuration: LaunchConfiguration, settings: DockerRunnerSettings = DockerRunnerSettings(),
+        executor: any DockerCommandExecutor = ProcessDockerExecutor()
+    ) {
         self.configuration = configuration
         self.settings = settings
         self.executor = executor
@@ -77,24 +79,31 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
 
     public func preflight(_ context: TargetLaunchContext) async throws {
         if context.port == settings.etcdPort {
-            throw LaunchError.badInput("--port \(context.port) is etcd's host port in docker mode: pick another --port, or move etcd with ETCD_PORT")
+            throw LaunchError.badInput(
+                "--port \(context.port) is etcd's host port in docker mode: pick another --port, or move etcd with ETCD_PORT"
+            )
         }
         let checks = DockerPreflight(
             executor: executor, explicitlyAsked: configuration.explicitMode == .docker, runName: context.files.runName,
             commandTimeout: settings.commandTimeout)
         let tools = try await checks.checkTools()
         let file = try DockerComposeFile.load(configuration.composeFile)
-        let override = configuration.apiserverArgs.isEmpty ? nil : context.files.runDir + "/docker-compose.override.yaml"
+        let override =
+            configuration.apiserverArgs.isEmpty ? nil : context.files.runDir + "/docker-compose.override.yaml"
         let compose = DockerCompose(composeFile: file.path, overrideFile: override, project: file.defaultProjectName)
         let environment = DockerCompose.environment(
             image: configuration.apiserverImage, apiserverPort: context.port, etcdPort: settings.etcdPort,
             etcdPrefix: context.etcdPrefix, files: context.files)
         let args = try file.apiserverArguments(environment: environment) + configuration.apiserverArgs
-        try await checks.checkPorts([
-            .init(port: context.port, service: "apiserver", fix: "give the apiserver another host port with --port"),
-            .init(port: settings.etcdPort, service: "etcd", fix: "move etcd to another host port with ETCD_PORT"),
-        ], compose: compose)
-        context.logger.info("docker mode: engine \(tools.engineVersion), compose \(tools.composeVersion), project \(compose.project), image \(configuration.apiserverImage), --pull \(settings.pull.rawValue)")
+        try await checks.checkPorts(
+            [
+                .init(
+                    port: context.port, service: "apiserver", fix: "give the apiserver another host port with --port"),
+                .init(port: settings.etcdPort, service: "etcd", fix: "move etcd to another host port with ETCD_PORT"),
+            ], compose: compose)
+        context.logger.info(
+            "docker mode: engine \(tools.engineVersion), compose \(tools.composeVersion), project \(compose.project), image \(configuration.apiserverImage), --pull \(settings.pull.rawValue)"
+        )
         lock.withLock {
             prepared = Prepared(
                 compose: compose, environment: environment, targetArgs: ["/apiserver"] + args, files: context.files,
@@ -106,7 +115,9 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
     }
 
     public func start(_ context: TargetLaunchContext) async throws -> StartedTarget {
-        guard let p = lock.withLock({ prepared }) else { throw LaunchError.failure("internal: start called before preflight") }
+        guard let p = lock.withLock({ prepared }) else {
+            throw LaunchError.failure("internal: start called before preflight")
+        }
         let files = p.files
         try RunSecrets.makeDirectory(files.certDir, mode: 0o755)
         unlink(files.servingCert)  // an earlier run's certificate must not pass for this one's
@@ -114,13 +125,16 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
 
         let cleared = try await runLogged(p.compose.down, p, timeout: settings.downTimeout)
         guard cleared.succeeded else {
-            throw LaunchError.failure("docker compose down (clearing any earlier stack) failed: \(cleared.reason); see \(composeLog(files))")
+            throw LaunchError.failure(
+                "docker compose down (clearing any earlier stack) failed: \(cleared.reason); see \(composeLog(files))")
         }
         try lock.withLock {
             if stopped { throw CancellationError() }
             stackCreated = true
         }
-        p.logger.info("docker compose up -d --pull \(settings.pull.rawValue) --force-recreate (project \(p.compose.project), image \(configuration.apiserverImage))")
+        p.logger.info(
+            "docker compose up -d --pull \(settings.pull.rawValue) --force-recreate (project \(p.compose.project), image \(configuration.apiserverImage))"
+        )
         let up = try await runLogged(p.compose.up(pull: settings.pull), p, timeout: settings.upTimeout)
         guard up.succeeded else {
             let reason = up.reason
@@ -136,10 +150,15 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
             timeout: settings.commandTimeout, outputFile: nil)
         if inspect.succeeded { digest = DockerCompose.parseImageDigest(inspect.stdout) }
         if digest == nil {
-            p.logger.warning("cannot read the digest of \(configuration.apiserverImage) (docker image inspect: \(inspect.reason)); image_digest stays empty")
+            p.logger.warning(
+                "cannot read the digest of \(configuration.apiserverImage) (docker image inspect: \(inspect.reason)); image_digest stays empty"
+            )
         }
-        let ps = try await executor.run(p.compose.ps, environment: p.environment, timeout: settings.commandTimeout, outputFile: nil)
-        let container = DockerCompose.parseContainers(ps.stdout).first { $0.service == DockerComposeFile.apiserverService }?.name
+        let ps = try await executor.run(
+            p.compose.ps, environment: p.environment, timeout: settings.commandTimeout, outputFile: nil)
+        let container = DockerCompose.parseContainers(ps.stdout).first {
+            $0.service == DockerComposeFile.apiserverService
+        }?.name
 
         let copy = Task { [self] in await copyCertificate(p) }
         let keep = lock.withLock { () -> Bool in
@@ -153,7 +172,8 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
         }
         return StartedTarget(
             url: "https://localhost:\(context.port)", caFile: files.servingCert, tokenFile: files.tokenFile,
-            container: container, image: configuration.apiserverImage, imageDigest: digest, composeProject: p.compose.project,
+            container: container, image: configuration.apiserverImage, imageDigest: digest,
+            composeProject: p.compose.project,
             etcdEndpoints: "http://127.0.0.1:\(settings.etcdPort)", etcdPrefix: context.etcdPrefix, etcdManaged: true,
             targetArgs: p.targetArgs, logFiles: [apiserverLog(files), etcdLog(files), composeLog(files)])
     }
@@ -164,11 +184,15 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: settings.superviseInterval)
-                let ps = try await executor.run(p.compose.ps, environment: p.environment, timeout: settings.commandTimeout, outputFile: nil)
+                let ps = try await executor.run(
+                    p.compose.ps, environment: p.environment, timeout: settings.commandTimeout, outputFile: nil)
                 guard ps.succeeded else {
                     failures += 1
                     if failures >= 3 {
-                        return TargetFailure(.target, "docker compose ps failed \(failures) times in a row (\(ps.reason)); the Docker engine may have stopped")
+                        return TargetFailure(
+                            .target,
+                            "docker compose ps failed \(failures) times in a row (\(ps.reason)); the Docker engine may have stopped"
+                        )
                     }
                     continue
                 }
@@ -184,10 +208,14 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
 
     /// The first service of the stack that is not running, as a failure; nil when both run.
     static func failure(in containers: [DockerCompose.Container], files: RunFiles) -> TargetFailure? {
-        for (service, component) in [(DockerComposeFile.apiserverService, TargetFailure.Component.target), (DockerComposeFile.etcdService, .etcd)] {
+        for (service, component) in [
+            (DockerComposeFile.apiserverService, TargetFailure.Component.target),
+            (DockerComposeFile.etcdService, .etcd),
+        ] {
             let log = "\(files.logsDir)/\(service).log"
             guard let c = containers.first(where: { $0.service == service }) else {
-                return TargetFailure(component, "the \(service) container is gone (removed outside kp-launch?); see \(log)")
+                return TargetFailure(
+                    component, "the \(service) container is gone (removed outside kp-launch?); see \(log)")
             }
             if c.state != "running" {
                 let how = c.state == "exited" ? "exited with status \(c.exitCode)" : "is \(c.state)"
@@ -214,17 +242,25 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
         for service in [DockerComposeFile.apiserverService, DockerComposeFile.etcdService] {
             let path = "\(p.files.logsDir)/\(service).log"
             _ = FileManager.default.createFile(atPath: path, contents: nil)  // this run's log only
-            let logs = try? await executor.run(p.compose.logs(service: service), environment: p.environment, timeout: settings.downTimeout, outputFile: path)
+            let logs = try? await executor.run(
+                p.compose.logs(service: service), environment: p.environment, timeout: settings.downTimeout,
+                outputFile: path)
             if logs?.succeeded != true {
-                p.logger.warning("could not save the \(service) container's log to \(path) (docker compose logs \(logs.map { "\($0.termination)" } ?? "could not run"))")
+                p.logger.warning(
+                    "could not save the \(service) container's log to \(path) (docker compose logs \(logs.map { "\($0.termination)" } ?? "could not run"))"
+                )
             }
         }
         let down = try? await runLogged(p.compose.down, p, timeout: settings.downTimeout)
         if let down, down.succeeded {
-            p.logger.info("docker compose down -v: removed project \(p.compose.project) and its etcd volume; logs in \(p.files.logsDir)")
+            p.logger.info(
+                "docker compose down -v: removed project \(p.compose.project) and its etcd volume; logs in \(p.files.logsDir)"
+            )
         } else {
             let command = (["docker"] + p.compose.down).joined(separator: " ")
-            p.logger.error("docker compose down failed (\(down?.reason ?? "could not run")): remove the stack yourself with: \(command)")
+            p.logger.error(
+                "docker compose down failed (\(down?.reason ?? "could not run")): remove the stack yourself with: \(command)"
+            )
         }
     }
 
@@ -241,10 +277,12 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
         var text = "$ docker \(args.joined(separator: " "))\n" + result.stdout + result.stderr
         if !text.hasSuffix("\n") { text += "\n" }
         text += "# \(result.timedOut ? "timed out after \(timeout)" : "\(result.termination)")\n"
-        if let handle = FileHandle(forWritingAtPath: composeLog(p.files)) ?? {
-            _ = FileManager.default.createFile(atPath: composeLog(p.files), contents: nil)
-            return FileHandle(forWritingAtPath: composeLog(p.files))
-        }() {
+        if let handle = FileHandle(forWritingAtPath: composeLog(p.files))
+            ?? {
+                _ = FileManager.default.createFile(atPath: composeLog(p.files), contents: nil)
+                return FileHandle(forWritingAtPath: composeLog(p.files))
+            }()
+        {
             handle.seekToEndOfFile()
             handle.write(Data(text.utf8))
             try? handle.close()
@@ -261,9 +299,14 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
         var last = "not tried"
         while !Task.isCancelled && ContinuousClock.now < deadline {
             try? FileManager.default.createDirectory(atPath: incoming, withIntermediateDirectories: true)
-            let args = p.compose.copy(service: DockerComposeFile.apiserverService, containerPath: Self.containerCertPath, to: incoming)
-            if let result = try? await executor.run(args, environment: p.environment, timeout: settings.commandTimeout, outputFile: nil) {
-                if result.succeeded, let pem = try? String(contentsOfFile: copied, encoding: .utf8), Self.isCompletePEM(pem) {
+            let args = p.compose.copy(
+                service: DockerComposeFile.apiserverService, containerPath: Self.containerCertPath, to: incoming)
+            if let result = try? await executor.run(
+                args, environment: p.environment, timeout: settings.commandTimeout, outputFile: nil)
+            {
+                if result.succeeded, let pem = try? String(contentsOfFile: copied, encoding: .utf8),
+                    Self.isCompletePEM(pem)
+                {
                     if rename(copied, p.files.servingCert) == 0 {
                         try? FileManager.default.removeItem(atPath: incoming)
                         p.logger.debug("copied the apiserver's serving certificate to \(p.files.servingCert)")
@@ -292,7 +335,9 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
     /// Writes the compose override that appends `--apiserver-arg` values to the apiserver's command.
     private func writeOverride(_ path: String, composeFile: DockerComposeFile) throws {
         // `$` is compose's interpolation character: extra arguments are taken literally.
-        let command = composeFile.apiserverCommand + configuration.apiserverArgs.map { $0.replacingOccurrences(of: "$", with: "$$") }
+        let command =
+            composeFile.apiserverCommand
+            + configuration.apiserverArgs.map { $0.replacingOccurrences(of: "$", with: "$$") }
         let quoted = command.map { "      - " + Self.yamlQuoted($0) }.joined(separator: "\n")
         let text = """
             # Written by kp-launch for this run: the compose file's apiserver command plus --apiserver-arg values.
@@ -311,7 +356,9 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
 
     /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
     static func yamlQuoted(_ s: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes]))
+            ?? Data("[\"\"]".utf8)
         let array = String(decoding: data, as: UTF8.self)
         return String(array.dropFirst().dropLast())
     }
@@ -323,7 +370,9 @@ extension DockerMode: TargetRunnerProvider {
     /// Reads `ETCD_PORT` (etcd's host port, default 2379) from the environment, as the compose file does.
     public static func makeRunner(configuration: LaunchConfiguration) throws -> any TargetRunner {
         if configuration.etcdEndpoints != nil {
-            throw LaunchError.conflict("--etcd-endpoints/ETCD_ENDPOINTS cannot be used in docker mode (the compose stack runs its own etcd): unset it, or give --apiserver-bin/APISERVER_BIN for local mode")
+            throw LaunchError.conflict(
+                "--etcd-endpoints/ETCD_ENDPOINTS cannot be used in docker mode (the compose stack runs its own etcd): unset it, or give --apiserver-bin/APISERVER_BIN for local mode"
+            )
         }
         var settings = DockerRunnerSettings()
         settings.pull = configuration.pullPolicy

@@ -28,7 +28,8 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
                 value = try c.decode(Value.self, forKey: key)
                 return
             }
-            throw DecodingError.keyNotFound(ClusterKeys.cluster, .init(codingPath: c.codingPath, debugDescription: "entry \(name) has no body"))
+            throw DecodingError.keyNotFound(
+                ClusterKeys.cluster, .init(codingPath: c.codingPath, debugDescription: "entry \(name) has no body"))
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -46,7 +47,10 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         public var certificateAuthorityData: String?
         public var insecureSkipTLSVerify: Bool?
 
-        public init(server: String?, certificateAuthority: String? = nil, certificateAuthorityData: String? = nil, insecureSkipTLSVerify: Bool? = nil) {
+        public init(
+            server: String?, certificateAuthority: String? = nil, certificateAuthorityData: String? = nil,
+            insecureSkipTLSVerify: Bool? = nil
+        ) {
             self.server = server
             self.certificateAuthority = certificateAuthority
             self.certificateAuthorityData = certificateAuthorityData
@@ -97,9 +101,13 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
 
     /// A kubeconfig with one cluster, user and context, all called `name`, as the current context.
     public init(name: String, server: String, caFile: String?, insecureSkipTLSVerify: Bool, tokenFile: String) {
-        clusters = [Named(name: name, value: Cluster(
-            server: server, certificateAuthority: insecureSkipTLSVerify ? nil : caFile,
-            insecureSkipTLSVerify: insecureSkipTLSVerify ? true : nil))]
+        clusters = [
+            Named(
+                name: name,
+                value: Cluster(
+                    server: server, certificateAuthority: insecureSkipTLSVerify ? nil : caFile,
+                    insecureSkipTLSVerify: insecureSkipTLSVerify ? true : nil))
+        ]
         users = [Named(name: name, value: User(tokenFile: tokenFile))]
         contexts = [Named(name: name, value: Context(cluster: name, user: name))]
         currentContext = name
@@ -116,7 +124,8 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
     /// it, with server `<url>/clusters/<cluster>/control-plane` (contract §7).
     public static func virtualControlPlane(_ cluster: String, endpoint: EndpointRecord) -> Kubeconfig {
         Kubeconfig(
-            name: "kplane-\(cluster)", server: "\(endpoint.url)/clusters/\(cluster)/control-plane", caFile: endpoint.caFile,
+            name: "kplane-\(cluster)", server: "\(endpoint.url)/clusters/\(cluster)/control-plane",
+            caFile: endpoint.caFile,
             insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify, tokenFile: endpoint.tokenFile)
     }
 
@@ -163,16 +172,23 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         do {
             config = try parse(text)
         } catch {
-            throw LaunchError.badInput("--kubeconfig \(path) is not a kubeconfig (YAML parse failed: \(String(describing: error).split(separator: "\n").first ?? "")): pass a kubeconfig file")
+            throw LaunchError.badInput(
+                "--kubeconfig \(path) is not a kubeconfig (YAML parse failed: \(String(describing: error).split(separator: "\n").first ?? "")): pass a kubeconfig file"
+            )
         }
         guard let contextName = config.currentContext, !contextName.isEmpty else {
-            throw LaunchError.badInput("--kubeconfig \(path) has no current-context: set one with kubectl config use-context")
+            throw LaunchError.badInput(
+                "--kubeconfig \(path) has no current-context: set one with kubectl config use-context")
         }
         guard let context = config.contexts?.first(where: { $0.name == contextName })?.value else {
             throw LaunchError.badInput("--kubeconfig \(path): current-context \(contextName) is not among its contexts")
         }
-        guard let cluster = config.clusters?.first(where: { $0.name == context.cluster })?.value, let server = cluster.server else {
-            throw LaunchError.badInput("--kubeconfig \(path): cluster \(context.cluster) of context \(contextName) is missing or has no server")
+        guard let cluster = config.clusters?.first(where: { $0.name == context.cluster })?.value,
+            let server = cluster.server
+        else {
+            throw LaunchError.badInput(
+                "--kubeconfig \(path): cluster \(context.cluster) of context \(contextName) is missing or has no server"
+            )
         }
         let user = config.users?.first(where: { $0.name == context.user })?.value ?? User()
         let base = (URL(fileURLWithPath: path).standardizedFileURL.path as NSString).deletingLastPathComponent
@@ -182,6 +198,7 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         }
         return Resolved(
             server: server, caFile: absolute(cluster.certificateAuthority), caData: cluster.certificateAuthorityData,
-            insecureSkipTLSVerify: cluster.insecureSkipTLSVerify ?? false, token: user.token, tokenFile: absolute(user.tokenFile))
+            insecureSkipTLSVerify: cluster.insecureSkipTLSVerify ?? false, token: user.token,
+            tokenFile: absolute(user.tokenFile))
     }
 }

@@ -72,16 +72,21 @@ public struct LaunchConfiguration: Sendable {
         if apiserverURL != nil { implied.append((.url, "--apiserver-url/APISERVER_URL")) }
         if kubeconfig != nil && apiserverURL == nil { implied.append((.url, "--kubeconfig")) }
         if apiserverBin != nil && apiserverDir != nil {
-            throw LaunchError.conflict("--apiserver-bin/APISERVER_BIN and --apiserver-dir/APISERVER_DIR exclude each other: give the binary or the checkout")
+            throw LaunchError.conflict(
+                "--apiserver-bin/APISERVER_BIN and --apiserver-dir/APISERVER_DIR exclude each other: give the binary or the checkout"
+            )
         }
         let modes = Set(implied.map(\.0))
         if modes.count > 1 {
             let names = implied.map(\.1).joined(separator: " and ")
-            throw LaunchError.conflict("\(names) select different modes: give one target (unset the other flag or environment variable)")
+            throw LaunchError.conflict(
+                "\(names) select different modes: give one target (unset the other flag or environment variable)")
         }
         if let explicitMode {
             if let (mode, name) = implied.first, mode != explicitMode {
-                throw LaunchError.conflict("--mode \(explicitMode.rawValue) conflicts with \(name), which selects \(mode.rawValue) mode: drop one of them")
+                throw LaunchError.conflict(
+                    "--mode \(explicitMode.rawValue) conflicts with \(name), which selects \(mode.rawValue) mode: drop one of them"
+                )
             }
             return explicitMode
         }

@@ -24,9 +24,13 @@ public struct LaunchError: ExitCodeError, Equatable {
     /// etcd is unreachable or failed (exit 13).
     public static func etcd(_ message: String) -> LaunchError { LaunchError(message, exitCode: .etcdFailed) }
     /// The target exited before or while being supervised (exit 10).
-    public static func targetCrashed(_ message: String) -> LaunchError { LaunchError(message, exitCode: .targetCrashed) }
+    public static func targetCrashed(_ message: String) -> LaunchError {
+        LaunchError(message, exitCode: .targetCrashed)
+    }
     /// The target never became ready (exit 11).
-    public static func unreachable(_ message: String) -> LaunchError { LaunchError(message, exitCode: .targetUnreachable) }
+    public static func unreachable(_ message: String) -> LaunchError {
+        LaunchError(message, exitCode: .targetUnreachable)
+    }
     /// Any other failure (exit 1).
     public static func failure(_ message: String) -> LaunchError { LaunchError(message, exitCode: .failure) }
 }

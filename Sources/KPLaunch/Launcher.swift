@@ -25,7 +25,8 @@ public final class Launcher: @unchecked Sendable {
     /// a signal from `stopSignals` stops the run as `kp-launch down` does (exit 130/143).
     public init(
         configuration: LaunchConfiguration, makeTransport: @escaping TransportFactory = defaultTransportFactory,
-        records: JSONLWriter = .stdout, logger: Logger = Logger(label: "kp-launch"), stopSignals: (any StopSignalSource)? = nil
+        records: JSONLWriter = .stdout, logger: Logger = Logger(label: "kp-launch"),
+        stopSignals: (any StopSignalSource)? = nil
     ) {
         self.configuration = configuration
         self.stopSignals = stopSignals
@@ -36,14 +37,18 @@ public final class Launcher: @unchecked Sendable {
 
     /// The runner for `mode`. Docker mode comes from ``DockerMode/provider``; without it, one line saying so.
     public static func makeRunner(
-        mode: LaunchMode, configuration: LaunchConfiguration, makeTransport: @escaping TransportFactory = defaultTransportFactory
+        mode: LaunchMode, configuration: LaunchConfiguration,
+        makeTransport: @escaping TransportFactory = defaultTransportFactory
     ) throws -> any TargetRunner {
         switch mode {
-        case .sim, .local: return ProcessTargetRunner(mode: mode, configuration: configuration, makeTransport: makeTransport)
+        case .sim, .local:
+            return ProcessTargetRunner(mode: mode, configuration: configuration, makeTransport: makeTransport)
         case .url: return try URLTargetRunner(configuration: configuration)
         case .docker:
             guard let provider = DockerMode.provider else {
-                throw LaunchError.missingTool("docker mode (the default when no target is given) is not in this build: run a local apiserver with APISERVER_BIN=/path/to/apiserver (or APISERVER_DIR=checkout) and ETCD_ENDPOINTS, use --apiserver-url, or try the emulator with --sim / make demo")
+                throw LaunchError.missingTool(
+                    "docker mode (the default when no target is given) is not in this build: run a local apiserver with APISERVER_BIN=/path/to/apiserver (or APISERVER_DIR=checkout) and ETCD_ENDPOINTS, use --apiserver-url, or try the emulator with --sim / make demo"
+                )
             }
             return try provider.makeRunner(configuration: configuration)
         }
@@ -60,17 +65,23 @@ public final class Launcher: @unchecked Sendable {
         let runner = try Self.makeRunner(mode: mode, configuration: configuration, makeTransport: makeTransport)
 
         if let pid = RunControl.readPid(files), pid != getpid(), RunControl.isLiveLauncher(pid) {
-            throw LaunchError.badInput("a run is already up in \(configuration.runDir) (kp-launch pid \(pid)): stop it with kp-launch down --run-dir \(configuration.runDir), or pick another --run-dir")
+            throw LaunchError.badInput(
+                "a run is already up in \(configuration.runDir) (kp-launch pid \(pid)): stop it with kp-launch down --run-dir \(configuration.runDir), or pick another --run-dir"
+            )
         }
         let port = try await choosePort(mode: mode)
         // Directories this launch creates; the empty ones are removed again at the end, so a
         // failed pre-flight leaves the run directory as it found it.
-        let createdDirs = [files.runDir, files.logsDir, files.targetDir].filter { !FileManager.default.fileExists(atPath: $0) }
+        let createdDirs = [files.runDir, files.logsDir, files.targetDir].filter {
+            !FileManager.default.fileExists(atPath: $0)
+        }
         try RunSecrets.makeDirectory(files.runDir, mode: 0o755)
         try RunSecrets.makeDirectory(files.logsDir, mode: 0o755)
         unlink(RunControl.downMarker(files))
-        let prefix = ContractFlags.etcdPrefix(runName: files.runName, unixNanos: Int64(Date().timeIntervalSince1970 * 1e9))
-        let context = TargetLaunchContext(configuration: configuration, files: files, port: port, etcdPrefix: prefix, logger: logger)
+        let prefix = ContractFlags.etcdPrefix(
+            runName: files.runName, unixNanos: Int64(Date().timeIntervalSince1970 * 1e9))
+        let context = TargetLaunchContext(
+            configuration: configuration, files: files, port: port, etcdPrefix: prefix, logger: logger)
 
         let state = SupervisorState()
         let wroteSecrets = mode != .url
@@ -117,8 +128,11 @@ public final class Launcher: @unchecked Sendable {
             if let signal = state.signal {
                 return stopCode(signal: signal, files: files, during: "start-up")
             }
-            if let e = error as? LaunchError, e.exitCode == .targetCrashed || e.exitCode == .etcdFailed || e.exitCode == .targetUnreachable {
-                try? records.write(ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-launch", message: e.message, input: files.logsDir))
+            if let e = error as? LaunchError,
+                e.exitCode == .targetCrashed || e.exitCode == .etcdFailed || e.exitCode == .targetUnreachable
+            {
+                try? records.write(
+                    ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-launch", message: e.message, input: files.logsDir))
             }
             throw error
         }
@@ -144,7 +158,8 @@ public final class Launcher: @unchecked Sendable {
         record.targetArgs = started.targetArgs
         record.readyNs = ready.readyNs
         do {
-            try Self.writeAtomically(try Kubeconfig.root(for: record, runName: files.runName).yaml(), to: files.kubeconfig)
+            try Self.writeAtomically(
+                try Kubeconfig.root(for: record, runName: files.runName).yaml(), to: files.kubeconfig)
             var line = try RecordCodec.encode(record.record)
             line.append(0x0A)
             try Self.writeAtomically(String(decoding: line, as: UTF8.self), to: files.endpointFile)
@@ -154,9 +169,12 @@ public final class Launcher: @unchecked Sendable {
             throw LaunchError.failure("cannot write the endpoint record or kubeconfig in \(files.runDir): \(error)")
         }
         let readyAfter = Duration.nanoseconds(ready.readyNs - launchedNs)
-        logger.info("\(record.target) \(ready.gitVersion ?? "") ready at \(started.url) after \(formatSeconds(readyAfter)); endpoint \(files.endpointFile), kubeconfig \(files.kubeconfig)")
+        logger.info(
+            "\(record.target) \(ready.gitVersion ?? "") ready at \(started.url) after \(formatSeconds(readyAfter)); endpoint \(files.endpointFile), kubeconfig \(files.kubeconfig)"
+        )
         if ready.emulator {
-            logger.notice("the target is kp-sim, the bundled emulator: its numbers describe kp-sim, not the kplane apiserver")
+            logger.notice(
+                "the target is kp-sim, the bundled emulator: its numbers describe kp-sim, not the kplane apiserver")
         }
 
         if let timeout = configuration.stallTimeout {
@@ -169,11 +187,13 @@ public final class Launcher: @unchecked Sendable {
         if case .failure(let failure) = reason {
             // The error record goes out before the (possibly slow) stop, so a watching run script
             // learns of the failure at once and attributes it to the phase it is in.
-            let message = failure.component == .stalled
+            let message =
+                failure.component == .stalled
                 ? "the target stalled during the run: \(failure.message)"
                 : "\(failure.component == .target ? "the target" : "etcd") failed during the run: \(failure.message)"
             logger.error("\(message); stopping what was started")
-            try? records.write(ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-launch", message: message, input: files.logsDir))
+            try? records.write(
+                ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-launch", message: message, input: files.logsDir))
             await cleanUp()
             throw LaunchError(message, exitCode: failure.exitCode)
         }
@@ -191,7 +211,9 @@ public final class Launcher: @unchecked Sendable {
             logger.info("stopped by kp-launch down during \(phase); secrets removed, logs and certificates kept")
             return .ok
         }
-        logger.info("stopped by \(ChildProcess.signalName(signal) ?? "signal \(signal)") during \(phase); secrets removed, logs and certificates kept")
+        logger.info(
+            "stopped by \(ChildProcess.signalName(signal) ?? "signal \(signal)") during \(phase); secrets removed, logs and certificates kept"
+        )
         return signal == SIGINT ? .interrupted : .terminated
     }
 
@@ -230,7 +252,9 @@ public final class Launcher: @unchecked Sendable {
         }
         if mode != .local, c.etcdBin != nil { foreign.append("--etcd-bin") }
         if !foreign.isEmpty {
-            throw LaunchError.conflict("\(foreign.joined(separator: ", ")) cannot be used in \(mode.rawValue) mode: drop \(foreign.count == 1 ? "it, or choose the mode it belongs" : "them, or choose the mode they belong") to")
+            throw LaunchError.conflict(
+                "\(foreign.joined(separator: ", ")) cannot be used in \(mode.rawValue) mode: drop \(foreign.count == 1 ? "it, or choose the mode it belongs" : "them, or choose the mode they belong") to"
+            )
         }
     }
 

@@ -8,13 +8,20 @@ public enum PortProbe {
     /// with the target's own bind error in its log.
     public static func freeLoopbackPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LaunchError.failure("cannot create a socket to find a free port: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw LaunchError.failure("cannot create a socket to find a free port: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var addr = loopback(port: 0)
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard bound == 0 else { throw LaunchError.failure("cannot bind 127.0.0.1:0 to find a free port: \(String(cString: strerror(errno)))") }
+        guard bound == 0 else {
+            throw LaunchError.failure(
+                "cannot bind 127.0.0.1:0 to find a free port: \(String(cString: strerror(errno)))")
+        }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
@@ -34,7 +41,9 @@ public enum PortProbe {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var addr = loopback(port: port)
         return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 
@@ -62,11 +71,13 @@ public enum PortProbe {
     /// Throws a one-line error (exit 2) naming the holder when `port` is taken.
     public static func requireFree(_ port: Int, flag: String) async throws {
         guard (1...65535).contains(port) else {
-            throw LaunchError.badInput("\(flag) \(port) is not a TCP port: give 1-65535, or omit it to pick a free port")
+            throw LaunchError.badInput(
+                "\(flag) \(port) is not a TCP port: give 1-65535, or omit it to pick a free port")
         }
         if isFree(port) { return }
         let who = await holder(of: port).map { " by \($0)" } ?? ""
-        throw LaunchError.badInput("port \(port) (\(flag)) is already in use\(who): stop that process or pick another port with --port")
+        throw LaunchError.badInput(
+            "port \(port) (\(flag)) is already in use\(who): stop that process or pick another port with --port")
     }
 
     private static func loopback(port: Int) -> sockaddr_in {

@@ -20,7 +20,10 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
     private var stopped = false
 
     /// A runner for `mode` (`.sim` or `.local`).
-    public init(mode: LaunchMode, configuration: LaunchConfiguration, makeTransport: @escaping TransportFactory = defaultTransportFactory) {
+    public init(
+        mode: LaunchMode, configuration: LaunchConfiguration,
+        makeTransport: @escaping TransportFactory = defaultTransportFactory
+    ) {
         precondition(mode == .sim || mode == .local, "ProcessTargetRunner runs sim or local mode")
         self.mode = mode
         self.configuration = configuration
@@ -37,19 +40,23 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         switch mode {
         case .sim:
             let path = Self.absolute(c.simBin ?? Self.siblingExecutable("kp-sim"))
-            try Self.requireExecutable(path, flag: c.simBin == nil ? "kp-sim (next to kp-launch)" : "--sim-bin",
+            try Self.requireExecutable(
+                path, flag: c.simBin == nil ? "kp-sim (next to kp-launch)" : "--sim-bin",
                 fix: c.simBin == nil ? "build it (swift build --product kp-sim) or pass --sim-bin" : "check the path")
             lock.withLock { executable = path }
         case .local:
             if let bin = c.apiserverBin.map(Self.absolute) {
-                try Self.requireExecutable(bin, flag: "--apiserver-bin/APISERVER_BIN", fix: "check the path, or build it (go build -o bin/apiserver ./cmd/apiserver)")
+                try Self.requireExecutable(
+                    bin, flag: "--apiserver-bin/APISERVER_BIN",
+                    fix: "check the path, or build it (go build -o bin/apiserver ./cmd/apiserver)")
                 lock.withLock { executable = bin }
             } else if let dir = c.apiserverDir {
                 let built = try await ApiserverBuild.ensureBinary(
                     dir: dir, buildLog: context.files.logsDir + "/build.log", logger: context.logger)
                 lock.withLock { executable = built.path }
             } else {
-                throw LaunchError.badInput("local mode needs --apiserver-bin/APISERVER_BIN or --apiserver-dir/APISERVER_DIR")
+                throw LaunchError.badInput(
+                    "local mode needs --apiserver-bin/APISERVER_BIN or --apiserver-dir/APISERVER_DIR")
             }
         default:
             break
@@ -59,9 +66,11 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         } else if mode == .local {
             let name = c.etcdBin ?? "etcd"
             guard let found = ChildProcess.findInPath(name) else {
-                throw LaunchError.missingTool(c.etcdBin != nil
-                    ? "--etcd-bin \(name) is not an executable file: check the path"
-                    : "local mode needs etcd: set ETCD_ENDPOINTS/--etcd-endpoints to a running etcd, or install etcd so kp-launch can start a throw-away one (apt-get install etcd-server)")
+                throw LaunchError.missingTool(
+                    c.etcdBin != nil
+                        ? "--etcd-bin \(name) is not an executable file: check the path"
+                        : "local mode needs etcd: set ETCD_ENDPOINTS/--etcd-endpoints to a running etcd, or install etcd so kp-launch can start a throw-away one (apt-get install etcd-server)"
+                )
             }
             lock.withLock { etcdBinary = found }
         }
@@ -77,7 +86,8 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         var logFiles = [files.targetStdoutLog, files.targetStderrLog]
         if let etcdBinary = lock.withLock({ etcdBinary }) {
             let etcd = try await ThrowawayEtcd.start(
-                binary: etcdBinary, logFile: files.etcdLog, timeout: .seconds(30), makeTransport: makeTransport, logger: context.logger)
+                binary: etcdBinary, logFile: files.etcdLog, timeout: .seconds(30), makeTransport: makeTransport,
+                logger: context.logger)
             let keep = lock.withLock { () -> Bool in
                 if stopped { return false }
                 self.etcd = etcd
@@ -96,7 +106,8 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
             etcdServers: etcdURL, etcdPrefix: context.etcdPrefix, certDir: files.certDir, securePort: context.port,
             tokenAuthFile: files.tokensCSV, serviceAccountKeyFile: files.saKey, extra: extra)
         context.logger.info("starting \(targetName): \(executable) \(args.joined(separator: " "))")
-        let child = try ChildProcess.spawn(executable, args, stdout: .append(files.targetStdoutLog), stderr: .append(files.targetStderrLog))
+        let child = try ChildProcess.spawn(
+            executable, args, stdout: .append(files.targetStdoutLog), stderr: .append(files.targetStderrLog))
         let keep = lock.withLock { () -> Bool in
             if stopped { return false }
             target = child
@@ -107,8 +118,10 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
             throw CancellationError()
         }
         return StartedTarget(
-            url: "https://127.0.0.1:\(context.port)", caFile: files.servingCert, tokenFile: files.tokenFile, pid: child.pid,
-            etcdEndpoints: etcdURL, etcdPrefix: context.etcdPrefix, etcdManaged: managed, targetArgs: [executable] + args,
+            url: "https://127.0.0.1:\(context.port)", caFile: files.servingCert, tokenFile: files.tokenFile,
+            pid: child.pid,
+            etcdEndpoints: etcdURL, etcdPrefix: context.etcdPrefix, etcdManaged: managed,
+            targetArgs: [executable] + args,
             logFiles: logFiles)
     }
 
@@ -123,7 +136,8 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
             }
             if let t = target.exitStatus {
                 let last = Self.lastLine(of: files.targetStderrLog).map { " (last stderr line: \($0))" } ?? ""
-                return TargetFailure(.target, "\(targetName) (pid \(target.pid)) \(t)\(last); see \(files.targetStderrLog)")
+                return TargetFailure(
+                    .target, "\(targetName) (pid \(target.pid)) \(t)\(last); see \(files.targetStderrLog)")
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -133,7 +147,10 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
     public func stop() async {
         let (target, etcd) = lock.withLock { () -> (ChildProcess?, ThrowawayEtcd?) in
             stopped = true
-            defer { self.target = nil; self.etcd = nil }
+            defer {
+                self.target = nil
+                self.etcd = nil
+            }
             return (self.target, self.etcd)
         }
         if let target {
@@ -143,7 +160,8 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         if let etcd {
             let t = await etcd.process.stop(grace: configuration.stopGrace)
             try? FileManager.default.removeItem(atPath: etcd.dataDir)
-            Logger(label: "kp-launch").info("stopped the throw-away etcd (pid \(etcd.process.pid)): it \(t); removed \(etcd.dataDir)")
+            Logger(label: "kp-launch").info(
+                "stopped the throw-away etcd (pid \(etcd.process.pid)): it \(t); removed \(etcd.dataDir)")
         }
     }
 
@@ -162,7 +180,8 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
 
     /// `name` in the directory of kp-launch's own executable.
     static func siblingExecutable(_ name: String) -> String {
-        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let own =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         return ((own as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
     }

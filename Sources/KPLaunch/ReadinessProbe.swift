@@ -30,12 +30,16 @@ public enum ReadinessProbe {
         func checkAbort() throws {
             if Task.isCancelled { throw CancellationError() }
             if let f = failure() {
-                let what = f.component == .etcd ? "etcd failed before the target was ready" : "the target failed before it was ready"
+                let what =
+                    f.component == .etcd
+                    ? "etcd failed before the target was ready" : "the target failed before it was ready"
                 throw LaunchError("\(what): \(f.message)", exitCode: f.exitCode)
             }
         }
         func timedOut(_ last: String) -> LaunchError {
-            LaunchError.unreachable("\(target.url) did not answer /readyz with 200 within \(formatSeconds(timeout)) (last: \(last)); raise --ready-timeout or see the target's log")
+            LaunchError.unreachable(
+                "\(target.url) did not answer /readyz with 200 within \(formatSeconds(timeout)) (last: \(last)); raise --ready-timeout or see the target's log"
+            )
         }
 
         if let ca = target.caFile, !target.insecureSkipTLSVerify {
@@ -50,10 +54,13 @@ public enum ReadinessProbe {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
-        let transport = try makeTransport(HTTPClientConfiguration(
-            caFile: target.insecureSkipTLSVerify ? nil : target.caFile, insecureSkipTLSVerify: target.insecureSkipTLSVerify,
-            tokenFile: target.tokenFile.isEmpty ? nil : target.tokenFile, timeout: .seconds(3), connectTimeout: .seconds(1),
-            maxConnectionsPerHost: 1))
+        let transport = try makeTransport(
+            HTTPClientConfiguration(
+                caFile: target.insecureSkipTLSVerify ? nil : target.caFile,
+                insecureSkipTLSVerify: target.insecureSkipTLSVerify,
+                tokenFile: target.tokenFile.isEmpty ? nil : target.tokenFile, timeout: .seconds(3),
+                connectTimeout: .seconds(1),
+                maxConnectionsPerHost: 1))
 
         var last = "no answer yet"
         var emulator = false
@@ -64,7 +71,8 @@ public enum ReadinessProbe {
                 let response = try await transport.send(HTTPRequest(url: target.url + "/readyz"))
                 emulator = emulator || response.headers["x-kp-sim"] != nil
                 if response.status == 200 { break }
-                let body = String(decoding: response.body.prefix(200), as: UTF8.self)
+                let body =
+                    String(decoding: response.body.prefix(200), as: UTF8.self)
                     .split(separator: "\n").first.map(String.init) ?? ""
                 last = "HTTP \(response.status)\(body.isEmpty ? "" : " \(body)")"
             } catch {
@@ -88,7 +96,8 @@ public enum ReadinessProbe {
                 logger.warning("\(target.url)/version answered HTTP \(response.status); target_version stays empty")
             }
         } catch {
-            logger.warning("\(target.url)/version failed (\(EtcdHealth.shortReason(error))); target_version stays empty")
+            logger.warning(
+                "\(target.url)/version failed (\(EtcdHealth.shortReason(error))); target_version stays empty")
         }
         return Ready(readyNs: readyNs, gitVersion: gitVersion, emulator: emulator)
     }

@@ -49,21 +49,27 @@ public enum RunControl {
     public static func down(runDir: String, timeout: Duration, logger: Logger) async throws {
         let files = RunFiles(runDir: runDir)
         guard FileManager.default.fileExists(atPath: files.runDir) else {
-            throw LaunchError.badInput("--run-dir \(runDir) does not exist: give the run directory that kp-launch up used")
+            throw LaunchError.badInput(
+                "--run-dir \(runDir) does not exist: give the run directory that kp-launch up used")
         }
         guard let pid = readPid(files) else {
             throw LaunchError.badInput("no run is up in \(runDir) (no launch.pid): nothing to stop")
         }
         guard isLiveLauncher(pid) else {
             unlink(files.pidFile)
-            throw LaunchError.badInput("no run is up in \(runDir): launch.pid names pid \(pid), which is not a running kp-launch (stale file removed)")
+            throw LaunchError.badInput(
+                "no run is up in \(runDir): launch.pid names pid \(pid), which is not a running kp-launch (stale file removed)"
+            )
         }
         try? FileOutput.writeAtomically("\(getpid())\n", to: downMarker(files))
         guard kill(pid, SIGTERM) == 0 else {
             unlink(downMarker(files))
-            throw LaunchError.failure("cannot signal kp-launch (pid \(pid)): \(String(cString: strerror(errno))); are you the user that started it?")
+            throw LaunchError.failure(
+                "cannot signal kp-launch (pid \(pid)): \(String(cString: strerror(errno))); are you the user that started it?"
+            )
         }
-        logger.info("sent SIGTERM to kp-launch (pid \(pid)); waiting up to \(formatSeconds(timeout)) for it to stop the run")
+        logger.info(
+            "sent SIGTERM to kp-launch (pid \(pid)); waiting up to \(formatSeconds(timeout)) for it to stop the run")
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if !isLiveLauncher(pid) {
@@ -72,6 +78,8 @@ public enum RunControl {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw LaunchError.failure("kp-launch (pid \(pid)) did not stop within \(formatSeconds(timeout)); see \(files.logsDir), or kill -9 \(pid) and its target")
+        throw LaunchError.failure(
+            "kp-launch (pid \(pid)) did not stop within \(formatSeconds(timeout)); see \(files.logsDir), or kill -9 \(pid) and its target"
+        )
     }
 }

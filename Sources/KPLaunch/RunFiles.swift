@@ -11,7 +11,8 @@ public struct RunFiles: Sendable, Equatable {
 
     /// Resolves `runDir` against the current directory.
     public init(runDir: String) {
-        let url = URL(fileURLWithPath: runDir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        let url = URL(
+            fileURLWithPath: runDir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         self.runDir = url.standardizedFileURL.path
     }
 

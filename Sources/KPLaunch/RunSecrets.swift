@@ -59,7 +59,8 @@ public enum RunSecrets {
         unlink(path)  // a stale file could have other permissions; O_EXCL below then guarantees ours
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw LaunchError.badInput("cannot write \(path): \(String(cString: strerror(errno))); check that the run directory is writable")
+            throw LaunchError.badInput(
+                "cannot write \(path): \(String(cString: strerror(errno))); check that the run directory is writable")
         }
         defer { close(fd) }
         fchmod(fd, 0o600)  // independent of the umask

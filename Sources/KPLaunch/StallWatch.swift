@@ -21,10 +21,12 @@ struct StallWatch: Sendable {
     func run(target: StartedTarget, makeTransport: TransportFactory, logger: Logger) async -> TargetFailure? {
         let transport: any HTTPTransport
         do {
-            transport = try makeTransport(HTTPClientConfiguration(
-                caFile: target.insecureSkipTLSVerify ? nil : target.caFile, insecureSkipTLSVerify: target.insecureSkipTLSVerify,
-                tokenFile: target.tokenFile.isEmpty ? nil : target.tokenFile, timeout: timeout,
-                connectTimeout: min(timeout, .seconds(5)), maxConnectionsPerHost: 1))
+            transport = try makeTransport(
+                HTTPClientConfiguration(
+                    caFile: target.insecureSkipTLSVerify ? nil : target.caFile,
+                    insecureSkipTLSVerify: target.insecureSkipTLSVerify,
+                    tokenFile: target.tokenFile.isEmpty ? nil : target.tokenFile, timeout: timeout,
+                    connectTimeout: min(timeout, .seconds(5)), maxConnectionsPerHost: 1))
         } catch {
             logger.warning("stall watch disabled: cannot create its HTTP client (\(error))")
             return nil
@@ -46,7 +48,8 @@ struct StallWatch: Sendable {
                 if now - lastAnswer >= timeout {
                     return TargetFailure(
                         .stalled,
-                        "\(target.url) stopped answering: no answer to /readyz for \(formatSeconds(now - lastAnswer)) (stall timeout \(formatSeconds(timeout)); last: \(silent))")
+                        "\(target.url) stopped answering: no answer to /readyz for \(formatSeconds(now - lastAnswer)) (stall timeout \(formatSeconds(timeout)); last: \(silent))"
+                    )
                 }
             } else {
                 lastAnswer = now

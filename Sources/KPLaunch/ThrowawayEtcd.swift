@@ -28,9 +28,12 @@ public final class ThrowawayEtcd: @unchecked Sendable {
         let clientPort = try PortProbe.freeLoopbackPort()
         var peerPort = try PortProbe.freeLoopbackPort()
         while peerPort == clientPort { peerPort = try PortProbe.freeLoopbackPort() }
-        var template = Array("\(NSTemporaryDirectory().hasSuffix("/") ? NSTemporaryDirectory() : NSTemporaryDirectory() + "/")kpbench-etcd-XXXXXX".utf8CString)
+        var template = Array(
+            "\(NSTemporaryDirectory().hasSuffix("/") ? NSTemporaryDirectory() : NSTemporaryDirectory() + "/")kpbench-etcd-XXXXXX"
+                .utf8CString)
         guard let made = mkdtemp(&template) else {
-            throw LaunchError.etcd("cannot create a temporary etcd data dir: \(String(cString: strerror(errno))); check TMPDIR")
+            throw LaunchError.etcd(
+                "cannot create a temporary etcd data dir: \(String(cString: strerror(errno))); check TMPDIR")
         }
         let dataDir = String(cString: made)
         let client = "http://127.0.0.1:\(clientPort)"
@@ -67,7 +70,8 @@ public final class ThrowawayEtcd: @unchecked Sendable {
             if ContinuousClock.now >= deadline || Task.isCancelled {
                 await etcd.stop(grace: .seconds(2))
                 if Task.isCancelled { throw CancellationError() }
-                throw LaunchError.etcd("the throw-away etcd at \(client) was not healthy within \(timeout) (\(last)): see \(logFile)")
+                throw LaunchError.etcd(
+                    "the throw-away etcd at \(client) was not healthy within \(timeout) (\(last)): see \(logFile)")
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
@@ -97,7 +101,8 @@ public enum EtcdHealth {
         let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         let transport: any HTTPTransport
         do {
-            transport = try makeTransport(HTTPClientConfiguration(timeout: .seconds(2), connectTimeout: .seconds(1), maxConnectionsPerHost: 1))
+            transport = try makeTransport(
+                HTTPClientConfiguration(timeout: .seconds(2), connectTimeout: .seconds(1), maxConnectionsPerHost: 1))
         } catch {
             return .unreachable("\(error)")
         }
@@ -107,7 +112,9 @@ public enum EtcdHealth {
             if response.status == 200, body.replacingOccurrences(of: " ", with: "").contains("\"health\":\"true\"") {
                 return .healthy
             }
-            return .unhealthy("/health answered HTTP \(response.status) \(body.prefix(120).trimmingCharacters(in: .whitespacesAndNewlines))")
+            return .unhealthy(
+                "/health answered HTTP \(response.status) \(body.prefix(120).trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         } catch {
             return .unreachable(Self.shortReason(error))
         }
@@ -115,20 +122,28 @@ public enum EtcdHealth {
 
     /// Checks every comma-separated endpoint; throws one line (exit 13) for the first that is not healthy.
     public static func requireHealthy(_ endpoints: String, makeTransport: TransportFactory) async throws {
-        let list = endpoints.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let list = endpoints.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         guard !list.isEmpty else {
-            throw LaunchError.badInput("--etcd-endpoints/ETCD_ENDPOINTS is empty: give etcd client URLs such as http://127.0.0.1:2379")
+            throw LaunchError.badInput(
+                "--etcd-endpoints/ETCD_ENDPOINTS is empty: give etcd client URLs such as http://127.0.0.1:2379")
         }
         for endpoint in list {
             guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
-                throw LaunchError.badInput("--etcd-endpoints/ETCD_ENDPOINTS: '\(endpoint)' is not a URL: write it as http://127.0.0.1:2379")
+                throw LaunchError.badInput(
+                    "--etcd-endpoints/ETCD_ENDPOINTS: '\(endpoint)' is not a URL: write it as http://127.0.0.1:2379")
             }
             switch await check(endpoint, makeTransport: makeTransport) {
             case .healthy: continue
             case .unreachable(let why):
-                throw LaunchError.etcd("etcd at \(endpoint) is unreachable (\(why)): start etcd there, or point --etcd-endpoints/ETCD_ENDPOINTS at a running etcd")
+                throw LaunchError.etcd(
+                    "etcd at \(endpoint) is unreachable (\(why)): start etcd there, or point --etcd-endpoints/ETCD_ENDPOINTS at a running etcd"
+                )
             case .unhealthy(let why):
-                throw LaunchError.etcd("etcd at \(endpoint) is not healthy (\(why)): check that etcd has a leader, or point --etcd-endpoints/ETCD_ENDPOINTS at a healthy etcd")
+                throw LaunchError.etcd(
+                    "etcd at \(endpoint) is not healthy (\(why)): check that etcd has a leader, or point --etcd-endpoints/ETCD_ENDPOINTS at a healthy etcd"
+                )
             }
         }
     }

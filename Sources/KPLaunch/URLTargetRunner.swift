@@ -24,10 +24,12 @@ public final class URLTargetRunner: TargetRunner, @unchecked Sendable {
     public init(configuration c: LaunchConfiguration) throws {
         let fromKubeconfig = try c.kubeconfig.map { try Kubeconfig.resolveCurrentContext(path: $0) }
         guard let rawURL = c.apiserverURL ?? fromKubeconfig?.server else {
-            throw LaunchError.badInput("url mode needs --apiserver-url/APISERVER_URL (or a --kubeconfig whose current context names a server)")
+            throw LaunchError.badInput(
+                "url mode needs --apiserver-url/APISERVER_URL (or a --kubeconfig whose current context names a server)")
         }
         guard rawURL.hasPrefix("https://") || rawURL.hasPrefix("http://"), URL(string: rawURL)?.host != nil else {
-            throw LaunchError.badInput("--apiserver-url '\(rawURL)' is not an http(s) URL: write it as https://HOST:PORT")
+            throw LaunchError.badInput(
+                "--apiserver-url '\(rawURL)' is not an http(s) URL: write it as https://HOST:PORT")
         }
         var trimmed = rawURL
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
@@ -35,13 +37,16 @@ public final class URLTargetRunner: TargetRunner, @unchecked Sendable {
 
         if let path = c.tokenFile {
             guard Self.isReadableFile(path) else {
-                throw LaunchError.badInput("--token-file/TOKEN_FILE \(path) is not a readable file: check the path and its permissions")
+                throw LaunchError.badInput(
+                    "--token-file/TOKEN_FILE \(path) is not a readable file: check the path and its permissions")
             }
             tokenFile = path
             inlineToken = nil
         } else if let path = fromKubeconfig?.tokenFile {
             guard Self.isReadableFile(path) else {
-                throw LaunchError.badInput("tokenFile \(path) named by --kubeconfig \(c.kubeconfig ?? "") is not a readable file: check the path")
+                throw LaunchError.badInput(
+                    "tokenFile \(path) named by --kubeconfig \(c.kubeconfig ?? "") is not a readable file: check the path"
+                )
             }
             tokenFile = path
             inlineToken = nil
@@ -49,21 +54,25 @@ public final class URLTargetRunner: TargetRunner, @unchecked Sendable {
             tokenFile = nil
             inlineToken = token
         } else {
-            throw LaunchError.badInput(c.kubeconfig != nil
-                ? "--kubeconfig \(c.kubeconfig!): the current context's user has no token or tokenFile; kp-bench authenticates with a bearer token, so pass --token-file"
-                : "url mode needs --token-file/TOKEN_FILE (a file holding the bearer token) or --kubeconfig")
+            throw LaunchError.badInput(
+                c.kubeconfig != nil
+                    ? "--kubeconfig \(c.kubeconfig!): the current context's user has no token or tokenFile; kp-bench authenticates with a bearer token, so pass --token-file"
+                    : "url mode needs --token-file/TOKEN_FILE (a file holding the bearer token) or --kubeconfig")
         }
 
         insecure = c.insecureSkipTLSVerify || (c.caFile == nil && (fromKubeconfig?.insecureSkipTLSVerify ?? false))
         if let path = c.caFile ?? (c.insecureSkipTLSVerify ? nil : fromKubeconfig?.caFile) {
             guard Self.isReadableFile(path) else {
-                throw LaunchError.badInput("--ca-file/CA_FILE \(path) is not a readable file: check the path, or pass --insecure-skip-tls-verify explicitly")
+                throw LaunchError.badInput(
+                    "--ca-file/CA_FILE \(path) is not a readable file: check the path, or pass --insecure-skip-tls-verify explicitly"
+                )
             }
             caFile = path
             caData = nil
         } else if !insecure, let b64 = fromKubeconfig?.caData {
             guard let data = Data(base64Encoded: b64.filter { !$0.isWhitespace }) else {
-                throw LaunchError.badInput("--kubeconfig \(c.kubeconfig ?? ""): certificate-authority-data is not base64")
+                throw LaunchError.badInput(
+                    "--kubeconfig \(c.kubeconfig ?? ""): certificate-authority-data is not base64")
             }
             caFile = nil
             caData = data
@@ -72,7 +81,9 @@ public final class URLTargetRunner: TargetRunner, @unchecked Sendable {
             caData = nil
         }
         if url.hasPrefix("https://"), !insecure, caFile == nil, caData == nil {
-            throw LaunchError.badInput("url mode needs --ca-file/CA_FILE (the PEM bundle that verifies \(url)) or, explicitly, --insecure-skip-tls-verify")
+            throw LaunchError.badInput(
+                "url mode needs --ca-file/CA_FILE (the PEM bundle that verifies \(url)) or, explicitly, --insecure-skip-tls-verify"
+            )
         }
     }
 
@@ -96,7 +107,8 @@ public final class URLTargetRunner: TargetRunner, @unchecked Sendable {
             ca = files.urlCAFile
         }
         context.logger.info("url mode: nothing to launch; using \(url)")
-        return StartedTarget(url: url, caFile: insecure ? nil : ca, insecureSkipTLSVerify: insecure, tokenFile: token ?? "")
+        return StartedTarget(
+            url: url, caFile: insecure ? nil : ca, insecureSkipTLSVerify: insecure, tokenFile: token ?? "")
     }
 
     public func supervise() async -> TargetFailure? { nil }

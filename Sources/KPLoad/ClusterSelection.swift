@@ -44,11 +44,14 @@ public enum ClusterSelection {
             }
         }
         guard sawStep else {
-            throw InputProblem("--bootstrap \(path) holds no bootstrap_step records: pass the bootstrap.jsonl that kp-bootstrap wrote")
+            throw InputProblem(
+                "--bootstrap \(path) holds no bootstrap_step records: pass the bootstrap.jsonl that kp-bootstrap wrote")
         }
         let ok = discovered.subtracting(failed).sorted()
         guard !ok.isEmpty else {
-            throw InputProblem("--bootstrap \(path): no cluster finished its bootstrap ok, so there is nothing to load (check kp-bootstrap's errors)")
+            throw InputProblem(
+                "--bootstrap \(path): no cluster finished its bootstrap ok, so there is nothing to load (check kp-bootstrap's errors)"
+            )
         }
         return ok
     }
@@ -92,7 +95,8 @@ public struct LoadShard: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws(InputProblem) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 10_000, i >= 0, i < n else {
-            throw InputProblem("--shard '\(text)' must be I/N with 0 <= I < N <= 10000, e.g. 0/4 for the first of four shards")
+            throw InputProblem(
+                "--shard '\(text)' must be I/N with 0 <= I < N <= 10000, e.g. 0/4 for the first of four shards")
         }
         self.init(index: i, count: n)
     }

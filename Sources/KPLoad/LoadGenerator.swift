@@ -191,7 +191,9 @@ public final class LoadGenerator: Sendable {
                 busiestThreadCPUSeconds: Double(max(0, threadCPU - threadCPUMark)) / 1e9)
             cpuMark = cpu
             threadCPUMark = threadCPU
-            emit(.loadInterval(LoadIntervalRecord(startNs: windowStart, endNs: end, ops: fresh.opWindows, generator: gen)))
+            emit(
+                .loadInterval(
+                    LoadIntervalRecord(startNs: windowStart, endNs: end, ops: fresh.opWindows, generator: gen)))
             windowStart = end
             return end
         }
@@ -217,7 +219,8 @@ public final class LoadGenerator: Sendable {
         if unfinished > 0 {
             // Only after the drain deadline (request timeout + 1 s past the schedule's end).
             reasons0.append(
-                "\(unfinished) operations were still in flight when the drain ended (request timeout + 1 s); they are not in the totals")
+                "\(unfinished) operations were still in flight when the drain ended (request timeout + 1 s); they are not in the totals"
+            )
         }
 
         let stopAt = stoppedAtNs.load(ordering: .acquiring)
@@ -252,7 +255,9 @@ public final class LoadGenerator: Sendable {
             let want = scheduledInPhase[Int(kind.rawValue)]
             let got = Int(total.sentInPhase[Int(kind.rawValue)])
             if want > 0 && Double(got) < 0.99 * Double(want) {
-                symptoms.append("only \(got) of the \(want) \(kind.name)s due before the phase end (less --max-lag) went out within the phase")
+                symptoms.append(
+                    "only \(got) of the \(want) \(kind.name)s due before the phase end (less --max-lag) went out within the phase"
+                )
             }
         }
         symptoms += reasons0
@@ -260,7 +265,9 @@ public final class LoadGenerator: Sendable {
         // which wait for the server's answers) and the busiest thread's CPU.
         var own: [String] = []
         if let p99 = total.schedulerLag.percentile(99), p99 > cfg.maxLagNs {
-            own.append("the scheduler itself was late: its lag p99 \(Self.formatNs(p99)) is over --max-lag \(Self.formatNs(cfg.maxLagNs))")
+            own.append(
+                "the scheduler itself was late: its lag p99 \(Self.formatNs(p99)) is over --max-lag \(Self.formatNs(cfg.maxLagNs))"
+            )
         }
         // The driver threads: a send that waited long after its hand-over, while the server still
         // had free stream slots (libcurl made almost no request wait for one), waited on kp-load.
@@ -271,14 +278,18 @@ public final class LoadGenerator: Sendable {
         let fewSlotWaits = Double(slotWaits) < 0.01 * Double(max(requests, 1))
         // Late sends with (almost) no request waiting for a server slot and no hold at --max-inflight:
         // the delay was in kp-load's own threads, whichever of them.
-        if fewSlotWaits && (driverP99 > cfg.maxLagNs || (totalP99 > cfg.maxLagNs && !maxInflightReached.load(ordering: .acquiring))) {
+        if fewSlotWaits
+            && (driverP99 > cfg.maxLagNs || (totalP99 > cfg.maxLagNs && !maxInflightReached.load(ordering: .acquiring)))
+        {
             own.append(
-                "kp-load's threads were late: schedule lag p99 \(Self.formatNs(totalP99)) (hand-over to send p99 \(Self.formatNs(driverP99))) while only \(slotWaits) of \(requests) requests waited for a connection or stream slot")
+                "kp-load's threads were late: schedule lag p99 \(Self.formatNs(totalP99)) (hand-over to send p99 \(Self.formatNs(driverP99))) while only \(slotWaits) of \(requests) requests waited for a connection or stream slot"
+            )
         } else if driverP99 > cfg.maxLagNs {
             let p99 = driverP99
             do {
                 symptoms.append(
-                    "\(slotWaits) of \(requests) requests waited for a connection or HTTP/2 stream slot (hand-over to send p99 \(Self.formatNs(p99)))")
+                    "\(slotWaits) of \(requests) requests waited for a connection or HTTP/2 stream slot (hand-over to send p99 \(Self.formatNs(p99)))"
+                )
             }
         }
         let phaseWallNs = max(Int64(1), end - start)
@@ -286,22 +297,26 @@ public final class LoadGenerator: Sendable {
         // for a quarter of the phase or more (summed over threads). Its own CPU time cannot show this.
         let runDelay = slots.reduce(schedulerRunDelayNs.load(ordering: .relaxed)) { max($0, $1.usedRunDelayNs) }
         if !symptoms.isEmpty && Double(runDelay) >= 0.25 * Double(phaseWallNs) {
-            own.append(String(
-                format: "kp-load was starved of CPU: a thread of it waited %.1f s for a core in %.1f s (run-queue delay)",
-                Double(runDelay) / 1e9, Double(phaseWallNs) / 1e9))
+            own.append(
+                String(
+                    format:
+                        "kp-load was starved of CPU: a thread of it waited %.1f s for a core in %.1f s (run-queue delay)",
+                    Double(runDelay) / 1e9, Double(phaseWallNs) / 1e9))
         }
         let busiest = busiestThreadCPUNs()
         if Double(busiest) >= 0.9 * Double(phaseWallNs) {
-            own.append(String(
-                format: "a kp-load thread was CPU-saturated (%.1f s of CPU in %.1f s)", Double(busiest) / 1e9,
-                Double(phaseWallNs) / 1e9))
+            own.append(
+                String(
+                    format: "a kp-load thread was CPU-saturated (%.1f s of CPU in %.1f s)", Double(busiest) / 1e9,
+                    Double(phaseWallNs) / 1e9))
         }
         let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, transports.count + 1))
         let processCPU = PreciseSleep.processCPUSeconds() - cpuAtStart
         if processCPU >= 0.9 * Double(cores) * Double(phaseWallNs) / 1e9 {
-            own.append(String(
-                format: "kp-load's CPU was saturated (%.1f s of CPU in %.1f s on %d usable cores)", processCPU,
-                Double(phaseWallNs) / 1e9, cores))
+            own.append(
+                String(
+                    format: "kp-load's CPU was saturated (%.1f s of CPU in %.1f s on %d usable cores)", processCPU,
+                    Double(phaseWallNs) / 1e9, cores))
         }
         var reasons: [String] = []
         var saturation: String?
@@ -320,7 +335,8 @@ public final class LoadGenerator: Sendable {
             if timeouts > 0 { evidence.append("\(timeouts) requests timed out") }
             let reads = total[.read]
             if let sp = reads.service.percentile(99) { evidence.append("read service p99 \(Self.formatNs(sp))") }
-            saturation = String(format: "target saturated: achieved %.1f of %.1f ops/s", achievedTotal, targetTotal)
+            saturation =
+                String(format: "target saturated: achieved %.1f of %.1f ops/s", achievedTotal, targetTotal)
                 + " (" + evidence.joined(separator: "; ") + ")"
         }
 
@@ -421,10 +437,12 @@ public final class LoadGenerator: Sendable {
         case .read:
             let submittedNs = MonotonicClock.now()
             let request = HTTPRequest(
-                method: "GET", url: catalog.objectURL(cluster: cluster, object: object), headers: headers, collectsResponseHeaders: false)
+                method: "GET", url: catalog.objectURL(cluster: cluster, object: object), headers: headers,
+                collectsResponseHeaders: false)
             let ownLag = submittedNs - ownFromNs
             transports[cluster % transports.count].submit(request) { [self] result in
-                self.finishRead(result, cluster: cluster, intendedNs: intendedNs, submittedNs: submittedNs, ownLagNs: ownLag)
+                self.finishRead(
+                    result, cluster: cluster, intendedNs: intendedNs, submittedNs: submittedNs, ownLagNs: ownLag)
             }
         case .write:
             let w = WriteOperation(cluster: cluster, object: object, intendedNs: intendedNs)
@@ -456,7 +474,8 @@ public final class LoadGenerator: Sendable {
     }
 
     private func finishRead(
-        _ result: Swift.Result<HTTPResponse, HTTPError>, cluster: Int, intendedNs: Int64, submittedNs: Int64, ownLagNs: Int64
+        _ result: Swift.Result<HTTPResponse, HTTPError>, cluster: Int, intendedNs: Int64, submittedNs: Int64,
+        ownLagNs: Int64
     ) {
         let completed = MonotonicClock.now()
         let o = RequestOutcome.classify(
@@ -480,7 +499,8 @@ public final class LoadGenerator: Sendable {
     private func submitGet(_ w: WriteOperation, intendedNs: Int64, retried: Bool) {
         let submittedNs = MonotonicClock.now()
         let request = HTTPRequest(
-            method: "GET", url: catalog.objectURL(cluster: w.cluster, object: w.object), headers: headers, collectsResponseHeaders: false)
+            method: "GET", url: catalog.objectURL(cluster: w.cluster, object: w.object), headers: headers,
+            collectsResponseHeaders: false)
         transports[w.cluster % transports.count].submit(request) { [self] result in
             self.finishWriteGet(result, w, intendedNs: intendedNs, submittedNs: submittedNs, retried: retried)
         }
@@ -502,7 +522,8 @@ public final class LoadGenerator: Sendable {
         slot.shared.withLock { s in
             if isFirst {
                 s.window.recordSend(
-                    .write, intendedNs: w.intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd, schedulerLagNs: w.ownLagNs,
+                    .write, intendedNs: w.intendedNs, sentNs: o.sentNs, phaseEndNs: phaseEnd,
+                    schedulerLagNs: w.ownLagNs,
                     driverLagNs: o.sentNs - submittedNs)
             }
             s.window.recordRequest(.writeGet, intendedNs: intendedNs, outcome: o, bytesSent: 0, retried: retried)
@@ -517,7 +538,8 @@ public final class LoadGenerator: Sendable {
         let version = writeVersion.wrappingAdd(1, ordering: .relaxed).newValue
         let body = catalog.body(cluster: w.cluster, object: w.object, resourceVersion: rv, version: version)
         let request = HTTPRequest(
-            method: "PUT", url: catalog.objectURL(cluster: w.cluster, object: w.object), headers: putHeaders, body: body,
+            method: "PUT", url: catalog.objectURL(cluster: w.cluster, object: w.object), headers: putHeaders,
+            body: body,
             collectsResponseHeaders: false)
         let updateIntended = o.endNs
         let submitted = MonotonicClock.now()

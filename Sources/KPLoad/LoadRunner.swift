@@ -15,12 +15,16 @@ public final class LoadRunner: Sendable {
     private let prewarmTask = Mutex<Task<Int64, any Error>?>(nil)
     private let logger: Logger
 
-    public convenience init(configuration: LoadConfiguration, transport: any LoadTransport, logger: Logger = Logger(label: "kp-load")) {
+    public convenience init(
+        configuration: LoadConfiguration, transport: any LoadTransport, logger: Logger = Logger(label: "kp-load")
+    ) {
         self.init(configuration: configuration, transports: [transport], logger: logger)
     }
 
     /// - Parameter transports: one per driver thread (`--threads`); the pre-warm uses the first.
-    public init(configuration: LoadConfiguration, transports: [any LoadTransport], logger: Logger = Logger(label: "kp-load")) {
+    public init(
+        configuration: LoadConfiguration, transports: [any LoadTransport], logger: Logger = Logger(label: "kp-load")
+    ) {
         self.configuration = configuration
         self.transport = transports[0]
         self.generator = LoadGenerator(configuration: configuration, transports: transports)
@@ -42,7 +46,8 @@ public final class LoadRunner: Sendable {
         let schedule = cfg.schedule
         let total = (schedule.targetRate[.read] ?? 0) + (schedule.targetRate[.write] ?? 0)
         logger.info(
-            "kp-load: \(cfg.hotClusters.count) of \(cfg.clusterCount) clusters hot; \(Self.rate(total)) ops/s for \(Double(cfg.durationNs) / 1e9)s (\(cfg.arrival.rawValue), seed \(cfg.seed)); pre-warming \(cfg.hotClusters.count * cfg.objectsPerCluster) objects of \(cfg.objectBytes) B")
+            "kp-load: \(cfg.hotClusters.count) of \(cfg.clusterCount) clusters hot; \(Self.rate(total)) ops/s for \(Double(cfg.durationNs) / 1e9)s (\(cfg.arrival.rawValue), seed \(cfg.seed)); pre-warming \(cfg.hotClusters.count * cfg.objectsPerCluster) objects of \(cfg.objectBytes) B"
+        )
 
         let prewarmer = Prewarmer(catalog: generator.catalog, transport: transport)
         let task = Task { try await prewarmer.run() }
@@ -98,28 +103,33 @@ public final class LoadRunner: Sendable {
         let achieved = f.achievedRps.values.reduce(0, +)
         let target = f.targetRps.values.reduce(0, +)
         lines.append(
-            "  generator: achieved \(String(format: "%.1f", achieved)) of \(Self.rate(target)) ops/s; schedule lag p50 \(Self.ms(lag?.percentile(50))) p99 \(Self.ms(lag?.percentile(99))) max \(Self.ms(lag?.max)); in-flight peak \(f.generator.inflightPeak); backlog \(f.generator.backlog); CPU \(String(format: "%.2f", f.generator.cpuSeconds))s")
+            "  generator: achieved \(String(format: "%.1f", achieved)) of \(Self.rate(target)) ops/s; schedule lag p50 \(Self.ms(lag?.percentile(50))) p99 \(Self.ms(lag?.percentile(99))) max \(Self.ms(lag?.max)); in-flight peak \(f.generator.inflightPeak); backlog \(f.generator.backlog); CPU \(String(format: "%.2f", f.generator.cpuSeconds))s"
+        )
         logger.info("kp-load: \(f.interrupted ? "interrupted" : "done")\n\(lines.joined(separator: "\n"))")
         if let why = f.targetSaturationReason, f.targetSaturated == true, !f.generatorLimited {
-            FileHandle.standardError.write(Data("""
-                kp-load: \(why).
-                kp-load kept its own schedule; the operations waited on the server, so this is a server
-                result: the latencies above are the server's at this offered rate.
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    kp-load: \(why).
+                    kp-load kept its own schedule; the operations waited on the server, so this is a server
+                    result: the latencies above are the server's at this offered rate.
 
-                """.utf8))
+                    """.utf8))
         }
         if f.generatorLimited {
             let bar = String(repeating: "!", count: 78)
-            FileHandle.standardError.write(Data("""
-                \(bar)
-                kp-load: GENERATOR-LIMITED: kp-load could not keep its own schedule, so these latencies
-                describe the load generator as much as the server. Do not use them as server figures.
-                \(r.limitReasons.map { "  - \($0)" }.joined(separator: "\n"))
-                Lower the rate, give kp-load more CPU (--threads, its own cores, or shards with --shard I/N),
-                or raise --max-lag knowingly.
-                \(bar)
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    \(bar)
+                    kp-load: GENERATOR-LIMITED: kp-load could not keep its own schedule, so these latencies
+                    describe the load generator as much as the server. Do not use them as server figures.
+                    \(r.limitReasons.map { "  - \($0)" }.joined(separator: "\n"))
+                    Lower the rate, give kp-load more CPU (--threads, its own cores, or shards with --shard I/N),
+                    or raise --max-lag knowingly.
+                    \(bar)
 
-                """.utf8))
+                    """.utf8))
         }
     }
 }

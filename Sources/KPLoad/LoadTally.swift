@@ -204,15 +204,19 @@ public struct ClusterTally: Sendable, Equatable {
         if !succeeded { errors += 1 }
         if response == nil {
             response = try? LatencyHistogram(
-                lowest: Self.lowestNs, highest: LatencyHistogram.defaultHighest, significantDigits: Self.significantDigits)
+                lowest: Self.lowestNs, highest: LatencyHistogram.defaultHighest,
+                significantDigits: Self.significantDigits)
         }
         response?.record(responseNs)
     }
 
     public func wire(cluster: String, op: String) -> ClusterLoadWire {
-        let empty = (try? LatencyHistogram(
-            lowest: Self.lowestNs, highest: LatencyHistogram.defaultHighest, significantDigits: Self.significantDigits))
+        let empty =
+            (try? LatencyHistogram(
+                lowest: Self.lowestNs, highest: LatencyHistogram.defaultHighest,
+                significantDigits: Self.significantDigits))
             ?? LatencyHistogram()
-        return ClusterLoadWire(cluster: cluster, op: op, count: count, errors: errors, response: (response ?? empty).fastWire)
+        return ClusterLoadWire(
+            cluster: cluster, op: op, count: count, errors: errors, response: (response ?? empty).fastWire)
     }
 }

@@ -31,8 +31,10 @@ public struct ObjectCatalog: Sendable {
             for o in 0..<objectsPerCluster {
                 let name = Self.objectName(o)
                 urls.append("\(Self.collectionURL(baseURL: baseURL, cluster: c, namespace: namespace))/\(name)")
-                prefixes.append(Array(
-                    "{\"apiVersion\":\"\(group)/v1\",\"kind\":\"TestWidget\",\"metadata\":{\"name\":\"\(name)\",\"namespace\":\"\(namespace)\"".utf8))
+                prefixes.append(
+                    Array(
+                        "{\"apiVersion\":\"\(group)/v1\",\"kind\":\"TestWidget\",\"metadata\":{\"name\":\"\(name)\",\"namespace\":\"\(namespace)\""
+                            .utf8))
             }
         }
         objectURLs = urls

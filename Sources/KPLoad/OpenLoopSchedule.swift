@@ -131,7 +131,8 @@ public struct OpenLoopSchedule: Sendable {
                 for kind in LoadOpKind.allCases {
                     let rate = s.ratePerCluster[kind] ?? 0
                     guard rate > 0 else { continue }
-                    var rng = SeededRandom(seed: s.seed, stream: s.streamIDs?[c] ?? UInt64(c), substream: UInt64(kind.rawValue) + 1)
+                    var rng = SeededRandom(
+                        seed: s.seed, stream: s.streamIDs?[c] ?? UInt64(c), substream: UInt64(kind.rawValue) + 1)
                     let interval = 1e9 / rate
                     let first: Double
                     let phase: Double
@@ -143,9 +144,10 @@ public struct OpenLoopSchedule: Sendable {
                         phase = 0
                         first = Self.exponential(&rng, mean: interval)
                     }
-                    streams.append(Stream(
-                        rng: rng, intervalNs: interval, phaseNs: phase, index: 0, nextNs: first,
-                        cluster: Int32(c), kind: kind))
+                    streams.append(
+                        Stream(
+                            rng: rng, intervalNs: interval, phaseNs: phase, index: 0, nextNs: first,
+                            cluster: Int32(c), kind: kind))
                 }
             }
             heap.reserveCapacity(streams.count)

@@ -25,27 +25,27 @@ public enum PreciseSleep {
     @discardableResult
     public static func tightenTimerSlack() -> Bool {
         #if os(Linux)
-        var buf = [CChar](repeating: 0, count: 128)
-        let n = readlink("/proc/thread-self", &buf, buf.count - 1)
-        guard n > 0 else { return false }
-        let link = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let tid = link.split(separator: "/").last, Int(tid) != nil else { return false }
-        let fd = open("/proc/\(tid)/timerslack_ns", O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        let one: [UInt8] = Array("1".utf8)
-        return one.withUnsafeBytes { write(fd, $0.baseAddress, 1) } == 1
+            var buf = [CChar](repeating: 0, count: 128)
+            let n = readlink("/proc/thread-self", &buf, buf.count - 1)
+            guard n > 0 else { return false }
+            let link = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard let tid = link.split(separator: "/").last, Int(tid) != nil else { return false }
+            let fd = open("/proc/\(tid)/timerslack_ns", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            let one: [UInt8] = Array("1".utf8)
+            return one.withUnsafeBytes { write(fd, $0.baseAddress, 1) } == 1
         #else
-        return false
+            return false
         #endif
     }
 
     /// This process's CPU time (user + system) so far, seconds, from `getrusage(RUSAGE_SELF)`.
     public static func processCPUSeconds() -> Double {
         #if os(Linux)
-        let rusageSelf = __rusage_who_t(RUSAGE_SELF.rawValue)
+            let rusageSelf = __rusage_who_t(RUSAGE_SELF.rawValue)
         #else
-        let rusageSelf = RUSAGE_SELF
+            let rusageSelf = RUSAGE_SELF
         #endif
         var ru = rusage()
         guard getrusage(rusageSelf, &ru) == 0 else { return 0 }

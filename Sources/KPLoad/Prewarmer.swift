@@ -66,18 +66,24 @@ public struct Prewarmer: Sendable {
         while true {
             attempt += 1
             let got = try await send(
-                HTTPRequest(method: "GET", url: catalog.objectURL(cluster: c, object: o), headers: [("Accept", "application/json")]),
+                HTTPRequest(
+                    method: "GET", url: catalog.objectURL(cluster: c, object: o),
+                    headers: [("Accept", "application/json")]),
                 what: "get \(name)")
             guard got.isSuccess else { throw failure(got, what: "get \(name)") }
             guard let rv = ObjectCatalog.resourceVersion(in: got.body) else {
-                throw ToolFailure("pre-warm: the server's answer for \(name) has no metadata.resourceVersion", exitCode: .targetErrors)
+                throw ToolFailure(
+                    "pre-warm: the server's answer for \(name) has no metadata.resourceVersion", exitCode: .targetErrors
+                )
             }
             let update = HTTPRequest(
                 method: "PUT", url: catalog.objectURL(cluster: c, object: o), headers: json,
                 body: catalog.body(cluster: c, object: o, resourceVersion: rv, version: 0))
             let updated = try await send(update, what: "update \(name)")
             if updated.isSuccess { return Int64(updated.body.count) }
-            guard updated.status == 409, attempt < Self.conflictAttempts else { throw failure(updated, what: "update \(name)") }
+            guard updated.status == 409, attempt < Self.conflictAttempts else {
+                throw failure(updated, what: "update \(name)")
+            }
         }
     }
 
@@ -97,7 +103,8 @@ public struct Prewarmer: Sendable {
         var why = "HTTP \(r.status)"
         if let reason = ks?.reason { why += " \(reason)" }
         if let message = ks?.message, !message.isEmpty { why += ": \(message)" }
-        let hint = r.status == 404
+        let hint =
+            r.status == 404
             ? " (is the memwidgets CRD there? run kp-bootstrap on these clusters first, or pass --bootstrap)" : ""
         return ToolFailure("pre-warm: \(what): \(why)\(hint)", exitCode: .targetErrors)
     }

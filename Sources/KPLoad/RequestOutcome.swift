@@ -76,7 +76,8 @@ public struct RequestOutcome: Sendable, Equatable {
                 break
             }
             return RequestOutcome(
-                statusKey: e.outcomeClass, httpStatus: status, succeeded: status.map { (200..<300).contains($0) } ?? false,
+                statusKey: e.outcomeClass, httpStatus: status,
+                succeeded: status.map { (200..<300).contains($0) } ?? false,
                 timedOut: timedOut, sentNs: sent, firstByteNs: t?.firstByteNs ?? 0, endNs: max(end, sent),
                 bytesReceived: 0)
         }

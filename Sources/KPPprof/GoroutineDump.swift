@@ -80,7 +80,8 @@ public struct GoroutineDump: Hashable, Sendable {
             if total == nil {
                 guard line.starts(with: Self.header) else {
                     throw GoroutineDumpError(
-                        line: lineNumber, "expected \"goroutine profile: total N\"; is this /debug/pprof/goroutine?debug=1?")
+                        line: lineNumber,
+                        "expected \"goroutine profile: total N\"; is this /debug/pprof/goroutine?debug=1?")
                 }
                 guard let value = parseDecimal(UnsafeRawBufferPointer(rebasing: line[Self.header.count...])) else {
                     throw GoroutineDumpError(line: lineNumber, "the total is not a non-negative integer")
@@ -107,10 +108,14 @@ public struct GoroutineDump: Hashable, Sendable {
             sum = newSum
             groups.append(group)
         }
-        guard let total else { throw GoroutineDumpError(line: 1, "input is empty; expected \"goroutine profile: total N\"") }
+        guard let total else {
+            throw GoroutineDumpError(line: 1, "input is empty; expected \"goroutine profile: total N\"")
+        }
         guard sum == total else {
             throw GoroutineDumpError(
-                line: lineNumber, "groups add up to \(sum) goroutines but the header says total \(total); the dump is truncated or corrupt")
+                line: lineNumber,
+                "groups add up to \(sum) goroutines but the header says total \(total); the dump is truncated or corrupt"
+            )
         }
         return GoroutineDump(total: total, groups: groups)
     }

@@ -197,7 +197,8 @@ public struct GzipError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notGzip: return "gzip: input is not gzip (no 1f 8b magic number)"
         case .truncated: return "gzip: input ends before the end of the gzip stream (truncated download?)"
         case .corrupt(let message): return "gzip: corrupt data: \(message)"
-        case .tooLarge(let limit): return "gzip: decompressed size exceeds the limit of \(limit) bytes; raise maxBytes if the input is trusted"
+        case .tooLarge(let limit):
+            return "gzip: decompressed size exceeds the limit of \(limit) bytes; raise maxBytes if the input is trusted"
         case .trailingBytes(let count): return "gzip: \(count) bytes of non-gzip data after the end of the stream"
         case .inputTooLarge(let count): return "gzip: input of \(count) bytes exceeds the 4 GiB one-shot limit"
         case .badLevel(let level): return "gzip: compression level must be 0...9 (got \(level))"

@@ -95,7 +95,8 @@ public struct PprofProfile: Sendable {
         }
         func string(_ index: Int64, _ what: @autoclosure () -> String) throws -> String {
             guard index >= 0, index < strings.count else {
-                throw PprofError("\(what()) refers to string \(index), outside the string table (\(strings.count) entries)")
+                throw PprofError(
+                    "\(what()) refers to string \(index), outside the string table (\(strings.count) entries)")
             }
             return strings[Int(index)]
         }
@@ -103,7 +104,8 @@ public struct PprofProfile: Sendable {
         var sampleTypes: [SampleType] = []
         for (i, type) in message.sampleType.enumerated() {
             sampleTypes.append(
-                SampleType(try string(type.type, "sample_type[\(i)].type"), try string(type.unit, "sample_type[\(i)].unit")))
+                SampleType(
+                    try string(type.type, "sample_type[\(i)].type"), try string(type.unit, "sample_type[\(i)].unit")))
         }
         guard !sampleTypes.isEmpty else { throw PprofError("profile has no sample types") }
 
@@ -137,12 +139,14 @@ public struct PprofProfile: Sendable {
         for location in message.location {
             guard location.id != 0 else { throw PprofError("a location has id 0; location ids must be nonzero") }
             if location.mappingID != 0, !mappingIDs.contains(location.mappingID) {
-                throw PprofError("location \(location.id) refers to mapping \(location.mappingID), which does not exist")
+                throw PprofError(
+                    "location \(location.id) refers to mapping \(location.mappingID), which does not exist")
             }
             var lineNames: [Int32] = []
             for line in location.line {
                 guard let index = functions[line.functionID] else {
-                    throw PprofError("location \(location.id) refers to function \(line.functionID), which does not exist")
+                    throw PprofError(
+                        "location \(location.id) refers to function \(line.functionID), which does not exist")
                 }
                 lineNames.append(index)
             }
@@ -167,14 +171,18 @@ public struct PprofProfile: Sendable {
         frameStarts.reserveCapacity(message.sample.count + 1)
         for (i, sample) in message.sample.enumerated() {
             guard sample.value.count == sampleTypes.count else {
-                throw PprofError("sample \(i) has \(sample.value.count) values but the profile has \(sampleTypes.count) sample types")
+                throw PprofError(
+                    "sample \(i) has \(sample.value.count) values but the profile has \(sampleTypes.count) sample types"
+                )
             }
             for id in sample.locationID {
                 guard let lineNames = locations[id] else {
                     throw PprofError("sample \(i) refers to location \(id), which does not exist")
                 }
                 guard frames.count + lineNames.count <= maxStackFrames else {
-                    throw PprofError("stacks add up to more than \(maxStackFrames) frames; raise maxStackFrames if the profile is trusted")
+                    throw PprofError(
+                        "stacks add up to more than \(maxStackFrames) frames; raise maxStackFrames if the profile is trusted"
+                    )
                 }
                 frames.append(contentsOf: lineNames)
             }
@@ -190,7 +198,9 @@ public struct PprofProfile: Sendable {
         self.sampleTypes = sampleTypes
         self.periodType =
             message.hasPeriodType
-            ? SampleType(try string(message.periodType.type, "period_type.type"), try string(message.periodType.unit, "period_type.unit"))
+            ? SampleType(
+                try string(message.periodType.type, "period_type.type"),
+                try string(message.periodType.unit, "period_type.unit"))
             : nil
         self.period = message.period
         self.timeNanos = message.timeNanos
@@ -233,10 +243,13 @@ public struct PprofProfile: Sendable {
     ///   - limit: Keep only the first `limit` rows (nil = all).
     /// - Returns: One row per function on the stack of a sample whose value is nonzero.
     /// - Throws: ``PprofError`` if `sampleTypeIndex` is out of range.
-    public func top(sampleTypeIndex: Int? = nil, order: FunctionCost.Order = .flat, limit: Int? = nil) throws -> [FunctionCost] {
+    public func top(sampleTypeIndex: Int? = nil, order: FunctionCost.Order = .flat, limit: Int? = nil) throws
+        -> [FunctionCost]
+    {
         let index = sampleTypeIndex ?? self.defaultSampleTypeIndex
         guard self.sampleTypes.indices.contains(index) else {
-            throw PprofError("sample type index \(index) is out of range; the profile has \(self.sampleTypes.map(\.description))")
+            throw PprofError(
+                "sample type index \(index) is out of range; the profile has \(self.sampleTypes.map(\.description))")
         }
         var flat = [Int64](repeating: 0, count: self.names.count)
         var cum = [Int64](repeating: 0, count: self.names.count)

@@ -144,7 +144,8 @@ public struct ProfileBuilder: Sendable {
         sample.locationID.reserveCapacity(stack.count)
         for frame in stack {
             guard !frame.function.isEmpty else {
-                throw ProfileBuilderError("stack frame has an empty function name (file \"\(frame.file)\", line \(frame.line))")
+                throw ProfileBuilderError(
+                    "stack frame has an empty function name (file \"\(frame.file)\", line \(frame.line))")
             }
             sample.locationID.append(self.locationID(frame))
         }

@@ -118,7 +118,8 @@ public struct SummarySeries: Sendable, Hashable {
     public var count: Double?
 
     /// Creates a series.
-    public init(labels: [String: String], quantiles: [(quantile: Double, value: Double)], sum: Double?, count: Double?) {
+    public init(labels: [String: String], quantiles: [(quantile: Double, value: Double)], sum: Double?, count: Double?)
+    {
         self.labels = labels
         self.quantiles = quantiles
         self.sum = sum
@@ -149,7 +150,8 @@ extension MetricFamily {
         guard self.type == .histogram else { return [] }
         return self.grouped(
             partSuffix: "_bucket", partLabel: "le", empty: { HistogramSeries(labels: $0, buckets: []) },
-            addPart: { $0.buckets.append(.init(le: $1, count: $2)) }, setSum: { $0.sum = $1 }, setCount: { $0.count = $1 }
+            addPart: { $0.buckets.append(.init(le: $1, count: $2)) }, setSum: { $0.sum = $1 },
+            setCount: { $0.count = $1 }
         ).map { item in
             var item = item
             item.buckets.sort { $0.le < $1.le }
@@ -163,7 +165,8 @@ extension MetricFamily {
     public func summarySeries() -> [SummarySeries] {
         guard self.type == .summary else { return [] }
         return self.grouped(
-            partSuffix: "", partLabel: "quantile", empty: { SummarySeries(labels: $0, quantiles: [], sum: nil, count: nil) },
+            partSuffix: "", partLabel: "quantile",
+            empty: { SummarySeries(labels: $0, quantiles: [], sum: nil, count: nil) },
             addPart: { $0.quantiles.append(($1, $2)) }, setSum: { $0.sum = $1 }, setCount: { $0.count = $1 }
         ).map { item in
             var item = item
@@ -193,7 +196,8 @@ extension MetricFamily {
             var labels = sample.labels
             switch self.suffix(of: sample) {
             case partSuffix?:
-                guard let text = labels.removeValue(forKey: partLabel), let bound = PromTextParser.parseFloat(text) else { continue }
+                guard let text = labels.removeValue(forKey: partLabel), let bound = PromTextParser.parseFloat(text)
+                else { continue }
                 update(labels) { addPart(&$0, bound, sample.value) }
             case "_sum":
                 update(labels) { setSum(&$0, sample.value) }

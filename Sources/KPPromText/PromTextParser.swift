@@ -64,7 +64,8 @@ public enum PromTextParser {
         guard bytes.count <= limits.maxInputBytes else {
             throw PromTextError(
                 line: 1, column: 1,
-                "input is \(bytes.count) bytes, over the limit of \(limits.maxInputBytes); is this really a /metrics body?")
+                "input is \(bytes.count) bytes, over the limit of \(limits.maxInputBytes); is this really a /metrics body?"
+            )
         }
         var state = State(bytes: bytes, maxLineBytes: limits.maxLineBytes)
         try state.run()
@@ -184,7 +185,8 @@ private struct State {
             }
             if end - position > self.maxLineBytes {
                 throw PromTextError(
-                    line: self.lineNumber, column: self.maxLineBytes + 1, "line is longer than \(self.maxLineBytes) bytes")
+                    line: self.lineNumber, column: self.maxLineBytes + 1,
+                    "line is longer than \(self.maxLineBytes) bytes")
             }
             self.lineStart = position
             self.lineEnd = end
@@ -287,7 +289,9 @@ private struct State {
             self.skipBlanks(&end)
             guard let type = MetricType(rawValue: word) else {
                 throw self.error(
-                    at: typeStart, "unknown metric type \"\(word.prefix(40))\"; expected counter, gauge, histogram, summary or untyped")
+                    at: typeStart,
+                    "unknown metric type \"\(word.prefix(40))\"; expected counter, gauge, histogram, summary or untyped"
+                )
             }
             guard end == self.lineEnd else { throw self.error(at: end, "unexpected text after the metric type") }
             guard self.typed.insert(index).inserted else {
@@ -391,7 +395,8 @@ private struct State {
         guard let value = PromTextParser.parseFloat(self.bytes[valueStart..<i]) else {
             throw self.error(
                 at: valueStart,
-                "invalid value \"\(self.string(valueStart..<min(i, valueStart + 40)))\"; expected a decimal float, +Inf, -Inf or NaN")
+                "invalid value \"\(self.string(valueStart..<min(i, valueStart + 40)))\"; expected a decimal float, +Inf, -Inf or NaN"
+            )
         }
         self.skipBlanks(&i)
         var timestamp: Int64?
@@ -414,7 +419,8 @@ private struct State {
             self.lastFamily = index
         }
         try self.checkTypedLabels(name: name, family: index, labels: labels, at: nameRange.lowerBound)
-        self.families[index].samples.append(MetricSample(name: name, labels: labels, value: value, timestampMs: timestamp))
+        self.families[index].samples.append(
+            MetricSample(name: name, labels: labels, value: value, timestampMs: timestamp))
     }
 
     /// Histogram buckets need a numeric `le`, summary quantiles a numeric `quantile` (as expfmt).
@@ -422,12 +428,17 @@ private struct State {
         let family = self.families[index]
         switch family.type {
         case .histogram where name.utf8.count == family.name.utf8.count + 7:  // _bucket
-            guard let le = labels["le"] else { throw self.error(at: column, "histogram bucket \(name) has no le label") }
+            guard let le = labels["le"] else {
+                throw self.error(at: column, "histogram bucket \(name) has no le label")
+            }
             guard PromTextParser.parseFloat(le) != nil else {
-                throw self.error(at: column, "histogram bucket \(name) has le=\"\(le.prefix(40))\", which is not a number")
+                throw self.error(
+                    at: column, "histogram bucket \(name) has le=\"\(le.prefix(40))\", which is not a number")
             }
         case .summary where name.utf8.count == family.name.utf8.count:
-            guard let q = labels["quantile"] else { throw self.error(at: column, "summary \(name) sample has no quantile label") }
+            guard let q = labels["quantile"] else {
+                throw self.error(at: column, "summary \(name) sample has no quantile label")
+            }
             guard PromTextParser.parseFloat(q) != nil else {
                 throw self.error(at: column, "summary \(name) has quantile=\"\(q.prefix(40))\", which is not a number")
             }
@@ -487,7 +498,9 @@ private struct State {
             }
             i += 1
         }
-        guard i < self.lineEnd else { throw self.error(at: start - 1, "unterminated label value; expected a closing \"") }
+        guard i < self.lineEnd else {
+            throw self.error(at: start - 1, "unterminated label value; expected a closing \"")
+        }
         let range = start..<i
         i += 1  // closing quote
         guard hasEscape else { return try self.validString(range, what: "label value") }
@@ -501,7 +514,9 @@ private struct State {
                 case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
                 case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
                 case UInt8(ascii: "n"): out.append(UInt8(ascii: "\n"))
-                default: throw self.error(at: j, "invalid escape sequence in label value; only \\\\, \\\" and \\n are allowed")
+                default:
+                    throw self.error(
+                        at: j, "invalid escape sequence in label value; only \\\\, \\\" and \\n are allowed")
                 }
                 j += 2
             } else {

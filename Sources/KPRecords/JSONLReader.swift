@@ -32,11 +32,12 @@ public enum JSONLReader {
     /// Reads lines from bytes already in memory (e.g. a decompressed `*.jsonl.gz`), as from a file.
     public static func forEachLine(data: Data, name: String, _ body: (Item) throws -> Void) throws {
         var offset = data.startIndex
-        try forEachLine(chunks: {
-            let end = data.index(offset, offsetBy: 1 << 16, limitedBy: data.endIndex) ?? data.endIndex
-            defer { offset = end }
-            return data[offset..<end]
-        }, name: name, body)
+        try forEachLine(
+            chunks: {
+                let end = data.index(offset, offsetBy: 1 << 16, limitedBy: data.endIndex) ?? data.endIndex
+                defer { offset = end }
+                return data[offset..<end]
+            }, name: name, body)
     }
 
     /// The line splitter: `nextChunk` returns the next bytes, empty at the end.
@@ -66,7 +67,10 @@ public enum JSONLReader {
                 if skipping {
                     skipping = false
                     lineNo += 1
-                    try body(.failure(RecordError(.malformed("line longer than \(maxLineBytes) bytes"), location: "\(name):\(lineNo)")))
+                    try body(
+                        .failure(
+                            RecordError(
+                                .malformed("line longer than \(maxLineBytes) bytes"), location: "\(name):\(lineNo)")))
                 } else {
                     try emit(Data(line))
                 }
@@ -80,7 +84,9 @@ public enum JSONLReader {
         }
         if skipping {
             lineNo += 1
-            try body(.failure(RecordError(.malformed("line longer than \(maxLineBytes) bytes"), location: "\(name):\(lineNo)")))
+            try body(
+                .failure(
+                    RecordError(.malformed("line longer than \(maxLineBytes) bytes"), location: "\(name):\(lineNo)")))
         } else if !buffer.isEmpty {
             try emit(buffer)
         }

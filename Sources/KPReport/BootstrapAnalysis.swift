@@ -55,18 +55,21 @@ public struct BootstrapAnalysis: Sendable {
             }
         }
         clusters = byCluster.count
-        let names = Self.stepOrder.filter { byStep[$0] != nil } + byStep.keys.filter { !Self.stepOrder.contains($0) }.sorted()
+        let names =
+            Self.stepOrder.filter { byStep[$0] != nil } + byStep.keys.filter { !Self.stepOrder.contains($0) }.sorted()
         for name in names {
             let rs = byStep[name]!
             let ok = rs.filter { $0.outcome == "ok" }
-            steps.append(StepStats(
-                step: name, records: rs.count, ok: ok.count, failed: rs.count - ok.count,
-                attempts: rs.reduce(0) { $0 + $1.attempts },
-                durationsMs: NearestRank.summary(ok.map { Double($0.endNs - $0.startNs) / 1e6 })))
+            steps.append(
+                StepStats(
+                    step: name, records: rs.count, ok: ok.count, failed: rs.count - ok.count,
+                    attempts: rs.reduce(0) { $0 + $1.attempts },
+                    durationsMs: NearestRank.summary(ok.map { Double($0.endNs - $0.startNs) / 1e6 })))
         }
         let totals = byCluster.keys.sorted().compactMap { c -> Double? in
             let rs = byCluster[c]!
-            guard rs.allSatisfy({ $0.outcome == "ok" }), let a = rs.map(\.startNs).min(), let b = rs.map(\.endNs).max() else {
+            guard rs.allSatisfy({ $0.outcome == "ok" }), let a = rs.map(\.startNs).min(), let b = rs.map(\.endNs).max()
+            else {
                 return nil
             }
             return Double(b - a) / 1e6

@@ -9,10 +9,13 @@ import KPRecords
 /// left empty or zero rather than guessed, and named in ``problems``.
 public enum HostFacts {
     /// Reads the current machine. `procRoot`/`etcRoot` are for tests.
-    public static func current(procRoot: String = "/proc", etcRoot: String = "/etc") -> (host: HostInfo, problems: [String]) {
+    public static func current(procRoot: String = "/proc", etcRoot: String = "/etc") -> (
+        host: HostInfo, problems: [String]
+    ) {
         var problems: [String] = []
         var name = [CChar](repeating: 0, count: 256)
-        let hostname = gethostname(&name, name.count) == 0
+        let hostname =
+            gethostname(&name, name.count) == 0
             ? String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
         if hostname.isEmpty { problems.append("hostname: gethostname failed") }
         let cores = ProcessInfo.processInfo.activeProcessorCount

@@ -70,25 +70,29 @@ public struct LoadAnalysis: Sendable {
             do {
                 return try LatencyHistogram(wire: wire)
             } catch {
-                problems.append(DataProblem(
-                    location: "load.jsonl", message: "load_final \(what) histogram unreadable: \(error)", affects: ["Load"]))
+                problems.append(
+                    DataProblem(
+                        location: "load.jsonl", message: "load_final \(what) histogram unreadable: \(error)",
+                        affects: ["Load"]))
                 return nil
             }
         }
         let seconds = Double(durationNs) / 1e9
         for w in Self.ordered(final.ops, by: \.op) {
-            ops.append(OpStats(
-                op: w.op, count: w.count, errors: w.errors, byStatus: w.byStatus, conflicts: w.conflicts,
-                retries: w.retries, response: histogram(w.response, "\(w.op) response"),
-                service: histogram(w.service, "\(w.op) service"), targetRps: final.targetRps[w.op],
-                achievedRps: final.achievedRps[w.op] ?? (seconds > 0 ? Double(w.count) / seconds : nil)))
+            ops.append(
+                OpStats(
+                    op: w.op, count: w.count, errors: w.errors, byStatus: w.byStatus, conflicts: w.conflicts,
+                    retries: w.retries, response: histogram(w.response, "\(w.op) response"),
+                    service: histogram(w.service, "\(w.op) service"), targetRps: final.targetRps[w.op],
+                    achievedRps: final.achievedRps[w.op] ?? (seconds > 0 ? Double(w.count) / seconds : nil)))
         }
         scheduleLag = histogram(final.generator.scheduleLag, "generator schedule_lag")
         generatorCPUPercent = seconds > 0 ? final.generator.cpuSeconds / seconds * 100 : nil
 
         var byOp: [String: [(String, Int64)]] = [:]
         for c in final.perCluster.sorted(by: { ($0.op, $0.cluster) < ($1.op, $1.cluster) }) {
-            guard let h = histogram(c.response, "per-cluster \(c.cluster) \(c.op) response"), let p99 = h.percentile(99) else {
+            guard let h = histogram(c.response, "per-cluster \(c.cluster) \(c.op) response"), let p99 = h.percentile(99)
+            else {
                 continue
             }
             byOp[c.op, default: []].append((c.cluster, p99))
@@ -97,8 +101,9 @@ public struct LoadAnalysis: Sendable {
             let list = byOp[op]!
             let lo = list.min { ($0.1, $0.0) < ($1.1, $1.0) }!
             let hi = list.max { ($0.1, $1.0) < ($1.1, $0.0) }!
-            spread.append(Spread(
-                op: op, clusters: list.count, minP99Ns: lo.1, minCluster: lo.0, maxP99Ns: hi.1, maxCluster: hi.0))
+            spread.append(
+                Spread(
+                    op: op, clusters: list.count, minP99Ns: lo.1, minCluster: lo.0, maxP99Ns: hi.1, maxCluster: hi.0))
         }
         server = Self.serverView(final: final, data: data)
         self.problems = problems
@@ -120,10 +125,12 @@ public struct LoadAnalysis: Sendable {
         func family(_ s: SampleRecord) -> MetricFamilyWire? { s.families?.first { $0.name == serverMetric } }
         let all = (data.phaseSamples + data.seriesSamples).filter { family($0) != nil }.sorted { $0.tNs < $1.tNs }
         guard !all.isEmpty else {
-            return ServerView(note: "no sample carries \(serverMetric) (scrape with kp-scrape --metric \(serverMetric))")
+            return ServerView(
+                note: "no sample carries \(serverMetric) (scrape with kp-scrape --metric \(serverMetric))")
         }
         let before = all.last { $0.tNs <= final.startNs }
-        let after = all.first { $0.phase == "post-load" && $0.tNs >= final.endNs } ?? all.first { $0.tNs >= final.endNs }
+        let after =
+            all.first { $0.phase == "post-load" && $0.tNs >= final.endNs } ?? all.first { $0.tNs >= final.endNs }
         guard let before, let after else {
             return ServerView(
                 before: before, after: after,
@@ -140,10 +147,13 @@ public struct LoadAnalysis: Sendable {
             let h = byVerb[verb]!
             let n = h.observations ?? 0
             guard n > 0 else { continue }
-            view.verbs.append(ServerVerb(verb: verb.isEmpty ? "(no verb)" : verb, requests: n, p50: h.quantile(0.5), p99: h.quantile(0.99)))
+            view.verbs.append(
+                ServerVerb(
+                    verb: verb.isEmpty ? "(no verb)" : verb, requests: n, p50: h.quantile(0.5), p99: h.quantile(0.99)))
         }
         if !d.resets.isEmpty {
-            view.note = "\(d.resets.count) series restarted from zero between the two scrapes (target restarted?); their counts are taken whole"
+            view.note =
+                "\(d.resets.count) series restarted from zero between the two scrapes (target restarted?); their counts are taken whole"
         }
         return view
     }

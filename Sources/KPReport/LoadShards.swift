@@ -59,7 +59,8 @@ public struct LoadShardSet: Sendable {
         let counts = Set(shards.map(\.count))
         if counts.count > 1 {
             problems.append(
-                "the load shard files disagree on the number of shards (\(counts.sorted().map(String.init).joined(separator: ", "))); only the \(count)-shard files are used")
+                "the load shard files disagree on the number of shards (\(counts.sorted().map(String.init).joined(separator: ", "))); only the \(count)-shard files are used"
+            )
         }
         let used = shards.filter { $0.count == count }.sorted { $0.index < $1.index }
         let present = Set(used.map(\.index))
@@ -68,12 +69,14 @@ public struct LoadShardSet: Sendable {
         }
         for s in used {
             guard let f = s.final else {
-                problems.append("load shard \(s.index)/\(count) (\(s.file)) has no load_final: that kp-load failed or was cut off")
+                problems.append(
+                    "load shard \(s.index)/\(count) (\(s.file)) has no load_final: that kp-load failed or was cut off")
                 continue
             }
             if f.generatorLimited {
                 problems.append(
-                    "load shard \(s.index)/\(count) (\(s.file)) was generator-limited" + (f.generatorLimitReason.map { ": \($0)" } ?? ""))
+                    "load shard \(s.index)/\(count) (\(s.file)) was generator-limited"
+                        + (f.generatorLimitReason.map { ": \($0)" } ?? ""))
             }
         }
         let finals = used.compactMap { s in s.final.map { (s.index, $0) } }
@@ -143,12 +146,16 @@ public struct LoadShardSet: Sendable {
             achievedRps: achieved, ops: opOrder.map { ops[$0]! }, generator: generator, perCluster: perCluster,
             generatorLimited: !limited.isEmpty,
             generatorLimitReason: limited.isEmpty
-                ? nil : limited.map { "shard \($0.0)/\(shardCount): \($0.1.generatorLimitReason ?? "?")" }.joined(separator: "; "),
+                ? nil
+                : limited.map { "shard \($0.0)/\(shardCount): \($0.1.generatorLimitReason ?? "?")" }.joined(
+                    separator: "; "),
             storedObjectBytes: records.compactMap(\.storedObjectBytes).max(),
             interrupted: records.contains { $0.interrupted }, settings: settings,
             targetSaturated: saturated.isEmpty ? (records.contains { $0.targetSaturated != nil } ? false : nil) : true,
             targetSaturationReason: saturated.isEmpty
-                ? nil : saturated.map { "shard \($0.0)/\(shardCount): \($0.1.targetSaturationReason ?? "?")" }.joined(separator: "; "))
+                ? nil
+                : saturated.map { "shard \($0.0)/\(shardCount): \($0.1.targetSaturationReason ?? "?")" }.joined(
+                    separator: "; "))
     }
 
     static func mergeOp(_ a: OpWindow, _ b: OpWindow) -> OpWindow {

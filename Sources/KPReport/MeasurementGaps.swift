@@ -57,11 +57,17 @@ public struct MeasurementGaps: Sendable {
     /// One clause per kind of missing measurement, for the INCOMPLETE line; empty when nothing is missing.
     public var missingMeasurements: [String] {
         var out: [String] = []
-        for f in failedSamples { out.append("the \(f.phase) sample failed (\(Self.short(f.reason))); its figures are missing") }
-        if failedSeries > 0 {
-            out.append("\(failedSeries) of \(seriesTotal) series samples failed (first: \(Self.short(firstSeriesError ?? "?")))")
+        for f in failedSamples {
+            out.append("the \(f.phase) sample failed (\(Self.short(f.reason))); its figures are missing")
         }
-        for p in missingProfiles { out.append("the \(p.profile) profile at \(p.phase) is missing (\(Self.short(p.reason)))") }
+        if failedSeries > 0 {
+            out.append(
+                "\(failedSeries) of \(seriesTotal) series samples failed (first: \(Self.short(firstSeriesError ?? "?")))"
+            )
+        }
+        for p in missingProfiles {
+            out.append("the \(p.profile) profile at \(p.phase) is missing (\(Self.short(p.reason)))")
+        }
         return out
     }
 
@@ -70,7 +76,8 @@ public struct MeasurementGaps: Sendable {
         guard let pct = loadErrorPercent, loadErrors > 0 else { return nil }
         let statuses = loadErrorsByStatus.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
             .map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
-        return "\(loadErrors) of \(loadOperations) load operations failed (\(Format.fixed(pct, 1))%\(statuses.isEmpty ? "" : ": \(statuses)"))"
+        return
+            "\(loadErrors) of \(loadOperations) load operations failed (\(Format.fixed(pct, 1))%\(statuses.isEmpty ? "" : ": \(statuses)"))"
     }
 
     /// A reason cut to one short line.

@@ -68,7 +68,8 @@ public struct PhaseAnalysis: Sendable {
             if let p = previous, p.cpuSeconds != nil {
                 from = (p, p.phase)
             } else if let s = data.seriesSamples.last(where: {
-                $0.tNs <= chosen.tNs - 1_000_000_000 && $0.cpuSeconds != nil && (previous == nil || $0.tNs > previous!.tNs)
+                $0.tNs <= chosen.tNs - 1_000_000_000 && $0.cpuSeconds != nil
+                    && (previous == nil || $0.tNs > previous!.tNs)
             }) {
                 from = (s, "series")
             }
@@ -79,9 +80,12 @@ public struct PhaseAnalysis: Sendable {
                     cpuBefore: f.cpuSeconds, tBeforeNs: f.tNs, cpuAfter: chosen.cpuSeconds, tAfterNs: chosen.tNs)
                 row.cpuIntervalNs = chosen.tNs - f.tNs
                 row.cpuFrom = label
-                if row.cpuPercent == nil { row.cpuMissingReason = "CPU counter went down since \(label) (target restarted?)" }
+                if row.cpuPercent == nil {
+                    row.cpuMissingReason = "CPU counter went down since \(label) (target restarted?)"
+                }
             } else {
-                row.cpuMissingReason = previous == nil
+                row.cpuMissingReason =
+                    previous == nil
                     ? "first sample of the run: no earlier scrape to difference against"
                     : "the previous sample has no CPU figure"
             }
@@ -124,7 +128,9 @@ public struct PhaseAnalysis: Sendable {
 
     /// `(figure at phase − figure at baseline) / VCPs`; nil for the baseline and earlier phases.
     public func perVCP(_ figure: ResourceFigure, phase: String) -> Double? {
-        guard let vcps, let base = row("baseline"), let r = row(phase), r.sample.tNs > base.sample.tNs else { return nil }
+        guard let vcps, let base = row("baseline"), let r = row(phase), r.sample.tNs > base.sample.tNs else {
+            return nil
+        }
         return PhaseMath.perVCP(figure.value(in: r.sample), baseline: figure.value(in: base.sample), vcps: vcps)
     }
 

@@ -37,8 +37,10 @@ public struct ProfileListing: Sendable {
                 let name = (path as NSString).lastPathComponent
                 recordFor[name] = p
                 if !present.contains(name) {
-                    missing.append(Missing(
-                        phase: p.phase, profile: p.profile, reason: "recorded as written to \(path) but not in pprof/"))
+                    missing.append(
+                        Missing(
+                            phase: p.phase, profile: p.profile,
+                            reason: "recorded as written to \(path) but not in pprof/"))
                 }
             } else if p.status != "ok" {
                 var reason = p.error ?? "failed"
@@ -49,10 +51,13 @@ public struct ProfileListing: Sendable {
         let dir = (directory as NSString).appendingPathComponent("pprof")
         for (name, bytes) in data.pprofFiles {
             let rec = recordFor[name]
-            let kind = rec?.profile ?? (name.hasPrefix("heap") ? "heap" : name.hasPrefix("goroutine") ? "goroutine" : nil)
+            let kind =
+                rec?.profile ?? (name.hasPrefix("heap") ? "heap" : name.hasPrefix("goroutine") ? "goroutine" : nil)
             let path = (dir as NSString).appendingPathComponent(name)
-            files.append(File(
-                name: name, bytes: bytes, phase: rec?.phase, profile: kind, digest: Self.digest(path: path, kind: kind)))
+            files.append(
+                File(
+                    name: name, bytes: bytes, phase: rec?.phase, profile: kind,
+                    digest: Self.digest(path: path, kind: kind)))
         }
         missing.sort { ($0.phase, $0.profile, $0.reason) < ($1.phase, $1.profile, $1.reason) }
     }
@@ -70,7 +75,8 @@ public struct ProfileListing: Sendable {
                 let total = profile.totals[index]
                 let top = try profile.top(sampleTypeIndex: index, order: .flat, limit: topAllocators)
                 let parts = top.map { "\($0.name) \(Format.bytes(Double($0.flat)))" }
-                return "in-use \(Format.bytes(Double(total))); top: " + (parts.isEmpty ? "none" : parts.joined(separator: ", "))
+                return "in-use \(Format.bytes(Double(total))); top: "
+                    + (parts.isEmpty ? "none" : parts.joined(separator: ", "))
             } catch {
                 return "cannot read: \(error)"
             }

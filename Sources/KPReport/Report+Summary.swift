@@ -16,7 +16,9 @@ extension Report {
             out.append("**INCOMPLETE:** " + incomplete.joined(separator: "; ") + ".\n")
         }
         if !problems.isEmpty {
-            out.append("**Data problems:** \(problems.count) (see [Data problems](#data-problems)); the tables they touch are incomplete.\n")
+            out.append(
+                "**Data problems:** \(problems.count) (see [Data problems](#data-problems)); the tables they touch are incomplete.\n"
+            )
         }
         out.append(runSection)
         out.append(headlineSection)
@@ -86,7 +88,9 @@ extension Report {
         var text = "## Run\n\n" + t.text
         if let flags = m?.flags, !flags.isEmpty {
             var f = MarkdownTable(["flag", "value"], rightAligned: [false, false])
-            for k in flags.keys.sorted() { f.add([k, flags[k]!.isEmpty ? "(empty)" : "`\(flags[k]!.replacingOccurrences(of: "`", with: "'"))`"]) }
+            for k in flags.keys.sorted() {
+                f.add([k, flags[k]!.isEmpty ? "(empty)" : "`\(flags[k]!.replacingOccurrences(of: "`", with: "'"))`"])
+            }
             text += "\nFlags as given:\n\n" + f.text
         }
         return text
@@ -124,20 +128,27 @@ extension Report {
             let s = r.sample
             t.add([
                 r.phase, Format.seconds(r.elapsedNs), Format.percent(r.cpuPercent), Format.bytes(s.heapInuseBytes),
-                Format.bytes(s.heapAllocBytes), Format.bytes(s.rssBytes), Format.count(s.goroutines), Format.count(s.openFds),
+                Format.bytes(s.heapAllocBytes), Format.bytes(s.rssBytes), Format.count(s.goroutines),
+                Format.count(s.openFds),
             ])
         }
         text += t.text
-        text += "\nElapsed is since the run started. CPU % is the average over the interval ending at the phase's sample, from the previous phase's sample (100% = one core):"
-        text += " " + phases.rows.map { r in
-            r.cpuIntervalNs.map { "\(r.phase) over \(Format.seconds($0)) from \(r.cpuFrom ?? "?")" } ?? "\(r.phase) —"
-        }.joined(separator: ", ") + ".\n"
+        text +=
+            "\nElapsed is since the run started. CPU % is the average over the interval ending at the phase's sample, from the previous phase's sample (100% = one core):"
+        text +=
+            " "
+            + phases.rows.map { r in
+                r.cpuIntervalNs.map { "\(r.phase) over \(Format.seconds($0)) from \(r.cpuFrom ?? "?")" }
+                    ?? "\(r.phase) —"
+            }.joined(separator: ", ") + ".\n"
         if !phases.missingPhases.isEmpty {
             text += "\nMissing phases: " + phases.missingPhases.joined(separator: ", ") + " (no sample record).\n"
         }
         let dups = phases.rows.filter { $0.duplicates > 0 }
         if !dups.isEmpty {
-            text += "\n" + dups.map { "\($0.phase) was sampled \($0.duplicates + 1) times; the last successful sample is used." }
+            text +=
+                "\n"
+                + dups.map { "\($0.phase) was sampled \($0.duplicates + 1) times; the last successful sample is used." }
                 .joined(separator: " ") + "\n"
         }
         if !phases.missingFigures.isEmpty {
@@ -158,16 +169,20 @@ extension Report {
         let text = "## Per VCP\n\n"
         let cols = phases.phasesAfterBaseline
         guard let n = phases.vcps, n > 0, phases.row("baseline") != nil, !cols.isEmpty else {
-            let why = phases.vcps == nil || phases.vcps == 0
-                ? "the number of VCPs is unknown or zero (\(phases.vcpsSource))" : "there is no baseline sample or no later phase"
+            let why =
+                phases.vcps == nil || phases.vcps == 0
+                ? "the number of VCPs is unknown or zero (\(phases.vcpsSource))"
+                : "there is no baseline sample or no later phase"
             return text + "Not computed: \(why).\n"
         }
         var t = MarkdownTable(["figure"] + cols.map { "\($0) − baseline" })
         for (f, title, bytes) in Self.perVCPFigures {
-            t.add([title] + cols.map { c in
-                let v = phases.perVCP(f, phase: c)
-                return bytes ? Format.kib(v) : Format.fixed(v, 3)
-            })
+            t.add(
+                [title]
+                    + cols.map { c in
+                        let v = phases.perVCP(f, phase: c)
+                        return bytes ? Format.kib(v) : Format.fixed(v, 3)
+                    })
         }
         return text + "(phase − baseline) / N, N = \(n) VCPs (\(phases.vcpsSource)).\n\n" + t.text
     }
@@ -178,17 +193,23 @@ extension Report {
         var pairs: [(String, String)] = []
         let present = phases.rows.map(\.phase)
         for (a, b) in zip(present, present.dropFirst()) { pairs.append((a, b)) }
-        if present.contains("baseline") && present.contains("steady") && !pairs.contains(where: { $0 == ("baseline", "steady") }) {
+        if present.contains("baseline") && present.contains("steady")
+            && !pairs.contains(where: { $0 == ("baseline", "steady") })
+        {
             pairs.append(("baseline", "steady"))
         }
         let text = "## Deltas\n\n"
         guard !pairs.isEmpty else { return text + "Not computed: fewer than two phase samples.\n" }
-        var t = MarkdownTable(["from → to", "Δ heap in-use", "Δ heap alloc", "Δ RSS", "Δ goroutines", "Δ fds", "CPU seconds"])
+        var t = MarkdownTable([
+            "from → to", "Δ heap in-use", "Δ heap alloc", "Δ RSS", "Δ goroutines", "Δ fds", "CPU seconds",
+        ])
         for (a, b) in pairs {
             t.add([
                 "\(a) → \(b)", Format.signedBytes(phases.delta(.heapInuse, from: a, to: b)),
-                Format.signedBytes(phases.delta(.heapAlloc, from: a, to: b)), Format.signedBytes(phases.delta(.rss, from: a, to: b)),
-                Format.signed(phases.delta(.goroutines, from: a, to: b), 0), Format.signed(phases.delta(.openFds, from: a, to: b), 0),
+                Format.signedBytes(phases.delta(.heapAlloc, from: a, to: b)),
+                Format.signedBytes(phases.delta(.rss, from: a, to: b)),
+                Format.signed(phases.delta(.goroutines, from: a, to: b), 0),
+                Format.signed(phases.delta(.openFds, from: a, to: b), 0),
                 Format.fixed(phases.delta(.cpuSeconds, from: a, to: b), 2),
             ])
         }
@@ -204,16 +225,19 @@ extension Report {
             return text + "No bootstrap records (bootstrap.jsonl is missing or empty).\n"
         }
         if let s = b.summary {
-            text += "\(Format.count(s.clusters)) clusters with \(s.workers) workers in \(Format.seconds(b.wallNs)): \(Format.count(s.ok)) ok, \(Format.count(s.failed)) failed, \(Format.count(s.requests)) requests"
+            text +=
+                "\(Format.count(s.clusters)) clusters with \(s.workers) workers in \(Format.seconds(b.wallNs)): \(Format.count(s.ok)) ok, \(Format.count(s.failed)) failed, \(Format.count(s.requests)) requests"
             text += s.interrupted ? " (**interrupted**: counts cover what had finished).\n" : ".\n"
         } else {
-            text += "No bootstrap_summary record (kp-bootstrap did not finish); \(b.clusters) clusters have step records, spanning \(Format.seconds(b.wallNs)).\n"
+            text +=
+                "No bootstrap_summary record (kp-bootstrap did not finish); \(b.clusters) clusters have step records, spanning \(Format.seconds(b.wallNs)).\n"
         }
         var t = MarkdownTable(["step", "clusters", "ok", "failed", "attempts", "p50 ms", "p90 ms", "p99 ms", "max ms"])
         for st in b.steps {
             let d = st.durationsMs
             t.add([
-                st.step, Format.count(st.records), Format.count(st.ok), Format.count(st.failed), Format.count(st.attempts),
+                st.step, Format.count(st.records), Format.count(st.ok), Format.count(st.failed),
+                Format.count(st.attempts),
                 Format.fixed(d?.p50, 1), Format.fixed(d?.p90, 1), Format.fixed(d?.p99, 1), Format.fixed(d?.max, 1),
             ])
         }
@@ -223,14 +247,18 @@ extension Report {
                 Format.fixed(c.p90, 1), Format.fixed(c.p99, 1), Format.fixed(c.max, 1),
             ])
         }
-        text += "\nStep durations across clusters (nearest-rank percentiles over steps that ended ok; whole cluster = first request to discovery):\n\n" + t.text
+        text +=
+            "\nStep durations across clusters (nearest-rank percentiles over steps that ended ok; whole cluster = first request to discovery):\n\n"
+            + t.text
         text += "\n### Failures\n\n"
         if b.failures.isEmpty && (b.summary?.failed ?? 0) == 0 {
             text += "None: every step ended ok.\n"
         } else {
             var byKind: [String: Int] = [:]
             for f in b.failures { byKind["\(f.step) \(f.outcome)", default: 0] += 1 }
-            text += "\(b.failures.count) steps did not end ok: " + byKind.keys.sorted().map { "\($0) ×\(byKind[$0]!)" }.joined(separator: ", ") + ".\n"
+            text +=
+                "\(b.failures.count) steps did not end ok: "
+                + byKind.keys.sorted().map { "\($0) ×\(byKind[$0]!)" }.joined(separator: ", ") + ".\n"
             if let first = b.summary?.firstError { text += "\nFirst error: \(first)\n" }
             let shown = b.failures.prefix(5)
             if !shown.isEmpty {
@@ -239,7 +267,10 @@ extension Report {
             }
         }
         if !b.statusCounts.isEmpty {
-            text += "\nAnswers by status: " + b.statusCounts.keys.sorted().map { "\($0) ×\(Format.count(b.statusCounts[$0]!))" }.joined(separator: ", ") + ".\n"
+            text +=
+                "\nAnswers by status: "
+                + b.statusCounts.keys.sorted().map { "\($0) ×\(Format.count(b.statusCounts[$0]!))" }.joined(
+                    separator: ", ") + ".\n"
         }
         text += "\nRetries after 429/5xx: \(Format.count(b.retries))"
         if let r = b.summary?.retriesByStatus, !r.isEmpty {
@@ -248,7 +279,9 @@ extension Report {
         text += ".\n"
         if !data.toolErrors.isEmpty {
             text += "\nErrors reported by the tools:\n\n"
-            for e in data.toolErrors.prefix(20) { text += "- \(e.tool): \(e.message)\(e.input.map { " (\($0))" } ?? "")\n" }
+            for e in data.toolErrors.prefix(20) {
+                text += "- \(e.tool): \(e.message)\(e.input.map { " (\($0))" } ?? "")\n"
+            }
             if data.toolErrors.count > 20 { text += "- … and \(data.toolErrors.count - 20) more\n" }
         }
         return text
@@ -260,49 +293,67 @@ extension Report {
         var text = "## Load\n\n"
         let f = l.final
         if f.generatorLimited {
-            text += "**GENERATOR-LIMITED: kp-load could not keep its schedule" + (f.generatorLimitReason.map { " (\($0))" } ?? "")
+            text +=
+                "**GENERATOR-LIMITED: kp-load could not keep its schedule"
+                + (f.generatorLimitReason.map { " (\($0))" } ?? "")
                 + "; these latencies describe the load generator as much as the server. Re-run with more headroom before trusting them.**\n\n"
         }
         if f.targetSaturated == true, !f.generatorLimited {
-            text += "**" + (f.targetSaturationReason ?? "target saturated")
+            text +=
+                "**" + (f.targetSaturationReason ?? "target saturated")
                 + ".** kp-load kept its own schedule; the operations waited on the server, so the latencies below are the server's at this offered rate.\n\n"
         }
         if f.interrupted { text += "**The load phase was interrupted; the figures cover what had finished.**\n\n" }
         let shards = data.loadShards
         if shards.count > 0 {
             let found = shards.shards.filter { $0.count == shards.count && $0.final != nil }.count
-            text += "Load from \(shards.count) kp-load shard\(shards.count == 1 ? "" : "s") (`load-I-of-\(shards.count).jsonl`), \(found) with a load_final, merged exactly (HDR histograms added)"
-            text += shards.problems.isEmpty ? ".\n\n" : "; INCOMPLETE: " + shards.problems.joined(separator: "; ") + ".\n\n"
+            text +=
+                "Load from \(shards.count) kp-load shard\(shards.count == 1 ? "" : "s") (`load-I-of-\(shards.count).jsonl`), \(found) with a load_final, merged exactly (HDR histograms added)"
+            text +=
+                shards.problems.isEmpty ? ".\n\n" : "; INCOMPLETE: " + shards.problems.joined(separator: "; ") + ".\n\n"
         }
         text += "\(Format.fixed(Double(l.durationNs) / 1e9, 1)) s of load"
         if let b = f.storedObjectBytes { text += "; objects stored at \(Format.count(b)) bytes" }
-        text += ". Response time = end − intended start (includes queueing behind a late schedule); service time = end − actual send.\n\n"
+        text +=
+            ". Response time = end − intended start (includes queueing behind a late schedule); service time = end − actual send.\n\n"
         var seed = MarkdownTable(["op", "count", "errors", "p50", "p99", "max"])
         for op in l.ops {
             seed.add([
-                op.op, Format.count(op.count), Format.count(op.errors), Format.latency(op.response?.percentile(50).map(Double.init)),
-                Format.latency(op.response?.percentile(99).map(Double.init)), Format.latency(op.response?.max.map(Double.init)),
+                op.op, Format.count(op.count), Format.count(op.errors),
+                Format.latency(op.response?.percentile(50).map(Double.init)),
+                Format.latency(op.response?.percentile(99).map(Double.init)),
+                Format.latency(op.response?.max.map(Double.init)),
             ])
         }
         text += seed.text
-        for (title, path) in [("Response time", \LoadAnalysis.OpStats.response), ("Service time", \LoadAnalysis.OpStats.service)] {
+        for (title, path) in [
+            ("Response time", \LoadAnalysis.OpStats.response), ("Service time", \LoadAnalysis.OpStats.service),
+        ] {
             var t = MarkdownTable(["op", "target rps", "achieved rps", "p50", "p90", "p99", "p99.9", "max", "mean"])
             for op in l.ops {
                 let h = op[keyPath: path]
                 t.add([
                     op.op, Format.fixed(op.targetRps, 1), Format.fixed(op.achievedRps, 1),
-                    Format.latency(h?.percentile(50).map(Double.init)), Format.latency(h?.percentile(90).map(Double.init)),
-                    Format.latency(h?.percentile(99).map(Double.init)), Format.latency(h?.percentile(99.9).map(Double.init)),
+                    Format.latency(h?.percentile(50).map(Double.init)),
+                    Format.latency(h?.percentile(90).map(Double.init)),
+                    Format.latency(h?.percentile(99).map(Double.init)),
+                    Format.latency(h?.percentile(99.9).map(Double.init)),
                     Format.latency(h?.max.map(Double.init)), Format.latency(h?.mean),
                 ])
             }
             text += "\n### \(title)\n\n" + t.text
         }
         text += "\n### Errors\n\n"
-        var e = MarkdownTable(["op", "errors", "by status", "conflicts (409)", "conflict retries"], rightAligned: [false, true, false, true, true])
+        var e = MarkdownTable(
+            ["op", "errors", "by status", "conflicts (409)", "conflict retries"],
+            rightAligned: [false, true, false, true, true])
         for op in l.ops {
-            let statuses = op.byStatus.keys.sorted().map { "\($0) ×\(Format.count(op.byStatus[$0]!))" }.joined(separator: ", ")
-            e.add([op.op, Format.count(op.errors), statuses.isEmpty ? Format.missing : statuses, Format.count(op.conflicts), Format.count(op.retries)])
+            let statuses = op.byStatus.keys.sorted().map { "\($0) ×\(Format.count(op.byStatus[$0]!))" }.joined(
+                separator: ", ")
+            e.add([
+                op.op, Format.count(op.errors), statuses.isEmpty ? Format.missing : statuses,
+                Format.count(op.conflicts), Format.count(op.retries),
+            ])
         }
         text += e.text
         text += "\n### Generator self-check\n\n"
@@ -312,18 +363,27 @@ extension Report {
         g.add(["schedule lag max", Format.latency(l.scheduleLag?.max.map(Double.init))])
         g.add(["in-flight peak", Format.count(f.generator.inflightPeak)])
         g.add(["backlog at end", Format.count(f.generator.backlog)])
-        g.add(["kp-load CPU", "\(Format.fixed(f.generator.cpuSeconds, 2)) s (\(Format.percent(l.generatorCPUPercent)) of one core)"])
+        g.add([
+            "kp-load CPU",
+            "\(Format.fixed(f.generator.cpuSeconds, 2)) s (\(Format.percent(l.generatorCPUPercent)) of one core)",
+        ])
         for op in f.targetRps.keys.sorted() {
-            g.add(["\(op) rate: achieved / target", "\(Format.fixed(f.achievedRps[op], 1)) / \(Format.fixed(f.targetRps[op], 1)) per s"])
+            g.add([
+                "\(op) rate: achieved / target",
+                "\(Format.fixed(f.achievedRps[op], 1)) / \(Format.fixed(f.targetRps[op], 1)) per s",
+            ])
         }
         g.add(["generator limited", f.generatorLimited ? "**yes**" : "no"])
         if let t = f.targetSaturated { g.add(["target saturated", t ? "**yes**" : "no"]) }
         text += g.text
         if !l.spread.isEmpty {
             text += "\n### Spread across clusters\n\n"
-            var s = MarkdownTable(["op", "clusters", "lowest p99", "highest p99", "highest / lowest"], rightAligned: [false, true, false, false, true])
+            var s = MarkdownTable(
+                ["op", "clusters", "lowest p99", "highest p99", "highest / lowest"],
+                rightAligned: [false, true, false, false, true])
             for sp in l.spread {
-                let ratio = sp.minP99Ns > 0 ? Format.fixed(Double(sp.maxP99Ns) / Double(sp.minP99Ns), 2) + "×" : Format.missing
+                let ratio =
+                    sp.minP99Ns > 0 ? Format.fixed(Double(sp.maxP99Ns) / Double(sp.minP99Ns), 2) + "×" : Format.missing
                 s.add([
                     sp.op, Format.count(sp.clusters), "\(Format.latency(Double(sp.minP99Ns))) (\(sp.minCluster))",
                     "\(Format.latency(Double(sp.maxP99Ns))) (\(sp.maxCluster))", ratio,
@@ -342,30 +402,38 @@ extension Report {
             return text + (v.note ?? "Not available.") + "\n"
         }
         text += "From `\(LoadAnalysis.serverMetric)` between the \(before.phase) sample and the \(after.phase) sample"
-        text += " (\(Format.seconds(after.tNs - before.tNs)) apart), summed by verb over all resources; percentiles interpolated inside the bucket they fall in, as Prometheus' histogram_quantile does.\n\n"
+        text +=
+            " (\(Format.seconds(after.tNs - before.tNs)) apart), summed by verb over all resources; percentiles interpolated inside the bucket they fall in, as Prometheus' histogram_quantile does.\n\n"
         if let note = v.note { text += note + ".\n\n" }
         guard !v.verbs.isEmpty else { return text + "No requests recorded between the two samples.\n" }
         func q(_ x: PromHistogram.Quantile?) -> String {
             guard let x else { return Format.missing }
             if x.isInOverflowBucket { return "> \(Format.boundMs(x.lowerBound)) (in the +Inf bucket)" }
-            return "\(Format.latency(x.value * 1e9)) (bucket \(Format.boundMs(x.lowerBound))–\(Format.boundMs(x.upperBound)))"
+            return
+                "\(Format.latency(x.value * 1e9)) (bucket \(Format.boundMs(x.lowerBound))–\(Format.boundMs(x.upperBound)))"
         }
-        var t = MarkdownTable(["verb", "requests", "server p50", "server p99"], rightAligned: [false, true, false, false])
+        var t = MarkdownTable(
+            ["verb", "requests", "server p50", "server p99"], rightAligned: [false, true, false, false])
         for verb in v.verbs { t.add([verb.verb, Format.count(verb.requests), q(verb.p50), q(verb.p99)]) }
         text += t.text
         // Client beside server: each client op with the verb it maps to.
         let mapping: [(String, String)] = [("read", "GET"), ("write.get", "GET"), ("write.update", "PUT")]
-        var c = MarkdownTable(["client op", "client p50", "client p99", "server verb", "server p50", "server p99"], rightAligned: [false, true, true, false, false, false])
+        var c = MarkdownTable(
+            ["client op", "client p50", "client p99", "server verb", "server p50", "server p99"],
+            rightAligned: [false, true, true, false, false, false])
         for (op, verb) in mapping {
             guard let o = l.ops.first(where: { $0.op == op }) else { continue }
             let sv = v.verbs.first { $0.verb == verb }
             c.add([
-                op, Format.latency(o.service?.percentile(50).map(Double.init)), Format.latency(o.service?.percentile(99).map(Double.init)),
+                op, Format.latency(o.service?.percentile(50).map(Double.init)),
+                Format.latency(o.service?.percentile(99).map(Double.init)),
                 verb, q(sv?.p50), q(sv?.p99),
             ])
         }
         if !c.rows.isEmpty {
-            text += "\nClient service time beside the server's view (the server's GET also counts every other GET in the window):\n\n" + c.text
+            text +=
+                "\nClient service time beside the server's view (the server's GET also counts every other GET in the window):\n\n"
+                + c.text
         }
         return text
     }
@@ -378,20 +446,29 @@ extension Report {
         for line in sizing.lines { t.add([line.field, line.value, line.basis]) }
         text += t.text
         var w = MarkdownTable(["observed", "RSS", "CPU"], rightAligned: [false, true, true])
-        if let b = phases.row("baseline") { w.add(["baseline (post-warmup, 0 VCPs)", Format.bytes(b.sample.rssBytes), Format.percent(b.cpuPercent)]) }
+        if let b = phases.row("baseline") {
+            w.add(["baseline (post-warmup, 0 VCPs)", Format.bytes(b.sample.rssBytes), Format.percent(b.cpuPercent)])
+        }
         w.add([
             "cold-start peak", Format.bytes(sizing.peakRSS),
-            sizing.peakCPUPercent.map { Format.percent($0) + (sizing.peakCPUIsAverage ? " (average)" : "") } ?? Format.missing,
+            sizing.peakCPUPercent.map { Format.percent($0) + (sizing.peakCPUIsAverage ? " (average)" : "") }
+                ?? Format.missing,
         ])
-        if let s = phases.row("steady") { w.add(["steady (no traffic)", Format.bytes(s.sample.rssBytes), Format.percent(s.cpuPercent)]) }
-        if let p = phases.row("post-load") { w.add(["post-load (over the load phase)", Format.bytes(p.sample.rssBytes), Format.percent(p.cpuPercent)]) }
+        if let s = phases.row("steady") {
+            w.add(["steady (no traffic)", Format.bytes(s.sample.rssBytes), Format.percent(s.cpuPercent)])
+        }
+        if let p = phases.row("post-load") {
+            w.add(["post-load (over the load phase)", Format.bytes(p.sample.rssBytes), Format.percent(p.cpuPercent)])
+        }
         text += "\n" + w.text
         let heap = phases.perVCP(.heapInuse, phase: "steady")
         let rss = phases.perVCP(.rss, phase: "steady")
         let gor = phases.perVCP(.goroutines, phase: "steady")
-        text += "\nPer-VCP rule of thumb at steady: heap ≈ \(Format.mib2(heap)) / VCP, RSS ≈ \(Format.mib2(rss)) / VCP, goroutines ≈ \(Format.fixed(gor, 2)) / VCP.\n"
+        text +=
+            "\nPer-VCP rule of thumb at steady: heap ≈ \(Format.mib2(heap)) / VCP, RSS ≈ \(Format.mib2(rss)) / VCP, goroutines ≈ \(Format.fixed(gor, 2)) / VCP.\n"
         if data.loadFinal == nil {
-            text += "\nA bootstrap-only run undercounts the steady CPU and heap that real traffic adds: re-measure with mixed-hot at the expected rate before sizing for production.\n"
+            text +=
+                "\nA bootstrap-only run undercounts the steady CPU and heap that real traffic adds: re-measure with mixed-hot at the expected rate before sizing for production.\n"
         }
         return text
     }
@@ -406,7 +483,10 @@ extension Report {
         if !profiles.files.isEmpty {
             var t = MarkdownTable(["file", "bytes", "phase", "digest"], rightAligned: [false, true, false, false])
             for f in profiles.files {
-                t.add(["pprof/\(f.name)", Format.count(f.bytes), f.phase ?? Format.missing, f.digest.isEmpty ? Format.missing : f.digest])
+                t.add([
+                    "pprof/\(f.name)", Format.count(f.bytes), f.phase ?? Format.missing,
+                    f.digest.isEmpty ? Format.missing : f.digest,
+                ])
             }
             text += t.text + "\nOpen a heap profile with `go tool pprof <file>` to attribute heap to call sites.\n"
         }

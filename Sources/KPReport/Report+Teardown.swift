@@ -19,10 +19,14 @@ public struct TeardownReturn: Sendable, Equatable {
     public var noneReturned: Bool { (fraction ?? 0) <= Self.noneFraction }
 
     /// The figures of one run, nil for a figure a sample lacks. N must be positive.
-    public static func compute(baseline: SampleRecord, steady: SampleRecord, postTeardown: SampleRecord, vcps: Int) -> [TeardownReturn] {
+    public static func compute(baseline: SampleRecord, steady: SampleRecord, postTeardown: SampleRecord, vcps: Int)
+        -> [TeardownReturn]
+    {
         guard vcps > 0 else { return [] }
         return [ResourceFigure.heapInuse, .rss, .goroutines].compactMap { f in
-            guard let b = f.value(in: baseline), let s = f.value(in: steady), let p = f.value(in: postTeardown) else { return nil }
+            guard let b = f.value(in: baseline), let s = f.value(in: steady), let p = f.value(in: postTeardown) else {
+                return nil
+            }
             return TeardownReturn(figure: f, costPerVCP: (s - b) / Double(vcps), returnedPerVCP: (s - p) / Double(vcps))
         }
     }
@@ -39,33 +43,44 @@ extension Report {
         if let s = data.teardownSummary {
             text += "kp-bootstrap --teardown: \(Format.count(s.ok)) of \(Format.count(s.clusters)) clusters torn down"
             if s.failed > 0 { text += ", **\(Format.count(s.failed)) failed**" }
-            text += "; \(Format.count(s.objectsDeleted)) API objects (test objects and CRDs) and \(Format.count(s.keysDeleted)) etcd keys deleted"
+            text +=
+                "; \(Format.count(s.objectsDeleted)) API objects (test objects and CRDs) and \(Format.count(s.keysDeleted)) etcd keys deleted"
             text += s.etcd == "deleted" ? ".\n" : "; etcd keys not deleted: \(s.skippedReason ?? "skipped").\n"
             if s.interrupted { text += "\nThe teardown was interrupted.\n" }
         } else {
-            text += "No teardown_summary record (kp-bootstrap --teardown did not finish); \(data.teardownSteps.count) teardown_step records.\n"
+            text +=
+                "No teardown_summary record (kp-bootstrap --teardown did not finish); \(data.teardownSteps.count) teardown_step records.\n"
         }
         let failures = data.teardownSteps.filter { $0.outcome != "ok" }
         if let first = failures.first {
-            text += "\n\(failures.count) steps not ok; first: \(first.cluster) \(first.step) \(first.outcome): \(first.error ?? "?")\n"
+            text +=
+                "\n\(failures.count) steps not ok; first: \(first.cluster) \(first.step) \(first.outcome): \(first.error ?? "?")\n"
         }
         guard let post, let base = phases.row("baseline"), let steady = phases.row("steady") else {
-            return text + "\nReturned per VCP: not computed: the run needs baseline, steady and post-teardown samples.\n"
+            return text
+                + "\nReturned per VCP: not computed: the run needs baseline, steady and post-teardown samples.\n"
         }
         guard let n = phases.vcps, n > 0 else {
-            return text + "\nReturned per VCP: not computed: the number of VCPs is unknown or zero (\(phases.vcpsSource)).\n"
+            return text
+                + "\nReturned per VCP: not computed: the number of VCPs is unknown or zero (\(phases.vcpsSource)).\n"
         }
-        let figures = TeardownReturn.compute(baseline: base.sample, steady: steady.sample, postTeardown: post.sample, vcps: n)
-        text += "\nReturned per VCP = (steady − post-teardown) / N against the cost (steady − baseline) / N, N = \(n) VCPs (\(phases.vcpsSource)). "
-        text += "The contract (§3.1, §3.5) says per-VCP state is never evicted, so none should come back; the figures say what did.\n\n"
+        let figures = TeardownReturn.compute(
+            baseline: base.sample, steady: steady.sample, postTeardown: post.sample, vcps: n)
+        text +=
+            "\nReturned per VCP = (steady − post-teardown) / N against the cost (steady − baseline) / N, N = \(n) VCPs (\(phases.vcpsSource)). "
+        text +=
+            "The contract (§3.1, §3.5) says per-VCP state is never evicted, so none should come back; the figures say what did.\n\n"
         for r in figures {
             let show: (Double) -> String = { r.figure.isBytes ? Format.kib($0) + " KiB" : Format.fixed($0, 2) }
             if r.costPerVCP <= 0 {
-                text += "- \(r.figure.title): the VCPs cost nothing measurable (\(show(r.costPerVCP)) per VCP); nothing to return.\n"
+                text +=
+                    "- \(r.figure.title): the VCPs cost nothing measurable (\(show(r.costPerVCP)) per VCP); nothing to return.\n"
             } else if r.noneReturned {
-                text += "- \(r.figure.title): **none returned** (\(show(r.returnedPerVCP)) of \(show(r.costPerVCP)) per VCP).\n"
+                text +=
+                    "- \(r.figure.title): **none returned** (\(show(r.returnedPerVCP)) of \(show(r.costPerVCP)) per VCP).\n"
             } else {
-                text += "- \(r.figure.title): returned \(show(r.returnedPerVCP)) of \(show(r.costPerVCP)) per VCP (\(Format.fixed((r.fraction ?? 0) * 100, 0)) %).\n"
+                text +=
+                    "- \(r.figure.title): returned \(show(r.returnedPerVCP)) of \(show(r.costPerVCP)) per VCP (\(Format.fixed((r.fraction ?? 0) * 100, 0)) %).\n"
             }
         }
         if figures.isEmpty { text += "No figure is present in all three samples.\n" }

@@ -92,7 +92,10 @@ public struct Report: Sendable {
 
     /// The files' contents; `exitCodeNames` names the exit codes in result.json.
     public func files(exitCodeNames: [Int: String]) -> [(name: String, text: String)] {
-        var out = [("summary.md", summaryMarkdown), ("phases.csv", phasesCSV), ("latency.csv", latencyCSV), ("report.html", reportHTML)]
+        var out = [
+            ("summary.md", summaryMarkdown), ("phases.csv", phasesCSV), ("latency.csv", latencyCSV),
+            ("report.html", reportHTML),
+        ]
         out += perfDataFiles
         out.append(("result.json", PerfData.encode(result(exitCodeNames: exitCodeNames, files: out.map(\.0)))))
         return out
@@ -121,5 +124,7 @@ public struct Report: Sendable {
 public struct ReportWriteError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
-    public var description: String { "cannot write \(path): \(message); check that the directory exists and is writable" }
+    public var description: String {
+        "cannot write \(path): \(message); check that the directory exists and is writable"
+    }
 }

@@ -88,9 +88,10 @@ public struct RunData: Sendable {
                 continue
             }
             guard let handle = FileHandle(forReadingAtPath: path) else {
-                data.problems.append(DataProblem(
-                    location: file, message: "cannot be opened (\(String(cString: strerror(errno))))",
-                    affects: sections(for: file)))
+                data.problems.append(
+                    DataProblem(
+                        location: file, message: "cannot be opened (\(String(cString: strerror(errno))))",
+                        affects: sections(for: file)))
                 continue
             }
             defer { try? handle.close() }
@@ -99,22 +100,27 @@ public struct RunData: Sendable {
                     switch item {
                     case .success(let record): data.add(record, from: file)
                     case .failure(let error):
-                        data.problems.append(DataProblem(
-                            location: error.location, message: Self.message(for: error), affects: sections(for: file)))
+                        data.problems.append(
+                            DataProblem(
+                                location: error.location, message: Self.message(for: error),
+                                affects: sections(for: file)))
                     }
                 }
             } catch {
-                data.problems.append(DataProblem(
-                    location: file, message: "read failed: \(error)", affects: sections(for: file)))
+                data.problems.append(
+                    DataProblem(
+                        location: file, message: "read failed: \(error)", affects: sections(for: file)))
             }
         }
         data.pprofFiles = listPprof(directory: directory)
         if !data.loadShards.shards.isEmpty {
             if data.loadFinal != nil {
-                data.problems.append(DataProblem(
-                    location: "load.jsonl",
-                    message: "the run has both load.jsonl and load-I-of-N.jsonl shard files; the shard files are used",
-                    affects: ["Load"]))
+                data.problems.append(
+                    DataProblem(
+                        location: "load.jsonl",
+                        message:
+                            "the run has both load.jsonl and load-I-of-N.jsonl shard files; the shard files are used",
+                        affects: ["Load"]))
             }
             data.loadFinal = data.loadShards.fold()
         }
@@ -131,12 +137,14 @@ public struct RunData: Sendable {
         let name = file + ".gz"
         let affects = Self.sections(for: file)
         do {
-            let raw = try Gzip.decompress(Data(contentsOf: URL(fileURLWithPath: path)), maxBytes: Self.maxDecompressedBytes)
+            let raw = try Gzip.decompress(
+                Data(contentsOf: URL(fileURLWithPath: path)), maxBytes: Self.maxDecompressedBytes)
             try JSONLReader.forEachLine(data: raw, name: name) { item in
                 switch item {
                 case .success(let record): add(record, from: file)
                 case .failure(let error):
-                    problems.append(DataProblem(location: error.location, message: Self.message(for: error), affects: affects))
+                    problems.append(
+                        DataProblem(location: error.location, message: Self.message(for: error), affects: affects))
                 }
             }
         } catch {
@@ -155,7 +163,8 @@ public struct RunData: Sendable {
         let dir = (directory as NSString).appendingPathComponent("pprof")
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
         return names.filter { !$0.hasPrefix(".") }.sorted().map { name in
-            let attrs = try? FileManager.default.attributesOfItem(atPath: (dir as NSString).appendingPathComponent(name))
+            let attrs = try? FileManager.default.attributesOfItem(
+                atPath: (dir as NSString).appendingPathComponent(name))
             return (name, (attrs?[.size] as? NSNumber)?.intValue ?? 0)
         }
     }
@@ -165,14 +174,18 @@ public struct RunData: Sendable {
         switch record {
         case .runMeta(let r):
             if runMeta != nil {
-                problems.append(DataProblem(
-                    location: file, message: "more than one run_meta record; the last one is used", affects: ["Run"]))
+                problems.append(
+                    DataProblem(
+                        location: file, message: "more than one run_meta record; the last one is used", affects: ["Run"]
+                    ))
             }
             runMeta = r
         case .runEnd(let r):
             if runEnd != nil {
-                problems.append(DataProblem(
-                    location: file, message: "more than one run_end record; the last one is used", affects: ["Run"]))
+                problems.append(
+                    DataProblem(
+                        location: file, message: "more than one run_end record; the last one is used", affects: ["Run"])
+                )
             }
             runEnd = r
         case .endpoint(let r): endpoint = r
@@ -190,8 +203,10 @@ public struct RunData: Sendable {
             let (index, count) = LoadShardSet.parse(fileName: file)!
             if let i = loadShards.shards.firstIndex(where: { $0.index == index && $0.count == count }) {
                 if loadShards.shards[i].final != nil {
-                    problems.append(DataProblem(
-                        location: file, message: "more than one load_final record; the last one is used", affects: ["Load"]))
+                    problems.append(
+                        DataProblem(
+                            location: file, message: "more than one load_final record; the last one is used",
+                            affects: ["Load"]))
                 }
                 loadShards.shards[i].final = r
             } else {
@@ -199,8 +214,10 @@ public struct RunData: Sendable {
             }
         case .loadFinal(let r):
             if loadFinal != nil {
-                problems.append(DataProblem(
-                    location: file, message: "more than one load_final record; the last one is used", affects: ["Load"]))
+                problems.append(
+                    DataProblem(
+                        location: file, message: "more than one load_final record; the last one is used",
+                        affects: ["Load"]))
             }
             loadFinal = r
         case .fleetStatus(let r): fleetStatus = r

@@ -28,13 +28,18 @@ public enum RunMarkers {
     }
 
     /// A `run_meta` record stamped now, with this machine's facts.
-    public static func runMeta(run: String, scenario: String, flags: [String: String], host: HostInfo) -> RunMetaRecord {
-        RunMetaRecord(run: run, scenario: scenario, startedAt: WallClock.now(), startNs: MonotonicClock.now(), host: host, flags: flags)
+    public static func runMeta(run: String, scenario: String, flags: [String: String], host: HostInfo) -> RunMetaRecord
+    {
+        RunMetaRecord(
+            run: run, scenario: scenario, startedAt: WallClock.now(), startNs: MonotonicClock.now(), host: host,
+            flags: flags)
     }
 
     /// A `run_end` record stamped now.
     public static func runEnd(status: String, phase: String, reason: String?, exitCode: Int) -> RunEndRecord {
-        RunEndRecord(status: status, phase: phase, reason: reason, exitCode: exitCode, endedAt: WallClock.now(), tNs: MonotonicClock.now())
+        RunEndRecord(
+            status: status, phase: phase, reason: reason, exitCode: exitCode, endedAt: WallClock.now(),
+            tNs: MonotonicClock.now())
     }
 }
 

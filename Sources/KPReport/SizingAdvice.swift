@@ -42,7 +42,8 @@ public struct SizingAdvice: Sendable {
 
         // Cold-start window: bootstrap start (or baseline) to the post-bootstrap sample.
         let post = phases.row("post-bootstrap")
-        let windowStart = data.bootstrapSummary?.startNs ?? data.steps.map(\.startNs).min() ?? phases.row("baseline")?.sample.tNs
+        let windowStart =
+            data.bootstrapSummary?.startNs ?? data.steps.map(\.startNs).min() ?? phases.row("baseline")?.sample.tNs
         let windowEnd = post?.sample.tNs ?? data.bootstrapSummary?.endNs
         var peak = post?.sample.rssBytes
         var peakCPU: Double?
@@ -52,7 +53,9 @@ public struct SizingAdvice: Sendable {
                 if let r = s.rssBytes { peak = Swift.max(peak ?? r, r) }
             }
             for (a, b) in zip(series, series.dropFirst()) where b.tNs > ws && a.tNs < we {
-                if let c = PhaseMath.cpuPercent(cpuBefore: a.cpuSeconds, tBeforeNs: a.tNs, cpuAfter: b.cpuSeconds, tAfterNs: b.tNs) {
+                if let c = PhaseMath.cpuPercent(
+                    cpuBefore: a.cpuSeconds, tBeforeNs: a.tNs, cpuAfter: b.cpuSeconds, tAfterNs: b.tNs)
+                {
                     peakCPU = Swift.max(peakCPU ?? c, c)
                 }
             }
@@ -65,28 +68,33 @@ public struct SizingAdvice: Sendable {
         peakCPUPercent = peakCPU
 
         let steadyLabel = mixed ? "RSS at steady/post-load (larger)" : "RSS at steady"
-        lines.append(Line(
-            field: "resources.requests.memory", value: Self.memoryQuantity(requestRSS.map { $0 * Self.memoryRequestHeadroom }),
-            basis: requestRSS.map { "\(steadyLabel) \(Format.bytes($0)) + 10% headroom, rounded up to 64Mi" }
-                ?? "\(steadyLabel) not measured"))
-        lines.append(Line(
-            field: "resources.limits.memory", value: Self.memoryQuantity(peak.map { $0 * Self.memoryLimitFactor }),
-            basis: peak.map { "peak RSS during the cold start \(Format.bytes($0)) × 1.2, rounded up to 64Mi" }
-                ?? "post-bootstrap RSS not measured"))
+        lines.append(
+            Line(
+                field: "resources.requests.memory",
+                value: Self.memoryQuantity(requestRSS.map { $0 * Self.memoryRequestHeadroom }),
+                basis: requestRSS.map { "\(steadyLabel) \(Format.bytes($0)) + 10% headroom, rounded up to 64Mi" }
+                    ?? "\(steadyLabel) not measured"))
+        lines.append(
+            Line(
+                field: "resources.limits.memory", value: Self.memoryQuantity(peak.map { $0 * Self.memoryLimitFactor }),
+                basis: peak.map { "peak RSS during the cold start \(Format.bytes($0)) × 1.2, rounded up to 64Mi" }
+                    ?? "post-bootstrap RSS not measured"))
         let cpuRow = mixed ? phases.row("post-load") : phases.row("steady")
         let cpuLabel = mixed ? "average CPU over the load phase (post-load row)" : "average CPU over the steady phase"
-        lines.append(Line(
-            field: "resources.requests.cpu", value: Self.cpuRequest(cpuRow?.cpuPercent),
-            basis: cpuRow?.cpuPercent.map { "\(cpuLabel) \(Format.percent($0)) of one core, rounded up to 10m" }
-                ?? "\(cpuLabel) not measured"))
-        lines.append(Line(
-            field: "resources.limits.cpu", value: Self.cpuLimit(peakCPU),
-            basis: peakCPU.map {
-                (peakCPUIsAverage
-                    ? "average CPU from baseline to post-bootstrap \(Format.percent($0)) (no time series: the burst's peak is higher)"
-                    : "peak CPU during the bootstrap \(Format.percent($0)) (time series)")
-                    + ", whole cores rounded up; or leave unset and scale with an HPA"
-            } ?? "bootstrap CPU not measured"))
+        lines.append(
+            Line(
+                field: "resources.requests.cpu", value: Self.cpuRequest(cpuRow?.cpuPercent),
+                basis: cpuRow?.cpuPercent.map { "\(cpuLabel) \(Format.percent($0)) of one core, rounded up to 10m" }
+                    ?? "\(cpuLabel) not measured"))
+        lines.append(
+            Line(
+                field: "resources.limits.cpu", value: Self.cpuLimit(peakCPU),
+                basis: peakCPU.map {
+                    (peakCPUIsAverage
+                        ? "average CPU from baseline to post-bootstrap \(Format.percent($0)) (no time series: the burst's peak is higher)"
+                        : "peak CPU during the bootstrap \(Format.percent($0)) (time series)")
+                        + ", whole cores rounded up; or leave unset and scale with an HPA"
+                } ?? "bootstrap CPU not measured"))
     }
 
     /// Bytes as a Kubernetes memory quantity, rounded up to 64 MiB (`640Mi`, `5Gi`).

@@ -2,7 +2,7 @@ import Foundation
 import KPRecords
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How a run ended: the run_end record's status, the exit code, and one line on why.
@@ -16,7 +16,9 @@ public struct RunOutcome: Error, Sendable, Equatable {
         self.reason = reason
     }
     static let complete = RunOutcome(status: "complete", exitCode: 0)
-    static func failed(_ code: Int32, _ reason: String) -> RunOutcome { RunOutcome(status: "failed", exitCode: code, reason: reason) }
+    static func failed(_ code: Int32, _ reason: String) -> RunOutcome {
+        RunOutcome(status: "failed", exitCode: code, reason: reason)
+    }
 }
 
 /// Runs one scenario into one run directory: launch, the scenario's steps, report.
@@ -80,11 +82,12 @@ public final class RunOrchestrator {
     }
 
     static func interrupted(_ sig: Int32) -> RunOutcome {
-        let (name, code): (String, Int32) = switch sig {
-        case SIGINT: ("SIGINT", 130)
-        case SIGHUP: ("SIGHUP", 129)
-        default: ("SIGTERM", 143)
-        }
+        let (name, code): (String, Int32) =
+            switch sig {
+            case SIGINT: ("SIGINT", 130)
+            case SIGHUP: ("SIGHUP", 129)
+            default: ("SIGTERM", 143)
+            }
         FileHandle.standardError.write(Data("kp-run: caught \(name), stopping\n".utf8))
         return RunOutcome(status: "interrupted", exitCode: code, reason: "interrupted by \(name)")
     }
@@ -112,7 +115,9 @@ public final class RunOrchestrator {
         switch status {
         case 13: return .failed(13, "etcd failed during \(phase)\(why.map { ": \($0)" } ?? "")")
         case 11: return .failed(11, "the target stopped answering during \(phase)\(why.map { ": \($0)" } ?? "")")
-        default: return .failed(10, "the target exited during \(phase) (kp-launch exit \(status)\(why.map { ": \($0)" } ?? ""))")
+        default:
+            return .failed(
+                10, "the target exited during \(phase) (kp-launch exit \(status)\(why.map { ": \($0)" } ?? ""))")
         }
     }
 
@@ -135,7 +140,8 @@ public final class RunOrchestrator {
 
     /// Runs a tool to its end while watching the target; returns its exit code.
     /// If the target dies meanwhile, the tool is stopped (it writes what it measured) and the run ends.
-    func runTool(_ name: String, _ args: [String], stdout: Supervisor.Output, stderr: Supervisor.Output) throws -> Int32 {
+    func runTool(_ name: String, _ args: [String], stdout: Supervisor.Output, stderr: Supervisor.Output) throws -> Int32
+    {
         try runTools([(name, args, stdout, stderr)])[0]
     }
 
@@ -172,8 +178,9 @@ public final class RunOrchestrator {
         if settings.sim { args += ["--mode", "sim"] }
         args += settings.launchArgs
         setPhase("launch")
-        let l = try sup.spawn(tool("kp-launch"), args, stdout: .launchRecords("\(dir)/launch.jsonl"),
-                              stderr: .append("\(dir)/logs/kp-launch.log"), environment: settings.environment)
+        let l = try sup.spawn(
+            tool("kp-launch"), args, stdout: .launchRecords("\(dir)/launch.jsonl"),
+            stderr: .append("\(dir)/logs/kp-launch.log"), environment: settings.environment)
         launchPid = l
         var announced = false
         let started = ContinuousClock.now
@@ -198,7 +205,8 @@ public final class RunOrchestrator {
                 if code == 2 {
                     // Bad input to kp-launch (a file, a flag, a port): nothing was started; its one line is the message.
                     let log = (try? String(contentsOfFile: "\(dir)/logs/kp-launch.log", encoding: .utf8)) ?? ""
-                    let line = log.split(separator: "\n").last.map(String.init) ?? "kp-launch: error: bad input (exit 2)"
+                    let line =
+                        log.split(separator: "\n").last.map(String.init) ?? "kp-launch: error: bad input (exit 2)"
                     FileHandle.standardError.write(Data("\(line)\n".utf8))
                     throw RunOutcome(status: "bad-input", exitCode: 2)
                 }
@@ -218,7 +226,10 @@ public final class RunOrchestrator {
         try sample("launch", pprof: false)
         seriesPid = try sup.spawn(
             tool("kp-scrape"),
-            ["--endpoint", "\(dir)/endpoint.json", "--interval", settings.seriesInterval.text, "--timeout", settings.requestTimeout.text],
+            [
+                "--endpoint", "\(dir)/endpoint.json", "--interval", settings.seriesInterval.text, "--timeout",
+                settings.requestTimeout.text,
+            ],
             stdout: .append("\(dir)/timeseries.jsonl"), stderr: .append("\(dir)/logs/kp-scrape-series.log"))
     }
 
@@ -237,9 +248,12 @@ public final class RunOrchestrator {
     func teardown() throws {
         setPhase("teardown")
         say("teardown: deleting each VCP's test objects and CRD (and its etcd keys when this run controls etcd)")
-        let args = ["--endpoint", "\(dir)/endpoint.json", "--teardown", "--bootstrap", "\(dir)/bootstrap.jsonl",
-                    "--workers", "\(settings.workers)", "--request-timeout", settings.requestTimeout.text]
-        let code = try runTool("kp-bootstrap", args, stdout: .append("\(dir)/teardown.jsonl"), stderr: .tee("\(dir)/logs/kp-teardown.log"))
+        let args = [
+            "--endpoint", "\(dir)/endpoint.json", "--teardown", "--bootstrap", "\(dir)/bootstrap.jsonl",
+            "--workers", "\(settings.workers)", "--request-timeout", settings.requestTimeout.text,
+        ]
+        let code = try runTool(
+            "kp-bootstrap", args, stdout: .append("\(dir)/teardown.jsonl"), stderr: .tee("\(dir)/logs/kp-teardown.log"))
         try unexpected(sup.wait(until: .now) { self.watch($0) })
         guard code != 0 else { return }
         try checkSignal()
@@ -249,7 +263,10 @@ public final class RunOrchestrator {
             for case .success(.teardownSummary(let s)) in items { summary = s }
         }
         let failed = summary.map { "\($0.failed) of \($0.clusters) clusters" } ?? "clusters"
-        throw RunOutcome.failed(code == 2 ? 1 : code, "teardown: \(failed) failed (kp-bootstrap --teardown exit \(code); see teardown.jsonl and logs/kp-teardown.log)")
+        throw RunOutcome.failed(
+            code == 2 ? 1 : code,
+            "teardown: \(failed) failed (kp-bootstrap --teardown exit \(code); see teardown.jsonl and logs/kp-teardown.log)"
+        )
     }
 
     /// Sleeps for a phase in one timed wait (woken by signals and kp-launch's events), with a countdown on a terminal.
@@ -270,8 +287,10 @@ public final class RunOrchestrator {
 
     func sample(_ name: String, pprof: Bool) throws {
         setPhase(name)
-        var args = ["--endpoint", "\(dir)/endpoint.json", "--phase", name, "--timeout", settings.requestTimeout.text,
-                    "--metric", "apiserver_request_duration_seconds", "--metric", "apiserver_request_total"]
+        var args = [
+            "--endpoint", "\(dir)/endpoint.json", "--phase", name, "--timeout", settings.requestTimeout.text,
+            "--metric", "apiserver_request_duration_seconds", "--metric", "apiserver_request_total",
+        ]
         if pprof { args += ["--pprof", "\(dir)/pprof", "--scenario", runName] }
         let path = "\(dir)/samples.jsonl"
         let before = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -293,7 +312,9 @@ public final class RunOrchestrator {
         var hit = false
         let limit = settings.requestTimeout.seconds * 1e9 * 0.95
         try? JSONLReader.forEachLine(handle: h, name: path) { item in
-            if case .success(.sample(let s)) = item, s.error != nil, let ns = s.scrapeNs, Double(ns) >= limit { hit = true }
+            if case .success(.sample(let s)) = item, s.error != nil, let ns = s.scrapeNs, Double(ns) >= limit {
+                hit = true
+            }
         }
         return hit
     }
@@ -301,8 +322,11 @@ public final class RunOrchestrator {
     func bootstrap() throws {
         setPhase("bootstrap")
         say("bootstrap: \(settings.clusters) clusters over \(settings.workers) workers")
-        var args = ["--endpoint", "\(dir)/endpoint.json", "--clusters", "\(settings.clusters)", "--workers", "\(settings.workers)",
-                    "--request-timeout", settings.requestTimeout.text, "--readyz-timeout", settings.requestTimeout.text]
+        var args = [
+            "--endpoint", "\(dir)/endpoint.json", "--clusters", "\(settings.clusters)", "--workers",
+            "\(settings.workers)",
+            "--request-timeout", settings.requestTimeout.text, "--readyz-timeout", settings.requestTimeout.text,
+        ]
         for step in ["readyz", "namespace", "crd-create", "crd-established", "discovery"] {
             args += ["--\(step)-deadline", settings.stepDeadline.text]
         }
@@ -312,7 +336,9 @@ public final class RunOrchestrator {
             args += ["--name-format", f]
         }
         if settings.allowExisting { args.append("--allow-existing") }
-        let code = try runTool("kp-bootstrap", args, stdout: .append("\(dir)/bootstrap.jsonl"), stderr: .tee("\(dir)/logs/kp-bootstrap.log"))
+        let code = try runTool(
+            "kp-bootstrap", args, stdout: .append("\(dir)/bootstrap.jsonl"),
+            stderr: .tee("\(dir)/logs/kp-bootstrap.log"))
         try unexpected(sup.wait(until: .now) { self.watch($0) })
         guard code != 0 else { return }
         try checkSignal()
@@ -326,9 +352,21 @@ public final class RunOrchestrator {
         let failed = summary.map { "\($0.failed) of \($0.clusters) clusters" } ?? "clusters"
         let first = summary?.firstError.map { "; first: \(String($0.prefix(240)))" } ?? ""
         switch code {
-        case 11: throw RunOutcome.failed(11, "bootstrap: \(failed) got no answer in time (target stalled or unreachable)\(first) (kp-bootstrap exit 11; see bootstrap.jsonl)")
-        case 12: throw RunOutcome.failed(12, "bootstrap: \(failed) failed on the target's errors\(first) (kp-bootstrap exit 12; see bootstrap.jsonl)")
-        default: throw RunOutcome.failed(code == 2 ? 1 : code, "bootstrap: \(failed) failed\(first) (kp-bootstrap exit \(code); see bootstrap.jsonl and logs/kp-bootstrap.log)")
+        case 11:
+            throw RunOutcome.failed(
+                11,
+                "bootstrap: \(failed) got no answer in time (target stalled or unreachable)\(first) (kp-bootstrap exit 11; see bootstrap.jsonl)"
+            )
+        case 12:
+            throw RunOutcome.failed(
+                12,
+                "bootstrap: \(failed) failed on the target's errors\(first) (kp-bootstrap exit 12; see bootstrap.jsonl)"
+            )
+        default:
+            throw RunOutcome.failed(
+                code == 2 ? 1 : code,
+                "bootstrap: \(failed) failed\(first) (kp-bootstrap exit \(code); see bootstrap.jsonl and logs/kp-bootstrap.log)"
+            )
         }
     }
 
@@ -345,11 +383,18 @@ public final class RunOrchestrator {
     func load() throws {
         setPhase("load")
         let s = settings
-        say("load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")")
-        let base = ["--endpoint", "\(dir)/endpoint.json", "--bootstrap", "\(dir)/bootstrap.jsonl", "--clusters", "\(s.clusters)",
-                    "--hot-percent", RunSettings.number(s.hotPercent), "--write-rps-per-cluster", RunSettings.number(s.writeRPS),
-                    "--read-rps-per-cluster", RunSettings.number(s.readRPS), "--load-duration", s.loadDuration.text,
-                    "--object-bytes", "\(s.objectBytes)", "--request-timeout", s.requestTimeout.text, "--max-lag", s.maxLag.text]
+        say(
+            "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")"
+        )
+        let base = [
+            "--endpoint", "\(dir)/endpoint.json", "--bootstrap", "\(dir)/bootstrap.jsonl", "--clusters",
+            "\(s.clusters)",
+            "--hot-percent", RunSettings.number(s.hotPercent), "--write-rps-per-cluster",
+            RunSettings.number(s.writeRPS),
+            "--read-rps-per-cluster", RunSettings.number(s.readRPS), "--load-duration", s.loadDuration.text,
+            "--object-bytes", "\(s.objectBytes)", "--request-timeout", s.requestTimeout.text, "--max-lag",
+            s.maxLag.text,
+        ]
         var tools: [(String, [String], Supervisor.Output, Supervisor.Output)] = []
         var files: [String] = []
         if s.loadShards <= 1 {
@@ -359,8 +404,11 @@ public final class RunOrchestrator {
             for i in 0..<s.loadShards {
                 let f = "\(dir)/load-\(i)-of-\(s.loadShards).jsonl"
                 files.append(f)
-                tools.append(("kp-load", base + ["--shard", "\(i)/\(s.loadShards)"], .append(f),
-                              .tee("\(dir)/logs/kp-load-\(i)-of-\(s.loadShards).log")))
+                tools.append(
+                    (
+                        "kp-load", base + ["--shard", "\(i)/\(s.loadShards)"], .append(f),
+                        .tee("\(dir)/logs/kp-load-\(i)-of-\(s.loadShards).log")
+                    ))
             }
         }
         let codes = try runTools(tools)
@@ -379,7 +427,8 @@ public final class RunOrchestrator {
             loadReason = "target saturated: \(achieved(files)) (\(who) exit 6; latencies are the server's)"
         default:
             try settleTarget(.seconds(2))
-            loadReason = "load: \(who) exit \(loadExit)\(lastError(files[worst]).map { ": \($0)" } ?? "") (see \(file) and logs/)"
+            loadReason =
+                "load: \(who) exit \(loadExit)\(lastError(files[worst]).map { ": \($0)" } ?? "") (see \(file) and logs/)"
         }
         try sample("post-load", pprof: true)
         if Self.loadSeverity(loadExit) == 3 {
@@ -390,7 +439,8 @@ public final class RunOrchestrator {
 
     /// "achieved X of Y ops/s" summed over the load files' load_final records.
     func achieved(_ files: [String]) -> String {
-        var target = 0.0, got = 0.0
+        var target = 0.0
+        var got = 0.0
         for f in files {
             guard let items = try? JSONLReader.read(path: f) else { continue }
             for case .success(.loadFinal(let r)) in items {
@@ -412,9 +462,13 @@ public final class RunOrchestrator {
     /// Every phase ran: did the run get everything it set out to measure?
     func finalCheck() throws -> RunOutcome {
         setPhase("report")
-        let pid = try sup.spawn(tool("kp-report"), ["check", dir, "--max-load-error-percent", RunSettings.number(settings.maxErrorPercent)],
-                                stdout: .capture, stderr: .append("\(dir)/logs/kp-report.log"))
-        guard let crc = sup.waitExit(pid, ignoringSignals: true) else { return .failed(1, "kp-report check did not end") }
+        let pid = try sup.spawn(
+            tool("kp-report"),
+            ["check", dir, "--max-load-error-percent", RunSettings.number(settings.maxErrorPercent)],
+            stdout: .capture, stderr: .append("\(dir)/logs/kp-report.log"))
+        guard let crc = sup.waitExit(pid, ignoringSignals: true) else {
+            return .failed(1, "kp-report check did not end")
+        }
         try checkSignal()
         let check = sup.captured(pid).trimmingCharacters(in: .whitespacesAndNewlines)
         switch crc {
@@ -446,8 +500,10 @@ public final class RunOrchestrator {
         children = []
         if let s = seriesPid { sup.stop(s) }
         if let l = launchPid {
-            if let down = try? sup.spawn(tool("kp-launch"), ["down", "--run-dir", dir], stdout: .append("\(dir)/logs/kp-launch.log"),
-                                         stderr: .append("\(dir)/logs/kp-launch.log")) {
+            if let down = try? sup.spawn(
+                tool("kp-launch"), ["down", "--run-dir", dir], stdout: .append("\(dir)/logs/kp-launch.log"),
+                stderr: .append("\(dir)/logs/kp-launch.log"))
+            {
                 _ = sup.waitExit(down, ignoringSignals: true)
             }
             // kp-launch down asks kp-launch up to stop; give it time to stop the target and etcd.
@@ -457,18 +513,24 @@ public final class RunOrchestrator {
         unlink("\(dir)/phase.tmp")
         var args = ["end", "--status", o.status, "--phase", phase, "--exit-code", "\(o.exitCode)"]
         if let r = o.reason { args += ["--reason", r] }
-        if let p = try? sup.spawn(tool("kp-report"), args, stdout: .append("\(dir)/meta.jsonl"), stderr: .append("\(dir)/logs/kp-report.log")) {
+        if let p = try? sup.spawn(
+            tool("kp-report"), args, stdout: .append("\(dir)/meta.jsonl"), stderr: .append("\(dir)/logs/kp-report.log"))
+        {
             _ = sup.waitExit(p, ignoringSignals: true)
         }
         var folded = false
-        if let p = try? sup.spawn(tool("kp-report"), [dir], stdout: .inherit, stderr: .append("\(dir)/logs/kp-report.log")) {
+        if let p = try? sup.spawn(
+            tool("kp-report"), [dir], stdout: .inherit, stderr: .append("\(dir)/logs/kp-report.log"))
+        {
             folded = sup.waitExit(p, ignoringSignals: true) == 0
         }
         if !folded { say("kp-report could not fold \(dir) (see \(dir)/logs/kp-report.log)") }
         if o.status == "complete" {
             say("done: \(dir)/summary.md (charts: \(dir)/report.html)\(o.reason.map { "; \($0)" } ?? "")")
         } else {
-            say("run \(o.status) in phase '\(phase)'\(o.reason.map { ": \($0)" } ?? ""); partial report in \(dir)/summary.md")
+            say(
+                "run \(o.status) in phase '\(phase)'\(o.reason.map { ": \($0)" } ?? ""); partial report in \(dir)/summary.md"
+            )
         }
         return o.exitCode
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Run-level loops over single runs: repeats (r1…rn), sweeps over N (n<size>/) and interleaved
@@ -41,7 +41,8 @@ public struct RunSeries {
             try FileManager.default.createDirectory(atPath: "\(dir)/logs", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: "\(dir)/pprof", withIntermediateDirectories: true)
         } catch {
-            FileHandle.standardError.write(Data("kp-run: error: cannot create \(dir): \(error.localizedDescription)\n".utf8))
+            FileHandle.standardError.write(
+                Data("kp-run: error: cannot create \(dir): \(error.localizedDescription)\n".utf8))
             return 2
         }
         let o = RunOrchestrator(settings: settings, dir: dir, runName: runName, supervisor: supervisor)
@@ -71,7 +72,7 @@ public struct RunSeries {
     /// `kp-report DIR…` (a repeat set folds into its median/spread view).
     func fold(_ dirs: [String]) {
         guard let p = try? supervisor.spawn("\(base.binDir)/kp-report", dirs, stdout: .inherit, stderr: .inherit),
-              supervisor.waitExit(p, ignoringSignals: true) == 0
+            supervisor.waitExit(p, ignoringSignals: true) == 0
         else {
             Self.say("kp-report could not fold \(dirs.joined(separator: " "))")
             return
@@ -80,7 +81,9 @@ public struct RunSeries {
 
     /// Runs a kp-report subcommand to its end; returns its exit code.
     func report(_ args: [String]) -> Int32 {
-        guard let p = try? supervisor.spawn("\(base.binDir)/kp-report", args, stdout: .inherit, stderr: .inherit) else { return 1 }
+        guard let p = try? supervisor.spawn("\(base.binDir)/kp-report", args, stdout: .inherit, stderr: .inherit) else {
+            return 1
+        }
         return supervisor.waitExit(p, ignoringSignals: true) ?? 1
     }
 

@@ -77,7 +77,9 @@ public struct RunSettings: Sendable {
     }
 
     /// The target-selection variables kp-run records (and kp-launch reads from its environment).
-    public static let targetVariables = ["APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL", "APISERVER_IMAGE", "ETCD_ENDPOINTS", "COMPOSE_FILE"]
+    public static let targetVariables = [
+        "APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL", "APISERVER_IMAGE", "ETCD_ENDPOINTS", "COMPOSE_FILE",
+    ]
 
     func duration(_ wait: Scenario.Wait) -> RunDuration {
         switch wait {
@@ -97,7 +99,8 @@ public struct RunSettings: Sendable {
         var flags = [
             "scenario=\(scenario.name)", "clusters=\(clusters)", "workers=\(workers)", "warmup=\(warmup.text)",
             "post-bootstrap-settle=\(postBootstrapSettle.text)", "steady-wait=\(steadyWait.text)",
-            "series-interval=\(seriesInterval.text)", "request-timeout=\(requestTimeout.text)", "step-deadline=\(stepDeadline.text)",
+            "series-interval=\(seriesInterval.text)", "request-timeout=\(requestTimeout.text)",
+            "step-deadline=\(stepDeadline.text)",
         ]
         if let nameFormat { flags.append("name-format=\(nameFormat)") }
         if allowExisting { flags.append("allow-existing=true") }
@@ -105,7 +108,8 @@ public struct RunSettings: Sendable {
             flags += [
                 "load-duration=\(loadDuration.text)", "hot-percent=\(Self.number(hotPercent))",
                 "write-rps-per-cluster=\(Self.number(writeRPS))", "read-rps-per-cluster=\(Self.number(readRPS))",
-                "object-bytes=\(objectBytes)", "max-error-percent=\(Self.number(maxErrorPercent))", "max-lag=\(maxLag.text)",
+                "object-bytes=\(objectBytes)", "max-error-percent=\(Self.number(maxErrorPercent))",
+                "max-lag=\(maxLag.text)",
             ]
             if loadShards > 1 { flags.append("load-shards=\(loadShards)") }
         }

@@ -3,7 +3,7 @@ import Foundation
 import KPRecords
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts kp-run's children and waits on them without a process per tick.
@@ -81,8 +81,10 @@ public final class Supervisor: @unchecked Sendable {
 
     /// Waits until `check` (run under the lock, with the current state) gives an event, or `deadline` passes.
     /// Wakes only when something is posted (or once per `tick` when given, for a countdown line).
-    func wait(until deadline: ContinuousClock.Instant?, tick: Duration? = nil, onTick: (() -> Void)? = nil,
-              _ check: (State) -> Event?) -> Event {
+    func wait(
+        until deadline: ContinuousClock.Instant?, tick: Duration? = nil, onTick: (() -> Void)? = nil,
+        _ check: (State) -> Event?
+    ) -> Event {
         cond.lock()
         defer { cond.unlock() }
         while true {
@@ -135,8 +137,10 @@ public final class Supervisor: @unchecked Sendable {
 
     /// Starts `path args`; the child gets default signal dispositions and an empty mask, and (with
     /// setpriv) SIGTERM when kp-run dies. Its exit is posted by a thread blocked in `waitpid`.
-    public func spawn(_ path: String, _ args: [String], stdout: Output, stderr: Output,
-                      environment: [String: String]? = nil) throws -> pid_t {
+    public func spawn(
+        _ path: String, _ args: [String], stdout: Output, stderr: Output,
+        environment: [String: String]? = nil
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -149,12 +153,15 @@ public final class Supervisor: @unchecked Sendable {
             case .inherit: return
             case .append(let path):
                 let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-                guard fd >= 0 else { throw SpawnError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+                guard fd >= 0 else {
+                    throw SpawnError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+                }
                 closeAfter.append(fd)
                 posix_spawn_file_actions_adddup2(&actions, fd, target)
             case .tee, .launchRecords, .capture:
                 var fds: [Int32] = [0, 0]
-                guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
+                guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0
+                else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
                 closeAfter.append(fds[1])
                 posix_spawn_file_actions_adddup2(&actions, fds[1], target)
                 readers.append((fds[0], out))
@@ -239,10 +246,11 @@ public final class Supervisor: @unchecked Sendable {
     }
 
     private func startReader(fd: Int32, output: Output, pid: pid_t) {
-        let file: Int32 = switch output {
-        case .tee(let path), .launchRecords(let path): open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        default: -1
-        }
+        let file: Int32 =
+            switch output {
+            case .tee(let path), .launchRecords(let path): open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            default: -1
+            }
         let box = CaptureBox()
         cond.lock()
         captures[pid] = box  // one pipe reader per child at most needs the barrier; others post themselves

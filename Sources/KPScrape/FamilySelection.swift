@@ -5,7 +5,9 @@ import KPRecords
 public enum FamilySelection {
     /// The families named in `names`, in that order, with every sample (all histogram buckets,
     /// `_sum`, `_count`); names that are absent come back in `missing` with the reason `not exposed`.
-    public static func select(_ names: [String], from families: [MetricFamily]) -> (families: [MetricFamilyWire], missing: [String: String]) {
+    public static func select(_ names: [String], from families: [MetricFamily]) -> (
+        families: [MetricFamilyWire], missing: [String: String]
+    ) {
         var out: [MetricFamilyWire] = []
         var missing: [String: String] = [:]
         for name in names {
@@ -23,7 +25,8 @@ public enum FamilySelection {
         MetricFamilyWire(
             name: family.name, type: family.type.rawValue, help: family.help,
             samples: family.samples.map {
-                MetricSampleWire(name: $0.name, labels: $0.labels, value: PromValue($0.value), timestampMs: $0.timestampMs)
+                MetricSampleWire(
+                    name: $0.name, labels: $0.labels, value: PromValue($0.value), timestampMs: $0.timestampMs)
             })
     }
 }

@@ -52,6 +52,7 @@ public enum SampleFigures {
                 labelledOnly = true
             }
         }
-        return .absent(labelledOnly ? "only labelled samples exposed (the memory test reads the unlabelled line)" : "not exposed")
+        return .absent(
+            labelledOnly ? "only labelled samples exposed (the memory test reads the unlabelled line)" : "not exposed")
     }
 }

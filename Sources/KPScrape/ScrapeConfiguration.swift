@@ -32,16 +32,21 @@ public struct ScrapeConfiguration: Sendable {
 
     /// Checks a label used in file names (phase, scenario): letters, digits, `.`, `_`, `-`.
     public static func checkLabel(_ value: String, flag: String) -> String? {
-        let ok = !value.isEmpty && value.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
-        } && value != "." && value != ".."
-        return ok ? nil : "\(flag) '\(value)' may hold only letters, digits, '.', '_' and '-' (it becomes part of file names)"
+        let ok =
+            !value.isEmpty
+            && value.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "."
+                    || $0 == "_" || $0 == "-"
+            } && value != "." && value != ".."
+        return ok
+            ? nil : "\(flag) '\(value)' may hold only letters, digits, '.', '_' and '-' (it becomes part of file names)"
     }
 
     /// Rejects a base URL that addresses a VCP.
     public static func checkRootURL(_ url: String) -> String? {
         if url.contains("/clusters/") {
-            return "the target URL \(url) addresses a VCP (/clusters/...): kp-scrape scrapes the server root, and on kplane a /clusters/<id>/ request would create that VCP; give the root URL, e.g. https://127.0.0.1:6443"
+            return
+                "the target URL \(url) addresses a VCP (/clusters/...): kp-scrape scrapes the server root, and on kplane a /clusters/<id>/ request would create that VCP; give the root URL, e.g. https://127.0.0.1:6443"
         }
         return nil
     }

@@ -55,7 +55,10 @@ public struct Scraper: Sendable {
                 try FileWriting.write(response.body, to: path)
                 rawPath = path
             } catch {
-                errors.append(ErrorRecord(tNs: MonotonicClock.now(), tool: "kp-scrape", message: "cannot save the raw /metrics body: \(error)", input: path))
+                errors.append(
+                    ErrorRecord(
+                        tNs: MonotonicClock.now(), tool: "kp-scrape",
+                        message: "cannot save the raw /metrics body: \(error)", input: path))
             }
         }
         guard response.isSuccess else {
@@ -70,7 +73,9 @@ public struct Scraper: Sendable {
         do {
             families = try PromTextParser.parse(response.body)
         } catch {
-            return failed(record, "parse error: \(error) (body of \(response.body.count) bytes from \(url))", errors: errors, rawPath: rawPath)
+            return failed(
+                record, "parse error: \(error) (body of \(response.body.count) bytes from \(url))", errors: errors,
+                rawPath: rawPath)
         }
         SampleFigures.fill(&record, from: families)
         if !configuration.families.isEmpty {
@@ -81,7 +86,8 @@ public struct Scraper: Sendable {
         return Outcome(sample: record, rawPath: rawPath, errors: errors)
     }
 
-    private func failed(_ record: SampleRecord, _ why: String, errors: [ErrorRecord], rawPath: String? = nil) -> Outcome {
+    private func failed(_ record: SampleRecord, _ why: String, errors: [ErrorRecord], rawPath: String? = nil) -> Outcome
+    {
         var r = record
         r.error = why
         SampleFigures.markAllMissing(&r, reason: "scrape failed")
@@ -103,14 +109,16 @@ public struct Scraper: Sendable {
         var out: [ProfileRecord] = []
         out.append(
             await profile(
-                kind: "heap", url: "\(base)/debug/pprof/heap", path: "\(dir)/heap-\(scenario)-\(phase).pb.gz", phase: phase
+                kind: "heap", url: "\(base)/debug/pprof/heap", path: "\(dir)/heap-\(scenario)-\(phase).pb.gz",
+                phase: phase
             ) { body in
                 let p = try PprofProfile(data: body)
                 if p.sampleTypes.isEmpty { throw ProfileInvalid("heap profile has no sample types") }
             })
         out.append(
             await profile(
-                kind: "goroutine", url: "\(base)/debug/pprof/goroutine?debug=1", path: "\(dir)/goroutine-\(scenario)-\(phase).txt",
+                kind: "goroutine", url: "\(base)/debug/pprof/goroutine?debug=1",
+                path: "\(dir)/goroutine-\(scenario)-\(phase).txt",
                 phase: phase
             ) { body in
                 let dump = try GoroutineDump(data: body)
@@ -119,10 +127,14 @@ public struct Scraper: Sendable {
         return out
     }
 
-    private func profile(kind: String, url: String, path: String, phase: String, validate: (Data) throws -> Void) async -> ProfileRecord {
+    private func profile(kind: String, url: String, path: String, phase: String, validate: (Data) throws -> Void) async
+        -> ProfileRecord
+    {
         let tNs = MonotonicClock.now()
         func failure(_ status: Int?, _ why: String) -> ProfileRecord {
-            ProfileRecord(tNs: tNs, phase: phase, profile: kind, path: nil, bytes: nil, status: "failed", httpStatus: status, error: why)
+            ProfileRecord(
+                tNs: tNs, phase: phase, profile: kind, path: nil, bytes: nil, status: "failed", httpStatus: status,
+                error: why)
         }
         let response: HTTPResponse
         do {
@@ -145,7 +157,8 @@ public struct Scraper: Sendable {
             return failure(response.status, "cannot save \(path): \(error)")
         }
         return ProfileRecord(
-            tNs: tNs, phase: phase, profile: kind, path: path, bytes: response.body.count, status: "ok", httpStatus: response.status,
+            tNs: tNs, phase: phase, profile: kind, path: path, bytes: response.body.count, status: "ok",
+            httpStatus: response.status,
             error: nil)
     }
 }

@@ -56,7 +56,8 @@ public struct APIError: Error, Sendable, Equatable {
     static func conflict(_ resource: GroupResource, name: String) -> APIError {
         APIError(
             code: 409, reason: "Conflict",
-            message: "Operation cannot be fulfilled on \(resource.qualified) \"\(name)\": the object has been modified; "
+            message:
+                "Operation cannot be fulfilled on \(resource.qualified) \"\(name)\": the object has been modified; "
                 + "please apply your changes to the latest version and try again",
             details: details(name: name, group: resource.group, kind: resource.resource))
     }
@@ -72,7 +73,9 @@ public struct APIError: Error, Sendable, Equatable {
     }
 
     static func methodNotAllowed(_ method: String) -> APIError {
-        APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource (\(method))", details: [:])
+        APIError(
+            code: 405, reason: "MethodNotAllowed",
+            message: "the server does not allow this method on the requested resource (\(method))", details: [:])
     }
 
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
@@ -98,7 +101,9 @@ public struct GroupResource: Hashable, Sendable, Comparable {
     /// `resource` or `resource.group`, as Kubernetes error messages spell it.
     public var qualified: String { self.group.isEmpty ? self.resource : "\(self.resource).\(self.group)" }
 
-    public static func < (lhs: GroupResource, rhs: GroupResource) -> Bool { (lhs.group, lhs.resource) < (rhs.group, rhs.resource) }
+    public static func < (lhs: GroupResource, rhs: GroupResource) -> Bool {
+        (lhs.group, lhs.resource) < (rhs.group, rhs.resource)
+    }
 
     static let namespaces = GroupResource(group: "", resource: "namespaces")
     static let configmaps = GroupResource(group: "", resource: "configmaps")

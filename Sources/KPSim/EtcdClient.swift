@@ -40,7 +40,9 @@ public final class EtcdClient: ObjectPersistence {
 
     /// Puts `value` at `key`.
     public func put(key: String, value: [UInt8]) async throws {
-        let body: JSONValue = ["key": .string(Data(key.utf8).base64EncodedString()), "value": .string(Data(value).base64EncodedString())]
+        let body: JSONValue = [
+            "key": .string(Data(key.utf8).base64EncodedString()), "value": .string(Data(value).base64EncodedString()),
+        ]
         try await self.call("/v3/kv/put", body)
     }
 
@@ -63,12 +65,16 @@ public final class EtcdClient: ObjectPersistence {
         headers.add(name: "content-type", value: "application/json")
         let bytes = body.serialized()
         headers.add(name: "content-length", value: String(bytes.count))
-        let call = EtcdCall(head: HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers),
-                            body: ByteBuffer(bytes: bytes), promise: promise)
+        let call = EtcdCall(
+            head: HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers),
+            body: ByteBuffer(bytes: bytes), promise: promise)
         channel.writeAndFlush(call).cascadeFailure(to: promise)
         let (status, response) = try await promise.futureResult.get()
         guard status == 200 else {
-            throw Failure(description: "etcd \(self.endpoint)\(path) answered \(status): \(String(decoding: response.prefix(200), as: UTF8.self))")
+            throw Failure(
+                description:
+                    "etcd \(self.endpoint)\(path) answered \(status): \(String(decoding: response.prefix(200), as: UTF8.self))"
+            )
         }
         return response
     }
@@ -94,7 +100,9 @@ public final class EtcdClient: ObjectPersistence {
                 if let current = slots[slot], current === future { slots[slot] = nil }
             }
         }
-        throw Failure(description: "cannot connect to etcd at \(self.endpoint): \(lastError.map { "\($0)" } ?? "connection closed")")
+        throw Failure(
+            description:
+                "cannot connect to etcd at \(self.endpoint): \(lastError.map { "\($0)" } ?? "connection closed")")
     }
 
     private func connect() -> EventLoopFuture<any Channel> {

@@ -81,17 +81,21 @@ final class FleetController: Sendable {
             ],
             "spec": [
                 "group": .string(group), "scope": "Cluster", "names": names,
-                "versions": [[
-                    "name": .string(version), "served": true, "storage": true,
-                    "subresources": ["status": [:]], "schema": ["openAPIV3Schema": schema],
-                ]],
+                "versions": [
+                    [
+                        "name": .string(version), "served": true, "storage": true,
+                        "subresources": ["status": [:]], "schema": ["openAPIV3Schema": schema],
+                    ]
+                ],
             ],
             "status": [
                 "acceptedNames": names,
                 "conditions": [
-                    KubeObjects.condition(type: "NamesAccepted", status: "True", reason: "NoConflicts", message: "no conflicts found"),
-                    KubeObjects.condition(type: "Established", status: "True", reason: "InitialNamesAccepted",
-                                          message: "the initial names have been accepted"),
+                    KubeObjects.condition(
+                        type: "NamesAccepted", status: "True", reason: "NoConflicts", message: "no conflicts found"),
+                    KubeObjects.condition(
+                        type: "Established", status: "True", reason: "InitialNamesAccepted",
+                        message: "the initial names have been accepted"),
                 ],
                 "storedVersions": [.string(version)],
             ],
@@ -115,7 +119,9 @@ final class FleetController: Sendable {
         let context = self.context
         let root = context.configuration.rootControlPlaneName
         do throws(APIError) {
-            _ = try await context.store.mutate(cluster: root, resource: .crds, key: ObjectKey(namespace: "", name: Self.crdName)) { current, _ in
+            _ = try await context.store.mutate(
+                cluster: root, resource: .crds, key: ObjectKey(namespace: "", name: Self.crdName)
+            ) { current, _ in
                 guard let current else { return .put(Self.crd()) }
                 // "create or update": keep identity, refresh spec and status.
                 var crd = Self.crd()
@@ -182,10 +188,15 @@ final class FleetController: Sendable {
             let phase = ready ? "Ready" : "Pending"
             let message = ready ? "readyz ok" : "readyz check failed"
             var transition = now
-            if let old = previous[id], old["phase"]?.stringValue == phase, let time = old["lastTransitionTime"]?.stringValue {
+            if let old = previous[id], old["phase"]?.stringValue == phase,
+                let time = old["lastTransitionTime"]?.stringValue
+            {
                 transition = time
             }
-            return ["clusterID": .string(id), "phase": .string(phase), "message": .string(message), "lastTransitionTime": .string(transition)]
+            return [
+                "clusterID": .string(id), "phase": .string(phase), "message": .string(message),
+                "lastTransitionTime": .string(transition),
+            ]
         }
         let status: JSONValue = [
             "observedGeneration": .int(generation),
@@ -201,7 +212,8 @@ final class FleetController: Sendable {
                 return .put(next)
             }
         } catch {
-            context.logger.warning("fleet status update failed", metadata: ["fleet": "\(name)", "error": "\(error.message)"])
+            context.logger.warning(
+                "fleet status update failed", metadata: ["fleet": "\(name)", "error": "\(error.message)"])
         }
     }
 }

@@ -46,7 +46,9 @@ final class HTTP1Handler: ChannelInboundHandler {
             fields[key] = fields[key].map { "\($0), \(value)" } ?? value
         }
         let bodyBytes = self.body.map { Array($0.readableBytesView) } ?? []
-        if !bodyBytes.isEmpty { self.application.context.allocations.transient(CallSite.requestBodies, bytes: bodyBytes.count) }
+        if !bodyBytes.isEmpty {
+            self.application.context.allocations.transient(CallSite.requestBodies, bytes: bodyBytes.count)
+        }
         let request = SimRequest(method: head.method.rawValue, target: head.uri, headers: fields, body: bodyBytes)
         let keepAlive = head.isKeepAlive
         let version = head.version
@@ -61,9 +63,16 @@ final class HTTP1Handler: ChannelInboundHandler {
                     let (handler, context) = bound.value
                     var headers = handler.headers(response, keepAlive: keepAlive)
                     headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
-                    context.write(handler.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .init(statusCode: response.status), headers: headers))), promise: nil)
+                    context.write(
+                        handler.wrapOutboundOut(
+                            .head(
+                                HTTPResponseHead(
+                                    version: version, status: .init(statusCode: response.status), headers: headers))),
+                        promise: nil)
                     if !bytes.isEmpty {
-                        context.write(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
+                        context.write(
+                            handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))),
+                            promise: nil)
                     }
                     handler.end(context: context, keepAlive: keepAlive)
                 }
@@ -74,13 +83,20 @@ final class HTTP1Handler: ChannelInboundHandler {
                     let (handler, context) = bound.value
                     var headers = handler.headers(response, keepAlive: keepAlive)
                     headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-                    context.writeAndFlush(handler.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .init(statusCode: response.status), headers: headers))), promise: nil)
+                    context.writeAndFlush(
+                        handler.wrapOutboundOut(
+                            .head(
+                                HTTPResponseHead(
+                                    version: version, status: .init(statusCode: response.status), headers: headers))),
+                        promise: nil)
                 }
                 await application.context.tasks.track(.watchStream) {
                     for await chunk in chunks {
                         loop.execute {
                             let (handler, context) = bound.value
-                            context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: chunk)))), promise: nil)
+                            context.writeAndFlush(
+                                handler.wrapOutboundOut(
+                                    .body(.byteBuffer(context.channel.allocator.buffer(bytes: chunk)))), promise: nil)
                         }
                     }
                 }

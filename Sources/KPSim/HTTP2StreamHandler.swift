@@ -67,7 +67,9 @@ final class HTTP2StreamHandler: ChannelInboundHandler {
             }
         }
         let bodyBytes = self.body.map { Array($0.readableBytesView) } ?? []
-        if !bodyBytes.isEmpty { self.application.context.allocations.transient(CallSite.requestBodies, bytes: bodyBytes.count) }
+        if !bodyBytes.isEmpty {
+            self.application.context.allocations.transient(CallSite.requestBodies, bytes: bodyBytes.count)
+        }
         let request = SimRequest(method: method, target: target, headers: fields, body: bodyBytes)
         let application = self.application
         let loop = context.eventLoop
@@ -78,10 +80,13 @@ final class HTTP2StreamHandler: ChannelInboundHandler {
             case .bytes(let bytes):
                 loop.execute {
                     let (handler, context) = bound.value
-                    handler.writeHead(context: context, response: response, contentLength: bytes.count, endStream: bytes.isEmpty)
+                    handler.writeHead(
+                        context: context, response: response, contentLength: bytes.count, endStream: bytes.isEmpty)
                     if !bytes.isEmpty {
                         let buffer = context.channel.allocator.buffer(bytes: bytes)
-                        context.write(handler.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer), endStream: true))), promise: nil)
+                        context.write(
+                            handler.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer), endStream: true))),
+                            promise: nil)
                     }
                     context.flush()
                 }
@@ -103,20 +108,24 @@ final class HTTP2StreamHandler: ChannelInboundHandler {
                         loop.execute {
                             let (handler, context) = bound.value
                             let buffer = context.channel.allocator.buffer(bytes: chunk)
-                            context.writeAndFlush(handler.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer), endStream: false))), promise: nil)
+                            context.writeAndFlush(
+                                handler.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer), endStream: false))),
+                                promise: nil)
                         }
                     }
                 }
                 loop.execute {
                     let (handler, context) = bound.value
                     let empty = context.channel.allocator.buffer(capacity: 0)
-                    context.writeAndFlush(handler.wrapOutboundOut(.data(.init(data: .byteBuffer(empty), endStream: true))), promise: nil)
+                    context.writeAndFlush(
+                        handler.wrapOutboundOut(.data(.init(data: .byteBuffer(empty), endStream: true))), promise: nil)
                 }
             }
         }
     }
 
-    private func writeHead(context: ChannelHandlerContext, response: SimResponse, contentLength: Int?, endStream: Bool) {
+    private func writeHead(context: ChannelHandlerContext, response: SimResponse, contentLength: Int?, endStream: Bool)
+    {
         var headers = HPACKHeaders()
         headers.add(name: ":status", value: String(response.status))
         for (name, value) in response.headers { headers.add(name: name.lowercased(), value: value) }

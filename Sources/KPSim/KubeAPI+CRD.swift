@@ -5,15 +5,21 @@ extension KubeAPI {
     static func validateCRD(_ object: JSONValue) throws(APIError) {
         let name = object["metadata"]?["name"]?.stringValue ?? ""
         func invalid(_ message: String) -> APIError {
-            APIError.invalid(kind: "CustomResourceDefinition.apiextensions.k8s.io", group: "apiextensions.k8s.io", name: name, message)
+            APIError.invalid(
+                kind: "CustomResourceDefinition.apiextensions.k8s.io", group: "apiextensions.k8s.io", name: name,
+                message)
         }
         let spec = object["spec"]
         let group = spec?["group"]?.stringValue ?? ""
         let plural = spec?["names"]?["plural"]?.stringValue ?? ""
         guard !group.isEmpty else { throw invalid("spec.group: Required value") }
-        guard group.contains(".") else { throw invalid("spec.group: Invalid value: \"\(group)\": should be a domain with at least one dot") }
+        guard group.contains(".") else {
+            throw invalid("spec.group: Invalid value: \"\(group)\": should be a domain with at least one dot")
+        }
         guard !plural.isEmpty else { throw invalid("spec.names.plural: Required value") }
-        guard !(spec?["names"]?["kind"]?.stringValue ?? "").isEmpty else { throw invalid("spec.names.kind: Required value") }
+        guard !(spec?["names"]?["kind"]?.stringValue ?? "").isEmpty else {
+            throw invalid("spec.names.kind: Required value")
+        }
         guard name == "\(plural).\(group)" else {
             throw invalid("metadata.name: Invalid value: \"\(name)\": must be spec.names.plural+\".\"+spec.group")
         }
@@ -22,10 +28,14 @@ extension KubeAPI {
             throw invalid("spec.scope: Unsupported value: \"\(scope)\": supported values: \"Cluster\", \"Namespaced\"")
         }
         let versions = spec?["versions"]?.arrayValue ?? []
-        guard !versions.isEmpty else { throw invalid("spec.versions: Invalid value: null: must have exactly one version marked as storage version") }
+        guard !versions.isEmpty else {
+            throw invalid("spec.versions: Invalid value: null: must have exactly one version marked as storage version")
+        }
         let storage = versions.filter { $0["storage"]?.boolValue == true }
         guard storage.count == 1 else {
-            throw invalid("spec.versions: Invalid value: \(versions.count): must have exactly one version marked as storage version")
+            throw invalid(
+                "spec.versions: Invalid value: \(versions.count): must have exactly one version marked as storage version"
+            )
         }
     }
 
@@ -35,27 +45,39 @@ extension KubeAPI {
         context.tasks.spawn(.crdEstablishing) {
             do { try await Task.sleep(for: context.configuration.crdEstablishDelay) } catch { return }
             do throws(APIError) {
-                _ = try await context.store.mutate(cluster: cluster, resource: .crds, key: ObjectKey(namespace: "", name: name)) { current, _ in
+                _ = try await context.store.mutate(
+                    cluster: cluster, resource: .crds, key: ObjectKey(namespace: "", name: name)
+                ) { current, _ in
                     guard let current, current.value["metadata"]?["uid"]?.stringValue == uid else { return .none }
                     var crd = current.value
                     let spec = crd["spec"]
                     var accepted = spec?["names"]?.objectValue ?? [:]
-                    if accepted["singular"] == nil, let kind = accepted["kind"]?.stringValue { accepted["singular"] = .string(kind.lowercased()) }
-                    if accepted["listKind"] == nil, let kind = accepted["kind"]?.stringValue { accepted["listKind"] = .string(kind + "List") }
-                    let storage = (spec?["versions"]?.arrayValue ?? []).first { $0["storage"]?.boolValue == true }?["name"] ?? ""
+                    if accepted["singular"] == nil, let kind = accepted["kind"]?.stringValue {
+                        accepted["singular"] = .string(kind.lowercased())
+                    }
+                    if accepted["listKind"] == nil, let kind = accepted["kind"]?.stringValue {
+                        accepted["listKind"] = .string(kind + "List")
+                    }
+                    let storage =
+                        (spec?["versions"]?.arrayValue ?? []).first { $0["storage"]?.boolValue == true }?["name"] ?? ""
                     crd["status"] = [
                         "acceptedNames": .object(accepted),
                         "conditions": [
-                            KubeObjects.condition(type: "NamesAccepted", status: "True", reason: "NoConflicts", message: "no conflicts found"),
-                            KubeObjects.condition(type: "Established", status: "True", reason: "InitialNamesAccepted",
-                                                  message: "the initial names have been accepted"),
+                            KubeObjects.condition(
+                                type: "NamesAccepted", status: "True", reason: "NoConflicts",
+                                message: "no conflicts found"),
+                            KubeObjects.condition(
+                                type: "Established", status: "True", reason: "InitialNamesAccepted",
+                                message: "the initial names have been accepted"),
                         ],
                         "storedVersions": [storage],
                     ]
                     return .put(crd)
                 }
             } catch {
-                context.logger.warning("establishing CRD failed", metadata: ["cluster": "\(cluster)", "crd": "\(name)", "error": "\(error.message)"])
+                context.logger.warning(
+                    "establishing CRD failed",
+                    metadata: ["cluster": "\(cluster)", "crd": "\(name)", "error": "\(error.message)"])
             }
         }
     }

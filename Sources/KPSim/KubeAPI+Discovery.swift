@@ -4,16 +4,27 @@ extension KubeAPI {
     func discovery(_ kind: RequestInfo.Discovery, cluster: String) -> SimResponse {
         switch kind {
         case .apiVersions:
-            return .json(200, [
-                "kind": "APIVersions", "versions": ["v1"],
-                "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": .string("127.0.0.1:\(self.context.boundPort)")]],
-            ])
+            return .json(
+                200,
+                [
+                    "kind": "APIVersions", "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [
+                        ["clientCIDR": "0.0.0.0/0", "serverAddress": .string("127.0.0.1:\(self.context.boundPort)")]
+                    ],
+                ])
         case .coreResources:
             return .json(200, Self.resourceList(groupVersion: "v1", [.namespaces, .configmaps]))
         case .groupList:
-            return .json(200, ["kind": "APIGroupList", "apiVersion": "v1", "groups": .array(self.groups(cluster: cluster).map(\.json))])
+            return .json(
+                200,
+                [
+                    "kind": "APIGroupList", "apiVersion": "v1",
+                    "groups": .array(self.groups(cluster: cluster).map(\.json)),
+                ])
         case .group(let name):
-            guard let group = self.groups(cluster: cluster).first(where: { $0.name == name }) else { return .error(.pathNotFound) }
+            guard let group = self.groups(cluster: cluster).first(where: { $0.name == name }) else {
+                return .error(.pathNotFound)
+            }
             var json = group.json
             json["kind"] = "APIGroup"
             json["apiVersion"] = "v1"
@@ -35,7 +46,9 @@ extension KubeAPI {
         var versions: [String]
 
         var json: JSONValue {
-            let entries: [JSONValue] = self.versions.map { ["groupVersion": .string("\(self.name)/\($0)"), "version": .string($0)] }
+            let entries: [JSONValue] = self.versions.map {
+                ["groupVersion": .string("\(self.name)/\($0)"), "version": .string($0)]
+            }
             return ["name": .string(self.name), "versions": .array(entries), "preferredVersion": entries.first ?? [:]]
         }
     }
@@ -44,7 +57,9 @@ extension KubeAPI {
     func groups(cluster: String) -> [Group] {
         var byGroup: [String: Set<String>] = [:]
         for crd in self.establishedCRDs(cluster: cluster) { byGroup[crd.group, default: []].insert(crd.version) }
-        let custom = byGroup.keys.sorted().map { Group(name: $0, versions: byGroup[$0]!.sorted(by: KubeObjects.versionOrder)) }
+        let custom = byGroup.keys.sorted().map {
+            Group(name: $0, versions: byGroup[$0]!.sorted(by: KubeObjects.versionOrder))
+        }
         return [Group(name: "apiextensions.k8s.io", versions: ["v1"])] + custom
     }
 
@@ -52,7 +67,8 @@ extension KubeAPI {
         var resources: [JSONValue] = []
         for type in types {
             var entry: [String: JSONValue] = [
-                "name": .string(type.resource.resource), "singularName": .string(type.singular), "namespaced": .bool(type.namespaced),
+                "name": .string(type.resource.resource), "singularName": .string(type.singular),
+                "namespaced": .bool(type.namespaced),
                 "kind": .string(type.kind),
                 "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
             ]
@@ -61,11 +77,15 @@ extension KubeAPI {
             resources.append(.object(entry))
             if type.statusSubresource {
                 resources.append([
-                    "name": .string("\(type.resource.resource)/status"), "singularName": "", "namespaced": .bool(type.namespaced),
+                    "name": .string("\(type.resource.resource)/status"), "singularName": "",
+                    "namespaced": .bool(type.namespaced),
                     "kind": .string(type.kind), "verbs": ["get", "patch", "update"],
                 ])
             }
         }
-        return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(groupVersion), "resources": .array(resources)]
+        return [
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(groupVersion),
+            "resources": .array(resources),
+        ]
     }
 }

@@ -28,9 +28,13 @@ extension KubeAPI {
         var paths: [String: JSONValue] = [:]
         var schemas: [String: JSONValue] = [:]
         for type in types {
-            let gvk: JSONValue = ["group": .string(type.resource.group), "version": .string(type.version), "kind": .string(type.kind)]
+            let gvk: JSONValue = [
+                "group": .string(type.resource.group), "version": .string(type.version), "kind": .string(type.kind),
+            ]
             let base = "/" + groupVersion
-            let collection = type.namespaced ? "\(base)/namespaces/{namespace}/\(type.resource.resource)" : "\(base)/\(type.resource.resource)"
+            let collection =
+                type.namespaced
+                ? "\(base)/namespaces/{namespace}/\(type.resource.resource)" : "\(base)/\(type.resource.resource)"
             let writeParameters: [JSONValue] = ["dryRun", "fieldManager", "fieldValidation"].map {
                 ["name": .string($0), "in": "query", "schema": ["type": "string", "uniqueItems": true]]
             }
@@ -41,14 +45,19 @@ extension KubeAPI {
                     "responses": ["200": ["description": "OK"]],
                 ]
             }
-            paths[collection] = ["get": operation("list", "list", write: false), "post": operation("post", "create", write: true)]
+            paths[collection] = [
+                "get": operation("list", "list", write: false), "post": operation("post", "create", write: true),
+            ]
             paths[collection + "/{name}"] = [
                 "get": operation("get", "read", write: false), "put": operation("put", "replace", write: true),
-                "patch": operation("patch", "patch", write: true), "delete": operation("delete", "delete", write: false),
+                "patch": operation("patch", "patch", write: true),
+                "delete": operation("delete", "delete", write: false),
             ]
             var schema = type.schema ?? ["type": "object"]
             schema["x-kubernetes-group-version-kind"] = [gvk]
-            let prefix = type.resource.group.isEmpty ? "io.k8s.api.core"
+            let prefix =
+                type.resource.group.isEmpty
+                ? "io.k8s.api.core"
                 : type.resource.group.split(separator: ".").reversed().joined(separator: ".")
             schemas["\(prefix).\(type.version).\(type.kind)"] = schema
         }

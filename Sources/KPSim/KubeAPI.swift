@@ -29,8 +29,11 @@ struct ResourceType: Sendable {
         namespaced: false, statusSubresource: true, isCustom: false, singular: "customresourcedefinition",
         shortNames: ["crd", "crds"], categories: ["api-extensions"])
 
-    init(resource: GroupResource, version: String, kind: String, listKind: String, namespaced: Bool, schema: JSONValue? = nil,
-         statusSubresource: Bool, isCustom: Bool, singular: String, shortNames: [String] = [], categories: [String] = []) {
+    init(
+        resource: GroupResource, version: String, kind: String, listKind: String, namespaced: Bool,
+        schema: JSONValue? = nil,
+        statusSubresource: Bool, isCustom: Bool, singular: String, shortNames: [String] = [], categories: [String] = []
+    ) {
         self.resource = resource
         self.version = version
         self.kind = kind
@@ -45,9 +48,11 @@ struct ResourceType: Sendable {
     }
 
     init(crd info: CRDInfo) {
-        self.init(resource: info.resource, version: info.version, kind: info.kind, listKind: info.listKind, namespaced: info.namespaced,
-                  schema: info.schema, statusSubresource: info.statusSubresource, isCustom: true, singular: info.singular,
-                  shortNames: info.shortNames, categories: info.categories)
+        self.init(
+            resource: info.resource, version: info.version, kind: info.kind, listKind: info.listKind,
+            namespaced: info.namespaced,
+            schema: info.schema, statusSubresource: info.statusSubresource, isCustom: true, singular: info.singular,
+            shortNames: info.shortNames, categories: info.categories)
     }
 }
 
@@ -72,20 +77,28 @@ struct KubeAPI: Sendable {
         guard let info = RequestInfo.parse(method: request.method, path: request.path, watch: watch) else {
             return (.error(.pathNotFound), .nonResource(method: request.method, path: request.path))
         }
-        var labels = RequestLabels(verb: info.metricsVerb, group: info.group, version: info.version, resource: info.resource,
-                                   subresource: info.subresource, scope: info.scope)
+        var labels = RequestLabels(
+            verb: info.metricsVerb, group: info.group, version: info.version, resource: info.resource,
+            subresource: info.subresource, scope: info.scope)
         if request.query["dryRun"] != nil { labels.dryRun = "All" }
         if let discovery = info.discovery {
             guard request.method == "GET" else {
-                return (.error(.methodNotAllowed(request.method)), .nonResource(method: request.method, path: request.path))
+                return (
+                    .error(.methodNotAllowed(request.method)), .nonResource(method: request.method, path: request.path)
+                )
             }
-            return (self.discovery(discovery, cluster: request.cluster), .nonResource(method: "GET", path: request.path))
+            return (
+                self.discovery(discovery, cluster: request.cluster), .nonResource(method: "GET", path: request.path)
+            )
         }
         let mutating = !["get", "list", "watch"].contains(info.verb)
         self.context.metrics.inflight(mutating: mutating, delta: 1)
         defer { self.context.metrics.inflight(mutating: mutating, delta: -1) }
         do {
-            guard let type = self.resolve(cluster: request.cluster, group: info.group, version: info.version, resource: info.resource) else {
+            guard
+                let type = self.resolve(
+                    cluster: request.cluster, group: info.group, version: info.version, resource: info.resource)
+            else {
                 throw APIError.pathNotFound
             }
             if type.namespaced && info.namespace.isEmpty && !info.name.isEmpty {
@@ -110,7 +123,9 @@ struct KubeAPI: Sendable {
             }
             return (response, labels)
         } catch {
-            return (.error(error as? APIError ?? APIError(code: 500, reason: "InternalError", message: "\(error)")), labels)
+            return (
+                .error(error as? APIError ?? APIError(code: 500, reason: "InternalError", message: "\(error)")), labels
+            )
         }
     }
 
@@ -158,7 +173,8 @@ struct KubeAPI: Sendable {
         var selection = Selection(namespace: type.namespaced && !info.namespace.isEmpty ? info.namespace : nil)
         if let fields = request.query["fieldSelector"], !fields.isEmpty {
             for requirement in fields.split(separator: ",") {
-                let pair = requirement.replacingOccurrences(of: "==", with: "=").split(separator: "=", maxSplits: 1).map(String.init)
+                let pair = requirement.replacingOccurrences(of: "==", with: "=").split(separator: "=", maxSplits: 1)
+                    .map(String.init)
                 guard pair.count == 2 else { throw APIError.badRequest("invalid field selector: \(requirement)") }
                 switch pair[0] {
                 case "metadata.name": selection.name = pair[1]
@@ -173,11 +189,15 @@ struct KubeAPI: Sendable {
 
     func list(_ request: APIRequest, _ info: RequestInfo, _ type: ResourceType) throws(APIError) -> SimResponse {
         let selection = try self.selection(request, info, type)
-        let (items, rv) = self.context.store.list(cluster: request.cluster, resource: type.resource, selection: selection)
+        let (items, rv) = self.context.store.list(
+            cluster: request.cluster, resource: type.resource, selection: selection)
         if self.wantsTable(request) {
             return .json(200, self.table(items.map(\.value), resourceVersion: rv, request: request))
         }
-        return .json(200, KubeObjects.list(kind: type.listKind, apiVersion: type.apiVersion, resourceVersion: rv, items: items.map(\.value)))
+        return .json(
+            200,
+            KubeObjects.list(
+                kind: type.listKind, apiVersion: type.apiVersion, resourceVersion: rv, items: items.map(\.value)))
     }
 
     /// A `meta.k8s.io/v1` Table with Name and Age columns, as kubectl's `get` asks for.
@@ -185,13 +205,19 @@ struct KubeAPI: Sendable {
         let include = request.query["includeObject"] ?? "Metadata"
         let rows: [JSONValue] = objects.map { object in
             var row: [String: JSONValue] = [
-                "cells": [object["metadata"]?["name"] ?? "", .string(KubeObjects.age(since: object["metadata"]?["creationTimestamp"]?.stringValue))],
+                "cells": [
+                    object["metadata"]?["name"] ?? "",
+                    .string(KubeObjects.age(since: object["metadata"]?["creationTimestamp"]?.stringValue)),
+                ]
             ]
             switch include {
             case "None": break
             case "Object": row["object"] = object
             default:
-                row["object"] = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"] ?? [:]]
+                row["object"] = [
+                    "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                    "metadata": object["metadata"] ?? [:],
+                ]
             }
             return .object(row)
         }
@@ -199,8 +225,16 @@ struct KubeAPI: Sendable {
             "kind": "Table", "apiVersion": "meta.k8s.io/v1",
             "metadata": ["resourceVersion": .string(String(resourceVersion))],
             "columnDefinitions": [
-                ["name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0],
-                ["name": "Age", "type": "string", "format": "", "description": "CreationTimestamp is a timestamp representing the server time when this object was created.", "priority": 0],
+                [
+                    "name": "Name", "type": "string", "format": "name",
+                    "description": "Name must be unique within a namespace.", "priority": 0,
+                ],
+                [
+                    "name": "Age", "type": "string", "format": "",
+                    "description":
+                        "CreationTimestamp is a timestamp representing the server time when this object was created.",
+                    "priority": 0,
+                ],
             ],
             "rows": .array(rows),
         ]
@@ -228,8 +262,9 @@ struct KubeAPI: Sendable {
         }
         let events: AsyncStream<WatchEvent>
         do {
-            events = try self.context.store.watch(cluster: request.cluster, resource: type.resource, selection: selection, from: from)
-        } catch where error.code == 410 {
+            events = try self.context.store.watch(
+                cluster: request.cluster, resource: type.resource, selection: selection, from: from)
+        } catch  where error.code == 410 {
             let (output, continuation) = AsyncStream<[UInt8]>.makeStream()
             continuation.yield(line("ERROR", error.status))
             continuation.finish()
@@ -281,14 +316,18 @@ struct KubeAPI: Sendable {
             do {
                 return try KubeProtobuf.decode(request.body)
             } catch {
-                throw APIError(code: 415, reason: "UnsupportedMediaType",
-                               message: "kp-sim decodes application/vnd.kubernetes.protobuf bodies of v1 Namespace and ConfigMap only; send application/json")
+                throw APIError(
+                    code: 415, reason: "UnsupportedMediaType",
+                    message:
+                        "kp-sim decodes application/vnd.kubernetes.protobuf bodies of v1 Namespace and ConfigMap only; send application/json"
+                )
             }
         }
         do {
             value = try JSONValue.parse(request.body)
         } catch {
-            throw APIError.badRequest("the body of the request was in an unknown format - accepted media types include: application/json")
+            throw APIError.badRequest(
+                "the body of the request was in an unknown format - accepted media types include: application/json")
         }
         guard case .object = value else { throw APIError.badRequest("the body of the request must be a JSON object") }
         return value
@@ -296,14 +335,17 @@ struct KubeAPI: Sendable {
 
     func checkTypeMeta(_ object: JSONValue, _ type: ResourceType) throws(APIError) {
         if let apiVersion = object["apiVersion"]?.stringValue, apiVersion != type.apiVersion {
-            throw APIError.badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(type.apiVersion))")
+            throw APIError.badRequest(
+                "the API version in the data (\(apiVersion)) does not match the expected API version (\(type.apiVersion))"
+            )
         }
         if let kind = object["kind"]?.stringValue, kind != type.kind {
             throw APIError.badRequest("the kind in the data (\(kind)) does not match the expected kind (\(type.kind))")
         }
     }
 
-    func create(_ request: APIRequest, _ info: RequestInfo, _ type: ResourceType) async throws(APIError) -> SimResponse {
+    func create(_ request: APIRequest, _ info: RequestInfo, _ type: ResourceType) async throws(APIError) -> SimResponse
+    {
         guard info.name.isEmpty, info.subresource.isEmpty else { throw APIError.methodNotAllowed("POST") }
         var object = try self.parseBody(request)
         var warnings: [String] = []
@@ -311,8 +353,9 @@ struct KubeAPI: Sendable {
         var metadata = object["metadata"]?.objectValue ?? [:]
         if (metadata["name"]?.stringValue ?? "").isEmpty {
             guard let prefix = metadata["generateName"]?.stringValue, !prefix.isEmpty else {
-                throw APIError.invalid(kind: type.qualifiedKind, group: type.resource.group, name: "",
-                                       "metadata.name: Required value: name or generateName is required")
+                throw APIError.invalid(
+                    kind: type.qualifiedKind, group: type.resource.group, name: "",
+                    "metadata.name: Required value: name or generateName is required")
             }
             let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
             metadata["name"] = .string(prefix + String((0..<5).map { _ in alphabet.randomElement()! }))
@@ -324,8 +367,11 @@ struct KubeAPI: Sendable {
         var namespace = ""
         if type.namespaced {
             namespace = info.namespace
-            if let bodyNamespace = metadata["namespace"]?.stringValue, !bodyNamespace.isEmpty, bodyNamespace != namespace {
-                throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            if let bodyNamespace = metadata["namespace"]?.stringValue, !bodyNamespace.isEmpty,
+                bodyNamespace != namespace
+            {
+                throw APIError.badRequest(
+                    "the namespace of the provided object does not match the namespace sent on the request")
             }
             metadata["namespace"] = .string(namespace)
         } else {
@@ -366,7 +412,9 @@ struct KubeAPI: Sendable {
             }
             return .put(finalObject)
         }
-        guard let stored else { throw APIError(code: 500, reason: "InternalError", message: "create did not store the object") }
+        guard let stored else {
+            throw APIError(code: 500, reason: "InternalError", message: "create did not store the object")
+        }
         if type.resource == .crds {
             self.scheduleEstablish(cluster: request.cluster, name: name, uid: metadata["uid"]?.stringValue ?? "")
         }
@@ -374,20 +422,25 @@ struct KubeAPI: Sendable {
     }
 
     /// PUT (full replacement) or PATCH (JSON merge patch), on the object or its `status` subresource.
-    func update(_ request: APIRequest, _ info: RequestInfo, _ type: ResourceType, patch: Bool) async throws(APIError) -> SimResponse {
+    func update(_ request: APIRequest, _ info: RequestInfo, _ type: ResourceType, patch: Bool) async throws(APIError)
+        -> SimResponse
+    {
         guard !info.name.isEmpty else { throw APIError.methodNotAllowed(request.method) }
         let body = try self.parseBody(request)
         if patch {
             let contentType = request.headers["content-type"] ?? ""
             guard contentType.contains("merge-patch+json") else {
-                throw APIError(code: 415, reason: "UnsupportedMediaType",
-                               message: "the body of the request was in an unknown format - accepted media types include: "
-                                   + "application/merge-patch+json, application/strategic-merge-patch+json (applied as a merge patch)")
+                throw APIError(
+                    code: 415, reason: "UnsupportedMediaType",
+                    message: "the body of the request was in an unknown format - accepted media types include: "
+                        + "application/merge-patch+json, application/strategic-merge-patch+json (applied as a merge patch)"
+                )
             }
         } else {
             try self.checkTypeMeta(body, type)
             if let bodyName = body["metadata"]?["name"]?.stringValue, bodyName != info.name {
-                throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(info.name))")
+                throw APIError.badRequest(
+                    "the name of the object (\(bodyName)) does not match the name on the URL (\(info.name))")
             }
         }
         let namespace = type.namespaced ? info.namespace : ""
@@ -406,8 +459,9 @@ struct KubeAPI: Sendable {
                 }
             }
             if requestedRV.isEmpty && !patch && type.isCustom {
-                throw APIError.invalid(kind: type.qualifiedKind, group: type.resource.group, name: info.name,
-                                       "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update")
+                throw APIError.invalid(
+                    kind: type.qualifiedKind, group: type.resource.group, name: info.name,
+                    "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update")
             }
             let old = current.value
             if statusOnly {
@@ -448,8 +502,11 @@ struct KubeAPI: Sendable {
         }
         if let stored { return .json(200, stored.value) }
         // No change: return the current object, like upstream's no-op update.
-        guard let current = self.context.store.get(cluster: request.cluster, resource: type.resource,
-                                                   key: ObjectKey(namespace: namespace, name: info.name)) else {
+        guard
+            let current = self.context.store.get(
+                cluster: request.cluster, resource: type.resource,
+                key: ObjectKey(namespace: namespace, name: info.name))
+        else {
             throw APIError.notFound(type.resource, name: info.name)
         }
         return .json(200, current.value)
@@ -457,14 +514,17 @@ struct KubeAPI: Sendable {
 
     /// Prunes a custom resource and applies `fieldValidation`: Strict fails on dropped fields (400),
     /// Warn returns them as warnings, Ignore (or absent) drops them silently.
-    func prune(_ object: JSONValue, _ type: ResourceType, _ request: APIRequest) throws(APIError) -> (object: JSONValue, warnings: [String]) {
+    func prune(_ object: JSONValue, _ type: ResourceType, _ request: APIRequest) throws(APIError) -> (
+        object: JSONValue, warnings: [String]
+    ) {
         let (pruned, dropped) = StructuralPruner.pruneReporting(object: object, schema: type.schema)
         guard !dropped.isEmpty else { return (pruned, []) }
         let unknown = dropped.map { "unknown field \"\($0.dropFirst())\"" }
         switch request.query["fieldValidation"] {
         case "Strict":
-            throw APIError.badRequest("\(type.kind) in version \"\(type.version)\" cannot be handled as a \(type.kind): strict decoding error: "
-                                      + unknown.joined(separator: ", "))
+            throw APIError.badRequest(
+                "\(type.kind) in version \"\(type.version)\" cannot be handled as a \(type.kind): strict decoding error: "
+                    + unknown.joined(separator: ", "))
         case "Warn":
             return (pruned, unknown)
         default:
@@ -480,7 +540,8 @@ struct KubeAPI: Sendable {
         return response
     }
 
-    func delete(_ request: APIRequest, _ info: RequestInfo, _ type: ResourceType) async throws(APIError) -> SimResponse {
+    func delete(_ request: APIRequest, _ info: RequestInfo, _ type: ResourceType) async throws(APIError) -> SimResponse
+    {
         guard info.subresource.isEmpty else { throw APIError.methodNotAllowed("DELETE") }
         let namespace = type.namespaced ? info.namespace : ""
         var preconditionUID: String?
@@ -508,11 +569,15 @@ struct KubeAPI: Sendable {
                 await self.deleteAll(cluster: request.cluster, resource: info.resource, namespace: nil)
             }
             // --sim-evict-on-delete: the VCP's custom data is gone, so give its per-VCP cost back.
-            if self.context.configuration.evictOnDelete && self.context.store.all(cluster: request.cluster, resource: .crds).isEmpty {
+            if self.context.configuration.evictOnDelete
+                && self.context.store.all(cluster: request.cluster, resource: .crds).isEmpty
+            {
                 self.context.registry.evict(request.cluster)
             }
         } else if type.resource == .namespaces {
-            for resource in [GroupResource.configmaps] + self.establishedCRDs(cluster: request.cluster).filter(\.namespaced).map(\.resource) {
+            for resource in [GroupResource.configmaps]
+                + self.establishedCRDs(cluster: request.cluster).filter(\.namespaced).map(\.resource)
+            {
                 await self.deleteAll(cluster: request.cluster, resource: resource, namespace: info.name)
             }
         }
@@ -520,7 +585,9 @@ struct KubeAPI: Sendable {
     }
 
     private func deleteAll(cluster: String, resource: GroupResource, namespace: String?) async {
-        let keys = self.context.store.all(cluster: cluster, resource: resource).keys.filter { namespace == nil || $0.namespace == namespace }
+        let keys = self.context.store.all(cluster: cluster, resource: resource).keys.filter {
+            namespace == nil || $0.namespace == namespace
+        }
         for key in keys {
             _ = try? await self.context.store.mutate(cluster: cluster, resource: resource, key: key) { current, _ in
                 current == nil ? .none : .delete

@@ -68,7 +68,8 @@ enum KubeObjects {
     static func versionOrder(_ lhs: String, _ rhs: String) -> Bool {
         func key(_ version: String) -> (Int, Int, Int, String) {
             let scanner = Array(version)
-            guard scanner.first == "v", let digitsEnd = scanner.dropFirst().firstIndex(where: { !$0.isNumber }) ?? Optional(scanner.count),
+            guard scanner.first == "v",
+                let digitsEnd = scanner.dropFirst().firstIndex(where: { !$0.isNumber }) ?? Optional(scanner.count),
                 digitsEnd > 1, let major = Int(String(scanner[1..<digitsEnd]))
             else { return (3, 0, 0, version) }
             let rest = String(scanner[digitsEnd...])

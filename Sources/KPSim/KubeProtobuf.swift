@@ -36,7 +36,9 @@ enum KubeProtobuf {
         }
 
         /// The next field: its number, wire type, and (for length-delimited fields) its bytes.
-        mutating func field() throws(DecodeError) -> (number: UInt64, wireType: UInt64, varint: UInt64, bytes: ArraySlice<UInt8>) {
+        mutating func field() throws(DecodeError) -> (
+            number: UInt64, wireType: UInt64, varint: UInt64, bytes: ArraySlice<UInt8>
+        ) {
             let key = try self.varint()
             let (number, wireType) = (key >> 3, key & 7)
             switch wireType {
@@ -158,7 +160,9 @@ enum KubeProtobuf {
                     var finalizers: [JSONValue] = []
                     while !spec.atEnd {
                         let inner = try spec.field()
-                        if inner.number == 1 && inner.wireType == 2 { finalizers.append(.string(try string(inner.bytes))) }
+                        if inner.number == 1 && inner.wireType == 2 {
+                            finalizers.append(.string(try string(inner.bytes)))
+                        }
                     }
                     if !finalizers.isEmpty { object["spec"] = ["finalizers": .array(finalizers)] }
                 default: break

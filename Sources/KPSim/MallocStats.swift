@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// glibc allocator statistics: `mallinfo2()` where it can be called, else `malloc_info()` XML.
@@ -27,27 +28,30 @@ public struct MallocStats: Sendable, Equatable {
     /// Current statistics.
     public static func current() -> MallocStats {
         #if arch(x86_64)
-        if let stats = viaMallinfo2() { return stats }
+            if let stats = viaMallinfo2() { return stats }
         #endif
         return viaMallocInfo() ?? MallocStats(arena: 0, mmapped: 0, mmappedChunks: 0, allocated: 0, free: 0)
     }
 
     #if arch(x86_64)
-    private typealias SretFunction = @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?
-    nonisolated(unsafe) private static let mallinfo2Symbol: UnsafeMutableRawPointer? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallinfo2")
+        private typealias SretFunction = @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?
+        nonisolated(unsafe) private static let mallinfo2Symbol: UnsafeMutableRawPointer? = dlsym(
+            UnsafeMutableRawPointer(bitPattern: 0), "mallinfo2")
 
-    /// Calls `mallinfo2()`; fields in order: arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost.
-    static func viaMallinfo2() -> MallocStats? {
-        guard let symbol = mallinfo2Symbol else { return nil }
-        let function = unsafeBitCast(symbol, to: SretFunction.self)
-        var fields = [Int](repeating: 0, count: 10)
-        fields.withUnsafeMutableBytes { buffer in _ = function(buffer.baseAddress!) }
-        return MallocStats(arena: fields[0], mmapped: fields[4], mmappedChunks: fields[3], allocated: fields[7], free: fields[8])
-    }
+        /// Calls `mallinfo2()`; fields in order: arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost.
+        static func viaMallinfo2() -> MallocStats? {
+            guard let symbol = mallinfo2Symbol else { return nil }
+            let function = unsafeBitCast(symbol, to: SretFunction.self)
+            var fields = [Int](repeating: 0, count: 10)
+            fields.withUnsafeMutableBytes { buffer in _ = function(buffer.baseAddress!) }
+            return MallocStats(
+                arena: fields[0], mmapped: fields[4], mmappedChunks: fields[3], allocated: fields[7], free: fields[8])
+        }
     #endif
 
     private typealias MallocInfoFunction = @convention(c) (Int32, UnsafeMutablePointer<FILE>?) -> Int32
-    nonisolated(unsafe) private static let mallocInfoSymbol: UnsafeMutableRawPointer? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_info")
+    nonisolated(unsafe) private static let mallocInfoSymbol: UnsafeMutableRawPointer? = dlsym(
+        UnsafeMutableRawPointer(bitPattern: 0), "malloc_info")
 
     /// Reads the process totals (the last `<total>`/`<system>` lines, after all `<heap>` blocks) of `malloc_info`.
     static func viaMallocInfo() -> MallocStats? {
@@ -81,6 +85,7 @@ public struct MallocStats: Sendable, Equatable {
                 arena = attribute(line, "size")
             }
         }
-        return MallocStats(arena: arena, mmapped: mmapped, mmappedChunks: mmappedChunks, allocated: max(0, arena - free), free: free)
+        return MallocStats(
+            arena: arena, mmapped: mmapped, mmappedChunks: mmappedChunks, allocated: max(0, arena - free), free: free)
     }
 }

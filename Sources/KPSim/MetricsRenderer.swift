@@ -1,3 +1,4 @@
+import Foundation
 import KPPromText
 
 /// Collects kp-sim's `/metrics` families and writes them with KPPromText's ``KPPromText/PromTextWriter``
@@ -37,8 +38,6 @@ struct MetricsRenderer {
     }
 }
 
-import Foundation
-
 extension SimContext {
     /// The full `/metrics` body.
     func renderMetrics() -> String {
@@ -49,56 +48,94 @@ extension SimContext {
         out.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", Double(stats.virtualBytes))
         out.gauge("process_open_fds", "Number of open file descriptors.", Double(stats.openFDs))
         out.gauge("process_max_fds", "Maximum number of open file descriptors.", Double(stats.maxFDs))
-        out.gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", stats.startTimeSeconds)
-        out.gauge("go_goroutines", "Number of goroutines that currently exist. (kp-sim: live tracked tasks plus OS threads.)",
-                  Double(self.tasks.total(threads: stats.threads)))
+        out.gauge(
+            "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+            stats.startTimeSeconds)
+        out.gauge(
+            "go_goroutines", "Number of goroutines that currently exist. (kp-sim: live tracked tasks plus OS threads.)",
+            Double(self.tasks.total(threads: stats.threads)))
         out.gauge("go_threads", "Number of OS threads created.", Double(stats.threads))
-        out.gauge("go_memstats_heap_alloc_bytes", "Number of heap bytes allocated and still in use. (kp-sim: glibc mallinfo2 uordblks+hblkhd.)",
-                  Double(stats.heapAllocBytes))
-        out.gauge("go_memstats_heap_inuse_bytes", "Number of heap bytes that are in use. (kp-sim: glibc mallinfo2 uordblks+hblkhd.)",
-                  Double(stats.heapAllocBytes))
-        out.gauge("go_memstats_heap_sys_bytes", "Number of heap bytes obtained from system. (kp-sim: glibc mallinfo2 arena+hblkhd.)",
-                  Double(stats.heapSysBytes))
-        out.gauge("go_memstats_heap_idle_bytes", "Number of heap bytes waiting to be used. (kp-sim: glibc mallinfo2 fordblks.)",
-                  Double(stats.heapIdleBytes))
+        out.gauge(
+            "go_memstats_heap_alloc_bytes",
+            "Number of heap bytes allocated and still in use. (kp-sim: glibc mallinfo2 uordblks+hblkhd.)",
+            Double(stats.heapAllocBytes))
+        out.gauge(
+            "go_memstats_heap_inuse_bytes",
+            "Number of heap bytes that are in use. (kp-sim: glibc mallinfo2 uordblks+hblkhd.)",
+            Double(stats.heapAllocBytes))
+        out.gauge(
+            "go_memstats_heap_sys_bytes",
+            "Number of heap bytes obtained from system. (kp-sim: glibc mallinfo2 arena+hblkhd.)",
+            Double(stats.heapSysBytes))
+        out.gauge(
+            "go_memstats_heap_idle_bytes",
+            "Number of heap bytes waiting to be used. (kp-sim: glibc mallinfo2 fordblks.)",
+            Double(stats.heapIdleBytes))
 
         let snapshot = self.metrics.snapshot()
-        out.family("apiserver_request_total", "counter",
-                   "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.")
-        for (key, count) in snapshot.totals.sorted(by: { Self.labelOrder($0.key.labels, $1.key.labels, $0.key.code, $1.key.code) }) {
-            out.sample("apiserver_request_total", Self.labelPairs(key.labels) + [("code", String(key.code))], Double(count))
+        out.family(
+            "apiserver_request_total", "counter",
+            "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code."
+        )
+        for (key, count) in snapshot.totals.sorted(by: {
+            Self.labelOrder($0.key.labels, $1.key.labels, $0.key.code, $1.key.code)
+        }) {
+            out.sample(
+                "apiserver_request_total", Self.labelPairs(key.labels) + [("code", String(key.code))], Double(count))
         }
-        out.family("apiserver_request_duration_seconds", "histogram",
-                   "Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.")
+        out.family(
+            "apiserver_request_duration_seconds", "histogram",
+            "Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component."
+        )
         for (labels, histogram) in snapshot.durations.sorted(by: { Self.labelOrder($0.key, $1.key, 0, 0) }) {
             let pairs = Self.labelPairs(labels)
             var cumulative = 0
             for (index, bound) in RequestMetrics.durationBuckets.enumerated() {
                 cumulative += histogram.buckets[index]
-                out.sample("apiserver_request_duration_seconds_bucket", pairs + [("le", MetricsRenderer.format(bound))], Double(cumulative))
+                out.sample(
+                    "apiserver_request_duration_seconds_bucket", pairs + [("le", MetricsRenderer.format(bound))],
+                    Double(cumulative))
             }
             out.sample("apiserver_request_duration_seconds_bucket", pairs + [("le", "+Inf")], Double(histogram.count))
             out.sample("apiserver_request_duration_seconds_sum", pairs, histogram.sum)
             out.sample("apiserver_request_duration_seconds_count", pairs, Double(histogram.count))
         }
-        out.family("apiserver_current_inflight_requests", "gauge", "Maximal number of currently used inflight request limit of this apiserver per request kind in last second.")
-        out.sample("apiserver_current_inflight_requests", [("request_kind", "mutating")], Double(snapshot.inflightMutating))
-        out.sample("apiserver_current_inflight_requests", [("request_kind", "readOnly")], Double(snapshot.inflightReadOnly))
+        out.family(
+            "apiserver_current_inflight_requests", "gauge",
+            "Maximal number of currently used inflight request limit of this apiserver per request kind in last second."
+        )
+        out.sample(
+            "apiserver_current_inflight_requests", [("request_kind", "mutating")], Double(snapshot.inflightMutating))
+        out.sample(
+            "apiserver_current_inflight_requests", [("request_kind", "readOnly")], Double(snapshot.inflightReadOnly))
 
         let (objects, objectBytes) = self.store.totals
-        out.gauge("kpsim_vcps", "Virtual control planes the emulator has created (root not counted).", Double(self.registry.count))
-        out.gauge("kpsim_vcp_retained_bytes", "Bytes of malloc'd, written memory retained by all VCPs (--sim-vcp-memory-bytes each).",
-                  Double(self.registry.retainedBytes))
+        out.gauge(
+            "kpsim_vcps", "Virtual control planes the emulator has created (root not counted).",
+            Double(self.registry.count))
+        out.gauge(
+            "kpsim_vcp_retained_bytes",
+            "Bytes of malloc'd, written memory retained by all VCPs (--sim-vcp-memory-bytes each).",
+            Double(self.registry.retainedBytes))
         out.gauge("kpsim_stored_objects", "API objects stored across all VCPs.", Double(objects))
-        out.gauge("kpsim_stored_object_bytes", "Bytes of the JSON encodings of all stored objects.", Double(objectBytes))
-        out.gauge("kpsim_resource_version", "The global resource version counter.", Double(self.store.currentResourceVersion))
+        out.gauge(
+            "kpsim_stored_object_bytes", "Bytes of the JSON encodings of all stored objects.", Double(objectBytes))
+        out.gauge(
+            "kpsim_resource_version", "The global resource version counter.", Double(self.store.currentResourceVersion))
         out.gauge("kpsim_watches", "Open watch streams.", Double(self.store.watchCount))
-        out.counter("kpsim_http2_rst_stream_received_total", "HTTP/2 RST_STREAM frames received from clients (counted on the wire).",
-                    Double(self.metrics.rstStreamReceived.load(ordering: .relaxed)))
-        out.counter("kpsim_http2_rst_stream_sent_total", "HTTP/2 streams reset by the emulator (faults and stream errors).",
-                    Double(self.metrics.rstStreamSent.load(ordering: .relaxed)))
-        out.counter("kpsim_connections_accepted_total", "TCP connections accepted.", Double(self.metrics.connectionsAccepted.load(ordering: .relaxed)))
-        out.gauge("kpsim_connections_open", "TCP connections open now.", Double(self.metrics.connectionsOpen.load(ordering: .relaxed)))
+        out.counter(
+            "kpsim_http2_rst_stream_received_total",
+            "HTTP/2 RST_STREAM frames received from clients (counted on the wire).",
+            Double(self.metrics.rstStreamReceived.load(ordering: .relaxed)))
+        out.counter(
+            "kpsim_http2_rst_stream_sent_total", "HTTP/2 streams reset by the emulator (faults and stream errors).",
+            Double(self.metrics.rstStreamSent.load(ordering: .relaxed)))
+        out.counter(
+            "kpsim_connections_accepted_total", "TCP connections accepted.",
+            Double(self.metrics.connectionsAccepted.load(ordering: .relaxed)))
+        out.gauge(
+            "kpsim_connections_open", "TCP connections open now.",
+            Double(self.metrics.connectionsOpen.load(ordering: .relaxed)))
         out.family("kpsim_faults_injected_total", "counter", "Faults injected, by kind.")
         for (kind, count) in snapshot.faults.sorted(by: { $0.key < $1.key }) {
             out.sample("kpsim_faults_injected_total", [("fault", kind)], Double(count))
@@ -114,12 +151,18 @@ extension SimContext {
     }
 
     private static func labelPairs(_ labels: RequestLabels) -> [(String, String)] {
-        [("component", labels.component), ("dry_run", labels.dryRun), ("group", labels.group), ("resource", labels.resource),
-         ("scope", labels.scope), ("subresource", labels.subresource), ("verb", labels.verb), ("version", labels.version)]
+        [
+            ("component", labels.component), ("dry_run", labels.dryRun), ("group", labels.group),
+            ("resource", labels.resource),
+            ("scope", labels.scope), ("subresource", labels.subresource), ("verb", labels.verb),
+            ("version", labels.version),
+        ]
     }
 
     private static func labelOrder(_ lhs: RequestLabels, _ rhs: RequestLabels, _ lcode: Int, _ rcode: Int) -> Bool {
         [lhs.verb, lhs.group, lhs.resource, lhs.subresource, lhs.version, lhs.scope, String(lcode)]
-            .lexicographicallyPrecedes([rhs.verb, rhs.group, rhs.resource, rhs.subresource, rhs.version, rhs.scope, String(rcode)])
+            .lexicographicallyPrecedes([
+                rhs.verb, rhs.group, rhs.resource, rhs.subresource, rhs.version, rhs.scope, String(rcode),
+            ])
     }
 }

@@ -11,7 +11,9 @@ public struct ObjectKey: Hashable, Sendable, Comparable {
         self.name = name
     }
 
-    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool { (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name) }
+    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
+        (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name)
+    }
 }
 
 /// A stored object: its JSON and the resource version it was last written at.
@@ -103,7 +105,9 @@ public final class ObjectStore: Sendable {
     private let etcdPrefix: String
 
     /// Creates a store.
-    public init(historyLimit: Int, allocations: AllocationTracker, persistence: (any ObjectPersistence)?, etcdPrefix: String) {
+    public init(
+        historyLimit: Int, allocations: AllocationTracker, persistence: (any ObjectPersistence)?, etcdPrefix: String
+    ) {
         self.historyLimit = historyLimit
         self.allocations = allocations
         self.persistence = persistence
@@ -137,10 +141,13 @@ public final class ObjectStore: Sendable {
     }
 
     /// Lists objects matching `selection`, sorted by namespace and name, with the current resource version.
-    func list(cluster: String, resource: GroupResource, selection: Selection) -> (items: [StoredObject], resourceVersion: UInt64) {
+    func list(cluster: String, resource: GroupResource, selection: Selection) -> (
+        items: [StoredObject], resourceVersion: UInt64
+    ) {
         self.state.withLock { state in
             let collection = state.clusters[cluster]?.collections[resource] ?? [:]
-            let items = collection.filter { selection.matches($0.key, $0.value.value) }.sorted { $0.key < $1.key }.map(\.value)
+            let items = collection.filter { selection.matches($0.key, $0.value.value) }.sorted { $0.key < $1.key }.map(
+                \.value)
             return (items, state.resourceVersion)
         }
     }
@@ -164,7 +171,8 @@ public final class ObjectStore: Sendable {
     ) async throws(APIError) -> StoredObject? {
         let result: (StoredObject, Bool)? = try self.state.withLock { state throws(APIError) -> (StoredObject, Bool)? in
             let current = state.clusters[cluster]?.collections[resource]?[key]
-            let action = try decide(current, { other, otherKey in state.clusters[cluster]?.collections[other]?[otherKey] })
+            let action = try decide(
+                current, { other, otherKey in state.clusters[cluster]?.collections[other]?[otherKey] })
             switch action {
             case .none:
                 return nil
@@ -185,8 +193,10 @@ public final class ObjectStore: Sendable {
                 }
                 self.allocations.allocate(site, bytes: size)
                 state.objectBytes += size
-                self.recordEvent(&state, cluster: cluster, resource: resource,
-                                 event: WatchEvent(type: current == nil ? "ADDED" : "MODIFIED", object: value, key: key, resourceVersion: rv))
+                self.recordEvent(
+                    &state, cluster: cluster, resource: resource,
+                    event: WatchEvent(
+                        type: current == nil ? "ADDED" : "MODIFIED", object: value, key: key, resourceVersion: rv))
                 return (stored, false)
             case .delete:
                 guard let current else { return nil }
@@ -200,8 +210,9 @@ public final class ObjectStore: Sendable {
                 var metadata = value["metadata"]?.objectValue ?? [:]
                 metadata["resourceVersion"] = .string(String(rv))
                 value["metadata"] = .object(metadata)
-                self.recordEvent(&state, cluster: cluster, resource: resource,
-                                 event: WatchEvent(type: "DELETED", object: value, key: key, resourceVersion: rv))
+                self.recordEvent(
+                    &state, cluster: cluster, resource: resource,
+                    event: WatchEvent(type: "DELETED", object: value, key: key, resourceVersion: rv))
                 return (StoredObject(value: value, resourceVersion: rv, size: current.size), true)
             }
         }
@@ -234,7 +245,9 @@ public final class ObjectStore: Sendable {
         history.events.append((cluster, event))
         state.history[resource] = history
         for watcher in state.watchers.values
-        where watcher.cluster == cluster && watcher.resource == resource && watcher.selection.matches(event.key, event.object) {
+        where watcher.cluster == cluster && watcher.resource == resource
+            && watcher.selection.matches(event.key, event.object)
+        {
             watcher.continuation.yield(event)
         }
     }
@@ -244,7 +257,8 @@ public final class ObjectStore: Sendable {
     /// From resource version nil/0: synthetic ADDED events for every current match, then live
     /// events. From version N: every recorded event after N, then live events; 410 Expired when
     /// N is older than the kept history.
-    func watch(cluster: String, resource: GroupResource, selection: Selection, from resourceVersion: UInt64?) throws(APIError)
+    func watch(cluster: String, resource: GroupResource, selection: Selection, from resourceVersion: UInt64?)
+        throws(APIError)
         -> AsyncStream<WatchEvent>
     {
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
@@ -260,13 +274,17 @@ public final class ObjectStore: Sendable {
                 }
             } else {
                 let collection = state.clusters[cluster]?.collections[resource] ?? [:]
-                for (key, object) in collection.sorted(by: { $0.key < $1.key }) where selection.matches(key, object.value) {
-                    continuation.yield(WatchEvent(type: "ADDED", object: object.value, key: key, resourceVersion: object.resourceVersion))
+                for (key, object) in collection.sorted(by: { $0.key < $1.key })
+                where selection.matches(key, object.value) {
+                    continuation.yield(
+                        WatchEvent(
+                            type: "ADDED", object: object.value, key: key, resourceVersion: object.resourceVersion))
                 }
             }
             let id = state.nextWatcher
             state.nextWatcher += 1
-            state.watchers[id] = Watcher(cluster: cluster, resource: resource, selection: selection, continuation: continuation)
+            state.watchers[id] = Watcher(
+                cluster: cluster, resource: resource, selection: selection, continuation: continuation)
             return id
         }
         continuation.onTermination = { [weak self] _ in
@@ -313,7 +331,8 @@ struct LabelSelector: Sendable {
             } else if !part.isEmpty, !part.contains(" ") {
                 requirements.append(.exists(part))
             } else {
-                throw APIError.badRequest("unable to parse requirement: \(part) (kp-sim supports =, ==, !=, key and !key)")
+                throw APIError.badRequest(
+                    "unable to parse requirement: \(part) (kp-sim supports =, ==, !=, key and !key)")
             }
         }
         return LabelSelector(requirements: requirements)

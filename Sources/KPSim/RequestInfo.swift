@@ -41,16 +41,31 @@ struct RequestInfo: Sendable {
         var info = RequestInfo()
         var rest: ArraySlice<String>
         if prefix == "api" {
-            if parts.count == 1 { info.discovery = .apiVersions; return info }
+            if parts.count == 1 {
+                info.discovery = .apiVersions
+                return info
+            }
             info.version = parts[1]
-            if parts.count == 2 { info.discovery = .coreResources; return info }
+            if parts.count == 2 {
+                info.discovery = .coreResources
+                return info
+            }
             rest = parts[2...]
         } else {
-            if parts.count == 1 { info.discovery = .groupList; return info }
+            if parts.count == 1 {
+                info.discovery = .groupList
+                return info
+            }
             info.group = parts[1]
-            if parts.count == 2 { info.discovery = .group(parts[1]); return info }
+            if parts.count == 2 {
+                info.discovery = .group(parts[1])
+                return info
+            }
             info.version = parts[2]
-            if parts.count == 3 { info.discovery = .groupResources(parts[1], parts[2]); return info }
+            if parts.count == 3 {
+                info.discovery = .groupResources(parts[1], parts[2])
+                return info
+            }
             rest = parts[3...]
         }
         var current = Array(rest)

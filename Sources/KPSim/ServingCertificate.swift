@@ -1,8 +1,8 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import NIOSSL
 import X509
+import _CryptoExtras
 
 /// The TLS identity kp-sim serves with: given files, or a self-signed certificate in `--cert-dir`.
 ///
@@ -24,8 +24,9 @@ public struct ServingCertificate: Sendable {
     /// - Throws: ``SimConfigurationError`` naming the file or directory that could not be read or written.
     public static func prepare(_ configuration: SimConfiguration) throws(SimConfigurationError) -> ServingCertificate {
         if let certFile = configuration.tlsCertFile, let keyFile = configuration.tlsPrivateKeyFile {
-            return ServingCertificate(certificatePEM: try read(certFile, flag: "--tls-cert-file"),
-                                      privateKeyPEM: try read(keyFile, flag: "--tls-private-key-file"), certificatePath: certFile)
+            return ServingCertificate(
+                certificatePEM: try read(certFile, flag: "--tls-cert-file"),
+                privateKeyPEM: try read(keyFile, flag: "--tls-private-key-file"), certificatePath: certFile)
         }
         let directory = configuration.certDir
         let certPath = (directory as NSString).appendingPathComponent("apiserver.crt")
@@ -41,7 +42,9 @@ public struct ServingCertificate: Sendable {
         do {
             try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw SimConfigurationError("--cert-dir \(directory): cannot create it (\(TokenAuthenticator.reason(error))); pass a writable directory")
+            throw SimConfigurationError(
+                "--cert-dir \(directory): cannot create it (\(TokenAuthenticator.reason(error))); pass a writable directory"
+            )
         }
         let (cert, key) = try generate()
         do {
@@ -49,7 +52,9 @@ public struct ServingCertificate: Sendable {
             try Data(key.utf8).write(to: URL(fileURLWithPath: keyPath))
             chmod(keyPath, 0o600)
         } catch {
-            throw SimConfigurationError("--cert-dir \(directory): cannot write apiserver.crt/apiserver.key (\(TokenAuthenticator.reason(error)))")
+            throw SimConfigurationError(
+                "--cert-dir \(directory): cannot write apiserver.crt/apiserver.key (\(TokenAuthenticator.reason(error)))"
+            )
         }
         return ServingCertificate(certificatePEM: cert, privateKeyPEM: key, certificatePath: certPath)
     }
@@ -89,20 +94,25 @@ public struct ServingCertificate: Sendable {
         do {
             return try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw SimConfigurationError("\(flag) \(path): cannot read it (\(TokenAuthenticator.reason(error))); pass a readable PEM file")
+            throw SimConfigurationError(
+                "\(flag) \(path): cannot read it (\(TokenAuthenticator.reason(error))); pass a readable PEM file")
         }
     }
 
     /// NIOSSL server configuration offering h2 and http/1.1 via ALPN.
     func tlsConfiguration() throws(SimConfigurationError) -> TLSConfiguration {
         do {
-            let chain = try NIOSSLCertificate.fromPEMBytes(Array(self.certificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
+            let chain = try NIOSSLCertificate.fromPEMBytes(Array(self.certificatePEM.utf8)).map {
+                NIOSSLCertificateSource.certificate($0)
+            }
             let key = try NIOSSLPrivateKey(bytes: Array(self.privateKeyPEM.utf8), format: .pem)
-            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(key))
             configuration.applicationProtocols = ["h2", "http/1.1"]
             return configuration
         } catch {
-            throw SimConfigurationError("kp-sim: cannot load the serving certificate/key (\(self.certificatePath)): \(error)")
+            throw SimConfigurationError(
+                "kp-sim: cannot load the serving certificate/key (\(self.certificatePath)): \(error)")
         }
     }
 }
@@ -117,6 +127,7 @@ enum ServiceAccountKey {
         if (try? P256.Signing.PublicKey(pemRepresentation: text)) != nil { return }
         if (try? P384.Signing.PrivateKey(pemRepresentation: text)) != nil { return }
         if (try? P384.Signing.PublicKey(pemRepresentation: text)) != nil { return }
-        throw SimConfigurationError("\(flag) \(path): not a PEM RSA or ECDSA key; pass e.g. the PKCS#1 key from 'openssl genrsa 2048'")
+        throw SimConfigurationError(
+            "\(flag) \(path): not a PEM RSA or ECDSA key; pass e.g. the PKCS#1 key from 'openssl genrsa 2048'")
     }
 }

@@ -53,7 +53,9 @@ public final class SimApplication: Sendable {
         let remainder = segments.count > 1 ? "/" + segments[1] : ""
         if remainder.isEmpty || remainder == "/" { return (cluster, "/") }
         if remainder == "/control-plane" || remainder == "/control-plane/" { return (cluster, "/") }
-        if remainder.hasPrefix("/control-plane/") { return (cluster, String(remainder.dropFirst("/control-plane".count))) }
+        if remainder.hasPrefix("/control-plane/") {
+            return (cluster, String(remainder.dropFirst("/control-plane".count)))
+        }
         return (cluster, path)
     }
 
@@ -77,7 +79,8 @@ public final class SimApplication: Sendable {
             let (created, count) = context.registry.ensure(cluster, context: context)
             if created {
                 context.logger.debug("created VCP", metadata: ["cluster": "\(cluster)", "vcps": "\(count)"])
-                if let limit = context.configuration.faults.crashAfterVCPs, count >= limit, context.faultArming.isArmed {
+                if let limit = context.configuration.faults.crashAfterVCPs, count >= limit, context.faultArming.isArmed
+                {
                     self.onCrash("--fault-crash-after-vcps=\(limit): VCP \(count) (\(cluster)) was created")
                 }
             }
@@ -115,22 +118,33 @@ public final class SimApplication: Sendable {
                 } else {
                     switch endpoint {
                     case .health(let check):
-                        if check == "/readyz", ContinuousClock.now < context.started + context.configuration.readyDelay {
+                        if check == "/readyz", ContinuousClock.now < context.started + context.configuration.readyDelay
+                        {
                             // As the real server while its post-start hooks run: 500 until they are done.
-                            response = .text(500, "[+]ping ok\n[+]etcd ok\n[-]poststarthook/start-apiextensions-controllers failed: reason withheld\nreadyz check failed\n")
+                            response = .text(
+                                500,
+                                "[+]ping ok\n[+]etcd ok\n[-]poststarthook/start-apiextensions-controllers failed: reason withheld\nreadyz check failed\n"
+                            )
                         } else {
                             response = Self.health(check, path: path, verbose: query["verbose"] != nil)
                         }
                     case .version: response = .json(200, Self.versionInfo)
                     default:
                         if path == "/" {
-                            response = .json(200, ["paths": ["/api", "/api/v1", "/apis", "/apis/apiextensions.k8s.io/v1", "/debug/pprof",
-                                                              "/healthz", "/livez", "/metrics", "/readyz", "/version"]])
+                            response = .json(
+                                200,
+                                [
+                                    "paths": [
+                                        "/api", "/api/v1", "/apis", "/apis/apiextensions.k8s.io/v1", "/debug/pprof",
+                                        "/healthz", "/livez", "/metrics", "/readyz", "/version",
+                                    ]
+                                ])
                         } else if path == "/openapi/v3" || path.hasPrefix("/openapi/v3/") {
                             response = self.api.openAPI(path: path, cluster: cluster)
                         } else {
-                            let apiRequest = APIRequest(cluster: cluster, method: request.method, path: path, query: query,
-                                                        headers: request.headers, body: request.body)
+                            let apiRequest = APIRequest(
+                                cluster: cluster, method: request.method, path: path, query: query,
+                                headers: request.headers, body: request.body)
                             (response, labels) = await self.api.handle(apiRequest)
                         }
                     }
@@ -143,10 +157,13 @@ public final class SimApplication: Sendable {
         let seconds = DurationText.seconds(ContinuousClock.now - start)
         context.metrics.record(labels, code: response.status, seconds: seconds)
         if context.configuration.verbosity >= 3 {
-            context.logger.info("request", metadata: [
-                "verb": "\(request.method)", "cluster": "\(cluster)", "path": "\(path)", "code": "\(response.status)",
-                "ms": "\(String(format: "%.2f", seconds * 1000))",
-            ])
+            context.logger.info(
+                "request",
+                metadata: [
+                    "verb": "\(request.method)", "cluster": "\(cluster)", "path": "\(path)",
+                    "code": "\(response.status)",
+                    "ms": "\(String(format: "%.2f", seconds * 1000))",
+                ])
         }
         return response
     }
@@ -168,10 +185,19 @@ public final class SimApplication: Sendable {
         if faults.errorRate > 0, self.context.random.unit() < faults.errorRate {
             self.context.metrics.fault("error_\(faults.errorStatus)")
             switch faults.errorStatus {
-            case 429: return .error(APIError(code: 429, reason: "TooManyRequests", message: "Too many requests, please try again later.",
-                                             details: ["retryAfterSeconds": 1]))
-            case 500: return .error(APIError(code: 500, reason: "InternalError", message: "Internal error occurred: kp-sim injected fault"))
-            default: return .error(APIError(code: 503, reason: "ServiceUnavailable", message: "kp-sim injected fault: service unavailable"))
+            case 429:
+                return .error(
+                    APIError(
+                        code: 429, reason: "TooManyRequests", message: "Too many requests, please try again later.",
+                        details: ["retryAfterSeconds": 1]))
+            case 500:
+                return .error(
+                    APIError(
+                        code: 500, reason: "InternalError", message: "Internal error occurred: kp-sim injected fault"))
+            default:
+                return .error(
+                    APIError(
+                        code: 503, reason: "ServiceUnavailable", message: "kp-sim injected fault: service unavailable"))
             }
         }
         return nil
@@ -225,7 +251,9 @@ public final class SimApplication: Sendable {
         if self.context.configuration.faults.metricsMalformed, self.context.faultArming.isArmed {
             self.context.metrics.fault("metrics_malformed")
             // A value that is not a number, a sample with no value, and an invalid TYPE line.
-            text = "# TYPE kpsim_malformed nonsense\nkpsim_malformed{broken=\"yes\" 1\nprocess_open_fds not-a-number\ngo_goroutines\n" + text
+            text =
+                "# TYPE kpsim_malformed nonsense\nkpsim_malformed{broken=\"yes\" 1\nprocess_open_fds not-a-number\ngo_goroutines\n"
+                + text
         }
         return .text(200, text, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
@@ -236,15 +264,21 @@ public final class SimApplication: Sendable {
         switch path {
         case "/debug/pprof/heap", "/debug/pprof/allocs":
             do {
-                return SimResponse(status: 200, headers: [("content-type", "application/octet-stream"),
-                                                          ("content-disposition", "attachment; filename=\"heap\"")],
-                                   body: .bytes(Array(try self.heapProfile())))
+                return SimResponse(
+                    status: 200,
+                    headers: [
+                        ("content-type", "application/octet-stream"),
+                        ("content-disposition", "attachment; filename=\"heap\""),
+                    ],
+                    body: .bytes(Array(try self.heapProfile())))
             } catch {
                 return .text(500, "kp-sim: cannot build heap profile: \(error)\n")
             }
         case "/debug/pprof/goroutine":
             guard let debug = query["debug"], debug == "1" || debug == "2" else {
-                return .text(400, "kp-sim serves /debug/pprof/goroutine?debug=1 only (text); the protobuf form is not emulated\n")
+                return .text(
+                    400, "kp-sim serves /debug/pprof/goroutine?debug=1 only (text); the protobuf form is not emulated\n"
+                )
             }
             return .text(200, self.context.tasks.goroutineProfile(threads: stats.threads))
         case "/debug/pprof", "/debug/pprof/":
@@ -260,11 +294,15 @@ public final class SimApplication: Sendable {
             sampleTypes: SampleType.goHeap, periodType: SampleType.goHeapPeriod, period: SampleType.goHeapPeriodBytes,
             timeNanos: Int64(Date().timeIntervalSince1970 * 1e9))
         builder.addComment("kp-sim \(SimVersion.current): tracked allocations of the emulator, not of kplane")
-        for (site, counters) in self.context.allocations.snapshot().sorted(by: { $0.value.inuseBytes > $1.value.inuseBytes }) {
+        for (site, counters) in self.context.allocations.snapshot().sorted(by: {
+            $0.value.inuseBytes > $1.value.inuseBytes
+        }) {
             let stack = site.frames.map { StackFrame(function: $0.function, file: $0.file, line: Int64($0.line)) }
             let average = counters.allocObjects > 0 ? counters.allocBytes / counters.allocObjects : 0
-            try builder.addSample(stack: stack, values: [counters.allocObjects, counters.allocBytes, counters.inuseObjects, counters.inuseBytes],
-                                  numericLabels: ["bytes": average])
+            try builder.addSample(
+                stack: stack,
+                values: [counters.allocObjects, counters.allocBytes, counters.inuseObjects, counters.inuseBytes],
+                numericLabels: ["bytes": average])
         }
         return try builder.gzipped()
     }

@@ -26,13 +26,17 @@ public final class SimContext: Sendable {
     let faultArming: FaultArming
     private let port = Mutex(0)
 
-    init(configuration: SimConfiguration, tokens: TokenAuthenticator, persistence: (any ObjectPersistence)?, logger: Logger) {
+    init(
+        configuration: SimConfiguration, tokens: TokenAuthenticator, persistence: (any ObjectPersistence)?,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.tokens = tokens
         self.logger = logger
         self.allocations = AllocationTracker()
-        self.store = ObjectStore(historyLimit: configuration.watchHistory, allocations: self.allocations,
-                                 persistence: persistence, etcdPrefix: configuration.etcdPrefix)
+        self.store = ObjectStore(
+            historyLimit: configuration.watchHistory, allocations: self.allocations,
+            persistence: persistence, etcdPrefix: configuration.etcdPrefix)
         self.registry = ControlPlaneRegistry()
         self.tasks = TaskTracker()
         self.metrics = RequestMetrics()
@@ -43,7 +47,7 @@ public final class SimContext: Sendable {
 
     /// The bound port (0 before listening).
     public var boundPort: Int {
-        get { self.port.withLock { $0 } }
+        self.port.withLock { $0 }
     }
 
     func setBoundPort(_ value: Int) { self.port.withLock { $0 = value } }

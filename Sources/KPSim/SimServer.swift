@@ -1,12 +1,12 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOHPACK
 import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import NIOTLS
-import NIOHPACK
 
 /// A failure to start: one line for stderr and the exit status to use.
 public struct SimStartError: Error, CustomStringConvertible {
@@ -51,8 +51,10 @@ public final class SimServer: Sendable {
     private let crashTimer: Task<Void, Never>?
     private let fleet: FleetController
 
-    private init(context: SimContext, port: Int, certificatePath: String, group: MultiThreadedEventLoopGroup,
-                 serverChannel: any Channel, etcd: EtcdClient?, crashTimer: Task<Void, Never>?, fleet: FleetController) {
+    private init(
+        context: SimContext, port: Int, certificatePath: String, group: MultiThreadedEventLoopGroup,
+        serverChannel: any Channel, etcd: EtcdClient?, crashTimer: Task<Void, Never>?, fleet: FleetController
+    ) {
         self.context = context
         self.port = port
         self.certificatePath = certificatePath
@@ -87,16 +89,23 @@ public final class SimServer: Sendable {
             try configuration.tokenAuthFile.map(TokenAuthenticator.load(path:)) ?? TokenAuthenticator()
         }
         try input { () throws(SimConfigurationError) in
-            for file in configuration.serviceAccountKeyFiles { try ServiceAccountKey.check(file, flag: "--service-account-key-file") }
-            if let file = configuration.serviceAccountSigningKeyFile { try ServiceAccountKey.check(file, flag: "--service-account-signing-key-file") }
+            for file in configuration.serviceAccountKeyFiles {
+                try ServiceAccountKey.check(file, flag: "--service-account-key-file")
+            }
+            if let file = configuration.serviceAccountSigningKeyFile {
+                try ServiceAccountKey.check(file, flag: "--service-account-signing-key-file")
+            }
         }
-        let certificate = try input { () throws(SimConfigurationError) in try ServingCertificate.prepare(configuration) }
+        let certificate = try input { () throws(SimConfigurationError) in try ServingCertificate.prepare(configuration)
+        }
         let tls = try input { () throws(SimConfigurationError) in try certificate.tlsConfiguration() }
         let sslContext: NIOSSLContext
         do {
             sslContext = try NIOSSLContext(configuration: tls)
         } catch {
-            throw SimStartError(message: "kp-sim: cannot use the serving certificate \(certificate.certificatePath): \(error)", exitCode: 2)
+            throw SimStartError(
+                message: "kp-sim: cannot use the serving certificate \(certificate.certificatePath): \(error)",
+                exitCode: 2)
         }
         for flag in configuration.unknownFlags {
             logger.info("ignoring unsupported flag", metadata: ["flag": "\(flag)"])
@@ -119,7 +128,9 @@ public final class SimServer: Sendable {
             if etcd == nil {
                 try? await group.shutdownGracefully()
                 throw SimStartError(
-                    message: "kp-sim: etcd is unreachable (\(failures.joined(separator: "; "))); start etcd or fix --etcd-servers", exitCode: 1)
+                    message:
+                        "kp-sim: etcd is unreachable (\(failures.joined(separator: "; "))); start etcd or fix --etcd-servers",
+                    exitCode: 1)
             }
         }
 
@@ -136,17 +147,21 @@ public final class SimServer: Sendable {
             .childChannelInitializer { channel in
                 context.metrics.connectionsAccepted.wrappingAdd(1, ordering: .relaxed)
                 context.metrics.connectionsOpen.wrappingAdd(1, ordering: .relaxed)
-                channel.closeFuture.whenComplete { _ in context.metrics.connectionsOpen.wrappingSubtract(1, ordering: .relaxed) }
+                channel.closeFuture.whenComplete { _ in
+                    context.metrics.connectionsOpen.wrappingSubtract(1, ordering: .relaxed)
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
-                    try channel.pipeline.syncOperations.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
-                        Self.configureProtocol(result, channel: channel, application: application)
-                    })
+                    try channel.pipeline.syncOperations.addHandler(
+                        ApplicationProtocolNegotiationHandler { result, channel in
+                            Self.configureProtocol(result, channel: channel, application: application)
+                        })
                 }
             }
         let serverChannel: any Channel
         do {
-            serverChannel = try await bootstrap.bind(host: configuration.bindAddress, port: configuration.securePort).get()
+            serverChannel = try await bootstrap.bind(host: configuration.bindAddress, port: configuration.securePort)
+                .get()
         } catch {
             fleet.stop()
             try? await group.shutdownGracefully()
@@ -176,16 +191,21 @@ public final class SimServer: Sendable {
                 onCrash("--fault-crash-after=\(after) elapsed")
             }
         }
-        logger.info("serving", metadata: [
-            "url": "https://\(configuration.bindAddress):\(port)", "version": "\(SimVersion.current)",
-            "store": "\(etcd.map { "etcd \($0.endpoint) prefix \(configuration.etcdPrefix)" } ?? "memory")",
-            "ca": "\(certificate.certificatePath)",
-        ])
-        return SimServer(context: context, port: port, certificatePath: certificate.certificatePath, group: group,
-                         serverChannel: serverChannel, etcd: etcd, crashTimer: crashTimer, fleet: fleet)
+        logger.info(
+            "serving",
+            metadata: [
+                "url": "https://\(configuration.bindAddress):\(port)", "version": "\(SimVersion.current)",
+                "store": "\(etcd.map { "etcd \($0.endpoint) prefix \(configuration.etcdPrefix)" } ?? "memory")",
+                "ca": "\(certificate.certificatePath)",
+            ])
+        return SimServer(
+            context: context, port: port, certificatePath: certificate.certificatePath, group: group,
+            serverChannel: serverChannel, etcd: etcd, crashTimer: crashTimer, fleet: fleet)
     }
 
-    private static func configureProtocol(_ result: ALPNResult, channel: any Channel, application: SimApplication) -> EventLoopFuture<Void> {
+    private static func configureProtocol(_ result: ALPNResult, channel: any Channel, application: SimApplication)
+        -> EventLoopFuture<Void>
+    {
         channel.eventLoop.makeCompletedFuture {
             switch result {
             case .negotiated("h2"):
@@ -212,7 +232,8 @@ public final class SimServer: Sendable {
                     mode: .server, connectionConfiguration: connection, streamConfiguration: stream
                 ) { streamChannel in
                     streamChannel.eventLoop.makeCompletedFuture {
-                        try streamChannel.pipeline.syncOperations.addHandler(HTTP2StreamHandler(application: application))
+                        try streamChannel.pipeline.syncOperations.addHandler(
+                            HTTP2StreamHandler(application: application))
                     }
                 }
             default:

@@ -19,7 +19,9 @@ public enum StructuralPruner {
         return (result, dropped.sorted())
     }
 
-    private static func prune(_ value: JSONValue, schema: JSONValue, keepTypeMeta: Bool, path: String, dropped: inout [String]) -> JSONValue {
+    private static func prune(
+        _ value: JSONValue, schema: JSONValue, keepTypeMeta: Bool, path: String, dropped: inout [String]
+    ) -> JSONValue {
         switch value {
         case .object(let members):
             let preserve = schema["x-kubernetes-preserve-unknown-fields"]?.boolValue == true
@@ -32,9 +34,11 @@ public enum StructuralPruner {
                 if embedded && (key == "apiVersion" || key == "kind" || key == "metadata") {
                     result[key] = member
                 } else if let propertySchema = properties?[key] {
-                    result[key] = prune(member, schema: propertySchema, keepTypeMeta: false, path: memberPath, dropped: &dropped)
+                    result[key] = prune(
+                        member, schema: propertySchema, keepTypeMeta: false, path: memberPath, dropped: &dropped)
                 } else if let additional, case .object = additional {
-                    result[key] = prune(member, schema: additional, keepTypeMeta: false, path: memberPath, dropped: &dropped)
+                    result[key] = prune(
+                        member, schema: additional, keepTypeMeta: false, path: memberPath, dropped: &dropped)
                 } else if additional?.boolValue == true || preserve {
                     result[key] = member
                 } else {
@@ -44,9 +48,10 @@ public enum StructuralPruner {
             return .object(result)
         case .array(let items):
             guard let itemSchema = schema["items"] else { return value }
-            return .array(items.enumerated().map { index, item in
-                prune(item, schema: itemSchema, keepTypeMeta: false, path: "\(path)[\(index)]", dropped: &dropped)
-            })
+            return .array(
+                items.enumerated().map { index, item in
+                    prune(item, schema: itemSchema, keepTypeMeta: false, path: "\(path)[\(index)]", dropped: &dropped)
+                })
         default:
             return value
         }

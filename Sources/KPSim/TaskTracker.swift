@@ -21,25 +21,37 @@ public final class TaskTracker: Sendable {
         var frames: [(String, String)] {
             switch self {
             case .vcpController:
-                return [("kpsim.(*VirtualControlPlane).controllerLoop", "Sources/KPSim/VirtualControlPlane.swift"),
-                        ("kpsim.(*VirtualControlPlane).start.func1", "Sources/KPSim/VirtualControlPlane.swift")]
+                return [
+                    ("kpsim.(*VirtualControlPlane).controllerLoop", "Sources/KPSim/VirtualControlPlane.swift"),
+                    ("kpsim.(*VirtualControlPlane).start.func1", "Sources/KPSim/VirtualControlPlane.swift"),
+                ]
             case .vcpBootstrap:
-                return [("kpsim.(*VirtualControlPlane).bootstrap", "Sources/KPSim/VirtualControlPlane.swift"),
-                        ("kpsim.(*ControlPlaneRegistry).ensure.func1", "Sources/KPSim/ControlPlaneRegistry.swift")]
+                return [
+                    ("kpsim.(*VirtualControlPlane).bootstrap", "Sources/KPSim/VirtualControlPlane.swift"),
+                    ("kpsim.(*ControlPlaneRegistry).ensure.func1", "Sources/KPSim/ControlPlaneRegistry.swift"),
+                ]
             case .crdEstablishing:
-                return [("kpsim.(*KubeAPI).establishCRD", "Sources/KPSim/KubeAPI+CRD.swift"),
-                        ("kpsim.(*KubeAPI).createCRD.func1", "Sources/KPSim/KubeAPI+CRD.swift")]
+                return [
+                    ("kpsim.(*KubeAPI).establishCRD", "Sources/KPSim/KubeAPI+CRD.swift"),
+                    ("kpsim.(*KubeAPI).createCRD.func1", "Sources/KPSim/KubeAPI+CRD.swift"),
+                ]
             case .requestHandler:
-                return [("kpsim.(*Application).handle", "Sources/KPSim/SimApplication.swift"),
-                        ("kpsim.(*StreamHandler).serve", "Sources/KPSim/HTTP2StreamHandler.swift")]
+                return [
+                    ("kpsim.(*Application).handle", "Sources/KPSim/SimApplication.swift"),
+                    ("kpsim.(*StreamHandler).serve", "Sources/KPSim/HTTP2StreamHandler.swift"),
+                ]
             case .watchStream:
-                return [("kpsim.(*KubeAPI).serveWatch", "Sources/KPSim/KubeAPI.swift"),
-                        ("kpsim.(*StreamHandler).writeStream", "Sources/KPSim/HTTP2StreamHandler.swift")]
+                return [
+                    ("kpsim.(*KubeAPI).serveWatch", "Sources/KPSim/KubeAPI.swift"),
+                    ("kpsim.(*StreamHandler).writeStream", "Sources/KPSim/HTTP2StreamHandler.swift"),
+                ]
             case .faultTimer:
                 return [("kpsim.(*FaultInjector).crashTimer", "Sources/KPSim/SimServer.swift")]
             case .fleetController:
-                return [("kpsim.(*FleetController).reconcile", "Sources/KPSim/FleetController.swift"),
-                        ("kpsim.(*FleetController).start.func1", "Sources/KPSim/FleetController.swift")]
+                return [
+                    ("kpsim.(*FleetController).reconcile", "Sources/KPSim/FleetController.swift"),
+                    ("kpsim.(*FleetController).start.func1", "Sources/KPSim/FleetController.swift"),
+                ]
             }
         }
     }
@@ -92,7 +104,9 @@ public final class TaskTracker: Sendable {
         var text = "goroutine profile: total \(total)\n"
         for group in groups {
             // Stable fake program counters derived from the function names.
-            let pcs = group.frames.map { frame in 0x40_0000 + UInt64(frame.0.utf8.reduce(5381) { ($0 &* 33 &+ UInt32($1)) & 0xF_FFFF }) * 16 }
+            let pcs = group.frames.map { frame in
+                0x40_0000 + UInt64(frame.0.utf8.reduce(5381) { ($0 &* 33 &+ UInt32($1)) & 0xF_FFFF }) * 16
+            }
             text += "\(group.count) @ " + pcs.map { "0x" + String($0, radix: 16) }.joined(separator: " ") + "\n"
             for (pc, frame) in zip(pcs, group.frames) {
                 text += "#\t0x\(String(pc - 1, radix: 16))\t\(frame.0)+0x\(String(0x3f, radix: 16))\t\(frame.1):1\n"

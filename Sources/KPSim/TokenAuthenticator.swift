@@ -30,7 +30,8 @@ public struct TokenAuthenticator: Sendable {
             let fields = Self.splitCSV(line)
             guard fields.count >= 3, !fields[0].isEmpty, !fields[1].isEmpty else {
                 throw SimConfigurationError(
-                    "--token-auth-file \(path): line \(number + 1) is not 'token,user,uid[,\"groups\"]'; fix or remove it")
+                    "--token-auth-file \(path): line \(number + 1) is not 'token,user,uid[,\"groups\"]'; fix or remove it"
+                )
             }
             let groups = fields.count > 3 ? fields[3].split(separator: ",").map { String($0) } : []
             users[fields[0]] = User(name: fields[1], uid: fields[2], groups: groups)
@@ -46,7 +47,8 @@ public struct TokenAuthenticator: Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw SimConfigurationError("--token-auth-file \(path): cannot read it (\(Self.reason(error))); pass a readable token CSV")
+            throw SimConfigurationError(
+                "--token-auth-file \(path): cannot read it (\(Self.reason(error))); pass a readable token CSV")
         }
         return try TokenAuthenticator(csv: text, path: path)
     }
@@ -61,7 +63,8 @@ public struct TokenAuthenticator: Sendable {
 
     static func reason(_ error: any Error) -> String {
         let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
+        {
             return String(cString: strerror(Int32(underlying.code)))
         }
         switch nsError.code {

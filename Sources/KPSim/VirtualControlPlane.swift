@@ -55,18 +55,21 @@ public final class VirtualControlPlane: Sendable {
         let name = self.name
         let interval = context.configuration.vcpTaskInterval
         for _ in 0..<context.configuration.vcpTasks {
-            started.append(context.tasks.spawn(.vcpController) {
-                // A periodic reconcile loop, as kplane's per-VCP controllers run forever.
-                while !Task.isCancelled {
-                    do { try await Task.sleep(for: interval) } catch { return }
-                    _ = context.store.get(cluster: name, resource: .namespaces, key: ObjectKey(namespace: "", name: "default"))
-                }
-            })
+            started.append(
+                context.tasks.spawn(.vcpController) {
+                    // A periodic reconcile loop, as kplane's per-VCP controllers run forever.
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(for: interval) } catch { return }
+                        _ = context.store.get(
+                            cluster: name, resource: .namespaces, key: ObjectKey(namespace: "", name: "default"))
+                    }
+                })
         }
-        started.append(context.tasks.spawn(.vcpBootstrap) {
-            do { try await Task.sleep(for: context.configuration.namespaceDelay) } catch { return }
-            await Self.bootstrap(cluster: name, context: context)
-        })
+        started.append(
+            context.tasks.spawn(.vcpBootstrap) {
+                do { try await Task.sleep(for: context.configuration.namespaceDelay) } catch { return }
+                await Self.bootstrap(cluster: name, context: context)
+            })
         self.tasks.withLock { $0.append(contentsOf: started) }
     }
 
@@ -75,12 +78,15 @@ public final class VirtualControlPlane: Sendable {
         for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             do throws(APIError) {
                 _ = try await context.store.mutate(
-                    cluster: cluster, resource: .namespaces, key: ObjectKey(namespace: "", name: namespace), site: CallSite.bootstrapObjects
+                    cluster: cluster, resource: .namespaces, key: ObjectKey(namespace: "", name: namespace),
+                    site: CallSite.bootstrapObjects
                 ) { current, _ in
                     current == nil ? .put(KubeObjects.namespace(namespace)) : .none
                 }
             } catch {
-                context.logger.warning("bootstrap of namespace failed", metadata: ["cluster": "\(cluster)", "namespace": "\(namespace)", "error": "\(error.message)"])
+                context.logger.warning(
+                    "bootstrap of namespace failed",
+                    metadata: ["cluster": "\(cluster)", "namespace": "\(namespace)", "error": "\(error.message)"])
             }
         }
         let configMaps: [(String, JSONValue)] = [
@@ -90,12 +96,16 @@ public final class VirtualControlPlane: Sendable {
         for (name, data) in configMaps {
             do throws(APIError) {
                 _ = try await context.store.mutate(
-                    cluster: cluster, resource: .configmaps, key: ObjectKey(namespace: "kube-system", name: name), site: CallSite.bootstrapObjects
+                    cluster: cluster, resource: .configmaps, key: ObjectKey(namespace: "kube-system", name: name),
+                    site: CallSite.bootstrapObjects
                 ) { current, _ in
-                    current == nil ? .put(KubeObjects.configMap(namespace: "kube-system", name: name, data: data)) : .none
+                    current == nil
+                        ? .put(KubeObjects.configMap(namespace: "kube-system", name: name, data: data)) : .none
                 }
             } catch {
-                context.logger.warning("bootstrap of configmap failed", metadata: ["cluster": "\(cluster)", "name": "\(name)", "error": "\(error.message)"])
+                context.logger.warning(
+                    "bootstrap of configmap failed",
+                    metadata: ["cluster": "\(cluster)", "name": "\(name)", "error": "\(error.message)"])
             }
         }
     }
@@ -132,7 +142,8 @@ public final class ControlPlaneRegistry: Sendable {
     func ensure(_ name: String, context: SimContext) -> (created: Bool, count: Int) {
         let (plane, count): (VirtualControlPlane?, Int) = self.planes.withLock { planes in
             if planes[name] != nil { return (nil, planes.count) }
-            let plane = VirtualControlPlane(name: name, memoryBytes: context.configuration.vcpMemoryBytes, allocations: context.allocations)
+            let plane = VirtualControlPlane(
+                name: name, memoryBytes: context.configuration.vcpMemoryBytes, allocations: context.allocations)
             planes[name] = plane
             return (plane, planes.count)
         }

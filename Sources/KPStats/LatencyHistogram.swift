@@ -54,7 +54,9 @@ public struct LatencyHistogram: Sendable, Equatable {
         guard highest >= 2 * lowest else {
             throw StatsError("histogram highest must be ≥ 2 × lowest (got lowest \(lowest), highest \(highest))")
         }
-        guard let digits = SignificantDigits(rawValue: Int8(clamping: significantDigits)), (0...5).contains(significantDigits) else {
+        guard let digits = SignificantDigits(rawValue: Int8(clamping: significantDigits)),
+            (0...5).contains(significantDigits)
+        else {
             throw StatsError("histogram significant_digits must be 0…5 (got \(significantDigits))")
         }
         self.lowest = lowest

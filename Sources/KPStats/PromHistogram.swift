@@ -104,7 +104,9 @@ extension HistogramSeries {
     /// Deltas of every series in `after` against the series with the same labels in `before`.
     ///
     /// Returns the deltas (sorted by label key) and the keys of series that reset in between.
-    public static func deltas(after: [PromHistogram], before: [PromHistogram]) -> (series: [PromHistogram], resets: [String]) {
+    public static func deltas(after: [PromHistogram], before: [PromHistogram]) -> (
+        series: [PromHistogram], resets: [String]
+    ) {
         var earlier: [String: PromHistogram] = [:]
         for h in before { earlier[h.key] = h }
         var out: [PromHistogram] = []
@@ -160,7 +162,8 @@ extension HistogramSeries {
         /// True when the buckets were not monotonic and had to be fixed up (scrape race).
         public var forcedMonotonic: Bool
 
-        public init(value: Double, lowerBound: Double, upperBound: Double, observations: Double, forcedMonotonic: Bool) {
+        public init(value: Double, lowerBound: Double, upperBound: Double, observations: Double, forcedMonotonic: Bool)
+        {
             self.value = value
             self.lowerBound = lowerBound
             self.upperBound = upperBound
@@ -208,7 +211,8 @@ extension HistogramSeries {
         let b = bs.dropLast().firstIndex(where: { $0.count >= rank }) ?? (bs.count - 1)
         if b == bs.count - 1 {
             let top = bs[bs.count - 2].upperBound
-            return Quantile(value: top, lowerBound: top, upperBound: .infinity, observations: total, forcedMonotonic: forced)
+            return Quantile(
+                value: top, lowerBound: top, upperBound: .infinity, observations: total, forcedMonotonic: forced)
         }
         if b == 0 && bs[0].upperBound <= 0 {
             return Quantile(

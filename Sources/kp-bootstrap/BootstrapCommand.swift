@@ -54,65 +54,112 @@ struct BootstrapCommand: AsyncParsableCommand {
 
     @OptionGroup var target: EndpointOptions
 
-    @Option(help: ArgumentHelp("Number of clusters to bootstrap, named by --name-format (default 200).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp("Number of clusters to bootstrap, named by --name-format (default 200).", valueName: "n"))
     var clusters: Int?
 
     @Option(help: ArgumentHelp("printf-style name with one %d for the index 0..n-1.", valueName: "format"))
     var nameFormat: String = "c-%03d"
 
-    @Option(help: ArgumentHelp("Comma-separated cluster names (instead of --clusters/--name-format).", valueName: "a,b,c"))
+    @Option(
+        help: ArgumentHelp("Comma-separated cluster names (instead of --clusters/--name-format).", valueName: "a,b,c"))
     var names: String?
 
     @Option(help: ArgumentHelp("Concurrent workers, each bootstrapping one cluster at a time.", valueName: "n"))
     var workers: Int = 12
 
-    @Option(help: ArgumentHelp("Pause between readyz polls (default: 500ms).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Pause between readyz polls (default: 500ms).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var readyzInterval = DurationArgument(.milliseconds(500), text: "500ms")
-    @Option(help: ArgumentHelp("Per-request timeout of a readyz poll (default: 2s).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Per-request timeout of a readyz poll (default: 2s).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var readyzTimeout = DurationArgument(.seconds(2), text: "2s")
-    @Option(help: ArgumentHelp("How long to wait for readyz 200 (default: 60s).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("How long to wait for readyz 200 (default: 60s).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var readyzDeadline = DurationArgument(.seconds(60), text: "60s")
 
-    @Option(help: ArgumentHelp("Pause between polls of namespace default (default: 200ms).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Pause between polls of namespace default (default: 200ms).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var namespaceInterval = DurationArgument(.milliseconds(200), text: "200ms")
-    @Option(help: ArgumentHelp("How long to wait for namespace default (default: 30s).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("How long to wait for namespace default (default: 30s).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var namespaceDeadline = DurationArgument(.seconds(30), text: "30s")
 
-    @Option(help: ArgumentHelp("How long the CRD create may keep retrying 429/5xx/transport errors (default: 60s).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp(
+            "How long the CRD create may keep retrying 429/5xx/transport errors (default: 60s).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var crdCreateDeadline = DurationArgument(.seconds(60), text: "60s")
 
-    @Option(help: ArgumentHelp("Pause between polls for Established=True (default: 500ms).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Pause between polls for Established=True (default: 500ms).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var crdEstablishedInterval = DurationArgument(.milliseconds(500), text: "500ms")
-    @Option(help: ArgumentHelp("How long to wait for Established=True (default: 60s).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("How long to wait for Established=True (default: 60s).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var crdEstablishedDeadline = DurationArgument(.seconds(60), text: "60s")
 
-    @Option(help: ArgumentHelp("Pause between discovery polls (default: 500ms).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Pause between discovery polls (default: 500ms).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var discoveryInterval = DurationArgument(.milliseconds(500), text: "500ms")
-    @Option(help: ArgumentHelp("How long to wait for memwidgets in discovery (default: 60s).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("How long to wait for memwidgets in discovery (default: 60s).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var discoveryDeadline = DurationArgument(.seconds(60), text: "60s")
 
-    @Option(help: ArgumentHelp("Per-request timeout of every step but readyz (clipped to the step's deadline) (default: 10s).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp(
+            "Per-request timeout of every step but readyz (clipped to the step's deadline) (default: 10s).",
+            valueName: "duration"), transform: DurationArgument.transform)
     var requestTimeout = DurationArgument(.seconds(10), text: "10s")
 
-    @Option(help: ArgumentHelp("First backoff after a 429/5xx; doubles per consecutive retry (default: 200ms).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp(
+            "First backoff after a 429/5xx; doubles per consecutive retry (default: 200ms).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var backoffBase = DurationArgument(.milliseconds(200), text: "200ms")
-    @Option(help: ArgumentHelp("Longest backoff (default: 5s).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Longest backoff (default: 5s).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var backoffCap = DurationArgument(.seconds(5), text: "5s")
     @Option(help: ArgumentHelp("Fraction (0-1) of each backoff that jitter may remove.", valueName: "fraction"))
     var backoffJitter: Double = 0.5
 
-    @Option(help: ArgumentHelp("Create the clusters through one Fleet of this name at the root first (fleet-bootstrap).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "Create the clusters through one Fleet of this name at the root first (fleet-bootstrap).", valueName: "name"
+        ))
     var fleet: String?
-    @Option(help: ArgumentHelp("spec.namePrefix of the Fleet (default: <fleet>-); members are <prefix><%04d index>.", valueName: "prefix"))
+    @Option(
+        help: ArgumentHelp(
+            "spec.namePrefix of the Fleet (default: <fleet>-); members are <prefix><%04d index>.", valueName: "prefix"))
     var fleetNamePrefix: String?
-    @Option(help: ArgumentHelp("Pause between polls of the Fleet (default: 200ms).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Pause between polls of the Fleet (default: 200ms).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var fleetPollInterval = DurationArgument(.milliseconds(200), text: "200ms")
-    @Option(help: ArgumentHelp("How long the Fleet create plus the wait for status.readyReplicas may take (default: 120s).", valueName: "duration"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp(
+            "How long the Fleet create plus the wait for status.readyReplicas may take (default: 120s).",
+            valueName: "duration"), transform: DurationArgument.transform)
     var fleetDeadline = DurationArgument(.seconds(120), text: "120s")
 
-    @Flag(help: "Delete the clusters' test objects, test CRD and (when the run controls etcd) etcd keys instead of bootstrapping.")
+    @Flag(
+        help:
+            "Delete the clusters' test objects, test CRD and (when the run controls etcd) etcd keys instead of bootstrapping."
+    )
     var teardown = false
-    @Option(help: ArgumentHelp("With --teardown: take the clusters whose bootstrap steps were all ok in this kp-bootstrap output.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "With --teardown: take the clusters whose bootstrap steps were all ok in this kp-bootstrap output.",
+            valueName: "file"))
     var bootstrap: String?
 
     @Flag(help: "Count 409 AlreadyExists from the CRD create as success (clusters left by an earlier run).")
@@ -128,12 +175,19 @@ struct BootstrapCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let clusters, clusters < 1 { throw ValidationError("--clusters must be at least 1 (got \(clusters))") }
-        if names != nil && clusters != nil { throw ValidationError("--names and --clusters exclude each other: --names sets the count") }
+        if names != nil && clusters != nil {
+            throw ValidationError("--names and --clusters exclude each other: --names sets the count")
+        }
         if workers < 1 { throw ValidationError("--workers must be at least 1 (got \(workers))") }
-        if maxConnections < 0 { throw ValidationError("--max-connections must be 0 (unlimited) or more (got \(maxConnections))") }
-        if !(0...1).contains(backoffJitter) { throw ValidationError("--backoff-jitter must be between 0 and 1 (got \(backoffJitter))") }
+        if maxConnections < 0 {
+            throw ValidationError("--max-connections must be 0 (unlimited) or more (got \(maxConnections))")
+        }
+        if !(0...1).contains(backoffJitter) {
+            throw ValidationError("--backoff-jitter must be between 0 and 1 (got \(backoffJitter))")
+        }
         let positive: [(String, DurationArgument)] = [
-            ("--readyz-interval", readyzInterval), ("--readyz-timeout", readyzTimeout), ("--readyz-deadline", readyzDeadline),
+            ("--readyz-interval", readyzInterval), ("--readyz-timeout", readyzTimeout),
+            ("--readyz-deadline", readyzDeadline),
             ("--namespace-interval", namespaceInterval), ("--namespace-deadline", namespaceDeadline),
             ("--crd-create-deadline", crdCreateDeadline), ("--crd-established-interval", crdEstablishedInterval),
             ("--crd-established-deadline", crdEstablishedDeadline), ("--discovery-interval", discoveryInterval),
@@ -144,26 +198,39 @@ struct BootstrapCommand: AsyncParsableCommand {
             throw ValidationError("\(flag) must be longer than 0 (got \(value.text))")
         }
         if backoffCap.duration < backoffBase.duration {
-            throw ValidationError("--backoff-cap (\(backoffCap.text)) must not be shorter than --backoff-base (\(backoffBase.text))")
+            throw ValidationError(
+                "--backoff-cap (\(backoffCap.text)) must not be shorter than --backoff-base (\(backoffBase.text))")
         }
         if fleet == nil {
             if fleetNamePrefix != nil { throw ValidationError("--fleet-name-prefix needs --fleet NAME") }
         } else {
             if nameFormat != "c-%03d" {
-                throw ValidationError("--name-format and --fleet exclude each other: Fleet members are named <prefix><%04d index>; use --fleet-name-prefix")
+                throw ValidationError(
+                    "--name-format and --fleet exclude each other: Fleet members are named <prefix><%04d index>; use --fleet-name-prefix"
+                )
             }
             if names != nil && fleetNamePrefix != nil {
                 throw ValidationError("--names and --fleet-name-prefix exclude each other: --names sets spec.names")
             }
-            if fleetPollInterval.duration <= .zero { throw ValidationError("--fleet-poll-interval must be longer than 0 (got \(fleetPollInterval.text))") }
-            if fleetDeadline.duration <= .zero { throw ValidationError("--fleet-deadline must be longer than 0 (got \(fleetDeadline.text))") }
+            if fleetPollInterval.duration <= .zero {
+                throw ValidationError("--fleet-poll-interval must be longer than 0 (got \(fleetPollInterval.text))")
+            }
+            if fleetDeadline.duration <= .zero {
+                throw ValidationError("--fleet-deadline must be longer than 0 (got \(fleetDeadline.text))")
+            }
         }
         if teardown {
-            if fleet != nil { throw ValidationError("--teardown and --fleet exclude each other: tear the members down by --names or --bootstrap") }
+            if fleet != nil {
+                throw ValidationError(
+                    "--teardown and --fleet exclude each other: tear the members down by --names or --bootstrap")
+            }
             if let bootstrap {
-                if names != nil || clusters != nil { throw ValidationError("--bootstrap sets the clusters: drop --names/--clusters") }
+                if names != nil || clusters != nil {
+                    throw ValidationError("--bootstrap sets the clusters: drop --names/--clusters")
+                }
                 if !FileManager.default.isReadableFile(atPath: bootstrap) {
-                    throw ValidationError("--bootstrap \(bootstrap) is not a readable file: give kp-bootstrap's output (bootstrap.jsonl)")
+                    throw ValidationError(
+                        "--bootstrap \(bootstrap) is not a readable file: give kp-bootstrap's output (bootstrap.jsonl)")
                 }
             }
         } else if bootstrap != nil {
@@ -184,15 +251,24 @@ struct BootstrapCommand: AsyncParsableCommand {
             ok[s.cluster] = (ok[s.cluster] ?? true) && s.outcome == StepOutcome.ok
         }
         let done = order.filter { ok[$0] == true }
-        if done.isEmpty { throw InputError("--bootstrap \(path) has no cluster whose bootstrap steps were all ok: nothing to tear down") }
+        if done.isEmpty {
+            throw InputError(
+                "--bootstrap \(path) has no cluster whose bootstrap steps were all ok: nothing to tear down")
+        }
         return done
     }
 
     /// The run's etcd when kp-launch started it for this run, else why not.
     static func controlledEtcd(_ endpoint: EndpointRecord) -> (TeardownEtcd?, String?) {
-        guard endpoint.mode == "sim" || endpoint.mode == "local" else { return (nil, "etcd not controlled by this run (mode \(endpoint.mode))") }
-        guard endpoint.etcdManaged == true else { return (nil, "etcd not controlled by this run (etcd_managed is not true)") }
-        guard let servers = endpoint.etcdEndpoints, let first = servers.split(separator: ",").first.map(String.init), !first.isEmpty else {
+        guard endpoint.mode == "sim" || endpoint.mode == "local" else {
+            return (nil, "etcd not controlled by this run (mode \(endpoint.mode))")
+        }
+        guard endpoint.etcdManaged == true else {
+            return (nil, "etcd not controlled by this run (etcd_managed is not true)")
+        }
+        guard let servers = endpoint.etcdEndpoints, let first = servers.split(separator: ",").first.map(String.init),
+            !first.isEmpty
+        else {
             return (nil, "etcd not controlled by this run (no etcd_endpoints)")
         }
         guard let prefix = endpoint.etcdPrefix, prefix.count > 1 else {
@@ -208,7 +284,8 @@ struct BootstrapCommand: AsyncParsableCommand {
         if etcd != nil {
             do {
                 // No token: etcd's gateway is not the apiserver.
-                etcdClient = try HTTPClient(configuration: HTTPClientConfiguration(timeout: requestTimeout.duration, allowHTTP2: false))
+                etcdClient = try HTTPClient(
+                    configuration: HTTPClientConfiguration(timeout: requestTimeout.duration, allowHTTP2: false))
             } catch {
                 throw ToolFailure("etcd client: \(error.description)", exitCode: .failure)
             }
@@ -224,10 +301,16 @@ struct BootstrapCommand: AsyncParsableCommand {
         SignalWatcher.shared.onSignal { _ in task.cancel() }
         let summary = await task.value
         output.write(summary)
-        FileHandle.standardError.write(Data(
-            "kp-bootstrap: teardown: \(summary.ok) of \(summary.clusters) clusters ok, \(summary.objectsDeleted) API objects and \(summary.keysDeleted) etcd keys deleted; etcd \(summary.etcd)\(summary.skippedReason.map { " (\($0))" } ?? "")\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "kp-bootstrap: teardown: \(summary.ok) of \(summary.clusters) clusters ok, \(summary.objectsDeleted) API objects and \(summary.keysDeleted) etcd keys deleted; etcd \(summary.etcd)\(summary.skippedReason.map { " (\($0))" } ?? "")\n"
+                    .utf8))
         if let code = SignalWatcher.shared.exitCode, summary.interrupted { throw ExitCode(code.rawValue) }
-        if summary.failed > 0 { throw ToolFailure("\(summary.failed) of \(summary.clusters) clusters failed teardown (see the teardown_step records)", exitCode: .failure) }
+        if summary.failed > 0 {
+            throw ToolFailure(
+                "\(summary.failed) of \(summary.clusters) clusters failed teardown (see the teardown_step records)",
+                exitCode: .failure)
+        }
     }
 
     /// The Fleet to create, or nil without --fleet.
@@ -239,9 +322,12 @@ struct BootstrapCommand: AsyncParsableCommand {
             listed = try clusterNames()
         }
         let config = FleetConfiguration(
-            baseURL: baseURL, name: fleet, replicas: listed?.count ?? clusters ?? 200, namePrefix: listed == nil ? fleetNamePrefix : nil,
-            names: listed, pollInterval: fleetPollInterval.duration, deadline: fleetDeadline.duration, requestTimeout: requestTimeout.duration,
-            allowExisting: allowExisting, backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter))
+            baseURL: baseURL, name: fleet, replicas: listed?.count ?? clusters ?? 200,
+            namePrefix: listed == nil ? fleetNamePrefix : nil,
+            names: listed, pollInterval: fleetPollInterval.duration, deadline: fleetDeadline.duration,
+            requestTimeout: requestTimeout.duration,
+            allowExisting: allowExisting,
+            backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter))
         do {
             _ = try ClusterNames.check(names: config.memberIDs)
         } catch {
@@ -272,12 +358,21 @@ struct BootstrapCommand: AsyncParsableCommand {
         let names = try fleetConfig?.memberIDs ?? clusterNames()
         let config = BootstrapConfiguration(
             baseURL: endpoint.url, clusters: names, workers: workers,
-            readyz: StepTiming(interval: readyzInterval.duration, deadline: readyzDeadline.duration, requestTimeout: readyzTimeout.duration),
-            namespace: StepTiming(interval: namespaceInterval.duration, deadline: namespaceDeadline.duration, requestTimeout: requestTimeout.duration),
-            crdCreate: StepTiming(interval: backoffBase.duration, deadline: crdCreateDeadline.duration, requestTimeout: requestTimeout.duration),
+            readyz: StepTiming(
+                interval: readyzInterval.duration, deadline: readyzDeadline.duration,
+                requestTimeout: readyzTimeout.duration),
+            namespace: StepTiming(
+                interval: namespaceInterval.duration, deadline: namespaceDeadline.duration,
+                requestTimeout: requestTimeout.duration),
+            crdCreate: StepTiming(
+                interval: backoffBase.duration, deadline: crdCreateDeadline.duration,
+                requestTimeout: requestTimeout.duration),
             crdEstablished: StepTiming(
-                interval: crdEstablishedInterval.duration, deadline: crdEstablishedDeadline.duration, requestTimeout: requestTimeout.duration),
-            discovery: StepTiming(interval: discoveryInterval.duration, deadline: discoveryDeadline.duration, requestTimeout: requestTimeout.duration),
+                interval: crdEstablishedInterval.duration, deadline: crdEstablishedDeadline.duration,
+                requestTimeout: requestTimeout.duration),
+            discovery: StepTiming(
+                interval: discoveryInterval.duration, deadline: discoveryDeadline.duration,
+                requestTimeout: requestTimeout.duration),
             allowExisting: allowExisting,
             backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter))
         let client: HTTPClient
@@ -300,7 +395,8 @@ struct BootstrapCommand: AsyncParsableCommand {
         }
         let output = RecordOutput(tool: "kp-bootstrap")
         if let fleetConfig {
-            let fleetBootstrapper = FleetBootstrapper(configuration: fleetConfig, transport: client, onMember: { output.write($0) })
+            let fleetBootstrapper = FleetBootstrapper(
+                configuration: fleetConfig, transport: client, onMember: { output.write($0) })
             let fleetTask = Task { await fleetBootstrapper.run() }
             SignalWatcher.shared.onSignal { _ in fleetTask.cancel() }
             let status = await fleetTask.value
@@ -309,11 +405,16 @@ struct BootstrapCommand: AsyncParsableCommand {
                 throw ExitCode(code.rawValue)
             }
             if status.outcome != StepOutcome.ok {
-                throw ToolFailure("Fleet \(fleetConfig.name) \(status.outcome): \(status.error ?? "?")", exitCode: .failure)
+                throw ToolFailure(
+                    "Fleet \(fleetConfig.name) \(status.outcome): \(status.error ?? "?")", exitCode: .failure)
             }
             let seconds = Double((status.readyNs ?? status.endNs) - status.startNs) / 1e9
-            FileHandle.standardError.write(Data(String(format: "kp-bootstrap: Fleet %@: %d members Ready after %.2fs\n",
-                                                       fleetConfig.name, status.readyReplicas, seconds).utf8))
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "kp-bootstrap: Fleet %@: %d members Ready after %.2fs\n",
+                        fleetConfig.name, status.readyReplicas, seconds
+                    ).utf8))
         }
         let console = BootstrapConsole(total: names.count)
         let failedSteps = FailedSteps()
@@ -334,9 +435,13 @@ struct BootstrapCommand: AsyncParsableCommand {
             throw ExitCode(code.rawValue)
         }
         if summary.failed > 0 {
-            let code = BootstrapVerdict.exitCode(failedSteps: failedSteps.list.withLock { $0 }).flatMap { KPExitCode(rawValue: $0) } ?? .failure
+            let code =
+                BootstrapVerdict.exitCode(failedSteps: failedSteps.list.withLock { $0 }).flatMap {
+                    KPExitCode(rawValue: $0)
+                } ?? .failure
             throw ToolFailure(
-                "\(summary.failed) of \(summary.clusters) clusters failed; first: \(summary.firstError ?? "?")", exitCode: code)
+                "\(summary.failed) of \(summary.clusters) clusters failed; first: \(summary.firstError ?? "?")",
+                exitCode: code)
         }
     }
 }
@@ -364,14 +469,17 @@ final class BootstrapConsole: Sendable {
             } else if !result.interrupted {
                 s.failed += 1
                 if s.failed <= Self.failureLinesShown {
-                    failure = "kp-bootstrap: error: \(result.cluster): \(result.failedStep?.rawValue ?? "?") failed: \(result.error ?? "?")"
+                    failure =
+                        "kp-bootstrap: error: \(result.cluster): \(result.failedStep?.rawValue ?? "?") failed: \(result.error ?? "?")"
                 }
             }
             let finished = s.ready + s.failed
             guard failure != nil || finished == total || now - s.lastDrawNs > 200_000_000 else { return (nil, failure) }
             s.lastDrawNs = now
             let elapsed = Double(now - startNs) / 1e9
-            return (ProgressLine.format(ready: s.ready, failed: s.failed, total: total, elapsedSeconds: elapsed), failure)
+            return (
+                ProgressLine.format(ready: s.ready, failed: s.failed, total: total, elapsedSeconds: elapsed), failure
+            )
         }
         if let failure {
             let clear = ToolLogging.stderrIsTerminal ? "\r\u{1B}[2K" : ""
@@ -384,7 +492,9 @@ final class BootstrapConsole: Sendable {
         ToolLogging.endProgress()
         if summary.failed > Self.failureLinesShown {
             FileHandle.standardError.write(
-                Data("kp-bootstrap: \(summary.failed - Self.failureLinesShown) more clusters failed (see the bootstrap_step records)\n".utf8))
+                Data(
+                    "kp-bootstrap: \(summary.failed - Self.failureLinesShown) more clusters failed (see the bootstrap_step records)\n"
+                        .utf8))
         }
     }
 }

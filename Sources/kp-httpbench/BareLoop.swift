@@ -21,15 +21,20 @@ final class BareLoop {
     private(set) var connectionsOpened = 0
 
     init(url: String, caFile: String?, insecure: Bool, token: String?, concurrency: Int, maxConnections: Int) throws {
-        guard curl_global_init(KP_CURL_GLOBAL_ALL) == CURLE_OK else { throw Failure(description: "curl_global_init failed") }
+        guard curl_global_init(KP_CURL_GLOBAL_ALL) == CURLE_OK else {
+            throw Failure(description: "curl_global_init failed")
+        }
         guard let m = curl_multi_init() else { throw Failure(description: "curl_multi_init returned NULL") }
         multi = m
         startNs = Array(repeating: 0, count: concurrency)
         bodyBytes = .allocate(capacity: 1)
         bodyBytes.initialize(to: 0)
         try Self.check(kp_multi_setopt_long(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX), "CURLMOPT_PIPELINING")
-        try Self.check(kp_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnections), "CURLMOPT_MAX_HOST_CONNECTIONS")
-        try Self.check(kp_multi_setopt_long(m, CURLMOPT_MAX_CONCURRENT_STREAMS, max(concurrency, 1)), "CURLMOPT_MAX_CONCURRENT_STREAMS")
+        try Self.check(
+            kp_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnections), "CURLMOPT_MAX_HOST_CONNECTIONS")
+        try Self.check(
+            kp_multi_setopt_long(m, CURLMOPT_MAX_CONCURRENT_STREAMS, max(concurrency, 1)),
+            "CURLMOPT_MAX_CONCURRENT_STREAMS")
         if let token {
             guard let list = curl_slist_append(nil, "Authorization: Bearer \(token)") else {
                 throw Failure(description: "curl_slist_append returned NULL")
@@ -41,10 +46,12 @@ final class BareLoop {
             easies.append(e)
             try Self.check(kp_easy_setopt_str(e, CURLOPT_URL, url), "CURLOPT_URL")
             try Self.check(kp_easy_setopt_long(e, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
-            try Self.check(kp_easy_setopt_long(e, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)), "CURLOPT_HTTP_VERSION")
+            try Self.check(
+                kp_easy_setopt_long(e, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)), "CURLOPT_HTTP_VERSION")
             try Self.check(kp_easy_setopt_long(e, CURLOPT_PIPEWAIT, 1), "CURLOPT_PIPEWAIT")
             try Self.check(kp_easy_setopt_long(e, CURLOPT_TIMEOUT_MS, 20_000), "CURLOPT_TIMEOUT_MS")
-            try Self.check(kp_easy_setopt_ptr(e, CURLOPT_PRIVATE, UnsafeRawPointer(bitPattern: i + 1)), "CURLOPT_PRIVATE")
+            try Self.check(
+                kp_easy_setopt_ptr(e, CURLOPT_PRIVATE, UnsafeRawPointer(bitPattern: i + 1)), "CURLOPT_PRIVATE")
             try Self.check(kp_easy_discard_body(e, bodyBytes), "CURLOPT_WRITEFUNCTION")
             try Self.check(kp_easy_setopt_slist(e, CURLOPT_HTTPHEADER, headers), "CURLOPT_HTTPHEADER")
             if insecure {
@@ -132,7 +139,8 @@ final class BareLoop {
         let cpu1 = CPUClock.now()
         return PhaseResult(
             requests: total, errors: errors, non2xx: non2xx, firstError: firstError, wallNs: t1 - t0,
-            cpuUserSeconds: cpu1.userSeconds - cpu0.userSeconds, cpuSystemSeconds: cpu1.systemSeconds - cpu0.systemSeconds,
+            cpuUserSeconds: cpu1.userSeconds - cpu0.userSeconds,
+            cpuSystemSeconds: cpu1.systemSeconds - cpu0.systemSeconds,
             latenciesNs: latencies)
     }
 }

@@ -46,7 +46,8 @@ final class ClientLoad: @unchecked Sendable {
         return PhaseResult(
             requests: total, errors: load.errors.load(ordering: .relaxed), non2xx: load.non2xx.load(ordering: .relaxed),
             firstError: load.firstError.withLock { $0 }, wallNs: t1 - t0,
-            cpuUserSeconds: cpu1.userSeconds - cpu0.userSeconds, cpuSystemSeconds: cpu1.systemSeconds - cpu0.systemSeconds,
+            cpuUserSeconds: cpu1.userSeconds - cpu0.userSeconds,
+            cpuSystemSeconds: cpu1.systemSeconds - cpu0.systemSeconds,
             latenciesNs: Array(load.latencies))
     }
 

@@ -32,9 +32,12 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("URL to GET, e.g. https://127.0.0.1:8443/small.txt.", valueName: "url"))
     var url: String
 
-    @Option(help: ArgumentHelp(
-        "client: KPHTTP's HTTPClient; bare: libcurl's multi interface with no Swift abstraction; compare: both in one process, alternating chunks.",
-        discussion: "compare runs --requests through each, in alternating chunks of --chunk requests (each over its own connection), so both see the same interference from the rest of the machine; it prints a JSON line per mode and the CPU ratio."))
+    @Option(
+        help: ArgumentHelp(
+            "client: KPHTTP's HTTPClient; bare: libcurl's multi interface with no Swift abstraction; compare: both in one process, alternating chunks.",
+            discussion:
+                "compare runs --requests through each, in alternating chunks of --chunk requests (each over its own connection), so both see the same interference from the rest of the machine; it prints a JSON line per mode and the CPU ratio."
+        ))
     var mode: Mode = .client
 
     @Option(help: "Requests per chunk in --mode compare.")
@@ -61,15 +64,19 @@ struct HTTPBench: AsyncParsableCommand {
     @Flag(help: "Do not verify the server's TLS certificate.")
     var insecureSkipTLSVerify = false
 
-    @Flag(help: "Client modes: copy every response's headers out of libcurl (kp-bootstrap's setting); by default they are not, as kp-load sends its requests.")
+    @Flag(
+        help:
+            "Client modes: copy every response's headers out of libcurl (kp-bootstrap's setting); by default they are not, as kp-load sends its requests."
+    )
     var collectHeaders = false
 
     @Flag(help: "Fail (exit 12) unless the whole run used exactly one connection and got no errors (client mode).")
     var assertSingleConnection = false
 
-    @Option(help: ArgumentHelp(
-        "kp-sim's /metrics URL, read before and after the measured run through the same connection (client mode).",
-        valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "kp-sim's /metrics URL, read before and after the measured run through the same connection (client mode).",
+            valueName: "url"))
     var metricsUrl: String?
 
     func validate() throws {
@@ -87,7 +94,8 @@ struct HTTPBench: AsyncParsableCommand {
             }
         }
         if mode != .client && (assertSingleConnection || metricsUrl != nil) {
-            throw ValidationError("--assert-single-connection and --metrics-url check KPHTTP's client: use them with --mode client")
+            throw ValidationError(
+                "--assert-single-connection and --metrics-url check KPHTTP's client: use them with --mode client")
         }
         if let metricsUrl, !(metricsUrl.hasPrefix("https://") || metricsUrl.hasPrefix("http://")) {
             throw ValidationError("--metrics-url must start with https:// or http:// (got '\(metricsUrl)')")
@@ -110,7 +118,8 @@ struct HTTPBench: AsyncParsableCommand {
         }
         if reports.count == 2, reports[0].cpuSecondsPer1000Requests > 0 {
             let ratio = reports[1].cpuSecondsPer1000Requests / reports[0].cpuSecondsPer1000Requests
-            FileHandle.standardError.write(Data("kp-httpbench: client/bare CPU per request \(String(format: "%.3f", ratio))\n".utf8))
+            FileHandle.standardError.write(
+                Data("kp-httpbench: client/bare CPU per request \(String(format: "%.3f", ratio))\n".utf8))
         }
         let errors = reports.reduce(0) { $0 + $1.errors }
         let non2xx = reports.reduce(0) { $0 + $1.non2xx }
@@ -120,21 +129,32 @@ struct HTTPBench: AsyncParsableCommand {
         guard let report = reports.first else { return }
         if assertSingleConnection {
             var problems: [String] = []
-            if report.connectionsOpened != 1 { problems.append("the client opened \(report.connectionsOpened) connections, not 1") }
-            if let r = report.serverRSTStreamReceived, r != 0 { problems.append("the server received \(Int(r)) RST_STREAM frames") }
-            if let a = report.serverConnectionsAccepted, a != 0 { problems.append("the server accepted \(Int(a)) new connections during the run") }
-            if !problems.isEmpty {
-                throw ToolFailure("--assert-single-connection failed: " + problems.joined(separator: "; "), exitCode: .targetErrors)
+            if report.connectionsOpened != 1 {
+                problems.append("the client opened \(report.connectionsOpened) connections, not 1")
             }
-            FileHandle.standardError.write(Data("kp-httpbench: single connection held: 1 connection, 0 errors\(metricsUrl == nil ? "" : ", 0 RST_STREAM and 0 new connections seen by the server")\n".utf8))
+            if let r = report.serverRSTStreamReceived, r != 0 {
+                problems.append("the server received \(Int(r)) RST_STREAM frames")
+            }
+            if let a = report.serverConnectionsAccepted, a != 0 {
+                problems.append("the server accepted \(Int(a)) new connections during the run")
+            }
+            if !problems.isEmpty {
+                throw ToolFailure(
+                    "--assert-single-connection failed: " + problems.joined(separator: "; "), exitCode: .targetErrors)
+            }
+            FileHandle.standardError.write(
+                Data(
+                    "kp-httpbench: single connection held: 1 connection, 0 errors\(metricsUrl == nil ? "" : ", 0 RST_STREAM and 0 new connections seen by the server")\n"
+                        .utf8))
         }
     }
 
     private func makeClient() throws -> HTTPClient {
         do {
-            return try HTTPClient(configuration: HTTPClientConfiguration(
-                caFile: caFile, insecureSkipTLSVerify: insecureSkipTLSVerify, tokenFile: tokenFile,
-                maxConnectionsPerHost: maxConnections, maxConcurrentStreams: max(concurrency, 1)))
+            return try HTTPClient(
+                configuration: HTTPClientConfiguration(
+                    caFile: caFile, insecureSkipTLSVerify: insecureSkipTLSVerify, tokenFile: tokenFile,
+                    maxConnectionsPerHost: maxConnections, maxConcurrentStreams: max(concurrency, 1)))
         } catch {
             throw InputError(error.description)
         }
@@ -143,7 +163,8 @@ struct HTTPBench: AsyncParsableCommand {
     private func makeBareLoop() throws -> BareLoop {
         var token: String? = nil
         if let tokenFile {
-            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
         return try BareLoop(
             url: url, caFile: caFile, insecure: insecureSkipTLSVerify, token: token, concurrency: concurrency,
@@ -159,7 +180,8 @@ struct HTTPBench: AsyncParsableCommand {
             let w1 = try bare.run(total: warmup)
             let w2 = ClientLoad.run(client: client, request: request, total: warmup, concurrency: concurrency)
             if w1.errors + w2.errors > 0 {
-                throw ToolFailure("warm-up failed: \(w1.firstError ?? w2.firstError ?? "errors")", exitCode: .targetUnreachable)
+                throw ToolFailure(
+                    "warm-up failed: \(w1.firstError ?? w2.firstError ?? "errors")", exitCode: .targetUnreachable)
             }
         }
         let waitedBefore = client.statistics.waitedForConnection
@@ -169,7 +191,8 @@ struct HTTPBench: AsyncParsableCommand {
         while remaining > 0 {
             let n = min(chunk, remaining)
             bareTotal = bareTotal.merged(with: try bare.run(total: n))
-            clientTotal = clientTotal.merged(with: ClientLoad.run(client: client, request: request, total: n, concurrency: concurrency))
+            clientTotal = clientTotal.merged(
+                with: ClientLoad.run(client: client, request: request, total: n, concurrency: concurrency))
             remaining -= n
         }
         guard let bareTotal, let clientTotal else { return [] }
@@ -183,7 +206,8 @@ struct HTTPBench: AsyncParsableCommand {
             BenchReport(
                 mode: "client", url: url, concurrency: concurrency, maxConnections: maxConnections, phase: clientTotal,
                 connectionsOpened: client.statistics.connectionsOpened,
-                waitedForConnection: client.statistics.waitedForConnection - waitedBefore, libcurl: HTTPClient.libcurlVersion),
+                waitedForConnection: client.statistics.waitedForConnection - waitedBefore,
+                libcurl: HTTPClient.libcurlVersion),
         ]
     }
 
@@ -192,7 +216,9 @@ struct HTTPBench: AsyncParsableCommand {
         let request = HTTPRequest(url: url, collectsResponseHeaders: collectHeaders)
         if warmup > 0 {
             let w = ClientLoad.run(client: client, request: request, total: warmup, concurrency: concurrency)
-            if w.errors > 0 { throw ToolFailure("warm-up failed: \(w.firstError ?? "errors")", exitCode: .targetUnreachable) }
+            if w.errors > 0 {
+                throw ToolFailure("warm-up failed: \(w.firstError ?? "errors")", exitCode: .targetUnreachable)
+            }
         }
         let before = try metricsUrl.map { try ServerCounters.read(url: $0, client: client) }
         let waitedBefore = client.statistics.waitedForConnection
@@ -215,7 +241,9 @@ struct HTTPBench: AsyncParsableCommand {
         let loop = try makeBareLoop()
         if warmup > 0 {
             let w = try loop.run(total: warmup)
-            if w.errors > 0 { throw ToolFailure("warm-up failed: \(w.firstError ?? "errors")", exitCode: .targetUnreachable) }
+            if w.errors > 0 {
+                throw ToolFailure("warm-up failed: \(w.firstError ?? "errors")", exitCode: .targetUnreachable)
+            }
         }
         let phase = try loop.run(total: requests)
         if let e = phase.firstError { FileHandle.standardError.write(Data("kp-httpbench: first error: \(e)\n".utf8)) }

@@ -21,7 +21,8 @@ extension Optional where Wrapped == PhaseResult {
         return PhaseResult(
             requests: a.requests + next.requests, errors: a.errors + next.errors, non2xx: a.non2xx + next.non2xx,
             firstError: a.firstError ?? next.firstError, wallNs: a.wallNs + next.wallNs,
-            cpuUserSeconds: a.cpuUserSeconds + next.cpuUserSeconds, cpuSystemSeconds: a.cpuSystemSeconds + next.cpuSystemSeconds,
+            cpuUserSeconds: a.cpuUserSeconds + next.cpuUserSeconds,
+            cpuSystemSeconds: a.cpuSystemSeconds + next.cpuSystemSeconds,
             latenciesNs: a.latenciesNs + next.latenciesNs)
     }
 }
@@ -73,8 +74,10 @@ struct BenchReport: Codable {
         case serverConnectionsAccepted = "server_connections_accepted"
     }
 
-    init(mode: String, url: String, concurrency: Int, maxConnections: Int, phase: PhaseResult, connectionsOpened: Int,
-         waitedForConnection: Int?, libcurl: String) {
+    init(
+        mode: String, url: String, concurrency: Int, maxConnections: Int, phase: PhaseResult, connectionsOpened: Int,
+        waitedForConnection: Int?, libcurl: String
+    ) {
         self.mode = mode
         self.url = url
         self.requests = phase.requests
@@ -112,8 +115,10 @@ struct BenchReport: Codable {
         let us = String(format: "%.1f", cpuSecondsPer1000Requests * 1000)
         let p50 = String(format: "%.2f", Double(latencyP50Ns) / 1e6)
         let p99 = String(format: "%.2f", Double(latencyP99Ns) / 1e6)
-        var s = "\(mode): \(requests) requests at concurrency \(concurrency): \(rps) req/s, \(cpu) CPU-s per 1000 requests (\(us) µs/request), "
-        s += "p50 \(p50) ms, p99 \(p99) ms, \(connectionsOpened) connection(s) opened, \(errors) errors, \(non2xx) non-2xx"
+        var s =
+            "\(mode): \(requests) requests at concurrency \(concurrency): \(rps) req/s, \(cpu) CPU-s per 1000 requests (\(us) µs/request), "
+        s +=
+            "p50 \(p50) ms, p99 \(p99) ms, \(connectionsOpened) connection(s) opened, \(errors) errors, \(non2xx) non-2xx"
         if let w = waitedForConnection { s += ", \(w) waited for a connection/stream" }
         return s
     }

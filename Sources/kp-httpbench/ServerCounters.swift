@@ -26,7 +26,10 @@ struct ServerCounters {
             throw Failure(description: "--metrics-url \(url): \(error)")
         }
         guard response.isSuccess else {
-            throw Failure(description: "--metrics-url \(url) answered HTTP \(response.status): is it kp-sim's /metrics, and does --token-file hold a valid token?")
+            throw Failure(
+                description:
+                    "--metrics-url \(url) answered HTTP \(response.status): is it kp-sim's /metrics, and does --token-file hold a valid token?"
+            )
         }
         let families: [MetricFamily]
         do {

@@ -18,11 +18,14 @@ extension KPLaunchCommand {
                   kp-launch down --run-dir out/demo
                 """)
 
-        @Option(name: [.customLong("run-dir"), .customLong("run")], help: ArgumentHelp(
-            "Run directory given to kp-launch up, e.g. out/demo.", valueName: "dir"))
+        @Option(
+            name: [.customLong("run-dir"), .customLong("run")],
+            help: ArgumentHelp(
+                "Run directory given to kp-launch up, e.g. out/demo.", valueName: "dir"))
         var runDir: String
 
-        @Option(help: ArgumentHelp("How long to wait for the run to stop.", valueName: "duration"),
+        @Option(
+            help: ArgumentHelp("How long to wait for the run to stop.", valueName: "duration"),
             transform: DurationArgument.transform)
         var timeout = DurationArgument(.seconds(15), text: "15s")
 

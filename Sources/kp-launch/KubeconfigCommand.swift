@@ -22,23 +22,30 @@ extension KPLaunchCommand {
                   kubectl --kubeconfig c-001.kubeconfig get ns default
                 """)
 
-        @Option(name: [.customLong("run"), .customLong("run-dir")], help: ArgumentHelp(
-            "Run directory of a run that is up, e.g. out/demo.", valueName: "dir"))
+        @Option(
+            name: [.customLong("run"), .customLong("run-dir")],
+            help: ArgumentHelp(
+                "Run directory of a run that is up, e.g. out/demo.", valueName: "dir"))
         var run: String
 
-        @Option(help: ArgumentHelp("Virtual control plane name, e.g. c-001 (letters, digits, '_', '.', '-').", valueName: "name"))
+        @Option(
+            help: ArgumentHelp(
+                "Virtual control plane name, e.g. c-001 (letters, digits, '_', '.', '-').", valueName: "name"))
         var cluster: String?
 
         func validate() throws {
             if let cluster, !Kubeconfig.isValidClusterName(cluster) {
-                throw ValidationError("--cluster '\(cluster)' is not a VCP name: use letters, digits, '_', '.' or '-', starting with a letter or digit")
+                throw ValidationError(
+                    "--cluster '\(cluster)' is not a VCP name: use letters, digits, '_', '.' or '-', starting with a letter or digit"
+                )
             }
         }
 
         func run() async throws {
             let files = RunFiles(runDir: run)
             guard FileManager.default.isReadableFile(atPath: files.endpointFile) else {
-                throw InputError("\(run)/endpoint.json is not readable: is a run up there (kp-launch up --run-dir \(run))?")
+                throw InputError(
+                    "\(run)/endpoint.json is not readable: is a run up there (kp-launch up --run-dir \(run))?")
             }
             var endpoint: EndpointRecord?
             for item in try JSONLReader.read(path: files.endpointFile) {
@@ -47,7 +54,8 @@ extension KPLaunchCommand {
             guard let endpoint else {
                 throw InputError("\(files.endpointFile) holds no endpoint record: restart the run with kp-launch up")
             }
-            let config = cluster.map { Kubeconfig.virtualControlPlane($0, endpoint: endpoint) }
+            let config =
+                cluster.map { Kubeconfig.virtualControlPlane($0, endpoint: endpoint) }
                 ?? Kubeconfig.root(for: endpoint, runName: files.runName)
             print(try config.yaml(), terminator: "")
         }

@@ -32,60 +32,80 @@ extension KPLaunchCommand {
                 """)
 
         // MARK: run and mode
-        @Option(name: [.customLong("run-dir"), .customLong("run")], help: ArgumentHelp(
-            "Run directory, e.g. out/demo (created if absent).", valueName: "dir"))
+        @Option(
+            name: [.customLong("run-dir"), .customLong("run")],
+            help: ArgumentHelp(
+                "Run directory, e.g. out/demo (created if absent).", valueName: "dir"))
         var runDir: String
 
-        @Option(help: ArgumentHelp("Target mode: sim, local, url or docker (default: implied by the other flags).", valueName: "mode"))
+        @Option(
+            help: ArgumentHelp(
+                "Target mode: sim, local, url or docker (default: implied by the other flags).", valueName: "mode"))
         var mode: LaunchMode?
 
         @Flag(help: "Run the bundled emulator kp-sim (same as --mode sim).")
         var sim = false
 
-        @Option(help: ArgumentHelp("HTTPS port for the target (sim/local: default a free loopback port; docker: 6443).", valueName: "port"))
+        @Option(
+            help: ArgumentHelp(
+                "HTTPS port for the target (sim/local: default a free loopback port; docker: 6443).", valueName: "port")
+        )
         var port: Int?
 
-        @Option(help: ArgumentHelp("How long to wait for /readyz to answer 200.", valueName: "duration"),
+        @Option(
+            help: ArgumentHelp("How long to wait for /readyz to answer 200.", valueName: "duration"),
             transform: DurationArgument.transform)
         var readyTimeout = DurationArgument(.seconds(60), text: "60s")
 
-        @Option(help: ArgumentHelp(
-            "After ready, declare the run stalled (exit 11) when /readyz gets no answer for this long, e.g. 10s (default: off).",
-            valueName: "duration"), transform: DurationArgument.transform)
+        @Option(
+            help: ArgumentHelp(
+                "After ready, declare the run stalled (exit 11) when /readyz gets no answer for this long, e.g. 10s (default: off).",
+                valueName: "duration"), transform: DurationArgument.transform)
         var stallTimeout: DurationArgument?
 
-        @Option(name: .customLong("apiserver-arg"), help: ArgumentHelp(
-            "Extra target argument, appended after the contract flags (repeatable), e.g. --apiserver-arg=--max-requests-inflight=800.",
-            valueName: "arg"))
+        @Option(
+            name: .customLong("apiserver-arg"),
+            help: ArgumentHelp(
+                "Extra target argument, appended after the contract flags (repeatable), e.g. --apiserver-arg=--max-requests-inflight=800.",
+                valueName: "arg"))
         var apiserverArgs: [String] = []
 
         // MARK: sim
         @Option(help: ArgumentHelp("kp-sim binary (default: kp-sim next to kp-launch).", valueName: "path"))
         var simBin: String?
 
-        @Option(name: .customLong("sim-arg"), help: ArgumentHelp(
-            "Extra kp-sim argument (repeatable), e.g. --sim-arg=--fault-latency=fixed:5ms.", valueName: "arg"))
+        @Option(
+            name: .customLong("sim-arg"),
+            help: ArgumentHelp(
+                "Extra kp-sim argument (repeatable), e.g. --sim-arg=--fault-latency=fixed:5ms.", valueName: "arg"))
         var simArgs: [String] = []
 
         // MARK: local
-        @Option(help: ArgumentHelp("Prebuilt kplane apiserver binary; selects local mode. Env: APISERVER_BIN.", valueName: "path"))
+        @Option(
+            help: ArgumentHelp(
+                "Prebuilt kplane apiserver binary; selects local mode. Env: APISERVER_BIN.", valueName: "path"))
         var apiserverBin: String?
 
-        @Option(help: ArgumentHelp(
-            "kplane-dev/apiserver checkout, built with go build on first use and when its git HEAD changes; selects local mode. Env: APISERVER_DIR.",
-            valueName: "dir"))
+        @Option(
+            help: ArgumentHelp(
+                "kplane-dev/apiserver checkout, built with go build on first use and when its git HEAD changes; selects local mode. Env: APISERVER_DIR.",
+                valueName: "dir"))
         var apiserverDir: String?
 
-        @Option(help: ArgumentHelp(
-            "etcd client URLs (comma-separated) for local/sim mode; without it local mode starts a throw-away etcd. Env: ETCD_ENDPOINTS.",
-            valueName: "urls"))
+        @Option(
+            help: ArgumentHelp(
+                "etcd client URLs (comma-separated) for local/sim mode; without it local mode starts a throw-away etcd. Env: ETCD_ENDPOINTS.",
+                valueName: "urls"))
         var etcdEndpoints: String?
 
         @Option(help: ArgumentHelp("etcd binary for the throw-away etcd (default: etcd from PATH).", valueName: "path"))
         var etcdBin: String?
 
         // MARK: url
-        @Option(help: ArgumentHelp("An apiserver that already runs, e.g. https://127.0.0.1:6443; selects url mode. Env: APISERVER_URL.", valueName: "url"))
+        @Option(
+            help: ArgumentHelp(
+                "An apiserver that already runs, e.g. https://127.0.0.1:6443; selects url mode. Env: APISERVER_URL.",
+                valueName: "url"))
         var apiserverURL: String?
 
         @Option(help: ArgumentHelp("File holding the bearer token (url mode). Env: TOKEN_FILE.", valueName: "file"))
@@ -97,9 +117,10 @@ extension KPLaunchCommand {
         @Flag(help: "Do not verify the server's TLS certificate (url mode; explicit, and recorded).")
         var insecureSkipTLSVerify = false
 
-        @Option(help: ArgumentHelp(
-            "kubeconfig whose current context gives the server, CA and token (url mode). The KUBECONFIG variable is not read.",
-            valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "kubeconfig whose current context gives the server, CA and token (url mode). The KUBECONFIG variable is not read.",
+                valueName: "file"))
         var kubeconfig: String?
 
         // MARK: docker
@@ -109,7 +130,10 @@ extension KPLaunchCommand {
         @Option(help: ArgumentHelp("Compose file for docker mode. Env: COMPOSE_FILE.", valueName: "file"))
         var composeFile: String?
 
-        @Option(help: ArgumentHelp("When docker mode pulls images: always (the default), missing, or never (bench a locally built image).", valueName: "policy"))
+        @Option(
+            help: ArgumentHelp(
+                "When docker mode pulls images: always (the default), missing, or never (bench a locally built image).",
+                valueName: "policy"))
         var pull: DockerPullPolicy?
 
         // MARK: output
@@ -131,7 +155,8 @@ extension KPLaunchCommand {
             }
             if verbose && quiet { throw ValidationError("--verbose and --quiet exclude each other") }
             if let stallTimeout, stallTimeout.duration <= .zero {
-                throw ValidationError("--stall-timeout must be more than 0s, e.g. 10s (omit it to switch the stall watch off)")
+                throw ValidationError(
+                    "--stall-timeout must be more than 0s, e.g. 10s (omit it to switch the stall watch off)")
             }
         }
 
@@ -171,7 +196,9 @@ extension KPLaunchCommand {
                 // A flag that exists works: outside docker mode nothing is pulled, so --pull would be silently void.
                 let resolved = try? c.resolveMode()
                 if let resolved, resolved != .docker {
-                    throw LaunchError("--pull applies to docker mode only (this launch is \(resolved.rawValue) mode): drop --pull", exitCode: .badInput)
+                    throw LaunchError(
+                        "--pull applies to docker mode only (this launch is \(resolved.rawValue) mode): drop --pull",
+                        exitCode: .badInput)
                 }
                 c.pullPolicy = pull
             }

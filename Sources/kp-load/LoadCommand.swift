@@ -32,21 +32,29 @@ struct LoadCommand: AsyncParsableCommand {
 
     @OptionGroup var target: EndpointOptions
 
-    @Option(help: ArgumentHelp("mixed-hot (--hot-percent of the clusters get load) or mixed-uniform (all of them).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "mixed-hot (--hot-percent of the clusters get load) or mixed-uniform (all of them).", valueName: "name"))
     var scenario: String = "mixed-hot"
 
-    @Option(help: ArgumentHelp(
-        "Number of clusters, named by --name-format as kp-bootstrap names them (default 200); with --bootstrap, only these are considered.",
-        valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Number of clusters, named by --name-format as kp-bootstrap names them (default 200); with --bootstrap, only these are considered.",
+            valueName: "n"))
     var clusters: Int?
 
     @Option(help: ArgumentHelp("printf-style cluster name with one %d for the index 0..n-1.", valueName: "format"))
     var nameFormat: String = "c-%03d"
 
-    @Option(help: ArgumentHelp("Take the clusters from a kp-bootstrap stream: only those whose bootstrap finished ok.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Take the clusters from a kp-bootstrap stream: only those whose bootstrap finished ok.", valueName: "file"))
     var bootstrap: String?
 
-    @Option(help: ArgumentHelp("Percentage of the clusters that get load in mixed-hot (default 10; mixed-uniform is 100).", valueName: "percent"))
+    @Option(
+        help: ArgumentHelp(
+            "Percentage of the clusters that get load in mixed-hot (default 10; mixed-uniform is 100).",
+            valueName: "percent"))
     var hotPercent: Double?
 
     @Option(help: ArgumentHelp("Writes (Get + Update) per second per hot cluster.", valueName: "rate"))
@@ -61,34 +69,49 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Payload size in spec.data of each object, bytes.", valueName: "bytes"))
     var objectBytes: Int = 1024
 
-    @Option(help: ArgumentHelp("Objects pre-warmed per hot cluster; each operation picks one at random.", valueName: "n"))
+    @Option(
+        help: ArgumentHelp("Objects pre-warmed per hot cluster; each operation picks one at random.", valueName: "n"))
     var objectsPerCluster: Int = 5
 
     @Option(help: ArgumentHelp("Namespace of the objects.", valueName: "name"))
     var namespace: String = "default"
 
-    @Option(help: ArgumentHelp("even (evenly spaced, random phase per cluster) or poisson (exponential gaps).", valueName: "process"))
+    @Option(
+        help: ArgumentHelp(
+            "even (evenly spaced, random phase per cluster) or poisson (exponential gaps).", valueName: "process"))
     var arrival: String = "even"
 
-    @Option(help: ArgumentHelp("Seed of the hot subset, phases, gaps and object choice (default: random, recorded in settings).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Seed of the hot subset, phases, gaps and object choice (default: random, recorded in settings).",
+            valueName: "n"))
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("On 409 Conflict from an Update: count (the write fails) or retry (re-Get and Update again).", valueName: "policy"))
+    @Option(
+        help: ArgumentHelp(
+            "On 409 Conflict from an Update: count (the write fails) or retry (re-Get and Update again).",
+            valueName: "policy"))
     var conflictPolicy: String = "count"
 
     @Option(help: ArgumentHelp("Most re-Get+Update retries of one write with --conflict-policy retry.", valueName: "n"))
     var maxConflictRetries: Int = 5
 
-    @Option(help: "Schedule-lag p99 above this makes the run generator-limited (exit 3).", transform: DurationArgument.transform)
+    @Option(
+        help: "Schedule-lag p99 above this makes the run generator-limited (exit 3).",
+        transform: DurationArgument.transform)
     var maxLag = DurationArgument(.milliseconds(10), text: "10ms")
 
-    @Option(help: ArgumentHelp("Operations in flight at which the scheduler waits (and the run is generator-limited).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Operations in flight at which the scheduler waits (and the run is generator-limited).", valueName: "n"))
     var maxInflight: Int = 10_000
 
     @Option(help: "Interval between load_interval records.", transform: DurationArgument.transform)
     var reportInterval = DurationArgument(.seconds(1), text: "1s")
 
-    @Option(help: "Per-request timeout; a timed-out request is an error recorded with this latency.", transform: DurationArgument.transform)
+    @Option(
+        help: "Per-request timeout; a timed-out request is an error recorded with this latency.",
+        transform: DurationArgument.transform)
     var requestTimeout = DurationArgument(.seconds(10), text: "10s")
 
     @Flag(help: "Force HTTP/1.1 (default: HTTP/2 when the server offers it).")
@@ -97,14 +120,16 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Most connections to the server per driver thread (0 = unlimited).", valueName: "n"))
     var maxConnections: Int = 4
 
-    @Option(help: ArgumentHelp(
-        "Driver threads, each with its own libcurl multi handle and connections; the hot clusters are split among them (default: the usable cores, at most 8).",
-        valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Driver threads, each with its own libcurl multi handle and connections; the hot clusters are split among them (default: the usable cores, at most 8).",
+            valueName: "n"))
     var threads: Int?
 
-    @Option(help: ArgumentHelp(
-        "Run only shard I of N (0-based): the hot clusters whose FNV-1a-64 name hash mod N is I. N processes with 0/N ... N-1/N split the load exactly.",
-        valueName: "I/N"))
+    @Option(
+        help: ArgumentHelp(
+            "Run only shard I of N (0-based): the hot clusters whose FNV-1a-64 name hash mod N is I. N processes with 0/N ... N-1/N split the load exactly.",
+            valueName: "I/N"))
     var shard: String?
 
     /// The default of `--threads`: the usable cores, at most 8 (more driver threads than cores only
@@ -118,20 +143,25 @@ struct LoadCommand: AsyncParsableCommand {
             throw ValidationError("--scenario must be mixed-hot or mixed-uniform (got '\(scenario)')")
         }
         if scenario == "mixed-uniform", let hotPercent, hotPercent != 100 {
-            throw ValidationError("--scenario mixed-uniform loads every cluster: drop --hot-percent \(hotPercent), or use mixed-hot")
+            throw ValidationError(
+                "--scenario mixed-uniform loads every cluster: drop --hot-percent \(hotPercent), or use mixed-hot")
         }
         if let hotPercent, !(hotPercent > 0 && hotPercent <= 100) {
             throw ValidationError("--hot-percent must be in (0, 100] (got \(hotPercent))")
         }
         if let clusters, clusters < 1 { throw ValidationError("--clusters must be at least 1 (got \(clusters))") }
         if let bootstrap, !FileManager.default.isReadableFile(atPath: bootstrap) {
-            throw ValidationError("--bootstrap \(bootstrap) is not a readable file: pass the bootstrap.jsonl that kp-bootstrap wrote")
+            throw ValidationError(
+                "--bootstrap \(bootstrap) is not a readable file: pass the bootstrap.jsonl that kp-bootstrap wrote")
         }
-        for (flag, v) in [("--write-rps-per-cluster", writeRpsPerCluster), ("--read-rps-per-cluster", readRpsPerCluster)] {
+        for (flag, v) in [
+            ("--write-rps-per-cluster", writeRpsPerCluster), ("--read-rps-per-cluster", readRpsPerCluster),
+        ] {
             if !(v >= 0 && v <= 1_000_000) { throw ValidationError("\(flag) must be between 0 and 1000000 (got \(v))") }
         }
         if writeRpsPerCluster == 0 && readRpsPerCluster == 0 {
-            throw ValidationError("--write-rps-per-cluster and --read-rps-per-cluster are both 0: give at least one rate")
+            throw ValidationError(
+                "--write-rps-per-cluster and --read-rps-per-cluster are both 0: give at least one rate")
         }
         if objectBytes < 0 || objectBytes > 1 << 20 {
             throw ValidationError("--object-bytes must be between 0 and 1048576 (got \(objectBytes))")
@@ -148,14 +178,23 @@ struct LoadCommand: AsyncParsableCommand {
         if ConflictPolicy(rawValue: conflictPolicy) == nil {
             throw ValidationError("--conflict-policy must be count or retry (got '\(conflictPolicy)')")
         }
-        if maxConflictRetries < 0 { throw ValidationError("--max-conflict-retries must be 0 or more (got \(maxConflictRetries))") }
+        if maxConflictRetries < 0 {
+            throw ValidationError("--max-conflict-retries must be 0 or more (got \(maxConflictRetries))")
+        }
         if maxInflight < 1 { throw ValidationError("--max-inflight must be at least 1 (got \(maxInflight))") }
-        if maxConnections < 0 { throw ValidationError("--max-connections must be 0 (unlimited) or more (got \(maxConnections))") }
-        if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64 (got \(threads))") }
+        if maxConnections < 0 {
+            throw ValidationError("--max-connections must be 0 (unlimited) or more (got \(maxConnections))")
+        }
+        if let threads, !(1...64).contains(threads) {
+            throw ValidationError("--threads must be between 1 and 64 (got \(threads))")
+        }
         if let shard {
             do { _ = try LoadShard(parsing: shard) } catch { throw ValidationError(error.description) }
         }
-        for (flag, d) in [("--load-duration", loadDuration), ("--report-interval", reportInterval), ("--request-timeout", requestTimeout)]
+        for (flag, d) in [
+            ("--load-duration", loadDuration), ("--report-interval", reportInterval),
+            ("--request-timeout", requestTimeout),
+        ]
         where d.duration <= .zero {
             throw ValidationError("\(flag) must be longer than 0 (got \(d.text))")
         }
@@ -182,7 +221,8 @@ struct LoadCommand: AsyncParsableCommand {
                     all = all.filter { named.contains($0) }
                     if all.isEmpty {
                         throw InputProblem(
-                            "--bootstrap \(bootstrap) has no finished cluster among the \(clusters) named by --name-format \(nameFormat): check both flags")
+                            "--bootstrap \(bootstrap) has no finished cluster among the \(clusters) named by --name-format \(nameFormat): check both flags"
+                        )
                     }
                 }
             } else {
@@ -204,7 +244,8 @@ struct LoadCommand: AsyncParsableCommand {
         let hot = mine.map { allHot[$0] }
         if hot.isEmpty {
             throw InputError(
-                "--shard \(part) holds none of the \(allHot.count) hot clusters (FNV-1a hash of the name mod \(part.count)): use fewer shards")
+                "--shard \(part) holds none of the \(allHot.count) hot clusters (FNV-1a hash of the name mod \(part.count)): use fewer shards"
+            )
         }
         let threadCount = min(threads ?? Self.defaultThreads, hot.count)
         let config = LoadConfiguration(
@@ -230,8 +271,10 @@ struct LoadCommand: AsyncParsableCommand {
         let output = RecordOutput(tool: "kp-load")
         let result = try await runner.run { output.write($0) }
         let stats = clients.map { (c: HTTPClient) in c.statistics }
-        FileHandle.standardError.write(Data(
-            "kp-load: HTTP clients (\(clients.count) driver threads): \(stats.reduce(0) { $0 + $1.submitted }) requests submitted, \(stats.reduce(0) { $0 + $1.completed }) completed, \(stats.reduce(0) { $0 + $1.failed }) failed without a response, \(stats.reduce(0) { $0 + $1.connectionsOpened }) connections opened, \(stats.reduce(0) { $0 + $1.waitedForConnection }) waited for a connection or stream\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "kp-load: HTTP clients (\(clients.count) driver threads): \(stats.reduce(0) { $0 + $1.submitted }) requests submitted, \(stats.reduce(0) { $0 + $1.completed }) completed, \(stats.reduce(0) { $0 + $1.failed }) failed without a response, \(stats.reduce(0) { $0 + $1.connectionsOpened }) connections opened, \(stats.reduce(0) { $0 + $1.waitedForConnection }) waited for a connection or stream\n"
+                    .utf8))
         if let code = SignalWatcher.shared.exitCode, result.final.interrupted {
             throw ExitCode(code.rawValue)
         }
@@ -248,7 +291,8 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     private func settings(
-        seed: UInt64, percent: Double, clusterSource: String, shard: LoadShard, hotTotal: Int, hotInShard: Int, threads: Int
+        seed: UInt64, percent: Double, clusterSource: String, shard: LoadShard, hotTotal: Int, hotInShard: Int,
+        threads: Int
     ) -> [String: String] {
         [
             "shard": shard.description, "shard_index": String(shard.index), "shard_count": String(shard.count),
@@ -264,5 +308,3 @@ struct LoadCommand: AsyncParsableCommand {
         ]
     }
 }
-
-

@@ -20,7 +20,9 @@ extension KPReportCommand {
         @Argument(help: ArgumentHelp("Run directory, e.g. out/mixed-hot-200.", valueName: "run-dir"))
         var runDir: String
 
-        @Option(help: ArgumentHelp("Largest share of failed load operations (0-100) a valid run may have.", valueName: "percent"))
+        @Option(
+            help: ArgumentHelp(
+                "Largest share of failed load operations (0-100) a valid run may have.", valueName: "percent"))
         var maxLoadErrorPercent: Double = 1
 
         func validate() throws {

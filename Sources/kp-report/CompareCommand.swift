@@ -20,7 +20,9 @@ extension KPReportCommand {
                 0. Exit 2 on bad input (a missing directory, an empty side, a bad thresholds file).
                 """)
 
-        @Option(help: ArgumentHelp("Write compare.md, compare.csv and compare.html here (created if needed).", valueName: "dir"))
+        @Option(
+            help: ArgumentHelp(
+                "Write compare.md, compare.csv and compare.html here (created if needed).", valueName: "dir"))
         var out: String = "out/compare"
 
         @Option(
@@ -122,7 +124,8 @@ extension KPReportCommand {
                 missing or the runs do not span two cluster counts.
                 """)
 
-        @Option(help: ArgumentHelp("Write sweep.md, sweep.csv and sweep.html here (created if needed).", valueName: "dir"))
+        @Option(
+            help: ArgumentHelp("Write sweep.md, sweep.csv and sweep.html here (created if needed).", valueName: "dir"))
         var out: String = "out/sweep"
 
         @Argument(help: ArgumentHelp("Run directories or repeat sets at different cluster counts.", valueName: "dir"))

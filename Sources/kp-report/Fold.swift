@@ -9,7 +9,8 @@ extension KPReportCommand {
     struct Fold: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "fold",
-            abstract: "Write summary.md, phases.csv, latency.csv, report.html, result.json and CL2 PerfData files for a run directory (the default).",
+            abstract:
+                "Write summary.md, phases.csv, latency.csv, report.html, result.json and CL2 PerfData files for a run directory (the default).",
             discussion: """
                 Each file is written to a temporary file and renamed into place, so a reader never sees \
                 a half-written report. Exit 0 when the report was written, even from partial or damaged \
@@ -22,7 +23,8 @@ extension KPReportCommand {
 
         @Option(
             help: ArgumentHelp(
-                "Write the report files here instead of into the run directory (created if missing).", valueName: "dir"))
+                "Write the report files here instead of into the run directory (created if missing).", valueName: "dir")
+        )
         var out: String?
 
         @Flag(help: "Print only warnings and errors on stderr.")
@@ -30,9 +32,13 @@ extension KPReportCommand {
 
         /// KPExitCode's names for result.json's `exit_name` (`incompleteData` → `incomplete-data`).
         static var exitCodeNames: [Int: String] {
-            Dictionary(uniqueKeysWithValues: KPExitCode.allCases.map { code in
-                (Int(code.rawValue), String("\(code)".flatMap { $0.isUppercase ? ["-", Character($0.lowercased())] : [$0] }))
-            })
+            Dictionary(
+                uniqueKeysWithValues: KPExitCode.allCases.map { code in
+                    (
+                        Int(code.rawValue),
+                        String("\(code)".flatMap { $0.isUppercase ? ["-", Character($0.lowercased())] : [$0] })
+                    )
+                })
         }
 
         func validate() throws {
@@ -41,7 +47,8 @@ extension KPReportCommand {
                 throw ValidationError("run directory '\(runDir)' does not exist: pass out/<run> as written by kp-run")
             }
             if let out, FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
-                throw ValidationError("--out '\(out)' exists and is not a directory: give a directory path or leave --out off")
+                throw ValidationError(
+                    "--out '\(out)' exists and is not a directory: give a directory path or leave --out off")
             }
         }
 
@@ -57,13 +64,16 @@ extension KPReportCommand {
                 } catch {
                     throw ToolFailure(error.description, exitCode: .failure)
                 }
-                logger.info("wrote the reports of \(set.runs.count) runs and the set view \(RepeatSet.outputFiles.joined(separator: ", ")) to \(out ?? runDir)")
+                logger.info(
+                    "wrote the reports of \(set.runs.count) runs and the set view \(RepeatSet.outputFiles.joined(separator: ", ")) to \(out ?? runDir)"
+                )
                 return
             }
             let data = RunData.load(directory: runDir)
             if data.missingFiles.count == RunData.inputFiles.count && data.pprofFiles.isEmpty {
                 throw InputError(
-                    "\(runDir) holds none of \(RunData.inputFiles.joined(separator: ", ")): pass a run directory written by kp-run")
+                    "\(runDir) holds none of \(RunData.inputFiles.joined(separator: ", ")): pass a run directory written by kp-run"
+                )
             }
             let report = Report(data: data, directory: runDir)
             for problem in report.problems { logger.warning("data problem: \(problem)") }

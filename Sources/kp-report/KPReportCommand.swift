@@ -8,7 +8,8 @@ import KPCLI
 struct KPReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kp-report",
-        abstract: "Fold a kp-bench run directory into summary.md, phases.csv, latency.csv, report.html and result.json.",
+        abstract:
+            "Fold a kp-bench run directory into summary.md, phases.csv, latency.csv, report.html and result.json.",
         discussion: """
             kp-report RUN_DIR (the default subcommand, fold) reads RUN_DIR/{meta.jsonl, endpoint.json, \
             bootstrap.jsonl, samples.jsonl, timeseries.jsonl, load.jsonl, pprof/} and writes the report \

@@ -22,13 +22,17 @@ extension KPReportCommand {
         @Option(help: ArgumentHelp("Scenario: bootstrap, mixed-hot or mixed-uniform.", valueName: "scenario"))
         var scenario: String
 
-        @Option(name: .customLong("flag"), help: ArgumentHelp("A run setting as key=value (repeatable), e.g. --flag clusters=200.", valueName: "key=value"))
+        @Option(
+            name: .customLong("flag"),
+            help: ArgumentHelp(
+                "A run setting as key=value (repeatable), e.g. --flag clusters=200.", valueName: "key=value"))
         var flags: [String] = []
 
         func validate() throws {
             if run.isEmpty { throw ValidationError("--run must not be empty: give the run's folder name") }
             guard RunMarkers.scenarios.contains(scenario) else {
-                throw ValidationError("--scenario '\(scenario)' is unknown: use \(RunMarkers.scenarios.joined(separator: ", "))")
+                throw ValidationError(
+                    "--scenario '\(scenario)' is unknown: use \(RunMarkers.scenarios.joined(separator: ", "))")
             }
             do {
                 _ = try RunMarkers.parseFlags(flags)
@@ -43,7 +47,8 @@ extension KPReportCommand {
             let parsed = try RunMarkers.parseFlags(flags)
             let facts = HostFacts.current()
             for p in facts.problems { logger.warning("host fact unavailable: \(p)") }
-            try JSONLWriter.stdout.write(RunMarkers.runMeta(run: run, scenario: scenario, flags: parsed, host: facts.host))
+            try JSONLWriter.stdout.write(
+                RunMarkers.runMeta(run: run, scenario: scenario, flags: parsed, host: facts.host))
         }
     }
 }

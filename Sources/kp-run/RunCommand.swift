@@ -41,13 +41,19 @@ struct RunCommand: AsyncParsableCommand {
     var clusters = 200
     @Option(parsing: .unconditional, help: ArgumentHelp("Bootstrap concurrency.", valueName: "n"))
     var workers = 12
-    @Option(help: ArgumentHelp("Wait after launch before the baseline sample.", valueName: "d"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Wait after launch before the baseline sample.", valueName: "d"),
+        transform: DurationArgument.transform)
     var warmup = DurationArgument(.seconds(30), text: "30s")
-    @Option(help: ArgumentHelp("Sleep before the post-bootstrap sample.", valueName: "d"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Sleep before the post-bootstrap sample.", valueName: "d"),
+        transform: DurationArgument.transform)
     var postBootstrapSettle = DurationArgument(.seconds(15), text: "15s")
-    @Option(help: ArgumentHelp("Sleep before the steady sample.", valueName: "d"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Sleep before the steady sample.", valueName: "d"), transform: DurationArgument.transform)
     var steadyWait = DurationArgument(.seconds(90), text: "90s")
-    @Option(help: ArgumentHelp("mixed-*: how long to drive load.", valueName: "d"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("mixed-*: how long to drive load.", valueName: "d"), transform: DurationArgument.transform)
     var loadDuration = DurationArgument(.seconds(120), text: "2m")
     @Option(parsing: .unconditional, help: ArgumentHelp("mixed-hot: % of clusters that get load.", valueName: "p"))
     var hotPercent: Double = 10
@@ -59,41 +65,77 @@ struct RunCommand: AsyncParsableCommand {
     var objectBytes = 1024
     @Option(help: ArgumentHelp("Continuous scrape interval.", valueName: "d"), transform: DurationArgument.transform)
     var seriesInterval = DurationArgument(.seconds(5), text: "5s")
-    @Option(help: ArgumentHelp("Per-request timeout of every tool; a target silent this long is stalled (exit 11).", valueName: "d"),
-            transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp(
+            "Per-request timeout of every tool; a target silent this long is stalled (exit 11).", valueName: "d"),
+        transform: DurationArgument.transform)
     var requestTimeout = DurationArgument(.seconds(10), text: "10s")
-    @Option(help: ArgumentHelp("How long each bootstrap step of a cluster may take.", valueName: "d"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("How long each bootstrap step of a cluster may take.", valueName: "d"),
+        transform: DurationArgument.transform)
     var stepDeadline = DurationArgument(.seconds(60), text: "60s")
-    @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: failed load operations (%) a valid run may have, else exit 12.", valueName: "p"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("mixed-*: failed load operations (%) a valid run may have, else exit 12.", valueName: "p"))
     var maxErrorPercent: Double = 1
-    @Option(help: ArgumentHelp("mixed-*: kp-load schedule-lag p99 above which the run is generator-limited (exit 3).", valueName: "d"),
-            transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp(
+            "mixed-*: kp-load schedule-lag p99 above which the run is generator-limited (exit 3).", valueName: "d"),
+        transform: DurationArgument.transform)
     var maxLag = DurationArgument(.milliseconds(10), text: "10ms")
-    @Option(help: ArgumentHelp("Cluster names, printf-style with one %d for the index 0..N-1 (default: c-%03d).", valueName: "f"))
+    @Option(
+        help: ArgumentHelp(
+            "Cluster names, printf-style with one %d for the index 0..N-1 (default: c-%03d).", valueName: "f"))
     var nameFormat: String?
-    @Flag(help: "Count an existing CRD (409 AlreadyExists) as created: for reruns against a running server (APISERVER_URL).")
+    @Flag(
+        help:
+            "Count an existing CRD (409 AlreadyExists) as created: for reruns against a running server (APISERVER_URL)."
+    )
     var allowExisting = false
     @Flag(help: "Target the bundled emulator kp-sim (numbers describe kp-sim, not kplane).")
     var sim = false
-    @Option(help: ArgumentHelp("Where the kp-* tools are (default: $KP_BIN_DIR, else kp-run's own folder).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Where the kp-* tools are (default: $KP_BIN_DIR, else kp-run's own folder).", valueName: "dir"))
     var binDir: String?
     @Flag(help: "Replace an existing run directory of the same name.")
     var force = false
-    @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: kp-load processes side by side, each with --shard I/N, writing load-I-of-N.jsonl.", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "mixed-*: kp-load processes side by side, each with --shard I/N, writing load-I-of-N.jsonl.", valueName: "n"
+        ))
     var loadShards = 1
-    @Option(parsing: .unconditional, help: ArgumentHelp("Runs of the scenario, each a fresh launch, into out/<run>/r1..rn; then the set is folded.", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Runs of the scenario, each a fresh launch, into out/<run>/r1..rn; then the set is folded.", valueName: "n")
+    )
     var `repeat` = 1
-    @Option(help: ArgumentHelp("Sweep: one run per cluster count (space- or comma-separated), into out/<run>/n<size>; then kp-report sweep.", valueName: "\"n n …\""))
+    @Option(
+        help: ArgumentHelp(
+            "Sweep: one run per cluster count (space- or comma-separated), into out/<run>/n<size>; then kp-report sweep.",
+            valueName: "\"n n …\""))
     var sizes: String?
-    @Option(help: ArgumentHelp("Compare: side A's apiserver binary (local mode), run interleaved with --b-bin.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Compare: side A's apiserver binary (local mode), run interleaved with --b-bin.", valueName: "path"))
     var aBin: String?
     @Option(help: ArgumentHelp("Compare: side B's apiserver binary.", valueName: "path"))
     var bBin: String?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Compare with --sim: side A's kp-sim arguments (space-separated), passed as --sim-arg=….", valueName: "\"args\""))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Compare with --sim: side A's kp-sim arguments (space-separated), passed as --sim-arg=….",
+            valueName: "\"args\""))
     var aSimArgs: String?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Compare with --sim: side B's kp-sim arguments.", valueName: "\"args\""))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Compare with --sim: side B's kp-sim arguments.", valueName: "\"args\""))
     var bSimArgs: String?
-    @Option(help: ArgumentHelp("Compare: thresholds YAML for kp-report compare (exit 5 on a regression beyond them).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Compare: thresholds YAML for kp-report compare (exit 5 on a regression beyond them).", valueName: "file"))
     var thresholds: String?
     @Argument(parsing: .postTerminator, help: ArgumentHelp("kp-launch up options, after --.", valueName: "launch-args"))
     var launchArgs: [String] = []
@@ -117,33 +159,61 @@ struct RunCommand: AsyncParsableCommand {
         }
         if clusters < 1 { throw ValidationError("--clusters must be a whole number >= 1 (got '\(clusters)')") }
         if workers < 1 { throw ValidationError("--workers must be a whole number >= 1 (got '\(workers)')") }
-        if objectBytes < 0 { throw ValidationError("--object-bytes must be a whole number >= 0 (got '\(objectBytes)')") }
-        for (flag, d) in [("--load-duration", loadDuration), ("--series-interval", seriesInterval), ("--request-timeout", requestTimeout),
-                          ("--step-deadline", stepDeadline), ("--max-lag", maxLag)] where d.duration <= .zero {
+        if objectBytes < 0 {
+            throw ValidationError("--object-bytes must be a whole number >= 0 (got '\(objectBytes)')")
+        }
+        for (flag, d) in [
+            ("--load-duration", loadDuration), ("--series-interval", seriesInterval),
+            ("--request-timeout", requestTimeout),
+            ("--step-deadline", stepDeadline), ("--max-lag", maxLag),
+        ] where d.duration <= .zero {
             throw ValidationError("\(flag) must be longer than 0 (got '\(d.text)')")
         }
         if stepDeadline.duration < requestTimeout.duration {
-            throw ValidationError("--step-deadline (\(stepDeadline.text)) must not be shorter than --request-timeout (\(requestTimeout.text))")
+            throw ValidationError(
+                "--step-deadline (\(stepDeadline.text)) must not be shorter than --request-timeout (\(requestTimeout.text))"
+            )
         }
-        if !(0...100).contains(maxErrorPercent) { throw ValidationError("--max-error-percent must be in [0, 100] (got '\(RunSettingsText.n(maxErrorPercent))')") }
-        if !(hotPercent > 0 && hotPercent <= 100) { throw ValidationError("--hot-percent must be in (0, 100] (got '\(RunSettingsText.n(hotPercent))')") }
-        if !(writeRpsPerCluster >= 0) || !writeRpsPerCluster.isFinite { throw ValidationError("--write-rps-per-cluster must be a number >= 0 (got '\(writeRpsPerCluster)')") }
-        if !(readRpsPerCluster >= 0) || !readRpsPerCluster.isFinite { throw ValidationError("--read-rps-per-cluster must be a number >= 0 (got '\(readRpsPerCluster)')") }
+        if !(0...100).contains(maxErrorPercent) {
+            throw ValidationError(
+                "--max-error-percent must be in [0, 100] (got '\(RunSettingsText.n(maxErrorPercent))')")
+        }
+        if !(hotPercent > 0 && hotPercent <= 100) {
+            throw ValidationError("--hot-percent must be in (0, 100] (got '\(RunSettingsText.n(hotPercent))')")
+        }
+        if !(writeRpsPerCluster >= 0) || !writeRpsPerCluster.isFinite {
+            throw ValidationError("--write-rps-per-cluster must be a number >= 0 (got '\(writeRpsPerCluster)')")
+        }
+        if !(readRpsPerCluster >= 0) || !readRpsPerCluster.isFinite {
+            throw ValidationError("--read-rps-per-cluster must be a number >= 0 (got '\(readRpsPerCluster)')")
+        }
         if `repeat` < 1 { throw ValidationError("--repeat must be a whole number >= 1 (got '\(`repeat`)')") }
         if loadShards < 1 { throw ValidationError("--load-shards must be a whole number >= 1 (got '\(loadShards)')") }
         if loadShards > 1 && !(Scenario.named(scenario)!.drivesLoad) {
-            throw ValidationError("--load-shards \(loadShards) needs a scenario with a load phase (mixed-hot, mixed-uniform), not \(scenario)")
+            throw ValidationError(
+                "--load-shards \(loadShards) needs a scenario with a load phase (mixed-hot, mixed-uniform), not \(scenario)"
+            )
         }
         if let sizes {
             let words = sizes.split(whereSeparator: { $0 == " " || $0 == "," })
-            if words.isEmpty { throw ValidationError("--sizes '\(sizes)' lists no sizes: give cluster counts, e.g. --sizes \"50 100 200 400\"") }
-            for w in words where (Int(w) ?? 0) < 1 {
-                throw ValidationError("--sizes '\(sizes)': '\(w)' is not a cluster count >= 1, e.g. --sizes \"50 100 200 400\"")
+            if words.isEmpty {
+                throw ValidationError(
+                    "--sizes '\(sizes)' lists no sizes: give cluster counts, e.g. --sizes \"50 100 200 400\"")
             }
-            if comparing { throw ValidationError("--sizes and --a-bin/--b-bin/--a-sim-args/--b-sim-args exclude each other: sweep or compare, not both") }
+            for w in words where (Int(w) ?? 0) < 1 {
+                throw ValidationError(
+                    "--sizes '\(sizes)': '\(w)' is not a cluster count >= 1, e.g. --sizes \"50 100 200 400\"")
+            }
+            if comparing {
+                throw ValidationError(
+                    "--sizes and --a-bin/--b-bin/--a-sim-args/--b-sim-args exclude each other: sweep or compare, not both"
+                )
+            }
         }
         if Scenario.named(scenario)?.fleetName != nil, nameFormat != nil {
-            throw ValidationError("--name-format does not apply to --scenario \(scenario): Fleet members are named by the Fleet (<prefix><%04d index>); drop --name-format")
+            throw ValidationError(
+                "--name-format does not apply to --scenario \(scenario): Fleet members are named by the Fleet (<prefix><%04d index>); drop --name-format"
+            )
         }
         // The cluster-name rule is kp-bootstrap's own (ClusterNames), for every name this run will use.
         let most = max(clusters, sizeList.max() ?? 0)
@@ -152,24 +222,31 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        if let run, run.isEmpty || !run.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
+        if let run, run.isEmpty || !run.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+        {
             throw ValidationError("--run '\(run)' must be letters, digits, '.', '_' or '-'")
         }
         try validateTarget()
         try validateCompare()
         if let thresholds {
-            if !comparing { throw ValidationError("--thresholds applies to a comparison: give --a-bin/--b-bin or --a-sim-args/--b-sim-args") }
+            if !comparing {
+                throw ValidationError(
+                    "--thresholds applies to a comparison: give --a-bin/--b-bin or --a-sim-args/--b-sim-args")
+            }
             if !FileManager.default.isReadableFile(atPath: thresholds) {
                 throw ValidationError("--thresholds '\(thresholds)' is not a readable file: check the path")
             }
         }
         let bin = resolvedBinDir
-        for tool in ["kp-launch", "kp-bootstrap", "kp-scrape", "kp-report", "kp-load"] where !FileManager.default.isExecutableFile(atPath: "\(bin)/\(tool)") {
+        for tool in ["kp-launch", "kp-bootstrap", "kp-scrape", "kp-report", "kp-load"]
+        where !FileManager.default.isExecutableFile(atPath: "\(bin)/\(tool)") {
             throw ValidationError("--bin-dir: \(bin)/\(tool) not found: build first (make build) or pass --bin-dir")
         }
         var isDir: ObjCBool = false
         try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: out, isDirectory: &isDir) || !isDir.boolValue || access(out, W_OK) != 0 {
+        if !FileManager.default.fileExists(atPath: out, isDirectory: &isDir) || !isDir.boolValue
+            || access(out, W_OK) != 0
+        {
             throw ValidationError("--out '\(out)' is not a writable directory: choose another with OUT=…")
         }
         try validateRunDirectory()
@@ -181,9 +258,12 @@ struct RunCommand: AsyncParsableCommand {
     func validateTarget() throws {
         let targets = ["APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL"].filter { envValue($0) != nil }
         if sim && !targets.isEmpty {
-            throw ValidationError("--sim excludes APISERVER_BIN/APISERVER_DIR/APISERVER_URL: pick the emulator or a real server")
+            throw ValidationError(
+                "--sim excludes APISERVER_BIN/APISERVER_DIR/APISERVER_URL: pick the emulator or a real server")
         }
-        if targets.count > 1 { throw ValidationError("\(targets.joined(separator: " ")) select different targets: set only one of them") }
+        if targets.count > 1 {
+            throw ValidationError("\(targets.joined(separator: " ")) select different targets: set only one of them")
+        }
         if let b = envValue("APISERVER_BIN"), !FileManager.default.isExecutableFile(atPath: b) || isDirectory(b) {
             throw ValidationError("APISERVER_BIN '\(b)' is not an executable file: check the path")
         }
@@ -191,7 +271,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("APISERVER_DIR '\(d)' is not a directory: give the kplane-dev/apiserver checkout")
         }
         if let u = envValue("APISERVER_URL") {
-            let ok = (u.hasPrefix("https://") || u.hasPrefix("http://")) && u.split(separator: "/", omittingEmptySubsequences: false).count >= 3
+            let ok =
+                (u.hasPrefix("https://") || u.hasPrefix("http://"))
+                && u.split(separator: "/", omittingEmptySubsequences: false).count >= 3
                 && !(u.split(separator: "/", omittingEmptySubsequences: false)[2].isEmpty)
             if !ok { throw ValidationError("APISERVER_URL '\(u)' is not a URL: write it as https://host:port") }
             for v in ["TOKEN_FILE", "CA_FILE"] {
@@ -205,12 +287,21 @@ struct RunCommand: AsyncParsableCommand {
     func validateCompare() throws {
         guard comparing else { return }
         if (aBin != nil || bBin != nil) && (aSimArgs != nil || bSimArgs != nil) {
-            throw ValidationError("--a-bin/--b-bin and --a-sim-args/--b-sim-args exclude each other: compare two binaries or two kp-sim settings")
+            throw ValidationError(
+                "--a-bin/--b-bin and --a-sim-args/--b-sim-args exclude each other: compare two binaries or two kp-sim settings"
+            )
         }
         if aBin != nil || bBin != nil {
-            guard let a = aBin, let b = bBin else { throw ValidationError("--a-bin and --b-bin go together: give both sides (A_BIN and B_BIN)") }
-            if sim { throw ValidationError("--a-bin/--b-bin compare two apiserver binaries: drop --sim (SIM=1), or use --a-sim-args/--b-sim-args") }
-            for (flag, p) in [("--a-bin", a), ("--b-bin", b)] where !FileManager.default.isExecutableFile(atPath: p) || isDirectory(p) {
+            guard let a = aBin, let b = bBin else {
+                throw ValidationError("--a-bin and --b-bin go together: give both sides (A_BIN and B_BIN)")
+            }
+            if sim {
+                throw ValidationError(
+                    "--a-bin/--b-bin compare two apiserver binaries: drop --sim (SIM=1), or use --a-sim-args/--b-sim-args"
+                )
+            }
+            for (flag, p) in [("--a-bin", a), ("--b-bin", b)]
+            where !FileManager.default.isExecutableFile(atPath: p) || isDirectory(p) {
                 throw ValidationError("\(flag) '\(p)' is not an executable file: check the path")
             }
             if envValue("APISERVER_URL") != nil || envValue("APISERVER_DIR") != nil {
@@ -245,17 +336,22 @@ struct RunCommand: AsyncParsableCommand {
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         guard !contents.isEmpty else { return }
         if !force {
-            throw ValidationError("\(dir) already holds a run: pass --force (FORCE=1) to replace it, or choose another RUN name")
+            throw ValidationError(
+                "\(dir) already holds a run: pass --force (FORCE=1) to replace it, or choose another RUN name")
         }
         // Any launch.pid below it (a repeat set holds r*/launch.pid) that names a live kp-launch.
-        let paths = (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter { $0.hasSuffix("launch.pid") }
+        let paths = (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter {
+            $0.hasSuffix("launch.pid")
+        }
         for p in paths {
             guard let text = try? String(contentsOfFile: "\(dir)/\(p)", encoding: .utf8),
-                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0,
-                  let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
-                  String(decoding: cmd, as: UTF8.self).contains("kp-launch")
+                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0,
+                let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
+                String(decoding: cmd, as: UTF8.self).contains("kp-launch")
             else { continue }
-            throw ValidationError("--force: \(dir) belongs to a run that is still going (kp-launch pid \(pid)): stop it (kp-launch down --run-dir \(dir)) or choose another RUN name")
+            throw ValidationError(
+                "--force: \(dir) belongs to a run that is still going (kp-launch pid \(pid)): stop it (kp-launch down --run-dir \(dir)) or choose another RUN name"
+            )
         }
     }
 
@@ -268,7 +364,8 @@ struct RunCommand: AsyncParsableCommand {
             postBootstrapSettle: d(postBootstrapSettle), steadyWait: d(steadyWait), loadDuration: d(loadDuration),
             hotPercent: hotPercent, writeRPS: writeRpsPerCluster, readRPS: readRpsPerCluster, objectBytes: objectBytes,
             seriesInterval: d(seriesInterval), requestTimeout: d(requestTimeout), stepDeadline: d(stepDeadline),
-            maxErrorPercent: maxErrorPercent, maxLag: d(maxLag), nameFormat: nameFormat, allowExisting: allowExisting, sim: sim,
+            maxErrorPercent: maxErrorPercent, maxLag: d(maxLag), nameFormat: nameFormat, allowExisting: allowExisting,
+            sim: sim,
             loadShards: loadShards, binDir: resolvedBinDir, launchArgs: launchArgs, environment: environment)
     }
 
@@ -276,7 +373,8 @@ struct RunCommand: AsyncParsableCommand {
         let dir = "\(out)/\(runName)"
         if FileManager.default.fileExists(atPath: dir) {
             do { try FileManager.default.removeItem(atPath: dir) } catch {
-                FileHandle.standardError.write(Data("kp-run: error: --force: cannot remove \(dir): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("kp-run: error: --force: cannot remove \(dir): \(error.localizedDescription)\n".utf8))
                 return 2
             }
         }
@@ -286,7 +384,8 @@ struct RunCommand: AsyncParsableCommand {
             return series.sweep(dir: dir, sizes: sizeList, repeat: `repeat`)
         }
         if comparing {
-            let a: RunSeries.Side, b: RunSeries.Side
+            let a: RunSeries.Side
+            let b: RunSeries.Side
             if let aBin, let bBin {
                 a = .init(name: "A", environment: ["APISERVER_BIN": aBin], launchArgs: [])
                 b = .init(name: "B", environment: ["APISERVER_BIN": bBin], launchArgs: [])

@@ -29,11 +29,14 @@ struct ScrapeCommand: AsyncParsableCommand {
 
     @OptionGroup var target: EndpointOptions
 
-    @Option(help: ArgumentHelp("Phase label of the sample (required one-shot; default 'series' with --interval).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "Phase label of the sample (required one-shot; default 'series' with --interval).", valueName: "name"))
     var phase: String?
 
     @Option(
-        help: ArgumentHelp("Scrape continuously at this interval, e.g. 5s (default: one scrape).", valueName: "duration"),
+        help: ArgumentHelp(
+            "Scrape continuously at this interval, e.g. 5s (default: one scrape).", valueName: "duration"),
         transform: DurationArgument.transform)
     var interval: DurationArgument?
 
@@ -41,16 +44,21 @@ struct ScrapeCommand: AsyncParsableCommand {
     var count: Int?
 
     @Option(
-        help: ArgumentHelp("With --interval: stop after this long.", valueName: "duration"), transform: DurationArgument.transform)
+        help: ArgumentHelp("With --interval: stop after this long.", valueName: "duration"),
+        transform: DurationArgument.transform)
     var duration: DurationArgument?
 
-    @Option(name: .customLong("metric"), help: ArgumentHelp(
-        "Also carry this whole metric family in each sample, e.g. apiserver_request_duration_seconds (repeatable).",
-        valueName: "name"))
+    @Option(
+        name: .customLong("metric"),
+        help: ArgumentHelp(
+            "Also carry this whole metric family in each sample, e.g. apiserver_request_duration_seconds (repeatable).",
+            valueName: "name"))
     var metrics: [String] = []
 
-    @Option(help: ArgumentHelp(
-        "Also save DIR/heap-<scenario>-<phase>.pb.gz and DIR/goroutine-<scenario>-<phase>.txt (one-shot only).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Also save DIR/heap-<scenario>-<phase>.pb.gz and DIR/goroutine-<scenario>-<phase>.txt (one-shot only).",
+            valueName: "dir"))
     var pprof: String?
 
     @Option(help: ArgumentHelp("Scenario name in profile file names.", valueName: "name"))
@@ -67,25 +75,39 @@ struct ScrapeCommand: AsyncParsableCommand {
     static func main() async { await ToolMain.run(Self.self) }
 
     func validate() throws {
-        if let phase, let problem = ScrapeConfiguration.checkLabel(phase, flag: "--phase") { throw ValidationError(problem) }
+        if let phase, let problem = ScrapeConfiguration.checkLabel(phase, flag: "--phase") {
+            throw ValidationError(problem)
+        }
         if let problem = ScrapeConfiguration.checkLabel(scenario, flag: "--scenario") { throw ValidationError(problem) }
         if let url = target.url, let problem = ScrapeConfiguration.checkRootURL(url) { throw ValidationError(problem) }
         if timeout.duration <= .zero { throw ValidationError("--timeout must be longer than 0 (got \(timeout.text))") }
         if let interval {
-            if interval.duration <= .zero { throw ValidationError("--interval must be longer than 0 (got \(interval.text))") }
+            if interval.duration <= .zero {
+                throw ValidationError("--interval must be longer than 0 (got \(interval.text))")
+            }
             if pprof != nil {
-                throw ValidationError("--pprof saves one profile per phase: use it in one-shot mode (--phase NAME, without --interval)")
+                throw ValidationError(
+                    "--pprof saves one profile per phase: use it in one-shot mode (--phase NAME, without --interval)")
             }
         } else {
-            if count != nil { throw ValidationError("--count needs --interval (one-shot mode takes exactly one sample)") }
-            if duration != nil { throw ValidationError("--duration needs --interval (one-shot mode takes exactly one sample)") }
+            if count != nil {
+                throw ValidationError("--count needs --interval (one-shot mode takes exactly one sample)")
+            }
+            if duration != nil {
+                throw ValidationError("--duration needs --interval (one-shot mode takes exactly one sample)")
+            }
         }
         if let count, count < 1 { throw ValidationError("--count must be at least 1 (got \(count))") }
-        if let duration, duration.duration <= .zero { throw ValidationError("--duration must be longer than 0 (got \(duration.text))") }
-        if interval == nil && phase == nil {
-            throw ValidationError("one-shot mode needs --phase NAME (e.g. baseline, post-bootstrap, steady), or give --interval for a series")
+        if let duration, duration.duration <= .zero {
+            throw ValidationError("--duration must be longer than 0 (got \(duration.text))")
         }
-        for name in metrics where name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }) {
+        if interval == nil && phase == nil {
+            throw ValidationError(
+                "one-shot mode needs --phase NAME (e.g. baseline, post-bootstrap, steady), or give --interval for a series"
+            )
+        }
+        for name in metrics
+        where name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }) {
             throw ValidationError("--metric '\(name)' is not a Prometheus metric name (letters, digits, '_' and ':')")
         }
     }

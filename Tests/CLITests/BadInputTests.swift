@@ -19,94 +19,169 @@ import Testing
         Case(tool: "kp-run", args: ["--sim", "--clusters", "0", "--out", "MARK/out"], names: "--clusters"),
         Case(tool: "kp-run", args: ["--sim", "--workers", "-3", "--out", "MARK/out"], names: "--workers"),
         Case(tool: "kp-run", args: ["--sim", "--hot-percent", "150", "--out", "MARK/out"], names: "--hot-percent"),
-        Case(tool: "kp-run", args: ["--sim", "--max-error-percent", "101", "--out", "MARK/out"], names: "--max-error-percent"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--max-error-percent", "101", "--out", "MARK/out"],
+            names: "--max-error-percent"),
         Case(tool: "kp-run", args: ["--sim", "--warmup", "5x", "--out", "MARK/out"], names: "--warmup"),
-        Case(tool: "kp-run", args: ["--sim", "--request-timeout", "0s", "--out", "MARK/out"], names: "--request-timeout"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--request-timeout", "0s", "--out", "MARK/out"], names: "--request-timeout"),
         Case(tool: "kp-run", args: ["--sim", "--scenario", "soak", "--out", "MARK/out"], names: "--scenario"),
         Case(tool: "kp-run", args: ["--bogus", "--out", "MARK/out"], names: "--bogus"),
-        Case(tool: "kp-run", args: ["--out", "MARK/out"],
-             env: ["APISERVER_BIN": "/bin/true", "APISERVER_URL": "https://127.0.0.1:1"], names: "APISERVER_URL"),
-        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out"], env: ["APISERVER_URL": "https://127.0.0.1:1"],
-             names: "--sim"),
-        Case(tool: "kp-run", args: ["--out", "MARK/out"],
-             env: ["APISERVER_URL": "https://127.0.0.1:1", "TOKEN_FILE": "MARK/no-such-token"], names: "TOKEN_FILE"),
-        Case(tool: "kp-run", args: ["--out", "MARK/out"],
-             env: ["APISERVER_URL": "https://127.0.0.1:1", "CA_FILE": "MARK/no-such-ca.crt"], names: "CA_FILE"),
+        Case(
+            tool: "kp-run", args: ["--out", "MARK/out"],
+            env: ["APISERVER_BIN": "/bin/true", "APISERVER_URL": "https://127.0.0.1:1"], names: "APISERVER_URL"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--out", "MARK/out"], env: ["APISERVER_URL": "https://127.0.0.1:1"],
+            names: "--sim"),
+        Case(
+            tool: "kp-run", args: ["--out", "MARK/out"],
+            env: ["APISERVER_URL": "https://127.0.0.1:1", "TOKEN_FILE": "MARK/no-such-token"], names: "TOKEN_FILE"),
+        Case(
+            tool: "kp-run", args: ["--out", "MARK/out"],
+            env: ["APISERVER_URL": "https://127.0.0.1:1", "CA_FILE": "MARK/no-such-ca.crt"], names: "CA_FILE"),
         Case(tool: "kp-run", args: ["--sim", "--out", "/proc/kpbench-cannot-write"], names: "--out"),
-        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--", "--kubeconfig", "MARK/no-such-kubeconfig"],
-             names: "--kubeconfig"),
-        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--", "--apiserver-url", "https://127.0.0.1:1"],
-             names: "--apiserver-url"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--", "--kubeconfig", "MARK/no-such-kubeconfig"],
+            names: "--kubeconfig"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--", "--apiserver-url", "https://127.0.0.1:1"],
+            names: "--apiserver-url"),
         // kp-run: the rest of its flags, one row each (issue 9: every bad flag exits 2 before anything starts).
-        Case(tool: "kp-run", args: ["--sim", "--post-bootstrap-settle", "soon", "--out", "MARK/out"], names: "--post-bootstrap-settle"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--post-bootstrap-settle", "soon", "--out", "MARK/out"],
+            names: "--post-bootstrap-settle"),
         Case(tool: "kp-run", args: ["--sim", "--steady-wait", "1m30", "--out", "MARK/out"], names: "--steady-wait"),
         Case(tool: "kp-run", args: ["--sim", "--load-duration", "0s", "--out", "MARK/out"], names: "--load-duration"),
-        Case(tool: "kp-run", args: ["--sim", "--series-interval", "0s", "--out", "MARK/out"], names: "--series-interval"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--series-interval", "0s", "--out", "MARK/out"], names: "--series-interval"),
         Case(tool: "kp-run", args: ["--sim", "--step-deadline", "5s", "--out", "MARK/out"], names: "--step-deadline"),
         Case(tool: "kp-run", args: ["--sim", "--max-lag", "0s", "--out", "MARK/out"], names: "--max-lag"),
-        Case(tool: "kp-run", args: ["--sim", "--write-rps-per-cluster", "-1", "--out", "MARK/out"], names: "--write-rps-per-cluster"),
-        Case(tool: "kp-run", args: ["--sim", "--read-rps-per-cluster", "lots", "--out", "MARK/out"], names: "--read-rps-per-cluster"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--write-rps-per-cluster", "-1", "--out", "MARK/out"],
+            names: "--write-rps-per-cluster"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--read-rps-per-cluster", "lots", "--out", "MARK/out"],
+            names: "--read-rps-per-cluster"),
         Case(tool: "kp-run", args: ["--sim", "--object-bytes", "-1", "--out", "MARK/out"], names: "--object-bytes"),
         // kp-bootstrap's own name rule (59 characters): this one once launched kp-sim and failed in bootstrap with exit 12.
-        Case(tool: "kp-run", args: ["--sim", "--name-format", "c-" + String(repeating: "x", count: 58) + "-%d", "--out", "MARK/out"],
-             names: "--name-format"),
+        Case(
+            tool: "kp-run",
+            args: ["--sim", "--name-format", "c-" + String(repeating: "x", count: 58) + "-%d", "--out", "MARK/out"],
+            names: "--name-format"),
         Case(tool: "kp-run", args: ["--sim", "--name-format", "c-%s", "--out", "MARK/out"], names: "--name-format"),
         Case(tool: "kp-run", args: ["--sim", "--run", "a/b", "--out", "MARK/out"], names: "--run"),
         Case(tool: "kp-run", args: ["--sim", "--repeat", "0", "--out", "MARK/out"], names: "--repeat"),
-        Case(tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--load-shards", "0", "--out", "MARK/out"], names: "--load-shards"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--load-shards", "0", "--out", "MARK/out"],
+            names: "--load-shards"),
         Case(tool: "kp-run", args: ["--sim", "--load-shards", "2", "--out", "MARK/out"], names: "--load-shards"),
         Case(tool: "kp-run", args: ["--sim", "--sizes", "50 x", "--out", "MARK/out"], names: "--sizes"),
         Case(tool: "kp-run", args: ["--out", "MARK/out", "--a-bin", "/bin/true"], names: "--b-bin"),
-        Case(tool: "kp-run", args: ["--out", "MARK/out", "--a-bin", "/bin/true", "--b-bin", "MARK/no-such-bin"], names: "--b-bin"),
-        Case(tool: "kp-run", args: ["--out", "MARK/out", "--a-sim-args", "--sim-vcp-memory-bytes=1", "--b-sim-args", "x"], names: "--sim"),
-        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--thresholds", "MARK/no-such.yaml"], names: "--thresholds"),
-        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--bin-dir", "MARK/no-such-bin-dir"], names: "--bin-dir"),
-        Case(tool: "kp-run", args: ["--out", "MARK/out"], env: ["APISERVER_BIN": "MARK/no-such-apiserver"], names: "APISERVER_BIN"),
-        Case(tool: "kp-run", args: ["--out", "MARK/out"], env: ["APISERVER_DIR": "MARK/no-such-checkout"], names: "APISERVER_DIR"),
-        Case(tool: "kp-run", args: ["--out", "MARK/out"], env: ["APISERVER_URL": "127.0.0.1:6443"], names: "APISERVER_URL"),
+        Case(
+            tool: "kp-run", args: ["--out", "MARK/out", "--a-bin", "/bin/true", "--b-bin", "MARK/no-such-bin"],
+            names: "--b-bin"),
+        Case(
+            tool: "kp-run",
+            args: ["--out", "MARK/out", "--a-sim-args", "--sim-vcp-memory-bytes=1", "--b-sim-args", "x"], names: "--sim"
+        ),
+        Case(
+            tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--thresholds", "MARK/no-such.yaml"],
+            names: "--thresholds"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--bin-dir", "MARK/no-such-bin-dir"],
+            names: "--bin-dir"),
+        Case(
+            tool: "kp-run", args: ["--out", "MARK/out"], env: ["APISERVER_BIN": "MARK/no-such-apiserver"],
+            names: "APISERVER_BIN"),
+        Case(
+            tool: "kp-run", args: ["--out", "MARK/out"], env: ["APISERVER_DIR": "MARK/no-such-checkout"],
+            names: "APISERVER_DIR"),
+        Case(
+            tool: "kp-run", args: ["--out", "MARK/out"], env: ["APISERVER_URL": "127.0.0.1:6443"],
+            names: "APISERVER_URL"),
         Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--clusters"], names: "--clusters"),
         // kp-launch
-        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--sim", "--ready-timeout", "soon"], names: "--ready-timeout"),
+        Case(
+            tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--sim", "--ready-timeout", "soon"],
+            names: "--ready-timeout"),
         Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--mode", "cloud"], names: "--mode"),
         Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--port", "0", "--sim"], names: "--port"),
-        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--sim", "--stall-timeout", "0s"], names: "--stall-timeout"),
-        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--apiserver-bin", "/bin/true", "--apiserver-url", "https://127.0.0.1:1"],
-             names: "--apiserver-url"),
-        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--kubeconfig", "MARK/no-such-kubeconfig"], names: "kubeconfig"),
-        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--apiserver-url", "https://127.0.0.1:1", "--token-file", "MARK/no-token"],
-             names: "no-token"),
-        Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--apiserver-url", "https://127.0.0.1:1", "--token-file", "MARK/token", "--ca-file", "MARK/no-ca"],
-             names: "no-ca"),
+        Case(
+            tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--sim", "--stall-timeout", "0s"],
+            names: "--stall-timeout"),
+        Case(
+            tool: "kp-launch",
+            args: [
+                "up", "--run-dir", "MARK/r", "--apiserver-bin", "/bin/true", "--apiserver-url", "https://127.0.0.1:1",
+            ],
+            names: "--apiserver-url"),
+        Case(
+            tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--kubeconfig", "MARK/no-such-kubeconfig"],
+            names: "kubeconfig"),
+        Case(
+            tool: "kp-launch",
+            args: [
+                "up", "--run-dir", "MARK/r", "--apiserver-url", "https://127.0.0.1:1", "--token-file", "MARK/no-token",
+            ],
+            names: "no-token"),
+        Case(
+            tool: "kp-launch",
+            args: [
+                "up", "--run-dir", "MARK/r", "--apiserver-url", "https://127.0.0.1:1", "--token-file", "MARK/token",
+                "--ca-file", "MARK/no-ca",
+            ],
+            names: "no-ca"),
         Case(tool: "kp-launch", args: ["up", "--run-dir", "MARK/r", "--sim", "--pull", "never"], names: "--pull"),
         // kp-bootstrap
         Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--clusters", "0"], names: "--clusters"),
         Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--workers", "-1"], names: "--workers"),
-        Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--backoff-jitter", "2"], names: "--backoff-jitter"),
-        Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--request-timeout", "ten"], names: "--request-timeout"),
-        Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--token-file", "MARK/no-token"], names: "no-token"),
+        Case(
+            tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--backoff-jitter", "2"],
+            names: "--backoff-jitter"),
+        Case(
+            tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--request-timeout", "ten"],
+            names: "--request-timeout"),
+        Case(
+            tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--token-file", "MARK/no-token"],
+            names: "no-token"),
         Case(tool: "kp-bootstrap", args: ["--endpoint", "MARK/no-endpoint.json"], names: "--endpoint"),
         // kp-scrape
         Case(tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--interval", "abc"], names: "--interval"),
-        Case(tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--interval", "1s", "--count", "0"], names: "--count"),
-        Case(tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--ca-file", "MARK/no-ca.crt"], names: "no-ca.crt"),
+        Case(
+            tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--interval", "1s", "--count", "0"],
+            names: "--count"),
+        Case(
+            tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--ca-file", "MARK/no-ca.crt"], names: "no-ca.crt"
+        ),
         Case(tool: "kp-scrape", args: ["--url", "ftp://127.0.0.1:1"], names: "--url"),
         // kp-load
         Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--hot-percent", "0"], names: "--hot-percent"),
         Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--scenario", "soak"], names: "--scenario"),
-        Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--load-duration", "-5s"], names: "--load-duration"),
+        Case(
+            tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--load-duration", "-5s"], names: "--load-duration"),
         Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--clusters", "0"], names: "--clusters"),
-        Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--bootstrap", "MARK/no-bootstrap.jsonl"], names: "--bootstrap"),
+        Case(
+            tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--bootstrap", "MARK/no-bootstrap.jsonl"],
+            names: "--bootstrap"),
         // kp-report
         Case(tool: "kp-report", args: ["MARK/no-such-run"], names: "no-such-run"),
-        Case(tool: "kp-report", args: ["end", "--status", "fine", "--phase", "load", "--exit-code", "0"], names: "--status"),
-        Case(tool: "kp-report", args: ["end", "--status", "failed", "--phase", "load", "--exit-code", "300"], names: "--exit-code"),
-        Case(tool: "kp-report", args: ["check", "MARK", "--max-load-error-percent", "120"], names: "--max-load-error-percent"),
+        Case(
+            tool: "kp-report", args: ["end", "--status", "fine", "--phase", "load", "--exit-code", "0"],
+            names: "--status"),
+        Case(
+            tool: "kp-report", args: ["end", "--status", "failed", "--phase", "load", "--exit-code", "300"],
+            names: "--exit-code"),
+        Case(
+            tool: "kp-report", args: ["check", "MARK", "--max-load-error-percent", "120"],
+            names: "--max-load-error-percent"),
         Case(tool: "kp-report", args: ["MARK", "--out", "MARK/token"], names: "--out"),
         Case(tool: "kp-report", args: ["compare", "MARK", "MARK"], names: "--"),
         Case(tool: "kp-report", args: ["compare", "MARK", "--", "MARK/no-such-run"], names: "no-such-run"),
         Case(tool: "kp-report", args: ["compare", "--", "MARK"], names: "side A is empty"),
         Case(tool: "kp-report", args: ["compare", "--alpha", "1.5", "MARK", "--", "MARK"], names: "--alpha"),
-        Case(tool: "kp-report", args: ["compare", "--thresholds", "MARK/no-such.yaml", "MARK", "--", "MARK"], names: "no-such.yaml"),
+        Case(
+            tool: "kp-report", args: ["compare", "--thresholds", "MARK/no-such.yaml", "MARK", "--", "MARK"],
+            names: "no-such.yaml"),
         Case(tool: "kp-report", args: ["compare", "--thresholds", "MARK/token", "MARK", "--", "MARK"], names: "token"),
         Case(tool: "kp-report", args: ["sweep", "MARK/no-such-run"], names: "no-such-run"),
         Case(tool: "kp-report", args: ["sweep", "MARK"], names: "two or more"),
@@ -114,7 +189,8 @@ import Testing
         Case(tool: "kp-sim", args: ["--secure-port=0", "--fault-crash-after=soon"], names: "--fault-crash-after"),
         Case(tool: "kp-sim", args: ["--secure-port=0", "--fault-error-rate=1.5"], names: "--fault-error-rate"),
         Case(tool: "kp-sim", args: ["--secure-port=0", "--fault-stall=2s"], names: "--fault-stall"),
-        Case(tool: "kp-sim", args: ["--secure-port=0", "--token-auth-file=MARK/no-tokens.csv"], names: "no-tokens.csv"),
+        Case(
+            tool: "kp-sim", args: ["--secure-port=0", "--token-auth-file=MARK/no-tokens.csv"], names: "no-tokens.csv"),
         Case(tool: "kp-sim", args: ["--secure-port=0", "--bind-address=0.0.0.0"], names: "--bind-address"),
     ]
 
@@ -126,7 +202,8 @@ import Testing
         try "t0k3n\n".write(toFile: "\(mark)/token", atomically: true, encoding: .utf8)
         let args = c.args.map { $0.replacingOccurrences(of: "MARK", with: mark) }
         var env = c.env.mapValues { $0.replacingOccurrences(of: "MARK", with: mark) }
-        for key in ["APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL", "TOKEN_FILE", "CA_FILE", "ETCD_ENDPOINTS"] where env[key] == nil {
+        for key in ["APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL", "TOKEN_FILE", "CA_FILE", "ETCD_ENDPOINTS"]
+        where env[key] == nil {
             env[key] = ""
         }
         let path = c.tool.hasPrefix("scripts/") ? "\(ToolRunner.repoRoot)/\(c.tool)" : c.tool
@@ -137,7 +214,9 @@ import Testing
         #expect(lines.count == 1, "\(c): expected one stderr line, got \(lines.count): \(r.stderr)")
         #expect(r.stderr.contains(c.names), "\(c): the line does not name \(c.names): \(r.stderr)")
         #expect(r.stdout.isEmpty, "\(c): stdout must stay empty (records only): \(r.stdout)")
-        #expect(ProcessTable.alive(matching: mark).isEmpty, "\(c): left running: \(ProcessTable.alive(matching: mark).map(\.cmdline))")
+        #expect(
+            ProcessTable.alive(matching: mark).isEmpty,
+            "\(c): left running: \(ProcessTable.alive(matching: mark).map(\.cmdline))")
         // Nothing started means no run left behind either.
         for leftover in ["out/bootstrap-200", "out/mixed-hot-200", "r/endpoint.json", "r/target"] {
             #expect(!FileManager.default.fileExists(atPath: "\(mark)/\(leftover)"), "\(c): left \(leftover)")
@@ -158,7 +237,8 @@ import Testing
         let record = "{\"kind\":\"run_meta\"}\n"
         try record.write(toFile: "\(dir)/meta.jsonl", atomically: true, encoding: .utf8)
         let r = try ToolRunner.run(
-            "\(ToolRunner.binDir)/kp-run", ["--bin-dir", ToolRunner.binDir, "--sim", "--out", "\(mark)/out", "--run", "demo"],
+            "\(ToolRunner.binDir)/kp-run",
+            ["--bin-dir", ToolRunner.binDir, "--sim", "--out", "\(mark)/out", "--run", "demo"],
             env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 60)
         #expect(r.status == 2)
         #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("--force"), "\(r.stderr)")
@@ -171,7 +251,8 @@ import Testing
         let mark = try ToolRunner.tempDir("badinput-make")
         defer { try? FileManager.default.removeItem(atPath: mark) }
         let r = try ToolRunner.run(
-            "/usr/bin/make", ["-s", "demo", "NO_BUILD=1", "BIN_DIR=\(ToolRunner.binDir)", "OUT=\(mark)/out", "DEMO_CLUSTERS=-4"],
+            "/usr/bin/make",
+            ["-s", "demo", "NO_BUILD=1", "BIN_DIR=\(ToolRunner.binDir)", "OUT=\(mark)/out", "DEMO_CLUSTERS=-4"],
             env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], cwd: ToolRunner.repoRoot, timeout: 60)
         #expect(r.status != 0)
         #expect(r.stderr.contains("kp-run: error: --clusters must be a whole number >= 1 (got '-4')"), "\(r.stderr)")

@@ -36,8 +36,10 @@ import Testing
             ], cwd: ToolRunner.repoRoot, timeout: 180)
         #expect(r.status == 0, "make demo failed: \(r.stderr)")
         let dir = "\(out)/demo"
-        for f in ["summary.md", "phases.csv", "latency.csv", "report.html", "result.json", "endpoint.json", "meta.jsonl",
-                  "bootstrap.jsonl", "samples.jsonl", "timeseries.jsonl", "kubeconfig"] {
+        for f in [
+            "summary.md", "phases.csv", "latency.csv", "report.html", "result.json", "endpoint.json", "meta.jsonl",
+            "bootstrap.jsonl", "samples.jsonl", "timeseries.jsonl", "kubeconfig",
+        ] {
             #expect(FileManager.default.fileExists(atPath: "\(dir)/\(f)"), "missing \(f)")
         }
         // The summary says up front that these are emulator numbers.
@@ -45,8 +47,12 @@ import Testing
         #expect(summary.split(separator: "\n").first?.contains("kp-sim") == true)
         #expect(!summary.contains("INCOMPLETE"))
         // result.json gives CI the verdict: complete, exit 0 named.
-        let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/result.json"))) as? [String: Any]
-        #expect(result?["status"] as? String == "complete" && result?["exit_name"] as? String == "ok", "\(String(describing: result))")
+        let result =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/result.json")))
+            as? [String: Any]
+        #expect(
+            result?["status"] as? String == "complete" && result?["exit_name"] as? String == "ok",
+            "\(String(describing: result))")
 
         // latency.csv is header-only for bootstrap, as in the seed.
         let latency = try String(contentsOfFile: "\(dir)/latency.csv", encoding: .utf8)
@@ -69,7 +75,9 @@ import Testing
         for phase in ["post-bootstrap", "steady"] {
             for col in ["heap_inuse_per_vcp_bytes", "rss_per_vcp_bytes"] {
                 let v = try #require(Double(rows[phase]?[col] ?? ""), "\(phase).\(col) not a number")
-                #expect(abs(v - Self.perVCPBytes) / Self.perVCPBytes < 0.20, "\(phase) \(col) = \(v), truth \(Self.perVCPBytes)")
+                #expect(
+                    abs(v - Self.perVCPBytes) / Self.perVCPBytes < 0.20,
+                    "\(phase) \(col) = \(v), truth \(Self.perVCPBytes)")
             }
         }
 
@@ -82,7 +90,9 @@ import Testing
         #expect(items.allSatisfy { (try? $0.get()) != nil })
 
         // No process of the run is left (by the process table, not by trust).
-        #expect(ProcessTable.alive(matching: out).isEmpty, "left running: \(ProcessTable.alive(matching: out).map(\.cmdline))")
+        #expect(
+            ProcessTable.alive(matching: out).isEmpty,
+            "left running: \(ProcessTable.alive(matching: out).map(\.cmdline))")
     }
 
     /// The same run in local mode: kp-sim as the apiserver binary and a throw-away real etcd started by kp-launch.
@@ -113,8 +123,12 @@ import Testing
         #expect(endpoint?.emulator == true)
         let rows = try Self.phases(dir)
         #expect(rows["steady"] != nil)
-        #expect(ProcessTable.alive(matching: out).isEmpty, "left running: \(ProcessTable.alive(matching: out).map(\.cmdline))")
-        let leftover = try FileManager.default.contentsOfDirectory(atPath: "\(out)/tmp").filter { $0.hasPrefix("kpbench-etcd-") }
+        #expect(
+            ProcessTable.alive(matching: out).isEmpty,
+            "left running: \(ProcessTable.alive(matching: out).map(\.cmdline))")
+        let leftover = try FileManager.default.contentsOfDirectory(atPath: "\(out)/tmp").filter {
+            $0.hasPrefix("kpbench-etcd-")
+        }
         #expect(leftover.isEmpty, "etcd data dir left behind: \(leftover)")
         let launchLog = try String(contentsOfFile: "\(dir)/logs/kp-launch.log", encoding: .utf8)
         #expect(launchLog.contains("throw-away etcd"), "kp-launch did not start a throw-away etcd")

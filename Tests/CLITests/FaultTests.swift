@@ -54,7 +54,9 @@ import Testing
         #expect(summary.contains("exit code \(cell.exitCode)"))
         let log = try String(contentsOfFile: "\(dir)/logs/target.stderr.log", encoding: .utf8)
         #expect(!log.isEmpty)
-        #expect(ProcessTable.alive(matching: out).isEmpty, "left running: \(ProcessTable.alive(matching: out).map(\.cmdline))")
+        #expect(
+            ProcessTable.alive(matching: out).isEmpty,
+            "left running: \(ProcessTable.alive(matching: out).map(\.cmdline))")
     }
 
     /// A damaged real run directory: kp-report reports what it can, names each skipped line, and never crashes.
@@ -63,8 +65,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try ToolRunner.run(
             "\(ToolRunner.binDir)/kp-run",
-            ["--bin-dir", ToolRunner.binDir, "--sim", "--out", out, "--run", "d", "--clusters", "3", "--workers", "3", "--warmup", "1s",
-             "--post-bootstrap-settle", "1s", "--steady-wait", "1s", "--series-interval", "1s"],
+            [
+                "--bin-dir", ToolRunner.binDir, "--sim", "--out", out, "--run", "d", "--clusters", "3", "--workers",
+                "3", "--warmup", "1s",
+                "--post-bootstrap-settle", "1s", "--steady-wait", "1s", "--series-interval", "1s",
+            ],
             env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 120)
         #expect(r.status == 0, "\(r.stderr)")
         let dir = "\(out)/d"
@@ -73,9 +78,11 @@ import Testing
         var samples = try String(contentsOfFile: "\(dir)/samples.jsonl", encoding: .utf8)
         samples.removeLast(40)
         try samples.write(toFile: "\(dir)/samples.jsonl", atomically: true, encoding: .utf8)
-        var boot = try String(contentsOfFile: "\(dir)/bootstrap.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        var boot = try String(contentsOfFile: "\(dir)/bootstrap.jsonl", encoding: .utf8).split(separator: "\n").map(
+            String.init)
         boot[1] = "{\"kind\":\"bootstrap_step\",\"v\":1, this is not json"
-        try (boot.joined(separator: "\n") + "\n").write(toFile: "\(dir)/bootstrap.jsonl", atomically: true, encoding: .utf8)
+        try (boot.joined(separator: "\n") + "\n").write(
+            toFile: "\(dir)/bootstrap.jsonl", atomically: true, encoding: .utf8)
         let future = "{\"kind\":\"sample\",\"v\":999,\"t_ns\":1,\"phase\":\"series\",\"source\":\"x\"}\n"
         let ts = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dir)/timeseries.jsonl"))
         try ts.seekToEnd()

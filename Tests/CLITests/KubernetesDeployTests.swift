@@ -30,7 +30,8 @@ import Testing
         let dir = try ToolRunner.tempDir("k8s")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let bad = "\(dir)/job.yaml"
-        try text.replacingOccurrences(of: original, with: replacement).write(toFile: bad, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: original, with: replacement).write(
+            toFile: bad, atomically: true, encoding: .utf8)
         let r = try ToolRunner.run(Self.validate, [bad], timeout: 300)
         #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
         #expect(r.stderr.contains(named), "\(r.stderr)")
@@ -43,19 +44,19 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fake = "\(dir)/kubectl"
         try """
-            #!/usr/bin/env bash
-            args="$*"
-            case "$args" in
-              *"get job kp-load -o jsonpath={.spec.completionMode}"*) printf Indexed ;;
-              *"get job kp-load -o jsonpath={.spec.completions}"*) printf 2 ;;
-              *"get pods -l job-name=kp-load,batch.kubernetes.io/job-completion-index=0"*) printf Succeeded ;;
-              *"get pods -l job-name=kp-load,batch.kubernetes.io/job-completion-index=1"*) printf '' ;;
-              *"logs -l job-name=kp-load,batch.kubernetes.io/job-completion-index=0 --tail=-1"*)
-                printf '%s\\n' '2026-11-29T10:00:00Z info kp-load: pre-warming 50 objects' \\
-                  '{"v":1,"kind":"load_interval","n":1}' 'warning: something' '{"v":1,"kind":"load_final","n":2}' ;;
-              *) echo "fake kubectl: unexpected: $args" >&2; exit 9 ;;
-            esac
-            """.write(toFile: fake, atomically: true, encoding: .utf8)
+        #!/usr/bin/env bash
+        args="$*"
+        case "$args" in
+          *"get job kp-load -o jsonpath={.spec.completionMode}"*) printf Indexed ;;
+          *"get job kp-load -o jsonpath={.spec.completions}"*) printf 2 ;;
+          *"get pods -l job-name=kp-load,batch.kubernetes.io/job-completion-index=0"*) printf Succeeded ;;
+          *"get pods -l job-name=kp-load,batch.kubernetes.io/job-completion-index=1"*) printf '' ;;
+          *"logs -l job-name=kp-load,batch.kubernetes.io/job-completion-index=0 --tail=-1"*)
+            printf '%s\\n' '2026-11-29T10:00:00Z info kp-load: pre-warming 50 objects' \\
+              '{"v":1,"kind":"load_interval","n":1}' 'warning: something' '{"v":1,"kind":"load_final","n":2}' ;;
+          *) echo "fake kubectl: unexpected: $args" >&2; exit 9 ;;
+        esac
+        """.write(toFile: fake, atomically: true, encoding: .utf8)
         chmod(fake, 0o755)
         let run = "\(dir)/run"
         try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)

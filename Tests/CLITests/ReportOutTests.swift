@@ -4,7 +4,8 @@ import Testing
 /// `kp-report --out DIR` writes into a directory that does not exist yet (creating it and its parents),
 /// and creates nothing when the run directory holds no run.
 @Suite struct ReportOutTests {
-    static let runMeta = #"{"flags":{"clusters":"3"},"host":{"cores":2,"hostname":"h","kernel":"6.1","memory_bytes":1024,"os":"Debian"},"kind":"run_meta","kp_bench_version":"0.1.0","run":"r","scenario":"bootstrap","start_ns":5,"started_at":"2026-11-29T04:30:00.000Z","v":1}"#
+    static let runMeta =
+        #"{"flags":{"clusters":"3"},"host":{"cores":2,"hostname":"h","kernel":"6.1","memory_bytes":1024,"os":"Debian"},"kind":"run_meta","kp_bench_version":"0.1.0","run":"r","scenario":"bootstrap","start_ns":5,"started_at":"2026-11-29T04:30:00.000Z","v":1}"#
 
     @Test func outDirectoryIsCreated() throws {
         let mark = try ToolRunner.tempDir("report-out")
@@ -15,8 +16,13 @@ import Testing
         let out = "\(mark)/reports/r1"
         let r = try ToolRunner.run("kp-report", [run, "--out", out, "--quiet"], timeout: 60)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == ["summary.md", "phases.csv", "latency.csv"])
-        #expect(!FileManager.default.fileExists(atPath: "\(run)/summary.md"), "the report went to --out, not the run directory")
+        #expect(
+            Set(try FileManager.default.contentsOfDirectory(atPath: out)) == [
+                "summary.md", "phases.csv", "latency.csv",
+            ])
+        #expect(
+            !FileManager.default.fileExists(atPath: "\(run)/summary.md"),
+            "the report went to --out, not the run directory")
     }
 
     @Test func noRunCreatesNothing() throws {

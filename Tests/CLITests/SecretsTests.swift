@@ -37,10 +37,12 @@ import Testing
 
     /// A self-signed CA certificate that signed nothing kp-sim serves (openssl is a test dependency).
     static func writeUnrelatedCA(to path: String) throws {
-        let r = try ToolRunner.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", "\(path).key", "-out", path, "-subj", "/CN=unrelated-ca", "-days", "1",
-        ], timeout: 30)
+        let r = try ToolRunner.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "\(path).key", "-out", path, "-subj", "/CN=unrelated-ca", "-days", "1",
+            ], timeout: 30)
         try #require(r.status == 0, "openssl could not make a CA: \(r.stderr)")
     }
 
@@ -63,8 +65,10 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "\(ToolRunner.binDir)/kp-run")
         p.arguments = [
-            "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "mixed-hot", "--out", out, "--run", "run", "--clusters", "4",
-            "--workers", "2", "--warmup", "2s", "--post-bootstrap-settle", "1s", "--steady-wait", "1s", "--load-duration", "3s",
+            "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "mixed-hot", "--out", out, "--run", "run",
+            "--clusters", "4",
+            "--workers", "2", "--warmup", "2s", "--post-bootstrap-settle", "1s", "--steady-wait", "1s",
+            "--load-duration", "3s",
             // --max-lag 1s: a busy CI machine must not make it generator-limited
             "--hot-percent", "50", "--series-interval", "1s", "--max-lag", "1s",
         ]
@@ -106,7 +110,10 @@ import Testing
             p.waitUntilExit()
         }
         p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "kp-run failed: \(String(decoding: FileManager.default.contents(atPath: stderrFile) ?? Data(), as: UTF8.self))")
+        #expect(
+            p.terminationStatus == 0,
+            "kp-run failed: \(String(decoding: FileManager.default.contents(atPath: stderrFile) ?? Data(), as: UTF8.self))"
+        )
 
         let secret = try #require(token, "never saw \(dir)/target/token while the run was up")
         // Random, at least 128 bits: 32+ hex digits or 22+ base64 characters, and no obvious pattern.
@@ -116,7 +123,9 @@ import Testing
 
         // Never in a process argument of anything the harness started.
         #expect(cmdlines.count >= 5, "saw too few processes of the run to trust this check: \(cmdlines.values)")
-        for (pid, cmd) in cmdlines { #expect(!cmd.contains(secret), "pid \(pid) has the token in its arguments: \(cmd)") }
+        for (pid, cmd) in cmdlines {
+            #expect(!cmd.contains(secret), "pid \(pid) has the token in its arguments: \(cmd)")
+        }
 
         // Every listening socket is on loopback; kp-sim listened (so the check saw something).
         #expect(!sockets.isEmpty, "saw no listening socket of the run")
@@ -146,7 +155,8 @@ import Testing
         let work = try ToolRunner.tempDir("secrets-url")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let token = (0..<32).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
-        try "\(token),kpbench,1,\"system:masters\"\n".write(toFile: "\(work)/tokens.csv", atomically: true, encoding: .utf8)
+        try "\(token),kpbench,1,\"system:masters\"\n".write(
+            toFile: "\(work)/tokens.csv", atomically: true, encoding: .utf8)
         try token.write(toFile: "\(work)/token", atomically: true, encoding: .utf8)
         chmod("\(work)/token", 0o600)
         let sim = try SimLauncher(
@@ -155,39 +165,50 @@ import Testing
         defer { sim.stop() }
         let url = "https://127.0.0.1:\(sim.port)"
         let base = [
-            "--bin-dir", ToolRunner.binDir, "--scenario", "bootstrap", "--clusters", "2", "--workers", "2", "--warmup", "0s",
+            "--bin-dir", ToolRunner.binDir, "--scenario", "bootstrap", "--clusters", "2", "--workers", "2", "--warmup",
+            "0s",
             "--post-bootstrap-settle", "0s", "--steady-wait", "0s", "--series-interval", "1s", "--out", "\(work)/out",
         ]
-        let env = ["APISERVER_URL": url, "TOKEN_FILE": "\(work)/token", "APISERVER_BIN": "", "APISERVER_DIR": "", "CA_FILE": ""]
+        let env = [
+            "APISERVER_URL": url, "TOKEN_FILE": "\(work)/token", "APISERVER_BIN": "", "APISERVER_DIR": "",
+            "CA_FILE": "",
+        ]
 
         // No CA given: verification is on by default, so the run refuses before it starts anything
         // and names the two ways out.
         let refused = try ToolRunner.run(
-            "\(ToolRunner.binDir)/kp-run", base + ["--run", "no-ca", "--", "--ready-timeout", "3s"], env: env, timeout: 90)
+            "\(ToolRunner.binDir)/kp-run", base + ["--run", "no-ca", "--", "--ready-timeout", "3s"], env: env,
+            timeout: 90)
         #expect(refused.status == 2, "exit \(refused.status): \(refused.stderr)")
-        #expect(refused.stderr.contains("--ca-file") && refused.stderr.contains("--insecure-skip-tls-verify"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("--ca-file") && refused.stderr.contains("--insecure-skip-tls-verify"),
+            "\(refused.stderr)")
 
         // A CA that did not sign the server's certificate: the TLS failure is named (exit 11, never ready).
         var wrongCA = env
         wrongCA["CA_FILE"] = "\(work)/wrong-ca.crt"
         try Self.writeUnrelatedCA(to: "\(work)/wrong-ca.crt")
         let mistrusted = try ToolRunner.run(
-            "\(ToolRunner.binDir)/kp-run", base + ["--run", "wrong-ca", "--", "--ready-timeout", "3s"], env: wrongCA, timeout: 90)
+            "\(ToolRunner.binDir)/kp-run", base + ["--run", "wrong-ca", "--", "--ready-timeout", "3s"], env: wrongCA,
+            timeout: 90)
         #expect(mistrusted.status == 11, "exit \(mistrusted.status): \(mistrusted.stderr)")
-        let mistrustedLog = (try? String(contentsOfFile: "\(work)/out/wrong-ca/logs/kp-launch.log", encoding: .utf8)) ?? ""
+        let mistrustedLog =
+            (try? String(contentsOfFile: "\(work)/out/wrong-ca/logs/kp-launch.log", encoding: .utf8)) ?? ""
         #expect(mistrustedLog.contains("TLS") || mistrustedLog.contains("certificate"), "\(mistrustedLog)")
 
         // With the server's CA: verified, and the summary does not mention skipping verification.
         var withCA = env
         withCA["CA_FILE"] = "\(work)/certs/apiserver.crt"
-        let verified = try ToolRunner.run("\(ToolRunner.binDir)/kp-run", base + ["--run", "ca"], env: withCA, timeout: 90)
+        let verified = try ToolRunner.run(
+            "\(ToolRunner.binDir)/kp-run", base + ["--run", "ca"], env: withCA, timeout: 90)
         #expect(verified.status == 0, "exit \(verified.status): \(verified.stderr)")
         let verifiedSummary = (try? String(contentsOfFile: "\(work)/out/ca/summary.md", encoding: .utf8)) ?? ""
         #expect(!verifiedSummary.contains("insecure-skip-tls-verify"))
 
         // Explicitly insecure: works, and summary.md says so.
         let insecure = try ToolRunner.run(
-            "\(ToolRunner.binDir)/kp-run", base + ["--run", "insecure", "--allow-existing", "--", "--insecure-skip-tls-verify"], env: env, timeout: 90)
+            "\(ToolRunner.binDir)/kp-run",
+            base + ["--run", "insecure", "--allow-existing", "--", "--insecure-skip-tls-verify"], env: env, timeout: 90)
         #expect(insecure.status == 0, "exit \(insecure.status): \(insecure.stderr)")
         let summary = (try? String(contentsOfFile: "\(work)/out/insecure/summary.md", encoding: .utf8)) ?? ""
         #expect(summary.contains("--insecure-skip-tls-verify"), "summary.md does not say TLS verification was off")

@@ -5,10 +5,13 @@ enum ToolRunner {
     /// The folder holding the built tools: the one this test binary was built into.
     static let binDir: String = {
         if let d = ProcessInfo.processInfo.environment["KP_BIN_DIR"] { return d }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var url = URL(fileURLWithPath: exe)
         // …/<scratch>/debug/kp-benchPackageTests.xctest (a file on Linux)
-        while url.pathComponents.count > 1 && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-report").path) {
+        while url.pathComponents.count > 1
+            && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-report").path)
+        {
             url.deleteLastPathComponent()
         }
         return url.path
@@ -73,7 +76,9 @@ enum ToolRunner {
     }
 
     static func tempDir(_ name: String) throws -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("kpbench-\(name)-\(UUID().uuidString.prefix(8))").path
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kpbench-\(name)-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }

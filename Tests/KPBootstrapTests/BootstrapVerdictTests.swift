@@ -6,8 +6,9 @@ import Testing
 /// answered with errors, 11 when it did not answer, nil when no step failed.
 @Suite struct BootstrapVerdictTests {
     func step(_ outcome: String, _ counts: [String: Int]) -> BootstrapStepRecord {
-        BootstrapStepRecord(cluster: "c-000", step: "crd_create", startNs: 0, endNs: 1, attempts: 1, outcome: outcome,
-                            statusCounts: counts, retries: 0, error: outcome == "ok" ? nil : "x")
+        BootstrapStepRecord(
+            cluster: "c-000", step: "crd_create", startNs: 0, endNs: 1, attempts: 1, outcome: outcome,
+            statusCounts: counts, retries: 0, error: outcome == "ok" ? nil : "x")
     }
 
     @Test func verdicts() {
@@ -15,12 +16,16 @@ import Testing
         #expect(BootstrapVerdict.exitCode(failedSteps: [step("ok", ["201": 1])]) == nil)
         #expect(BootstrapVerdict.exitCode(failedSteps: [step("interrupted", ["timeout": 1])]) == nil)
         #expect(BootstrapVerdict.exitCode(failedSteps: [step("deadline_exceeded", ["timeout": 3])]) == 11)
-        #expect(BootstrapVerdict.exitCode(failedSteps: [step("deadline_exceeded", ["refused": 2, "timeout": 1])]) == 11)
+        #expect(
+            BootstrapVerdict.exitCode(failedSteps: [step("deadline_exceeded", ["refused": 2, "timeout": 1])]) == 11)
         #expect(BootstrapVerdict.exitCode(failedSteps: [step("deadline_exceeded", ["503": 4])]) == 12)
         #expect(BootstrapVerdict.exitCode(failedSteps: [step("failed", ["429": 1])]) == 12)
         #expect(BootstrapVerdict.exitCode(failedSteps: [step("failed", ["reset": 1])]) == 12)
         // Errors win over silence: the target did answer, with errors.
-        #expect(BootstrapVerdict.exitCode(failedSteps: [step("deadline_exceeded", ["timeout": 1]), step("failed", ["500": 1])]) == 12)
+        #expect(
+            BootstrapVerdict.exitCode(failedSteps: [
+                step("deadline_exceeded", ["timeout": 1]), step("failed", ["500": 1]),
+            ]) == 12)
         // Answered 200 but never got there before the deadline (e.g. never Established): the target's doing.
         #expect(BootstrapVerdict.exitCode(failedSteps: [step("deadline_exceeded", ["200": 30])]) == 12)
     }

@@ -25,7 +25,9 @@ func fastConfig(
         crdEstablished: t, discovery: t, allowExisting: allowExisting, backoff: backoff)
 }
 
-func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) async -> (BootstrapSummaryRecord, Collected) {
+func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) async -> (
+    BootstrapSummaryRecord, Collected
+) {
     let c = Collected()
     let b = Bootstrapper(
         configuration: config, transport: transport, onStep: { r in c.steps.withLock { $0.append(r) } },
@@ -67,13 +69,14 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
         let fake = bootstrapTransport { FakeKplane().answer($0, $1) }
         _ = await runBootstrap(fastConfig(["c-007"]), fake)
         let b = "https://h:6443/clusters/c-007/control-plane"
-        #expect(fake.requests.map { "\($0.method) \($0.url)" } == [
-            "GET \(b)/readyz",
-            "GET \(b)/api/v1/namespaces/default",
-            "POST \(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-            "GET \(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions/memwidgets.mem-c-007.kplane.dev",
-            "GET \(b)/apis/mem-c-007.kplane.dev/v1",
-        ])
+        #expect(
+            fake.requests.map { "\($0.method) \($0.url)" } == [
+                "GET \(b)/readyz",
+                "GET \(b)/api/v1/namespaces/default",
+                "POST \(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                "GET \(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions/memwidgets.mem-c-007.kplane.dev",
+                "GET \(b)/apis/mem-c-007.kplane.dev/v1",
+            ])
         let post = fake.requests[2]
         #expect(post.body == TestCRD.body(for: "c-007"))
         #expect(post.headers.contains { $0.0 == "Content-Type" && $0.1 == "application/json" })
@@ -108,7 +111,9 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
 
     @Test func aDeadlineEndsTheStepAsTimeoutAndTheClusterAsFailed() async throws {
         let fake = bootstrapTransport { r, seen in
-            if r.url.hasSuffix("/namespaces/default") { return k8sStatus(404, reason: "NotFound", message: "namespaces \"default\" not found") }
+            if r.url.hasSuffix("/namespaces/default") {
+                return k8sStatus(404, reason: "NotFound", message: "namespaces \"default\" not found")
+            }
             return FakeKplane().answer(r, seen)
         }
         let (summary, c) = await runBootstrap(fastConfig(["c-000", "c-001"], deadline: .milliseconds(80)), fake)
@@ -142,7 +147,11 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
 
     @Test func alreadyExistsFailsUnlessAllowed() async throws {
         let answer: FakeTransport.Handler = { r, seen in
-            if r.method == "POST" { return k8sStatus(409, reason: "AlreadyExists", message: "customresourcedefinitions.apiextensions.k8s.io \"x\" already exists") }
+            if r.method == "POST" {
+                return k8sStatus(
+                    409, reason: "AlreadyExists",
+                    message: "customresourcedefinitions.apiextensions.k8s.io \"x\" already exists")
+            }
             return FakeKplane().answer(r, seen)
         }
         let (refused, c1) = await runBootstrap(fastConfig(["c-000"]), bootstrapTransport(answer))
@@ -159,7 +168,11 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
 
     @Test func conflictAfterAnAmbiguousCreateIsOurOwnObject() async throws {
         let fake = bootstrapTransport { r, seen in
-            if r.method == "POST" { return seen == 0 ? .failure(HTTPError(.timeout, url: r.url)) : k8sStatus(409, reason: "AlreadyExists", message: "exists") }
+            if r.method == "POST" {
+                return seen == 0
+                    ? .failure(HTTPError(.timeout, url: r.url))
+                    : k8sStatus(409, reason: "AlreadyExists", message: "exists")
+            }
             return FakeKplane().answer(r, seen)
         }
         let (summary, c) = await runBootstrap(fastConfig(["c-000"]), fake)
@@ -216,7 +229,9 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     @Test func transportErrorsAreRetriedWithinTheDeadline() async throws {
         let fake = bootstrapTransport { r, seen in
             if r.url.hasSuffix("/readyz") && seen < 2 { return .failure(HTTPError(.connectionRefused, url: r.url)) }
-            if r.url.hasSuffix("/namespaces/default") && seen == 0 { return .failure(HTTPError(.connectionReset, url: r.url)) }
+            if r.url.hasSuffix("/namespaces/default") && seen == 0 {
+                return .failure(HTTPError(.connectionReset, url: r.url))
+            }
             return FakeKplane().answer(r, seen)
         }
         let (summary, c) = await runBootstrap(fastConfig(["c-000"]), fake)
@@ -244,7 +259,9 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
 
     @Test func established404IsPolled() async throws {
         let fake = bootstrapTransport { r, seen in
-            if r.url.contains("customresourcedefinitions/") && seen == 0 { return k8sStatus(404, reason: "NotFound", message: "nope") }
+            if r.url.contains("customresourcedefinitions/") && seen == 0 {
+                return k8sStatus(404, reason: "NotFound", message: "nope")
+            }
             return FakeKplane().answer(r, seen)
         }
         let (summary, c) = await runBootstrap(fastConfig(["c-000"]), fake)
@@ -256,7 +273,16 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     @Test func establishedTimeoutNamesTheConditionsSeen() async throws {
         let fake = bootstrapTransport { r, seen in
             if r.url.contains("customresourcedefinitions/") {
-                return response(200, json: ["status": ["conditions": [["type": "NamesAccepted", "status": "True"], ["type": "Established", "status": "False"]]]])
+                return response(
+                    200,
+                    json: [
+                        "status": [
+                            "conditions": [
+                                ["type": "NamesAccepted", "status": "True"],
+                                ["type": "Established", "status": "False"],
+                            ]
+                        ]
+                    ])
             }
             return FakeKplane().answer(r, seen)
         }
@@ -275,11 +301,15 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
         }
         let names = (0..<50).map { String(format: "c-%03d", $0) }
         let c = Collected()
-        let b = Bootstrapper(configuration: fastConfig(names, workers: 3, deadline: .seconds(30)), transport: fake, onStep: { r in c.steps.withLock { $0.append(r) } })
+        let b = Bootstrapper(
+            configuration: fastConfig(names, workers: 3, deadline: .seconds(30)), transport: fake,
+            onStep: { r in c.steps.withLock { $0.append(r) } })
         let task = Task { await b.run() }
         // Cancel once all three workers are polling the namespace (not after a fixed sleep: the machine may be busy).
         let waitUntil = MonotonicClock.now() + 20_000_000_000
-        while Set(fake.requests.filter { $0.url.hasSuffix("/namespaces/default") }.map(\.url)).count < 3 && MonotonicClock.now() < waitUntil {
+        while Set(fake.requests.filter { $0.url.hasSuffix("/namespaces/default") }.map(\.url)).count < 3
+            && MonotonicClock.now() < waitUntil
+        {
             try await Task.sleep(for: .milliseconds(5))
         }
         task.cancel()
@@ -305,7 +335,8 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
     }
 
     @Test func fewerClustersThanWorkersUsesOneWorkerPerCluster() async throws {
-        let (summary, _) = await runBootstrap(fastConfig(["a", "b"], workers: 12), bootstrapTransport { FakeKplane().answer($0, $1) })
+        let (summary, _) = await runBootstrap(
+            fastConfig(["a", "b"], workers: 12), bootstrapTransport { FakeKplane().answer($0, $1) })
         #expect(summary.workers == 2 && summary.ok == 2)
     }
 }

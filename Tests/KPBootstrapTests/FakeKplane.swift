@@ -13,11 +13,19 @@ func response(_ status: Int, json: Any? = nil, headers: [String: String] = [:]) 
     let body = json.map { (try? JSONSerialization.data(withJSONObject: $0)) ?? Data() } ?? Data()
     var h = headers
     if json != nil { h["content-type"] = "application/json" }
-    return .success(HTTPResponse(status: status, headers: h, body: body, httpVersion: 2, timings: TransferTimings(queuedNs: 0, sentNs: 0, firstByteNs: 0, doneNs: 0)))
+    return .success(
+        HTTPResponse(
+            status: status, headers: h, body: body, httpVersion: 2,
+            timings: TransferTimings(queuedNs: 0, sentNs: 0, firstByteNs: 0, doneNs: 0)))
 }
 
 func k8sStatus(_ code: Int, reason: String, message: String) -> Result<HTTPResponse, HTTPError> {
-    response(code, json: ["kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "message": message, "code": code])
+    response(
+        code,
+        json: [
+            "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "message": message,
+            "code": code,
+        ])
 }
 
 /// A well-behaved kplane for the five steps: the namespace appears after `namespacePolls` 404s,
@@ -29,9 +37,15 @@ struct FakeKplane {
 
     func answer(_ r: HTTPRequest, _ seen: Int) -> Result<HTTPResponse, HTTPError> {
         let path = r.url.components(separatedBy: "/control-plane").last ?? ""
-        if path == "/readyz" { return .success(HTTPResponse(status: 200, headers: [:], body: Data("ok".utf8), httpVersion: 2, timings: .init(queuedNs: 0, sentNs: 0, firstByteNs: 0, doneNs: 0))) }
+        if path == "/readyz" {
+            return .success(
+                HTTPResponse(
+                    status: 200, headers: [:], body: Data("ok".utf8), httpVersion: 2,
+                    timings: .init(queuedNs: 0, sentNs: 0, firstByteNs: 0, doneNs: 0)))
+        }
         if path == "/api/v1/namespaces/default" {
-            return seen < namespacePolls ? k8sStatus(404, reason: "NotFound", message: "namespaces \"default\" not found")
+            return seen < namespacePolls
+                ? k8sStatus(404, reason: "NotFound", message: "namespaces \"default\" not found")
                 : response(200, json: ["kind": "Namespace", "metadata": ["name": "default"]])
         }
         if r.method == "POST" && path == "/apis/apiextensions.k8s.io/v1/customresourcedefinitions" {
@@ -39,13 +53,27 @@ struct FakeKplane {
         }
         if path.hasPrefix("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/memwidgets.") {
             let established = seen >= establishedPolls
-            return response(200, json: ["kind": "CustomResourceDefinition", "status": ["conditions": [
-                ["type": "NamesAccepted", "status": "True"], ["type": "Established", "status": established ? "True" : "False"],
-            ]]])
+            return response(
+                200,
+                json: [
+                    "kind": "CustomResourceDefinition",
+                    "status": [
+                        "conditions": [
+                            ["type": "NamesAccepted", "status": "True"],
+                            ["type": "Established", "status": established ? "True" : "False"],
+                        ]
+                    ],
+                ])
         }
         if path.hasPrefix("/apis/mem-") {
-            return seen < discoveryPolls ? k8sStatus(404, reason: "NotFound", message: "the server could not find the requested resource")
-                : response(200, json: ["kind": "APIResourceList", "groupVersion": "x/v1", "resources": [["name": "memwidgets", "namespaced": true, "kind": "TestWidget"]]])
+            return seen < discoveryPolls
+                ? k8sStatus(404, reason: "NotFound", message: "the server could not find the requested resource")
+                : response(
+                    200,
+                    json: [
+                        "kind": "APIResourceList", "groupVersion": "x/v1",
+                        "resources": [["name": "memwidgets", "namespaced": true, "kind": "TestWidget"]],
+                    ])
         }
         return k8sStatus(404, reason: "NotFound", message: "unexpected \(r.method) \(path)")
     }

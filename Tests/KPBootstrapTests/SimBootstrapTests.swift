@@ -2,20 +2,23 @@ import Foundation
 import KPCore
 import KPHTTP
 import KPRecords
-import Testing
 import KPTestSupport
+import Testing
 
 @testable import KPBootstrap
 
 /// End to end against the emulator: the library with the real libcurl client, and the built kp-bootstrap.
 @Suite(.serialized) struct SimBootstrapTests {
     static func records(_ stdout: Data) throws -> [Record] {
-        try stdout.split(separator: 0x0A).enumerated().map { i, line in try RecordCodec.decode(Data(line), location: "stdout:\(i + 1)") }
+        try stdout.split(separator: 0x0A).enumerated().map { i, line in
+            try RecordCodec.decode(Data(line), location: "stdout:\(i + 1)")
+        }
     }
 
     @Test func fiveClustersBootstrapEndToEndWithTheLibrary() async throws {
         let sim = try SimProcess()
-        let client = try HTTPClient(configuration: HTTPClientConfiguration(caFile: sim.caFile, tokenFile: sim.tokenFile))
+        let client = try HTTPClient(
+            configuration: HTTPClientConfiguration(caFile: sim.caFile, tokenFile: sim.tokenFile))
         let names = try ClusterNames.expand(format: "c-%03d", count: 5)
         let collected = Collected()
         let bootstrapper = Bootstrapper(
@@ -33,9 +36,13 @@ import KPTestSupport
         #expect(summary.requests == steps.reduce(0) { $0 + $1.attempts })
 
         // The declared schema keeps spec.data (issue 4): create a TestWidget and read it back.
-        let b = "\(sim.url)/clusters/c-000/control-plane/apis/\(TestCRD.group(for: "c-000"))/v1/namespaces/default/memwidgets"
-        let widget = #"{"apiVersion":"mem-c-000.kplane.dev/v1","kind":"TestWidget","metadata":{"name":"w1"},"spec":{"data":"payload-123"}}"#
-        let created = try await client.send(HTTPRequest(method: "POST", url: b, headers: [("Content-Type", "application/json")], body: Data(widget.utf8)))
+        let b =
+            "\(sim.url)/clusters/c-000/control-plane/apis/\(TestCRD.group(for: "c-000"))/v1/namespaces/default/memwidgets"
+        let widget =
+            #"{"apiVersion":"mem-c-000.kplane.dev/v1","kind":"TestWidget","metadata":{"name":"w1"},"spec":{"data":"payload-123"}}"#
+        let created = try await client.send(
+            HTTPRequest(
+                method: "POST", url: b, headers: [("Content-Type", "application/json")], body: Data(widget.utf8)))
         #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
         let got = try await client.send(HTTPRequest(url: b + "/w1"))
         let obj = try JSONSerialization.jsonObject(with: got.body) as? [String: Any]
@@ -50,15 +57,22 @@ import KPTestSupport
         #expect(first.status == 0, "\(first.stderr)")
         let records = try Self.records(first.stdout)
         #expect(records.count == 26)
-        guard case .bootstrapSummary(let summary) = records.last else { Issue.record("last record is not the summary"); return }
+        guard case .bootstrapSummary(let summary) = records.last else {
+            Issue.record("last record is not the summary")
+            return
+        }
         #expect(summary.clusters == 5 && summary.ok == 5 && summary.workers == 3 && !summary.interrupted)
-        #expect(records.dropLast().allSatisfy { if case .bootstrapStep(let s) = $0 { s.outcome == "ok" } else { false } })
+        #expect(
+            records.dropLast().allSatisfy { if case .bootstrapStep(let s) = $0 { s.outcome == "ok" } else { false } })
 
         // Same names again: the CRDs exist. Without --allow-existing that is a failure (exit 1, one line per cluster).
         let again = try BuiltTools.run(tool, target + ["--names", "c-000,c-001"])
         #expect(again.status == 1)
         let steps = try Self.records(again.stdout).compactMap { if case .bootstrapStep(let s) = $0 { s } else { nil } }
-        #expect(steps.filter { $0.step == "crd_create" }.allSatisfy { $0.outcome == "failed" && $0.statusCounts == ["409": 1] })
+        #expect(
+            steps.filter { $0.step == "crd_create" }.allSatisfy {
+                $0.outcome == "failed" && $0.statusCounts == ["409": 1]
+            })
         #expect(again.stderr.contains("c-000: crd_create failed") && again.stderr.contains("c-001: crd_create failed"))
         #expect(again.stderr.contains("--allow-existing"))
 
@@ -75,9 +89,12 @@ import KPTestSupport
         endpoint.pid = nil
         var line = try RecordCodec.encode(endpoint.record)
         line.append(0x0A)
-        let r = try BuiltTools.run(tool, ["--endpoint", "-", "--clusters", "2", "--name-format", "stdin-%d"], stdin: line)
+        let r = try BuiltTools.run(
+            tool, ["--endpoint", "-", "--clusters", "2", "--name-format", "stdin-%d"], stdin: line)
         #expect(r.status == 0, "\(r.stderr)")
-        let steps = try Self.records(r.stdout).compactMap { if case .bootstrapStep(let s) = $0 { s.cluster } else { nil } }
+        let steps = try Self.records(r.stdout).compactMap {
+            if case .bootstrapStep(let s) = $0 { s.cluster } else { nil }
+        }
         #expect(Set(steps) == ["stdin-0", "stdin-1"])
     }
 
@@ -86,7 +103,10 @@ import KPTestSupport
         let tool = try BuiltTools.path("kp-bootstrap")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = ["--url", sim.url, "--token-file", sim.tokenFile, "--ca-file", sim.caFile, "--clusters", "50", "--workers", "4"]
+        p.arguments = [
+            "--url", sim.url, "--token-file", sim.tokenFile, "--ca-file", sim.caFile, "--clusters", "50", "--workers",
+            "4",
+        ]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = Pipe()
@@ -94,7 +114,8 @@ import KPTestSupport
         // Signal once all four workers have passed readyz and are polling the (3 s late) namespace.
         var data = Data()
         let deadline = Date().addingTimeInterval(30)
-        while data.split(separator: 0x0A).filter({ String(decoding: $0, as: UTF8.self).contains(#""step":"readyz""#) }).count < 4
+        while data.split(separator: 0x0A).filter({ String(decoding: $0, as: UTF8.self).contains(#""step":"readyz""#) })
+            .count < 4
             && Date() < deadline
         {
             let chunk = out.fileHandleForReading.availableData
@@ -106,9 +127,14 @@ import KPTestSupport
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)
         let records = try Self.records(data)
-        guard case .bootstrapSummary(let summary) = records.last else { Issue.record("no summary after SIGINT"); return }
+        guard case .bootstrapSummary(let summary) = records.last else {
+            Issue.record("no summary after SIGINT")
+            return
+        }
         #expect(summary.interrupted && summary.clusters == 50 && summary.ok == 0 && summary.failed == 0)
-        let interrupted = records.compactMap { if case .bootstrapStep(let s) = $0, s.outcome == "interrupted" { s } else { nil } }
+        let interrupted = records.compactMap {
+            if case .bootstrapStep(let s) = $0, s.outcome == "interrupted" { s } else { nil }
+        }
         #expect(interrupted.count == 4)
         #expect(interrupted.allSatisfy { $0.step == "namespace" })
     }
@@ -119,23 +145,34 @@ import KPTestSupport
         let bad = sim.dir + "/bad-token"
         try "not-the-token".write(toFile: bad, atomically: true, encoding: .utf8)
         let start = Date()
-        let r = try BuiltTools.run(tool, ["--url", sim.url, "--token-file", bad, "--ca-file", sim.caFile, "--clusters", "3"])
+        let r = try BuiltTools.run(
+            tool, ["--url", sim.url, "--token-file", bad, "--ca-file", sim.caFile, "--clusters", "3"])
         #expect(r.status == 1)
         #expect(Date().timeIntervalSince(start) < 10)
         let steps = try Self.records(r.stdout).compactMap { if case .bootstrapStep(let s) = $0 { s } else { nil } }
-        #expect(steps.count == 3 && steps.allSatisfy { $0.step == "readyz" && $0.outcome == "failed" && $0.statusCounts == ["401": 1] })
+        #expect(
+            steps.count == 3
+                && steps.allSatisfy { $0.step == "readyz" && $0.outcome == "failed" && $0.statusCounts == ["401": 1] })
     }
 
     @Test func injected429sAndResetsAreRetriedAndCounted() throws {
-        let sim = try SimProcess(extraArgs: ["--sim-seed=7", "--fault-error-rate=0.25", "--fault-error-status=429", "--fault-reset-rate=0.05"])
-        let tool = try BuiltTools.path("kp-bootstrap")
-        let r = try BuiltTools.run(tool, [
-            "--url", sim.url, "--token-file", sim.tokenFile, "--ca-file", sim.caFile, "--clusters", "8", "--workers", "4",
-            "--backoff-base", "20ms", "--backoff-cap", "200ms",
+        let sim = try SimProcess(extraArgs: [
+            "--sim-seed=7", "--fault-error-rate=0.25", "--fault-error-status=429", "--fault-reset-rate=0.05",
         ])
+        let tool = try BuiltTools.path("kp-bootstrap")
+        let r = try BuiltTools.run(
+            tool,
+            [
+                "--url", sim.url, "--token-file", sim.tokenFile, "--ca-file", sim.caFile, "--clusters", "8",
+                "--workers", "4",
+                "--backoff-base", "20ms", "--backoff-cap", "200ms",
+            ])
         #expect(r.status == 0, "\(r.stderr)")
         let records = try Self.records(r.stdout)
-        guard case .bootstrapSummary(let summary) = records.last else { Issue.record("no summary"); return }
+        guard case .bootstrapSummary(let summary) = records.last else {
+            Issue.record("no summary")
+            return
+        }
         #expect(summary.ok == 8)
         let steps = records.compactMap { if case .bootstrapStep(let s) = $0 { s } else { nil } }
         let retried = steps.reduce(0) { $0 + $1.retries }
@@ -148,7 +185,8 @@ import KPTestSupport
     @Test func helpExitsZeroAndDocumentsTheSchemaDifference() throws {
         let r = try BuiltTools.run(try BuiltTools.path("kp-bootstrap"), ["--help"])
         #expect(r.status == 0)
-        let text = String(decoding: r.stdout, as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let text = String(decoding: r.stdout, as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(
+            separator: " ")
         #expect(text.contains("schema declares spec.data"))
         #expect(text.contains("the test's schema is {type: object}"))
         #expect(text.contains("(default: 500ms)"))

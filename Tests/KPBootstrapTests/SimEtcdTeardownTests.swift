@@ -1,8 +1,8 @@
 import Foundation
 import KPHTTP
 import KPRecords
-import Testing
 import KPTestSupport
+import Testing
 
 @testable import KPBootstrap
 
@@ -22,9 +22,13 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         addr.sin_port = 0
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+        }
         guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-        let named = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let named = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         guard named == 0 else { throw POSIXError(.EINVAL) }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
@@ -37,7 +41,8 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
         process.arguments = [
             "--data-dir=\(dataDir)", "--listen-client-urls=\(endpoint)", "--advertise-client-urls=\(endpoint)",
-            "--listen-peer-urls=http://127.0.0.1:\(peerPort)", "--initial-advertise-peer-urls=http://127.0.0.1:\(peerPort)",
+            "--listen-peer-urls=http://127.0.0.1:\(peerPort)",
+            "--initial-advertise-peer-urls=http://127.0.0.1:\(peerPort)",
             "--initial-cluster=default=http://127.0.0.1:\(peerPort)", "--log-level=error",
         ]
         process.standardOutput = FileHandle.nullDevice
@@ -65,14 +70,18 @@ final class ThrowAwayEtcd: @unchecked Sendable {
     func keys(prefix: String) async throws -> [String] {
         let client = try HTTPClient(configuration: HTTPClientConfiguration(allowHTTP2: false))
         let body: [String: Any] = [
-            "key": Data(prefix.utf8).base64EncodedString(), "range_end": Teardowner.prefixEnd(prefix).base64EncodedString(), "keys_only": true,
+            "key": Data(prefix.utf8).base64EncodedString(),
+            "range_end": Teardowner.prefixEnd(prefix).base64EncodedString(), "keys_only": true,
         ]
-        let r = try await client.send(HTTPRequest(
-            method: "POST", url: endpoint + "/v3/kv/range", headers: [("Content-Type", "application/json")],
-            body: try JSONSerialization.data(withJSONObject: body)))
+        let r = try await client.send(
+            HTTPRequest(
+                method: "POST", url: endpoint + "/v3/kv/range", headers: [("Content-Type", "application/json")],
+                body: try JSONSerialization.data(withJSONObject: body)))
         let object = try JSONSerialization.jsonObject(with: r.body) as? [String: Any]
         let kvs = object?["kvs"] as? [[String: Any]] ?? []
-        return kvs.compactMap { ($0["key"] as? String).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } }
+        return kvs.compactMap {
+            ($0["key"] as? String).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
+        }
     }
 }
 
@@ -85,7 +94,8 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         let etcd = try await ThrowAwayEtcd()
         defer { etcd.stop() }
         let prefix = "/registry-kptear-\(UInt64(Date().timeIntervalSince1970 * 1e9))"
-        let sim = try SimProcess(prefix: "tear", extraArgs: ["--etcd-servers=\(etcd.endpoint)", "--etcd-prefix=\(prefix)"])
+        let sim = try SimProcess(
+            prefix: "tear", extraArgs: ["--etcd-servers=\(etcd.endpoint)", "--etcd-prefix=\(prefix)"])
         let tool = try BuiltTools.path("kp-bootstrap")
         let target = SimTeardownTests.target(sim)
         let boot = try BuiltTools.run(tool, target + ["--clusters", "3", "--workers", "3"])
@@ -93,16 +103,19 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         // A key of another run whose prefix starts with this one must survive.
         let client = try HTTPClient(configuration: HTTPClientConfiguration(allowHTTP2: false))
         let foreign = prefix + "x/namespaces/clusters/c-000/default"
-        let put = try await client.send(HTTPRequest(
-            method: "POST", url: etcd.endpoint + "/v3/kv/put", headers: [("Content-Type", "application/json")],
-            body: Data(#"{"key":"\#(Data(foreign.utf8).base64EncodedString())","value":"eA=="}"#.utf8)))
+        let put = try await client.send(
+            HTTPRequest(
+                method: "POST", url: etcd.endpoint + "/v3/kv/put", headers: [("Content-Type", "application/json")],
+                body: Data(#"{"key":"\#(Data(foreign.utf8).base64EncodedString())","value":"eA=="}"#.utf8)))
         #expect(put.status == 200)
         let before = try await etcd.keys(prefix: prefix + "/")
-        #expect(before.contains { $0.contains("/clusters/c-000/") } && before.contains { $0.contains("/clusters/c-002/") })
+        #expect(
+            before.contains { $0.contains("/clusters/c-000/") } && before.contains { $0.contains("/clusters/c-002/") })
 
         // The endpoint record kp-launch writes in sim mode with a throw-away etcd.
-        var rec = EndpointRecord(url: sim.url, caFile: sim.caFile, tokenFile: sim.tokenFile, mode: "sim", target: "kp-sim", emulator: true,
-                                 launchedNs: 0, startedAt: "2026-11-29T00:00:00Z")
+        var rec = EndpointRecord(
+            url: sim.url, caFile: sim.caFile, tokenFile: sim.tokenFile, mode: "sim", target: "kp-sim", emulator: true,
+            launchedNs: 0, startedAt: "2026-11-29T00:00:00Z")
         rec.etcdEndpoints = etcd.endpoint
         rec.etcdPrefix = prefix
         rec.etcdManaged = true
@@ -110,17 +123,24 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try (RecordCodec.encode(rec.record) + Data([0x0A])).write(to: URL(fileURLWithPath: dir + "/endpoint.json"))
 
-        let r = try BuiltTools.run(tool, ["--endpoint", dir + "/endpoint.json", "--teardown", "--names", "c-000,c-001"])
+        let r = try BuiltTools.run(
+            tool, ["--endpoint", dir + "/endpoint.json", "--teardown", "--names", "c-000,c-001"])
         #expect(r.status == 0, "\(r.stderr)")
         let records = try SimBootstrapTests.records(r.stdout)
         let steps = records.compactMap { if case .teardownStep(let s) = $0 { s } else { nil } }
         let etcdSteps = steps.filter { $0.step == "etcd_keys" }
         #expect(etcdSteps.count == 2 && etcdSteps.allSatisfy { $0.outcome == "ok" && ($0.keysDeleted ?? 0) > 0 })
-        guard case .teardownSummary(let summary) = records.last else { Issue.record("no summary"); return }
+        guard case .teardownSummary(let summary) = records.last else {
+            Issue.record("no summary")
+            return
+        }
         #expect(summary.etcd == "deleted" && summary.skippedReason == nil && summary.ok == 2)
 
         let after = try await etcd.keys(prefix: prefix)
-        #expect(!after.contains { $0.hasPrefix(prefix + "/") && ($0.contains("/clusters/c-000/") || $0.contains("/clusters/c-001/")) })
+        #expect(
+            !after.contains {
+                $0.hasPrefix(prefix + "/") && ($0.contains("/clusters/c-000/") || $0.contains("/clusters/c-001/"))
+            })
         #expect(after.contains { $0.contains("/clusters/c-002/") })
         #expect(after.contains(foreign))
         #expect(summary.keysDeleted == etcdSteps.reduce(0) { $0 + ($1.keysDeleted ?? 0) })
@@ -128,10 +148,15 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         // Without etcd_managed the keys are left alone and the summary says why.
         rec.etcdManaged = false
         try (RecordCodec.encode(rec.record) + Data([0x0A])).write(to: URL(fileURLWithPath: dir + "/endpoint.json"))
-        let skipped = try BuiltTools.run(tool, ["--endpoint", dir + "/endpoint.json", "--teardown", "--names", "c-002"])
+        let skipped = try BuiltTools.run(
+            tool, ["--endpoint", dir + "/endpoint.json", "--teardown", "--names", "c-002"])
         #expect(skipped.status == 0, "\(skipped.stderr)")
-        guard case .teardownSummary(let s2) = try SimBootstrapTests.records(skipped.stdout).last else { Issue.record("no summary"); return }
-        #expect(s2.etcd == "skipped" && s2.skippedReason == "etcd not controlled by this run (etcd_managed is not true)")
+        guard case .teardownSummary(let s2) = try SimBootstrapTests.records(skipped.stdout).last else {
+            Issue.record("no summary")
+            return
+        }
+        #expect(
+            s2.etcd == "skipped" && s2.skippedReason == "etcd not controlled by this run (etcd_managed is not true)")
         #expect(try await etcd.keys(prefix: prefix + "/").contains { $0.contains("/clusters/c-002/") })
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import KPHTTP
 import KPRecords
-import Testing
 import KPTestSupport
+import Synchronization
+import Testing
 
 @testable import KPBootstrap
 
@@ -13,7 +13,8 @@ import KPTestSupport
         let sim = try SimProcess(prefix: "fleet")
         let tool = try BuiltTools.path("kp-bootstrap")
         let target = ["--url", sim.url, "--token-file", sim.tokenFile, "--ca-file", sim.caFile]
-        let r = try BuiltTools.run(tool, target + ["--fleet", "fb", "--clusters", "4", "--workers", "2", "--fleet-poll-interval", "50ms"])
+        let r = try BuiltTools.run(
+            tool, target + ["--fleet", "fb", "--clusters", "4", "--workers", "2", "--fleet-poll-interval", "50ms"])
         #expect(r.status == 0, "\(r.stderr)")
         let records = try SimBootstrapTests.records(r.stdout)
         let members = records.compactMap { if case .fleetMember(let m) = $0 { m } else { nil } }
@@ -21,7 +22,8 @@ import KPTestSupport
         let steps = records.compactMap { if case .bootstrapStep(let s) = $0 { s } else { nil } }
         #expect(fleets.count == 1)
         guard let fleet = fleets.first else { return }
-        #expect(fleet.outcome == "ok" && fleet.replicas == 4 && fleet.readyReplicas == 4 && fleet.observedGeneration == 1)
+        #expect(
+            fleet.outcome == "ok" && fleet.replicas == 4 && fleet.readyReplicas == 4 && fleet.observedGeneration == 1)
         #expect(fleet.createdNs != nil && fleet.readyNs != nil && fleet.statusCounts["201"] == 1)
         #expect(fleet.transitions == members.count)
         // Every member is seen Ready (kp-sim's probe is process readiness: the members go straight to Ready).
@@ -31,14 +33,19 @@ import KPTestSupport
         #expect(steps.count == 20 && steps.allSatisfy { $0.outcome == "ok" })
         #expect(Set(steps.map(\.cluster)) == ready)
         #expect(steps.allSatisfy { $0.startNs >= fleet.endNs })
-        guard case .bootstrapSummary(let summary) = records.last else { Issue.record("last record is not the summary"); return }
+        guard case .bootstrapSummary(let summary) = records.last else {
+            Issue.record("last record is not the summary")
+            return
+        }
         #expect(summary.ok == 4 && summary.clusters == 4)
         #expect(r.stderr.contains("Fleet fb: 4 members Ready"))
 
         // The same Fleet again: 409 fails without --allow-existing (exit 1) ...
         let again = try BuiltTools.run(tool, target + ["--fleet", "fb", "--clusters", "4"])
         #expect(again.status == 1)
-        let failed = try SimBootstrapTests.records(again.stdout).compactMap { if case .fleetStatus(let f) = $0 { f } else { nil } }
+        let failed = try SimBootstrapTests.records(again.stdout).compactMap {
+            if case .fleetStatus(let f) = $0 { f } else { nil }
+        }
         #expect(failed.first?.outcome == "failed" && failed.first?.statusCounts == ["409": 1])
         #expect(again.stderr.contains("--allow-existing"))
     }
@@ -47,13 +54,18 @@ import KPTestSupport
         let sim = try SimProcess(prefix: "fleet")
         let tool = try BuiltTools.path("kp-bootstrap")
         let target = ["--url", sim.url, "--token-file", sim.tokenFile, "--ca-file", sim.caFile]
-        let r = try BuiltTools.run(tool, target + ["--fleet", "named", "--names", "m-a,m-b", "--fleet-poll-interval", "50ms"])
+        let r = try BuiltTools.run(
+            tool, target + ["--fleet", "named", "--names", "m-a,m-b", "--fleet-poll-interval", "50ms"])
         #expect(r.status == 0, "\(r.stderr)")
-        let steps = try SimBootstrapTests.records(r.stdout).compactMap { if case .bootstrapStep(let s) = $0 { s.cluster } else { nil } }
+        let steps = try SimBootstrapTests.records(r.stdout).compactMap {
+            if case .bootstrapStep(let s) = $0 { s.cluster } else { nil }
+        }
         #expect(Set(steps) == ["m-a", "m-b"])
 
-        for bad in [["--fleet", "UPPER"], ["--fleet", "f", "--name-format", "x-%d"], ["--fleet-name-prefix", "p-"],
-                    ["--fleet", "f", "--fleet-name-prefix", "Bad_"]] {
+        for bad in [
+            ["--fleet", "UPPER"], ["--fleet", "f", "--name-format", "x-%d"], ["--fleet-name-prefix", "p-"],
+            ["--fleet", "f", "--fleet-name-prefix", "Bad_"],
+        ] {
             let result = try BuiltTools.run(tool, target + bad)
             #expect(result.status == 2, "\(bad): \(result.stderr)")
             #expect(result.stdout.isEmpty)
@@ -63,17 +75,21 @@ import KPTestSupport
     @Test func aFleetThatNeverBecomesReadyTimesOut() async throws {
         // Process readiness is the Fleet probe: with /readyz failing for 60 s, members stay Pending.
         let sim = try SimProcess(prefix: "fleet", extraArgs: ["--sim-ready-delay=60s"])
-        let client = try HTTPClient(configuration: HTTPClientConfiguration(caFile: sim.caFile, tokenFile: sim.tokenFile))
+        let client = try HTTPClient(
+            configuration: HTTPClientConfiguration(caFile: sim.caFile, tokenFile: sim.tokenFile))
         let seen = SeenMembers()
         let fleet = FleetBootstrapper(
-            configuration: FleetConfiguration(baseURL: sim.url, name: "slow", replicas: 2, pollInterval: .milliseconds(50), deadline: .seconds(2)),
+            configuration: FleetConfiguration(
+                baseURL: sim.url, name: "slow", replicas: 2, pollInterval: .milliseconds(50), deadline: .seconds(2)),
             transport: client, onMember: { m in seen.members.withLock { $0.append(m) } })
         let status = await fleet.run()
         #expect(status.outcome == "timeout")
         #expect(status.readyNs == nil && status.createdNs != nil && status.readyReplicas == 0)
         #expect(status.error?.contains("status.readyReplicas = 2") == true)
         let members = seen.members.withLock { $0 }
-        #expect(Set(members.map(\.cluster)) == ["slow-0000", "slow-0001"] && members.allSatisfy { $0.phase == "Pending" && $0.previous == nil })
+        #expect(
+            Set(members.map(\.cluster)) == ["slow-0000", "slow-0001"]
+                && members.allSatisfy { $0.phase == "Pending" && $0.previous == nil })
     }
 }
 

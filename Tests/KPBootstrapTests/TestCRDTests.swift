@@ -7,7 +7,8 @@ import Testing
 @Suite struct TestCRDTests {
     @Test func bodyIsExactlyTheContractCRDWithSpecDataDeclared() throws {
         let body = TestCRD.body(for: "c-000")
-        let expected = #"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"memwidgets.mem-c-000.kplane.dev"},"spec":{"group":"mem-c-000.kplane.dev","names":{"kind":"TestWidget","listKind":"TestWidgetList","plural":"memwidgets","singular":"testwidget"},"scope":"Namespaced","versions":[{"name":"v1","schema":{"openAPIV3Schema":{"properties":{"spec":{"properties":{"data":{"type":"string"}},"type":"object"}},"type":"object"}},"served":true,"storage":true}]}}"#
+        let expected =
+            #"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"memwidgets.mem-c-000.kplane.dev"},"spec":{"group":"mem-c-000.kplane.dev","names":{"kind":"TestWidget","listKind":"TestWidgetList","plural":"memwidgets","singular":"testwidget"},"scope":"Namespaced","versions":[{"name":"v1","schema":{"openAPIV3Schema":{"properties":{"spec":{"properties":{"data":{"type":"string"}},"type":"object"}},"type":"object"}},"served":true,"storage":true}]}}"#
         #expect(String(decoding: body, as: UTF8.self) == expected)
     }
 
@@ -55,7 +56,10 @@ import Testing
 @Suite struct RetryBackoffTests {
     @Test func doublesFromBaseUpToTheCapWithoutJitter() {
         let b = RetryBackoff(base: .milliseconds(200), cap: .seconds(1), jitter: 0)
-        #expect((0..<6).map { b.delay(retry: $0) } == [.milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1), .seconds(1)])
+        #expect(
+            (0..<6).map { b.delay(retry: $0) } == [
+                .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1), .seconds(1),
+            ])
         #expect(b.delay(retry: 1000) == .seconds(1))
     }
 
@@ -80,8 +84,14 @@ import Testing
 
 @Suite struct ProgressLineTests {
     @Test func rateAndETA() {
-        #expect(ProgressLine.format(ready: 50, failed: 0, total: 200, elapsedSeconds: 10) == "bootstrap 50/200 ready, 5.0 clusters/s, ETA 30s")
-        #expect(ProgressLine.format(ready: 0, failed: 0, total: 200, elapsedSeconds: 1) == "bootstrap 0/200 ready, 0.0 clusters/s, ETA ?")
-        #expect(ProgressLine.format(ready: 198, failed: 2, total: 200, elapsedSeconds: 20) == "bootstrap 198/200 ready, 2 failed, 10.0 clusters/s, done")
+        #expect(
+            ProgressLine.format(ready: 50, failed: 0, total: 200, elapsedSeconds: 10)
+                == "bootstrap 50/200 ready, 5.0 clusters/s, ETA 30s")
+        #expect(
+            ProgressLine.format(ready: 0, failed: 0, total: 200, elapsedSeconds: 1)
+                == "bootstrap 0/200 ready, 0.0 clusters/s, ETA ?")
+        #expect(
+            ProgressLine.format(ready: 198, failed: 2, total: 200, elapsedSeconds: 20)
+                == "bootstrap 198/200 ready, 2 failed, 10.0 clusters/s, done")
     }
 }

@@ -28,8 +28,10 @@ import Testing
         #expect(try DurationGrammar.parseSigned(text) == .nanoseconds(nanos))
     }
 
-    @Test(arguments: ["", "3", "-", "s", ".", "-.", ".s", "+.s", "1d", "\u{85}\u{85}", "\u{ffff}", "9223372036854775808ns",
-                      "9223372036854775.808us", "9223372036854ms775us808ns", " 5s", "5s ", "5 s", "1e3s", "5S"])
+    @Test(arguments: [
+        "", "3", "-", "s", ".", "-.", ".s", "+.s", "1d", "\u{85}\u{85}", "\u{ffff}", "9223372036854775808ns",
+        "9223372036854775.808us", "9223372036854ms775us808ns", " 5s", "5s ", "5 s", "1e3s", "5S",
+    ])
     func refusesWhatGoRefuses(text: String) {
         #expect(throws: DurationGrammar.Problem.self) { try DurationGrammar.parseSigned(text) }
     }
@@ -46,7 +48,10 @@ import Testing
         #expect(throws: DurationGrammar.Problem.missingUnit) { try DurationGrammar.parseSigned("90") }
         #expect(throws: DurationGrammar.Problem.unknownUnit("d")) { try DurationGrammar.parseSigned("1d") }
         let line = DurationGrammar.message(flag: "--warmup", text: "90", problem: .missingUnit)
-        #expect(line == "--warmup '90' is not a duration (a number without a unit): write it with a unit, e.g. 90s, 1m30s, 500ms, .5s")
+        #expect(
+            line
+                == "--warmup '90' is not a duration (a number without a unit): write it with a unit, e.g. 90s, 1m30s, 500ms, .5s"
+        )
     }
 
     static let printed: [(Int64, String)] = [

@@ -105,7 +105,10 @@ import Testing
         #expect(missing.status == 404)
         // Connection reuse: the later requests did not open a new connection.
         #expect(client.statistics.connectionsOpened == 1)
-        #expect(client.statistics == HTTPClientStatistics(submitted: 4, completed: 4, failed: 0, connectionsOpened: 1, waitedForConnection: 0))
+        #expect(
+            client.statistics
+                == HTTPClientStatistics(
+                    submitted: 4, completed: 4, failed: 0, connectionsOpened: 1, waitedForConnection: 0))
         #expect(client.inFlight == 0)
     }
 
@@ -137,14 +140,16 @@ import Testing
         #expect(seen?["method"] as? String == "GET")
         #expect(seen?["path"] as? String == "/echo?x=1")
 
-        let post = try await client.send(HTTPRequest(method: "POST", url: fx.url("/echo"), body: Data(#"{"a":1}"#.utf8)))
+        let post = try await client.send(
+            HTTPRequest(method: "POST", url: fx.url("/echo"), body: Data(#"{"a":1}"#.utf8)))
         let posted = try JSONSerialization.jsonObject(with: post.body) as? [String: Any]
         #expect(posted?["method"] as? String == "POST")
         #expect(posted?["body"] as? String == #"{"a":1}"#)
         #expect(posted?["authorization"] as? String == "Bearer s3cr3t-token")
 
         let delete = try await client.send(HTTPRequest(method: "DELETE", url: fx.url("/echo")))
-        #expect((try JSONSerialization.jsonObject(with: delete.body) as? [String: Any])?["method"] as? String == "DELETE")
+        #expect(
+            (try JSONSerialization.jsonObject(with: delete.body) as? [String: Any])?["method"] as? String == "DELETE")
         // The handle that served DELETE serves a plain GET again.
         let again = try await client.send(HTTPRequest(url: fx.url("/echo")))
         #expect((try JSONSerialization.jsonObject(with: again.body) as? [String: Any])?["method"] as? String == "GET")
@@ -181,7 +186,8 @@ import Testing
         defer { fx.stop() }
         let other = try TestServers.makeCertificate(in: fx.dir, name: "other")
         let strict = try HTTPClient(configuration: .init(caFile: other.certPath))
-        let error = await Self.errorKind { () async throws(HTTPError) in try await strict.send(HTTPRequest(url: fx.url)) }
+        let error = await Self.errorKind { () async throws(HTTPError) in try await strict.send(HTTPRequest(url: fx.url))
+        }
         guard case .tls(let message)? = error?.kind else {
             Issue.record("expected .tls, got \(String(describing: error))")
             return
@@ -215,7 +221,9 @@ import Testing
         let fx = try PythonFixture()
         defer { fx.stop() }
         let client = try HTTPClient(configuration: .init(caFile: fx.cert.certPath, timeout: .milliseconds(400)))
-        let error = await Self.errorKind { () async throws(HTTPError) in try await client.send(HTTPRequest(url: fx.url("/hang"))) }
+        let error = await Self.errorKind { () async throws(HTTPError) in
+            try await client.send(HTTPRequest(url: fx.url("/hang")))
+        }
         #expect(error?.kind == .timeout)
         // The request was sent (TLS done) before it timed out.
         #expect((error?.timings?.sentNs ?? 0) > 0)
@@ -227,23 +235,28 @@ import Testing
         let fx = try NghttpdFixture()
         defer { fx.stop() }
         let small = try HTTPClient(configuration: .init(caFile: fx.cert.certPath, maxResponseBytes: 10))
-        let error = await Self.errorKind { () async throws(HTTPError) in try await small.send(HTTPRequest(url: fx.url)) }
+        let error = await Self.errorKind { () async throws(HTTPError) in try await small.send(HTTPRequest(url: fx.url))
+        }
         guard case .transport(_, let message)? = error?.kind else {
-            Issue.record("expected a transport error for a 36-byte body over a 10-byte limit, got \(String(describing: error))")
+            Issue.record(
+                "expected a transport error for a 36-byte body over a 10-byte limit, got \(String(describing: error))")
             return
         }
         #expect(message.contains("larger than 10 bytes") && !message.contains("\n"))
         let fits = try HTTPClient(configuration: .init(caFile: fx.cert.certPath, maxResponseBytes: 36))
         let r = try await fits.send(HTTPRequest(url: fx.url))
         #expect(r.status == 200 && r.body.count == 36)
-        let again = await Self.errorKind { () async throws(HTTPError) in try await small.send(HTTPRequest(url: fx.url)) }
+        let again = await Self.errorKind { () async throws(HTTPError) in try await small.send(HTTPRequest(url: fx.url))
+        }
         #expect(again != nil)
     }
 
     @Test func closedPortIsRefused() async throws {
         let port = try TestServers.freePort()
         let client = try HTTPClient(configuration: .init())
-        let error = await Self.errorKind { () async throws(HTTPError) in try await client.send(HTTPRequest(url: "https://127.0.0.1:\(port)/")) }
+        let error = await Self.errorKind { () async throws(HTTPError) in
+            try await client.send(HTTPRequest(url: "https://127.0.0.1:\(port)/"))
+        }
         #expect(error?.kind == .connectionRefused)
         #expect(error?.outcomeClass == "refused")
     }
@@ -253,20 +266,26 @@ import Testing
         let fx = try PythonFixture()
         defer { fx.stop() }
         let client = try HTTPClient(configuration: .init(caFile: fx.cert.certPath))
-        let error = await Self.errorKind { () async throws(HTTPError) in try await client.send(HTTPRequest(url: fx.url(path))) }
+        let error = await Self.errorKind { () async throws(HTTPError) in
+            try await client.send(HTTPRequest(url: fx.url(path)))
+        }
         #expect(error?.kind == .connectionReset)
         #expect(error?.outcomeClass == "reset")
     }
 
     @Test func unknownHostIsDNS() async throws {
         let client = try HTTPClient(configuration: .init())
-        let error = await Self.errorKind { () async throws(HTTPError) in try await client.send(HTTPRequest(url: "https://no-such-host.invalid/")) }
+        let error = await Self.errorKind { () async throws(HTTPError) in
+            try await client.send(HTTPRequest(url: "https://no-such-host.invalid/"))
+        }
         #expect(error?.kind == .dns)
     }
 
     @Test func badURLAndHeaderAreBadRequests() async throws {
         let client = try HTTPClient(configuration: .init())
-        let scheme = await Self.errorKind { () async throws(HTTPError) in try await client.send(HTTPRequest(url: "ftp://127.0.0.1/x")) }
+        let scheme = await Self.errorKind { () async throws(HTTPError) in
+            try await client.send(HTTPRequest(url: "ftp://127.0.0.1/x"))
+        }
         guard case .badRequest? = scheme?.kind else {
             Issue.record("expected .badRequest for ftp://, got \(String(describing: scheme))")
             return
@@ -333,7 +352,9 @@ import Testing
             client.submit(request) { result in
                 let last: Bool = done.withLock { d in
                     switch result {
-                    case .success(let r) where r.status == 200: d.ok += 1; d.versions.insert(r.httpVersion)
+                    case .success(let r) where r.status == 200:
+                        d.ok += 1
+                        d.versions.insert(r.httpVersion)
                     case .success(let r): d.errors.append("HTTP \(r.status)")
                     case .failure(let e): d.errors.append(e.description)
                     }
@@ -414,8 +435,9 @@ import Testing
         let storage = HTTPHeaderStorage(raw: raw)
         #expect(storage.value("x-a") == "1, 2")
         #expect(storage.dictionary == ["content-type": "text/plain", "x-a": "1, 2", "empty": ""])
-        var r = HTTPResponse(status: 200, headers: ["a": "1"], body: Data(), httpVersion: 2,
-                             timings: TransferTimings(queuedNs: 1, sentNs: 2, firstByteNs: 3, doneNs: 4))
+        var r = HTTPResponse(
+            status: 200, headers: ["a": "1"], body: Data(), httpVersion: 2,
+            timings: TransferTimings(queuedNs: 1, sentNs: 2, firstByteNs: 3, doneNs: 4))
         let copy = r
         r.headers["b"] = "2"
         #expect(r.headers == ["a": "1", "b": "2"])

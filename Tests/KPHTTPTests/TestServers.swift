@@ -51,11 +51,13 @@ enum TestServers {
         let openssl = try tool("openssl", package: "openssl")
         let cert = dir.file("\(name)-cert.pem")
         let key = dir.file("\(name)-key.pem")
-        let (status, output) = try run(openssl, [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ])
+        let (status, output) = try run(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
         if status != 0 { throw StartFailure(description: "openssl req failed: \(output)") }
         return Certificate(certPath: cert, keyPath: key)
     }
@@ -95,7 +97,9 @@ enum TestServers {
             addr.sin_port = 0
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
             let bound = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             guard bound == 0, listen(fd, 16) == 0 else {
                 Glibc.close(fd)
@@ -125,7 +129,9 @@ enum TestServers {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         return rc == 0
     }
@@ -149,13 +155,18 @@ enum TestServers {
     }
 
     /// nghttpd serving `docroot` over TLS (HTTP/2 only) on a free loopback port.
-    static func startNghttpd(docroot: String, certificate: Certificate, extraArgs: [String] = []) throws -> ServerProcess {
+    static func startNghttpd(docroot: String, certificate: Certificate, extraArgs: [String] = []) throws
+        -> ServerProcess
+    {
         let nghttpd = try tool("nghttpd", package: "nghttp2-server")
         for _ in 0..<5 {
             let port = try freePort()
             let p = Process()
             p.executableURL = URL(fileURLWithPath: nghttpd)
-            p.arguments = ["--address=127.0.0.1", "-d", docroot] + extraArgs + [String(port), certificate.keyPath, certificate.certPath]
+            p.arguments =
+                ["--address=127.0.0.1", "-d", docroot] + extraArgs + [
+                    String(port), certificate.keyPath, certificate.certPath,
+                ]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()

@@ -25,17 +25,24 @@ import Yams
         let image = try DockerComposeFile.interpolate(
             try #require(try service("apiserver")["image"] as? String), environment: [:])
         #expect(image == "kplanedev/apiserver:latest")
-        #expect(try DockerComposeFile.interpolate("${APISERVER_IMAGE:-kplanedev/apiserver:latest}", environment: ["APISERVER_IMAGE": "me/apiserver:dev"]) == "me/apiserver:dev")
+        #expect(
+            try DockerComposeFile.interpolate(
+                "${APISERVER_IMAGE:-kplanedev/apiserver:latest}", environment: ["APISERVER_IMAGE": "me/apiserver:dev"])
+                == "me/apiserver:dev")
         #expect(try yaml()["name"] as? String == "kp-bench")
     }
 
     /// The apiserver gets the contract's §1.1 flag set, verbatim and in order, with container paths.
     @Test func apiserverArgumentsAreTheContractFlagSet() throws {
         let command = try #require(try service("apiserver")["command"] as? [String])
-        let env = ["ETCD_PREFIX": "/registry-kpbench-t-1", "APISERVER_PORT": "7443", "KPBENCH_TOKENS_CSV": "/r/tokens.csv", "KPBENCH_SA_KEY": "/r/sa.key"]
+        let env = [
+            "ETCD_PREFIX": "/registry-kpbench-t-1", "APISERVER_PORT": "7443", "KPBENCH_TOKENS_CSV": "/r/tokens.csv",
+            "KPBENCH_SA_KEY": "/r/sa.key",
+        ]
         let resolved = try command.map { try DockerComposeFile.interpolate($0, environment: env) }
         var contract = ContractFlags.arguments(
-            etcdServers: "http://etcd:2379", etcdPrefix: "/registry-kpbench-t-1", certDir: "/tmp/certs", securePort: 7443,
+            etcdServers: "http://etcd:2379", etcdPrefix: "/registry-kpbench-t-1", certDir: "/tmp/certs",
+            securePort: 7443,
             tokenAuthFile: "/kpbench/tokens.csv", serviceAccountKeyFile: "/kpbench/sa.key")
         // ContractFlags ends with --bind-address (loopback, for processes on the host); in the container
         // the apiserver listens on all interfaces and the host side of the port is bound to 127.0.0.1.
@@ -54,12 +61,17 @@ import Yams
     @Test func runSettingsComeFromTheEnvironment() throws {
         let command = try #require(try service("apiserver")["command"] as? [String])
         // A missing etcd prefix is an error, not a silent default shared between runs.
-        #expect(throws: LaunchError.self) { try command.map { try DockerComposeFile.interpolate($0, environment: [:]) } }
+        #expect(throws: LaunchError.self) {
+            try command.map { try DockerComposeFile.interpolate($0, environment: [:]) }
+        }
         let user = try #require(try service("apiserver")["user"] as? String)
-        #expect(try DockerComposeFile.interpolate(user, environment: ["KPBENCH_UID": "1000", "KPBENCH_GID": "1001"]) == "1000:1001")
+        #expect(
+            try DockerComposeFile.interpolate(user, environment: ["KPBENCH_UID": "1000", "KPBENCH_GID": "1001"])
+                == "1000:1001")
         // Every variable the file reads is one kp-launch sets.
         let text = try String(contentsOfFile: Self.composePath, encoding: .utf8)
-        let body = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }.joined(separator: "\n")
+        let body = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
+            .joined(separator: "\n")
         var names = Set<String>()
         var rest = body[...]
         while let r = rest.range(of: "${") {
@@ -90,7 +102,10 @@ import Yams
         }
         let env = ["KPBENCH_TOKENS_CSV": "/run/t/tokens.csv", "KPBENCH_SA_KEY": "/run/t/sa.key"]
         let pairs = try volumes.map {
-            (try DockerComposeFile.interpolate(try #require($0["source"] as? String), environment: env), $0["target"] as? String)
+            (
+                try DockerComposeFile.interpolate(try #require($0["source"] as? String), environment: env),
+                $0["target"] as? String
+            )
         }
         #expect(pairs.map(\.0) == ["/run/t/tokens.csv", "/run/t/sa.key"])
         #expect(pairs.map(\.1) == ["/kpbench/tokens.csv", "/kpbench/sa.key"])
@@ -114,7 +129,9 @@ import Yams
 
     @Test func interpolationForms() throws {
         let env = ["A": "x", "E": ""]
-        #expect(try DockerComposeFile.interpolate("$$A ${A} $A-${B:-d} ${E:-d} ${E-d} ${A:+alt} ${B+alt}", environment: env) == "$A x x-d d  alt ")
+        #expect(
+            try DockerComposeFile.interpolate("$$A ${A} $A-${B:-d} ${E:-d} ${E-d} ${A:+alt} ${B+alt}", environment: env)
+                == "$A x x-d d  alt ")
         #expect(throws: LaunchError.self) { try DockerComposeFile.interpolate("${E:?needed}", environment: env) }
         #expect(try DockerComposeFile.interpolate("${E?needed}", environment: env) == "")
         #expect(throws: LaunchError.self) { try DockerComposeFile.interpolate("${A", environment: env) }
@@ -122,13 +139,20 @@ import Yams
     }
 
     @Test func badComposeFilesAreOneLineErrors() throws {
-        #expect(throws: LaunchError.badInput("--compose-file/COMPOSE_FILE /nonexistent/compose.yaml cannot be read (looked for /nonexistent/compose.yaml): run kp-launch from the kp-bench checkout, or pass the compose file with --compose-file")) {
+        #expect(
+            throws: LaunchError.badInput(
+                "--compose-file/COMPOSE_FILE /nonexistent/compose.yaml cannot be read (looked for /nonexistent/compose.yaml): run kp-launch from the kp-bench checkout, or pass the compose file with --compose-file"
+            )
+        ) {
             try DockerComposeFile.load("/nonexistent/compose.yaml")
         }
         #expect(throws: LaunchError.self) { try DockerComposeFile.parse("services:\n  etcd: {}\n", path: "/x.yaml") }
-        #expect(throws: LaunchError.self) { try DockerComposeFile.parse("services:\n  etcd: {}\n  apiserver: {command: --v=2}\n", path: "/x.yaml") }
+        #expect(throws: LaunchError.self) {
+            try DockerComposeFile.parse("services:\n  etcd: {}\n  apiserver: {command: --v=2}\n", path: "/x.yaml")
+        }
         #expect(throws: LaunchError.self) { try DockerComposeFile.parse("services: [", path: "/x.yaml") }
-        let unnamed = try DockerComposeFile.parse("services:\n  etcd: {}\n  apiserver: {command: [--v=2]}\n", path: "/a/My Stack.d/c.yaml")
+        let unnamed = try DockerComposeFile.parse(
+            "services:\n  etcd: {}\n  apiserver: {command: [--v=2]}\n", path: "/a/My Stack.d/c.yaml")
         #expect(unnamed.defaultProjectName == "mystackd")
     }
 }

@@ -24,7 +24,10 @@ import Testing
         let stderrPath: String
 
         init(name: String = "bootstrap-200", pathOnlyFake: Bool = false) throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("kpbench-docker-\(UUID().uuidString.prefix(8))").path
+            root =
+                FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "kpbench-docker-\(UUID().uuidString.prefix(8))"
+                ).path
             fakeBin = root + "/bin"
             state = root + "/engine"
             log = root + "/docker.log"
@@ -32,15 +35,18 @@ import Testing
             stderrPath = root + "/kp-launch.stderr"
             try FileManager.default.createDirectory(atPath: fakeBin, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: fakeBin + "/docker", withDestinationPath: Tools.fakeDocker)
+            try FileManager.default.createSymbolicLink(
+                atPath: fakeBin + "/docker", withDestinationPath: Tools.fakeDocker)
             apiPort = try PortProbe.freeLoopbackPort()
             var e = try PortProbe.freeLoopbackPort()
             while e == apiPort { e = try PortProbe.freeLoopbackPort() }
             etcdPort = e
             runName = name
             var base = ProcessInfo.processInfo.environment
-            for key in ["APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL", "APISERVER_IMAGE", "ETCD_ENDPOINTS", "COMPOSE_FILE",
-                        "TOKEN_FILE", "CA_FILE", "KUBECONFIG", "ETCD_PORT", "COMPOSE_PROJECT_NAME"] {
+            for key in [
+                "APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL", "APISERVER_IMAGE", "ETCD_ENDPOINTS", "COMPOSE_FILE",
+                "TOKEN_FILE", "CA_FILE", "KUBECONFIG", "ETCD_PORT", "COMPOSE_PROJECT_NAME",
+            ] {
                 base[key] = nil
             }
             base["PATH"] = pathOnlyFake ? fakeBin : fakeBin + ":" + (base["PATH"] ?? "/usr/bin:/bin")
@@ -102,10 +108,13 @@ import Testing
         var calls: [[String]] { lines("ARGV") }
         /// The compose variables of every compose call (except `compose version`), in order.
         var composeEnvs: [[String: String]] {
-            lines("ENV").map { Dictionary(uniqueKeysWithValues: $0.map { kv in
-                let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
-                return (parts[0], parts.count > 1 ? parts[1] : "")
-            }) }
+            lines("ENV").map {
+                Dictionary(
+                    uniqueKeysWithValues: $0.map { kv in
+                        let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
+                        return (parts[0], parts.count > 1 ? parts[1] : "")
+                    })
+            }
         }
 
         private func lines(_ tag: String) -> [[String]] {
@@ -143,19 +152,27 @@ import Testing
     /// Where the built tools and the fixture live.
     enum Tools {
         static let binDir: String = {
-            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            let exe =
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
             var url = URL(fileURLWithPath: exe)
-            while url.pathComponents.count > 1 && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-launch").path) {
+            while url.pathComponents.count > 1
+                && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-launch").path)
+            {
                 url.deleteLastPathComponent()
             }
             return url.path
         }()
-        static let fakeDocker = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fake-docker").path
+        static let fakeDocker = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/fake-docker"
+        ).path
 
         static func requireBuilt() throws {
             for tool in ["kp-launch", "kp-sim"] {
-                try #require(FileManager.default.isExecutableFile(atPath: binDir + "/" + tool),
-                    "\(tool) is not built next to the tests: swift build --product \(tool) with the same --scratch-path")
+                try #require(
+                    FileManager.default.isExecutableFile(atPath: binDir + "/" + tool),
+                    "\(tool) is not built next to the tests: swift build --product \(tool) with the same --scratch-path"
+                )
             }
         }
     }
@@ -165,7 +182,9 @@ import Testing
     }
 
     /// The calls kp-launch makes before the target is up, with ports free and nothing scripted to fail.
-    func startSequence(_ s: Sandbox, pull: String = "always", image: String = "kplanedev/apiserver:latest") -> [[String]] {
+    func startSequence(_ s: Sandbox, pull: String = "always", image: String = "kplanedev/apiserver:latest")
+        -> [[String]]
+    {
         [
             ["info", "--format", "{{.ServerVersion}}"],
             ["compose", "version"],
@@ -276,7 +295,8 @@ import Testing
         #expect(s.composeEnvs.allSatisfy { $0["APISERVER_IMAGE"] == "kplane-dev/apiserver:dev" })
         #expect(Array(calls.suffix(3)) == stopSequence(s))
 
-        let bad = try ToolProcess.run(Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir, "--pull", "sometimes"], env: s.env)
+        let bad = try ToolProcess.run(
+            Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir, "--pull", "sometimes"], env: s.env)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("sometimes"))
     }
@@ -321,7 +341,10 @@ import Testing
         let pid = try #require(s.livePodPid)
         kill(pid, SIGKILL)
         #expect(s.waitForExit(timeout: 30) == 10, "stderr: \(s.stderr)")
-        #expect(s.stderr.contains("the apiserver container kp-bench-apiserver-1 exited with status 137 unexpectedly; see \(s.runDir)/logs/apiserver.log"))
+        #expect(
+            s.stderr.contains(
+                "the apiserver container kp-bench-apiserver-1 exited with status 137 unexpectedly; see \(s.runDir)/logs/apiserver.log"
+            ))
         #expect(s.stdout.contains("\"kind\":\"error\""))
         #expect(Array(s.calls.suffix(3)) == stopSequence(s))
         #expect(s.calls.contains(["image", "inspect", "kplanedev/apiserver:v0.0.10"]))
@@ -336,7 +359,10 @@ import Testing
         #expect(s.waitForExit() == 1)
         let errors = s.stderr.split(separator: "\n").filter { $0.contains("error") }
         #expect(errors.count == 1, "\(s.stderr)")
-        #expect(s.stderr.contains("docker compose up failed: Error response from daemon: pull access denied for kplanedev/apiserver, repository does not exist or may require 'docker login'; see \(s.runDir)/logs/compose.log"))
+        #expect(
+            s.stderr.contains(
+                "docker compose up failed: Error response from daemon: pull access denied for kplanedev/apiserver, repository does not exist or may require 'docker login'; see \(s.runDir)/logs/compose.log"
+            ))
         let calls = s.calls
         #expect(Array(calls.prefix(4)) == Array(startSequence(s).prefix(4)))
         #expect(Array(calls.dropFirst(4)) == stopSequence(s))
@@ -350,7 +376,9 @@ import Testing
         s.env["FAKE_DOCKER_UP"] = "etcd-unhealthy"
         try s.startLaunch(["--port", String(s.apiPort)])
         #expect(s.waitForExit() == 13)
-        #expect(s.stderr.contains("docker compose up failed: dependency failed to start: container kp-bench-etcd-1 is unhealthy"))
+        #expect(
+            s.stderr.contains(
+                "docker compose up failed: dependency failed to start: container kp-bench-etcd-1 is unhealthy"))
         #expect(Array(s.calls.suffix(3)) == stopSequence(s))
     }
 
@@ -361,11 +389,16 @@ import Testing
         let s = try Sandbox(name: "bootstrap-200", pathOnlyFake: true)
         defer { s.cleanUp() }
         s.env["FAKE_DOCKER_INFO"] = "fail"
-        let r = try ToolProcess.run(Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir], env: s.env, cwd: DockerComposeFileTests.repoRoot)
+        let r = try ToolProcess.run(
+            Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir], env: s.env, cwd: DockerComposeFileTests.repoRoot
+        )
         #expect(r.status == 14)
         let lines = r.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(r.stderr)")
-        #expect(r.stderr.contains("the Docker engine is not reachable (docker info: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?)"))
+        #expect(
+            r.stderr.contains(
+                "the Docker engine is not reachable (docker info: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?)"
+            ))
         #expect(r.stderr.contains("make bootstrap-200 APISERVER_BIN=/path/to/apiserver"))
         #expect(r.stderr.contains("make demo"))
         #expect(r.stdout.isEmpty)
@@ -381,9 +414,15 @@ import Testing
         let s = try Sandbox(name: "no-compose")
         defer { s.cleanUp() }
         s.env["FAKE_DOCKER_COMPOSE"] = "missing"
-        let r = try ToolProcess.run(Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir, "--mode", "docker", "--port", String(s.apiPort)], env: s.env, cwd: DockerComposeFileTests.repoRoot)
+        let r = try ToolProcess.run(
+            Tools.binDir + "/kp-launch",
+            ["up", "--run-dir", s.runDir, "--mode", "docker", "--port", String(s.apiPort)], env: s.env,
+            cwd: DockerComposeFileTests.repoRoot)
         #expect(r.status == 14)
-        #expect(r.stderr.contains("docker compose v2 is not installed (docker compose version: See 'docker --help'): install the docker-compose-plugin package from Docker's apt repository"))
+        #expect(
+            r.stderr.contains(
+                "docker compose v2 is not installed (docker compose version: See 'docker --help'): install the docker-compose-plugin package from Docker's apt repository"
+            ))
         #expect(!r.stderr.contains("make demo"))  // docker was asked for: no detour suggested
         #expect(s.calls == [["info", "--format", "{{.ServerVersion}}"], ["compose", "version"]])
     }
@@ -393,7 +432,9 @@ import Testing
         let s = try Sandbox(name: "no-cli", pathOnlyFake: true)
         defer { s.cleanUp() }
         try FileManager.default.removeItem(atPath: s.fakeBin + "/docker")
-        let r = try ToolProcess.run(Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir], env: s.env, cwd: DockerComposeFileTests.repoRoot)
+        let r = try ToolProcess.run(
+            Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir], env: s.env, cwd: DockerComposeFileTests.repoRoot
+        )
         #expect(r.status == 14)
         #expect(r.stderr.contains("docker mode needs the docker CLI and there is none in PATH"))
         #expect(r.stderr.contains("make bootstrap-200 APISERVER_BIN=/path/to/apiserver"))
@@ -405,10 +446,15 @@ import Testing
         defer { s.cleanUp() }
         let listener = try Listener(port: s.etcdPort)
         defer { listener.close() }
-        let r = try ToolProcess.run(Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir, "--port", String(s.apiPort)], env: s.env, cwd: DockerComposeFileTests.repoRoot)
+        let r = try ToolProcess.run(
+            Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir, "--port", String(s.apiPort)], env: s.env,
+            cwd: DockerComposeFileTests.repoRoot)
         #expect(r.status == 2)
         #expect(r.stderr.contains("port \(s.etcdPort) (etcd) is held"))
-        #expect(r.stderr.contains("which is not this project's compose stack (kp-bench): stop it, or move etcd to another host port with ETCD_PORT"))
+        #expect(
+            r.stderr.contains(
+                "which is not this project's compose stack (kp-bench): stop it, or move etcd to another host port with ETCD_PORT"
+            ))
         #expect(!s.calls.contains { $0.contains("up") })
     }
 
@@ -418,7 +464,9 @@ import Testing
         defer { s.cleanUp() }
         let listener = try Listener(port: s.apiPort)
         defer { listener.close() }
-        let r = try ToolProcess.run(Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir, "--port", String(s.apiPort)], env: s.env, cwd: DockerComposeFileTests.repoRoot)
+        let r = try ToolProcess.run(
+            Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir, "--port", String(s.apiPort)], env: s.env,
+            cwd: DockerComposeFileTests.repoRoot)
         #expect(r.status == 2)
         #expect(r.stderr.contains("port \(s.apiPort) (apiserver) is held"))
         #expect(r.stderr.contains("stop it, or give the apiserver another host port with --port"))
@@ -453,7 +501,11 @@ final class PortHolder {
 
     init(port: Int) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", "import signal,socket,sys,time\nsignal.signal(signal.SIGTERM, signal.SIG_DFL)\nsignal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])\ns=socket.socket()\ns.bind(('127.0.0.1',int(sys.argv[1])))\ns.listen()\ntime.sleep(300)", String(port)]
+        process.arguments = [
+            "-c",
+            "import signal,socket,sys,time\nsignal.signal(signal.SIGTERM, signal.SIG_DFL)\nsignal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])\ns=socket.socket()\ns.bind(('127.0.0.1',int(sys.argv[1])))\ns.listen()\ntime.sleep(300)",
+            String(port),
+        ]
         try process.run()
         let deadline = Date().addingTimeInterval(10)
         while PortProbe.isFree(port) && Date() < deadline && process.isRunning { usleep(10_000) }
@@ -476,9 +528,12 @@ final class Listener {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0 && listen(fd, 4) == 0
+        let ok =
+            withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            } == 0 && listen(fd, 4) == 0
         try #require(ok, "cannot listen on 127.0.0.1:\(port)")
     }
 
@@ -499,8 +554,12 @@ enum ToolProcess {
         var seconds: Double
     }
 
-    static func run(_ path: String, _ args: [String], env: [String: String], cwd: String? = nil, timeout: Double = 60) throws -> Result {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kpbench-tool-\(UUID().uuidString.prefix(8))").path
+    static func run(_ path: String, _ args: [String], env: [String: String], cwd: String? = nil, timeout: Double = 60)
+        throws -> Result
+    {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kpbench-tool-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)

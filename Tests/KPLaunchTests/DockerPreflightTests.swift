@@ -1,7 +1,8 @@
 import Foundation
 import KPCLI
-@testable import KPLaunch
 import Testing
+
+@testable import KPLaunch
 
 /// A docker CLI played by a closure: records every call, answers as scripted.
 final class ScriptedDocker: DockerCommandExecutor, @unchecked Sendable {
@@ -19,13 +20,19 @@ final class ScriptedDocker: DockerCommandExecutor, @unchecked Sendable {
 
     func locateDocker() -> String? { path }
 
-    func run(_ arguments: [String], environment: [String: String], timeout: Duration, outputFile: String?) async throws -> DockerCommandResult {
+    func run(_ arguments: [String], environment: [String: String], timeout: Duration, outputFile: String?) async throws
+        -> DockerCommandResult
+    {
         lock.withLock { recorded.append(arguments) }
         return respond(arguments)
     }
 
-    static func ok(_ stdout: String = "") -> DockerCommandResult { DockerCommandResult(termination: .exited(0), stdout: stdout) }
-    static func fail(_ stderr: String) -> DockerCommandResult { DockerCommandResult(termination: .exited(1), stderr: stderr) }
+    static func ok(_ stdout: String = "") -> DockerCommandResult {
+        DockerCommandResult(termination: .exited(0), stdout: stdout)
+    }
+    static func fail(_ stderr: String) -> DockerCommandResult {
+        DockerCommandResult(termination: .exited(1), stderr: stderr)
+    }
 
     /// A healthy engine with compose v2; `overrides` replaces answers by first argument(s).
     static func healthy(_ overrides: [String: DockerCommandResult] = [:]) -> ScriptedDocker {
@@ -59,7 +66,10 @@ final class ScriptedDocker: DockerCommandExecutor, @unchecked Sendable {
         let docker = ScriptedDocker(path: nil) { _ in ScriptedDocker.ok() }
         let error = await #expect(throws: LaunchError.self) { try await preflight(docker).checkTools() }
         #expect(error?.exitCode == .missingTool)
-        #expect(error?.message == "docker mode needs the docker CLI and there is none in PATH: install Docker Engine with the compose v2 plugin (https://docs.docker.com/engine/install/)")
+        #expect(
+            error?.message
+                == "docker mode needs the docker CLI and there is none in PATH: install Docker Engine with the compose v2 plugin (https://docs.docker.com/engine/install/)"
+        )
         #expect(docker.calls.isEmpty)
     }
 
@@ -67,18 +77,28 @@ final class ScriptedDocker: DockerCommandExecutor, @unchecked Sendable {
         let docker = ScriptedDocker.healthy(["info --format": ScriptedDocker.fail(noEngine)])
         let error = await #expect(throws: LaunchError.self) { try await preflight(docker).checkTools() }
         #expect(error?.exitCode == .missingTool)
-        #expect(error?.message == "the Docker engine is not reachable (docker info: \(noEngine)): start it (sudo systemctl start docker), or check DOCKER_HOST and that your user may use the docker socket")
+        #expect(
+            error?.message
+                == "the Docker engine is not reachable (docker info: \(noEngine)): start it (sudo systemctl start docker), or check DOCKER_HOST and that your user may use the docker socket"
+        )
         #expect(docker.calls.count == 1)
     }
 
     /// Docker was only the default: the error says how to run the same job without docker.
     @Test func defaultModeSaysHowToRunWithoutDocker() async throws {
         let docker = ScriptedDocker.healthy(["info --format": ScriptedDocker.fail(noEngine)])
-        let error = await #expect(throws: LaunchError.self) { try await preflight(docker, explicit: false, run: "mixed-hot-1000").checkTools() }
+        let error = await #expect(throws: LaunchError.self) {
+            try await preflight(docker, explicit: false, run: "mixed-hot-1000").checkTools()
+        }
         let message = try #require(error?.message)
-        #expect(message.hasSuffix("Docker mode is the default when no target is given; to run the same job without docker, use a local apiserver (make mixed-hot-1000 APISERVER_BIN=/path/to/apiserver) or the emulator (make demo)"))
+        #expect(
+            message.hasSuffix(
+                "Docker mode is the default when no target is given; to run the same job without docker, use a local apiserver (make mixed-hot-1000 APISERVER_BIN=/path/to/apiserver) or the emulator (make demo)"
+            ))
         #expect(!message.contains("\n"))
-        let other = await #expect(throws: LaunchError.self) { try await preflight(docker, explicit: false, run: "demo-x").checkTools() }
+        let other = await #expect(throws: LaunchError.self) {
+            try await preflight(docker, explicit: false, run: "demo-x").checkTools()
+        }
         #expect(other?.message.contains("make bootstrap-200 APISERVER_BIN=/path/to/apiserver") == true)
         let noCLI = await #expect(throws: LaunchError.self) {
             try await preflight(ScriptedDocker(path: nil) { _ in ScriptedDocker.ok() }, explicit: false).checkTools()
@@ -87,17 +107,27 @@ final class ScriptedDocker: DockerCommandExecutor, @unchecked Sendable {
     }
 
     @Test func composeV2Missing() async throws {
-        let docker = ScriptedDocker.healthy(["compose version": ScriptedDocker.fail("docker: 'compose' is not a docker command.\nSee 'docker --help'")])
+        let docker = ScriptedDocker.healthy([
+            "compose version": ScriptedDocker.fail("docker: 'compose' is not a docker command.\nSee 'docker --help'")
+        ])
         let error = await #expect(throws: LaunchError.self) { try await preflight(docker).checkTools() }
         #expect(error?.exitCode == .missingTool)
-        #expect(error?.message == "docker compose v2 is not installed (docker compose version: See 'docker --help'): install the docker-compose-plugin package from Docker's apt repository (https://docs.docker.com/compose/install/linux/); the Python docker-compose 1.x is not supported")
+        #expect(
+            error?.message
+                == "docker compose v2 is not installed (docker compose version: See 'docker --help'): install the docker-compose-plugin package from Docker's apt repository (https://docs.docker.com/compose/install/linux/); the Python docker-compose 1.x is not supported"
+        )
     }
 
     @Test func composeV1Rejected() async throws {
-        let docker = ScriptedDocker.healthy(["compose version": ScriptedDocker.ok("docker-compose version 1.29.2, build unknown\n")])
+        let docker = ScriptedDocker.healthy([
+            "compose version": ScriptedDocker.ok("docker-compose version 1.29.2, build unknown\n")
+        ])
         let error = await #expect(throws: LaunchError.self) { try await preflight(docker).checkTools() }
         #expect(error?.exitCode == .missingTool)
-        #expect(error?.message.hasPrefix("docker compose is 1.29.2, but docker mode needs compose v2 (v2.x): install the docker-compose-plugin package") == true)
+        #expect(
+            error?.message.hasPrefix(
+                "docker compose is 1.29.2, but docker mode needs compose v2 (v2.x): install the docker-compose-plugin package"
+            ) == true)
         let garbled = ScriptedDocker.healthy(["compose version": ScriptedDocker.ok("hello\n")])
         let e2 = await #expect(throws: LaunchError.self) { try await preflight(garbled).checkTools() }
         #expect(e2?.message.hasPrefix("docker compose version printed no version number") == true)
@@ -116,35 +146,49 @@ final class ScriptedDocker: DockerCommandExecutor, @unchecked Sendable {
     }
 
     @Test func portsHeldByOurOwnStackAreFine() async throws {
-        let ps = #"{"Name":"kp-bench-apiserver-1","Service":"apiserver","State":"running","Publishers":[{"PublishedPort":6443}]}"# + "\n"
+        let ps =
+            #"{"Name":"kp-bench-apiserver-1","Service":"apiserver","State":"running","Publishers":[{"PublishedPort":6443}]}"#
+            + "\n"
             + #"{"Name":"kp-bench-etcd-1","Service":"etcd","State":"running","Publishers":[{"PublishedPort":2379}]}"#
         let docker = ScriptedDocker.healthy(["compose -f": ScriptedDocker.ok(ps)])
-        try await preflight(docker).checkPorts(ports, compose: compose, isFree: { _ in false }, holder: { _ in "docker-proxy (pid 1)" })
+        try await preflight(docker).checkPorts(
+            ports, compose: compose, isFree: { _ in false }, holder: { _ in "docker-proxy (pid 1)" })
         #expect(docker.calls == [compose.ps])
     }
 
     @Test func portHeldByAProcessIsNamed() async throws {
         let docker = ScriptedDocker.healthy()
         let error = await #expect(throws: LaunchError.self) {
-            try await preflight(docker).checkPorts(ports, compose: compose, isFree: { $0 != 2379 }, holder: { _ in "etcd (pid 4242)" })
+            try await preflight(docker).checkPorts(
+                ports, compose: compose, isFree: { $0 != 2379 }, holder: { _ in "etcd (pid 4242)" })
         }
         #expect(error?.exitCode == .badInput)
-        #expect(error?.message == "port 2379 (etcd) is held by etcd (pid 4242), which is not this project's compose stack (kp-bench): stop it, or move etcd to another host port with ETCD_PORT")
+        #expect(
+            error?.message
+                == "port 2379 (etcd) is held by etcd (pid 4242), which is not this project's compose stack (kp-bench): stop it, or move etcd to another host port with ETCD_PORT"
+        )
         #expect(docker.calls == [compose.ps, ["ps", "--filter", "publish=2379", "--format", "{{.Names}}"]])
     }
 
     @Test func portHeldByAnotherContainerIsNamed() async throws {
         let docker = ScriptedDocker.healthy(["ps": ScriptedDocker.ok("other-apiserver\n")])
         let error = await #expect(throws: LaunchError.self) {
-            try await preflight(docker).checkPorts(ports, compose: compose, isFree: { $0 != 6443 }, holder: { _ in nil })
+            try await preflight(docker).checkPorts(
+                ports, compose: compose, isFree: { $0 != 6443 }, holder: { _ in nil })
         }
-        #expect(error?.message == "port 6443 (apiserver) is held by container other-apiserver, which is not this project's compose stack (kp-bench): stop it, or give the apiserver another host port with --port")
+        #expect(
+            error?.message
+                == "port 6443 (apiserver) is held by container other-apiserver, which is not this project's compose stack (kp-bench): stop it, or give the apiserver another host port with --port"
+        )
     }
 
     @Test func unknownHolderStillFails() async throws {
         let error = await #expect(throws: LaunchError.self) {
-            try await preflight(ScriptedDocker.healthy()).checkPorts(ports, compose: compose, isFree: { $0 != 6443 }, holder: { _ in nil })
+            try await preflight(ScriptedDocker.healthy()).checkPorts(
+                ports, compose: compose, isFree: { $0 != 6443 }, holder: { _ in nil })
         }
-        #expect(error?.message.hasPrefix("port 6443 (apiserver) is held, which is not this project's compose stack") == true)
+        #expect(
+            error?.message.hasPrefix("port 6443 (apiserver) is held, which is not this project's compose stack") == true
+        )
     }
 }

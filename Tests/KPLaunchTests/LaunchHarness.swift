@@ -8,9 +8,12 @@ enum LaunchHarness {
     /// The folder holding the built tools: the one this test binary was built into (or `KP_BIN_DIR`).
     static let binDir: String = {
         if let dir = ProcessInfo.processInfo.environment["KP_BIN_DIR"] { return dir }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var url = URL(fileURLWithPath: exe)
-        while url.pathComponents.count > 1 && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-launch").path) {
+        while url.pathComponents.count > 1
+            && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-launch").path)
+        {
             url.deleteLastPathComponent()
         }
         return url.path
@@ -22,7 +25,9 @@ enum LaunchHarness {
     /// Records an issue (failing the test) unless the built tools exist.
     static func requireBuiltTools() -> Bool {
         for tool in [kpLaunch, kpSim] where !FileManager.default.isExecutableFile(atPath: tool) {
-            Issue.record("\(tool) is not built: run swift build --product kp-launch --product kp-sim with the same scratch path first")
+            Issue.record(
+                "\(tool) is not built: run swift build --product kp-launch --product kp-sim with the same scratch path first"
+            )
             return false
         }
         return true
@@ -40,7 +45,9 @@ enum LaunchHarness {
 
     /// A fresh temporary directory; remove it with `cleanUp`.
     static func tempDir(_ name: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kplaunch-\(name)-\(UUID().uuidString.prefix(8))").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kplaunch-\(name)-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }
@@ -53,20 +60,26 @@ enum LaunchHarness {
     }
 
     /// Runs `path args` to completion (SIGKILL after `timeout` seconds, status -1).
-    static func run(_ path: String, _ args: [String], env: [String: String] = [:], timeout: Double = 60) throws -> Result {
+    static func run(_ path: String, _ args: [String], env: [String: String] = [:], timeout: Double = 60) throws
+        -> Result
+    {
         let dir = try tempDir("run")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let process = try start(path, args, env: env, stdout: dir + "/out", stderr: dir + "/err")
-        let status = waitForExit(process, timeout: timeout) ?? {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return -1
-        }()
+        let status =
+            waitForExit(process, timeout: timeout)
+            ?? {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return -1
+            }()
         return Result(status: status, stdout: read(dir + "/out"), stderr: read(dir + "/err"))
     }
 
     /// Starts `path args` in the background with stdout/stderr going to files.
-    static func start(_ path: String, _ args: [String], env: [String: String] = [:], stdout: String, stderr: String) throws -> Process {
+    static func start(_ path: String, _ args: [String], env: [String: String] = [:], stdout: String, stderr: String)
+        throws -> Process
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
@@ -114,7 +127,8 @@ enum LaunchHarness {
         func waitForEndpoint(timeout: Double = 30) -> EndpointRecord? {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
-                if let text = try? String(contentsOfFile: runDir + "/endpoint.json", encoding: .utf8), text.hasSuffix("\n"),
+                if let text = try? String(contentsOfFile: runDir + "/endpoint.json", encoding: .utf8),
+                    text.hasSuffix("\n"),
                     case .endpoint(let record) = try? RecordCodec.decode(Data(text.utf8), location: "endpoint.json")
                 {
                     return record
@@ -122,7 +136,9 @@ enum LaunchHarness {
                 if !process.isRunning { break }
                 usleep(50_000)
             }
-            Issue.record("no endpoint.json from kp-launch (status \(process.isRunning ? "running" : "\(process.terminationStatus)")): \(LaunchHarness.read(stderrPath))")
+            Issue.record(
+                "no endpoint.json from kp-launch (status \(process.isRunning ? "running" : "\(process.terminationStatus)")): \(LaunchHarness.read(stderrPath))"
+            )
             return nil
         }
 
@@ -161,11 +177,14 @@ enum LaunchHarness {
     static func processTable() -> [ProcStat] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> ProcStat? in
-            guard let pid = Int32(entry), let text = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+            guard let pid = Int32(entry),
+                let text = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
                 let close = text.lastIndex(of: ")")
             else { return nil }
             let fields = text[text.index(after: close)...].split(separator: " ")
-            guard fields.count > 3, let state = fields[0].first, let ppid = Int32(fields[1]), let pgid = Int32(fields[2]) else { return nil }
+            guard fields.count > 3, let state = fields[0].first, let ppid = Int32(fields[1]),
+                let pgid = Int32(fields[2])
+            else { return nil }
             return ProcStat(pid: pid, state: state, ppid: ppid, pgid: pgid)
         }
     }
@@ -210,7 +229,9 @@ enum LaunchHarness {
     }
 
     /// Runs kubectl with a kubeconfig, retrying while the output does not satisfy `until` (VCP bootstrap takes a moment).
-    static func kubectl(_ kubectl: String, kubeconfig: String, _ args: [String], until: (Result) -> Bool, timeout: Double = 10) throws -> Result {
+    static func kubectl(
+        _ kubectl: String, kubeconfig: String, _ args: [String], until: (Result) -> Bool, timeout: Double = 10
+    ) throws -> Result {
         let deadline = Date().addingTimeInterval(timeout)
         var result = try run(kubectl, ["--kubeconfig", kubeconfig] + args, timeout: 20)
         while !until(result) && Date() < deadline {

@@ -12,25 +12,38 @@ struct LaunchUnitTests {
     @Test("the contract flag set, verbatim and in order (contract §1.1), then --bind-address and extras")
     func contractFlags() {
         let args = ContractFlags.arguments(
-            etcdServers: "http://127.0.0.1:2379", etcdPrefix: "/registry-kpbench-x-1", certDir: "/r/target/certs", securePort: 6443,
+            etcdServers: "http://127.0.0.1:2379", etcdPrefix: "/registry-kpbench-x-1", certDir: "/r/target/certs",
+            securePort: 6443,
             tokenAuthFile: "/r/target/tokens.csv", serviceAccountKeyFile: "/r/target/sa.key", extra: ["--a=1"])
-        #expect(args == [
-            "--etcd-servers=http://127.0.0.1:2379", "--etcd-prefix=/registry-kpbench-x-1", "--cert-dir=/r/target/certs",
-            "--secure-port=6443", "--enable-aggregator-routing=true", "--authorization-mode=RBAC", "--anonymous-auth=true",
-            "--token-auth-file=/r/target/tokens.csv", "--allow-privileged=true", "--service-cluster-ip-range=10.0.0.0/24",
-            "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared", "--service-account-issuer=test",
-            "--api-audiences=test,https://kubernetes.default.svc", "--service-account-signing-key-file=/r/target/sa.key",
-            "--service-account-key-file=/r/target/sa.key", "--v=2", "--bind-address=127.0.0.1", "--a=1",
-        ])
-        #expect(ContractFlags.arguments(
-            etcdServers: nil, etcdPrefix: "/p", certDir: "c", securePort: 1, tokenAuthFile: "t", serviceAccountKeyFile: "k"
-        ).first == "--etcd-prefix=/p")
+        #expect(
+            args == [
+                "--etcd-servers=http://127.0.0.1:2379", "--etcd-prefix=/registry-kpbench-x-1",
+                "--cert-dir=/r/target/certs",
+                "--secure-port=6443", "--enable-aggregator-routing=true", "--authorization-mode=RBAC",
+                "--anonymous-auth=true",
+                "--token-auth-file=/r/target/tokens.csv", "--allow-privileged=true",
+                "--service-cluster-ip-range=10.0.0.0/24",
+                "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared",
+                "--service-account-issuer=test",
+                "--api-audiences=test,https://kubernetes.default.svc",
+                "--service-account-signing-key-file=/r/target/sa.key",
+                "--service-account-key-file=/r/target/sa.key", "--v=2", "--bind-address=127.0.0.1", "--a=1",
+            ])
+        #expect(
+            ContractFlags.arguments(
+                etcdServers: nil, etcdPrefix: "/p", certDir: "c", securePort: 1, tokenAuthFile: "t",
+                serviceAccountKeyFile: "k"
+            ).first == "--etcd-prefix=/p")
     }
 
     @Test("etcd prefixes are unique per run and clean keys")
     func etcdPrefix() {
-        #expect(ContractFlags.etcdPrefix(runName: "Bootstrap 200/x_y:z", unixNanos: 42) == "/registry-kpbench-bootstrap-200-x-y-z-42")
-        #expect(ContractFlags.etcdPrefix(runName: "demo", unixNanos: 1) != ContractFlags.etcdPrefix(runName: "demo", unixNanos: 2))
+        #expect(
+            ContractFlags.etcdPrefix(runName: "Bootstrap 200/x_y:z", unixNanos: 42)
+                == "/registry-kpbench-bootstrap-200-x-y-z-42")
+        #expect(
+            ContractFlags.etcdPrefix(runName: "demo", unixNanos: 1)
+                != ContractFlags.etcdPrefix(runName: "demo", unixNanos: 2))
     }
 
     @Test("mode resolution follows the seed and refuses conflicts")
@@ -101,7 +114,11 @@ struct LaunchUnitTests {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         listen(fd, 1)
         #expect(!PortProbe.isFree(port))
     }
@@ -109,61 +126,66 @@ struct LaunchUnitTests {
     @Test("kubeconfigs: root and VCP shapes name the token file only; reading resolves relative paths")
     func kubeconfigs() throws {
         var endpoint = EndpointRecord(
-            url: "https://127.0.0.1:6443", caFile: "/r/target/certs/apiserver.crt", tokenFile: "/r/target/token", mode: "sim",
+            url: "https://127.0.0.1:6443", caFile: "/r/target/certs/apiserver.crt", tokenFile: "/r/target/token",
+            mode: "sim",
             target: "kp-sim", emulator: true, launchedNs: 1, startedAt: "t")
         let vcp = Kubeconfig.virtualControlPlane("c-001", endpoint: endpoint)
-        #expect(try vcp.yaml() == """
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: kplane-c-001
-              cluster:
-                server: https://127.0.0.1:6443/clusters/c-001/control-plane
-                certificate-authority: /r/target/certs/apiserver.crt
-            users:
-            - name: kplane-c-001
-              user:
-                tokenFile: /r/target/token
-            contexts:
-            - name: kplane-c-001
-              context:
-                cluster: kplane-c-001
-                user: kplane-c-001
-            current-context: kplane-c-001
+        #expect(
+            try vcp.yaml() == """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: kplane-c-001
+                  cluster:
+                    server: https://127.0.0.1:6443/clusters/c-001/control-plane
+                    certificate-authority: /r/target/certs/apiserver.crt
+                users:
+                - name: kplane-c-001
+                  user:
+                    tokenFile: /r/target/token
+                contexts:
+                - name: kplane-c-001
+                  context:
+                    cluster: kplane-c-001
+                    user: kplane-c-001
+                current-context: kplane-c-001
 
-            """)
+                """)
         #expect(try Kubeconfig.parse(try vcp.yaml()) == vcp)
         endpoint.insecureSkipTLSVerify = true
         let insecure = try Kubeconfig.root(for: endpoint, runName: "demo").yaml()
         #expect(insecure.contains("insecure-skip-tls-verify: true") && !insecure.contains("certificate-authority"))
         #expect(insecure.contains("name: kp-bench-demo"))
         #expect(Kubeconfig.isValidClusterName("c-001") && Kubeconfig.isValidClusterName("a.b_c"))
-        #expect(!Kubeconfig.isValidClusterName("-x") && !Kubeconfig.isValidClusterName("a/b") && !Kubeconfig.isValidClusterName(""))
+        #expect(
+            !Kubeconfig.isValidClusterName("-x") && !Kubeconfig.isValidClusterName("a/b")
+                && !Kubeconfig.isValidClusterName(""))
 
         let dir = try LaunchHarness.tempDir("kc")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try """
-            apiVersion: v1
-            clusters:
-            - cluster: {certificate-authority: ca.crt, server: "https://10.0.0.5:6443"}
-              name: a
-            - cluster: {server: "https://other:6443"}
-              name: b
-            contexts:
-            - context: {cluster: a, user: admin}
-              name: one
-            current-context: one
-            users:
-            - name: admin
-              user: {tokenFile: secrets/tok}
-            """.write(toFile: dir + "/config", atomically: true, encoding: .utf8)
+        apiVersion: v1
+        clusters:
+        - cluster: {certificate-authority: ca.crt, server: "https://10.0.0.5:6443"}
+          name: a
+        - cluster: {server: "https://other:6443"}
+          name: b
+        contexts:
+        - context: {cluster: a, user: admin}
+          name: one
+        current-context: one
+        users:
+        - name: admin
+          user: {tokenFile: secrets/tok}
+        """.write(toFile: dir + "/config", atomically: true, encoding: .utf8)
         let resolved = try Kubeconfig.resolveCurrentContext(path: dir + "/config")
         #expect(resolved.server == "https://10.0.0.5:6443")
         #expect(resolved.caFile == dir + "/ca.crt")
         #expect(resolved.tokenFile == dir + "/secrets/tok")
         #expect(resolved.token == nil && resolved.insecureSkipTLSVerify == false)
         try "current-context: none\n".write(toFile: dir + "/bad", atomically: true, encoding: .utf8)
-        #expect(throws: LaunchError.badInput("--kubeconfig \(dir)/bad: current-context none is not among its contexts")) {
+        #expect(throws: LaunchError.badInput("--kubeconfig \(dir)/bad: current-context none is not among its contexts"))
+        {
             try Kubeconfig.resolveCurrentContext(path: dir + "/bad")
         }
     }
@@ -182,17 +204,22 @@ struct LaunchUnitTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // A shell that ignores nothing and starts a grandchild that ignores SIGTERM: only SIGKILL to the group ends it.
         let child = try ChildProcess.spawn(
-            "/bin/sh", ["-c", "sh -c 'trap \"\" TERM; echo $$ > \(dir)/grandchild; while :; do sleep 0.05; done' & wait"],
+            "/bin/sh",
+            ["-c", "sh -c 'trap \"\" TERM; echo $$ > \(dir)/grandchild; while :; do sleep 0.05; done' & wait"],
             stdout: .append(dir + "/out"), stderr: .append(dir + "/out"))
         let deadline = Date().addingTimeInterval(5)
-        while LaunchHarness.read(dir + "/grandchild").isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        let grandchild = Int32(LaunchHarness.read(dir + "/grandchild").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        while LaunchHarness.read(dir + "/grandchild").isEmpty && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let grandchild =
+            Int32(LaunchHarness.read(dir + "/grandchild").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         #expect(grandchild > 0)
         #expect(getpgid(child.pid) == child.pid && getsid(child.pid) == child.pid, "new session and group")
         #expect(getpgid(grandchild) == child.pid)
         let t = await child.stop(grace: .milliseconds(300))
         #expect(t == .signaled(SIGTERM))
-        #expect(LaunchHarness.waitNoLeftovers([child.pid, grandchild], timeout: 3).isEmpty, "grandchild and zombies gone")
+        #expect(
+            LaunchHarness.waitNoLeftovers([child.pid, grandchild], timeout: 3).isEmpty, "grandchild and zombies gone")
 
         let result = try await ChildProcess.run("/bin/sh", ["-c", "echo hi; exit 4"])
         #expect(result.termination == .exited(4) && result.stdout == "hi\n")
@@ -212,21 +239,25 @@ struct LaunchUnitTests {
         // A missing directory: no child starts anywhere else, and the error names the directory.
         let marker = dir + "/started"
         #expect {
-            _ = try ChildProcess.spawn("/bin/sh", ["-c", "touch \(marker)"], directory: dir + "/missing", stdout: .null, stderr: .null)
+            _ = try ChildProcess.spawn(
+                "/bin/sh", ["-c", "touch \(marker)"], directory: dir + "/missing", stdout: .null, stderr: .null)
         } throws: { error in
             let e = error as? LaunchError
-            return e?.exitCode == .badInput && e?.message.contains("working directory \(dir)/missing cannot be entered") == true
+            return e?.exitCode == .badInput
+                && e?.message.contains("working directory \(dir)/missing cannot be entered") == true
         }
         // A file where the directory should be.
         FileManager.default.createFile(atPath: dir + "/file", contents: Data())
         #expect {
-            _ = try ChildProcess.spawn("/bin/sh", ["-c", "touch \(marker)"], directory: dir + "/file", stdout: .null, stderr: .null)
+            _ = try ChildProcess.spawn(
+                "/bin/sh", ["-c", "touch \(marker)"], directory: dir + "/file", stdout: .null, stderr: .null)
         } throws: { error in
             (error as? LaunchError)?.message.contains("working directory \(dir)/file cannot be entered") == true
         }
         // A log file in a directory that does not exist.
         #expect {
-            _ = try ChildProcess.spawn("/bin/sh", ["-c", "touch \(marker)"], stdout: .append(dir + "/nologs/out.log"), stderr: .null)
+            _ = try ChildProcess.spawn(
+                "/bin/sh", ["-c", "touch \(marker)"], stdout: .append(dir + "/nologs/out.log"), stderr: .null)
         } throws: { error in
             (error as? LaunchError)?.message.contains("output file \(dir)/nologs/out.log cannot be opened") == true
         }
@@ -241,29 +272,42 @@ struct LaunchUnitTests {
         let dir = try LaunchHarness.tempDir("checkout")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/cmd/apiserver", withIntermediateDirectories: true)
-        try "module example.com/fakeapiserver\n\ngo 1.19\n".write(toFile: dir + "/go.mod", atomically: true, encoding: .utf8)
-        try "package main\n\nfunc main() { println(\"v1\") }\n".write(toFile: dir + "/cmd/apiserver/main.go", atomically: true, encoding: .utf8)
-        let gitEnv = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"]
+        try "module example.com/fakeapiserver\n\ngo 1.19\n".write(
+            toFile: dir + "/go.mod", atomically: true, encoding: .utf8)
+        try "package main\n\nfunc main() { println(\"v1\") }\n".write(
+            toFile: dir + "/cmd/apiserver/main.go", atomically: true, encoding: .utf8)
+        let gitEnv = [
+            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+        ]
         for args in [["init", "-q"], ["add", "."], ["commit", "-qm", "one"]] {
             #expect(try LaunchHarness.run(git, ["-C", dir] + args, env: gitEnv).status == 0)
         }
         let logger = Logger(label: "test")
-        let first = try await ApiserverBuild.ensureBinary(dir: dir, buildLog: dir + "/build.log", goBinary: go, logger: logger)
+        let first = try await ApiserverBuild.ensureBinary(
+            dir: dir, buildLog: dir + "/build.log", goBinary: go, logger: logger)
         #expect(first.built && first.path == dir + "/.kp-bench/apiserver")
         #expect(FileManager.default.isExecutableFile(atPath: first.path))
-        let head1 = try LaunchHarness.run(git, ["-C", dir, "rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let head1 = try LaunchHarness.run(git, ["-C", dir, "rev-parse", "HEAD"]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(LaunchHarness.read(ApiserverBuild.stampPath(dir: dir)) == head1 + "\n")
-        let second = try await ApiserverBuild.ensureBinary(dir: dir, buildLog: dir + "/build.log", goBinary: go, logger: logger)
+        let second = try await ApiserverBuild.ensureBinary(
+            dir: dir, buildLog: dir + "/build.log", goBinary: go, logger: logger)
         #expect(!second.built)
-        #expect(try LaunchHarness.run(git, ["-C", dir, "commit", "-q", "--allow-empty", "-m", "two"], env: gitEnv).status == 0)
-        let third = try await ApiserverBuild.ensureBinary(dir: dir, buildLog: dir + "/build.log", goBinary: go, logger: logger)
+        #expect(
+            try LaunchHarness.run(git, ["-C", dir, "commit", "-q", "--allow-empty", "-m", "two"], env: gitEnv).status
+                == 0)
+        let third = try await ApiserverBuild.ensureBinary(
+            dir: dir, buildLog: dir + "/build.log", goBinary: go, logger: logger)
         #expect(third.built)
 
-        try "package main\n\nfunc main() { syntax error }\n".write(toFile: dir + "/cmd/apiserver/main.go", atomically: true, encoding: .utf8)
+        try "package main\n\nfunc main() { syntax error }\n".write(
+            toFile: dir + "/cmd/apiserver/main.go", atomically: true, encoding: .utf8)
         #expect(try LaunchHarness.run(git, ["-C", dir, "commit", "-qam", "broken"], env: gitEnv).status == 0)
         await #expect(throws: LaunchError.self) {
             try await ApiserverBuild.ensureBinary(dir: dir, buildLog: dir + "/build.log", goBinary: go, logger: logger)
         }
-        #expect(!FileManager.default.fileExists(atPath: ApiserverBuild.stampPath(dir: dir)), "a failed build leaves no stamp")
+        #expect(
+            !FileManager.default.fileExists(atPath: ApiserverBuild.stampPath(dir: dir)),
+            "a failed build leaves no stamp")
     }
 }

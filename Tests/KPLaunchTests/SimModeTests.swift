@@ -40,14 +40,18 @@ struct SimModeTests {
 
         // The exact contract flag set, in order, then --bind-address.
         let port = URL(string: record.url)!.port!
-        #expect(record.targetArgs.map { Array($0.dropFirst()) } == [
-            "--etcd-prefix=\(record.etcdPrefix!)", "--cert-dir=\(files)/target/certs", "--secure-port=\(port)",
-            "--enable-aggregator-routing=true", "--authorization-mode=RBAC", "--anonymous-auth=true",
-            "--token-auth-file=\(files)/target/tokens.csv", "--allow-privileged=true", "--service-cluster-ip-range=10.0.0.0/24",
-            "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared", "--service-account-issuer=test",
-            "--api-audiences=test,https://kubernetes.default.svc", "--service-account-signing-key-file=\(files)/target/sa.key",
-            "--service-account-key-file=\(files)/target/sa.key", "--v=2", "--bind-address=127.0.0.1",
-        ])
+        #expect(
+            record.targetArgs.map { Array($0.dropFirst()) } == [
+                "--etcd-prefix=\(record.etcdPrefix!)", "--cert-dir=\(files)/target/certs", "--secure-port=\(port)",
+                "--enable-aggregator-routing=true", "--authorization-mode=RBAC", "--anonymous-auth=true",
+                "--token-auth-file=\(files)/target/tokens.csv", "--allow-privileged=true",
+                "--service-cluster-ip-range=10.0.0.0/24",
+                "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared",
+                "--service-account-issuer=test",
+                "--api-audiences=test,https://kubernetes.default.svc",
+                "--service-account-signing-key-file=\(files)/target/sa.key",
+                "--service-account-key-file=\(files)/target/sa.key", "--v=2", "--bind-address=127.0.0.1",
+            ])
 
         // Secrets: 0600, well-formed, and the token nowhere else.
         for secret in ["tokens.csv", "token", "sa.key"] {
@@ -60,13 +64,15 @@ struct SimModeTests {
         let kubeconfigText = LaunchHarness.read(files + "/kubeconfig")
         #expect(kubeconfigText.contains("tokenFile: \(files)/target/token"))
         #expect(kubeconfigText.contains("certificate-authority: \(files)/target/certs/apiserver.crt"))
-        var places = LaunchHarness.allFileContents(under: files + "/logs") + [
-            ("endpoint.json", LaunchHarness.read(files + "/endpoint.json")), ("kubeconfig", kubeconfigText),
-            ("launch stdout", LaunchHarness.read(run.stdoutPath)), ("launch stderr", run.stderr),
-        ]
+        var places =
+            LaunchHarness.allFileContents(under: files + "/logs") + [
+                ("endpoint.json", LaunchHarness.read(files + "/endpoint.json")), ("kubeconfig", kubeconfigText),
+                ("launch stdout", LaunchHarness.read(run.stdoutPath)), ("launch stderr", run.stderr),
+            ]
         places.append(("kp-sim argv", LaunchHarness.commandLine(targetPid)))
         places.append(("kp-launch argv", LaunchHarness.commandLine(run.process.processIdentifier)))
-        #expect(LaunchHarness.commandLine(targetPid).contains("--token-auth-file="), "the argv scan reads the live kp-sim")
+        #expect(
+            LaunchHarness.commandLine(targetPid).contains("--token-auth-file="), "the argv scan reads the live kp-sim")
         for (place, text) in places {
             #expect(!text.contains(token), "the token leaked into \(place)")
         }
@@ -84,7 +90,8 @@ struct SimModeTests {
         #expect(!vcp.stdout.contains(token))
         let vcpFile = run.dir + "/c-001.kubeconfig"
         try vcp.stdout.write(toFile: vcpFile, atomically: true, encoding: .utf8)
-        let ns = try LaunchHarness.kubectl(kubectl, kubeconfig: vcpFile, ["get", "ns", "default", "-o", "name"], until: { $0.status == 0 })
+        let ns = try LaunchHarness.kubectl(
+            kubectl, kubeconfig: vcpFile, ["get", "ns", "default", "-o", "name"], until: { $0.status == 0 })
         #expect(ns.status == 0, "kubectl get ns default in c-001: \(ns.stderr)")
         #expect(ns.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "namespace/default")
 
@@ -94,7 +101,8 @@ struct SimModeTests {
         let status = LaunchHarness.waitForExit(run.process, timeout: 20)
         #expect(status == 0, "kp-launch stopped by down exits 0; stderr: \(run.stderr)")
         let left = LaunchHarness.waitNoLeftovers([run.process.processIdentifier, targetPid])
-        #expect(left.isEmpty, "processes left after down: \(left.map { "\($0.pid) \(LaunchHarness.commandLine($0.pid))" })")
+        #expect(
+            left.isEmpty, "processes left after down: \(left.map { "\($0.pid) \(LaunchHarness.commandLine($0.pid))" })")
         for gone in ["target/tokens.csv", "target/token", "target/sa.key", "launch.pid", "launch.down"] {
             #expect(!FileManager.default.fileExists(atPath: files + "/" + gone), "\(gone) must be removed")
         }
@@ -106,13 +114,19 @@ struct SimModeTests {
     @Test("--sim-arg reaches kp-sim after the contract flags; SIGINT stops the run with exit 130")
     func simArgsAndSigint() throws {
         guard LaunchHarness.requireBuiltTools() else { return }
-        let run = try LaunchHarness.Run(name: "simargs", args: ["--sim", "--sim-arg=--fault-latency=fixed:5ms", "--apiserver-arg=--max-requests-inflight=800"])
+        let run = try LaunchHarness.Run(
+            name: "simargs",
+            args: ["--sim", "--sim-arg=--fault-latency=fixed:5ms", "--apiserver-arg=--max-requests-inflight=800"])
         var targetPid: Int32 = 0
         defer { run.cleanUp(extraPids: [targetPid]) }
         guard let record = run.waitForEndpoint() else { return }
         targetPid = record.pid ?? 0
-        #expect(record.targetArgs?.suffix(3) == ["--bind-address=127.0.0.1", "--fault-latency=fixed:5ms", "--max-requests-inflight=800"])
-        #expect(LaunchHarness.commandLine(targetPid).hasSuffix("--fault-latency=fixed:5ms --max-requests-inflight=800 "))
+        #expect(
+            record.targetArgs?.suffix(3) == [
+                "--bind-address=127.0.0.1", "--fault-latency=fixed:5ms", "--max-requests-inflight=800",
+            ])
+        #expect(
+            LaunchHarness.commandLine(targetPid).hasSuffix("--fault-latency=fixed:5ms --max-requests-inflight=800 "))
         kill(run.process.processIdentifier, SIGINT)
         #expect(LaunchHarness.waitForExit(run.process, timeout: 20) == 130)
         #expect(LaunchHarness.waitNoLeftovers([run.process.processIdentifier, targetPid]).isEmpty)
@@ -135,7 +149,9 @@ struct SimModeTests {
             return
         }
         #expect(error.tool == "kp-launch")
-        #expect(error.message.hasPrefix("the target failed during the run: kp-sim (pid \(pid)) was killed by signal 9 (SIGKILL)"))
+        #expect(
+            error.message.hasPrefix(
+                "the target failed during the run: kp-sim (pid \(pid)) was killed by signal 9 (SIGKILL)"))
         #expect(error.message.hasSuffix("; see \(run.runDir)/logs/target.stderr.log"))
         #expect(error.input == run.runDir + "/logs")
         #expect(run.stderr.hasSuffix("kp-launch: error: \(error.message)\n"), "the same one line on stderr")
@@ -154,7 +170,8 @@ struct SimModeTests {
         targetPid = base.pid ?? 0
 
         let byFlags = try LaunchHarness.Run(
-            name: "urlflags", args: ["--apiserver-url", base.url + "/", "--token-file", base.tokenFile, "--ca-file", base.caFile!])
+            name: "urlflags",
+            args: ["--apiserver-url", base.url + "/", "--token-file", base.tokenFile, "--ca-file", base.caFile!])
         defer { byFlags.cleanUp() }
         if let record = byFlags.waitForEndpoint() {
             #expect(record.mode == "url")
@@ -164,7 +181,8 @@ struct SimModeTests {
             #expect(record.pid == nil && record.etcdManaged == nil)
             kill(byFlags.process.processIdentifier, SIGTERM)
             #expect(LaunchHarness.waitForExit(byFlags.process, timeout: 10) == 143)
-            #expect(FileManager.default.fileExists(atPath: base.tokenFile), "url mode never deletes the user's token file")
+            #expect(
+                FileManager.default.fileExists(atPath: base.tokenFile), "url mode never deletes the user's token file")
         }
 
         // A kubeconfig with the token and CA inline: kp-launch writes them to 0600 files and removes them at the end.
@@ -172,19 +190,19 @@ struct SimModeTests {
         let caData = try Data(contentsOf: URL(fileURLWithPath: base.caFile!)).base64EncodedString()
         let inline = sim.dir + "/inline.kubeconfig"
         try """
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: c
-              cluster: {server: "\(base.url)", certificate-authority-data: \(caData)}
-            users:
-            - name: u
-              user: {token: \(token)}
-            contexts:
-            - name: x
-              context: {cluster: c, user: u}
-            current-context: x
-            """.write(toFile: inline, atomically: true, encoding: .utf8)
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: c
+          cluster: {server: "\(base.url)", certificate-authority-data: \(caData)}
+        users:
+        - name: u
+          user: {token: \(token)}
+        contexts:
+        - name: x
+          context: {cluster: c, user: u}
+        current-context: x
+        """.write(toFile: inline, atomically: true, encoding: .utf8)
         let byKubeconfig = try LaunchHarness.Run(name: "urlkc", args: ["--kubeconfig", inline])
         defer { byKubeconfig.cleanUp() }
         if let record = byKubeconfig.waitForEndpoint() {

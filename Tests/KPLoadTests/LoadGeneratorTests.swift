@@ -85,7 +85,8 @@ struct LoadGeneratorTests {
     @Test("a timeout is an error recorded at the timeout, never dropped")
     func timeouts() throws {
         let cfg = Self.config(clusters: 1, read: 50, write: 0, durationMs: 400, objects: 2, timeoutNs: 20_000_000)
-        let transport = FakeTransport.objectServer(delayNs: 1_000_000, failGet: { $0.hasSuffix("kp-load-1") ? .timeout : nil })
+        let transport = FakeTransport.objectServer(
+            delayNs: 1_000_000, failGet: { $0.hasSuffix("kp-load-1") ? .timeout : nil })
         let f = LoadGenerator(configuration: cfg, transport: transport).run { _ in }.final
         let r = Self.op(f, "read")
         #expect(r.count == 20)
@@ -95,10 +96,14 @@ struct LoadGeneratorTests {
         #expect(f.perCluster.first { $0.op == "read" }!.errors == timeouts)
     }
 
-    @Test("--max-inflight reached because answers are slow: the target saturated (a server result), not generator-limited")
+    @Test(
+        "--max-inflight reached because answers are slow: the target saturated (a server result), not generator-limited"
+    )
     func maxInflight() {
         let cfg = Self.config(clusters: 1, read: 200, write: 0, durationMs: 300, maxInflight: 2)
-        let result = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 30_000_000)).run { _ in }
+        let result = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 30_000_000)).run {
+            _ in
+        }
         #expect(!result.final.generatorLimited)
         #expect(result.final.targetSaturated == true)
         #expect(result.final.targetSaturationReason?.hasPrefix("target saturated: achieved") == true)
@@ -112,7 +117,9 @@ struct LoadGeneratorTests {
     func lagLimit() {
         // A 1 ns threshold cannot be met by any real scheduler.
         let cfg = Self.config(clusters: 1, read: 100, write: 0, durationMs: 200, maxLagNs: 1)
-        let result = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 1_000_000)).run { _ in }
+        let result = LoadGenerator(configuration: cfg, transport: FakeTransport.objectServer(delayNs: 1_000_000)).run {
+            _ in
+        }
         #expect(result.final.generatorLimited)
         #expect(result.final.targetSaturated == false)
         #expect(result.limitReasons.contains { $0.contains("schedule lag p99") })

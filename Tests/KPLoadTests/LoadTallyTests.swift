@@ -8,20 +8,28 @@ import Testing
 
 @Suite("Outcome accounting and tallies")
 struct LoadTallyTests {
-    static func response(_ status: Int, sent: Int64, firstByte: Int64, done: Int64, bytes: Int = 10) -> Result<HTTPResponse, HTTPError> {
-        .success(HTTPResponse(
-            status: status, headers: [:], body: Data(count: bytes), httpVersion: 2,
-            timings: TransferTimings(queuedNs: sent - 5, sentNs: sent, firstByteNs: firstByte, doneNs: done)))
+    static func response(_ status: Int, sent: Int64, firstByte: Int64, done: Int64, bytes: Int = 10) -> Result<
+        HTTPResponse, HTTPError
+    > {
+        .success(
+            HTTPResponse(
+                status: status, headers: [:], body: Data(count: bytes), httpVersion: 2,
+                timings: TransferTimings(queuedNs: sent - 5, sentNs: sent, firstByteNs: firstByte, doneNs: done)))
     }
 
     @Test("a 2xx is a success; non-2xx statuses are counted under their code")
     func statuses() {
-        let ok = RequestOutcome.classify(Self.response(200, sent: 100, firstByte: 150, done: 200), submittedNs: 90, completedNs: 300, timeoutNs: 1000)
+        let ok = RequestOutcome.classify(
+            Self.response(200, sent: 100, firstByte: 150, done: 200), submittedNs: 90, completedNs: 300, timeoutNs: 1000
+        )
         #expect(ok.succeeded && ok.statusKey == "200" && ok.sentNs == 100 && ok.endNs == 200 && ok.bytesReceived == 10)
-        let conflict = RequestOutcome.classify(Self.response(409, sent: 100, firstByte: 150, done: 200), submittedNs: 90, completedNs: 300, timeoutNs: 1000)
+        let conflict = RequestOutcome.classify(
+            Self.response(409, sent: 100, firstByte: 150, done: 200), submittedNs: 90, completedNs: 300, timeoutNs: 1000
+        )
         #expect(!conflict.succeeded && conflict.isConflict && conflict.statusKey == "409")
         let e503 = RequestOutcome.classify(
-            .failure(HTTPError(.status(503, reason: nil, message: nil), url: "u")), submittedNs: 90, completedNs: 300, timeoutNs: 1000)
+            .failure(HTTPError(.status(503, reason: nil, message: nil), url: "u")), submittedNs: 90, completedNs: 300,
+            timeoutNs: 1000)
         #expect(!e503.succeeded && e503.statusKey == "503" && e503.httpStatus == 503)
     }
 
@@ -29,11 +37,13 @@ struct LoadTallyTests {
     func timeout() {
         let t = TransferTimings(queuedNs: 1_000, sentNs: 2_000, firstByteNs: 0, doneNs: 2_000 + 9_990)
         let o = RequestOutcome.classify(
-            .failure(HTTPError(.timeout, url: "u", timings: t)), submittedNs: 900, completedNs: 50_000, timeoutNs: 10_000)
+            .failure(HTTPError(.timeout, url: "u", timings: t)), submittedNs: 900, completedNs: 50_000,
+            timeoutNs: 10_000)
         #expect(o.timedOut && !o.succeeded && o.statusKey == "timeout")
         #expect(o.endNs - o.sentNs == 10_000)
         var tally = LoadTally()
-        tally.recordOperation(.read, intendedNs: 1_500, first: o, last: o, conflicts: 0, retries: 0, bytesSent: 0, bytesReceived: 0)
+        tally.recordOperation(
+            .read, intendedNs: 1_500, first: o, last: o, conflicts: 0, retries: 0, bytesSent: 0, bytesReceived: 0)
         let w = tally[.read]
         #expect(w.count == 1 && w.errors == 1 && w.byStatus == ["timeout": 1])
         #expect(w.service.max == 10_000)
@@ -42,20 +52,28 @@ struct LoadTallyTests {
 
     @Test("transport errors without timings use the submit and completion times")
     func transportClasses() {
-        let o = RequestOutcome.classify(.failure(HTTPError(.connectionReset, url: "u")), submittedNs: 10, completedNs: 70, timeoutNs: 1000)
+        let o = RequestOutcome.classify(
+            .failure(HTTPError(.connectionReset, url: "u")), submittedNs: 10, completedNs: 70, timeoutNs: 1000)
         #expect(o.statusKey == "reset" && o.sentNs == 10 && o.endNs == 70 && !o.succeeded)
-        let r = RequestOutcome.classify(.failure(HTTPError(.connectionRefused, url: "u")), submittedNs: 10, completedNs: 70, timeoutNs: 1000)
+        let r = RequestOutcome.classify(
+            .failure(HTTPError(.connectionRefused, url: "u")), submittedNs: 10, completedNs: 70, timeoutNs: 1000)
         #expect(r.statusKey == "refused")
     }
 
     @Test("writes: conflicts on Update counted apart, retries counted, response from the intended start")
     func writeAccounting() {
         var tally = LoadTally()
-        let get = RequestOutcome(statusKey: "200", httpStatus: 200, succeeded: true, timedOut: false, sentNs: 1_100, firstByteNs: 1_400, endNs: 1_500, bytesReceived: 1000)
-        let upd409 = RequestOutcome(statusKey: "409", httpStatus: 409, succeeded: false, timedOut: false, sentNs: 1_550, firstByteNs: 1_900, endNs: 2_000, bytesReceived: 200)
+        let get = RequestOutcome(
+            statusKey: "200", httpStatus: 200, succeeded: true, timedOut: false, sentNs: 1_100, firstByteNs: 1_400,
+            endNs: 1_500, bytesReceived: 1000)
+        let upd409 = RequestOutcome(
+            statusKey: "409", httpStatus: 409, succeeded: false, timedOut: false, sentNs: 1_550, firstByteNs: 1_900,
+            endNs: 2_000, bytesReceived: 200)
         tally.recordRequest(.writeGet, intendedNs: 1_000, outcome: get, bytesSent: 0)
         tally.recordRequest(.writeUpdate, intendedNs: 1_500, outcome: upd409, bytesSent: 1100)
-        tally.recordOperation(.write, intendedNs: 1_000, first: get, last: upd409, conflicts: 1, retries: 0, bytesSent: 1100, bytesReceived: 1200)
+        tally.recordOperation(
+            .write, intendedNs: 1_000, first: get, last: upd409, conflicts: 1, retries: 0, bytesSent: 1100,
+            bytesReceived: 1200)
         let w = tally[.write]
         #expect(w.count == 1 && w.errors == 1 && w.conflicts == 1 && w.byStatus == ["409": 1])
         #expect(w.response.max == 1_000)  // 2000 - 1000
@@ -66,10 +84,16 @@ struct LoadTallyTests {
         #expect(tally[.writeGet].conflicts == 0 && tally[.writeGet].response.max == 500)
 
         // Retried to success: conflict and retry counted, not an error.
-        let upd200 = RequestOutcome(statusKey: "200", httpStatus: 200, succeeded: true, timedOut: false, sentNs: 2_600, firstByteNs: 2_900, endNs: 3_000, bytesReceived: 200)
-        tally.recordOperation(.write, intendedNs: 1_000, first: get, last: upd200, conflicts: 1, retries: 1, bytesSent: 2200, bytesReceived: 2400)
+        let upd200 = RequestOutcome(
+            statusKey: "200", httpStatus: 200, succeeded: true, timedOut: false, sentNs: 2_600, firstByteNs: 2_900,
+            endNs: 3_000, bytesReceived: 200)
+        tally.recordOperation(
+            .write, intendedNs: 1_000, first: get, last: upd200, conflicts: 1, retries: 1, bytesSent: 2200,
+            bytesReceived: 2400)
         let w2 = tally[.write]
-        #expect(w2.count == 2 && w2.errors == 1 && w2.conflicts == 2 && w2.retries == 1 && w2.byStatus == ["409": 1, "200": 1])
+        #expect(
+            w2.count == 2 && w2.errors == 1 && w2.conflicts == 2 && w2.retries == 1
+                && w2.byStatus == ["409": 1, "200": 1])
     }
 
     @Test("merging windows equals recording everything into one; percentiles follow")
@@ -89,7 +113,9 @@ struct LoadTallyTests {
             for t in [i % 2 == 0 ? 0 : 1, 2] {
                 func rec(_ x: inout LoadTally) {
                     x.recordSend(.read, intendedNs: intended, sentNs: o.sentNs, phaseEndNs: Int64.max)
-                    x.recordOperation(.read, intendedNs: intended, first: o, last: o, conflicts: 0, retries: 0, bytesSent: 0, bytesReceived: 1024)
+                    x.recordOperation(
+                        .read, intendedNs: intended, first: o, last: o, conflicts: 0, retries: 0, bytesSent: 0,
+                        bytesReceived: 1024)
                 }
                 if t == 0 { rec(&a) } else if t == 1 { rec(&b) } else { rec(&all) }
             }

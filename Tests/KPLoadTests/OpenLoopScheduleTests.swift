@@ -14,7 +14,8 @@ struct OpenLoopScheduleTests {
     @Test("even spacing: every stream is phase + k/rate, phase in [0, 1/rate), count = rate × duration")
     func evenSpacing() {
         let s = OpenLoopSchedule(
-            ratePerCluster: [.read: 20, .write: 5], clusterCount: 7, durationNs: 3_000_000_000, arrival: .even, seed: 42,
+            ratePerCluster: [.read: 20, .write: 5], clusterCount: 7, durationNs: 3_000_000_000, arrival: .even,
+            seed: 42,
             objectsPerCluster: 5)
         let ops = Self.all(s)
         #expect(ops.count == (20 * 3 + 5 * 3) * 7)
@@ -75,9 +76,11 @@ struct OpenLoopScheduleTests {
     func reproducible() {
         for arrival in ArrivalProcess.allCases {
             func make(_ seed: UInt64) -> [ScheduledOperation] {
-                Self.all(OpenLoopSchedule(
-                    ratePerCluster: [.read: 20, .write: 5], clusterCount: 10, durationNs: 2_000_000_000, arrival: arrival,
-                    seed: seed, objectsPerCluster: 5))
+                Self.all(
+                    OpenLoopSchedule(
+                        ratePerCluster: [.read: 20, .write: 5], clusterCount: 10, durationNs: 2_000_000_000,
+                        arrival: arrival,
+                        seed: seed, objectsPerCluster: 5))
             }
             #expect(make(99) == make(99))
             #expect(make(99) != make(100))
@@ -87,7 +90,8 @@ struct OpenLoopScheduleTests {
     @Test("two iterators of one schedule agree, and nextOffsetNs peeks without consuming")
     func iteratorsAgree() {
         let s = OpenLoopSchedule(
-            ratePerCluster: [.read: 50, .write: 10], clusterCount: 3, durationNs: 1_000_000_000, arrival: .poisson, seed: 5,
+            ratePerCluster: [.read: 50, .write: 10], clusterCount: 3, durationNs: 1_000_000_000, arrival: .poisson,
+            seed: 5,
             objectsPerCluster: 5)
         var a = s.makeIterator()
         var b = s.makeIterator()
@@ -101,9 +105,11 @@ struct OpenLoopScheduleTests {
 
     @Test("object choice is spread over all objects")
     func objectsSpread() {
-        let ops = Self.all(OpenLoopSchedule(
-            ratePerCluster: [.read: 100, .write: 0], clusterCount: 1, durationNs: 10_000_000_000, arrival: .even, seed: 3,
-            objectsPerCluster: 5))
+        let ops = Self.all(
+            OpenLoopSchedule(
+                ratePerCluster: [.read: 100, .write: 0], clusterCount: 1, durationNs: 10_000_000_000, arrival: .even,
+                seed: 3,
+                objectsPerCluster: 5))
         var counts = [Int](repeating: 0, count: 5)
         for op in ops { counts[Int(op.object)] += 1 }
         #expect(counts.allSatisfy { abs($0 - 200) < 50 }, "\(counts)")

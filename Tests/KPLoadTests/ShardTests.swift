@@ -47,7 +47,8 @@ struct ShardTests {
                 var out: [String: [Int64]] = [:]
                 var it = s.makeIterator()
                 while let op = it.next() {
-                    out["\(clusters[Int(op.cluster)])/\(op.kind.name)", default: []].append(op.offsetNs * 1000 + Int64(op.object))
+                    out["\(clusters[Int(op.cluster)])/\(op.kind.name)", default: []].append(
+                        op.offsetNs * 1000 + Int64(op.object))
                 }
                 return out
             }
@@ -76,7 +77,9 @@ struct ShardTests {
         #expect(transports.map(\.requestCount) == [2 * perCluster, 2 * perCluster, perCluster])
         #expect(f.perCluster.filter { $0.op == "read" }.map(\.count) == Array(repeating: 36, count: 5))
         #expect(f.generator.threads == 3)
-        let readsInIntervals = sink.intervals.reduce(Int64(0)) { sum, i in sum + (i.ops.first { $0.op == "read" }?.count ?? 0) }
+        let readsInIntervals = sink.intervals.reduce(Int64(0)) { sum, i in
+            sum + (i.ops.first { $0.op == "read" }?.count ?? 0)
+        }
         #expect(readsInIntervals == 5 * 36)
         let lag = try LatencyHistogram(wire: f.generator.schedulerLag!)
         #expect(lag.count == 5 * 48)

@@ -15,7 +15,8 @@ struct SimLoadTests {
     static let clusters = ["c-000", "c-001", "c-002"]
 
     static func config(
-        baseURL: String, read: Double = 20, write: Double = 5, durationMs: Int64, reportMs: Int64 = 1000, seed: UInt64 = 1,
+        baseURL: String, read: Double = 20, write: Double = 5, durationMs: Int64, reportMs: Int64 = 1000,
+        seed: UInt64 = 1,
         hot: [String] = clusters
     ) -> LoadConfiguration {
         LoadConfiguration(
@@ -39,7 +40,8 @@ struct SimLoadTests {
 
     /// Runs one load phase (pre-warm included) against a started sim.
     static func load(
-        _ sim: SimServer, _ client: HTTPClient, durationMs: Int64 = 4000, reportMs: Int64 = 1000, hot: [String] = clusters
+        _ sim: SimServer, _ client: HTTPClient, durationMs: Int64 = 4000, reportMs: Int64 = 1000,
+        hot: [String] = clusters
     ) async throws -> (LoadGenerator.Result, [LoadIntervalRecord]) {
         let sink = RecordSink()
         let runner = LoadRunner(
@@ -50,9 +52,13 @@ struct SimLoadTests {
     }
 
     static func op(_ f: LoadFinalRecord, _ name: String) -> OpWindow { f.ops.first { $0.op == name }! }
-    static func p(_ w: HistogramWire, _ q: Double) throws -> Double { Double(try LatencyHistogram(wire: w).percentile(q)!) / 1e6 }
+    static func p(_ w: HistogramWire, _ q: Double) throws -> Double {
+        Double(try LatencyHistogram(wire: w).percentile(q)!) / 1e6
+    }
 
-    @Test("--fault-latency fixed:5ms adds 5 ms (±1 ms, wider only by the measured spread) to Get and PUT p50s alike; the achieved rate is within 1% of target")
+    @Test(
+        "--fault-latency fixed:5ms adds 5 ms (±1 ms, wider only by the measured spread) to Get and PUT p50s alike; the achieved rate is within 1% of target"
+    )
     func injectedLatency() async throws {
         // Baseline and fault run side by side, so both see the same machine (these hosts are shared and noisy).
         let (baseSim, baseClient) = try await Self.start(faults: [])
@@ -81,7 +87,9 @@ struct SimLoadTests {
         // in this very run: four standard errors of the difference of two medians (SE of a median ≈
         // 1.2533·σ/√n, σ ≈ IQR/1.349), never less than the 1 ms floor. A fixed bound failed clean-clone CI
         // by 0.01-0.08 ms on a busy 2-core machine; this one widens only when the data says it must.
-        func delta(_ name: String, _ hist: KeyPath<OpWindow, HistogramWire>) throws -> (delta: Double, margin: Double, text: String) {
+        func delta(_ name: String, _ hist: KeyPath<OpWindow, HistogramWire>) throws -> (
+            delta: Double, margin: Double, text: String
+        ) {
             var medians: [Double] = []
             var variance = 0.0
             for run in [base.final, slow.final] {
@@ -93,8 +101,10 @@ struct SimLoadTests {
                 medians.append(p50)
             }
             let margin = max(1.0, 4 * variance.squareRoot())
-            return (medians[1] - medians[0], margin,
-                    "\(name) p50: \(medians[1]) ms with the fault vs \(medians[0]) ms baseline (allowance ±\(margin) ms)")
+            return (
+                medians[1] - medians[0], margin,
+                "\(name) p50: \(medians[1]) ms with the fault vs \(medians[0]) ms baseline (allowance ±\(margin) ms)"
+            )
         }
         for hist in [\OpWindow.service, \OpWindow.response] {
             for name in ["read", "write.get", "write.update"] {
@@ -105,14 +115,17 @@ struct SimLoadTests {
             let get = try delta("write.get", hist)
             let put = try delta("write.update", hist)
             let margin = (get.margin * get.margin + put.margin * put.margin).squareRoot()
-            #expect(put.delta - get.delta <= margin, "PUT adds \(put.delta) ms, its Get \(get.delta) ms (allowance \(margin) ms)")
+            #expect(
+                put.delta - get.delta <= margin,
+                "PUT adds \(put.delta) ms, its Get \(get.delta) ms (allowance \(margin) ms)")
         }
         // A write is two requests: both delayed.
         let write = try delta("write", \OpWindow.service)
         #expect(abs(write.delta - 10) <= 2 * write.margin, "\(write.text)")
     }
 
-    @Test("a 2 s stall mid-load shows in response time (max, p99) but not in the service time of requests sent after it")
+    @Test(
+        "a 2 s stall mid-load shows in response time (max, p99) but not in the service time of requests sent after it")
     func stall() async throws {
         // The stall starts 5 s after kp-sim starts; the load runs from ~2.5 s to ~11.5 s.
         let stallAt: Int64 = 5_000_000_000
@@ -121,7 +134,8 @@ struct SimLoadTests {
         let startAt = sim.launchedNs + 2_500_000_000
         let now = MonotonicClock.now()
         guard now < sim.launchedNs + 4_000_000_000 else {
-            throw SimServerError("set-up took \(Double(now - sim.launchedNs) / 1e9) s; the stall would not fall mid-load")
+            throw SimServerError(
+                "set-up took \(Double(now - sim.launchedNs) / 1e9) s; the stall would not fall mid-load")
         }
         if now < startAt { try await Task.sleep(for: .nanoseconds(startAt - now)) }
         let (r, intervals) = try await Self.load(sim, client, durationMs: 9000, reportMs: 250)
@@ -167,7 +181,8 @@ struct SimLoadTests {
             p.arguments = [
                 "--url", sim.baseURL, "--token-file", sim.tokenFile, "--insecure-skip-tls-verify", "--clusters", "1",
                 "--scenario", "mixed-uniform", "--objects-per-cluster", "1", "--write-rps-per-cluster", "100",
-                "--read-rps-per-cluster", "0", "--load-duration", "2s", "--seed", String(seed), "--conflict-policy", policy,
+                "--read-rps-per-cluster", "0", "--load-duration", "2s", "--seed", String(seed), "--conflict-policy",
+                policy,
                 "--max-lag", "1s",
             ]
             let out = Pipe()
@@ -184,7 +199,9 @@ struct SimLoadTests {
             p.waitUntilExit()
             #expect(p.terminationStatus == 0)
             for line in data.split(separator: UInt8(ascii: "\n")) {
-                if case .loadFinal(let f) = try RecordCodec.decode(Data(line), location: "kp-load stdout") { finals.append(f) }
+                if case .loadFinal(let f) = try RecordCodec.decode(Data(line), location: "kp-load stdout") {
+                    finals.append(f)
+                }
             }
         }
         #expect(finals.count == 2)
@@ -221,7 +238,9 @@ struct SimLoadTests {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)
-        let records = try data.split(separator: UInt8(ascii: "\n")).map { try RecordCodec.decode(Data($0), location: "kp-load stdout") }
+        let records = try data.split(separator: UInt8(ascii: "\n")).map {
+            try RecordCodec.decode(Data($0), location: "kp-load stdout")
+        }
         guard case .loadFinal(let f) = records.last else {
             Issue.record("the last record is not load_final")
             return

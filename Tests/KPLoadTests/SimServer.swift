@@ -18,7 +18,9 @@ final class SimServer: @unchecked Sendable {
 
     /// A built tool beside the test bundle, or `$KP_SIM_BIN` / `$KP_LOAD_BIN`.
     static func binary(_ name: String, env: String) throws -> String {
-        if let p = ProcessInfo.processInfo.environment[env], FileManager.default.isExecutableFile(atPath: p) { return p }
+        if let p = ProcessInfo.processInfo.environment[env], FileManager.default.isExecutableFile(atPath: p) {
+            return p
+        }
         return try BuiltTools.path(name)
     }
 
@@ -45,10 +47,12 @@ final class SimServer: @unchecked Sendable {
             launcher = try SimLauncher(
                 arguments: [
                     // The contract flag set (§1.1) without --etcd-servers: kp-sim then keeps objects in memory.
-                    "--cert-dir=\(dir.appendingPathComponent("certs").path)", "--secure-port=0", "--bind-address=127.0.0.1",
+                    "--cert-dir=\(dir.appendingPathComponent("certs").path)", "--secure-port=0",
+                    "--bind-address=127.0.0.1",
                     "--enable-aggregator-routing=true", "--authorization-mode=RBAC", "--anonymous-auth=true",
                     "--token-auth-file=\(tokens)", "--allow-privileged=true", "--service-cluster-ip-range=10.0.0.0/24",
-                    "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared", "--service-account-issuer=test",
+                    "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared",
+                    "--service-account-issuer=test",
                     "--api-audiences=test,https://kubernetes.default.svc", "--service-account-signing-key-file=\(key)",
                     "--service-account-key-file=\(key)", "--v=0",
                     "--sim-namespace-delay=20ms", "--sim-crd-establish-delay=20ms",
@@ -63,8 +67,10 @@ final class SimServer: @unchecked Sendable {
     }
 
     func client(timeout: Duration = .seconds(10), maxConnections: Int = 4) throws -> HTTPClient {
-        try HTTPClient(configuration: HTTPClientConfiguration(
-            insecureSkipTLSVerify: true, tokenFile: tokenFile, timeout: timeout, maxConnectionsPerHost: maxConnections))
+        try HTTPClient(
+            configuration: HTTPClientConfiguration(
+                insecureSkipTLSVerify: true, tokenFile: tokenFile, timeout: timeout,
+                maxConnectionsPerHost: maxConnections))
     }
 
     /// Bootstraps clusters as kp-bootstrap does (contract §4.2), with spec.data declared in the CRD schema.
@@ -81,19 +87,30 @@ final class SimServer: @unchecked Sendable {
                 "metadata": ["name": "memwidgets.\(group)"],
                 "spec": [
                     "group": group, "scope": "Namespaced",
-                    "names": ["plural": "memwidgets", "singular": "testwidget", "kind": "TestWidget", "listKind": "TestWidgetList"],
-                    "versions": [[
-                        "name": "v1", "served": true, "storage": true,
-                        "schema": ["openAPIV3Schema": [
-                            "type": "object",
-                            "properties": ["spec": ["type": "object", "properties": ["data": ["type": "string"]]]],
-                        ]],
-                    ] as [String: Any]],
+                    "names": [
+                        "plural": "memwidgets", "singular": "testwidget", "kind": "TestWidget",
+                        "listKind": "TestWidgetList",
+                    ],
+                    "versions": [
+                        [
+                            "name": "v1", "served": true, "storage": true,
+                            "schema": [
+                                "openAPIV3Schema": [
+                                    "type": "object",
+                                    "properties": [
+                                        "spec": ["type": "object", "properties": ["data": ["type": "string"]]]
+                                    ],
+                                ]
+                            ],
+                        ] as [String: Any]
+                    ],
                 ] as [String: Any],
             ]
-            let created = try await client.send(HTTPRequest(
-                method: "POST", url: "\(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                headers: [("Content-Type", "application/json")], body: try JSONSerialization.data(withJSONObject: crd)))
+            let created = try await client.send(
+                HTTPRequest(
+                    method: "POST", url: "\(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                    headers: [("Content-Type", "application/json")],
+                    body: try JSONSerialization.data(withJSONObject: crd)))
             guard created.status == 201 else { throw SimServerError("\(c): CRD create answered \(created.status)") }
             try await poll("\(c) discovery") {
                 let r = try await client.send(HTTPRequest(url: "\(b)/apis/\(group)/v1"))

@@ -18,9 +18,10 @@ struct SimShardTests {
         let p = Process()
         let bin = try SimServer.binary("kp-load", env: "KP_LOAD_BIN")
         p.executableURL = URL(fileURLWithPath: wrap.isEmpty ? bin : "/usr/bin/env")
-        p.arguments = wrap + (wrap.isEmpty ? [] : [bin]) + [
-            "--url", sim.baseURL, "--token-file", sim.tokenFile, "--insecure-skip-tls-verify",
-        ] + args
+        p.arguments =
+            wrap + (wrap.isEmpty ? [] : [bin]) + [
+                "--url", sim.baseURL, "--token-file", sim.tokenFile, "--insecure-skip-tls-verify",
+            ] + args
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -43,13 +44,16 @@ struct SimShardTests {
 
     static func op(_ f: LoadFinalRecord, _ name: String) -> OpWindow? { f.ops.first { $0.op == name } }
 
-    @Test("seed 7, Poisson arrivals: 1 shard and 3 shards give the same counts overall and per cluster; kp-report's merge equals the union of the shards")
+    @Test(
+        "seed 7, Poisson arrivals: 1 shard and 3 shards give the same counts overall and per cluster; kp-report's merge equals the union of the shards"
+    )
     func oneVersusThreeShards() async throws {
         let sim = try SimServer(faults: [])
         defer { sim.stop() }
         try await sim.bootstrap(Self.clusters, client: try sim.client())
         let common = [
-            "--clusters", "6", "--scenario", "mixed-uniform", "--read-rps-per-cluster", "8", "--write-rps-per-cluster", "2",
+            "--clusters", "6", "--scenario", "mixed-uniform", "--read-rps-per-cluster", "8", "--write-rps-per-cluster",
+            "2",
             "--load-duration", "3s", "--seed", "7", "--arrival", "poisson", "--max-lag", "2s", "--threads", "2",
         ]
         let dir1 = FileManager.default.temporaryDirectory.appendingPathComponent("kp-shard1-\(UUID().uuidString)")
@@ -109,17 +113,23 @@ struct SimShardTests {
         #expect(partial.summaryMarkdown.contains("Load from 3 kp-load shards"))
     }
 
-    @Test("answers slower than the offered rate allows (in-flight piles up): target saturated, exit 6, not generator-limited")
+    @Test(
+        "answers slower than the offered rate allows (in-flight piles up): target saturated, exit 6, not generator-limited"
+    )
     func saturatedTarget() async throws {
         let sim = try SimServer(faults: ["--fault-latency=fixed:200ms"])
         defer { sim.stop() }
         try await sim.bootstrap(["c-000"], client: try sim.client())
         // 200 reads/s against 200 ms answers needs 40 in flight; 10 are allowed, so operations wait
         // on the server. --max-lag 5s keeps a slow machine's own scheduling out of the verdict.
-        let (rc, out) = Self.finish(try Self.kpLoad(sim, [
-            "--clusters", "1", "--scenario", "mixed-uniform", "--read-rps-per-cluster", "200", "--write-rps-per-cluster", "0",
-            "--load-duration", "3s", "--seed", "3", "--max-inflight", "10", "--max-lag", "5s",
-        ]))
+        let (rc, out) = Self.finish(
+            try Self.kpLoad(
+                sim,
+                [
+                    "--clusters", "1", "--scenario", "mixed-uniform", "--read-rps-per-cluster", "200",
+                    "--write-rps-per-cluster", "0",
+                    "--load-duration", "3s", "--seed", "3", "--max-inflight", "10", "--max-lag", "5s",
+                ]))
         #expect(rc == 6)
         let f = try Self.final(out)
         #expect(f?.generatorLimited == false)
@@ -133,7 +143,9 @@ struct SimShardTests {
         }
     }
 
-    @Test("kp-load starved of CPU (nice 10, pinned to a core two busy loops hold) while kp-sim is not: generator-limited, exit 3")
+    @Test(
+        "kp-load starved of CPU (nice 10, pinned to a core two busy loops hold) while kp-sim is not: generator-limited, exit 3"
+    )
     func starvedGenerator() async throws {
         guard ProcessInfo.processInfo.activeProcessorCount >= 2 else { return }
         let sim = try SimServer(faults: [])
@@ -162,17 +174,20 @@ struct SimShardTests {
             try h.run()
             hogs.append(h)
         }
-        let (rc, out) = Self.finish(try Self.kpLoad(
-            sim,
-            [
-                "--clusters", "1", "--scenario", "mixed-uniform", "--read-rps-per-cluster", "1000",
-                "--write-rps-per-cluster", "0", "--load-duration", "2s", "--seed", "3", "--max-lag", "20ms",
-                "--threads", "1",
-            ], wrap: ["taskset", "-c", "0", "nice", "-n", "10"]))
+        let (rc, out) = Self.finish(
+            try Self.kpLoad(
+                sim,
+                [
+                    "--clusters", "1", "--scenario", "mixed-uniform", "--read-rps-per-cluster", "1000",
+                    "--write-rps-per-cluster", "0", "--load-duration", "2s", "--seed", "3", "--max-lag", "20ms",
+                    "--threads", "1",
+                ], wrap: ["taskset", "-c", "0", "nice", "-n", "10"]))
         let f = try Self.final(out)
         #expect(rc == 3, "\(f?.targetSaturationReason ?? f?.generatorLimitReason ?? "no load_final")")
         #expect(f?.generatorLimited == true)
         #expect(f?.targetSaturated == false)
-        #expect(f?.generatorLimitReason?.contains("starved of CPU") == true || f?.generatorLimitReason?.contains("late") == true)
+        #expect(
+            f?.generatorLimitReason?.contains("starved of CPU") == true
+                || f?.generatorLimitReason?.contains("late") == true)
     }
 }

@@ -72,10 +72,14 @@ enum GoTool {
             }
             guard inTable else { continue }
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 6, let flat = parseNumber(fields[0]), let cum = parseNumber(fields[3]) else { continue }
+            guard fields.count >= 6, let flat = parseNumber(fields[0]), let cum = parseNumber(fields[3]) else {
+                continue
+            }
             var name = fields[5...].joined(separator: " ")
             // pprof annotates nodes reached through inlined calls; the function is the same.
-            for suffix in [" (inline)", " (partial-inline)"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+            for suffix in [" (inline)", " (partial-inline)"] where name.hasSuffix(suffix) {
+                name.removeLast(suffix.count)
+            }
             rows.append((flat, cum, name))
         }
         return rows

@@ -1,7 +1,7 @@
 import Foundation
+import KPTestSupport
 import SwiftProtobuf
 import Testing
-import KPTestSupport
 
 @testable import KPPprof
 
@@ -15,7 +15,8 @@ import KPTestSupport
         var ok = 0
         var rejected = 0
         FuzzInput.run { rng, replay in
-            let input = FuzzInput.mutate(fixture, tokens: [[0x1f, 0x8b], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]], &rng)
+            let input = FuzzInput.mutate(
+                fixture, tokens: [[0x1f, 0x8b], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]], &rng)
             do {
                 let output = try Gzip.decompress(Data(input), maxBytes: plain.count * 2)
                 #expect(output.count <= plain.count * 2, "\(replay)")
@@ -37,13 +38,15 @@ import KPTestSupport
         var rejected = 0
         try FuzzInput.run { rng, replay in
             // Mutate the protobuf itself (more interesting than the gzip wrapper), and gzip half of them.
-            var input = Data(FuzzInput.mutate(plain, tokens: [[0x08, 0x00], [0x12, 0x7f], [0xff, 0xff, 0xff, 0xff, 0x0f]], &rng))
+            var input = Data(
+                FuzzInput.mutate(plain, tokens: [[0x08, 0x00], [0x12, 0x7f], [0xff, 0xff, 0xff, 0xff, 0x0f]], &rng))
             if Bool.random(using: &rng) { input = try Gzip.compress(input, level: 1) }
             do {
                 let profile = try PprofProfile(data: input)
                 _ = profile.totals
                 for index in profile.sampleTypes.indices {
-                    _ = try profile.top(sampleTypeIndex: index, order: Bool.random(using: &rng) ? .flat : .cum, limit: 10)
+                    _ = try profile.top(
+                        sampleTypeIndex: index, order: Bool.random(using: &rng) ? .flat : .cum, limit: 10)
                 }
                 parsed += 1
             } catch let error as PprofError {
@@ -78,8 +81,11 @@ import KPTestSupport
     @Test(.timeLimit(.minutes(1)))
     func mutatedGoroutineDumpsNeverCrash() throws {
         let fixture = [UInt8](try Fixtures.data("etcd-goroutine.txt"))
-        let tokens: [[UInt8]] = ["\n", "#", "\t", " @ ", "0x", "+0x", ":", "# labels: {}\n", "goroutine profile: total ", "99999999999999999999"]
-            .map { Array($0.utf8) }
+        let tokens: [[UInt8]] = [
+            "\n", "#", "\t", " @ ", "0x", "+0x", ":", "# labels: {}\n", "goroutine profile: total ",
+            "99999999999999999999",
+        ]
+        .map { Array($0.utf8) }
         var parsed = 0
         var rejected = 0
         try FuzzInput.run { rng, replay in

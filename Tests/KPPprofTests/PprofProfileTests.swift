@@ -21,7 +21,8 @@ import Testing
         let data = try Fixtures.data("etcd-heap.pb.gz")
         let profile = try PprofProfile(data: data)
         let index = try #require(profile.sampleTypeIndex(named: sampleType))
-        let top = try GoTool.pprof(["-top", "-nodecount=1", "-sample_index=\(sampleType)", unitFlag(profile.sampleTypes[index])], data: data)
+        let top = try GoTool.pprof(
+            ["-top", "-nodecount=1", "-sample_index=\(sampleType)", unitFlag(profile.sampleTypes[index])], data: data)
         let expected = try #require(GoTool.total(top), "no total line in: \(top)")
         #expect(profile.totals[index] == expected)
         #expect(profile.totals[index] > 0)
@@ -33,7 +34,10 @@ import Testing
         let data = try Fixtures.data("etcd-heap.pb.gz")
         let profile = try PprofProfile(data: data)
         let index = try #require(profile.sampleTypeIndex(named: sampleType))
-        var args = ["-top", "-nodefraction=0", "-nodecount=100000", "-sample_index=\(sampleType)", unitFlag(profile.sampleTypes[index])]
+        var args = [
+            "-top", "-nodefraction=0", "-nodecount=100000", "-sample_index=\(sampleType)",
+            unitFlag(profile.sampleTypes[index]),
+        ]
         if order == .cum { args.append("-cum") }
         let text = try GoTool.pprof(args, data: data)
         let theirs = GoTool.topRows(text)
@@ -59,10 +63,11 @@ import Testing
         let profile = try PprofProfile(data: builder.serialized())
         #expect(profile.totals == [7, 70])
         let top = try profile.top()
-        #expect(top == [
-            FunctionCost(name: "leaf", flat: 50, cum: 50), FunctionCost(name: "mid", flat: 20, cum: 30),
-            FunctionCost(name: "root", flat: 0, cum: 70),
-        ])
+        #expect(
+            top == [
+                FunctionCost(name: "leaf", flat: 50, cum: 50), FunctionCost(name: "mid", flat: 20, cum: 30),
+                FunctionCost(name: "root", flat: 0, cum: 70),
+            ])
         #expect(try profile.top(order: .cum).map(\.name) == ["root", "leaf", "mid"])
         #expect(try PprofProfile(data: builder.gzipped()).totals == [7, 70])
     }
@@ -81,9 +86,15 @@ import Testing
             }
         }
         #expect(try error { $0.stringTable[0] = "x" } == "pprof: string_table[0] is \"x\"; it must be \"\"")
-        #expect(try error { $0.sample[0].locationID[0] = 99 } == "pprof: sample 0 refers to location 99, which does not exist")
-        #expect(try error { $0.sample[0].value = [1, 2] } == "pprof: sample 0 has 2 values but the profile has 1 sample types")
-        #expect(try error { $0.location[0].line[0].functionID = 7 } == "pprof: location 1 refers to function 7, which does not exist")
+        #expect(
+            try error { $0.sample[0].locationID[0] = 99 }
+                == "pprof: sample 0 refers to location 99, which does not exist")
+        #expect(
+            try error { $0.sample[0].value = [1, 2] }
+                == "pprof: sample 0 has 2 values but the profile has 1 sample types")
+        #expect(
+            try error { $0.location[0].line[0].functionID = 7 }
+                == "pprof: location 1 refers to function 7, which does not exist")
         #expect(try error { $0.function[0].name = 1000 }.hasPrefix("pprof: function 1 name refers to string 1000"))
         #expect(try error { $0.location[1].id = 1 } == "pprof: location id 1 appears twice")
         #expect(try error { $0.sampleType = [] } == "pprof: profile has no sample types")
@@ -94,7 +105,9 @@ import Testing
         let truncated = try Fixtures.data("etcd-heap.pb.gz").prefix(1000)
         let description = try #require(throws: PprofError.self) { try PprofProfile(data: truncated) }.description
         #expect(description.hasPrefix("pprof: cannot decompress: gzip: input ends before"))
-        #expect(throws: PprofError.self) { try PprofProfile(data: Fixtures.data("etcd-heap.pb.gz"), maxDecompressedBytes: 10_000) }
+        #expect(throws: PprofError.self) {
+            try PprofProfile(data: Fixtures.data("etcd-heap.pb.gz"), maxDecompressedBytes: 10_000)
+        }
         let profile = try PprofProfile(data: Fixtures.data("etcd-heap.pb.gz"))
         #expect(throws: PprofError.self) { try profile.top(sampleTypeIndex: 4) }
     }

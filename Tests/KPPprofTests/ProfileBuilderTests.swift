@@ -10,9 +10,11 @@ import Testing
             sampleTypes: SampleType.goHeap, periodType: SampleType.goHeapPeriod,
             period: SampleType.goHeapPeriodBytes, timeNanos: 1_700_000_000_000_000_000)
         let main = StackFrame(function: "main.main", file: "/src/main.go", line: 10)
-        let cache = StackFrame(function: "k8s.io/apiserver/pkg/storage/cacher.(*watchCache).Add", file: "/src/cacher.go", line: 42)
+        let cache = StackFrame(
+            function: "k8s.io/apiserver/pkg/storage/cacher.(*watchCache).Add", file: "/src/cacher.go", line: 42)
         let decode = StackFrame(function: "encoding/json.Unmarshal", file: "/go/json.go", line: 7)
-        try builder.addSample(stack: [cache, main], values: [100, 409_600, 50, 204_800], numericLabels: ["bytes": 4096])
+        try builder.addSample(
+            stack: [cache, main], values: [100, 409_600, 50, 204_800], numericLabels: ["bytes": 4096])
         try builder.addSample(stack: [decode, cache, main], values: [10, 10_240, 4, 4096])
         try builder.addSample(stack: [decode, main], values: [20, 20_480, 6, 6144])
         builder.addComment("built by kp-bench tests")

@@ -36,7 +36,8 @@ import Testing
 
     @Test func labelledCounter() {
         let labels = [
-            "grpc_code": "Aborted", "grpc_method": "AuthEnable", "grpc_service": "etcdserverpb.Auth", "grpc_type": "unary",
+            "grpc_code": "Aborted", "grpc_method": "AuthEnable", "grpc_service": "etcdserverpb.Auth",
+            "grpc_type": "unary",
         ]
         #expect(self.families.value(of: "grpc_server_handled_total", labels: labels) == 0)
     }
@@ -44,9 +45,11 @@ import Testing
     @Test func histogram() throws {
         let h = try #require(self.families.histogram(named: "etcd_disk_wal_fsync_duration_seconds"))
         #expect(h.labels == [:])
-        #expect(h.buckets.map(\.le) == [
-            0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192, .infinity,
-        ])
+        #expect(
+            h.buckets.map(\.le) == [
+                0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192,
+                .infinity,
+            ])
         #expect(h.buckets.prefix(6).map(\.count) == [1249, 1311, 1398, 1466, 1505, 1507])
         #expect(h.buckets.last?.count == 1507)
         #expect(h.sum == 1.6399755730000012)
@@ -65,8 +68,9 @@ import Testing
         #expect(s.quantiles.map(\.value) == [2.7111e-05, 3.1957e-05, 5.1516e-05, 6.9273e-05, 0.003769728])
         #expect(s.sum == 0.007705801)
         #expect(s.count == 23)
-        #expect(self.families.family(named: "go_gc_duration_seconds")?.help
-            == "A summary of the pause duration of garbage collection cycles.")
+        #expect(
+            self.families.family(named: "go_gc_duration_seconds")?.help
+                == "A summary of the pause duration of garbage collection cycles.")
     }
 
     @Test func textAndDataEntryPointsAgree() throws {

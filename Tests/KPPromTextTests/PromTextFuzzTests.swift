@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import KPTestSupport
+import Testing
 
 @testable import KPPromText
 
@@ -8,7 +8,8 @@ import KPTestSupport
 /// never a crash, a hang or unbounded memory.
 @Suite struct PromTextFuzzTests {
     static let tokens: [[UInt8]] = [
-        "{", "}", "\"", "\\", "\\\"", "\\n", "\n", "#", " ", "\t", "=", ",", "+Inf", "-Inf", "NaN", "e+", "1e-05", "0x1p3",
+        "{", "}", "\"", "\\", "\\\"", "\\n", "\n", "#", " ", "\t", "=", ",", "+Inf", "-Inf", "NaN", "e+", "1e-05",
+        "0x1p3",
         "# TYPE a histogram\n", "# TYPE a summary\n", "# HELP a x\\n\n", "_bucket", "_sum", "_count", "_created",
         "le=\"", "quantile=\"", "__name__", "\r", "\u{00}", "\u{FF}", "9999999999999999999999",
     ].map { Array($0.utf8) }
@@ -65,6 +66,8 @@ import KPTestSupport
         }
         #expect(error.message == "line is longer than 1048576 bytes")
         // And the default input limit refuses it outright.
-        #expect(throws: PromTextError.self) { try input.withUnsafeBufferPointer { try PromTextParser.parse(bytes: $0) } }
+        #expect(throws: PromTextError.self) {
+            try input.withUnsafeBufferPointer { try PromTextParser.parse(bytes: $0) }
+        }
     }
 }

@@ -33,10 +33,12 @@ import Testing
     }
 
     @Test(arguments: [
-        ("1", 1.0), ("-0", -0.0), ("42.5", 42.5), ("1.5e-05", 1.5e-05), ("1E3", 1000), ("+7", 7), (".5", 0.5), ("5.", 5),
+        ("1", 1.0), ("-0", -0.0), ("42.5", 42.5), ("1.5e-05", 1.5e-05), ("1E3", 1000), ("+7", 7), (".5", 0.5),
+        ("5.", 5),
         ("3.5139584e+07", 3.5139584e+07), ("123456789012345678901234", 123456789012345678901234.0),
         ("+Inf", .infinity), ("-Inf", -.infinity), ("inf", .infinity), ("Infinity", .infinity),
-        ("1.7976931348623157e308", .greatestFiniteMagnitude), ("1e400", .infinity), ("4.9e-324", .leastNonzeroMagnitude),
+        ("1.7976931348623157e308", .greatestFiniteMagnitude), ("1e400", .infinity),
+        ("4.9e-324", .leastNonzeroMagnitude),
     ])
     func values(text: String, expected: Double) throws {
         let families = try PromTextParser.parse("m \(text)\n")
@@ -50,7 +52,9 @@ import Testing
         #expect(try #require(families.value(of: "a")).isNaN)
         #expect(families.family(named: "b")?.samples.first?.timestampMs == 1_700_000_000_123)
         #expect(families.family(named: "c")?.samples.first?.timestampMs == -5)
-        #expect(families.family(named: "d")?.samples.first == MetricSample(name: "d", labels: ["x": "y"], value: 3, timestampMs: 42))
+        #expect(
+            families.family(named: "d")?.samples.first
+                == MetricSample(name: "d", labels: ["x": "y"], value: 3, timestampMs: 42))
         #expect(families.map(\.type) == [.untyped, .untyped, .untyped, .untyped])
     }
 

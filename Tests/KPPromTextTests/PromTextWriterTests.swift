@@ -1,42 +1,50 @@
 import Foundation
-import Testing
 import KPTestSupport
+import Testing
 
 @testable import KPPromText
 
 @Suite struct PromTextWriterTests {
     @Test func writesLikeGoClient() throws {
         let families = [
-            MetricFamily(name: "go_goroutines", type: .gauge, help: "Number of goroutines.", samples: [
-                MetricSample(name: "go_goroutines", value: 44)
-            ]),
-            MetricFamily(name: "req", type: .histogram, help: "a \\ b\nc", samples: [
-                MetricSample(name: "req_bucket", labels: ["le": "0.5", "code": "a\"b\\c\nd"], value: 1),
-                MetricSample(name: "req_bucket", labels: ["le": "+Inf", "code": "x"], value: 2),
-                MetricSample(name: "req_sum", value: 1.5e-05),
-                MetricSample(name: "req_count", value: 2, timestampMs: 17),
-            ]),
-            MetricFamily(name: "u", samples: [MetricSample(name: "u", value: -.infinity), MetricSample(name: "u", value: .nan)]),
+            MetricFamily(
+                name: "go_goroutines", type: .gauge, help: "Number of goroutines.",
+                samples: [
+                    MetricSample(name: "go_goroutines", value: 44)
+                ]),
+            MetricFamily(
+                name: "req", type: .histogram, help: "a \\ b\nc",
+                samples: [
+                    MetricSample(name: "req_bucket", labels: ["le": "0.5", "code": "a\"b\\c\nd"], value: 1),
+                    MetricSample(name: "req_bucket", labels: ["le": "+Inf", "code": "x"], value: 2),
+                    MetricSample(name: "req_sum", value: 1.5e-05),
+                    MetricSample(name: "req_count", value: 2, timestampMs: 17),
+                ]),
+            MetricFamily(
+                name: "u", samples: [MetricSample(name: "u", value: -.infinity), MetricSample(name: "u", value: .nan)]),
         ]
         let text = PromTextWriter.text(families)
-        #expect(text == """
-            # HELP go_goroutines Number of goroutines.
-            # TYPE go_goroutines gauge
-            go_goroutines 44
-            # HELP req a \\\\ b\\nc
-            # TYPE req histogram
-            req_bucket{code="a\\"b\\\\c\\nd",le="0.5"} 1
-            req_bucket{code="x",le="+Inf"} 2
-            req_sum 1.5e-05
-            req_count 2 17
-            u -Inf
-            u NaN
+        #expect(
+            text == """
+                # HELP go_goroutines Number of goroutines.
+                # TYPE go_goroutines gauge
+                go_goroutines 44
+                # HELP req a \\\\ b\\nc
+                # TYPE req histogram
+                req_bucket{code="a\\"b\\\\c\\nd",le="0.5"} 1
+                req_bucket{code="x",le="+Inf"} 2
+                req_sum 1.5e-05
+                req_count 2 17
+                u -Inf
+                u NaN
 
-            """)
+                """)
         #expect(try PromTextParser.parse(text) == families)
     }
 
-    @Test(arguments: [0.0, -0.0, 1, -1, 0.1, 1e15, 1e16, 123456789.123, 2.2250738585072014e-308, .greatestFiniteMagnitude])
+    @Test(arguments: [
+        0.0, -0.0, 1, -1, 0.1, 1e15, 1e16, 123456789.123, 2.2250738585072014e-308, .greatestFiniteMagnitude,
+    ])
     func formatRoundTrips(value: Double) {
         let text = PromTextWriter.format(value)
         let back = PromTextParser.parseFloat(text)
@@ -95,7 +103,8 @@ import KPTestSupport
             let help: String? = Bool.random(using: &rng) ? "h" + string(valueChars, 12) : nil
             var samples: [MetricSample] = []
             for _ in 0..<Int.random(in: (type == .untyped && help == nil ? 1 : 0)...4, using: &rng) {
-                let timestamp: Int64? = Bool.random(using: &rng) ? Int64.random(in: -1_000_000...Int64.max, using: &rng) : nil
+                let timestamp: Int64? =
+                    Bool.random(using: &rng) ? Int64.random(in: -1_000_000...Int64.max, using: &rng) : nil
                 var sampleLabels = labels()
                 var sampleName = name
                 switch type {
@@ -106,11 +115,14 @@ import KPTestSupport
                 case .summary:
                     let suffix = ["", "_sum", "_count", "_created"].randomElement(using: &rng)!
                     sampleName += suffix
-                    if suffix.isEmpty { sampleLabels["quantile"] = PromTextWriter.format(Double.random(in: 0...1, using: &rng)) }
+                    if suffix.isEmpty {
+                        sampleLabels["quantile"] = PromTextWriter.format(Double.random(in: 0...1, using: &rng))
+                    }
                 default:
                     break
                 }
-                samples.append(MetricSample(name: sampleName, labels: sampleLabels, value: value(), timestampMs: timestamp))
+                samples.append(
+                    MetricSample(name: sampleName, labels: sampleLabels, value: value(), timestampMs: timestamp))
             }
             families.append(MetricFamily(name: name, type: type, help: help, samples: samples))
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import KPTestSupport
+import Testing
 
 @testable import KPRecords
 
@@ -9,12 +9,14 @@ import KPTestSupport
 /// KPTestSupport's FuzzInput, shared with the Prometheus-text and pprof fuzz tests.)
 @Suite struct JSONLReaderFuzzTests {
     static let tokens: [[UInt8]] = [
-        "\n", "\r\n", "{", "}", "[", "]", "\"", "\\", "\\u0000", ":", ",", "null", "1e999", "-0", "\"kind\":", "\"v\":99",
+        "\n", "\r\n", "{", "}", "[", "]", "\"", "\\", "\\u0000", ":", ",", "null", "1e999", "-0", "\"kind\":",
+        "\"v\":99",
         "\"v\":1", "\u{FF}", "\u{00}",
     ].map { Array($0.utf8) }
 
     func withTempFile<T>(_ bytes: [UInt8], _ body: (String) throws -> T) throws -> T {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kpfuzz-\(UUID().uuidString).jsonl").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kpfuzz-\(UUID().uuidString).jsonl")
+            .path
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
@@ -24,7 +26,8 @@ import KPTestSupport
 
     @Test(.timeLimit(.minutes(1)))
     func mutatedRecordFilesReadLineByLine() throws {
-        guard let url = Bundle.module.url(forResource: "all-kinds", withExtension: "jsonl", subdirectory: "Fixtures/v1") else {
+        guard let url = Bundle.module.url(forResource: "all-kinds", withExtension: "jsonl", subdirectory: "Fixtures/v1")
+        else {
             Issue.record("Fixtures/v1/all-kinds.jsonl is missing from the test bundle")
             return
         }
@@ -39,7 +42,9 @@ import KPTestSupport
             for item in items {
                 switch item {
                 case .success: good += 1
-                case .failure(let error): bad += 1; #expect(!"\(error)".isEmpty, "\(replay)")
+                case .failure(let error):
+                    bad += 1
+                    #expect(!"\(error)".isEmpty, "\(replay)")
                 }
             }
         }

@@ -31,7 +31,8 @@ import Testing
             _ = try RecordCodec.decode(line, location: "samples.jsonl:3")
         } throws: { error in
             let e = error as! RecordError
-            return e.reason == .newerVersion(2) && e.description.hasPrefix("samples.jsonl:3: record v2 needs a newer kp-bench")
+            return e.reason == .newerVersion(2)
+                && e.description.hasPrefix("samples.jsonl:3: record v2 needs a newer kp-bench")
         }
     }
 
@@ -63,7 +64,8 @@ import Testing
 
     /// Every kind and every field name written must be documented in docs/records.md.
     @Test func everyFieldIsDocumented() throws {
-        let docURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/records.md")
+        let docURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../docs/records.md")
         let doc = try String(contentsOf: docURL, encoding: .utf8)
         for rec in RecordSamples.all(seed: 9) {
             #expect(doc.contains("`\(rec.kind.rawValue)`"), "kind \(rec.kind.rawValue) not in docs/records.md")
@@ -79,7 +81,10 @@ import Testing
         if let d = obj as? [String: Any] {
             for (k, v) in d {
                 // Keys of free-form maps (flags, status counts, labels) are data, not schema.
-                if ["flags", "status_counts", "retries_by_status", "labels", "by_status", "missing", "target_rps", "achieved_rps", "settings"].contains(k) {
+                if [
+                    "flags", "status_counts", "retries_by_status", "labels", "by_status", "missing", "target_rps",
+                    "achieved_rps", "settings",
+                ].contains(k) {
                     out.insert(k)
                     continue
                 }

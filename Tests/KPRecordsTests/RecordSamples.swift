@@ -30,7 +30,8 @@ enum RecordSamples {
     static func str(_ r: inout RNG, _ prefix: String) -> String {
         // Includes characters that need JSON escaping.
         let specials = ["\"", "\\", "/", "\n", "é", "✓", "\t"]
-        return prefix + "-\(Int.random(in: 0...9999, using: &r))" + specials[Int.random(in: 0..<specials.count, using: &r)]
+        return prefix + "-\(Int.random(in: 0...9999, using: &r))"
+            + specials[Int.random(in: 0..<specials.count, using: &r)]
     }
 
     static func all(seed: UInt64) -> [Record] {
@@ -38,7 +39,8 @@ enum RecordSamples {
         var ep = EndpointRecord(
             url: "https://127.0.0.1:\(Int.random(in: 1024...65535, using: &r))", caFile: str(&r, "/ca"),
             tokenFile: str(&r, "/tok"), insecureSkipTLSVerify: Bool.random(using: &r), mode: "sim", target: "kp-sim",
-            emulator: true, launchedNs: Int64.random(in: 0...Int64.max / 2, using: &r), startedAt: "2026-11-29T04:30:00.000Z")
+            emulator: true, launchedNs: Int64.random(in: 0...Int64.max / 2, using: &r),
+            startedAt: "2026-11-29T04:30:00.000Z")
         ep.targetVersion = "v1.34.0"
         ep.pid = Int32.random(in: 1...99999, using: &r)
         ep.launcherPid = 42
@@ -59,7 +61,9 @@ enum RecordSamples {
             run: "bootstrap-200", scenario: "bootstrap", startedAt: "2026-11-29T04:30:00.000Z", startNs: 5,
             host: HostInfo(hostname: "h", cores: 2, memoryBytes: 24 << 30, kernel: "6.1", os: "Debian"),
             flags: ["clusters": "200", "workers": "12", "note": str(&r, "n")])
-        let end = RunEndRecord(status: "interrupted", phase: "steady", reason: str(&r, "why"), exitCode: 130, endedAt: "2026-11-29T05:00:00.000Z", tNs: 9)
+        let end = RunEndRecord(
+            status: "interrupted", phase: "steady", reason: str(&r, "why"), exitCode: 130,
+            endedAt: "2026-11-29T05:00:00.000Z", tNs: 9)
         let step = BootstrapStepRecord(
             cluster: "c-001", step: "crd_established", startNs: 10, endNs: 20, attempts: 3, outcome: "timeout",
             statusCounts: ["200": 2, "503": 1], retries: 1, error: str(&r, "e"))
@@ -80,13 +84,17 @@ enum RecordSamples {
             MetricFamilyWire(
                 name: "apiserver_request_duration_seconds", type: "histogram", help: "h\\n",
                 samples: [
-                    MetricSampleWire(name: "apiserver_request_duration_seconds_bucket", labels: ["le": "+Inf", "verb": "GET"], value: PromValue(5)),
+                    MetricSampleWire(
+                        name: "apiserver_request_duration_seconds_bucket", labels: ["le": "+Inf", "verb": "GET"],
+                        value: PromValue(5)),
                     MetricSampleWire(name: "x_nan", labels: [:], value: PromValue(.nan), timestampMs: 1),
                     MetricSampleWire(name: "x_inf", labels: [:], value: PromValue(.infinity)),
                     MetricSampleWire(name: "x_ninf", labels: [:], value: PromValue(-.infinity)),
                 ])
         ]
-        let prof = ProfileRecord(tNs: 4, phase: "steady", profile: "heap", path: "pprof/heap.pb.gz", bytes: 100, status: "ok", httpStatus: 200, error: "none")
+        let prof = ProfileRecord(
+            tNs: 4, phase: "steady", profile: "heap", path: "pprof/heap.pb.gz", bytes: 100, status: "ok",
+            httpStatus: 200, error: "none")
         let op = OpWindow(
             op: "write", count: 10, errors: 1, byStatus: ["200": 9, "409": 1], conflicts: 1, retries: 0,
             response: histogram(&r), service: histogram(&r), bytesSent: 100, bytesReceived: 200)
@@ -99,17 +107,24 @@ enum RecordSamples {
             settings: ["hot-percent": "10"])
         let err = ErrorRecord(tNs: 8, tool: "kp-scrape", message: str(&r, "m"), input: "--phase")
         let fleet = FleetStatusRecord(
-            fleet: "fb", replicas: 3, namePrefix: "fb-", names: ["a", str(&r, "b")], startNs: 1, endNs: 9, createdNs: 2, readyNs: 8,
-            requests: 7, statusCounts: ["201": 1, "200": 6], readyReplicas: 3, observedGeneration: 1, transitions: 4, outcome: "ok",
+            fleet: "fb", replicas: 3, namePrefix: "fb-", names: ["a", str(&r, "b")], startNs: 1, endNs: 9, createdNs: 2,
+            readyNs: 8,
+            requests: 7, statusCounts: ["201": 1, "200": 6], readyReplicas: 3, observedGeneration: 1, transitions: 4,
+            outcome: "ok",
             error: str(&r, "e"))
-        let member = FleetMemberRecord(fleet: "fb", cluster: "fb-0000", phase: "Ready", previous: "Pending", tNs: 5, message: str(&r, "m"))
+        let member = FleetMemberRecord(
+            fleet: "fb", cluster: "fb-0000", phase: "Ready", previous: "Pending", tNs: 5, message: str(&r, "m"))
         let tStep = TeardownStepRecord(
             cluster: "c-000", step: "etcd_keys", outcome: "ok", startNs: 1, endNs: 2, keysDeleted: 7, objectsDeleted: 1,
             statusCounts: ["200": 8], error: str(&r, "e"))
         let tSum = TeardownSummaryRecord(
-            clusters: 2, ok: 1, failed: 1, keysDeleted: 7, objectsDeleted: 3, etcd: "skipped", skippedReason: str(&r, "etcd not controlled by this run"),
+            clusters: 2, ok: 1, failed: 1, keysDeleted: 7, objectsDeleted: 3, etcd: "skipped",
+            skippedReason: str(&r, "etcd not controlled by this run"),
             startNs: 1, endNs: 3, interrupted: false)
-        return [ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, interval.record, final.record,
-                fleet.record, member.record, tStep.record, tSum.record, err.record]
+        return [
+            ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, interval.record,
+            final.record,
+            fleet.record, member.record, tStep.record, tSum.record, err.record,
+        ]
     }
 }

@@ -82,7 +82,10 @@ import Testing
         #expect(md.contains("| resources.limits.cpu | 3 |"))
         #expect(md.contains("peak CPU during the bootstrap 250.0% (time series)"))
         #expect(md.contains("None: every line of every input was read."))
-        #expect(md.contains("Per-VCP rule of thumb at steady: heap ≈ 2.00 MiB / VCP, RSS ≈ 62.50 MiB / VCP, goroutines ≈ 5.00 / VCP."))
+        #expect(
+            md.contains(
+                "Per-VCP rule of thumb at steady: heap ≈ 2.00 MiB / VCP, RSS ≈ 62.50 MiB / VCP, goroutines ≈ 5.00 / VCP."
+            ))
     }
 
     @Test func rerunIsByteIdentical() throws {
@@ -119,21 +122,27 @@ import Testing
         defer { f.cleanup() }
         try Fixtures.bootstrapRun(f, withEnd: false)
         let md = Report(directory: f.dir).summaryMarkdown
-        #expect(md.contains("**INCOMPLETE:** meta.jsonl has no run_end record: the run was cut off or is still running."))
+        #expect(
+            md.contains("**INCOMPLETE:** meta.jsonl has no run_end record: the run was cut off or is still running."))
     }
 
     @Test func failedRunNamesPhaseAndReason() throws {
         let f = try RunFixture()
         defer { f.cleanup() }
         try Fixtures.bootstrapRun(f)
-        try f.write("meta.jsonl", [
-            Fixtures.meta().record, Fixtures.end("failed", phase: "steady", reason: "target exited", code: 10).record,
-        ])
+        try f.write(
+            "meta.jsonl",
+            [
+                Fixtures.meta().record,
+                Fixtures.end("failed", phase: "steady", reason: "target exited", code: 10).record,
+            ])
         try f.write("samples.jsonl", Array(Fixtures.phaseSamples().prefix(2)))
         let report = Report(directory: f.dir)
         let md = report.summaryMarkdown
-        #expect(md.contains(
-            "**INCOMPLETE:** the run ended failed in phase steady: target exited (exit code 10); no sample for phase steady."))
+        #expect(
+            md.contains(
+                "**INCOMPLETE:** the run ended failed in phase steady: target exited (exit code 10); no sample for phase steady."
+            ))
         #expect(report.phases.missingPhases == ["steady"])
         #expect(md.contains("| resources.requests.memory | — | RSS at steady not measured |"))
     }
@@ -156,7 +165,8 @@ import Testing
         let f = try RunFixture()
         defer { f.cleanup() }
         try Fixtures.bootstrapRun(f)
-        var steady = Fixtures.sample("steady", t: 160 * Fixtures.s, cpu: 41, heap: nil, rss: 500 * Fixtures.mib, gor: 220)
+        var steady = Fixtures.sample(
+            "steady", t: 160 * Fixtures.s, cpu: 41, heap: nil, rss: 500 * Fixtures.mib, gor: 220)
         steady.heapAllocBytes = nil
         steady.missing = ["go_memstats_heap_inuse_bytes": "not exposed", "go_memstats_heap_alloc_bytes": "not exposed"]
         try f.write("samples.jsonl", Array(Fixtures.phaseSamples().prefix(2)) + [steady.record])
@@ -175,13 +185,18 @@ import Testing
         defer { f.cleanup() }
         try Fixtures.bootstrapRun(f)
         try FileManager.default.createDirectory(atPath: f.path("pprof"), withIntermediateDirectories: true)
-        try Data("goroutine profile: total 3\n2 @ 0x1 0x2\n#\t0x1\tmain.worker+0x10\t/x.go:1\n\n1 @ 0x3\n#\t0x3\tmain.main+0x1\t/x.go:2\n\n".utf8)
-            .write(to: URL(fileURLWithPath: f.path("pprof/goroutine-bootstrap-4-steady.txt")))
+        try Data(
+            "goroutine profile: total 3\n2 @ 0x1 0x2\n#\t0x1\tmain.worker+0x10\t/x.go:1\n\n1 @ 0x3\n#\t0x3\tmain.main+0x1\t/x.go:2\n\n"
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: f.path("pprof/goroutine-bootstrap-4-steady.txt")))
         let ok = ProfileRecord(
-            tNs: 161 * Fixtures.s, phase: "steady", profile: "goroutine", path: "pprof/goroutine-bootstrap-4-steady.txt", bytes: 80,
+            tNs: 161 * Fixtures.s, phase: "steady", profile: "goroutine",
+            path: "pprof/goroutine-bootstrap-4-steady.txt", bytes: 80,
             status: "ok", httpStatus: 200, error: nil)
         let failed = ProfileRecord(
-            tNs: 161 * Fixtures.s, phase: "steady", profile: "heap", path: nil, bytes: nil, status: "failed", httpStatus: 403,
+            tNs: 161 * Fixtures.s, phase: "steady", profile: "heap", path: nil, bytes: nil, status: "failed",
+            httpStatus: 403,
             error: "forbidden")
         try f.write("samples.jsonl", Fixtures.phaseSamples() + [ok.record, failed.record])
         let md = Report(directory: f.dir).summaryMarkdown
@@ -197,7 +212,8 @@ import Testing
         defer { f.cleanup() }
         try Fixtures.bootstrapRun(f)
         // kp-run's launch sample, appended last in the file but taken first (t = 1 s, 7.1 CPU-s).
-        let launch = Fixtures.sample("launch", t: 1 * Fixtures.s, cpu: 7.1, heap: 90 * Fixtures.mib, rss: 200 * Fixtures.mib, gor: 150)
+        let launch = Fixtures.sample(
+            "launch", t: 1 * Fixtures.s, cpu: 7.1, heap: 90 * Fixtures.mib, rss: 200 * Fixtures.mib, gor: 150)
         try f.write("samples.jsonl", Fixtures.phaseSamples() + [launch.record])
         let report = Report(directory: f.dir)
         #expect(report.phases.rows.map(\.phase) == ["launch", "baseline", "post-bootstrap", "steady"])

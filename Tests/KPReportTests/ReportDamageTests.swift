@@ -13,9 +13,11 @@ import Testing
         // bootstrap.jsonl line 2 corrupt (11 records follow... insert a bad line after line 1).
         var lines = try f.read("bootstrap.jsonl").split(separator: "\n").map(String.init)
         lines.insert("{\"kind\":\"bootstrap_step\",\"v\":1,garbage", at: 1)
-        try (lines.joined(separator: "\n") + "\n").write(toFile: f.path("bootstrap.jsonl"), atomically: true, encoding: .utf8)
+        try (lines.joined(separator: "\n") + "\n").write(
+            toFile: f.path("bootstrap.jsonl"), atomically: true, encoding: .utf8)
         // samples.jsonl: a truncated last line (writer killed mid-write), and a newer schema version.
-        try f.append("samples.jsonl", "{\"kind\":\"sample\",\"v\":9,\"t_ns\":1,\"phase\":\"steady\",\"source\":\"x\"}\n")
+        try f.append(
+            "samples.jsonl", "{\"kind\":\"sample\",\"v\":9,\"t_ns\":1,\"phase\":\"steady\",\"source\":\"x\"}\n")
         try f.append("samples.jsonl", "{\"kind\":\"sample\",\"v\":1,\"t_ns\":17")
         // endpoint.json missing.
         try FileManager.default.removeItem(atPath: f.path("endpoint.json"))
@@ -28,13 +30,19 @@ import Testing
         #expect(md.contains("- samples.jsonl:4: record v9 needs a newer kp-bench"))
         #expect(md.contains("- samples.jsonl:5: not a JSON record"))
         #expect(md.contains("- endpoint.json: missing"))
-        #expect(md.contains("Incomplete tables: Bootstrap, Deltas, Per VCP, Phases, Profiles, Run, Server-side latency, Sizing a pod."))
+        #expect(
+            md.contains(
+                "Incomplete tables: Bootstrap, Deltas, Per VCP, Phases, Profiles, Run, Server-side latency, Sizing a pod."
+            ))
         #expect(md.contains("**Data problems:** 4"))
         // Everything else is still folded: all 20 steps and all three phases.
         #expect(report.data.steps.count == 20)
         #expect(report.phases.rows.count == 3)
         #expect(md.contains("| target | — (no endpoint.json) |"))
-        #expect(report.problems.map(\.location) == ["bootstrap.jsonl:2", "endpoint.json", "samples.jsonl:4", "samples.jsonl:5"])
+        #expect(
+            report.problems.map(\.location) == [
+                "bootstrap.jsonl:2", "endpoint.json", "samples.jsonl:4", "samples.jsonl:5",
+            ])
     }
 
     @Test func onlyMetaStillWritesAReport() throws {
@@ -70,7 +78,8 @@ import Testing
         defer { f.cleanup() }
         try Fixtures.mixedRun(f)
         let plain = Report(directory: f.dir)
-        for name in ["samples.jsonl", "load.jsonl", "timeseries.jsonl"] where FileManager.default.fileExists(atPath: f.path(name)) {
+        for name in ["samples.jsonl", "load.jsonl", "timeseries.jsonl"]
+        where FileManager.default.fileExists(atPath: f.path(name)) {
             try Gzip.compress(f.readBytes(name)).write(to: URL(fileURLWithPath: f.path(name + ".gz")))
             try FileManager.default.removeItem(atPath: f.path(name))
         }

@@ -13,17 +13,27 @@ import Testing
         var records: [Record] = []
         let names = ["c-000", "c-001", "c-002", "c-003"]
         for (i, c) in names.enumerated() {
-            records.append(FleetMemberRecord(fleet: "fb", cluster: c, phase: "Pending", previous: nil, tNs: start + 100_000_000, message: nil).record)
+            records.append(
+                FleetMemberRecord(
+                    fleet: "fb", cluster: c, phase: "Pending", previous: nil, tNs: start + 100_000_000, message: nil
+                ).record)
             if ready || i < 2 {
-                records.append(FleetMemberRecord(fleet: "fb", cluster: c, phase: "Ready", previous: "Pending",
-                                                 tNs: start + Int64(i + 2) * 100_000_000, message: "readyz ok").record)
+                records.append(
+                    FleetMemberRecord(
+                        fleet: "fb", cluster: c, phase: "Ready", previous: "Pending",
+                        tNs: start + Int64(i + 2) * 100_000_000, message: "readyz ok"
+                    ).record)
             }
         }
-        records.append(FleetStatusRecord(
-            fleet: "fb", replicas: 4, namePrefix: nil, names: names, startNs: start, endNs: start + 500_000_000, createdNs: start + 10_000_000,
-            readyNs: ready ? start + 500_000_000 : nil, requests: 6, statusCounts: ["201": 1, "200": 5], readyReplicas: ready ? 4 : 2,
-            observedGeneration: 1, transitions: ready ? 8 : 6, outcome: ready ? "ok" : "timeout",
-            error: ready ? nil : "status.readyReplicas = 4 not reached within 1s").record)
+        records.append(
+            FleetStatusRecord(
+                fleet: "fb", replicas: 4, namePrefix: nil, names: names, startNs: start, endNs: start + 500_000_000,
+                createdNs: start + 10_000_000,
+                readyNs: ready ? start + 500_000_000 : nil, requests: 6, statusCounts: ["201": 1, "200": 5],
+                readyReplicas: ready ? 4 : 2,
+                observedGeneration: 1, transitions: ready ? 8 : 6, outcome: ready ? "ok" : "timeout",
+                error: ready ? nil : "status.readyReplicas = 4 not reached within 1s"
+            ).record)
         try f.write("meta.jsonl", [Fixtures.meta(scenario: "fleet-bootstrap").record, Fixtures.end().record])
         try f.write("endpoint.json", [Fixtures.endpoint().record])
         try f.write("bootstrap.jsonl", records + Fixtures.bootstrapRecords())
@@ -36,7 +46,10 @@ import Testing
         try Self.fleetRun(f)
         let md = Report(directory: f.dir).summaryMarkdown
         #expect(md.contains("## Fleet\n"))
-        #expect(md.contains("Fleet `fb` (replicas 4, names c-000, c-001, c-002, …): **ok**, all members Ready 0.50 s after the create was sent"))
+        #expect(
+            md.contains(
+                "Fleet `fb` (replicas 4, names c-000, c-001, c-002, …): **ok**, all members Ready 0.50 s after the create was sent"
+            ))
         #expect(md.contains("8 member phase changes seen"))
         // Pending seen at 0.1 s for all four; Ready at 0.2, 0.3, 0.4, 0.5 s (p50 nearest rank = 0.3).
         #expect(md.contains("| Pending | 4 | 0.100 | 0.100 | 0.100 |"))

@@ -62,7 +62,8 @@ import Testing
         defer { f.cleanup() }
         try Fixtures.mixedRun(f, generatorLimited: true)
         let md = Report(directory: f.dir).summaryMarkdown
-        #expect(md.contains("**GENERATOR-LIMITED: kp-load could not keep its schedule (schedule lag p99 2.5 s over 1 s)"))
+        #expect(
+            md.contains("**GENERATOR-LIMITED: kp-load could not keep its schedule (schedule lag p99 2.5 s over 1 s)"))
     }
 
     @Test func serverViewNeedsTheHistogram() throws {
@@ -73,7 +74,10 @@ import Testing
         samples = samples.replacingOccurrences(of: "apiserver_request_duration_seconds", with: "something_else")
         try samples.write(toFile: f.path("samples.jsonl"), atomically: true, encoding: .utf8)
         let md = Report(directory: f.dir).summaryMarkdown
-        #expect(md.contains("no sample carries apiserver_request_duration_seconds (scrape with kp-scrape --metric apiserver_request_duration_seconds)"))
+        #expect(
+            md.contains(
+                "no sample carries apiserver_request_duration_seconds (scrape with kp-scrape --metric apiserver_request_duration_seconds)"
+            ))
     }
 
     @Test func mixedRunWithoutLoadIsIncomplete() throws {

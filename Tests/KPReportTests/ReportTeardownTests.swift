@@ -19,21 +19,31 @@ import Testing
             Fixtures.sample("steady", t: 60 * s, cpu: 20, heap: 48 * mib, rss: 88 * mib, gor: 140).record,
         ]
         if postTeardown {
-            samples.append(Fixtures.sample("post-teardown", t: 90 * s, cpu: 21, heap: 44 * mib, rss: 88 * mib, gor: 104).record)
+            samples.append(
+                Fixtures.sample("post-teardown", t: 90 * s, cpu: 21, heap: 44 * mib, rss: 88 * mib, gor: 104).record)
         }
         try f.write("samples.jsonl", samples)
         var steps: [Record] = []
         for (i, c) in ["c-000", "c-001", "c-002", "c-003"].enumerated() {
             let t = 70 * s + Int64(i) * 1_000_000
-            steps.append(TeardownStepRecord(cluster: c, step: "api_objects", outcome: "ok", startNs: t, endNs: t + 1, objectsDeleted: 2,
-                                            statusCounts: ["200": 3]).record)
-            steps.append(TeardownStepRecord(cluster: c, step: "api_crd", outcome: i == 3 ? "failed" : "ok", startNs: t + 1, endNs: t + 2,
-                                            objectsDeleted: i == 3 ? nil : 1, statusCounts: [i == 3 ? "403" : "200": 1],
-                                            error: i == 3 ? "HTTP 403 Forbidden" : nil).record)
+            steps.append(
+                TeardownStepRecord(
+                    cluster: c, step: "api_objects", outcome: "ok", startNs: t, endNs: t + 1, objectsDeleted: 2,
+                    statusCounts: ["200": 3]
+                ).record)
+            steps.append(
+                TeardownStepRecord(
+                    cluster: c, step: "api_crd", outcome: i == 3 ? "failed" : "ok", startNs: t + 1, endNs: t + 2,
+                    objectsDeleted: i == 3 ? nil : 1, statusCounts: [i == 3 ? "403" : "200": 1],
+                    error: i == 3 ? "HTTP 403 Forbidden" : nil
+                ).record)
         }
-        steps.append(TeardownSummaryRecord(
-            clusters: 4, ok: 3, failed: 1, keysDeleted: 0, objectsDeleted: 11, etcd: "skipped",
-            skippedReason: "etcd not controlled by this run (mode url)", startNs: 70 * s, endNs: 71 * s, interrupted: false).record)
+        steps.append(
+            TeardownSummaryRecord(
+                clusters: 4, ok: 3, failed: 1, keysDeleted: 0, objectsDeleted: 11, etcd: "skipped",
+                skippedReason: "etcd not controlled by this run (mode url)", startNs: 70 * s, endNs: 71 * s,
+                interrupted: false
+            ).record)
         try f.write("teardown.jsonl", steps)
     }
 
@@ -43,7 +53,9 @@ import Testing
         let post = Fixtures.sample("post-teardown", t: 3, cpu: nil, heap: 44 * Self.mib, rss: 88 * Self.mib, gor: 104)
         let r = TeardownReturn.compute(baseline: base, steady: steady, postTeardown: post, vcps: 4)
         #expect(r.map(\.figure) == [.heapInuse, .rss, .goroutines])
-        #expect(r[0].costPerVCP == 2 * Self.mib && r[0].returnedPerVCP == Self.mib && r[0].fraction == 0.5 && !r[0].noneReturned)
+        #expect(
+            r[0].costPerVCP == 2 * Self.mib && r[0].returnedPerVCP == Self.mib && r[0].fraction == 0.5
+                && !r[0].noneReturned)
         #expect(r[1].costPerVCP == 2 * Self.mib && r[1].returnedPerVCP == 0 && r[1].noneReturned)
         #expect(r[2].costPerVCP == 10 && r[2].returnedPerVCP == 9 && !r[2].noneReturned)
         // A figure that grew after the teardown returned nothing.
@@ -71,6 +83,7 @@ import Testing
         defer { f.cleanup() }
         try Self.teardownRun(f, postTeardown: false)
         let md = Report(directory: f.dir).summaryMarkdown
-        #expect(md.contains("Returned per VCP: not computed: the run needs baseline, steady and post-teardown samples."))
+        #expect(
+            md.contains("Returned per VCP: not computed: the run needs baseline, steady and post-teardown samples."))
     }
 }

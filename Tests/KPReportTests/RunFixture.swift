@@ -51,25 +51,34 @@ enum Fixtures {
         if emulator { flags["target"] = "kp-sim" }
         return RunMetaRecord(
             run: "\(scenario)-\(clusters)", scenario: scenario, startedAt: "2025-01-02T03:04:05.000Z", startNs: 0,
-            host: HostInfo(hostname: "bench-1", cores: 8, memoryBytes: 32 << 30, kernel: "6.1.0", os: "Debian GNU/Linux 12 (bookworm)"),
+            host: HostInfo(
+                hostname: "bench-1", cores: 8, memoryBytes: 32 << 30, kernel: "6.1.0",
+                os: "Debian GNU/Linux 12 (bookworm)"),
             flags: flags)
     }
 
-    static func end(_ status: String = "complete", phase: String = "report", reason: String? = nil, code: Int = 0) -> RunEndRecord {
-        RunEndRecord(status: status, phase: phase, reason: reason, exitCode: code, endedAt: "2025-01-02T03:10:00.000Z", tNs: 400 * s)
+    static func end(_ status: String = "complete", phase: String = "report", reason: String? = nil, code: Int = 0)
+        -> RunEndRecord
+    {
+        RunEndRecord(
+            status: status, phase: phase, reason: reason, exitCode: code, endedAt: "2025-01-02T03:10:00.000Z",
+            tNs: 400 * s)
     }
 
     static func endpoint(emulator: Bool = false) -> EndpointRecord {
         var e = EndpointRecord(
-            url: "https://127.0.0.1:6443", caFile: "target/certs/ca.crt", tokenFile: "target/token", mode: emulator ? "sim" : "local",
-            target: emulator ? "kp-sim" : "kplane-apiserver", emulator: emulator, launchedNs: 0, startedAt: "2025-01-02T03:04:05.000Z")
+            url: "https://127.0.0.1:6443", caFile: "target/certs/ca.crt", tokenFile: "target/token",
+            mode: emulator ? "sim" : "local",
+            target: emulator ? "kp-sim" : "kplane-apiserver", emulator: emulator, launchedNs: 0,
+            startedAt: "2025-01-02T03:04:05.000Z")
         e.targetVersion = "v1.32.0-kplane"
         e.targetArgs = ["/usr/local/bin/apiserver", "--secure-port=6443"]
         return e
     }
 
     static func sample(
-        _ phase: String, t: Int64, cpu: Double?, heap: Double?, alloc: Double? = nil, rss: Double?, gor: Double?, fds: Double? = 50
+        _ phase: String, t: Int64, cpu: Double?, heap: Double?, alloc: Double? = nil, rss: Double?, gor: Double?,
+        fds: Double? = 50
     ) -> SampleRecord {
         var r = SampleRecord(tNs: t, phase: phase, source: "https://127.0.0.1:6443/metrics")
         r.cpuSeconds = cpu
@@ -88,22 +97,31 @@ enum Fixtures {
         for (i, c) in ["c-000", "c-001", "c-002", "c-003"].enumerated() {
             var t = t0 + Int64(i) * 1_000_000
             let readyz = Int64(i + 1) * 10_000_000
-            out.append(BootstrapStepRecord(
-                cluster: c, step: "readyz", startNs: t, endNs: t + readyz, attempts: i + 1, outcome: "ok",
-                statusCounts: ["200": 1, "503": i], retries: 0, error: nil).record)
+            out.append(
+                BootstrapStepRecord(
+                    cluster: c, step: "readyz", startNs: t, endNs: t + readyz, attempts: i + 1, outcome: "ok",
+                    statusCounts: ["200": 1, "503": i], retries: 0, error: nil
+                ).record)
             t += readyz
             for step in ["namespace", "crd_create", "crd_established", "discovery"] {
                 let failed = failOne && c == "c-003" && step == "crd_create"
-                out.append(BootstrapStepRecord(
-                    cluster: c, step: step, startNs: t, endNs: t + 5_000_000, attempts: 1, outcome: failed ? "failed" : "ok",
-                    statusCounts: [failed ? "403" : "200": 1], retries: 0, error: failed ? "POST crd: 403 Forbidden" : nil).record)
+                out.append(
+                    BootstrapStepRecord(
+                        cluster: c, step: step, startNs: t, endNs: t + 5_000_000, attempts: 1,
+                        outcome: failed ? "failed" : "ok",
+                        statusCounts: [failed ? "403" : "200": 1], retries: 0,
+                        error: failed ? "POST crd: 403 Forbidden" : nil
+                    ).record)
                 t += 5_000_000
                 if failed { break }
             }
         }
-        out.append(BootstrapSummaryRecord(
-            clusters: 4, ok: failOne ? 3 : 4, failed: failOne ? 1 : 0, workers: 2, startNs: t0, endNs: t0 + 2 * s,
-            requests: 26, retriesByStatus: [:], interrupted: false, firstError: failOne ? "c-003 crd_create: 403" : nil).record)
+        out.append(
+            BootstrapSummaryRecord(
+                clusters: 4, ok: failOne ? 3 : 4, failed: failOne ? 1 : 0, workers: 2, startNs: t0, endNs: t0 + 2 * s,
+                requests: 26, retriesByStatus: [:], interrupted: false,
+                firstError: failOne ? "c-003 crd_create: 403" : nil
+            ).record)
         return out
     }
 
@@ -146,9 +164,15 @@ enum Fixtures {
         var samples: [MetricSampleWire] = []
         for (verb, counts) in [("GET", get), ("PUT", put)] {
             for (le, c) in zip(["0.005", "0.025", "0.1", "+Inf"], counts) {
-                samples.append(MetricSampleWire(name: name + "_bucket", labels: ["verb": verb, "resource": "memwidgets", "le": le], value: PromValue(c)))
+                samples.append(
+                    MetricSampleWire(
+                        name: name + "_bucket", labels: ["verb": verb, "resource": "memwidgets", "le": le],
+                        value: PromValue(c)))
             }
-            samples.append(MetricSampleWire(name: name + "_count", labels: ["verb": verb, "resource": "memwidgets"], value: PromValue(counts.last!)))
+            samples.append(
+                MetricSampleWire(
+                    name: name + "_count", labels: ["verb": verb, "resource": "memwidgets"],
+                    value: PromValue(counts.last!)))
         }
         return MetricFamilyWire(name: name, type: "histogram", help: nil, samples: samples)
     }
@@ -178,14 +202,21 @@ enum Fixtures {
                 bytesReceived: 100_000),
         ]
         let final = LoadFinalRecord(
-            startNs: 170 * s, endNs: 290 * s, targetRps: ["read": 2, "write": 1], achievedRps: ["read": 1.6667, "write": 0.8333],
+            startNs: 170 * s, endNs: 290 * s, targetRps: ["read": 2, "write": 1],
+            achievedRps: ["read": 1.6667, "write": 0.8333],
             ops: ops,
-            generator: GeneratorWindow(scheduleLag: histogram([1000, 2000, 3000]), inflightPeak: 7, backlog: 0, cpuSeconds: 6),
+            generator: GeneratorWindow(
+                scheduleLag: histogram([1000, 2000, 3000]), inflightPeak: 7, backlog: 0, cpuSeconds: 6),
             perCluster: [
-                ClusterLoadWire(cluster: "c-000", op: "write", count: 50, errors: 0, response: histogram((1...50).map { Int64($0) * ms })),
-                ClusterLoadWire(cluster: "c-001", op: "write", count: 50, errors: 0, response: histogram((51...100).map { Int64($0) * ms })),
+                ClusterLoadWire(
+                    cluster: "c-000", op: "write", count: 50, errors: 0,
+                    response: histogram((1...50).map { Int64($0) * ms })),
+                ClusterLoadWire(
+                    cluster: "c-001", op: "write", count: 50, errors: 0,
+                    response: histogram((51...100).map { Int64($0) * ms })),
             ],
-            generatorLimited: generatorLimited, generatorLimitReason: generatorLimited ? "schedule lag p99 2.5 s over 1 s" : nil,
+            generatorLimited: generatorLimited,
+            generatorLimitReason: generatorLimited ? "schedule lag p99 2.5 s over 1 s" : nil,
             storedObjectBytes: 1400, interrupted: false, settings: ["hot-percent": "10"])
         try f.write("load.jsonl", [final.record])
     }

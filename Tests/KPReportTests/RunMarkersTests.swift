@@ -5,7 +5,10 @@ import Testing
 
 @Suite struct RunMarkersTests {
     @Test func flagsParse() throws {
-        #expect(try RunMarkers.parseFlags(["clusters=200", "launch-args=--a=b c"]) == ["clusters": "200", "launch-args": "--a=b c"])
+        #expect(
+            try RunMarkers.parseFlags(["clusters=200", "launch-args=--a=b c"]) == [
+                "clusters": "200", "launch-args": "--a=b c",
+            ])
         #expect(try RunMarkers.parseFlags(["empty="]) == ["empty": ""])
         #expect(throws: InputProblem.self) { try RunMarkers.parseFlags(["noequals"]) }
         #expect(throws: InputProblem.self) { try RunMarkers.parseFlags(["=v"]) }
@@ -24,7 +27,9 @@ import Testing
     @Test func hostFactParsers() {
         #expect(HostFacts.memTotalKiB("MemFree: 10 kB\nMemTotal:       24683652 kB\n") == 24_683_652)
         #expect(HostFacts.memTotalKiB("nothing") == nil)
-        #expect(HostFacts.prettyName("NAME=\"Debian\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n") == "Debian GNU/Linux 12 (bookworm)")
+        #expect(
+            HostFacts.prettyName("NAME=\"Debian\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n")
+                == "Debian GNU/Linux 12 (bookworm)")
         #expect(HostFacts.prettyName("PRETTY_NAME=Plain") == "Plain")
         #expect(HostFacts.prettyName("ID=x") == nil)
     }

@@ -12,14 +12,18 @@ import Testing
         return Double(value)
     }
 
-    static var figureNames: [(String, KeyPath<SampleRecord, Double?>)] { [
-        ("process_cpu_seconds_total", \.cpuSeconds), ("go_memstats_heap_inuse_bytes", \.heapInuseBytes),
-        ("go_memstats_heap_alloc_bytes", \.heapAllocBytes), ("process_resident_memory_bytes", \.rssBytes),
-        ("go_goroutines", \.goroutines), ("process_open_fds", \.openFds),
-    ] }
+    static var figureNames: [(String, KeyPath<SampleRecord, Double?>)] {
+        [
+            ("process_cpu_seconds_total", \.cpuSeconds), ("go_memstats_heap_inuse_bytes", \.heapInuseBytes),
+            ("go_memstats_heap_alloc_bytes", \.heapAllocBytes), ("process_resident_memory_bytes", \.rssBytes),
+            ("go_goroutines", \.goroutines), ("process_open_fds", \.openFds),
+        ]
+    }
 
     static func records(_ stdout: Data) throws -> [Record] {
-        try stdout.split(separator: 0x0A).enumerated().map { i, line in try RecordCodec.decode(Data(line), location: "stdout:\(i + 1)") }
+        try stdout.split(separator: 0x0A).enumerated().map { i, line in
+            try RecordCodec.decode(Data(line), location: "stdout:\(i + 1)")
+        }
     }
 
     static func checkAgainstRaw(_ s: SampleRecord, rawDir: String) throws {
@@ -34,14 +38,20 @@ import Testing
         let etcd = try EtcdProcess()
         let dir = try TempDir()
         let tool = try ProcessSupport.builtTool("kp-scrape")
-        let r = try ProcessSupport.run(tool, [
-            "--url", etcd.clientURL, "--phase", "post-bootstrap", "--scenario", "etcd", "--save-raw", dir.path + "/raw",
-            "--pprof", dir.path + "/pprof", "--metric", "etcd_disk_wal_fsync_duration_seconds",
-        ])
+        let r = try ProcessSupport.run(
+            tool,
+            [
+                "--url", etcd.clientURL, "--phase", "post-bootstrap", "--scenario", "etcd", "--save-raw",
+                dir.path + "/raw",
+                "--pprof", dir.path + "/pprof", "--metric", "etcd_disk_wal_fsync_duration_seconds",
+            ])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let records = try Self.records(r.stdout)
         #expect(records.map(\.kind) == [.sample, .profile, .profile])
-        guard case .sample(let s) = records.first else { Issue.record("no sample"); return }
+        guard case .sample(let s) = records.first else {
+            Issue.record("no sample")
+            return
+        }
         #expect(s.error == nil && s.missing == nil)
         #expect(s.source == etcd.clientURL + "/metrics")
         try Self.checkAgainstRaw(s, rawDir: dir.path + "/raw")
@@ -52,7 +62,11 @@ import Testing
 
         let profiles = records.compactMap { if case .profile(let p) = $0 { p } else { nil } }
         #expect(profiles.map(\.status) == ["ok", "ok"])
-        #expect(profiles.map(\.path) == [dir.path + "/pprof/heap-etcd-post-bootstrap.pb.gz", dir.path + "/pprof/goroutine-etcd-post-bootstrap.txt"])
+        #expect(
+            profiles.map(\.path) == [
+                dir.path + "/pprof/heap-etcd-post-bootstrap.pb.gz",
+                dir.path + "/pprof/goroutine-etcd-post-bootstrap.txt",
+            ])
         let heapData = try Data(contentsOf: URL(fileURLWithPath: profiles[0].path!))
         #expect(profiles[0].bytes == heapData.count)
         let heap = try PprofProfile(data: heapData)
@@ -65,7 +79,8 @@ import Testing
         let etcd = try EtcdProcess()
         let dir = try TempDir()
         let tool = try ProcessSupport.builtTool("kp-scrape")
-        let r = try ProcessSupport.run(tool, ["--url", etcd.clientURL, "--interval", "150ms", "--count", "3", "--save-raw", dir.path])
+        let r = try ProcessSupport.run(
+            tool, ["--url", etcd.clientURL, "--interval", "150ms", "--count", "3", "--save-raw", dir.path])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let samples = try Self.records(r.stdout).compactMap { if case .sample(let s) = $0 { s } else { nil } }
         #expect(samples.count == 3)
@@ -80,10 +95,14 @@ import Testing
     @Test func aFailedOneShotScrapeIsARecordAndExit1() throws {
         let port = try ProcessSupport.freePort()
         let tool = try ProcessSupport.builtTool("kp-scrape")
-        let r = try ProcessSupport.run(tool, ["--url", "http://127.0.0.1:\(port)", "--phase", "baseline", "--timeout", "2s"])
+        let r = try ProcessSupport.run(
+            tool, ["--url", "http://127.0.0.1:\(port)", "--phase", "baseline", "--timeout", "2s"])
         #expect(r.status == 1)
         let records = try Self.records(r.stdout)
-        guard records.count == 1, case .sample(let s) = records[0] else { Issue.record("expected one sample, got \(records)"); return }
+        guard records.count == 1, case .sample(let s) = records[0] else {
+            Issue.record("expected one sample, got \(records)")
+            return
+        }
         #expect(s.error?.contains("refused") == true)
         #expect(s.goroutines == nil && s.rssBytes == nil)
     }

@@ -13,9 +13,13 @@ enum ProcessSupport {
         addr.sin_port = 0
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+        }
         guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-        let named = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let named = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         guard named == 0 else { throw POSIXError(.EINVAL) }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
@@ -30,7 +34,9 @@ enum ProcessSupport {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 
@@ -66,7 +72,9 @@ final class EtcdProcess {
 
     init() throws {
         guard let etcd = ProcessSupport.which("etcd") else {
-            throw ToolMissing("etcd is not installed: apt-get install etcd-server (Debian package etcd-server provides /usr/bin/etcd)")
+            throw ToolMissing(
+                "etcd is not installed: apt-get install etcd-server (Debian package etcd-server provides /usr/bin/etcd)"
+            )
         }
         dir = try TempDir()
         let client = try ProcessSupport.freePort()
@@ -81,10 +89,12 @@ final class EtcdProcess {
             "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
             "--initial-cluster", "kpscrape=\(peerURL)", "--enable-pprof",
         ]
-        let log = FileHandle(forWritingAtPath: dir.path + "/etcd.log") ?? {
-            FileManager.default.createFile(atPath: dir.path + "/etcd.log", contents: nil)
-            return FileHandle(forWritingAtPath: dir.path + "/etcd.log")!
-        }()
+        let log =
+            FileHandle(forWritingAtPath: dir.path + "/etcd.log")
+            ?? {
+                FileManager.default.createFile(atPath: dir.path + "/etcd.log", contents: nil)
+                return FileHandle(forWritingAtPath: dir.path + "/etcd.log")!
+            }()
         process.standardOutput = log
         process.standardError = log
         try process.run()

@@ -1,14 +1,19 @@
 import Foundation
 import KPHTTP
 
-func answer(_ status: Int, _ body: String, contentType: String = "text/plain; version=0.0.4") -> Result<HTTPResponse, HTTPError> {
+func answer(_ status: Int, _ body: String, contentType: String = "text/plain; version=0.0.4") -> Result<
+    HTTPResponse, HTTPError
+> {
     answer(status, Data(body.utf8), contentType: contentType)
 }
 
-func answer(_ status: Int, _ body: Data, contentType: String = "application/octet-stream") -> Result<HTTPResponse, HTTPError> {
-    .success(HTTPResponse(
-        status: status, headers: ["content-type": contentType], body: body, httpVersion: 1,
-        timings: TransferTimings(queuedNs: 0, sentNs: 0, firstByteNs: 0, doneNs: 0)))
+func answer(_ status: Int, _ body: Data, contentType: String = "application/octet-stream") -> Result<
+    HTTPResponse, HTTPError
+> {
+    .success(
+        HTTPResponse(
+            status: status, headers: ["content-type": contentType], body: body, httpVersion: 1,
+            timings: TransferTimings(queuedNs: 0, sentNs: 0, firstByteNs: 0, doneNs: 0)))
 }
 
 /// A temporary directory removed when the value is released by the test.

@@ -11,7 +11,8 @@ import Testing
     func scraper(_ fake: FakeTransport, families: [String] = [], raw: String? = nil, pprof: String? = nil) -> Scraper {
         Scraper(
             configuration: ScrapeConfiguration(
-                baseURL: "https://h:6443/", families: families, timeout: .seconds(20), saveRawDirectory: raw, pprofDirectory: pprof,
+                baseURL: "https://h:6443/", families: families, timeout: .seconds(20), saveRawDirectory: raw,
+                pprofDirectory: pprof,
                 scenario: "bootstrap-5"),
             transport: fake)
     }
@@ -60,13 +61,17 @@ import Testing
 
     @Test func anHTTPErrorIsAFailedSampleWithNoFigures() async throws {
         let dir = try TempDir()
-        let body = #"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","message":"forbidden: User \"x\" cannot get path \"/metrics\"","code":403}"#
+        let body =
+            #"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","message":"forbidden: User \"x\" cannot get path \"/metrics\"","code":403}"#
         let fake = FakeTransport { _, _ in answer(403, body, contentType: "application/json") }
-        let o = await scraper(fake, families: ["apiserver_request_duration_seconds"], raw: dir.path).sample(phase: "baseline")
+        let o = await scraper(fake, families: ["apiserver_request_duration_seconds"], raw: dir.path).sample(
+            phase: "baseline")
         let s = o.sample
         #expect(!o.succeeded)
         #expect(s.error?.contains("HTTP 403 Forbidden") == true)
-        #expect(s.cpuSeconds == nil && s.heapInuseBytes == nil && s.heapAllocBytes == nil && s.rssBytes == nil && s.goroutines == nil && s.openFds == nil)
+        #expect(
+            s.cpuSeconds == nil && s.heapInuseBytes == nil && s.heapAllocBytes == nil && s.rssBytes == nil
+                && s.goroutines == nil && s.openFds == nil)
         #expect(s.families == nil)
         #expect(s.missing?.count == 7)
         #expect(s.missing?.values.allSatisfy { $0 == "scrape failed" } == true)
@@ -111,17 +116,20 @@ import Testing
 
     @Test func requestedFamiliesAreCarriedWholeAndAbsentOnesNamed() async throws {
         let fake = FakeTransport { _, _ in answer(200, goodMetrics) }
-        let s = await scraper(fake, families: ["apiserver_request_duration_seconds", "mc_crd_runtime_create_total"]).sample(phase: "p").sample
+        let s = await scraper(fake, families: ["apiserver_request_duration_seconds", "mc_crd_runtime_create_total"])
+            .sample(phase: "p").sample
         let fams = try #require(s.families)
         #expect(fams.count == 1)
         let h = fams[0]
-        #expect(h.name == "apiserver_request_duration_seconds" && h.type == "histogram" && h.help == "Response latency.")
+        #expect(
+            h.name == "apiserver_request_duration_seconds" && h.type == "histogram" && h.help == "Response latency.")
         #expect(h.samples.count == 5)
-        #expect(h.samples.map(\.name) == [
-            "apiserver_request_duration_seconds_bucket", "apiserver_request_duration_seconds_bucket",
-            "apiserver_request_duration_seconds_bucket", "apiserver_request_duration_seconds_sum",
-            "apiserver_request_duration_seconds_count",
-        ])
+        #expect(
+            h.samples.map(\.name) == [
+                "apiserver_request_duration_seconds_bucket", "apiserver_request_duration_seconds_bucket",
+                "apiserver_request_duration_seconds_bucket", "apiserver_request_duration_seconds_sum",
+                "apiserver_request_duration_seconds_count",
+            ])
         #expect(h.samples[2].labels == ["verb": "GET", "le": "+Inf"] && h.samples[2].value == PromValue(8))
         #expect(s.missing == ["mc_crd_runtime_create_total": "not exposed"])
         // The +Inf bound is a label and survives the JSON round trip.
@@ -131,7 +139,8 @@ import Testing
 
     @Test func profilesAreValidatedSavedAndRecorded() async throws {
         let dir = try TempDir()
-        var builder = ProfileBuilder(sampleTypes: SampleType.goHeap, periodType: SampleType.goHeapPeriod, period: SampleType.goHeapPeriodBytes)
+        var builder = ProfileBuilder(
+            sampleTypes: SampleType.goHeap, periodType: SampleType.goHeapPeriod, period: SampleType.goHeapPeriodBytes)
         try builder.addSample(functions: ["main.alloc", "main.main"], values: [1, 1024, 1, 1024])
         let heap = try builder.gzipped()
         let goroutines = """
@@ -152,13 +161,17 @@ import Testing
         let records = await scraper(fake, pprof: dir.path).profiles(phase: "post-bootstrap")
         #expect(records.count == 2)
         let h = records[0]
-        #expect(h.profile == "heap" && h.status == "ok" && h.httpStatus == 200 && h.bytes == heap.count && h.error == nil)
+        #expect(
+            h.profile == "heap" && h.status == "ok" && h.httpStatus == 200 && h.bytes == heap.count && h.error == nil)
         #expect(h.path == "\(dir.path)/heap-bootstrap-5-post-bootstrap.pb.gz")
         #expect(FileManager.default.contents(atPath: h.path!) == heap)
         let g = records[1]
         #expect(g.profile == "goroutine" && g.status == "ok")
         #expect(g.path == "\(dir.path)/goroutine-bootstrap-5-post-bootstrap.txt")
-        #expect(fake.requests.map(\.url) == ["https://h:6443/debug/pprof/heap", "https://h:6443/debug/pprof/goroutine?debug=1"])
+        #expect(
+            fake.requests.map(\.url) == [
+                "https://h:6443/debug/pprof/heap", "https://h:6443/debug/pprof/goroutine?debug=1",
+            ])
     }
 
     @Test func brokenProfilesAreFailedRecordsAndNotSaved() async throws {
@@ -197,7 +210,9 @@ import Testing
         let sc = Scraper(configuration: ScrapeConfiguration(baseURL: "http://h"), transport: fake)
         var got: [SampleRecord] = []
         let before = MonotonicClock.now()
-        let n = await ScrapeSeries(interval: .milliseconds(30), count: 4).run(scraper: sc, phase: "series") { got.append($0.sample) }
+        let n = await ScrapeSeries(interval: .milliseconds(30), count: 4).run(scraper: sc, phase: "series") {
+            got.append($0.sample)
+        }
         #expect(n == 4 && got.count == 4 && fake.requests.count == 4)
         #expect(got.allSatisfy { $0.phase == "series" && $0.goroutines == 123 })
         // Sample k is never taken before its tick, start + k × 30ms.
@@ -209,7 +224,9 @@ import Testing
         let sc = Scraper(configuration: ScrapeConfiguration(baseURL: "http://h"), transport: fake)
         var got: [SampleRecord] = []
         let before = MonotonicClock.now()
-        await ScrapeSeries(interval: .milliseconds(100), duration: .milliseconds(450)).run(scraper: sc, phase: "s") { got.append($0.sample) }
+        await ScrapeSeries(interval: .milliseconds(100), duration: .milliseconds(450)).run(scraper: sc, phase: "s") {
+            got.append($0.sample)
+        }
         let after = MonotonicClock.now()
         // Ticks at 0, 100, 200, 300, 400 ms: at most 5 samples (fewer only if a busy machine made one overrun a tick).
         #expect(got.count >= 1 && got.count <= 5)
@@ -222,7 +239,9 @@ import Testing
         let sc = Scraper(configuration: ScrapeConfiguration(baseURL: "http://h"), transport: fake)
         let task = Task { await ScrapeSeries(interval: .milliseconds(20)).run(scraper: sc, phase: "s") { _ in } }
         let waitUntil = MonotonicClock.now() + 20_000_000_000
-        while fake.requests.count < 2 && MonotonicClock.now() < waitUntil { try await Task.sleep(for: .milliseconds(5)) }
+        while fake.requests.count < 2 && MonotonicClock.now() < waitUntil {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         task.cancel()
         let cancelledAt = MonotonicClock.now()
         let n = await task.value

@@ -24,7 +24,8 @@ import Testing
             #expect(result.headers.lowercased().contains("retry-after: 1"))
             #expect(try await server.curl("/metrics").status == 200)
         }
-        try await Support.withServer(extra: ["--fault-error-rate=0.5", "--fault-error-status=503", "--sim-seed=7"]) { server in
+        try await Support.withServer(extra: ["--fault-error-rate=0.5", "--fault-error-status=503", "--sim-seed=7"]) {
+            server in
             var codes: [Int: Int] = [:]
             for _ in 0..<40 { codes[try await server.curl("/version").status, default: 0] += 1 }
             #expect((codes[503] ?? 0) >= 8 && (codes[200] ?? 0) >= 8, "\(codes)")
@@ -77,7 +78,8 @@ import Testing
         let dir = try Support.makeWorkDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let start = ContinuousClock.now
-        let sim = try await SpawnedSim(arguments: Support.smokeArguments(dir: dir, extra: ["--fault-crash-after=1500ms"]), dir: dir)
+        let sim = try await SpawnedSim(
+            arguments: Support.smokeArguments(dir: dir, extra: ["--fault-crash-after=1500ms"]), dir: dir)
         let code = await sim.waitForExit(timeout: .seconds(15))
         #expect(code == 3)
         #expect(ContinuousClock.now - start >= .milliseconds(1500))
@@ -87,7 +89,8 @@ import Testing
     @Test func crashAfterVCPsExitsNonZero() async throws {
         let dir = try Support.makeWorkDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let sim = try await SpawnedSim(arguments: Support.smokeArguments(dir: dir, extra: ["--fault-crash-after-vcps=2"]), dir: dir)
+        let sim = try await SpawnedSim(
+            arguments: Support.smokeArguments(dir: dir, extra: ["--fault-crash-after-vcps=2"]), dir: dir)
         #expect(try await sim.curl("/readyz", cluster: "c-1").status == 200)
         #expect(sim.exitCode == nil)
         _ = try? await sim.curl("/readyz", cluster: "c-2")

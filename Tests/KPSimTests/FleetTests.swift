@@ -33,15 +33,19 @@ import Testing
             #expect((discovery.json?["resources"]?.arrayValue ?? []).contains { $0["name"] == "fleets" })
             // VCPs do not serve fleets.
             #expect(try await server.curl("/apis/kplane.dev/v1/fleets", cluster: "c-other").status == 404)
-            #expect(try await server.curl("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/fleets.kplane.dev",
-                                          cluster: "c-other").status == 404)
+            #expect(
+                try await server.curl(
+                    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/fleets.kplane.dev",
+                    cluster: "c-other"
+                ).status == 404)
         }
     }
 
     @Test func fleetCreatesReadyMembersWithPrefixNames() async throws {
         try await Support.withServer { server in
-            let created = try await server.curl("/apis/kplane.dev/v1/fleets", method: "POST",
-                                                body: Self.fleetBody("rl", spec: #"{"replicas":3}"#))
+            let created = try await server.curl(
+                "/apis/kplane.dev/v1/fleets", method: "POST",
+                body: Self.fleetBody("rl", spec: #"{"replicas":3}"#))
             #expect(created.status == 201, "\(created.body)")
             let fleet = try await Self.waitReady(server, "rl", replicas: 3)
             let members = fleet["status"]?["members"]?.arrayValue ?? []
@@ -56,12 +60,16 @@ import Testing
             #expect(server.context.registry.count == 3)
 
             // Scaling up with an explicit prefix renames nothing already there and adds the rest.
-            let patched = try await server.curl("/apis/kplane.dev/v1/fleets/rl", method: "PATCH",
-                                                body: #"{"spec":{"replicas":2,"namePrefix":"x-"}}"#,
-                                                contentType: "application/merge-patch+json")
+            let patched = try await server.curl(
+                "/apis/kplane.dev/v1/fleets/rl", method: "PATCH",
+                body: #"{"spec":{"replicas":2,"namePrefix":"x-"}}"#,
+                contentType: "application/merge-patch+json")
             #expect(patched.status == 200, "\(patched.body)")
             let scaled = try await Self.waitReady(server, "rl", replicas: 2)
-            #expect((scaled["status"]?["members"]?.arrayValue ?? []).compactMap { $0["clusterID"]?.stringValue } == ["x-0000", "x-0001"])
+            #expect(
+                (scaled["status"]?["members"]?.arrayValue ?? []).compactMap { $0["clusterID"]?.stringValue } == [
+                    "x-0000", "x-0001",
+                ])
             #expect(scaled["status"]?["observedGeneration"] == 2)
 
             // Deleting the Fleet keeps every member VCP (V0).
@@ -73,15 +81,20 @@ import Testing
 
     @Test func explicitNamesAndInvalidSpecs() async throws {
         try await Support.withServer { server in
-            let named = try await server.curl("/apis/kplane.dev/v1/fleets", method: "POST",
-                                              body: Self.fleetBody("named", spec: #"{"replicas":2,"names":["alpha","beta"]}"#))
+            let named = try await server.curl(
+                "/apis/kplane.dev/v1/fleets", method: "POST",
+                body: Self.fleetBody("named", spec: #"{"replicas":2,"names":["alpha","beta"]}"#))
             #expect(named.status == 201)
             let fleet = try await Self.waitReady(server, "named", replicas: 2)
-            #expect((fleet["status"]?["members"]?.arrayValue ?? []).compactMap { $0["clusterID"]?.stringValue } == ["alpha", "beta"])
+            #expect(
+                (fleet["status"]?["members"]?.arrayValue ?? []).compactMap { $0["clusterID"]?.stringValue } == [
+                    "alpha", "beta",
+                ])
 
             // names whose length is not replicas: no members.
-            let bad = try await server.curl("/apis/kplane.dev/v1/fleets", method: "POST",
-                                            body: Self.fleetBody("bad", spec: #"{"replicas":3,"names":["a"]}"#))
+            let bad = try await server.curl(
+                "/apis/kplane.dev/v1/fleets", method: "POST",
+                body: Self.fleetBody("bad", spec: #"{"replicas":3,"names":["a"]}"#))
             #expect(bad.status == 201)
             let deadline = ContinuousClock.now + .seconds(10)
             var status: JSONValue?
@@ -97,8 +110,9 @@ import Testing
 
     @Test func membersArePendingWhileTheProcessIsNotReady() async throws {
         try await Support.withServer(extra: ["--sim-ready-delay=60s"]) { server in
-            let created = try await server.curl("/apis/kplane.dev/v1/fleets", method: "POST",
-                                                body: Self.fleetBody("slow", spec: #"{"replicas":1}"#))
+            let created = try await server.curl(
+                "/apis/kplane.dev/v1/fleets", method: "POST",
+                body: Self.fleetBody("slow", spec: #"{"replicas":1}"#))
             #expect(created.status == 201)
             let deadline = ContinuousClock.now + .seconds(10)
             var status: JSONValue?

@@ -11,16 +11,21 @@ import Testing
         let kubectl = try Support.tool("/usr/bin/kubectl", package: "kubectl (google-cloud-cli) or kubernetes-client")
         try await Support.withServer { server in
             func run(_ arguments: [String]) async throws -> ProcessRunner.Output {
-                try await ProcessRunner.run(kubectl, [
-                    "--server=\(server.url("", cluster: "c-pb"))", "--certificate-authority=\(server.ca)", "--token=\(Support.token)",
-                    "--cache-dir=\(server.dir)/kube-cache", "--request-timeout=20s",
-                ] + arguments, environment: ["HOME": server.dir, "PATH": "/usr/bin:/bin"])
+                try await ProcessRunner.run(
+                    kubectl,
+                    [
+                        "--server=\(server.url("", cluster: "c-pb"))", "--certificate-authority=\(server.ca)",
+                        "--token=\(Support.token)",
+                        "--cache-dir=\(server.dir)/kube-cache", "--request-timeout=20s",
+                    ] + arguments, environment: ["HOME": server.dir, "PATH": "/usr/bin:/bin"])
             }
             _ = try await server.waitFor("/api/v1/namespaces/default", cluster: "c-pb")
             let ns = try await run(["create", "namespace", "team-pb"])
             #expect(ns.exitCode == 0, "\(ns.stderr)")
             #expect(ns.stdout.contains("namespace/team-pb created"))
-            let cm = try await run(["create", "configmap", "cm-pb", "-n", "team-pb", "--from-literal=alpha=one", "--from-literal=beta=two"])
+            let cm = try await run([
+                "create", "configmap", "cm-pb", "-n", "team-pb", "--from-literal=alpha=one", "--from-literal=beta=two",
+            ])
             #expect(cm.exitCode == 0, "\(cm.stderr)")
             #expect(cm.stdout.contains("configmap/cm-pb created"))
             let stored = try await server.curl("/api/v1/namespaces/team-pb/configmaps/cm-pb", cluster: "c-pb")
@@ -42,10 +47,13 @@ import Testing
         let kubectl = try Support.tool("/usr/bin/kubectl", package: "kubectl (google-cloud-cli) or kubernetes-client")
         try await Support.withServer { server in
             func run(_ cluster: String, _ arguments: [String]) async throws -> ProcessRunner.Output {
-                try await ProcessRunner.run(kubectl, [
-                    "--server=\(server.url("", cluster: cluster))", "--certificate-authority=\(server.ca)", "--token=\(Support.token)",
-                    "--cache-dir=\(server.dir)/kube-cache", "--request-timeout=20s",
-                ] + arguments, environment: ["HOME": server.dir, "PATH": "/usr/bin:/bin"])
+                try await ProcessRunner.run(
+                    kubectl,
+                    [
+                        "--server=\(server.url("", cluster: cluster))", "--certificate-authority=\(server.ca)",
+                        "--token=\(Support.token)",
+                        "--cache-dir=\(server.dir)/kube-cache", "--request-timeout=20s",
+                    ] + arguments, environment: ["HOME": server.dir, "PATH": "/usr/bin:/bin"])
             }
             _ = try await server.waitFor("/api/v1/namespaces/default", cluster: "c-001")
             let namespace = try await run("c-001", ["get", "ns", "default", "-o", "jsonpath={.status.phase}"])
@@ -64,8 +72,12 @@ import Testing
             try Data(crd.utf8).write(to: URL(fileURLWithPath: server.dir + "/crd.yaml"))
             let applied = try await run("c-001", ["apply", "-f", server.dir + "/crd.yaml"])
             #expect(applied.exitCode == 0, "\(applied.stderr)")
-            #expect(applied.stdout.contains("customresourcedefinition.apiextensions.k8s.io/memwidgets.mem-c-001.kplane.dev created"))
-            let waited = try await run("c-001", ["wait", "--for=condition=established", "crd/memwidgets.mem-c-001.kplane.dev", "--timeout=20s"])
+            #expect(
+                applied.stdout.contains(
+                    "customresourcedefinition.apiextensions.k8s.io/memwidgets.mem-c-001.kplane.dev created"))
+            let waited = try await run(
+                "c-001",
+                ["wait", "--for=condition=established", "crd/memwidgets.mem-c-001.kplane.dev", "--timeout=20s"])
             #expect(waited.exitCode == 0, "\(waited.stderr)")
             #expect(waited.stdout.contains("condition met"))
             let cr = """

@@ -42,9 +42,11 @@ import Testing
             #expect(Int(self.value(families, "kpsim_vcp_retained_bytes") ?? 0) == 64 * 1024)
             let requests = try #require(families.first { $0.name == "apiserver_request_total" })
             #expect(requests.type == .counter)
-            #expect(requests.samples.contains {
-                $0.labels["verb"] == "GET" && $0.labels["resource"] == "namespaces" && $0.labels["code"] == "200" && $0.labels["scope"] == "resource"
-            })
+            #expect(
+                requests.samples.contains {
+                    $0.labels["verb"] == "GET" && $0.labels["resource"] == "namespaces" && $0.labels["code"] == "200"
+                        && $0.labels["scope"] == "resource"
+                })
             let durations = try #require(families.first { $0.name == "apiserver_request_duration_seconds" })
             #expect(durations.type == .histogram)
             let les = Set(durations.samples.filter { $0.name.hasSuffix("_bucket") }.compactMap { $0.labels["le"] })
@@ -57,11 +59,11 @@ import Testing
 
     @Test func mallinfo2AgreesWithMallocInfo() throws {
         #if arch(x86_64)
-        let direct = try #require(MallocStats.viaMallinfo2())
-        let xml = try #require(MallocStats.viaMallocInfo())
-        #expect(direct.arena > 0 && xml.arena > 0)
-        #expect(abs(Double(direct.arena - xml.arena)) / Double(xml.arena) < 0.2, "\(direct) vs \(xml)")
-        #expect(abs(Double(direct.mmapped - xml.mmapped)) <= Double(max(xml.mmapped, 1 << 20)))
+            let direct = try #require(MallocStats.viaMallinfo2())
+            let xml = try #require(MallocStats.viaMallocInfo())
+            #expect(direct.arena > 0 && xml.arena > 0)
+            #expect(abs(Double(direct.arena - xml.arena)) / Double(xml.arena) < 0.2, "\(direct) vs \(xml)")
+            #expect(abs(Double(direct.mmapped - xml.mmapped)) <= Double(max(xml.mmapped, 1 << 20)))
         #endif
     }
 
@@ -71,7 +73,10 @@ import Testing
             let connections = server.context.metrics.connectionsAccepted.load(ordering: .relaxed)
             let resets = server.context.metrics.rstStreamReceived.load(ordering: .relaxed)
             let url = server.url("/api/v1/namespaces/default", cluster: "c-h2")
-            var arguments = ["-sS", "--http2", "--cacert", server.ca, "-H", "Authorization: Bearer \(Support.token)", "-w", "%{http_code}\n"]
+            var arguments = [
+                "-sS", "--http2", "--cacert", server.ca, "-H", "Authorization: Bearer \(Support.token)", "-w",
+                "%{http_code}\n",
+            ]
             for _ in 0..<200 { arguments += [url, "-o", "/dev/null"] }
             let result = try await ProcessRunner.run(try Support.tool("/usr/bin/curl", package: "curl"), arguments)
             #expect(result.stdout.split(separator: "\n").filter { $0 == "200" }.count == 200)
@@ -86,8 +91,10 @@ import Testing
         var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
         func frame(type: UInt8, stream: UInt32, payload: [UInt8]) -> [UInt8] {
             let length = payload.count
-            return [UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff), type, 0,
-                    UInt8(stream >> 24 & 0x7f), UInt8(stream >> 16 & 0xff), UInt8(stream >> 8 & 0xff), UInt8(stream & 0xff)] + payload
+            return [
+                UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff), type, 0,
+                UInt8(stream >> 24 & 0x7f), UInt8(stream >> 16 & 0xff), UInt8(stream >> 8 & 0xff), UInt8(stream & 0xff),
+            ] + payload
         }
         bytes += frame(type: 0x4, stream: 0, payload: [])  // SETTINGS
         // DATA containing 0x03 bytes
@@ -112,14 +119,22 @@ import Testing
         try await Support.withServer { server in
             _ = try await server.waitFor("/api/v1/namespaces/default", cluster: "c-pp")
             let path = server.dir + "/heap.pb.gz"
-            let download = try await ProcessRunner.run("/usr/bin/curl", ["-sS", "--cacert", server.ca, "-H", "Authorization: Bearer \(Support.token)",
-                                                                        "-o", path, "-w", "%{http_code}", server.url("/debug/pprof/heap")])
+            let download = try await ProcessRunner.run(
+                "/usr/bin/curl",
+                [
+                    "-sS", "--cacert", server.ca, "-H", "Authorization: Bearer \(Support.token)",
+                    "-o", path, "-w", "%{http_code}", server.url("/debug/pprof/heap"),
+                ])
             #expect(download.stdout == "200")
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             let profile = try PprofProfile(data: data)
-            #expect(profile.sampleTypes.map(\.description) == ["alloc_objects/count", "alloc_space/bytes", "inuse_objects/count", "inuse_space/bytes"])
-            let top = try await ProcessRunner.run(go, ["tool", "pprof", "-top", "-sample_index=inuse_space", path],
-                                                  environment: ["HOME": server.dir, "PATH": "/usr/bin:/bin", "GOCACHE": server.dir + "/gocache"])
+            #expect(
+                profile.sampleTypes.map(\.description) == [
+                    "alloc_objects/count", "alloc_space/bytes", "inuse_objects/count", "inuse_space/bytes",
+                ])
+            let top = try await ProcessRunner.run(
+                go, ["tool", "pprof", "-top", "-sample_index=inuse_space", path],
+                environment: ["HOME": server.dir, "PATH": "/usr/bin:/bin", "GOCACHE": server.dir + "/gocache"])
             #expect(top.exitCode == 0, "\(top.stderr)")
             #expect(top.stdout.contains("kpsim.(*VirtualControlPlane).retainMemory"), "\(top.stdout)")
             #expect(top.stdout.contains("kpsim.(*ObjectStore).commit"))
@@ -127,7 +142,10 @@ import Testing
             let goroutines = try await server.curl("/debug/pprof/goroutine?debug=1")
             let dump = try GoroutineDump(text: goroutines.body)
             #expect(dump.total == dump.groups.reduce(0) { $0 + $1.count })
-            #expect(dump.groups.contains { $0.topFunction == "kpsim.(*VirtualControlPlane).controllerLoop" && $0.count == 2 })
+            #expect(
+                dump.groups.contains {
+                    $0.topFunction == "kpsim.(*VirtualControlPlane).controllerLoop" && $0.count == 2
+                })
             let noDebug = try await server.curl("/debug/pprof/goroutine")
             #expect(noDebug.status == 400)
         }

@@ -5,7 +5,9 @@ import Testing
 @testable import KPSim
 
 @Suite struct ProcessLifecycleTests {
-    func failingStart(_ extra: [String], dir: String, replacing: [String: String] = [:]) async throws -> ProcessRunner.Output {
+    func failingStart(_ extra: [String], dir: String, replacing: [String: String] = [:]) async throws
+        -> ProcessRunner.Output
+    {
         var arguments = Support.smokeArguments(dir: dir, extra: extra)
         for (old, new) in replacing { arguments = arguments.map { $0.replacingOccurrences(of: old, with: new) } }
         return try await ProcessRunner.run(try Support.productPath("kp-sim"), arguments)
@@ -19,7 +21,9 @@ import Testing
         #expect(noTokens.stderr.hasPrefix("--token-auth-file \(dir)/missing.csv: cannot read it"))
         #expect(noTokens.stderr.split(separator: "\n").count == 1)
         let noKey = try await self.failingStart([], dir: dir, replacing: ["sa.key": "nokey"])
-        #expect(noKey.exitCode == 2 && noKey.stderr.contains("--service-account-") && noKey.stderr.split(separator: "\n").count == 1)
+        #expect(
+            noKey.exitCode == 2 && noKey.stderr.contains("--service-account-")
+                && noKey.stderr.split(separator: "\n").count == 1)
         let badFault = try await self.failingStart(["--fault-latency=sometimes"], dir: dir)
         #expect(badFault.exitCode == 2 && badFault.stderr.hasPrefix("--fault-latency: cannot parse 'sometimes'"))
         #expect(badFault.stderr.split(separator: "\n").count == 1)
@@ -53,7 +57,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let perVCP = 4 * 1024 * 1024
         let count = 25
-        let sim = try await SpawnedSim(arguments: Support.smokeArguments(dir: dir, extra: ["--sim-vcp-memory-bytes=4Mi"]), dir: dir)
+        let sim = try await SpawnedSim(
+            arguments: Support.smokeArguments(dir: dir, extra: ["--sim-vcp-memory-bytes=4Mi"]), dir: dir)
         defer { Task { await sim.stop() } }
         // Warm up the HTTP path so the baseline includes it.
         for _ in 0..<3 { _ = try await sim.curl("/metrics") }

@@ -4,10 +4,12 @@ import Testing
 
 @Suite struct SimArgumentParserTests {
     @Test func acceptsTheSmokeFlagSetAndUnknownFlags() throws {
-        let arguments = Support.smokeArguments(dir: "/tmp/x") + [
-            "--etcd-servers=http://127.0.0.1:2379", "--etcd-prefix=/registry-smoke-x-1", "--root-control-plane-name=main",
-            "--bind-address=127.0.0.1", "--foo=bar", "--profiling", "--max-requests-inflight", "400",
-        ]
+        let arguments =
+            Support.smokeArguments(dir: "/tmp/x") + [
+                "--etcd-servers=http://127.0.0.1:2379", "--etcd-prefix=/registry-smoke-x-1",
+                "--root-control-plane-name=main",
+                "--bind-address=127.0.0.1", "--foo=bar", "--profiling", "--max-requests-inflight", "400",
+            ]
         let config = try Support.configuration(arguments)
         #expect(config.etcdServers == ["http://127.0.0.1:2379"])
         #expect(config.etcdPrefix == "/registry-smoke-x-1")
@@ -58,7 +60,9 @@ import Testing
     @Test func parsesFaultSpecs() throws {
         #expect(try FaultPlan.parseLatency("fixed:5ms") == .fixed(.milliseconds(5)))
         #expect(try FaultPlan.parseLatency("uniform:1ms-10ms") == .uniform(.milliseconds(1), .milliseconds(10)))
-        #expect(try FaultPlan.parseLatency("lognormal:p50=5ms,p99=50ms") == .lognormal(p50: .milliseconds(5), p99: .milliseconds(50)))
+        #expect(
+            try FaultPlan.parseLatency("lognormal:p50=5ms,p99=50ms")
+                == .lognormal(p50: .milliseconds(5), p99: .milliseconds(50)))
         let periodic = try FaultPlan.parseStall("2s/30s")
         #expect(periodic.remaining(at: .seconds(1)) == .zero)
         #expect(periodic.remaining(at: .seconds(30)) == .seconds(2))
@@ -73,9 +77,13 @@ import Testing
 
     @Test func latencySamplesFollowTheDistribution() throws {
         let random = FaultRandom(seed: 42)
-        let uniform = (0..<1000).map { _ in DurationText.seconds(random.sample(.uniform(.milliseconds(1), .milliseconds(10)))) }
+        let uniform = (0..<1000).map { _ in
+            DurationText.seconds(random.sample(.uniform(.milliseconds(1), .milliseconds(10))))
+        }
         #expect(uniform.allSatisfy { $0 >= 0.001 && $0 <= 0.010 })
-        let lognormal = (0..<4000).map { _ in DurationText.seconds(random.sample(.lognormal(p50: .milliseconds(5), p99: .milliseconds(50)))) }.sorted()
+        let lognormal = (0..<4000).map { _ in
+            DurationText.seconds(random.sample(.lognormal(p50: .milliseconds(5), p99: .milliseconds(50))))
+        }.sorted()
         let p50 = lognormal[2000]
         let p99 = lognormal[3960]
         #expect(p50 > 0.004 && p50 < 0.006, "p50 \(p50)")

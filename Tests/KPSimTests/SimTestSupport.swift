@@ -12,7 +12,9 @@ enum Support {
 
     /// A fresh temp directory with `tokens.csv` (0600) and an RSA `sa.key`.
     static func makeWorkDir() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kpsim-test-\(UUID().uuidString.prefix(8))").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kpsim-test-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try Data("\(token),admin,admin,system:masters\n".utf8).write(to: URL(fileURLWithPath: dir + "/tokens.csv"))
         chmod(dir + "/tokens.csv", 0o600)
@@ -29,9 +31,11 @@ enum Support {
     /// The smoke-test flag set of contract §1.1 (without etcd), plus fast sim delays.
     static func smokeArguments(dir: String, extra: [String] = []) -> [String] {
         [
-            "--cert-dir=\(dir)/certs", "--secure-port=0", "--enable-aggregator-routing=true", "--authorization-mode=RBAC",
+            "--cert-dir=\(dir)/certs", "--secure-port=0", "--enable-aggregator-routing=true",
+            "--authorization-mode=RBAC",
             "--anonymous-auth=true", "--token-auth-file=\(dir)/tokens.csv", "--allow-privileged=true",
-            "--service-cluster-ip-range=10.0.0.0/24", "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared",
+            "--service-cluster-ip-range=10.0.0.0/24", "--service-cidr-sharing-mode=shared",
+            "--kubernetes-service-mode=shared",
             "--service-account-issuer=test", "--api-audiences=test,https://kubernetes.default.svc",
             "--service-account-signing-key-file=\(dir)/sa.key", "--service-account-key-file=\(dir)/sa.key", "--v=2",
             "--sim-namespace-delay=50ms", "--sim-crd-establish-delay=100ms", "--sim-vcp-memory-bytes=64Ki",
@@ -48,13 +52,15 @@ enum Support {
 
     /// Runs `body` against an in-process server started with the smoke flags plus `extra`; always cleans up.
     static func withServer<T>(
-        extra: [String] = [], onCrash: @escaping @Sendable (String) -> Void = { _ in }, _ body: (TestServer) async throws -> T
+        extra: [String] = [], onCrash: @escaping @Sendable (String) -> Void = { _ in },
+        _ body: (TestServer) async throws -> T
     ) async throws -> T {
         let dir = try makeWorkDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var logger = Logger(label: "kp-sim-test")
         logger.logLevel = .warning
-        let server = try await SimServer.start(try configuration(smokeArguments(dir: dir, extra: extra)), logger: logger, onCrash: onCrash)
+        let server = try await SimServer.start(
+            try configuration(smokeArguments(dir: dir, extra: extra)), logger: logger, onCrash: onCrash)
         let test = TestServer(server: server, dir: dir)
         do {
             let result = try await body(test)
@@ -74,7 +80,8 @@ enum Support {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             directory = directory.deletingLastPathComponent()
         }
-        throw TestFailure("\(name) binary not found next to the test bundle; build it first: swift build --product \(name)")
+        throw TestFailure(
+            "\(name) binary not found next to the test bundle; build it first: swift build --product \(name)")
     }
 
     /// The path of an external tool, or a failure naming the Debian package that provides it.
@@ -93,9 +100,15 @@ enum Support {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
@@ -120,19 +133,27 @@ struct TestServer: Sendable {
     }
 
     /// One request with the curl CLI over HTTP/2 (an independent client).
-    func curl(_ path: String, cluster: String? = nil, method: String = "GET", body: String? = nil, token: String? = Support.token,
-              contentType: String = "application/json", extra: [String] = []) async throws -> CurlResult {
-        try await Curl.request(self.url(path, cluster: cluster), ca: self.ca, method: method, body: body, token: token,
-                               contentType: contentType, extra: extra)
+    func curl(
+        _ path: String, cluster: String? = nil, method: String = "GET", body: String? = nil,
+        token: String? = Support.token,
+        contentType: String = "application/json", extra: [String] = []
+    ) async throws -> CurlResult {
+        try await Curl.request(
+            self.url(path, cluster: cluster), ca: self.ca, method: method, body: body, token: token,
+            contentType: contentType, extra: extra)
     }
 
     /// Polls `path` until it answers `status` (or fails after `timeout`).
-    func waitFor(_ path: String, cluster: String? = nil, status: Int = 200, timeout: Duration = .seconds(10)) async throws -> CurlResult {
+    func waitFor(_ path: String, cluster: String? = nil, status: Int = 200, timeout: Duration = .seconds(10))
+        async throws -> CurlResult
+    {
         let deadline = ContinuousClock.now + timeout
         while true {
             let result = try await self.curl(path, cluster: cluster)
             if result.status == status { return result }
-            if ContinuousClock.now > deadline { throw TestFailure("\(path) answered \(result.status), not \(status): \(result.body)") }
+            if ContinuousClock.now > deadline {
+                throw TestFailure("\(path) answered \(result.status), not \(status): \(result.body)")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
     }
@@ -151,8 +172,10 @@ struct CurlResult: Sendable {
 }
 
 enum Curl {
-    static func request(_ url: String, ca: String, method: String = "GET", body: String? = nil, token: String? = Support.token,
-                        contentType: String = "application/json", extra: [String] = []) async throws -> CurlResult {
+    static func request(
+        _ url: String, ca: String, method: String = "GET", body: String? = nil, token: String? = Support.token,
+        contentType: String = "application/json", extra: [String] = []
+    ) async throws -> CurlResult {
         let curl = try Support.tool("/usr/bin/curl", package: "curl")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)").path
         defer {
@@ -160,8 +183,10 @@ enum Curl {
             try? FileManager.default.removeItem(atPath: scratch + ".headers")
             try? FileManager.default.removeItem(atPath: scratch + ".in")
         }
-        var arguments = ["-sS", "--http2", "--cacert", ca, "-X", method, "-o", scratch + ".body", "-D", scratch + ".headers",
-                         "-w", "%{http_code} %{time_pretransfer} %{time_starttransfer}", "--max-time", "30"]
+        var arguments = [
+            "-sS", "--http2", "--cacert", ca, "-X", method, "-o", scratch + ".body", "-D", scratch + ".headers",
+            "-w", "%{http_code} %{time_pretransfer} %{time_starttransfer}", "--max-time", "30",
+        ]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         if let body {
             try Data(body.utf8).write(to: URL(fileURLWithPath: scratch + ".in"))
@@ -188,7 +213,9 @@ enum ProcessRunner {
         var stderr: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> Output {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws
+        -> Output
+    {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("proc-\(UUID().uuidString)").path
         FileManager.default.createFile(atPath: base + ".out", contents: nil)
         FileManager.default.createFile(atPath: base + ".err", contents: nil)
@@ -207,8 +234,9 @@ enum ProcessRunner {
             process.terminationHandler = { process in continuation.resume(returning: process.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }
         }
-        return Output(exitCode: code, stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+        return Output(
+            exitCode: code, stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
     }
 }
 
@@ -227,10 +255,13 @@ final class SpawnedSim: @unchecked Sendable {
         let portFile = dir + "/port-\(UUID().uuidString.prefix(6))"
         do {
             self.launcher = try SimLauncher(
-                arguments: arguments, portFile: portFile, stderr: self.stderrPath, binary: try Support.productPath("kp-sim"),
+                arguments: arguments, portFile: portFile, stderr: self.stderrPath,
+                binary: try Support.productPath("kp-sim"),
                 waitForPort: waitForPort, timeout: .seconds(20))
         } catch {
-            throw TestFailure("kp-sim did not start: \(error): \((try? String(contentsOfFile: dir + "/kp-sim.stderr", encoding: .utf8)) ?? "")")
+            throw TestFailure(
+                "kp-sim did not start: \(error): \((try? String(contentsOfFile: dir + "/kp-sim.stderr", encoding: .utf8)) ?? "")"
+            )
         }
     }
 
@@ -269,8 +300,9 @@ final class SpawnedSim: @unchecked Sendable {
     }
 
     func curl(_ path: String, cluster: String? = nil, token: String? = Support.token) async throws -> CurlResult {
-        let url = cluster.map { "https://127.0.0.1:\(self.port)/clusters/\($0)/control-plane\(path)" } ?? "https://127.0.0.1:\(self.port)\(path)"
+        let url =
+            cluster.map { "https://127.0.0.1:\(self.port)/clusters/\($0)/control-plane\(path)" }
+            ?? "https://127.0.0.1:\(self.port)\(path)"
         return try await Curl.request(url, ca: self.ca, token: token)
     }
 }
-

@@ -11,7 +11,8 @@ import Testing
 
     @Test func typeObjectDropsEverythingButTypeMeta() {
         let (pruned, dropped) = StructuralPruner.pruneReporting(object: self.object, schema: ["type": "object"])
-        #expect(pruned == ["apiVersion": "g.example.dev/v1", "kind": "W", "metadata": ["name": "a", "labels": ["x": "y"]]])
+        #expect(
+            pruned == ["apiVersion": "g.example.dev/v1", "kind": "W", "metadata": ["name": "a", "labels": ["x": "y"]]])
         #expect(dropped == [".spec", ".status"])
     }
 
@@ -23,10 +24,12 @@ import Testing
                     "type": "object",
                     "properties": [
                         "foo": ["type": "string"],
-                        "list": ["type": "array", "items": ["type": "object", "properties": ["keep": ["type": "integer"]]]],
+                        "list": [
+                            "type": "array", "items": ["type": "object", "properties": ["keep": ["type": "integer"]]],
+                        ],
                         "free": ["type": "object", "x-kubernetes-preserve-unknown-fields": true],
                     ],
-                ],
+                ]
             ],
         ]
         let (pruned, dropped) = StructuralPruner.pruneReporting(object: self.object, schema: schema)
@@ -36,7 +39,8 @@ import Testing
     }
 
     @Test func preserveUnknownFieldsAtTheRootKeepsAll() {
-        let pruned = StructuralPruner.prune(object: self.object, schema: ["type": "object", "x-kubernetes-preserve-unknown-fields": true])
+        let pruned = StructuralPruner.prune(
+            object: self.object, schema: ["type": "object", "x-kubernetes-preserve-unknown-fields": true])
         #expect(pruned == self.object)
     }
 

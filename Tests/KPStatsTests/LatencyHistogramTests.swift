@@ -134,4 +134,3 @@ import Testing
         #expect(throws: StatsError.self) { _ = try LatencyHistogram(lowest: 1, highest: 100, significantDigits: 6) }
     }
 }
-

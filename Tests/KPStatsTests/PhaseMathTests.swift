@@ -5,7 +5,8 @@ import Testing
 @Suite struct PhaseMathTests {
     @Test func cpuPercentIsShareOfOneCore() {
         // 3 CPU-seconds over 2 wall seconds: one and a half cores.
-        #expect(PhaseMath.cpuPercent(cpuBefore: 10, tBeforeNs: 5_000_000_000, cpuAfter: 13, tAfterNs: 7_000_000_000) == 150)
+        #expect(
+            PhaseMath.cpuPercent(cpuBefore: 10, tBeforeNs: 5_000_000_000, cpuAfter: 13, tAfterNs: 7_000_000_000) == 150)
         // 0.16 s over 2 s: 8 %.
         let idle = PhaseMath.cpuPercent(cpuBefore: 1.0, tBeforeNs: 0, cpuAfter: 1.16, tAfterNs: 2_000_000_000)!
         #expect(abs(idle - 8) < 1e-9)

@@ -45,16 +45,21 @@ import Testing
         #expect(h.quantile(-0.1) == nil)
         #expect(h.quantile(1.1) == nil)
         #expect(h.quantile(.nan) == nil)
-        let noInf = PromHistogram(labels: [:], buckets: [.init(upperBound: 1, count: 3), .init(upperBound: 2, count: 4)])
+        let noInf = PromHistogram(
+            labels: [:], buckets: [.init(upperBound: 1, count: 3), .init(upperBound: 2, count: 4)])
         #expect(noInf.quantile(0.5) == nil)
-        let empty = PromHistogram(labels: [:], buckets: [.init(upperBound: 1, count: 0), .init(upperBound: .infinity, count: 0)])
+        let empty = PromHistogram(
+            labels: [:], buckets: [.init(upperBound: 1, count: 0), .init(upperBound: .infinity, count: 0)])
         #expect(empty.quantile(0.5) == nil)
     }
 
     @Test func nonMonotonicBucketsAreFixedUp() throws {
         let bad = PromHistogram(
             labels: [:],
-            buckets: [.init(upperBound: 1, count: 10), .init(upperBound: 2, count: 8), .init(upperBound: .infinity, count: 10)])
+            buckets: [
+                .init(upperBound: 1, count: 10), .init(upperBound: 2, count: 8),
+                .init(upperBound: .infinity, count: 10),
+            ])
         let q = try #require(bad.quantile(0.5))
         #expect(q.forcedMonotonic)
         #expect(q.value == 0.5)  // rank 5 in (0, 1] holding 10
@@ -80,8 +85,10 @@ import Testing
         #expect(d.histogram.sum == 15)
         #expect(abs(try #require(d.histogram.quantile(0.5)).value - 0.15) < 1e-12)
 
-        let restarted = after.delta(since: PromHistogram(
-            labels: ["verb": "GET"], buckets: [.init(upperBound: 0.1, count: 100), .init(upperBound: .infinity, count: 500)]))
+        let restarted = after.delta(
+            since: PromHistogram(
+                labels: ["verb": "GET"],
+                buckets: [.init(upperBound: 0.1, count: 100), .init(upperBound: .infinity, count: 500)]))
         #expect(restarted.reset)
         #expect(restarted.histogram == after)
         #expect(after.delta(since: nil).histogram == after)
@@ -93,7 +100,9 @@ import Testing
         }
         let n = "apiserver_request_duration_seconds"
         var samples: [MetricSampleWire] = []
-        for (resource, verb, counts) in [("pods", "GET", [2.0, 4, 4]), ("crds", "GET", [1.0, 3, 6]), ("pods", "PUT", [0.0, 1, 1])] {
+        for (resource, verb, counts) in [
+            ("pods", "GET", [2.0, 4, 4]), ("crds", "GET", [1.0, 3, 6]), ("pods", "PUT", [0.0, 1, 1]),
+        ] {
             let l = ["verb": verb, "resource": resource]
             for (le, c) in zip(["0.05", "0.1", "+Inf"], counts) {
                 samples.append(s(n + "_bucket", l.merging(["le": le]) { a, _ in a }, c))
@@ -105,9 +114,10 @@ import Testing
         let family = MetricFamilyWire(name: n, type: "histogram", help: nil, samples: samples)
         let series = PromHistogram.series(from: family)
         #expect(series.count == 3)
-        #expect(series.map(\.key) == [
-            #"resource="crds",verb="GET""#, #"resource="pods",verb="GET""#, #"resource="pods",verb="PUT""#,
-        ])
+        #expect(
+            series.map(\.key) == [
+                #"resource="crds",verb="GET""#, #"resource="pods",verb="GET""#, #"resource="pods",verb="PUT""#,
+            ])
         #expect(series[0].buckets.map(\.upperBound) == [0.05, 0.1, .infinity])
         #expect(series[0].count == 6)
 
@@ -122,10 +132,14 @@ import Testing
     }
 
     @Test func aggregateAcrossDifferentLayoutsUsesLowerBound() {
-        let a = PromHistogram(labels: ["verb": "GET"], buckets: [.init(upperBound: 1, count: 2), .init(upperBound: .infinity, count: 4)])
+        let a = PromHistogram(
+            labels: ["verb": "GET"], buckets: [.init(upperBound: 1, count: 2), .init(upperBound: .infinity, count: 4)])
         let b = PromHistogram(
             labels: ["verb": "GET"],
-            buckets: [.init(upperBound: 0.5, count: 1), .init(upperBound: 1, count: 3), .init(upperBound: .infinity, count: 3)])
+            buckets: [
+                .init(upperBound: 0.5, count: 1), .init(upperBound: 1, count: 3),
+                .init(upperBound: .infinity, count: 3),
+            ])
         let g = PromHistogram.aggregate([a, b], by: "verb")["GET"]!
         #expect(g.buckets.map(\.upperBound) == [0.5, 1, .infinity])
         #expect(g.buckets.map(\.count) == [1, 5, 7])

@@ -47,7 +47,9 @@ public final class FakeTransport: HTTPTransport, Sendable {
     }
 
     /// The callback form: decided now, delivered after `delay` with timings sent = now, done = delivery.
-    public func submit(_ request: HTTPRequest, completion: @escaping @Sendable (Result<HTTPResponse, HTTPError>) -> Void) {
+    public func submit(
+        _ request: HTTPRequest, completion: @escaping @Sendable (Result<HTTPResponse, HTTPError>) -> Void
+    ) {
         let sent = MonotonicClock.now()
         let result = decide(request)
         let (seconds, attoseconds) = delay.components

@@ -85,12 +85,14 @@ public final class SimProcess {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         tokenFile = dir + "/token"
         try "smoketoken".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        try "smoketoken,admin,admin,\"system:masters\"\n".write(toFile: dir + "/tokens.csv", atomically: true, encoding: .utf8)
+        try "smoketoken,admin,admin,\"system:masters\"\n".write(
+            toFile: dir + "/tokens.csv", atomically: true, encoding: .utf8)
         caFile = dir + "/certs/apiserver.crt"
         do {
             launcher = try SimLauncher(
                 arguments: [
-                    "--secure-port=0", "--bind-address=127.0.0.1", "--cert-dir=\(dir)/certs", "--token-auth-file=\(dir)/tokens.csv",
+                    "--secure-port=0", "--bind-address=127.0.0.1", "--cert-dir=\(dir)/certs",
+                    "--token-auth-file=\(dir)/tokens.csv",
                     "--authorization-mode=RBAC",
                 ] + extraArgs,
                 portFile: dir + "/port", stdout: dir + "/sim.log", stderr: dir + "/sim.log")
@@ -123,13 +125,17 @@ public enum BuiltTools {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let candidates = [dir + "/" + name, URL(fileURLWithPath: dir).deletingLastPathComponent().path + "/" + name]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw Missing("\(name) is not built next to the tests (looked in \(dir)): run `swift build --product \(name)` with the same --scratch-path first")
+            throw Missing(
+                "\(name) is not built next to the tests (looked in \(dir)): run `swift build --product \(name)` with the same --scratch-path first"
+            )
         }
         return found
     }
 
     /// Runs a tool to its end: (exit status, stdout, stderr).
-    public static func run(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
+    public static func run(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (
+        status: Int32, stdout: Data, stderr: String
+    ) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args

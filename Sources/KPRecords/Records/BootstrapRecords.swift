@@ -24,7 +24,9 @@ public struct BootstrapStepRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, cluster, step, attempts, outcome, retries, error
-        case startNs = "start_ns", endNs = "end_ns", statusCounts = "status_counts"
+        case startNs = "start_ns"
+        case endNs = "end_ns"
+        case statusCounts = "status_counts"
     }
 
     public init(
@@ -67,7 +69,10 @@ public struct BootstrapSummaryRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, clusters, ok, failed, workers, requests, interrupted
-        case startNs = "start_ns", endNs = "end_ns", retriesByStatus = "retries_by_status", firstError = "first_error"
+        case startNs = "start_ns"
+        case endNs = "end_ns"
+        case retriesByStatus = "retries_by_status"
+        case firstError = "first_error"
     }
 
     public init(

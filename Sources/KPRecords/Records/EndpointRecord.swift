@@ -50,11 +50,23 @@ public struct EndpointRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, url, mode, target, emulator, pid, container, image
-        case caFile = "ca_file", tokenFile = "token_file", insecureSkipTLSVerify = "insecure_skip_tls_verify"
-        case targetVersion = "target_version", launcherPid = "launcher_pid", imageDigest = "image_digest"
-        case composeProject = "compose_project", etcdEndpoints = "etcd_endpoints", etcdPrefix = "etcd_prefix"
-        case etcdManaged = "etcd_managed", runDir = "run_dir", kubeconfig, logFiles = "log_files"
-        case targetArgs = "target_args", launchedNs = "launched_ns", readyNs = "ready_ns", startedAt = "started_at"
+        case caFile = "ca_file"
+        case tokenFile = "token_file"
+        case insecureSkipTLSVerify = "insecure_skip_tls_verify"
+        case targetVersion = "target_version"
+        case launcherPid = "launcher_pid"
+        case imageDigest = "image_digest"
+        case composeProject = "compose_project"
+        case etcdEndpoints = "etcd_endpoints"
+        case etcdPrefix = "etcd_prefix"
+        case etcdManaged = "etcd_managed"
+        case runDir = "run_dir"
+        case kubeconfig
+        case logFiles = "log_files"
+        case targetArgs = "target_args"
+        case launchedNs = "launched_ns"
+        case readyNs = "ready_ns"
+        case startedAt = "started_at"
     }
 
     public init(

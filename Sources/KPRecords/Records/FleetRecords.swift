@@ -34,13 +34,21 @@ public struct FleetStatusRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, fleet, replicas, names, requests, transitions, outcome, error
-        case namePrefix = "name_prefix", startNs = "start_ns", endNs = "end_ns", createdNs = "created_ns", readyNs = "ready_ns"
-        case statusCounts = "status_counts", readyReplicas = "ready_replicas", observedGeneration = "observed_generation"
+        case namePrefix = "name_prefix"
+        case startNs = "start_ns"
+        case endNs = "end_ns"
+        case createdNs = "created_ns"
+        case readyNs = "ready_ns"
+        case statusCounts = "status_counts"
+        case readyReplicas = "ready_replicas"
+        case observedGeneration = "observed_generation"
     }
 
     public init(
-        fleet: String, replicas: Int, namePrefix: String?, names: [String]?, startNs: Int64, endNs: Int64, createdNs: Int64?,
-        readyNs: Int64?, requests: Int, statusCounts: [String: Int], readyReplicas: Int, observedGeneration: Int?, transitions: Int,
+        fleet: String, replicas: Int, namePrefix: String?, names: [String]?, startNs: Int64, endNs: Int64,
+        createdNs: Int64?,
+        readyNs: Int64?, requests: Int, statusCounts: [String: Int], readyReplicas: Int, observedGeneration: Int?,
+        transitions: Int,
         outcome: String, error: String?
     ) {
         self.fleet = fleet

@@ -66,7 +66,9 @@ public struct OpWindow: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case op, count, errors, conflicts, retries, response, service
         case firstByte = "first_byte"
-        case byStatus = "by_status", bytesSent = "bytes_sent", bytesReceived = "bytes_received"
+        case byStatus = "by_status"
+        case bytesSent = "bytes_sent"
+        case bytesReceived = "bytes_received"
     }
 
     public init(
@@ -108,8 +110,13 @@ public struct GeneratorWindow: Codable, Sendable, Equatable {
     public var busiestThreadCPUSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
-        case scheduleLag = "schedule_lag", inflightPeak = "inflight_peak", backlog, cpuSeconds = "cpu_seconds"
-        case schedulerLag = "scheduler_lag", threads, busiestThreadCPUSeconds = "busiest_thread_cpu_seconds"
+        case scheduleLag = "schedule_lag"
+        case inflightPeak = "inflight_peak"
+        case backlog
+        case cpuSeconds = "cpu_seconds"
+        case schedulerLag = "scheduler_lag"
+        case threads
+        case busiestThreadCPUSeconds = "busiest_thread_cpu_seconds"
     }
 
     public init(
@@ -138,7 +145,8 @@ public struct LoadIntervalRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, ops, generator
-        case startNs = "start_ns", endNs = "end_ns"
+        case startNs = "start_ns"
+        case endNs = "end_ns"
     }
 
     public init(startNs: Int64, endNs: Int64, ops: [OpWindow], generator: GeneratorWindow) {
@@ -201,10 +209,16 @@ public struct LoadFinalRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, ops, generator, interrupted, settings
-        case targetSaturated = "target_saturated", targetSaturationReason = "target_saturation_reason"
-        case startNs = "start_ns", endNs = "end_ns", targetRps = "target_rps", achievedRps = "achieved_rps"
-        case perCluster = "per_cluster", generatorLimited = "generator_limited"
-        case generatorLimitReason = "generator_limit_reason", storedObjectBytes = "stored_object_bytes"
+        case targetSaturated = "target_saturated"
+        case targetSaturationReason = "target_saturation_reason"
+        case startNs = "start_ns"
+        case endNs = "end_ns"
+        case targetRps = "target_rps"
+        case achievedRps = "achieved_rps"
+        case perCluster = "per_cluster"
+        case generatorLimited = "generator_limited"
+        case generatorLimitReason = "generator_limit_reason"
+        case storedObjectBytes = "stored_object_bytes"
     }
 
     public init(

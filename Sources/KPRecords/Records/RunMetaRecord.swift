@@ -17,10 +17,14 @@ public struct RunMetaRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, run, scenario, host, flags
-        case kpBenchVersion = "kp_bench_version", startedAt = "started_at", startNs = "start_ns"
+        case kpBenchVersion = "kp_bench_version"
+        case startedAt = "started_at"
+        case startNs = "start_ns"
     }
 
-    public init(run: String, scenario: String, startedAt: String, startNs: Int64, host: HostInfo, flags: [String: String]) {
+    public init(
+        run: String, scenario: String, startedAt: String, startNs: Int64, host: HostInfo, flags: [String: String]
+    ) {
         self.run = run
         self.scenario = scenario
         self.startedAt = startedAt
@@ -72,7 +76,9 @@ public struct RunEndRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, status, phase, reason
-        case exitCode = "exit_code", endedAt = "ended_at", tNs = "t_ns"
+        case exitCode = "exit_code"
+        case endedAt = "ended_at"
+        case tNs = "t_ns"
     }
 
     public init(status: String, phase: String, reason: String?, exitCode: Int, endedAt: String, tNs: Int64) {

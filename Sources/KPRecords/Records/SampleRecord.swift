@@ -34,9 +34,13 @@ public struct SampleRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, phase, source, goroutines, missing, error, families
-        case tNs = "t_ns", scrapeNs = "scrape_ns", cpuSeconds = "cpu_seconds"
-        case heapInuseBytes = "heap_inuse_bytes", heapAllocBytes = "heap_alloc_bytes"
-        case rssBytes = "rss_bytes", openFds = "open_fds"
+        case tNs = "t_ns"
+        case scrapeNs = "scrape_ns"
+        case cpuSeconds = "cpu_seconds"
+        case heapInuseBytes = "heap_inuse_bytes"
+        case heapAllocBytes = "heap_alloc_bytes"
+        case rssBytes = "rss_bytes"
+        case openFds = "open_fds"
     }
 
     public init(tNs: Int64, phase: String, source: String) {
@@ -143,10 +147,14 @@ public struct ProfileRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, phase, profile, path, bytes, status, error
-        case tNs = "t_ns", httpStatus = "http_status"
+        case tNs = "t_ns"
+        case httpStatus = "http_status"
     }
 
-    public init(tNs: Int64, phase: String, profile: String, path: String?, bytes: Int?, status: String, httpStatus: Int?, error: String?) {
+    public init(
+        tNs: Int64, phase: String, profile: String, path: String?, bytes: Int?, status: String, httpStatus: Int?,
+        error: String?
+    ) {
         self.tNs = tNs
         self.phase = phase
         self.profile = profile

@@ -22,7 +22,10 @@ public struct TeardownStepRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, cluster, step, outcome, error
-        case startNs = "start_ns", endNs = "end_ns", keysDeleted = "keys_deleted", objectsDeleted = "objects_deleted"
+        case startNs = "start_ns"
+        case endNs = "end_ns"
+        case keysDeleted = "keys_deleted"
+        case objectsDeleted = "objects_deleted"
         case statusCounts = "status_counts"
     }
 
@@ -65,12 +68,16 @@ public struct TeardownSummaryRecord: KPRecord {
 
     enum CodingKeys: String, CodingKey {
         case kind, v, clusters, ok, failed, etcd, interrupted
-        case keysDeleted = "keys_deleted", objectsDeleted = "objects_deleted", skippedReason = "skipped_reason"
-        case startNs = "start_ns", endNs = "end_ns"
+        case keysDeleted = "keys_deleted"
+        case objectsDeleted = "objects_deleted"
+        case skippedReason = "skipped_reason"
+        case startNs = "start_ns"
+        case endNs = "end_ns"
     }
 
     public init(
-        clusters: Int, ok: Int, failed: Int, keysDeleted: Int, objectsDeleted: Int, etcd: String, skippedReason: String?,
+        clusters: Int, ok: Int, failed: Int, keysDeleted: Int, objectsDeleted: Int, etcd: String,
+        skippedReason: String?,
         startNs: Int64, endNs: Int64, interrupted: Bool
     ) {
         self.clusters = clusters

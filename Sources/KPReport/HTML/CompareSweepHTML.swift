@@ -75,9 +75,12 @@ extension Compare {
         }
         let better = rows.filter { $0.verdict == .better }.count
         let worse = rows.filter { $0.verdict == .worse }.count
-        header += "<span class=\"status ok\">\(better) better</span><span class=\"status \(worse > 0 ? "bad" : "ok")\">\(worse) worse</span></p>\n"
+        header +=
+            "<span class=\"status ok\">\(better) better</span><span class=\"status \(worse > 0 ? "bad" : "ok")\">\(worse) worse</span></p>\n"
         var charts = "<div class=\"grid2\">\n"
-        for (i, r) in chartedRows.enumerated() { charts += chart(r, index: i).figure(noData: "no value on either side") }
+        for (i, r) in chartedRows.enumerated() {
+            charts += chart(r, index: i).figure(noData: "no value on either side")
+        }
         charts += "</div>\n"
         var md = markdown
         let notice = Report.emulatorNotice + "\n\n"
@@ -130,7 +133,9 @@ extension Sweep {
             let band = Self.band(f)
             if !band.isEmpty {
                 c.series.append(
-                    .init("95% band (mean)", kind: .line, points: band.map { ($0.n, $0.upper / div) }, color: 2, dashed: true))
+                    .init(
+                        "95% band (mean)", kind: .line, points: band.map { ($0.n, $0.upper / div) }, color: 2,
+                        dashed: true))
                 c.series.append(
                     .init("", kind: .line, points: band.map { ($0.n, $0.lower / div) }, color: 2, dashed: true))
             }
@@ -159,7 +164,9 @@ extension Sweep {
         header +=
             "<p><span class=\"status \(notLinear > 0 ? "warn" : "ok")\">\(notLinear) of \(fits.filter { $0.fit != nil }.count) fits not linear</span></p>\n"
         var charts = ""
-        for (i, f) in chartedFits.enumerated() { charts += chart(f, index: i).figure(noData: "no run has this resource") }
+        for (i, f) in chartedFits.enumerated() {
+            charts += chart(f, index: i).figure(noData: "no run has this resource")
+        }
         var md = markdown
         let notice = Report.emulatorNotice + "\n\n"
         if md.hasPrefix(notice) { md = String(md.dropFirst(notice.count)) }
