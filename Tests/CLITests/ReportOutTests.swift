@@ -18,7 +18,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(
             Set(try FileManager.default.contentsOfDirectory(atPath: out)) == [
-                "summary.md", "phases.csv", "latency.csv",
+                "summary.md", "phases.csv", "latency.csv", "report.html", "result.json",
             ])
         #expect(
             !FileManager.default.fileExists(atPath: "\(run)/summary.md"),

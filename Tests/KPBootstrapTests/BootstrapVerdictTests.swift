@@ -26,6 +26,10 @@ import Testing
             BootstrapVerdict.exitCode(failedSteps: [
                 step("deadline_exceeded", ["timeout": 1]), step("failed", ["500": 1]),
             ]) == 12)
+        // The target refused the requests themselves (wrong token, a rerun's 409): the client's side, exit 1.
+        #expect(BootstrapVerdict.exitCode(failedSteps: [step("failed", ["401": 1])]) == 1)
+        #expect(BootstrapVerdict.exitCode(failedSteps: [step("failed", ["409": 1])]) == 1)
+        #expect(BootstrapVerdict.exitCode(failedSteps: [step("failed", ["409": 1]), step("failed", ["503": 2])]) == 12)
         // Answered 200 but never got there before the deadline (e.g. never Established): the target's doing.
         #expect(BootstrapVerdict.exitCode(failedSteps: [step("deadline_exceeded", ["200": 30])]) == 12)
     }
