@@ -18,6 +18,7 @@
 #   HEY_DURATION=10s              length of each kp-load and hey run in the comparison
 #   HEY_WORKERS=20                hey workers (-c); each is paced at rate/HEY_WORKERS requests/s (-q)
 #   H2LOAD_REQUESTS=200000        requests for the h2load run
+#   THREADS=N                     kp-load --threads for the step search (default: kp-load's own default)
 #   KEEP=1                        keep the temp dir (kp-sim log, every step's load.jsonl)
 # Output: a table on stdout; the last lines give the answer.
 set -euo pipefail
@@ -101,7 +102,8 @@ for rate in $RATES; do
     set +e
     "$BIN/kp-load" "${TARGET[@]}" --bootstrap "$TMP/bootstrap.jsonl" --scenario mixed-uniform \
         --read-rps-per-cluster "$reads" --write-rps-per-cluster "$writes" --load-duration "$STEP_DURATION" \
-        --seed 1 --max-lag "${LAG_P99_US}us" --max-connections 0 >"$TMP/load-$rate.jsonl" 2>"$TMP/load-$rate.log"
+        --seed 1 --max-lag "${LAG_P99_US}us" --max-connections 0 ${THREADS:+--threads "$THREADS"} \
+        >"$TMP/load-$rate.jsonl" 2>"$TMP/load-$rate.log"
     rc=$?
     set -e
     final=$(grep '"kind":"load_final"' "$TMP/load-$rate.jsonl" || true)
