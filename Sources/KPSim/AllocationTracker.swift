@@ -40,6 +40,18 @@ public struct CallSite: Hashable, Sendable {
         ("kpsim.(*ObjectStore).mutate", "Sources/KPSim/ObjectStore.swift", 1),
         ("kpsim.(*VirtualControlPlane).bootstrapNamespaces", "Sources/KPSim/VirtualControlPlane.swift", 1),
         ("kpsim.(*VirtualControlPlane).bootstrap", "Sources/KPSim/VirtualControlPlane.swift", 1))
+    /// Each live informer's copy of its VCP's objects of one type (`/snapshot`'s source).
+    public static let informerCache = stack(
+        ("kpsim.(*Informer).apply", "Sources/KPSim/InformerCache.swift", 1),
+        ("kpsim.(*InformerRegistry).ensure", "Sources/KPSim/InformerCache.swift", 1),
+        ("kpsim.(*KubeAPI).warmInformer", "Sources/KPSim/KubeAPI+Snapshot.swift", 1),
+        route, serve)
+    /// Each live informer's fixed memory (`--sim-informer-memory-bytes`).
+    public static let informerOverhead = stack(
+        ("kpsim.(*Informer).init", "Sources/KPSim/InformerCache.swift", 1),
+        ("kpsim.(*InformerRegistry).ensure", "Sources/KPSim/InformerCache.swift", 1),
+        ("kpsim.(*KubeAPI).warmInformer", "Sources/KPSim/KubeAPI+Snapshot.swift", 1),
+        route, serve)
     /// Watch event history kept for resumption.
     public static let watchHistory = stack(
         ("kpsim.(*ObjectStore).recordEvent", "Sources/KPSim/ObjectStore.swift", 1),

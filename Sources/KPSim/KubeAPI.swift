@@ -110,6 +110,10 @@ struct KubeAPI: Sendable {
             if !info.subresource.isEmpty && !(info.subresource == "status" && type.statusSubresource) {
                 throw APIError.pathNotFound
             }
+            if info.verb == "list" || info.verb == "watch" {
+                // A list or watch of a type starts the VCP's informer for it (contract §2.3).
+                self.warmInformer(cluster: request.cluster, resource: type.resource)
+            }
             let response: SimResponse
             switch info.verb {
             case "get": response = try self.get(request, info, type)
@@ -572,6 +576,7 @@ struct KubeAPI: Sendable {
             if self.context.configuration.evictOnDelete
                 && self.context.store.all(cluster: request.cluster, resource: .crds).isEmpty
             {
+                self.context.informers.evict(cluster: request.cluster)
                 self.context.registry.evict(request.cluster)
             }
         } else if type.resource == .namespaces {

@@ -122,7 +122,15 @@ extension SimContext {
             "kpsim_stored_object_bytes", "Bytes of the JSON encodings of all stored objects.", Double(objectBytes))
         out.gauge(
             "kpsim_resource_version", "The global resource version counter.", Double(self.store.currentResourceVersion))
-        out.gauge("kpsim_watches", "Open watch streams.", Double(self.store.watchCount))
+        out.gauge(
+            "kpsim_watches", "Open client watch streams (informers' watches not counted).",
+            Double(self.store.watchCount))
+        out.gauge(
+            "kpsim_informers", "Live per-VCP informers (started by a list, a watch or /snapshot?warm=true).",
+            Double(self.informers.count))
+        out.gauge(
+            "kpsim_informer_cached_bytes", "Bytes of the informers' copies of the objects (managedFields stripped).",
+            Double(self.informers.cachedBytes))
         out.counter(
             "kpsim_http2_rst_stream_received_total",
             "HTTP/2 RST_STREAM frames received from clients (counted on the wire).",

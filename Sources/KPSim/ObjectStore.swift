@@ -81,6 +81,8 @@ public final class ObjectStore: Sendable {
         var resource: GroupResource
         var selection: Selection
         var continuation: AsyncStream<WatchEvent>.Continuation
+        /// An informer's watch (not a client's): not counted in ``watchCount``.
+        var isInformer = false
     }
 
     struct ClusterState {
@@ -121,7 +123,7 @@ public final class ObjectStore: Sendable {
     public var totals: (objects: Int, bytes: Int) { self.state.withLock { ($0.objectCount, $0.objectBytes) } }
 
     /// Number of open watches.
-    public var watchCount: Int { self.state.withLock { $0.watchers.count } }
+    public var watchCount: Int { self.state.withLock { $0.watchers.values.count { !$0.isInformer } } }
 
     /// The etcd key of an object (contract §8.2).
     public func etcdKey(cluster: String, resource: GroupResource, key: ObjectKey) -> String {
@@ -291,6 +293,27 @@ public final class ObjectStore: Sendable {
             _ = self?.state.withLock { $0.watchers.removeValue(forKey: id) }
         }
         return stream
+    }
+
+    /// Lists every object of `resource` in `cluster` and opens a watch on it, both under one lock, so
+    /// the stream carries exactly the writes after the listed state (an informer's list+watch).
+    func listAndWatch(cluster: String, resource: GroupResource) -> (
+        items: [ObjectKey: StoredObject], events: AsyncStream<WatchEvent>
+    ) {
+        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
+        let (items, id) = self.state.withLock { state in
+            let items = state.clusters[cluster]?.collections[resource] ?? [:]
+            let id = state.nextWatcher
+            state.nextWatcher += 1
+            state.watchers[id] = Watcher(
+                cluster: cluster, resource: resource, selection: Selection(), continuation: continuation,
+                isInformer: true)
+            return (items, id)
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.watchers.removeValue(forKey: id) }
+        }
+        return (items, stream)
     }
 
     /// Ends every open watch (shutdown).

@@ -22,6 +22,7 @@ public final class SimApplication: Sendable {
         case pprof
         case health(String)
         case version
+        case snapshot
         case api
     }
 
@@ -63,6 +64,7 @@ public final class SimApplication: Sendable {
         if path == "/metrics" { return .metrics }
         if path == "/debug/pprof" || path.hasPrefix("/debug/pprof/") { return .pprof }
         if path == "/version" || path == "/version/" { return .version }
+        if path == "/snapshot" { return .snapshot }
         for check in ["/readyz", "/livez", "/healthz"] where path == check || path.hasPrefix(check + "/") {
             return .health(check)
         }
@@ -129,6 +131,8 @@ public final class SimApplication: Sendable {
                             response = Self.health(check, path: path, verbose: query["verbose"] != nil)
                         }
                     case .version: response = .json(200, Self.versionInfo)
+                    case .snapshot:
+                        response = self.api.snapshot(cluster: cluster, method: request.method, query: query)
                     default:
                         if path == "/" {
                             response = .json(

@@ -309,6 +309,13 @@ public enum SimArgumentParser {
             config, value throws(SimConfigurationError) in
             config.vcpMemoryBytes = try bytes(value, "sim-vcp-memory-bytes")
         },
+        Flag(
+            name: "sim-informer-memory-bytes", value: "BYTES",
+            help: "malloc'd, written memory each live informer retains besides its object copies (default 64Ki)"
+        ) {
+            config, value throws(SimConfigurationError) in
+            config.informerMemoryBytes = try bytes(value, "sim-informer-memory-bytes")
+        },
         Flag(name: "sim-vcp-tasks", value: "N", help: "long-lived tasks each VCP runs (default 2)") {
             config, value throws(SimConfigurationError) in
             config.vcpTasks = try int(value, "sim-vcp-tasks")

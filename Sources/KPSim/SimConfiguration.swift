@@ -47,6 +47,9 @@ public struct SimConfiguration: Sendable {
     public var crdEstablishDelay: Duration = .milliseconds(300)
     /// Bytes of malloc'd, written memory each VCP retains.
     public var vcpMemoryBytes = 2 * 1024 * 1024
+    /// Bytes of malloc'd, written memory each live informer retains (its caches and queues), on top
+    /// of its copy of the objects.
+    public var informerMemoryBytes = 64 * 1024
     /// Long-lived tasks each VCP keeps running.
     public var vcpTasks = 2
     /// Period of each VCP task's loop.

@@ -10,6 +10,8 @@ public final class SimContext: Sendable {
     public let store: ObjectStore
     /// The VCPs.
     public let registry: ControlPlaneRegistry
+    /// Live per-VCP informers (the `/snapshot` source).
+    public let informers: InformerRegistry
     /// Live task counts.
     public let tasks: TaskTracker
     /// Tracked allocations for the heap profile.
@@ -38,6 +40,7 @@ public final class SimContext: Sendable {
             historyLimit: configuration.watchHistory, allocations: self.allocations,
             persistence: persistence, etcdPrefix: configuration.etcdPrefix)
         self.registry = ControlPlaneRegistry()
+        self.informers = InformerRegistry()
         self.tasks = TaskTracker()
         self.metrics = RequestMetrics()
         self.random = FaultRandom(seed: configuration.seed)

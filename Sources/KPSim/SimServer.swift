@@ -249,6 +249,7 @@ public final class SimServer: Sendable {
         self.fleet.stop()
         try? await self.serverChannel.close()
         self.context.registry.stopAll()
+        self.context.informers.stopAll()
         self.context.store.finishWatches()
         let deadline = ContinuousClock.now + .seconds(2)
         while ContinuousClock.now < deadline, (self.context.tasks.snapshot()[.requestHandler] ?? 0) > 0 {

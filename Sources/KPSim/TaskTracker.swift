@@ -16,6 +16,7 @@ public final class TaskTracker: Sendable {
         case watchStream
         case faultTimer
         case fleetController
+        case informer
 
         /// Go-style frames, leaf first (function, file).
         var frames: [(String, String)] {
@@ -47,6 +48,11 @@ public final class TaskTracker: Sendable {
                 ]
             case .faultTimer:
                 return [("kpsim.(*FaultInjector).crashTimer", "Sources/KPSim/SimServer.swift")]
+            case .informer:
+                return [
+                    ("kpsim.(*Informer).apply", "Sources/KPSim/InformerCache.swift"),
+                    ("kpsim.(*InformerRegistry).ensure.func1", "Sources/KPSim/InformerCache.swift"),
+                ]
             case .fleetController:
                 return [
                     ("kpsim.(*FleetController).reconcile", "Sources/KPSim/FleetController.swift"),
