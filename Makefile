@@ -137,6 +137,9 @@ fleet-bootstrap-%: $(BUILD_DEP)
 # kplane-only: after the steady sample, delete each VCP's data (contract §3.5), settle, sample again.
 teardown-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,teardown,$*)
+# kplane-only: warm each VCP's snapshot once (first-warm cost per VCP), then snapshot reads under load (contract §2.3).
+snapshot-%: $(BUILD_DEP)
+	$(call SCENARIO_RUN,snapshot,$*)
 
 bootstrap-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,bootstrap,$*)

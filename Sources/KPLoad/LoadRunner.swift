@@ -14,6 +14,8 @@ public final class LoadRunner: Sendable {
     private let generator: LoadGenerator
     private let prewarmTask = Mutex<Task<Int64, any Error>?>(nil)
     private let logger: Logger
+    /// Snapshot operations (`--snapshot-rps-per-cluster`), run beside the read/write phase.
+    public let snapshots: SnapshotLoad?
 
     public convenience init(
         configuration: LoadConfiguration, transport: any LoadTransport, logger: Logger = Logger(label: "kp-load")
@@ -23,8 +25,10 @@ public final class LoadRunner: Sendable {
 
     /// - Parameter transports: one per driver thread (`--threads`); the pre-warm uses the first.
     public init(
-        configuration: LoadConfiguration, transports: [any LoadTransport], logger: Logger = Logger(label: "kp-load")
+        configuration: LoadConfiguration, transports: [any LoadTransport], logger: Logger = Logger(label: "kp-load"),
+        snapshots: SnapshotLoad? = nil
     ) {
+        self.snapshots = snapshots
         self.configuration = configuration
         self.transport = transports[0]
         self.generator = LoadGenerator(configuration: configuration, transports: transports)
@@ -34,6 +38,7 @@ public final class LoadRunner: Sendable {
     /// Stops the run: cancels the pre-warm, or stops the schedule and drains.
     public func stop() {
         generator.stop()
+        snapshots?.stop()
         prewarmTask.withLock { $0?.cancel() }
     }
 
@@ -67,6 +72,9 @@ public final class LoadRunner: Sendable {
 
         let generator = self.generator
         let storedBytes = stored
+        // The snapshot schedule starts with the read/write one and runs on its own threads.
+        if generator.isStopped { snapshots?.stop() }
+        async let snapshotFinal = snapshots?.run(emit: emit)
         let result: LoadGenerator.Result = await withCheckedContinuation { cont in
             let t = Thread {
                 cont.resume(returning: generator.run(storedObjectBytes: storedBytes, emit: emit))
@@ -75,7 +83,28 @@ public final class LoadRunner: Sendable {
             t.start()
         }
         report(result)
+        if let final = await snapshotFinal {
+            emit(.snapshotFinal(final))
+            reportSnapshots(final)
+        }
         return result
+    }
+
+    /// The snapshot operations' line on stderr.
+    private func reportSnapshots(_ f: SnapshotFinalRecord) {
+        let w = f.window.requests
+        let resp = try? LatencyHistogram(wire: w.response)
+        let serv = try? LatencyHistogram(wire: w.service)
+        let perResponse = w.count > 0 ? Double(f.window.items) / Double(max(1, w.count - w.errors)) : 0
+        logger.info(
+            "kp-load: snapshots n=\(w.count) errors=\(w.errors) achieved \(String(format: "%.2f", f.achievedRps)) of \(Self.rate(f.targetRps))/s; response p50 \(Self.ms(resp?.percentile(50))) p99 \(Self.ms(resp?.percentile(99))) | service p50 \(Self.ms(serv?.percentile(50))) p99 \(Self.ms(serv?.percentile(99))); \(String(format: "%.1f", perResponse)) items per answer, largest \(f.window.maxBytes) B"
+        )
+        if f.generatorLimited {
+            FileHandle.standardError.write(
+                Data(
+                    "kp-load: the snapshot schedule fell behind (lag p99 over --max-lag): its latencies describe kp-load too\n"
+                        .utf8))
+        }
     }
 
     private static func rate(_ r: Double) -> String {

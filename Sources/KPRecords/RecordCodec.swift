@@ -66,6 +66,10 @@ public enum RecordCodec {
         case .fleetMember(let r): return try e.encode(r)
         case .teardownStep(let r): return try e.encode(r)
         case .teardownSummary(let r): return try e.encode(r)
+        case .snapshotInterval(let r): return try e.encode(r)
+        case .snapshotFinal(let r): return try e.encode(r)
+        case .snapshotWarm(let r): return try e.encode(r)
+        case .snapshotWarmSummary(let r): return try e.encode(r)
         case .error(let r): return try e.encode(r)
         }
     }
@@ -104,6 +108,11 @@ public enum RecordCodec {
             case .fleetMember: return .fleetMember(try d.decode(FleetMemberRecord.self, from: line))
             case .teardownStep: return .teardownStep(try d.decode(TeardownStepRecord.self, from: line))
             case .teardownSummary: return .teardownSummary(try d.decode(TeardownSummaryRecord.self, from: line))
+            case .snapshotInterval: return .snapshotInterval(try d.decode(SnapshotIntervalRecord.self, from: line))
+            case .snapshotFinal: return .snapshotFinal(try d.decode(SnapshotFinalRecord.self, from: line))
+            case .snapshotWarm: return .snapshotWarm(try d.decode(SnapshotWarmRecord.self, from: line))
+            case .snapshotWarmSummary:
+                return .snapshotWarmSummary(try d.decode(SnapshotWarmSummaryRecord.self, from: line))
             case .error: return .error(try d.decode(ErrorRecord.self, from: line))
             }
         } catch {

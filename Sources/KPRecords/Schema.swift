@@ -28,6 +28,10 @@ public enum RecordKind: String, Codable, Sendable, CaseIterable {
     case fleetMember = "fleet_member"
     case teardownStep = "teardown_step"
     case teardownSummary = "teardown_summary"
+    case snapshotInterval = "snapshot_interval"
+    case snapshotFinal = "snapshot_final"
+    case snapshotWarm = "snapshot_warm"
+    case snapshotWarmSummary = "snapshot_warm_summary"
     case error
 }
 
@@ -46,6 +50,10 @@ public enum Record: Sendable, Equatable {
     case fleetMember(FleetMemberRecord)
     case teardownStep(TeardownStepRecord)
     case teardownSummary(TeardownSummaryRecord)
+    case snapshotInterval(SnapshotIntervalRecord)
+    case snapshotFinal(SnapshotFinalRecord)
+    case snapshotWarm(SnapshotWarmRecord)
+    case snapshotWarmSummary(SnapshotWarmSummaryRecord)
     case error(ErrorRecord)
 
     public var kind: RecordKind {
@@ -63,6 +71,10 @@ public enum Record: Sendable, Equatable {
         case .fleetMember: .fleetMember
         case .teardownStep: .teardownStep
         case .teardownSummary: .teardownSummary
+        case .snapshotInterval: .snapshotInterval
+        case .snapshotFinal: .snapshotFinal
+        case .snapshotWarm: .snapshotWarm
+        case .snapshotWarmSummary: .snapshotWarmSummary
         case .error: .error
         }
     }

@@ -39,6 +39,9 @@ public struct PhaseAnalysis: Sendable {
     /// The phases a scenario produces.
     public static func expectedPhases(scenario: String?, hasLoad: Bool) -> [String] {
         if let s = scenario, s.hasPrefix("mixed") { return RunData.phaseOrder }
+        if scenario == "snapshot" {
+            return ["baseline", "post-bootstrap", "pre-warm", "post-warm", "post-load", "steady"]
+        }
         if scenario == nil && hasLoad { return RunData.phaseOrder }
         return Array(RunData.phaseOrder.prefix(3))
     }

@@ -31,6 +31,8 @@ extension Report {
         let teardown = teardownSection
         if !teardown.isEmpty { out.append(teardown) }
         if let load { out.append(loadSection(load)) }
+        let snapshot = snapshotSection
+        if !snapshot.isEmpty { out.append(snapshot) }
         if let slo { out.append(sloSection(slo)) }
         out.append(sizingSection)
         out.append(profilesSection)

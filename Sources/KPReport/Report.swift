@@ -48,7 +48,8 @@ public struct Report: Sendable {
     /// Whether a missing input file is a problem for this run (load.jsonl only matters for mixed runs).
     static func isExpected(_ file: String, data: RunData) -> Bool {
         switch file {
-        case "load.jsonl": data.runMeta?.scenario.hasPrefix("mixed") ?? false
+        case "load.jsonl": data.runMeta.map { $0.scenario.hasPrefix("mixed") || $0.scenario == "snapshot" } ?? false
+        case "snapshot-warm.jsonl": data.runMeta?.scenario == "snapshot"
         case "teardown.jsonl": data.runMeta?.scenario == "teardown"
         case "timeseries.jsonl": false  // optional: only the peak figures need it, and the sizing table says so
         default: true

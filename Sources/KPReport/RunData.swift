@@ -10,7 +10,7 @@ public struct RunData: Sendable {
     /// The files kp-report reads, in the order it reads them.
     public static let inputFiles = [
         "meta.jsonl", "endpoint.json", "bootstrap.jsonl", "samples.jsonl", "timeseries.jsonl", "load.jsonl",
-        "teardown.jsonl",
+        "teardown.jsonl", "snapshot-warm.jsonl",
     ]
     /// The phase labels of one-shot samples, in run order (the seed's phase order).
     public static let phaseOrder = ["baseline", "post-bootstrap", "steady", "post-load"]
@@ -37,6 +37,12 @@ public struct RunData: Sendable {
     /// `teardown_step` records and the `teardown_summary` (scenario teardown).
     public var teardownSteps: [TeardownStepRecord] = []
     public var teardownSummary: TeardownSummaryRecord?
+    /// Scenario snapshot: the warm pass's records (snapshot-warm.jsonl) and kp-load's snapshot
+    /// operations (in load.jsonl or its shards).
+    public var snapshotWarms: [SnapshotWarmRecord] = []
+    public var snapshotWarmSummary: SnapshotWarmSummaryRecord?
+    public var snapshotIntervals: [SnapshotIntervalRecord] = []
+    public var snapshotFinals: [SnapshotFinalRecord] = []
     /// `error` records any tool wrote into the run's files, by time.
     public var toolErrors: [ErrorRecord] = []
     /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.
@@ -58,6 +64,7 @@ public struct RunData: Sendable {
         case "timeseries.jsonl": ["Sizing a pod (peak figures)"]
         case "load.jsonl": ["Load"]
         case "teardown.jsonl": ["Teardown"]
+        case "snapshot-warm.jsonl": ["Snapshot"]
         default: LoadShardSet.parse(fileName: file) != nil ? ["Load"] : []
         }
     }
@@ -224,6 +231,10 @@ public struct RunData: Sendable {
         case .fleetMember(let r): fleetMembers.append(r)
         case .teardownStep(let r): teardownSteps.append(r)
         case .teardownSummary(let r): teardownSummary = r
+        case .snapshotWarm(let r): snapshotWarms.append(r)
+        case .snapshotWarmSummary(let r): snapshotWarmSummary = r
+        case .snapshotInterval(let r): snapshotIntervals.append(r)
+        case .snapshotFinal(let r): snapshotFinals.append(r)
         case .error(let r): toolErrors.append(r)
         }
     }
@@ -236,6 +247,9 @@ public struct RunData: Sendable {
         profiles.sort { ($0.tNs, $0.profile, $0.phase) < ($1.tNs, $1.profile, $1.phase) }
         loadIntervals.sort { $0.startNs < $1.startNs }
         fleetMembers.sort { ($0.tNs, $0.cluster) < ($1.tNs, $1.cluster) }
+        snapshotWarms.sort { ($0.endNs, $0.cluster) < ($1.endNs, $1.cluster) }
+        snapshotIntervals.sort { $0.startNs < $1.startNs }
+        snapshotFinals.sort { $0.startNs < $1.startNs }
         teardownSteps.sort { ($0.endNs, $0.cluster, $0.step) < ($1.endNs, $1.cluster, $1.step) }
         toolErrors.sort { ($0.tNs, $0.tool, $0.message) < ($1.tNs, $1.tool, $1.message) }
         missingFiles.sort()

@@ -240,7 +240,32 @@ public final class RunOrchestrator {
         case .bootstrap: try bootstrap()
         case .load: try load()
         case .teardown: try teardown()
+        case .snapshotWarm: try snapshotWarm()
         }
+    }
+
+    /// kp-load --snapshot-warm-pass over the clusters whose bootstrap finished ok: one
+    /// `snapshot?warm=true` per VCP, into snapshot-warm.jsonl. A failed warm fails the run (exit 12).
+    func snapshotWarm() throws {
+        setPhase("snapshot-warm")
+        say("snapshot-warm: GET …/snapshot?warm=true once per bootstrapped VCP, one at a time")
+        var args = [
+            "--endpoint", "\(dir)/endpoint.json", "--bootstrap", "\(dir)/bootstrap.jsonl", "--clusters",
+            "\(settings.clusters)", "--snapshot-warm-pass", "--request-timeout", settings.requestTimeout.text,
+        ]
+        if let nameFormat = settings.nameFormat { args += ["--name-format", nameFormat] }
+        if !settings.snapshotResources.isEmpty { args += ["--snapshot-resources", settings.snapshotResources] }
+        let code = try runTool(
+            "kp-load", args, stdout: .append("\(dir)/snapshot-warm.jsonl"),
+            stderr: .tee("\(dir)/logs/kp-snapshot-warm.log"))
+        try unexpected(sup.wait(until: .now) { self.watch($0) })
+        guard code != 0 else { return }
+        try checkSignal()
+        try settleTarget(.seconds(2))
+        throw RunOutcome.failed(
+            code == 2 ? 1 : code,
+            "snapshot-warm: kp-load --snapshot-warm-pass exit \(code)\(lastError("\(dir)/snapshot-warm.jsonl").map { ": \($0)" } ?? "") (see snapshot-warm.jsonl and logs/kp-snapshot-warm.log)"
+        )
     }
 
     /// kp-bootstrap --teardown over the clusters whose bootstrap finished ok; its verdict is its exit
@@ -386,7 +411,7 @@ public final class RunOrchestrator {
         say(
             "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")"
         )
-        let base = [
+        var base = [
             "--endpoint", "\(dir)/endpoint.json", "--bootstrap", "\(dir)/bootstrap.jsonl", "--clusters",
             "\(s.clusters)",
             "--hot-percent", RunSettings.number(s.hotPercent), "--write-rps-per-cluster",
@@ -395,6 +420,7 @@ public final class RunOrchestrator {
             "--object-bytes", "\(s.objectBytes)", "--request-timeout", s.requestTimeout.text, "--max-lag",
             s.maxLag.text,
         ]
+        base += snapshotLoadArguments()
         var tools: [(String, [String], Supervisor.Output, Supervisor.Output)] = []
         var files: [String] = []
         if s.loadShards <= 1 {
@@ -435,6 +461,16 @@ public final class RunOrchestrator {
             setPhase("load")
             throw RunOutcome.failed(12, loadReason!)
         }
+    }
+
+    /// Scenario snapshot's kp-load flags (none for the other scenarios).
+    func snapshotLoadArguments() -> [String] {
+        let s = settings
+        guard s.scenario.name == "snapshot" else { return [] }
+        var args = ["--snapshot-rps-per-cluster", RunSettings.number(s.snapshotRPS)]
+        if s.snapshotWarm { args.append("--snapshot-warm") }
+        if !s.snapshotResources.isEmpty { args += ["--snapshot-resources", s.snapshotResources] }
+        return args
     }
 
     /// "achieved X of Y ops/s" summed over the load files' load_final records.

@@ -37,6 +37,11 @@ public struct RunSettings: Sendable {
     public var sim: Bool
     /// kp-load processes side by side in the load phase (1: one kp-load writing load.jsonl).
     public var loadShards: Int
+    /// Scenario snapshot: kp-load's `--snapshot-rps-per-cluster`, `--snapshot-warm`, `--snapshot-resources`
+    /// (empty: no filter).
+    public var snapshotRPS: Double = 1
+    public var snapshotWarm = false
+    public var snapshotResources = ""
     /// Where the kp-* tools are.
     public var binDir: String
     /// Arguments after `--`, for kp-launch.
@@ -112,6 +117,11 @@ public struct RunSettings: Sendable {
                 "max-lag=\(maxLag.text)",
             ]
             if loadShards > 1 { flags.append("load-shards=\(loadShards)") }
+            if scenario.name == "snapshot" {
+                flags.append("snapshot-rps-per-cluster=\(Self.number(snapshotRPS))")
+                if snapshotWarm { flags.append("snapshot-warm=true") }
+                if !snapshotResources.isEmpty { flags.append("snapshot-resources=\(snapshotResources)") }
+            }
         }
         if sim { flags.append("target=kp-sim") }
         for v in Self.targetVariables {

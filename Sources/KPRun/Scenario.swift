@@ -16,6 +16,9 @@ public struct Scenario: Sendable, Equatable {
         /// kp-bootstrap --teardown: each VCP's test objects and CRD through the API, and its etcd keys
         /// when the run controls etcd (contract §3.5), into teardown.jsonl.
         case teardown
+        /// kp-load --snapshot-warm-pass: `GET …/snapshot?warm=true` once per bootstrapped VCP, one at a
+        /// time, into snapshot-warm.jsonl (scenario snapshot, contract §2.3).
+        case snapshotWarm
     }
 
     /// Which duration flag a wait step uses; the phase file names the wait by `rawValue`.
@@ -67,6 +70,16 @@ public struct Scenario: Sendable, Equatable {
         Scenario(
             name: "teardown",
             steps: seedPhases + [.teardown, .wait(.postTeardownSettle), .sample("post-teardown", pprof: true)]),
+        // After the post-bootstrap sample: a pre-warm sample, one snapshot?warm=true per VCP, a
+        // post-warm sample (the first-warm cost per VCP is post-warm minus pre-warm over N), then the
+        // load phase with snapshot reads beside the usual reads and writes, then the steady sample.
+        Scenario(
+            name: "snapshot",
+            steps: [
+                .wait(.warmup), .sample("baseline", pprof: false), .bootstrap, .wait(.postBootstrapSettle),
+                .sample("post-bootstrap", pprof: true), .sample("pre-warm", pprof: false), .snapshotWarm,
+                .sample("post-warm", pprof: true), .load, .wait(.steadyWait), .sample("steady", pprof: true),
+            ]),
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }

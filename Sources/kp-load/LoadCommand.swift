@@ -132,6 +132,32 @@ struct LoadCommand: AsyncParsableCommand {
             valueName: "I/N"))
     var shard: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Snapshot reads (GET /clusters/<cid>/control-plane/snapshot) per second per hot cluster, open-loop beside the reads and writes, on their own thread and connection (default 0 = none).",
+            valueName: "rate"))
+    var snapshotRpsPerCluster: Double = 0
+
+    @Flag(help: "Send the snapshot reads with warm=true (an informer for every type).")
+    var snapshotWarm = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Comma-separated resource= filter of the snapshot reads, e.g. configmaps,namespaces.",
+            valueName: "a,b"))
+    var snapshotResources: String?
+
+    @Flag(
+        help:
+            "Instead of a load phase: warm every cluster's snapshot once (GET …/snapshot?warm=true, one cluster at a time), write a snapshot_warm record per cluster and a snapshot_warm_summary, and exit."
+    )
+    var snapshotWarmPass = false
+
+    /// `--snapshot-resources` as a list (empty without the flag).
+    var snapshotResourceList: [String] {
+        (snapshotResources ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
     /// The default of `--threads`: the usable cores, at most 8 (more driver threads than cores only
     /// adds context switches; 8 drive ~40k requests/s at the measured cost).
     static var defaultThreads: Int { max(1, min(8, ProcessInfo.processInfo.activeProcessorCount)) }
@@ -140,7 +166,8 @@ struct LoadCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ScenarioNames.load.contains(scenario) else {
-            throw ValidationError("--scenario must be mixed-hot or mixed-uniform (got '\(scenario)')")
+            throw ValidationError(
+                "--scenario must be one of \(ScenarioNames.load.joined(separator: ", ")) (got '\(scenario)')")
         }
         if scenario == "mixed-uniform", let hotPercent, hotPercent != 100 {
             throw ValidationError(
@@ -158,6 +185,35 @@ struct LoadCommand: AsyncParsableCommand {
             ("--write-rps-per-cluster", writeRpsPerCluster), ("--read-rps-per-cluster", readRpsPerCluster),
         ] {
             if !(v >= 0 && v <= 1_000_000) { throw ValidationError("\(flag) must be between 0 and 1000000 (got \(v))") }
+        }
+        if !(snapshotRpsPerCluster >= 0 && snapshotRpsPerCluster <= 1_000_000) {
+            throw ValidationError(
+                "--snapshot-rps-per-cluster must be between 0 and 1000000 (got \(snapshotRpsPerCluster))")
+        }
+        if let snapshotResources {
+            let names = snapshotResourceList
+            if names.isEmpty
+                || names.contains(where: { name in
+                    name.isEmpty
+                        || !name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") }
+                })
+            {
+                throw ValidationError(
+                    "--snapshot-resources '\(snapshotResources)' must be comma-separated resource names (plural, or plural.group: lower-case letters, digits, '-', '.')"
+                )
+            }
+        }
+        if snapshotWarmPass && snapshotRpsPerCluster > 0 {
+            throw ValidationError(
+                "--snapshot-warm-pass warms each cluster once and runs no load: drop --snapshot-rps-per-cluster")
+        }
+        if snapshotWarmPass && shard != nil {
+            throw ValidationError("--snapshot-warm-pass warms every cluster in one process: drop --shard")
+        }
+        if (snapshotWarm || snapshotResources != nil) && snapshotRpsPerCluster == 0 && !snapshotWarmPass {
+            throw ValidationError(
+                "--snapshot-warm and --snapshot-resources shape the snapshot reads: give --snapshot-rps-per-cluster too"
+            )
         }
         if writeRpsPerCluster == 0 && readRpsPerCluster == 0 {
             throw ValidationError(
@@ -231,6 +287,9 @@ struct LoadCommand: AsyncParsableCommand {
         } catch {
             throw InputError("\(error)")
         }
+        if snapshotWarmPass {
+            return try await warmPass(endpoint: endpoint, clusters: all)
+        }
         let runSeed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
         let percent = scenario == "mixed-uniform" ? 100 : (hotPercent ?? 10)
         let allHot = ClusterSelection.hotSubset(all, percent: percent, seed: runSeed)
@@ -266,7 +325,24 @@ struct LoadCommand: AsyncParsableCommand {
                     tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
                     timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: maxConnections))
         }
-        let runner = LoadRunner(configuration: config, transports: clients)
+        var snapshots: SnapshotLoad?
+        if snapshotRpsPerCluster > 0 {
+            // Its own client (driver thread and connections), so snapshot bodies never queue reads and writes.
+            let client = try HTTPClient(
+                configuration: HTTPClientConfiguration(
+                    caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
+                    tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
+                    timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: maxConnections))
+            snapshots = SnapshotLoad(
+                configuration: SnapshotLoadConfiguration(
+                    baseURL: endpoint.url, clusters: hot, ratePerCluster: snapshotRpsPerCluster, warm: snapshotWarm,
+                    resources: snapshotResourceList, durationNs: loadDuration.nanoseconds,
+                    arrival: ArrivalProcess(rawValue: arrival)!, seed: runSeed,
+                    reportIntervalNs: reportInterval.nanoseconds, timeoutNs: requestTimeout.nanoseconds,
+                    maxLagNs: maxLag.nanoseconds, streamIDs: mine.map { UInt64($0) }),
+                transport: client)
+        }
+        let runner = LoadRunner(configuration: config, transports: clients, snapshots: snapshots)
         SignalWatcher.shared.onSignal { _ in runner.stop() }
         let output = RecordOutput(tool: "kp-load")
         let result = try await runner.run { output.write($0) }
@@ -290,6 +366,27 @@ struct LoadCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--snapshot-warm-pass`: one warm per cluster, records on stdout; exit 12 when any failed.
+    private func warmPass(endpoint: EndpointRecord, clusters: [String]) async throws {
+        let client = try HTTPClient(
+            configuration: HTTPClientConfiguration(
+                caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
+                tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
+                timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: 1))
+        let output = RecordOutput(tool: "kp-load")
+        let pass = SnapshotWarmPass(
+            baseURL: endpoint.url, clusters: clusters, resources: snapshotResourceList, transport: client)
+        let summary = await pass.run(
+            isStopped: { SignalWatcher.shared.exitCode != nil }, emit: { output.write($0) })
+        FileHandle.standardError.write(Data((SnapshotWarmPass.summaryLine(summary) + "\n").utf8))
+        if let code = SignalWatcher.shared.exitCode, summary.interrupted { throw ExitCode(code.rawValue) }
+        if summary.failed > 0 {
+            throw ToolFailure(
+                "snapshot warm pass: \(summary.failed) of \(summary.clusters) clusters failed (see their snapshot_warm records)",
+                exitCode: .targetErrors)
+        }
+    }
+
     private func settings(
         seed: UInt64, percent: Double, clusterSource: String, shard: LoadShard, hotTotal: Int, hotInShard: Int,
         threads: Int
@@ -305,6 +402,8 @@ struct LoadCommand: AsyncParsableCommand {
             "max_conflict_retries": String(maxConflictRetries), "max_lag": maxLag.text,
             "max_inflight": String(maxInflight), "report_interval": reportInterval.text,
             "request_timeout": requestTimeout.text, "http1": String(http1), "max_connections": String(maxConnections),
+            "snapshot_rps_per_cluster": String(snapshotRpsPerCluster), "snapshot_warm": String(snapshotWarm),
+            "snapshot_resources": snapshotResources ?? "",
         ]
     }
 }

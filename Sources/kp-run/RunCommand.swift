@@ -61,6 +61,14 @@ struct RunCommand: AsyncParsableCommand {
     var writeRpsPerCluster: Double = 5
     @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: reads/s per hot cluster.", valueName: "r"))
     var readRpsPerCluster: Double = 20
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("snapshot: snapshot reads/s per hot cluster in the load phase (default 1).", valueName: "r"))
+    var snapshotRpsPerCluster: Double?
+    @Flag(help: "snapshot: send the load phase's snapshot reads with warm=true.")
+    var snapshotWarm = false
+    @Option(help: ArgumentHelp("snapshot: resource= filter of the snapshot reads and the warm pass.", valueName: "a,b"))
+    var snapshotResources: String?
     @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: payload size in spec.data.", valueName: "bytes"))
     var objectBytes = 1024
     @Option(help: ArgumentHelp("Continuous scrape interval.", valueName: "d"), transform: DurationArgument.transform)
@@ -186,6 +194,28 @@ struct RunCommand: AsyncParsableCommand {
         }
         if !(readRpsPerCluster >= 0) || !readRpsPerCluster.isFinite {
             throw ValidationError("--read-rps-per-cluster must be a number >= 0 (got '\(readRpsPerCluster)')")
+        }
+        if scenario != "snapshot" {
+            for (given, flag) in [
+                (snapshotRpsPerCluster != nil, "--snapshot-rps-per-cluster"), (snapshotWarm, "--snapshot-warm"),
+                (snapshotResources != nil, "--snapshot-resources"),
+            ] where given {
+                throw ValidationError("\(flag) applies to --scenario snapshot only (this run is \(scenario)): drop it")
+            }
+        }
+        if let r = snapshotRpsPerCluster, !(r > 0 && r.isFinite) {
+            throw ValidationError("--snapshot-rps-per-cluster must be a number > 0 (got '\(r)')")
+        }
+        if let snapshotResources {
+            let names = snapshotResources.split(separator: ",", omittingEmptySubsequences: false)
+            if names.contains(where: { name in
+                name.isEmpty
+                    || !name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") }
+            }) {
+                throw ValidationError(
+                    "--snapshot-resources '\(snapshotResources)' must be comma-separated resource names, e.g. configmaps,namespaces"
+                )
+            }
         }
         if `repeat` < 1 { throw ValidationError("--repeat must be a whole number >= 1 (got '\(`repeat`)')") }
         if loadShards < 1 { throw ValidationError("--load-shards must be a whole number >= 1 (got '\(loadShards)')") }
@@ -359,7 +389,7 @@ struct RunCommand: AsyncParsableCommand {
         func d(_ a: DurationArgument) -> RunDuration { RunDuration(text: a.text, duration: a.duration) }
         var environment: [String: String] = [:]
         for v in RunSettings.targetVariables { if let value = envValue(v) { environment[v] = value } }
-        return RunSettings(
+        var settings = RunSettings(
             scenario: Scenario.named(scenario)!, clusters: clusters, workers: workers, warmup: d(warmup),
             postBootstrapSettle: d(postBootstrapSettle), steadyWait: d(steadyWait), loadDuration: d(loadDuration),
             hotPercent: hotPercent, writeRPS: writeRpsPerCluster, readRPS: readRpsPerCluster, objectBytes: objectBytes,
@@ -367,6 +397,10 @@ struct RunCommand: AsyncParsableCommand {
             maxErrorPercent: maxErrorPercent, maxLag: d(maxLag), nameFormat: nameFormat, allowExisting: allowExisting,
             sim: sim,
             loadShards: loadShards, binDir: resolvedBinDir, launchArgs: launchArgs, environment: environment)
+        if let snapshotRpsPerCluster { settings.snapshotRPS = snapshotRpsPerCluster }
+        settings.snapshotWarm = snapshotWarm
+        settings.snapshotResources = snapshotResources ?? ""
+        return settings
     }
 
     func execute() -> Int32 {

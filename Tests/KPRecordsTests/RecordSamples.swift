@@ -121,10 +121,23 @@ enum RecordSamples {
             clusters: 2, ok: 1, failed: 1, keysDeleted: 7, objectsDeleted: 3, etcd: "skipped",
             skippedReason: str(&r, "etcd not controlled by this run"),
             startNs: 1, endNs: 3, interrupted: false)
+        let sWindow = SnapshotWindow(requests: op, items: 40, maxItems: 9, maxBytes: 8000)
+        let sInterval = SnapshotIntervalRecord(startNs: 1, endNs: 2, window: sWindow)
+        let sFinal = SnapshotFinalRecord(
+            startNs: 1, endNs: 3, clusters: 2, ratePerCluster: 2, targetRps: 4, achievedRps: 3.9, warm: true,
+            resources: ["configmaps", str(&r, "res")], window: sWindow, scheduleLag: histogram(&r),
+            generatorLimited: false, interrupted: true)
+        let sWarm = SnapshotWarmRecord(
+            cluster: "c-001", status: "200", startNs: 1, endNs: 2, bytes: 5000, liveResources: 4, resources: 3,
+            items: 9, error: str(&r, "e"))
+        let sWarmSum = SnapshotWarmSummaryRecord(
+            clusters: 2, ok: 1, failed: 1, latency: histogram(&r), bytes: 5000, items: 9, startNs: 1, endNs: 3,
+            interrupted: false)
         return [
             ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, interval.record,
             final.record,
-            fleet.record, member.record, tStep.record, tSum.record, err.record,
+            fleet.record, member.record, tStep.record, tSum.record, err.record, sInterval.record, sFinal.record,
+            sWarm.record, sWarmSum.record,
         ]
     }
 }
