@@ -155,7 +155,10 @@ struct LoadCommand: AsyncParsableCommand {
 
     /// `--snapshot-resources` as a list (empty without the flag).
     var snapshotResourceList: [String] {
-        (snapshotResources ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let snapshotResources else { return [] }
+        return snapshotResources.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
     }
 
     /// The default of `--threads`: the usable cores, at most 8 (more driver threads than cores only

@@ -71,6 +71,16 @@ import Testing
         Case(tool: "kp-run", args: ["--sim", "--name-format", "c-%s", "--out", "MARK/out"], names: "--name-format"),
         Case(tool: "kp-run", args: ["--sim", "--run", "a/b", "--out", "MARK/out"], names: "--run"),
         Case(tool: "kp-run", args: ["--sim", "--repeat", "0", "--out", "MARK/out"], names: "--repeat"),
+        // kp-run: scenario snapshot's flags (issue 13).
+        Case(
+            tool: "kp-run",
+            args: ["--sim", "--scenario", "snapshot", "--snapshot-rps-per-cluster", "0", "--out", "MARK/out"],
+            names: "--snapshot-rps-per-cluster"),
+        Case(
+            tool: "kp-run",
+            args: ["--sim", "--scenario", "snapshot", "--snapshot-resources", "Config Maps", "--out", "MARK/out"],
+            names: "--snapshot-resources"),
+        Case(tool: "kp-run", args: ["--sim", "--snapshot-warm", "--out", "MARK/out"], names: "--snapshot-warm"),
         Case(
             tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--load-shards", "0", "--out", "MARK/out"],
             names: "--load-shards"),
@@ -160,6 +170,18 @@ import Testing
         Case(
             tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--load-duration", "-5s"], names: "--load-duration"),
         Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--clusters", "0"], names: "--clusters"),
+        Case(
+            tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--snapshot-rps-per-cluster", "-2"],
+            names: "--snapshot-rps-per-cluster"),
+        Case(
+            tool: "kp-load",
+            args: ["--url", "https://127.0.0.1:1", "--snapshot-rps-per-cluster", "1", "--snapshot-resources", "a,,b"],
+            names: "--snapshot-resources"),
+        Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--snapshot-warm"], names: "--snapshot-warm"),
+        Case(
+            tool: "kp-load",
+            args: ["--url", "https://127.0.0.1:1", "--snapshot-warm-pass", "--snapshot-rps-per-cluster", "1"],
+            names: "--snapshot-warm-pass"),
         Case(
             tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--bootstrap", "MARK/no-bootstrap.jsonl"],
             names: "--bootstrap"),
