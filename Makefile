@@ -165,12 +165,14 @@ fault-matrix:
 # Renders report.html of a kp-sim run (a copy of results/mixed-hot-200, re-folded) in headless Chromium
 # and checks it: loaded, no console message, no request, every chart drew data (scripts/report-check.sh).
 # REPORT_RUN=out/<run> checks another run directory; REPORT_PNG=file keeps the screenshot.
+# REPORT_PAGE=compare|sweep checks kp-report's compare.html / sweep.html of the committed results instead.
 REPORT_RUN ?=
 REPORT_PNG ?=
+REPORT_PAGE ?= report
 REPORT_BIN_DIR ?= $(shell swift build --show-bin-path)
 report-check:
 	$(if $(NO_BUILD),,swift build --product kp-report)
-	scripts/report-check.sh --bin-dir "$(REPORT_BIN_DIR)" $(if $(REPORT_RUN),--run-dir $(REPORT_RUN)) $(if $(REPORT_PNG),--png $(REPORT_PNG))
+	scripts/report-check.sh --bin-dir "$(REPORT_BIN_DIR)" --page $(REPORT_PAGE) $(if $(REPORT_RUN),--run-dir $(REPORT_RUN)) $(if $(REPORT_PNG),--png $(REPORT_PNG))
 
 # docs/cli-reference.md from every tool's --help (a test keeps it in step with the tools).
 docs:

@@ -215,4 +215,30 @@ enum SetFixtures {
         let one = Sweep(runs: [runs[0]])
         #expect(one.fits.first?.fit == nil && one.fits.first?.noFit?.contains("two or more") == true)
     }
+
+    @Test func twoClusterCountsLeaveLinearityUntestedNotPassed() throws {
+        let root = try RunFixture()
+        defer { root.cleanup() }
+        var runs: [String] = []
+        for n in [4, 32] {
+            let d = root.path("s\(n)")
+            // Curved in N (as above), but two points cannot show it: the report must not say "linear".
+            try SetFixtures.run(d, clusters: n, perVCP: Double(n) * 64 * 1024)
+            runs.append(d)
+        }
+        let sweep = Sweep(runs: runs)
+        let heap = try #require(sweep.fits.first { $0.key == "heap_inuse_bytes" })
+        #expect(heap.fit != nil && !heap.linearityTestable)
+        #expect(sweep.markdown.contains("untested: 2 cluster counts"))
+        #expect(!sweep.markdown.contains("| yes |"))
+        #expect(sweep.csv.contains("heap_inuse_bytes,bytes,2,2,"))
+        #expect(!sweep.csv.contains(",true,"))
+        #expect(sweep.html.contains("linearity untested") && !sweep.html.contains("fits not linear"))
+        // A third count makes it testable again.
+        let d = root.path("s8")
+        try SetFixtures.run(d, clusters: 8, perVCP: 8 * 64 * 1024)
+        let three = Sweep(runs: runs + [d])
+        #expect(three.fits.allSatisfy { $0.fit == nil || $0.linearityTestable })
+        #expect(three.html.contains("fits not linear"))
+    }
 }
