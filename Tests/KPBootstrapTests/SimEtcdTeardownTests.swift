@@ -123,6 +123,15 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try (RecordCodec.encode(rec.record) + Data([0x0A])).write(to: URL(fileURLWithPath: dir + "/endpoint.json"))
 
+        // An independent count of what the teardown should delete: etcdctl (Debian etcd-client, gRPC),
+        // not the JSON gateway kp-bootstrap and `keys(prefix:)` use.
+        let etcdctl = try BuiltTools.run(
+            "/usr/bin/etcdctl", ["--endpoints=\(etcd.endpoint)", "get", prefix + "/", "--prefix", "--keys-only"])
+        #expect(etcdctl.status == 0, "etcdctl: \(etcdctl.stderr)")
+        let listed = String(decoding: etcdctl.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+        let doomed = listed.filter { $0.contains("/clusters/c-000/") || $0.contains("/clusters/c-001/") }
+        #expect(!doomed.isEmpty)
+
         let r = try BuiltTools.run(
             tool, ["--endpoint", dir + "/endpoint.json", "--teardown", "--names", "c-000,c-001"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -144,6 +153,12 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         #expect(after.contains { $0.contains("/clusters/c-002/") })
         #expect(after.contains(foreign))
         #expect(summary.keysDeleted == etcdSteps.reduce(0) { $0 + ($1.keysDeleted ?? 0) })
+        // The API deletes (test objects, then the CRD) come first and remove their own keys; the etcd
+        // step removes the rest: together, every key etcdctl listed.
+        #expect(
+            summary.keysDeleted + summary.objectsDeleted == doomed.count,
+            "kp-bootstrap deleted \(summary.keysDeleted) keys + \(summary.objectsDeleted) objects, etcdctl listed \(doomed.count)"
+        )
 
         // Without etcd_managed the keys are left alone and the summary says why.
         rec.etcdManaged = false
