@@ -162,7 +162,9 @@ let package = Package(
         // the in-memory HTTP transport).
         .target(
             name: "KPTestSupport",
-            dependencies: ["KPHTTP", "KPRecords", .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [
+                "KPHTTP", "KPRecords", "KPLaunch", .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             path: "Tests/KPTestSupport"),
         .testTarget(
             name: "KPRecordsTests", dependencies: ["KPRecords", "KPTestSupport"], resources: [.copy("Fixtures")]),
@@ -184,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "KPLaunchTests",
             dependencies: [
-                "KPLaunch", "KPRecords", "KPCLI", .product(name: "Yams", package: "Yams"),
+                "KPLaunch", "KPRecords", "KPCLI", "KPTestSupport", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -192,7 +194,8 @@ let package = Package(
         .testTarget(
             name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPCore", "KPRecords", "KPHTTP", "KPTestSupport"]),
         .testTarget(
-            name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPTestSupport"]),
+            name: "KPScrapeTests",
+            dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPLaunch", "KPTestSupport"]),
         .testTarget(
             name: "KPLoadTests",
             dependencies: [
