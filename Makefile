@@ -113,8 +113,10 @@ compare: $(BUILD_DEP)
 
 # Two targets interleaved A, B, A, B …, then compare: make compare-bins A_BIN=… B_BIN=… SCENARIO=… CLUSTERS=… REPEAT=5
 # (with SIM=1: A_SIM_ARGS="--sim-vcp-memory-bytes=2097152" B_SIM_ARGS="…", two kp-sim settings).
+# Two scenarios on one target: make compare-bins SCENARIO=bootstrap B_SCENARIO=fleet-bootstrap CLUSTERS=200 REPEAT=5.
 compare-bins: $(BUILD_DEP)
 	$(KP_RUN) --scenario $(SCENARIO) $(if $(A_BIN),--a-bin "$(A_BIN)") $(if $(B_BIN),--b-bin "$(B_BIN)") \
+		$(if $(B_SCENARIO),--b-scenario $(B_SCENARIO)) \
 		$(if $(A_SIM_ARGS),--a-sim-args "$(A_SIM_ARGS)") $(if $(B_SIM_ARGS),--b-sim-args "$(B_SIM_ARGS)") \
 		$(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) -- $(LAUNCH_ARGS)
 
