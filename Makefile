@@ -113,8 +113,10 @@ compare: $(BUILD_DEP)
 
 # Two targets interleaved A, B, A, B …, then compare: make compare-bins A_BIN=… B_BIN=… SCENARIO=… CLUSTERS=… REPEAT=5
 # (with SIM=1: A_SIM_ARGS="--sim-vcp-memory-bytes=2097152" B_SIM_ARGS="…", two kp-sim settings).
+# Two scenarios on one target: make compare-bins SCENARIO=bootstrap B_SCENARIO=fleet-bootstrap CLUSTERS=200 REPEAT=5.
 compare-bins: $(BUILD_DEP)
 	$(KP_RUN) --scenario $(SCENARIO) $(if $(A_BIN),--a-bin "$(A_BIN)") $(if $(B_BIN),--b-bin "$(B_BIN)") \
+		$(if $(B_SCENARIO),--b-scenario $(B_SCENARIO)) \
 		$(if $(A_SIM_ARGS),--a-sim-args "$(A_SIM_ARGS)") $(if $(B_SIM_ARGS),--b-sim-args "$(B_SIM_ARGS)") \
 		$(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) -- $(LAUNCH_ARGS)
 
@@ -168,12 +170,14 @@ fault-matrix:
 # Renders report.html of a kp-sim run (a copy of results/mixed-hot-200, re-folded) in headless Chromium
 # and checks it: loaded, no console message, no request, every chart drew data (scripts/report-check.sh).
 # REPORT_RUN=out/<run> checks another run directory; REPORT_PNG=file keeps the screenshot.
+# REPORT_PAGE=compare|sweep checks kp-report's compare.html / sweep.html of the committed results instead.
 REPORT_RUN ?=
 REPORT_PNG ?=
+REPORT_PAGE ?= report
 REPORT_BIN_DIR ?= $(shell swift build --show-bin-path)
 report-check:
 	$(if $(NO_BUILD),,swift build --product kp-report)
-	scripts/report-check.sh --bin-dir "$(REPORT_BIN_DIR)" $(if $(REPORT_RUN),--run-dir $(REPORT_RUN)) $(if $(REPORT_PNG),--png $(REPORT_PNG))
+	scripts/report-check.sh --bin-dir "$(REPORT_BIN_DIR)" --page $(REPORT_PAGE) $(if $(REPORT_RUN),--run-dir $(REPORT_RUN)) $(if $(REPORT_PNG),--png $(REPORT_PNG))
 
 # docs/cli-reference.md from every tool's --help (a test keeps it in step with the tools).
 docs:

@@ -160,7 +160,12 @@ let package = Package(
         // MARK: - Tests
         // Test helpers shared by several test targets (kp-sim child process, built-tool lookup, fuzz input,
         // the in-memory HTTP transport).
-        .target(name: "KPTestSupport", dependencies: ["KPHTTP", "KPRecords"], path: "Tests/KPTestSupport"),
+        .target(
+            name: "KPTestSupport",
+            dependencies: [
+                "KPHTTP", "KPRecords", "KPLaunch", .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/KPTestSupport"),
         .testTarget(
             name: "KPRecordsTests", dependencies: ["KPRecords", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPCoreTests", dependencies: ["KPCore"]),
@@ -177,12 +182,11 @@ let package = Package(
             dependencies: [
                 "KPSim", "KPPromText", "KPPprof", "KPTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "KPLaunchTests",
             dependencies: [
-                "KPLaunch", "KPRecords", "KPCLI", .product(name: "Yams", package: "Yams"),
+                "KPLaunch", "KPRecords", "KPCLI", "KPTestSupport", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -190,10 +194,13 @@ let package = Package(
         .testTarget(
             name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPCore", "KPRecords", "KPHTTP", "KPTestSupport"]),
         .testTarget(
-            name: "KPScrapeTests", dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPTestSupport"]),
+            name: "KPScrapeTests",
+            dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPLaunch", "KPTestSupport"]),
         .testTarget(
             name: "KPLoadTests",
-            dependencies: ["KPLoad", "KPRecords", "KPStats", "KPHTTP", "KPReport", "KPTestSupport"]),
+            dependencies: [
+                "KPLoad", "KPBootstrap", "KPRecords", "KPStats", "KPHTTP", "KPReport", "KPTestSupport",
+            ]),
         .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats", "KPPprof"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
         .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPprof", "KPRun", "KPTestSupport"]),

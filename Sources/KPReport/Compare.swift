@@ -50,6 +50,9 @@ public struct Compare: Sendable {
     public var isEmulator: Bool
     /// Runs whose report says INCOMPLETE, by path.
     public var incompleteRuns: [String]
+    /// The scenarios each side ran (from run_meta), in order of first appearance.
+    public var aScenarios: [String]
+    public var bScenarios: [String]
 
     /// Reads and folds every run of both sides.
     public init(aRuns: [String], bRuns: [String], alpha: Double = 0.05, thresholds: Thresholds? = nil) {
@@ -67,6 +70,13 @@ public struct Compare: Sendable {
         self.alpha = alpha
         self.thresholds = thresholds
         isEmulator = (a + b).contains { $0.isEmulator }
+        func scenarios(_ reports: [Report]) -> [String] {
+            var seen: [String] = []
+            for r in reports { if let s = r.data.runMeta?.scenario, !seen.contains(s) { seen.append(s) } }
+            return seen
+        }
+        aScenarios = scenarios(a)
+        bScenarios = scenarios(b)
         incompleteRuns = zip(aRuns + bRuns, a + b).filter { !$0.1.incompleteReasons.isEmpty }.map(\.0)
         let ta = FigureTable(a.map(\.figures))
         let tb = FigureTable(b.map(\.figures))
@@ -163,6 +173,12 @@ public struct Compare: Sendable {
         text += "# kp-bench compare\n\n"
         text += "- A: \(aRuns.count) runs: \(aRuns.joined(separator: ", "))\n"
         text += "- B: \(bRuns.count) runs: \(bRuns.joined(separator: ", "))\n"
+        if aScenarios != bScenarios {
+            // e.g. bootstrap vs fleet-bootstrap: the same target, two ways to make the VCPs.
+            text +=
+                "- Scenarios differ: A ran \(aScenarios.joined(separator: ", ")), B ran \(bScenarios.joined(separator: ", ")); "
+                + "per-VCP figures compare the two paths on the same target.\n"
+        }
         text +=
             "- α = \(Format.trimmed(alpha)); two-sided Mann–Whitney U test per figure; change = (B − A) / |A| of the medians.\n"
         if tooFewRuns {

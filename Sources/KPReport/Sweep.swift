@@ -31,7 +31,19 @@ public struct Sweep: Sendable {
         public var nonLinear: String?
         /// Why there is no fit.
         public var noFit: String?
+        /// Whether the points can say anything about linearity: a line passes through any two
+        /// cluster counts (R² = 1, no residual left), so linearity needs three or more.
+        public var linearityTestable: Bool { Set(points.map(\.n)).count >= 3 }
+        /// "linear in N" as sweep.md and sweep.csv say it.
+        var linearityText: String {
+            guard fit != nil else { return noFit ?? "no fit" }
+            guard linearityTestable else { return Sweep.untestedLinearity }
+            return nonLinear.map { "NO: \($0)" } ?? "yes"
+        }
     }
+
+    /// What a fit through two cluster counts says about linearity.
+    static let untestedLinearity = "untested: 2 cluster counts (a line fits any two; run 3 or more)"
 
     public var runs: [String]
     public var fits: [Fit] = []
@@ -159,7 +171,7 @@ public struct Sweep: Sendable {
                 format(f.unit, lf.intercept),
                 lf.interceptInterval.map { "\(format(f.unit, $0.0)) … \(format(f.unit, $0.1))" } ?? "— (2 points)",
                 lf.rSquared.map { Format.fixed($0, 4) } ?? Format.missing, baselineText(f),
-                f.nonLinear.map { "NO: \($0)" } ?? "yes",
+                f.linearityText,
             ])
         }
         text += t.text
@@ -205,7 +217,8 @@ public struct Sweep: Sendable {
                 Format.csv(lf?.interceptInterval?.0, 3), Format.csv(lf?.interceptInterval?.1, 3),
                 Format.csv(lf?.rSquared, 6),
                 Format.csv(f.baselineRange?.0, 3), Format.csv(f.baselineRange?.1, 3),
-                lf == nil ? "" : (f.nonLinear == nil ? "true" : "false"), f.nonLinear ?? f.noFit ?? "",
+                lf == nil || !f.linearityTestable ? "" : (f.nonLinear == nil ? "true" : "false"),
+                f.nonLinear ?? f.noFit ?? (lf != nil && !f.linearityTestable ? Self.untestedLinearity : ""),
             ])
         }
         return t.text

@@ -13,10 +13,15 @@ public struct RunSeries {
         public var environment: [String: String]
         /// Extra kp-launch arguments (e.g. --sim-arg=… for this side).
         public var launchArgs: [String]
-        public init(name: String, environment: [String: String], launchArgs: [String]) {
+        /// This side's own settings (another scenario on the same target); nil: the series' settings.
+        public var settings: RunSettings?
+        public init(
+            name: String, environment: [String: String], launchArgs: [String], settings: RunSettings? = nil
+        ) {
             self.name = name
             self.environment = environment
             self.launchArgs = launchArgs
+            self.settings = settings
         }
     }
 
@@ -111,7 +116,7 @@ public struct RunSeries {
         var first: Int32 = 0
         for i in 1...max(1, count) {
             for side in [a, b] {
-                var s = base
+                var s = side.settings ?? base
                 s.environment.merge(side.environment) { _, new in new }
                 s.launchArgs += side.launchArgs
                 let d = "\(dir)/\(side.name)/r\(i)"

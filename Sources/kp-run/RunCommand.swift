@@ -27,7 +27,9 @@ struct RunCommand: AsyncParsableCommand {
             --sizes "50 100 200" runs one run (or repeat set) per size into out/<run>/n<size>/ and fits them \
             (kp-report sweep); --a-bin/--b-bin (or, with --sim, --a-sim-args/--b-sim-args) run two targets \
             interleaved A, B, A, B into out/<run>/A/r<i> and B/r<i> and compare them (kp-report compare; \
-            exit 5 on a regression beyond --thresholds).
+            exit 5 on a regression beyond --thresholds); --b-scenario runs another scenario as side B on the \
+            same target (e.g. --scenario bootstrap --b-scenario fleet-bootstrap: per-VCP cost of the Fleet path \
+            beside the client-driven one).
             Durations take units: 30s, 2m, 1m30s, 500ms.
             """)
 
@@ -143,6 +145,11 @@ struct RunCommand: AsyncParsableCommand {
     var bSimArgs: String?
     @Option(
         help: ArgumentHelp(
+            "Compare: side B runs this scenario on the same target, A runs --scenario (e.g. fleet-bootstrap vs bootstrap).",
+            valueName: "name"))
+    var bScenario: String?
+    @Option(
+        help: ArgumentHelp(
             "Compare: thresholds YAML for kp-report compare (exit 5 on a regression beyond them).", valueName: "file"))
     var thresholds: String?
     @Argument(parsing: .postTerminator, help: ArgumentHelp("kp-launch up options, after --.", valueName: "launch-args"))
@@ -158,7 +165,7 @@ struct RunCommand: AsyncParsableCommand {
     var sizeList: [Int] {
         (sizes ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).compactMap { Int($0) }
     }
-    var comparing: Bool { aBin != nil || bBin != nil || aSimArgs != nil || bSimArgs != nil }
+    var comparing: Bool { aBin != nil || bBin != nil || aSimArgs != nil || bSimArgs != nil || bScenario != nil }
 
     /// Every flag, checked once, before anything starts.
     mutating func validate() throws {
@@ -195,7 +202,7 @@ struct RunCommand: AsyncParsableCommand {
         if !(readRpsPerCluster >= 0) || !readRpsPerCluster.isFinite {
             throw ValidationError("--read-rps-per-cluster must be a number >= 0 (got '\(readRpsPerCluster)')")
         }
-        if scenario != "snapshot" {
+        if scenario != "snapshot" && bScenario != "snapshot" {
             for (given, flag) in [
                 (snapshotRpsPerCluster != nil, "--snapshot-rps-per-cluster"), (snapshotWarm, "--snapshot-warm"),
                 (snapshotResources != nil, "--snapshot-resources"),
@@ -261,7 +268,8 @@ struct RunCommand: AsyncParsableCommand {
         if let thresholds {
             if !comparing {
                 throw ValidationError(
-                    "--thresholds applies to a comparison: give --a-bin/--b-bin or --a-sim-args/--b-sim-args")
+                    "--thresholds applies to a comparison: give --a-bin/--b-bin, --a-sim-args/--b-sim-args or --b-scenario"
+                )
             }
             if !FileManager.default.isReadableFile(atPath: thresholds) {
                 throw ValidationError("--thresholds '\(thresholds)' is not a readable file: check the path")
@@ -316,6 +324,29 @@ struct RunCommand: AsyncParsableCommand {
 
     func validateCompare() throws {
         guard comparing else { return }
+        if let b = bScenario {
+            guard let bs = Scenario.named(b) else {
+                throw ValidationError("--b-scenario '\(b)' is unknown: use \(Scenario.namesText)")
+            }
+            if aBin != nil || bBin != nil || aSimArgs != nil || bSimArgs != nil {
+                throw ValidationError(
+                    "--b-scenario compares two scenarios on one target: drop --a-bin/--b-bin/--a-sim-args/--b-sim-args")
+            }
+            if b == scenario {
+                throw ValidationError("--b-scenario '\(b)' is --scenario itself: give side B another scenario")
+            }
+            if loadShards > 1 && !bs.drivesLoad {
+                throw ValidationError(
+                    "--load-shards \(loadShards) needs a scenario with a load phase (mixed-hot, mixed-uniform), not --b-scenario \(b)"
+                )
+            }
+            if bs.fleetName != nil, nameFormat != nil {
+                throw ValidationError(
+                    "--name-format does not apply to --b-scenario \(b): Fleet members are named by the Fleet; drop --name-format"
+                )
+            }
+            return
+        }
         if (aBin != nil || bBin != nil) && (aSimArgs != nil || bSimArgs != nil) {
             throw ValidationError(
                 "--a-bin/--b-bin and --a-sim-args/--b-sim-args exclude each other: compare two binaries or two kp-sim settings"
@@ -356,6 +387,7 @@ struct RunCommand: AsyncParsableCommand {
     var runName: String {
         if let run { return run }
         if sizes != nil { return "\(scenario)-sweep" }
+        if let bScenario { return "\(scenario)-vs-\(bScenario)-\(clusters)" }
         if comparing { return "\(scenario)-\(clusters)-compare" }
         return "\(scenario)-\(clusters)"
     }
@@ -385,12 +417,12 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    func settings() -> RunSettings {
+    func settings(scenario name: String? = nil) -> RunSettings {
         func d(_ a: DurationArgument) -> RunDuration { RunDuration(text: a.text, duration: a.duration) }
         var environment: [String: String] = [:]
         for v in RunSettings.targetVariables { if let value = envValue(v) { environment[v] = value } }
         var settings = RunSettings(
-            scenario: Scenario.named(scenario)!, clusters: clusters, workers: workers, warmup: d(warmup),
+            scenario: Scenario.named(name ?? scenario)!, clusters: clusters, workers: workers, warmup: d(warmup),
             postBootstrapSettle: d(postBootstrapSettle), steadyWait: d(steadyWait), loadDuration: d(loadDuration),
             hotPercent: hotPercent, writeRPS: writeRpsPerCluster, readRPS: readRpsPerCluster, objectBytes: objectBytes,
             seriesInterval: d(seriesInterval), requestTimeout: d(requestTimeout), stepDeadline: d(stepDeadline),
@@ -420,7 +452,10 @@ struct RunCommand: AsyncParsableCommand {
         if comparing {
             let a: RunSeries.Side
             let b: RunSeries.Side
-            if let aBin, let bBin {
+            if let bScenario {
+                a = .init(name: "A", environment: [:], launchArgs: [])
+                b = .init(name: "B", environment: [:], launchArgs: [], settings: settings(scenario: bScenario))
+            } else if let aBin, let bBin {
                 a = .init(name: "A", environment: ["APISERVER_BIN": aBin], launchArgs: [])
                 b = .init(name: "B", environment: ["APISERVER_BIN": bBin], launchArgs: [])
             } else {

@@ -94,6 +94,15 @@ import Testing
             tool: "kp-run",
             args: ["--out", "MARK/out", "--a-sim-args", "--sim-vcp-memory-bytes=1", "--b-sim-args", "x"], names: "--sim"
         ),
+        Case(tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--b-scenario", "nope"], names: "--b-scenario"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--b-scenario", "bootstrap"], names: "--b-scenario"),
+        Case(
+            tool: "kp-run",
+            args: [
+                "--out", "MARK/out", "--b-scenario", "fleet-bootstrap", "--a-bin", "/bin/true", "--b-bin", "/bin/true",
+            ],
+            names: "--b-scenario"),
         Case(
             tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--thresholds", "MARK/no-such.yaml"],
             names: "--thresholds"),

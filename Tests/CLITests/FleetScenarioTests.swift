@@ -11,19 +11,25 @@ import Testing
         #expect(Scenario.all.filter(\.drivesLoad).map(\.name) == ScenarioNames.load)
     }
 
+    /// fleet-bootstrap as side B of a compare pair with the client-driven bootstrap (--b-scenario), as
+    /// issue 13 asks: per-VCP cost of the Fleet path beside the client path on the same target.
     @Test func fleetBootstrapRunsEndToEndOnKpSim() throws {
         let out = try ToolRunner.tempDir("fleet-run")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try ToolRunner.run(
             "kp-run",
             [
-                "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "fleet-bootstrap", "--clusters", "8",
+                "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "bootstrap", "--b-scenario", "fleet-bootstrap",
+                "--clusters", "8",
                 "--workers", "4", "--warmup", "1s", "--post-bootstrap-settle", "1s", "--steady-wait", "1s",
                 "--series-interval", "1s", "--out", out, "--run", "fb",
             ],
             env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 240)
         #expect(r.status == 0, "\(r.stderr)")
-        let dir = "\(out)/fb"
+        let compare = try String(contentsOfFile: "\(out)/fb/compare.md", encoding: .utf8)
+        #expect(compare.contains("Scenarios differ: A ran bootstrap, B ran fleet-bootstrap"), "\(compare.prefix(600))")
+        #expect(compare.contains("per-VCP heap in-use (steady)"))
+        let dir = "\(out)/fb/B/r1"
         let records = try JSONLReader.read(path: "\(dir)/bootstrap.jsonl")
         var status: [String] = []
         var ok = Set<String>()

@@ -32,6 +32,21 @@ import Testing
         #expect(png.count > 10_000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
     }
 
+    /// compare.html and sweep.html of kp-report (built from the committed kp-sim results) load in the same
+    /// browser without console messages or requests, and every chart draws data.
+    @Test(
+        .enabled(
+            if: chromium != nil, "chromium is not installed: run scripts/install-deps.sh test (Debian package chromium)"
+        ),
+        arguments: [("compare", "cmp-0"), ("sweep", "sweep-0")])
+    func compareAndSweepPagesRenderCleanly(page: String, chart: String) throws {
+        let r = try ToolRunner.run(
+            "\(ToolRunner.repoRoot)/scripts/report-check.sh", ["--bin-dir", ToolRunner.binDir, "--page", page],
+            timeout: 300)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("report-check: ok: \(page).html:") && r.stdout.contains(chart), "\(r.stdout)")
+    }
+
     /// The check can fail: a page that fetches an image, shows NaN and has an empty chart is refused, each named.
     @Test(
         .enabled(

@@ -6,92 +6,13 @@ import Testing
 
 @testable import KPBootstrap
 
-/// A throw-away etcd on free loopback ports with a temp data dir (as KPSimTests' TestEtcd; test targets
-/// cannot share it). Skips (returns nil) when /usr/bin/etcd is not installed.
-final class ThrowAwayEtcd: @unchecked Sendable {
-    let process = Process()
-    let endpoint: String
-    let dataDir: String
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EMFILE) }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
-        }
-        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-        let named = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        guard named == 0 else { throw POSIXError(.EINVAL) }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    init() async throws {
-        let clientPort = try Self.freePort()
-        let peerPort = try Self.freePort()
-        endpoint = "http://127.0.0.1:\(clientPort)"
-        dataDir = NSTemporaryDirectory() + "kptear-etcd-" + UUID().uuidString
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
-        process.arguments = [
-            "--data-dir=\(dataDir)", "--listen-client-urls=\(endpoint)", "--advertise-client-urls=\(endpoint)",
-            "--listen-peer-urls=http://127.0.0.1:\(peerPort)",
-            "--initial-advertise-peer-urls=http://127.0.0.1:\(peerPort)",
-            "--initial-cluster=default=http://127.0.0.1:\(peerPort)", "--log-level=error",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let client = try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(2), allowHTTP2: false))
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let r = try? await client.send(HTTPRequest(url: endpoint + "/health")), r.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        stop()
-        throw BuiltTools.Missing("etcd did not become healthy at \(endpoint)")
-    }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(atPath: dataDir)
-    }
-
-    /// Every key under `prefix` (keys-only range over etcd's JSON gateway).
-    func keys(prefix: String) async throws -> [String] {
-        let client = try HTTPClient(configuration: HTTPClientConfiguration(allowHTTP2: false))
-        let body: [String: Any] = [
-            "key": Data(prefix.utf8).base64EncodedString(),
-            "range_end": Teardowner.prefixEnd(prefix).base64EncodedString(), "keys_only": true,
-        ]
-        let r = try await client.send(
-            HTTPRequest(
-                method: "POST", url: endpoint + "/v3/kv/range", headers: [("Content-Type", "application/json")],
-                body: try JSONSerialization.data(withJSONObject: body)))
-        let object = try JSONSerialization.jsonObject(with: r.body) as? [String: Any]
-        let kvs = object?["kvs"] as? [[String: Any]] ?? []
-        return kvs.compactMap {
-            ($0["key"] as? String).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
-        }
-    }
-}
-
 @Suite(.serialized) struct SimEtcdTeardownTests {
     @Test func keysUnderTheRunPrefixContainingTheClusterAreDeletedOthersKept() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") else {
             Issue.record("/usr/bin/etcd is not installed (apt-get install etcd-server)")
             return
         }
-        let etcd = try await ThrowAwayEtcd()
+        let etcd = try TestEtcd()
         defer { etcd.stop() }
         let prefix = "/registry-kptear-\(UInt64(Date().timeIntervalSince1970 * 1e9))"
         let sim = try SimProcess(
@@ -108,7 +29,7 @@ final class ThrowAwayEtcd: @unchecked Sendable {
                 method: "POST", url: etcd.endpoint + "/v3/kv/put", headers: [("Content-Type", "application/json")],
                 body: Data(#"{"key":"\#(Data(foreign.utf8).base64EncodedString())","value":"eA=="}"#.utf8)))
         #expect(put.status == 200)
-        let before = try await etcd.keys(prefix: prefix + "/")
+        let before = try etcd.keys(prefix: prefix + "/")
         #expect(
             before.contains { $0.contains("/clusters/c-000/") } && before.contains { $0.contains("/clusters/c-002/") })
 
@@ -123,6 +44,13 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try (RecordCodec.encode(rec.record) + Data([0x0A])).write(to: URL(fileURLWithPath: dir + "/endpoint.json"))
 
+        // An independent count of what the teardown should delete: etcdctl (gRPC), not the JSON gateway
+        // kp-bootstrap uses.
+        let doomed = try etcd.keys(prefix: prefix + "/").filter {
+            $0.contains("/clusters/c-000/") || $0.contains("/clusters/c-001/")
+        }
+        #expect(!doomed.isEmpty)
+
         let r = try BuiltTools.run(
             tool, ["--endpoint", dir + "/endpoint.json", "--teardown", "--names", "c-000,c-001"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -136,7 +64,7 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         }
         #expect(summary.etcd == "deleted" && summary.skippedReason == nil && summary.ok == 2)
 
-        let after = try await etcd.keys(prefix: prefix)
+        let after = try etcd.keys(prefix: prefix)
         #expect(
             !after.contains {
                 $0.hasPrefix(prefix + "/") && ($0.contains("/clusters/c-000/") || $0.contains("/clusters/c-001/"))
@@ -144,6 +72,12 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         #expect(after.contains { $0.contains("/clusters/c-002/") })
         #expect(after.contains(foreign))
         #expect(summary.keysDeleted == etcdSteps.reduce(0) { $0 + ($1.keysDeleted ?? 0) })
+        // The API deletes (test objects, then the CRD) come first and remove their own keys; the etcd
+        // step removes the rest: together, every key etcdctl listed.
+        #expect(
+            summary.keysDeleted + summary.objectsDeleted == doomed.count,
+            "kp-bootstrap deleted \(summary.keysDeleted) keys + \(summary.objectsDeleted) objects, etcdctl listed \(doomed.count)"
+        )
 
         // Without etcd_managed the keys are left alone and the summary says why.
         rec.etcdManaged = false
@@ -157,6 +91,6 @@ final class ThrowAwayEtcd: @unchecked Sendable {
         }
         #expect(
             s2.etcd == "skipped" && s2.skippedReason == "etcd not controlled by this run (etcd_managed is not true)")
-        #expect(try await etcd.keys(prefix: prefix + "/").contains { $0.contains("/clusters/c-002/") })
+        #expect(try etcd.keys(prefix: prefix + "/").contains { $0.contains("/clusters/c-002/") })
     }
 }

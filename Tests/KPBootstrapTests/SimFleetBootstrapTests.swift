@@ -40,6 +40,37 @@ import Testing
         #expect(summary.ok == 4 && summary.clusters == 4)
         #expect(r.stderr.contains("Fleet fb: 4 members Ready"))
 
+        // kubectl (an independent client) reads the same Fleet status and sees each member serve the CRD.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl") {
+            let home = NSTemporaryDirectory() + "fleet-kubectl-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: home) }
+            func kubectl(_ server: String, _ arguments: [String]) throws -> (Int32, String) {
+                let out = try BuiltTools.run(
+                    "/usr/bin/env",
+                    [
+                        "HOME=\(home)", "/usr/bin/kubectl", "--server=\(server)",
+                        "--certificate-authority=\(sim.caFile)",
+                        "--token=\(SimFixture.token)", "--cache-dir=\(home)/cache", "--request-timeout=20s",
+                    ] + arguments)
+                return (out.status, String(decoding: out.stdout, as: UTF8.self) + out.stderr)
+            }
+            let status = try kubectl(
+                sim.url,
+                ["get", "fleets.kplane.dev", "fb", "-o", "jsonpath={.status.readyReplicas}/{.spec.replicas}"])
+            #expect(status.0 == 0 && status.1 == "\(fleet.readyReplicas)/\(fleet.replicas)", "\(status.1)")
+            for member in ready.sorted() {
+                let crd = try kubectl(
+                    "\(sim.url)/clusters/\(member)/control-plane",
+                    [
+                        "get", "crd", TestCRD.name(for: member), "-o",
+                        "jsonpath={.status.conditions[?(@.type==\"Established\")].status}",
+                    ])
+                #expect(crd.0 == 0 && crd.1 == "True", "\(member): \(crd.1)")
+            }
+        } else {
+            Issue.record("/usr/bin/kubectl is missing: the Fleet figures are not cross-checked")
+        }
+
         // The same Fleet again: 409 fails without --allow-existing (exit 1) ...
         let again = try BuiltTools.run(tool, target + ["--fleet", "fb", "--clusters", "4"])
         #expect(again.status == 1)

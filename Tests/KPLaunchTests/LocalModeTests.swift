@@ -1,5 +1,6 @@
 import Foundation
 import KPRecords
+import KPTestSupport
 import Testing
 
 /// Local mode with kp-sim standing in for the apiserver binary and a throw-away etcd started by kp-launch.
@@ -77,30 +78,12 @@ struct LocalModeTests {
     @Test("local mode with given --etcd-endpoints starts no etcd and passes them through")
     func localWithGivenEtcd() throws {
         guard LaunchHarness.requireBuiltTools(),
-            let etcdBin = LaunchHarness.requireCommand("etcd", aptPackage: "etcd-server")
+            LaunchHarness.requireCommand("etcd", aptPackage: "etcd-server") != nil
         else { return }
         // An etcd the test owns, standing in for the user's long-running one.
-        let dir = try LaunchHarness.tempDir("ownetcd")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let client = try freePort()
-        let peer = try freePort()
-        let etcd = try LaunchHarness.start(
-            etcdBin,
-            [
-                "--name", "own", "--data-dir", dir + "/data", "--listen-client-urls", "http://127.0.0.1:\(client)",
-                "--advertise-client-urls", "http://127.0.0.1:\(client)", "--listen-peer-urls",
-                "http://127.0.0.1:\(peer)",
-                "--initial-advertise-peer-urls", "http://127.0.0.1:\(peer)", "--initial-cluster",
-                "own=http://127.0.0.1:\(peer)",
-            ], stdout: dir + "/etcd.log", stderr: dir + "/etcd.log")
-        defer {
-            etcd.terminate()
-            etcd.waitUntilExit()
-        }
-        let deadline = Date().addingTimeInterval(15)
-        while !LaunchHarness.read(dir + "/etcd.log").contains("ready to serve client requests") && Date() < deadline {
-            usleep(50_000)
-        }
+        let etcd = try TestEtcd()
+        defer { etcd.stop() }
+        let client = URL(string: etcd.endpoint)!.port!
         let run = try LaunchHarness.Run(
             name: "givenetcd", args: ["--apiserver-bin", LaunchHarness.kpSim, "--ready-timeout", "30s"],
             env: ["ETCD_ENDPOINTS": "http://127.0.0.1:\(client)"])
@@ -116,21 +99,4 @@ struct LocalModeTests {
         #expect(LaunchHarness.waitForExit(run.process, timeout: 20) == 0)
         #expect(etcd.isRunning, "kp-launch must not stop an etcd it did not start")
     }
-}
-
-/// A free loopback port (bind to port 0).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
-    }
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }

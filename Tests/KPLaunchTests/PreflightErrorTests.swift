@@ -1,4 +1,5 @@
 import Foundation
+import KPLaunch
 import Testing
 
 /// Every pre-flight error: the exact one line on stderr, the exit code, and nothing left behind.
@@ -58,7 +59,7 @@ struct PreflightErrorTests {
 
     @Test("an unreachable etcd: exit 13")
     func etcdUnreachable() throws {
-        let port = try freePort()
+        let port = try PortProbe.freeLoopbackPort()
         try expectError(
             ["--apiserver-bin", LaunchHarness.kpSim, "--etcd-endpoints", "http://127.0.0.1:\(port)"], status: 13,
             line:

@@ -1,4 +1,5 @@
 import Foundation
+import KPBootstrap
 import KPHTTP
 import KPRecords
 import KPTestSupport
@@ -26,37 +27,16 @@ final class SimServer: @unchecked Sendable {
 
     init(faults: [String]) throws {
         let bin = try Self.binary("kp-sim", env: "KP_SIM_BIN")
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("kpload-sim-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tokens = dir.appendingPathComponent("tokens.csv").path
-        try Data("smoketoken,admin,admin,system:masters\n".utf8).write(to: URL(fileURLWithPath: tokens))
-        chmod(tokens, 0o600)
-        tokenFile = dir.appendingPathComponent("token").path
-        try Data("smoketoken\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
-        let key = dir.appendingPathComponent("sa.key").path
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["genrsa", "-traditional", "-out", key, "2048"]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        guard openssl.terminationStatus == 0 else { throw SimServerError("openssl genrsa failed") }
-        let log = dir.appendingPathComponent("sim.log").path
+        let work = try SimFixture.makeWorkDir(prefix: "kpload-sim")
+        dir = URL(fileURLWithPath: work)
+        tokenFile = work + "/token"
+        let log = work + "/sim.log"
         launchedNs = MonotonicClock.now()
         do {
             launcher = try SimLauncher(
-                arguments: [
-                    // The contract flag set (§1.1) without --etcd-servers: kp-sim then keeps objects in memory.
-                    "--cert-dir=\(dir.appendingPathComponent("certs").path)", "--secure-port=0",
-                    "--bind-address=127.0.0.1",
-                    "--enable-aggregator-routing=true", "--authorization-mode=RBAC", "--anonymous-auth=true",
-                    "--token-auth-file=\(tokens)", "--allow-privileged=true", "--service-cluster-ip-range=10.0.0.0/24",
-                    "--service-cidr-sharing-mode=shared", "--kubernetes-service-mode=shared",
-                    "--service-account-issuer=test",
-                    "--api-audiences=test,https://kubernetes.default.svc", "--service-account-signing-key-file=\(key)",
-                    "--service-account-key-file=\(key)", "--v=0",
-                    "--sim-namespace-delay=20ms", "--sim-crd-establish-delay=20ms",
-                ] + faults,
+                arguments: SimFixture.contractArguments(
+                    dir: work,
+                    extra: ["--v=0", "--sim-namespace-delay=20ms", "--sim-crd-establish-delay=20ms"] + faults),
                 portFile: dir.appendingPathComponent("port").path, stdout: log, stderr: log, binary: bin)
         } catch {
             let out = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -73,7 +53,7 @@ final class SimServer: @unchecked Sendable {
                 maxConnectionsPerHost: maxConnections))
     }
 
-    /// Bootstraps clusters as kp-bootstrap does (contract §4.2), with spec.data declared in the CRD schema.
+    /// Bootstraps clusters as kp-bootstrap does (contract §4.2), with kp-bootstrap's own ``TestCRD``.
     func bootstrap(_ clusters: [String], client: HTTPClient) async throws {
         for c in clusters {
             let b = "\(baseURL)/clusters/\(c)/control-plane"
@@ -81,36 +61,11 @@ final class SimServer: @unchecked Sendable {
             try await poll("\(c) namespace") {
                 try await client.send(HTTPRequest(url: "\(b)/api/v1/namespaces/default")).status == 200
             }
-            let group = "mem-\(c.replacingOccurrences(of: "_", with: "-")).kplane.dev"
-            let crd: [String: Any] = [
-                "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-                "metadata": ["name": "memwidgets.\(group)"],
-                "spec": [
-                    "group": group, "scope": "Namespaced",
-                    "names": [
-                        "plural": "memwidgets", "singular": "testwidget", "kind": "TestWidget",
-                        "listKind": "TestWidgetList",
-                    ],
-                    "versions": [
-                        [
-                            "name": "v1", "served": true, "storage": true,
-                            "schema": [
-                                "openAPIV3Schema": [
-                                    "type": "object",
-                                    "properties": [
-                                        "spec": ["type": "object", "properties": ["data": ["type": "string"]]]
-                                    ],
-                                ]
-                            ],
-                        ] as [String: Any]
-                    ],
-                ] as [String: Any],
-            ]
+            let group = TestCRD.group(for: c)
             let created = try await client.send(
                 HTTPRequest(
                     method: "POST", url: "\(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                    headers: [("Content-Type", "application/json")],
-                    body: try JSONSerialization.data(withJSONObject: crd)))
+                    headers: [("Content-Type", "application/json")], body: TestCRD.body(for: c)))
             guard created.status == 201 else { throw SimServerError("\(c): CRD create answered \(created.status)") }
             try await poll("\(c) discovery") {
                 let r = try await client.send(HTTPRequest(url: "\(b)/apis/\(group)/v1"))

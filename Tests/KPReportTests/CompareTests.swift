@@ -11,10 +11,15 @@ enum SetFixtures {
     static let s: Int64 = 1_000_000_000
 
     /// Writes a complete bootstrap run (no bootstrap records: N comes from the clusters flag).
-    static func run(_ dir: String, clusters: Int, perVCP: Double, base: Double = 40 * mib, jitter: Double = 0) throws {
+    static func run(
+        _ dir: String, clusters: Int, perVCP: Double, base: Double = 40 * mib, jitter: Double = 0,
+        scenario: String = "bootstrap"
+    ) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let f = RunFixture(at: dir)
-        try f.write("meta.jsonl", [Fixtures.meta(clusters: clusters, emulator: true).record, Fixtures.end().record])
+        try f.write(
+            "meta.jsonl",
+            [Fixtures.meta(scenario: scenario, clusters: clusters, emulator: true).record, Fixtures.end().record])
         let steadyHeap = base + Double(clusters) * perVCP + jitter
         try f.write(
             "samples.jsonl",
@@ -78,6 +83,19 @@ enum SetFixtures {
         let cmp = Compare(aRuns: a, bRuns: b, thresholds: try Thresholds(yaml: Self.threshold10))
         #expect(cmp.breaches.isEmpty)
         #expect(cmp.rows.allSatisfy { $0.verdict == .same })
+    }
+
+    /// --b-scenario: the two sides ran different scenarios on one target, and compare.md says which.
+    @Test func differentScenariosAreNamed() throws {
+        let root = try RunFixture()
+        defer { root.cleanup() }
+        try SetFixtures.run(root.path("a"), clusters: 10, perVCP: 2 * SetFixtures.mib)
+        try SetFixtures.run(root.path("b"), clusters: 10, perVCP: 2 * SetFixtures.mib, scenario: "fleet-bootstrap")
+        let cmp = Compare(aRuns: [root.path("a")], bRuns: [root.path("b")])
+        #expect(cmp.aScenarios == ["bootstrap"] && cmp.bScenarios == ["fleet-bootstrap"])
+        #expect(cmp.markdown.contains("Scenarios differ: A ran bootstrap, B ran fleet-bootstrap"))
+        let same = Compare(aRuns: [root.path("a")], bRuns: [root.path("a")])
+        #expect(!same.markdown.contains("Scenarios differ"))
     }
 
     /// benchstat's rule: 3 runs a side are too few to call, 4 are enough.
@@ -214,5 +232,31 @@ enum SetFixtures {
         // One size only: no fit, and it says why.
         let one = Sweep(runs: [runs[0]])
         #expect(one.fits.first?.fit == nil && one.fits.first?.noFit?.contains("two or more") == true)
+    }
+
+    @Test func twoClusterCountsLeaveLinearityUntestedNotPassed() throws {
+        let root = try RunFixture()
+        defer { root.cleanup() }
+        var runs: [String] = []
+        for n in [4, 32] {
+            let d = root.path("s\(n)")
+            // Curved in N (as above), but two points cannot show it: the report must not say "linear".
+            try SetFixtures.run(d, clusters: n, perVCP: Double(n) * 64 * 1024)
+            runs.append(d)
+        }
+        let sweep = Sweep(runs: runs)
+        let heap = try #require(sweep.fits.first { $0.key == "heap_inuse_bytes" })
+        #expect(heap.fit != nil && !heap.linearityTestable)
+        #expect(sweep.markdown.contains("untested: 2 cluster counts"))
+        #expect(!sweep.markdown.contains("| yes |"))
+        #expect(sweep.csv.contains("heap_inuse_bytes,bytes,2,2,"))
+        #expect(!sweep.csv.contains(",true,"))
+        #expect(sweep.html.contains("linearity untested") && !sweep.html.contains("fits not linear"))
+        // A third count makes it testable again.
+        let d = root.path("s8")
+        try SetFixtures.run(d, clusters: 8, perVCP: 8 * 64 * 1024)
+        let three = Sweep(runs: runs + [d])
+        #expect(three.fits.allSatisfy { $0.fit == nil || $0.linearityTestable })
+        #expect(three.html.contains("fits not linear"))
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
+import KPLaunch
 import KPPprof
 import KPRecords
+import KPTestSupport
 import Testing
 
 /// kp-scrape, the built tool, against a real Go server: Debian's etcd with `--enable-pprof`.
@@ -35,13 +37,13 @@ import Testing
     }
 
     @Test func oneShotFiguresEqualEtcdsOwnTextAndTheHeapProfileParses() throws {
-        let etcd = try EtcdProcess()
+        let etcd = try TestEtcd(extraArgs: ["--enable-pprof"])
         let dir = try TempDir()
         let tool = try ProcessSupport.builtTool("kp-scrape")
         let r = try ProcessSupport.run(
             tool,
             [
-                "--url", etcd.clientURL, "--phase", "post-bootstrap", "--scenario", "etcd", "--save-raw",
+                "--url", etcd.endpoint, "--phase", "post-bootstrap", "--scenario", "etcd", "--save-raw",
                 dir.path + "/raw",
                 "--pprof", dir.path + "/pprof", "--metric", "etcd_disk_wal_fsync_duration_seconds",
             ])
@@ -53,7 +55,7 @@ import Testing
             return
         }
         #expect(s.error == nil && s.missing == nil)
-        #expect(s.source == etcd.clientURL + "/metrics")
+        #expect(s.source == etcd.endpoint + "/metrics")
         try Self.checkAgainstRaw(s, rawDir: dir.path + "/raw")
         let wal = try #require(s.families?.first)
         #expect(wal.name == "etcd_disk_wal_fsync_duration_seconds" && wal.type == "histogram")
@@ -76,11 +78,11 @@ import Testing
     }
 
     @Test func continuousSamplesEachMatchTheirOwnScrape() throws {
-        let etcd = try EtcdProcess()
+        let etcd = try TestEtcd(extraArgs: ["--enable-pprof"])
         let dir = try TempDir()
         let tool = try ProcessSupport.builtTool("kp-scrape")
         let r = try ProcessSupport.run(
-            tool, ["--url", etcd.clientURL, "--interval", "150ms", "--count", "3", "--save-raw", dir.path])
+            tool, ["--url", etcd.endpoint, "--interval", "150ms", "--count", "3", "--save-raw", dir.path])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let samples = try Self.records(r.stdout).compactMap { if case .sample(let s) = $0 { s } else { nil } }
         #expect(samples.count == 3)
@@ -93,7 +95,7 @@ import Testing
     }
 
     @Test func aFailedOneShotScrapeIsARecordAndExit1() throws {
-        let port = try ProcessSupport.freePort()
+        let port = try PortProbe.freeLoopbackPort()
         let tool = try ProcessSupport.builtTool("kp-scrape")
         let r = try ProcessSupport.run(
             tool, ["--url", "http://127.0.0.1:\(port)", "--phase", "baseline", "--timeout", "2s"])

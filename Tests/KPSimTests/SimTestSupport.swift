@@ -8,38 +8,21 @@ import Testing
 
 /// Shared helpers: temp dirs, in-process servers, the curl CLI as an independent client, spawning the kp-sim binary.
 enum Support {
-    static let token = "smoketoken"
+    static let token = SimFixture.token
 
-    /// A fresh temp directory with `tokens.csv` (0600) and an RSA `sa.key`.
+    /// A fresh temp directory with `tokens.csv` (0600) and an RSA `sa.key` (``SimFixture``).
     static func makeWorkDir() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "kpsim-test-\(UUID().uuidString.prefix(8))"
-        ).path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try Data("\(token),admin,admin,system:masters\n".utf8).write(to: URL(fileURLWithPath: dir + "/tokens.csv"))
-        chmod(dir + "/tokens.csv", 0o600)
-        try Data(saKeyPEM.utf8).write(to: URL(fileURLWithPath: dir + "/sa.key"))
-        chmod(dir + "/sa.key", 0o600)
-        return dir
+        try SimFixture.makeWorkDir(prefix: "kpsim-test")
     }
-
-    /// A PKCS#1 RSA key made once per test process with openssl-free swift-crypto.
-    static let saKeyPEM: String = {
-        (try? _RSAKeyMaker.make()) ?? ""
-    }()
 
     /// The smoke-test flag set of contract §1.1 (without etcd), plus fast sim delays.
     static func smokeArguments(dir: String, extra: [String] = []) -> [String] {
-        [
-            "--cert-dir=\(dir)/certs", "--secure-port=0", "--enable-aggregator-routing=true",
-            "--authorization-mode=RBAC",
-            "--anonymous-auth=true", "--token-auth-file=\(dir)/tokens.csv", "--allow-privileged=true",
-            "--service-cluster-ip-range=10.0.0.0/24", "--service-cidr-sharing-mode=shared",
-            "--kubernetes-service-mode=shared",
-            "--service-account-issuer=test", "--api-audiences=test,https://kubernetes.default.svc",
-            "--service-account-signing-key-file=\(dir)/sa.key", "--service-account-key-file=\(dir)/sa.key", "--v=2",
-            "--sim-namespace-delay=50ms", "--sim-crd-establish-delay=100ms", "--sim-vcp-memory-bytes=64Ki",
-        ] + extra
+        SimFixture.contractArguments(
+            dir: dir,
+            extra: [
+                "--v=2", "--sim-namespace-delay=50ms", "--sim-crd-establish-delay=100ms",
+                "--sim-vcp-memory-bytes=64Ki",
+            ] + extra)
     }
 
     /// Parses `arguments` into a configuration (failing the test on error).
@@ -74,14 +57,7 @@ enum Support {
 
     /// Path of a built product next to the test bundle (kp-sim), or a failure naming the build command.
     static func productPath(_ name: String) throws -> String {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = directory.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw TestFailure(
-            "\(name) binary not found next to the test bundle; build it first: swift build --product \(name)")
+        try BuiltTools.path(name)
     }
 
     /// The path of an external tool, or a failure naming the Debian package that provides it.
@@ -90,26 +66,6 @@ enum Support {
             throw TestFailure("\(path) is missing: install it with 'apt-get install \(package)'")
         }
         return path
-    }
-
-    /// A free TCP port on 127.0.0.1 (bound to port 0, then released).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

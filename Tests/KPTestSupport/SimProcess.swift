@@ -81,12 +81,8 @@ public final class SimProcess {
 
     /// `prefix` names the temp dir (which test made it).
     public init(prefix: String = "kptest", extraArgs: [String] = []) throws {
-        dir = NSTemporaryDirectory() + prefix + "-sim-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try SimFixture.makeWorkDir(prefix: prefix + "-sim")
         tokenFile = dir + "/token"
-        try "smoketoken".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        try "smoketoken,admin,admin,\"system:masters\"\n".write(
-            toFile: dir + "/tokens.csv", atomically: true, encoding: .utf8)
         caFile = dir + "/certs/apiserver.crt"
         do {
             launcher = try SimLauncher(

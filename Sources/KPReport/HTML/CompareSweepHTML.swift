@@ -161,8 +161,15 @@ extension Sweep {
                 "<div class=\"notice\">\(SummaryHTML.inline(Report.emulatorNotice.replacingOccurrences(of: "> ", with: "", options: .anchored)))</div>\n"
         }
         let notLinear = fits.filter { $0.nonLinear != nil }.count
-        header +=
-            "<p><span class=\"status \(notLinear > 0 ? "warn" : "ok")\">\(notLinear) of \(fits.filter { $0.fit != nil }.count) fits not linear</span></p>\n"
+        let fitted = fits.filter { $0.fit != nil }
+        if !fitted.isEmpty && fitted.allSatisfy({ !$0.linearityTestable }) {
+            // Two cluster counts: every fit is exact, so "0 not linear" would claim a test never made.
+            header +=
+                "<p><span class=\"status warn\">linearity untested: runs at 2 cluster counts (a line fits any two; run 3 or more)</span></p>\n"
+        } else {
+            header +=
+                "<p><span class=\"status \(notLinear > 0 ? "warn" : "ok")\">\(notLinear) of \(fitted.count) fits not linear</span></p>\n"
+        }
         var charts = ""
         for (i, f) in chartedFits.enumerated() {
             charts += chart(f, index: i).figure(noData: "no run has this resource")
