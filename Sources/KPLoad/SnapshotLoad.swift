@@ -69,9 +69,9 @@ public struct SnapshotBodyFacts: Sendable, Equatable {
     ///
     /// Hand-written on purpose: a snapshot body holds every item of the VCP, and decoding it into
     /// a tree on the completion thread would cost far more than the request it measures; the
-    /// scan is one pass over bytes already in memory. Item objects cannot contain the key text
-    /// unescaped-quoted as a member name at top level of a resource entry, except inside string
-    /// values, where the quotes are escaped (`\"itemCount\":`), which the scan does not match.
+    /// scan is one pass over bytes already in memory. The key text inside a string value has its
+    /// quotes escaped (`\"itemCount\":`), which the scan skips; an item that has a member named
+    /// `itemCount` itself would be counted (no Kubernetes object kp-bench reads has one).
     public static func scan(_ body: Data) -> SnapshotBodyFacts {
         let itemKey = Array("\"itemCount\":".utf8)
         let liveKey = Array("\"liveResources\":".utf8)

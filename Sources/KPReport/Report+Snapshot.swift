@@ -194,7 +194,7 @@ extension Report {
                     separator: ", ") + ".\n"
             for p in f.problems { text += "\n\(p)\n" }
         }
-        if data.endpoint?.emulator == true { text += "\nThese are kp-sim's figures, not kplane's.\n" }
+        if isEmulator { text += "\nThese are kp-sim's figures, not kplane's.\n" }
         return text
     }
 }

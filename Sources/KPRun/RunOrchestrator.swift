@@ -409,7 +409,7 @@ public final class RunOrchestrator {
         setPhase("load")
         let s = settings
         say(
-            "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")"
+            "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s\(s.scenario.name == "snapshot" ? " + \(RunSettings.number(s.snapshotRPS)) snapshot/s" : "") per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")"
         )
         var base = [
             "--endpoint", "\(dir)/endpoint.json", "--bootstrap", "\(dir)/bootstrap.jsonl", "--clusters",
