@@ -198,42 +198,49 @@ public final class SnapshotLoad: Sendable {
         }
     }
 
-    /// The intended start offsets of cluster `index`'s operations, ns from the phase start.
-    static func offsets(
-        index: Int, streamID: UInt64, rate: Double, durationNs: Int64, arrival: ArrivalProcess, seed: UInt64
-    ) -> [Int64] {
-        guard rate > 0 else { return [] }
-        // Substream 0x5A9 keeps these draws apart from the read/write schedule's streams.
-        var rng = SeededRandom(seed: seed, stream: streamID, substream: 0x5A9)
-        let gap = 1e9 / rate
-        var out: [Int64] = []
-        var t = arrival == .even ? rng.nextUnit() * gap : -log(1 - rng.nextUnit()) * gap
-        while t < Double(durationNs) {
-            out.append(Int64(t))
-            t += arrival == .even ? gap : -log(1 - rng.nextUnit()) * gap
-        }
-        return out
-    }
+    /// The phase's operations as (offset ns from the phase start, cluster index), in time order,
+    /// generated lazily: one pending offset per cluster, so memory does not grow with rate × duration.
+    struct Schedule: IteratorProtocol, Sequence {
+        private var rngs: [SeededRandom]
+        private var due: [Double]
+        private let gap: Double
+        private let durationNs: Double
+        private let arrival: ArrivalProcess
 
-    /// Every operation of the phase as (offset, cluster index), in time order.
-    var plan: [(offsetNs: Int64, cluster: Int)] {
-        let cfg = configuration
-        var all: [(offsetNs: Int64, cluster: Int)] = []
-        for index in cfg.clusters.indices {
-            let stream = cfg.streamIDs?[index] ?? UInt64(index)
-            for offset in Self.offsets(
-                index: index, streamID: stream, rate: cfg.ratePerCluster, durationNs: cfg.durationNs,
-                arrival: cfg.arrival, seed: cfg.seed)
-            {
-                all.append((offset, index))
+        init(configuration cfg: SnapshotLoadConfiguration) {
+            gap = cfg.ratePerCluster > 0 ? 1e9 / cfg.ratePerCluster : .infinity
+            durationNs = Double(cfg.durationNs)
+            arrival = cfg.arrival
+            // Substream 0x5A9 keeps these draws apart from the read/write schedule's streams.
+            rngs = cfg.clusters.indices.map {
+                SeededRandom(seed: cfg.seed, stream: cfg.streamIDs?[$0] ?? UInt64($0), substream: 0x5A9)
+            }
+            due = []
+            for i in rngs.indices {
+                // Even: a random phase in [0, gap); Poisson: an exponential first gap.
+                let u = rngs[i].nextUnit()
+                due.append(gap.isFinite ? (arrival == .even ? u * gap : -log(1 - u) * gap) : .infinity)
             }
         }
-        return all.sorted { ($0.offsetNs, $0.cluster) < ($1.offsetNs, $1.cluster) }
+
+        mutating func next() -> (offsetNs: Int64, cluster: Int)? {
+            // Linear scan for the earliest: the hot clusters are tens to hundreds, and a heap would
+            // not pay for itself at snapshot rates.
+            guard let i = due.indices.min(by: { (due[$0], $0) < (due[$1], $1) }), due[i] < durationNs else {
+                return nil
+            }
+            let t = due[i]
+            due[i] += arrival == .even ? gap : -log(1 - rngs[i].nextUnit()) * gap
+            return (Int64(t), i)
+        }
     }
+
+    /// Every operation of the phase (tests).
+    var plan: [(offsetNs: Int64, cluster: Int)] { Array(Schedule(configuration: configuration)) }
 
     func runBlocking(leadNs: Int64, emit: @Sendable (Record) -> Void) -> SnapshotFinalRecord {
         let cfg = configuration
-        let plan = self.plan
+        let plan = Schedule(configuration: cfg)
         let start = MonotonicClock.now() + leadNs
         startNs.store(start, ordering: .releasing)
         let urls = cfg.clusters.map { cfg.url(cluster: $0) }

@@ -59,6 +59,11 @@ import Testing
             transport: transport)
         #expect(load.plan.count == 20)
         #expect(load.plan.filter { $0.cluster == 0 }.count == 10)
+        // In time order, each cluster's operations one gap (50 ms) apart.
+        let plan = load.plan
+        #expect(zip(plan, plan.dropFirst()).allSatisfy { $0.offsetNs <= $1.offsetNs })
+        let first = plan.filter { $0.cluster == 1 }.map(\.offsetNs)
+        #expect(zip(first, first.dropFirst()).allSatisfy { abs($1 - $0 - 50_000_000) <= 1 })
         let sink = Mutex<[Record]>([])
         let final = await load.run(emit: { r in sink.withLock { $0.append(r) } })
         let w = final.window.requests
