@@ -16,6 +16,9 @@ public final class LoadRunner: Sendable {
     private let logger: Logger
     /// Snapshot operations (`--snapshot-rps-per-cluster`), run beside the read/write phase.
     public let snapshots: SnapshotLoad?
+    private let snapshotResult = Mutex<SnapshotFinalRecord?>(nil)
+    /// The snapshot operations' `snapshot_final` once ``run(emit:)`` returned (nil without them).
+    public var snapshotFinal: SnapshotFinalRecord? { snapshotResult.withLock { $0 } }
 
     public convenience init(
         configuration: LoadConfiguration, transport: any LoadTransport, logger: Logger = Logger(label: "kp-load")
@@ -84,6 +87,7 @@ public final class LoadRunner: Sendable {
         }
         report(result)
         if let final = await snapshotFinal {
+            snapshotResult.withLock { $0 = final }
             emit(.snapshotFinal(final))
             reportSnapshots(final)
         }

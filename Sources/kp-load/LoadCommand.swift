@@ -22,7 +22,8 @@ struct LoadCommand: AsyncParsableCommand {
             stdout gets a load_interval record every --report-interval and a load_final record at the end. \
             If kp-load could not keep its own schedule (schedule lag p99 over --max-lag, --max-inflight \
             reached, or under 99% of the scheduled operations sent within the phase), load_final says \
-            generator_limited with the reason, stderr says so, and the exit code is 3. When the operations were \
+            generator_limited with the reason, stderr says so, and the exit code is 3 (also when the snapshot \
+            schedule, on its own thread, fell behind: snapshot_final says generator_limited). When the operations were \
             late because they waited on the server (stream slots, slow answers piling up, timeouts) while \
             kp-load kept up, load_final says target_saturated ("achieved X of Y ops/s") and the exit code is 6: \
             a server result, the latencies stand. SIGINT/SIGTERM stop \
@@ -361,6 +362,12 @@ struct LoadCommand: AsyncParsableCommand {
             throw ToolFailure(
                 "the run is generator-limited, its latencies describe kp-load as much as the server: "
                     + (result.final.generatorLimitReason ?? "?"), exitCode: .generatorLimited)
+        }
+        if let snapshot = runner.snapshotFinal, snapshot.generatorLimited {
+            // The snapshot schedule has its own thread: when it fell behind, its latencies are kp-load's too.
+            throw ToolFailure(
+                "the snapshot schedule is generator-limited (lag p99 over --max-lag), its latencies describe kp-load as much as the server",
+                exitCode: .generatorLimited)
         }
         if result.final.targetSaturated == true {
             throw ToolFailure(
