@@ -220,7 +220,9 @@ else
 fi
 for rate in $HEY_RATES; do
     [ -n "${KP_US[$rate]:-}" ] && [ -n "${HEY_US[$rate]:-}" ] || continue
-    echo "CPU per request at $rate req/s: kp-load ${KP_US[$rate]} µs (load phase alone ${KP_PHASE_US[$rate]} µs), hey -h2 ${HEY_US[$rate]} µs; kp-load/hey $(awk -v a="${KP_US[$rate]}" -v b="${HEY_US[$rate]}" 'BEGIN{printf "%.2f", a / b}')× whole process, $(awk -v a="${KP_PHASE_US[$rate]}" -v b="${HEY_US[$rate]}" 'BEGIN{printf "%.2f", a / b}')× load phase (target ≤ 0.80×)"
+    ratio=$(awk -v a="${KP_US[$rate]}" -v b="${HEY_US[$rate]}" 'BEGIN{printf "%.2f", a / b}')
+    verdict=$(awk -v r="$ratio" 'BEGIN{print (r <= 0.80) ? "met" : "NOT met"}')
+    echo "CPU per request at $rate req/s: kp-load ${KP_US[$rate]} µs (load phase alone ${KP_PHASE_US[$rate]} µs), hey -h2 ${HEY_US[$rate]} µs; kp-load/hey ${ratio}× whole process, $(awk -v a="${KP_PHASE_US[$rate]}" -v b="${HEY_US[$rate]}" 'BEGIN{printf "%.2f", a / b}')× load phase; target ≤ 0.80× (whole process): ${verdict}"
 done
 echo "h2load maximum on the same endpoint (GET of one object, -c 4 -m 100): ${H2_RPS:-?} req/s (${H2_2XX:-?} 2xx of ${H2_OK:-?} succeeded)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores, shared with whatever else runs)"

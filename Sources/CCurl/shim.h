@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 static inline CURLcode kp_easy_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode kp_easy_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
@@ -150,5 +152,35 @@ static inline int kp_prereq_clock_cb(void *clientp, char *conn_primary_ip, char 
 static inline CURLcode kp_easy_record_send_time(CURL *h, int64_t *slot) {
     CURLcode rc = curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, kp_prereq_clock_cb);
     return rc != CURLE_OK ? rc : curl_easy_setopt(h, CURLOPT_PREREQDATA, (void *)slot);
+}
+// A paced driver (MultiDriver's pacer): a CLOCK_MONOTONIC timerfd polled beside libcurl's sockets,
+// so the driver thread wakes at a ns deadline (curl_multi_poll's own timeout is whole ms, and
+// a timerfd's hrtimer is not widened by the thread's timer slack). Linux only, as kp-bench is.
+static inline int kp_timerfd_create(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
+
+/// Arms `fd` to fire once at monotonic `ns` (absolute); returns timerfd_settime's result.
+static inline int kp_timerfd_arm(int fd, int64_t ns) {
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (ns < 1) ns = 1;  // 0 would disarm
+    its.it_value.tv_sec = (time_t)(ns / 1000000000);
+    its.it_value.tv_nsec = (long)(ns % 1000000000);
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/// Consumes a fired timerfd's expiry count (non-blocking: nothing happens when it has not fired).
+static inline void kp_timerfd_consume(int fd) {
+    uint64_t n;
+    ssize_t r = read(fd, &n, sizeof n);
+    (void)r;
+}
+
+/// curl_multi_poll with one extra fd to watch for input (`fd` < 0: none).
+static inline CURLMcode kp_multi_poll_with_fd(CURLM *m, int fd, int timeout_ms) {
+    struct curl_waitfd w;
+    w.fd = fd;
+    w.events = CURL_WAIT_POLLIN;
+    w.revents = 0;
+    return curl_multi_poll(m, fd >= 0 ? &w : NULL, fd >= 0 ? 1 : 0, timeout_ms, NULL);
 }
 #endif

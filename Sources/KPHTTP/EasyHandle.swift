@@ -55,8 +55,14 @@ final class EasyHandle {
     var completion: Completion?
     /// Position in the driver's active list, -1 when idle.
     var activeIndex = -1
-    /// This request's own header list (auth + its headers), freed in `recycle`.
+    /// The header list built for the latest request with headers of its own (auth + its headers),
+    /// kept for the next request with the same headers and body presence (a load generator sends
+    /// the same few header sets again and again: no slist rebuilt per request); freed in deinit or
+    /// when a request needs another list.
     private var requestHeaders: UnsafeMutablePointer<curl_slist>?
+    private var requestHeadersKey: [(String, String)] = []
+    private var requestHeadersWithBody = false
+    private var requestHeadersValid = false
     /// True while the method options are those of a plain GET (HTTPGET=1, no CUSTOMREQUEST).
     private var methodIsPlainGET = false
     /// The `CURLOPT_URL` and `CURLOPT_TIMEOUT_MS` the handle holds (options persist across transfers).
@@ -195,7 +201,16 @@ final class EasyHandle {
 
         if request.headers.isEmpty && request.body == nil {
             try check(kp_easy_setopt_slist(h, CURLOPT_HTTPHEADER, sharedHeaders), "curl_easy_setopt(HTTPHEADER)")
+        } else if requestHeadersValid, let cached = requestHeaders, requestHeadersWithBody == (request.body != nil),
+            Self.sameHeaders(requestHeadersKey, request.headers)
+        {
+            try check(kp_easy_setopt_slist(h, CURLOPT_HTTPHEADER, cached), "curl_easy_setopt(HTTPHEADER)")
         } else {
+            if let old = requestHeaders {
+                // Not in use: libcurl reads CURLOPT_HTTPHEADER only while a transfer runs.
+                curl_slist_free_all(old)
+                requestHeaders = nil
+            }
             var list: UnsafeMutablePointer<curl_slist>? = nil
             func append(_ line: String) throws(HTTPError) {
                 guard let grown = curl_slist_append(list, line) else {
@@ -205,7 +220,14 @@ final class EasyHandle {
                 }
                 list = grown
             }
-            defer { requestHeaders = list }
+            var complete = false
+            defer {
+                requestHeaders = list
+                // Only a list built without error may serve a later request.
+                requestHeadersKey = complete ? request.headers : []
+                requestHeadersWithBody = complete ? request.body != nil : false
+                requestHeadersValid = complete
+            }
             if let authLine { try append(authLine) }
             // An empty "Expect:" stops libcurl from waiting for "100 Continue" before sending a body over HTTP/1.1.
             if request.body != nil { try append("Expect:") }
@@ -219,7 +241,14 @@ final class EasyHandle {
                 try append(value.isEmpty ? "\(name);" : "\(name): \(value)")
             }
             try check(kp_easy_setopt_slist(h, CURLOPT_HTTPHEADER, list), "curl_easy_setopt(HTTPHEADER)")
+            complete = true
         }
+    }
+
+    private static func sameHeaders(_ a: [(String, String)], _ b: [(String, String)]) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in a.indices where a[i].0 != b[i].0 || a[i].1 != b[i].1 { return false }
+        return true
     }
 
     private static func isValidHeader(name: String, value: String) -> Bool {
@@ -339,12 +368,8 @@ final class EasyHandle {
         let c = completion
         completion = nil
         url = ""
-        if let requestHeaders {
-            // libcurl reads CURLOPT_HTTPHEADER only while a transfer runs, and `prepare` sets it again
-            // before the next one, so the idle handle may keep the stale pointer.
-            curl_slist_free_all(requestHeaders)
-            self.requestHeaders = nil
-        }
+        // `requestHeaders` stays for the next request with the same headers (`prepare` sets
+        // CURLOPT_HTTPHEADER again before every transfer).
         kp_buffer_clear(body, Self.retainedBufferBytes)
         kp_buffer_clear(headerBytes, Self.retainedBufferBytes)
         return c

@@ -115,6 +115,21 @@ public final class HTTPClient: HTTPTransport {
         driver.submit(request, id: driver.makeID(), completion: completion)
     }
 
+    /// Lets the caller run its own clock on the client's driver thread: from the driver's next loop
+    /// turn on, `pacer` runs at every turn (before queued submissions go to libcurl) with the
+    /// monotonic time in ns, and returns the monotonic ns at which it wants to run again
+    /// (`Int64.max`: no deadline). The driver sleeps in `curl_multi_poll` until that deadline (a
+    /// CLOCK_MONOTONIC timerfd polled beside libcurl's sockets: ns resolution, no timer slack), a
+    /// socket or libcurl timer, or a submission from another thread.
+    ///
+    /// For an open-loop load generator: the pacer ``submit(_:completion:)``s the requests that are due,
+    /// on the driver thread, so a request costs no cross-thread hand-over and no wake-up of its own.
+    /// `pacer` must return quickly (every transfer of this client waits while it runs). `nil` removes it.
+    /// The client keeps `pacer` until it is removed or the client shuts down.
+    public func setPacer(_ pacer: (@Sendable (_ nowNs: Int64) -> Int64)?) {
+        driver.setPacer(pacer)
+    }
+
     /// Requests submitted and not yet completed.
     public var inFlight: Int { driver.inFlight }
 

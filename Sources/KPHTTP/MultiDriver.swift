@@ -26,8 +26,16 @@ final class MultiDriver: @unchecked Sendable {
         var completion: EasyHandle.Completion
     }
 
+    /// Runs on the driver thread at every turn of its loop, before the inbox is drained, with the
+    /// monotonic time; returns the monotonic ns at which it wants to run again (`Int64.max`: only
+    /// when something else wakes the driver). It may ``submit(_:id:completion:)``: from the driver
+    /// thread that costs no wake-up. See ``HTTPClient/setPacer(_:)``.
+    typealias Pacer = @Sendable (_ nowNs: Int64) -> Int64
+
     private struct Inbox {
         var submissions: [Submission] = []
+        /// A pacer to install (`.some(nil)`: remove the current one) at the next drain.
+        var pacerChange: Pacer??
         var cancellations: [UInt64] = []
         /// A wake-up was sent since the driver last drained; later submitters need not send another.
         var wakeArmed = false
@@ -57,6 +65,12 @@ final class MultiDriver: @unchecked Sendable {
     private var justAdded: [EasyHandle] = []
     private var drained: [Submission] = []
     private var drainedCancellations: [UInt64] = []
+    private var pacer: Pacer?
+    /// When the pacer wants to run next (`Int64.max`: no deadline).
+    private var pacerDueNs = Int64.max
+    /// The timerfd that wakes the driver at `pacerDueNs` (-1: none yet), and the deadline it is armed for (0: disarmed).
+    private var timerFD: Int32 = -1
+    private var timerArmedNs: Int64 = 0
 
     /// Longest sleep in `curl_multi_poll` when nothing happens (libcurl's own timers cut it short).
     private static let pollTimeoutMs: Int32 = 1000
@@ -151,6 +165,18 @@ final class MultiDriver: @unchecked Sendable {
         }
     }
 
+    /// Installs (or, with nil, removes) the pacer; it runs from the driver's next loop turn on.
+    func setPacer(_ pacer: Pacer?) {
+        let needWake: Bool = inbox.withLock { s in
+            if s.stopping { return false }
+            s.pacerChange = .some(pacer)
+            if s.wakeArmed { return false }
+            s.wakeArmed = true
+            return true
+        }
+        if needWake { wake() }
+    }
+
     private func wake() {
         do {
             try check(curl_multi_wakeup(multi.handle), "curl_multi_wakeup")
@@ -171,14 +197,19 @@ final class MultiDriver: @unchecked Sendable {
     private func run() {
         driverThreadID.store(pthread_self(), ordering: .releasing)
         while true {
+            if let pacer { pacerDueNs = pacer(MonotonicClock.now()) }
             if drainInbox() { break }
             perform()
             deliverFinished()
-            let more = inbox.withLock { !$0.submissions.isEmpty || !$0.cancellations.isEmpty || $0.stopping }
+            let more = inbox.withLock {
+                !$0.submissions.isEmpty || !$0.cancellations.isEmpty || $0.stopping || $0.pacerChange != nil
+            }
             if !more { poll() }
         }
         abortAll(Self.shutDownKind)
         idle.removeAll()
+        pacer = nil
+        if timerFD >= 0 { close(timerFD) }
     }
 
     /// Moves the inbox into libcurl; returns true when the driver must stop.
@@ -187,6 +218,11 @@ final class MultiDriver: @unchecked Sendable {
             swap(&s.submissions, &drained)
             swap(&s.cancellations, &drainedCancellations)
             s.wakeArmed = false
+            if let change = s.pacerChange {
+                pacer = change
+                pacerDueNs = change == nil ? Int64.max : 0
+                s.pacerChange = nil
+            }
             return s.stopping
         }
         for sub in drained {
@@ -257,8 +293,31 @@ final class MultiDriver: @unchecked Sendable {
     }
 
     private func poll() {
+        var fd: Int32 = -1
+        var timeoutMs = Self.pollTimeoutMs
+        if pacer != nil && pacerDueNs != Int64.max {
+            let now = MonotonicClock.now()
+            // Already due: run the pacer again rather than sleep.
+            if pacerDueNs <= now { return }
+            if timerFD < 0 { timerFD = kp_timerfd_create() }
+            if timerFD >= 0 {
+                if timerArmedNs != pacerDueNs && kp_timerfd_arm(timerFD, pacerDueNs) == 0 { timerArmedNs = pacerDueNs }
+                fd = timerFD
+            }
+            if timerArmedNs != pacerDueNs {
+                // No timerfd: whole ms, rounded up (late by < 1 ms rather than early).
+                timeoutMs = Int32(clamping: min(Int64(timeoutMs), max(1, (pacerDueNs - now + 999_999) / 1_000_000)))
+            }
+        }
+        defer {
+            // A fired timer stays readable until read: consume it so the next poll sleeps.
+            if timerArmedNs != 0 && MonotonicClock.now() >= timerArmedNs {
+                kp_timerfd_consume(timerFD)
+                timerArmedNs = 0
+            }
+        }
         do {
-            try check(curl_multi_poll(multi.handle, nil, 0, Self.pollTimeoutMs, nil), "curl_multi_poll")
+            try check(kp_multi_poll_with_fd(multi.handle, fd, timeoutMs), "curl_multi_poll")
         } catch {
             // poll(2) itself failed: fail what is running rather than spin on a broken multi handle.
             abortAll(.transport(code: error.code, message: error.description))

@@ -39,6 +39,9 @@ public final class LoadGenerator: Sendable {
         let lastCPUNs = Atomic<Int64>(0)
         /// Monotonic time of the latest CPU sample (samples at most every ms).
         let sampledAtNs = Atomic<Int64>(0)
+        /// Monotonic time of the latest run-queue delay sample (at most every 50 ms: it reads a
+        /// /proc file, tens of µs, which once per ms cost ~10 µs per request at 2 000 requests/s).
+        let runDelaySampledAtNs = Atomic<Int64>(0)
         /// Run-queue delay of the first thread that sampled (a driver thread), first and latest.
         let thread = Atomic<UInt>(0)
         let firstRunDelayNs = Atomic<Int64>(-1)
@@ -56,6 +59,9 @@ public final class LoadGenerator: Sendable {
             let me = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self()))))
             _ = thread.compareExchange(expected: 0, desired: me, ordering: .relaxed)
             guard thread.load(ordering: .relaxed) == me else { return }
+            let firstDelay = firstRunDelayNs.load(ordering: .relaxed) < 0
+            guard firstDelay || nowNs - runDelaySampledAtNs.load(ordering: .relaxed) >= 50_000_000 else { return }
+            runDelaySampledAtNs.store(nowNs, ordering: .relaxed)
             let delay = PreciseSleep.threadRunQueueDelayNs()
             _ = firstRunDelayNs.compareExchange(expected: -1, desired: delay, ordering: .relaxed)
             lastRunDelayNs.store(delay, ordering: .relaxed)
@@ -139,10 +145,15 @@ public final class LoadGenerator: Sendable {
         let plannedEnd = start + cfg.durationNs
         let cpuAtStart = PreciseSleep.processCPUSeconds()
 
-        let scheduler = Thread { [self] in self.schedulerLoop(schedule: schedule, startNs: start) }
-        scheduler.name = "kp-load-scheduler"
-        scheduler.qualityOfService = .userInteractive
-        scheduler.start()
+        // Each driver thread runs its own clusters' schedule (``pace(_:nowNs:)``); a transport
+        // without a driver thread of its own (test fakes) gets the scheduler thread instead.
+        let paced = startPacers(startNs: start)
+        if !paced {
+            let scheduler = Thread { [self] in self.schedulerLoop(schedule: schedule, startNs: start) }
+            scheduler.name = "kp-load-scheduler"
+            scheduler.qualityOfService = .userInteractive
+            scheduler.start()
+        }
 
         var total = LoadTally()
         var reasons0: [String] = []
@@ -215,6 +226,10 @@ public final class LoadGenerator: Sendable {
             PreciseSleep.until(min(boundary, now + 5_000_000))
         }
         let end = closeWindow()
+        if paced {
+            // The pacers hold this generator: release them (and so the cycle) now the phase is over.
+            for t in transports { t.stopPacing() }
+        }
         let unfinished = inflight.load(ordering: .acquiring)
         if unfinished > 0 {
             // Only after the drain deadline (request timeout + 1 s past the schedule's end).
@@ -378,7 +393,105 @@ public final class LoadGenerator: Sendable {
         slots.reduce(schedulerCPUNs.load(ordering: .relaxed)) { max($0, $1.usedCPUNs) }
     }
 
-    // MARK: - Scheduler thread
+    // MARK: - Paced driver threads (the hot path)
+
+    /// One driver thread's share of the schedule: the streams of the clusters it drives (cluster
+    /// `c` of the hot list goes to transport `c mod N`), walked on that thread by ``pace(_:nowNs:)``.
+    ///
+    /// `@unchecked Sendable`: touched only on its transport's driver thread (the pacer runs there
+    /// and nowhere else).
+    private final class ThreadPacer: @unchecked Sendable {
+        var it: OpenLoopSchedule.Iterator
+        /// Local cluster index of the sub-schedule → index in the hot list.
+        let clusters: [Int32]
+        var next: ScheduledOperation?
+        /// End of the latest wait at --max-inflight (see ``LoadGenerator/schedulerLoop``).
+        var heldUntil: Int64 = 0
+        var holding = false
+        var done = false
+        var started = false
+
+        init(schedule: OpenLoopSchedule, clusters: [Int32]) {
+            it = schedule.makeIterator()
+            self.clusters = clusters
+            next = it.next()
+        }
+    }
+
+    private let pacersLeft = Atomic<Int>(0)
+
+    /// Installs one pacer per transport, each with the sub-schedule of its clusters (each cluster's
+    /// streams keep their seeds, so together they are exactly the whole schedule). False, with
+    /// nothing installed, when a transport cannot pace (it has no driver thread of its own).
+    private func startPacers(startNs: Int64) -> Bool {
+        let cfg = configuration
+        let n = transports.count
+        var pacers: [ThreadPacer] = []
+        for i in 0..<n {
+            let mine = Array(stride(from: i, to: cfg.hotClusters.count, by: n))
+            let sub = OpenLoopSchedule(
+                ratePerCluster: [.read: cfg.readRatePerCluster, .write: cfg.writeRatePerCluster],
+                clusterCount: mine.count, durationNs: cfg.durationNs, arrival: cfg.arrival, seed: cfg.seed,
+                objectsPerCluster: cfg.objectsPerCluster, streamIDs: mine.map { cfg.streamIDs?[$0] ?? UInt64($0) })
+            pacers.append(ThreadPacer(schedule: sub, clusters: mine.map { Int32($0) }))
+        }
+        pacersLeft.store(n, ordering: .releasing)
+        for (i, t) in transports.enumerated() {
+            let p = pacers[i]
+            guard t.startPacing({ [self] now in self.pace(p, nowNs: now) }) else {
+                for u in transports[..<i] { u.stopPacing() }
+                return false
+            }
+        }
+        return true
+    }
+
+    /// One pacer turn on a driver thread: hands over every operation of its clusters that is due
+    /// by now (back to back, one driver wake-up for the batch), and returns when it is next needed:
+    /// the next intended start (at most 50 ms ahead, so a stop is noticed), 100 µs while
+    /// --max-inflight holds the schedule, or `Int64.max` when its schedule is done.
+    private func pace(_ p: ThreadPacer, nowNs: Int64) -> Int64 {
+        if p.done { return Int64.max }
+        if !p.started {
+            p.started = true
+            // libcurl's own poll timeouts on this thread: no 50 µs slack either.
+            PreciseSleep.tightenTimerSlack()
+        }
+        let start = startNs.load(ordering: .relaxed)
+        let maxInflight = configuration.maxInflight
+        var now = nowNs
+        while let op = p.next {
+            if stopRequested.load(ordering: .relaxed) { break }
+            let intended = start + op.offsetNs
+            if intended > now { return min(intended, now + 50_000_000) }
+            // As in schedulerLoop: a wait at --max-inflight is the server's, and so is its backlog.
+            if inflight.load(ordering: .relaxed) >= maxInflight {
+                maxInflightReached.store(true, ordering: .relaxed)
+                p.holding = true
+                // A completion ends the hold. With one driver thread every completion runs on this
+                // thread, and the pacer runs right after it: no timer needed (50 ms: to notice a stop).
+                // Completions on other threads do not wake this one: look again every 100 µs, as the
+                // scheduler thread did (a driver turn each; a hold is the server's slowness anyway).
+                return now + (transports.count == 1 ? 50_000_000 : 100_000)
+            }
+            if p.holding {
+                p.holding = false
+                p.heldUntil = now
+            }
+            var global = op
+            global.cluster = p.clusters[Int(op.cluster)]
+            issue(global, intendedNs: intended, ownFromNs: max(intended, p.heldUntil))
+            p.next = p.it.next()
+            now = MonotonicClock.now()
+        }
+        p.done = true
+        if pacersLeft.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+            schedulerDone.store(true, ordering: .releasing)
+        }
+        return Int64.max
+    }
+
+    // MARK: - Scheduler thread (transports that cannot pace)
 
     private func schedulerLoop(schedule: OpenLoopSchedule, startNs: Int64) {
         PreciseSleep.tightenTimerSlack()

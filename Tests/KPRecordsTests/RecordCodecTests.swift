@@ -17,6 +17,31 @@ import Testing
         }
     }
 
+    /// Load records write their histograms' pairs by hand (RecordCodec.encodeSplicingBuckets): the
+    /// bytes must be exactly JSONEncoder's, whatever the strings around them hold.
+    @Test(arguments: [1, 2, 3, 42, 1_000_003] as [UInt64])
+    func loadRecordsEncodeAsJSONEncoderDoes(seed: UInt64) throws {
+        for rec in RecordSamples.all(seed: seed) {
+            let plain: Data
+            switch rec {
+            case .loadInterval(var r):
+                plain = try RecordCodec.makeEncoder().encode(r)
+                // An empty histogram, a negative value and a unit needing no marker check the edges.
+                r.ops[0].service.buckets = []
+                r.ops[0].response.buckets.append([Int64.max, -7])
+                #expect(try RecordCodec.encode(.loadInterval(r)) == RecordCodec.makeEncoder().encode(r))
+            case .loadFinal(let r):
+                plain = try RecordCodec.makeEncoder().encode(r)
+                #expect(r.perCluster.contains { !$0.response.buckets.isEmpty })
+            default:
+                continue
+            }
+            let fast = try RecordCodec.encode(rec)
+            #expect(fast == plain, "\(String(decoding: fast, as: UTF8.self))")
+            #expect(!String(decoding: fast, as: UTF8.self).contains(RecordCodec.bucketMarker))
+        }
+    }
+
     @Test func linesCarryKindAndVersion() throws {
         for rec in RecordSamples.all(seed: 7) {
             let obj = try JSONSerialization.jsonObject(with: RecordCodec.encode(rec)) as! [String: Any]
