@@ -291,7 +291,8 @@ final class EasyHandle {
                             .transport(
                                 code: Int(code.rawValue),
                                 message:
-                                    "a streamed line was longer than \(sink.maxLineBytes) bytes; the stream was stopped"),
+                                    "a streamed line was longer than \(sink.maxLineBytes) bytes; the stream was stopped"
+                            ),
                             url: url, timings: timings)), connectionsOpened: connects, waitedForConnection: waited)
             }
             if code == CURLE_WRITE_ERROR && body.pointee.overflowed != 0 {

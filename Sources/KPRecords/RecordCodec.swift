@@ -66,6 +66,8 @@ public enum RecordCodec {
         case .fleetMember(let r): return try e.encode(r)
         case .teardownStep(let r): return try e.encode(r)
         case .teardownSummary(let r): return try e.encode(r)
+        case .watchInterval(let r): return try e.encode(r)
+        case .watchFinal(let r): return try e.encode(r)
         case .error(let r): return try e.encode(r)
         }
     }
@@ -104,6 +106,8 @@ public enum RecordCodec {
             case .fleetMember: return .fleetMember(try d.decode(FleetMemberRecord.self, from: line))
             case .teardownStep: return .teardownStep(try d.decode(TeardownStepRecord.self, from: line))
             case .teardownSummary: return .teardownSummary(try d.decode(TeardownSummaryRecord.self, from: line))
+            case .watchInterval: return .watchInterval(try d.decode(WatchIntervalRecord.self, from: line))
+            case .watchFinal: return .watchFinal(try d.decode(WatchFinalRecord.self, from: line))
             case .error: return .error(try d.decode(ErrorRecord.self, from: line))
             }
         } catch {

@@ -28,6 +28,8 @@ public enum RecordKind: String, Codable, Sendable, CaseIterable {
     case fleetMember = "fleet_member"
     case teardownStep = "teardown_step"
     case teardownSummary = "teardown_summary"
+    case watchInterval = "watch_interval"
+    case watchFinal = "watch_final"
     case error
 }
 
@@ -46,6 +48,8 @@ public enum Record: Sendable, Equatable {
     case fleetMember(FleetMemberRecord)
     case teardownStep(TeardownStepRecord)
     case teardownSummary(TeardownSummaryRecord)
+    case watchInterval(WatchIntervalRecord)
+    case watchFinal(WatchFinalRecord)
     case error(ErrorRecord)
 
     public var kind: RecordKind {
@@ -63,6 +67,8 @@ public enum Record: Sendable, Equatable {
         case .fleetMember: .fleetMember
         case .teardownStep: .teardownStep
         case .teardownSummary: .teardownSummary
+        case .watchInterval: .watchInterval
+        case .watchFinal: .watchFinal
         case .error: .error
         }
     }

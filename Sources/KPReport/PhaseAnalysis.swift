@@ -39,6 +39,10 @@ public struct PhaseAnalysis: Sendable {
     /// The phases a scenario produces.
     public static func expectedPhases(scenario: String?, hasLoad: Bool) -> [String] {
         if let s = scenario, s.hasPrefix("mixed") { return RunData.phaseOrder }
+        // watch-fanout: a sample while the load ran without watchers, one while it ran with them, then post-load.
+        if scenario == "watch-fanout" {
+            return Array(RunData.phaseOrder.prefix(3)) + ["load", "load-watch", "post-load"]
+        }
         if scenario == nil && hasLoad { return RunData.phaseOrder }
         return Array(RunData.phaseOrder.prefix(3))
     }

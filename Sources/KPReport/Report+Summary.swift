@@ -31,6 +31,8 @@ extension Report {
         let teardown = teardownSection
         if !teardown.isEmpty { out.append(teardown) }
         if let load { out.append(loadSection(load)) }
+        let watch = watchSection
+        if !watch.isEmpty { out.append(watch) }
         if let slo { out.append(sloSection(slo)) }
         out.append(sizingSection)
         out.append(profilesSection)

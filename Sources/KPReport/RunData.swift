@@ -37,6 +37,11 @@ public struct RunData: Sendable {
     /// `teardown_step` records and the `teardown_summary` (scenario teardown).
     public var teardownSteps: [TeardownStepRecord] = []
     public var teardownSummary: TeardownSummaryRecord?
+    /// kp-load's watchers (scenario watch-fanout): each load file's `watch_final` (nil for a file with
+    /// watch_interval records but no watch_final: that process did not finish), by file name; and
+    /// the `watch_interval` records of all of them, by time.
+    public var watchFinals: [(file: String, record: WatchFinalRecord?)] = []
+    public var watchIntervals: [WatchIntervalRecord] = []
     /// `error` records any tool wrote into the run's files, by time.
     public var toolErrors: [ErrorRecord] = []
     /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.
@@ -56,9 +61,9 @@ public struct RunData: Sendable {
         case "bootstrap.jsonl": ["Bootstrap"]
         case "samples.jsonl": ["Phases", "Per VCP", "Deltas", "Sizing a pod", "Profiles", "Server-side latency"]
         case "timeseries.jsonl": ["Sizing a pod (peak figures)"]
-        case "load.jsonl": ["Load"]
+        case "load.jsonl": ["Load", "Watch fan-out"]
         case "teardown.jsonl": ["Teardown"]
-        default: LoadShardSet.parse(fileName: file) != nil ? ["Load"] : []
+        default: LoadShardSet.parse(fileName: file) != nil ? ["Load", "Watch fan-out"] : []
         }
     }
 
@@ -224,6 +229,21 @@ public struct RunData: Sendable {
         case .fleetMember(let r): fleetMembers.append(r)
         case .teardownStep(let r): teardownSteps.append(r)
         case .teardownSummary(let r): teardownSummary = r
+        case .watchInterval(let r):
+            watchIntervals.append(r)
+            if !watchFinals.contains(where: { $0.file == file }) { watchFinals.append((file, nil)) }
+        case .watchFinal(let r):
+            if let i = watchFinals.firstIndex(where: { $0.file == file }) {
+                if watchFinals[i].record != nil {
+                    problems.append(
+                        DataProblem(
+                            location: file, message: "more than one watch_final record; the last one is used",
+                            affects: ["Watch fan-out"]))
+                }
+                watchFinals[i].record = r
+            } else {
+                watchFinals.append((file, r))
+            }
         case .error(let r): toolErrors.append(r)
         }
     }
@@ -236,6 +256,8 @@ public struct RunData: Sendable {
         profiles.sort { ($0.tNs, $0.profile, $0.phase) < ($1.tNs, $1.profile, $1.phase) }
         loadIntervals.sort { $0.startNs < $1.startNs }
         fleetMembers.sort { ($0.tNs, $0.cluster) < ($1.tNs, $1.cluster) }
+        watchIntervals.sort { $0.startNs < $1.startNs }
+        watchFinals.sort { $0.file < $1.file }
         teardownSteps.sort { ($0.endNs, $0.cluster, $0.step) < ($1.endNs, $1.cluster, $1.step) }
         toolErrors.sort { ($0.tNs, $0.tool, $0.message) < ($1.tNs, $1.tool, $1.message) }
         missingFiles.sort()

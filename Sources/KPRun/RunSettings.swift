@@ -37,6 +37,8 @@ public struct RunSettings: Sendable {
     public var sim: Bool
     /// kp-load processes side by side in the load phase (1: one kp-load writing load.jsonl).
     public var loadShards: Int
+    /// kp-load's watch streams per hot cluster in the `watch-fanout` scenario (`--watchers-per-cluster`).
+    public var watchersPerCluster = 10
     /// Where the kp-* tools are.
     public var binDir: String
     /// Arguments after `--`, for kp-launch.
@@ -112,6 +114,7 @@ public struct RunSettings: Sendable {
                 "max-lag=\(maxLag.text)",
             ]
             if loadShards > 1 { flags.append("load-shards=\(loadShards)") }
+            if scenario.watches { flags.append("watchers-per-cluster=\(watchersPerCluster)") }
         }
         if sim { flags.append("target=kp-sim") }
         for v in Self.targetVariables {

@@ -109,6 +109,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
+            "watch-fanout: kp-load's watch streams per hot cluster in the phase with watchers (default 10).",
+            valueName: "n"))
+    var watchersPerCluster: Int?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
             "Runs of the scenario, each a fresh launch, into out/<run>/r1..rn; then the set is folded.", valueName: "n")
     )
     var `repeat` = 1
@@ -193,6 +199,16 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(
                 "--load-shards \(loadShards) needs a scenario with a load phase (mixed-hot, mixed-uniform), not \(scenario)"
             )
+        }
+        if let w = watchersPerCluster {
+            guard Scenario.named(scenario)!.watches else {
+                throw ValidationError(
+                    "--watchers-per-cluster \(w) needs --scenario watch-fanout (the scenario with watchers), not \(scenario)"
+                )
+            }
+            if !(1...1000).contains(w) {
+                throw ValidationError("--watchers-per-cluster must be a whole number from 1 to 1000 (got '\(w)')")
+            }
         }
         if let sizes {
             let words = sizes.split(whereSeparator: { $0 == " " || $0 == "," })
@@ -359,7 +375,7 @@ struct RunCommand: AsyncParsableCommand {
         func d(_ a: DurationArgument) -> RunDuration { RunDuration(text: a.text, duration: a.duration) }
         var environment: [String: String] = [:]
         for v in RunSettings.targetVariables { if let value = envValue(v) { environment[v] = value } }
-        return RunSettings(
+        var settings = RunSettings(
             scenario: Scenario.named(scenario)!, clusters: clusters, workers: workers, warmup: d(warmup),
             postBootstrapSettle: d(postBootstrapSettle), steadyWait: d(steadyWait), loadDuration: d(loadDuration),
             hotPercent: hotPercent, writeRPS: writeRpsPerCluster, readRPS: readRpsPerCluster, objectBytes: objectBytes,
@@ -367,6 +383,8 @@ struct RunCommand: AsyncParsableCommand {
             maxErrorPercent: maxErrorPercent, maxLag: d(maxLag), nameFormat: nameFormat, allowExisting: allowExisting,
             sim: sim,
             loadShards: loadShards, binDir: resolvedBinDir, launchArgs: launchArgs, environment: environment)
+        if let w = watchersPerCluster { settings.watchersPerCluster = w }
+        return settings
     }
 
     func execute() -> Int32 {
