@@ -83,6 +83,32 @@ public struct WatchAnalysis: Sendable {
 }
 
 extension Report {
+    /// The writers' and readers' response times in the load phase without watchers (nowatch-load*.jsonl,
+    /// shards merged) beside the phase with them (load.jsonl): what the watchers cost the other clients.
+    var writersComparison: String {
+        guard !data.nowatchLoadFinals.isEmpty, let with = data.loadFinal else { return "" }
+        func merged(_ finals: [LoadFinalRecord], _ op: String) -> LatencyHistogram? {
+            var h: LatencyHistogram?
+            for f in finals {
+                guard let w = f.ops.first(where: { $0.op == op }), let one = try? LatencyHistogram(wire: w.response)
+                else { continue }
+                if h == nil { h = one } else { h!.merge(one) }
+            }
+            return h
+        }
+        var t = MarkdownTable(["response time", "without watchers p50", "p99", "with watchers p50", "p99"])
+        for op in ["write", "read"] {
+            let a = merged(data.nowatchLoadFinals, op)
+            let b = merged([with], op)
+            guard a != nil || b != nil else { continue }
+            func p(_ h: LatencyHistogram?, _ q: Double) -> String { Format.latency(h?.percentile(q).map(Double.init)) }
+            t.add([op, p(a, 50), p(a, 99), p(b, 50), p(b, 99)])
+        }
+        return
+            "\nThe other clients' response times (end − intended start), same schedule without and with the watchers:\n\n"
+            + t.text
+    }
+
     /// `## Watch fan-out`: delivery latency, events/s, bookmarks, watch ends by reason,
     /// re-establishes, and memory and goroutines per watcher. Empty without watch records.
     var watchSection: String {
@@ -129,6 +155,7 @@ extension Report {
             "\nDelivery latency = the event's arrival at the watcher − the send time of the Update whose resulting resourceVersion the event carries; "
             + "from the response: − the arrival of that Update's response, clamped at 0 (\(Format.count(w.beforeResponse)) events arrived before the response).\n"
 
+        text += writersComparison
         guard let without = phases.row("load"), let with = phases.row("load-watch") else {
             return text
                 + "\nPer watcher: not computed: the run needs the `load` and `load-watch` samples (taken while each load phase ran).\n"

@@ -42,6 +42,10 @@ public struct RunData: Sendable {
     /// the `watch_interval` records of all of them, by time.
     public var watchFinals: [(file: String, record: WatchFinalRecord?)] = []
     public var watchIntervals: [WatchIntervalRecord] = []
+    /// The `load_final` records of watch-fanout's load phase without watchers (nowatch-load*.jsonl).
+    public var nowatchLoadFinals: [LoadFinalRecord] = []
+    /// File-name prefix of watch-fanout's load phase without watchers.
+    public static let nowatchPrefix = "nowatch-load"
     /// `error` records any tool wrote into the run's files, by time.
     public var toolErrors: [ErrorRecord] = []
     /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.
@@ -63,6 +67,7 @@ public struct RunData: Sendable {
         case "timeseries.jsonl": ["Sizing a pod (peak figures)"]
         case "load.jsonl": ["Load", "Watch fan-out"]
         case "teardown.jsonl": ["Teardown"]
+        case _ where file.hasPrefix(nowatchPrefix): ["Watch fan-out"]
         default: LoadShardSet.parse(fileName: file) != nil ? ["Load", "Watch fan-out"] : []
         }
     }
@@ -73,7 +78,13 @@ public struct RunData: Sendable {
         var data = RunData()
         let fm = FileManager.default
         let shardFiles = LoadShardSet.files(in: directory).map { $0.hasSuffix(".gz") ? String($0.dropLast(3)) : $0 }
-        for file in inputFiles + shardFiles {
+        // watch-fanout's load phase without watchers (nowatch-load.jsonl, or one per shard), when present.
+        let nowatchFiles = Set(
+            ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).filter {
+                $0.hasPrefix(Self.nowatchPrefix) && ($0.hasSuffix(".jsonl") || $0.hasSuffix(".jsonl.gz"))
+            }.map { $0.hasSuffix(".gz") ? String($0.dropLast(3)) : $0 }
+        ).sorted()
+        for file in inputFiles + shardFiles + nowatchFiles {
             // A sharded run has no load.jsonl: the shard files stand for it.
             if file == "load.jsonl" && !shardFiles.isEmpty
                 && !fm.fileExists(atPath: (directory as NSString).appendingPathComponent(file))
@@ -176,6 +187,16 @@ public struct RunData: Sendable {
 
     /// Adds one record read from `file` (kept in arrival order until ``finish()``).
     public mutating func add(_ record: Record, from file: String) {
+        if file.hasPrefix(Self.nowatchPrefix) {
+            // Only its final record is used (beside the watch phase's, in `## Watch fan-out`).
+            switch record {
+            case .loadFinal(let r):
+                nowatchLoadFinals.append(r)
+                return
+            case .loadInterval, .watchInterval, .watchFinal: return
+            default: break
+            }
+        }
         switch record {
         case .runMeta(let r):
             if runMeta != nil {

@@ -69,6 +69,49 @@ import Testing
         #expect(md.contains("These are kp-sim's figures, not kplane's."))
     }
 
+    static func loadFinal(writeMs: [Int64]) -> LoadFinalRecord {
+        let ms: Int64 = 1_000_000
+        let h = Fixtures.histogram(writeMs.map { $0 * ms })
+        return LoadFinalRecord(
+            startNs: 1, endNs: 2, targetRps: ["write": 1], achievedRps: ["write": 1],
+            ops: [
+                OpWindow(
+                    op: "write", count: Int64(writeMs.count), errors: 0, byStatus: ["200": Int64(writeMs.count)],
+                    conflicts: 0, retries: 0, response: h, service: h, bytesSent: 0, bytesReceived: 0)
+            ],
+            generator: GeneratorWindow(
+                scheduleLag: Fixtures.histogram([1000]), inflightPeak: 1, backlog: 0, cpuSeconds: 1),
+            perCluster: [], generatorLimited: false, generatorLimitReason: nil, storedObjectBytes: 1400,
+            interrupted: false, settings: [:])
+    }
+
+    /// The phase without watchers (nowatch-load.jsonl: writes of 1…100 ms) beside the one with them
+    /// (load.jsonl: 11…110 ms); its intervals and final never count as the run's load.
+    @Test func writersWithoutAndWithWatchersSideBySide() throws {
+        let f = try RunFixture()
+        defer { f.cleanup() }
+        try Self.watchRun(f)
+        for name in ["load-0-of-2.jsonl", "load-1-of-2.jsonl"] {
+            try FileManager.default.removeItem(atPath: "\(f.dir)/\(name)")
+        }
+        let c = Self.counts(events: 1, delivery: [1_000_000], ends: [:], reestablished: 0)
+        try f.write(
+            "load.jsonl",
+            [
+                Self.loadFinal(writeMs: (11...110).map { Int64($0) }).record,
+                WatchFinalRecord(
+                    watchers: 20, watchersPerCluster: 10, clusters: 2, resources: ["memwidgets"], startNs: 1, endNs: 2,
+                    eventsPerSecond: 1, counts: c, interrupted: false
+                ).record,
+            ])
+        try f.write("nowatch-load.jsonl", [Self.loadFinal(writeMs: (1...100).map { Int64($0) }).record])
+        let report = Report(directory: f.dir)
+        #expect(report.data.nowatchLoadFinals.count == 1)
+        #expect(report.data.loadFinal?.ops.first?.count == 100)
+        let md = report.summaryMarkdown
+        #expect(md.contains("| write | 50.00 ms | 99.02 ms | 60.03 ms | 109.1 ms |"), "\(md)")
+    }
+
     @Test func aShardWithoutWatchFinalIsNamed() throws {
         let f = try RunFixture()
         defer { f.cleanup() }
