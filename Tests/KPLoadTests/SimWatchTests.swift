@@ -35,6 +35,26 @@ struct SimWatchTests {
     }
 
     @Test(
+        "the byte scan reads type and the object's own resourceVersion in Kubernetes' and kp-sim's key orders; ERROR and other layouts go to the decoder"
+    )
+    func eventScan() {
+        func scan(_ s: String) -> (String, String?)? {
+            Array(s.utf8).withUnsafeBytes {
+                WatchFanout.scan($0).map { ($0.type, $0.object.metadata?.resourceVersion) }
+            }
+        }
+        let kube =
+            #"{"type":"MODIFIED","object":{"kind":"TestWidget","metadata":{"annotations":{"a":"{\"resourceVersion\":\"1\"}"},"name":"x","resourceVersion":"42","managedFields":[{"resourceVersion":"7"}]},"spec":{"type":"y"}}}"#
+        #expect(scan(kube)! == ("MODIFIED", "42"))
+        let sim = #"{"object":{"metadata":{"name":"x","resourceVersion":"43"},"spec":{"data":"type"}},"type":"ADDED"}"#
+        #expect(scan(sim)! == ("ADDED", "43"))
+        let bookmark = #"{"object":{"kind":"TestWidget","metadata":{"resourceVersion":"44"}},"type":"BOOKMARK"}"#
+        #expect(scan(bookmark)! == ("BOOKMARK", "44"))
+        #expect(scan(#"{"object":{"code":410,"kind":"Status"},"type":"ERROR"}"#) == nil)
+        #expect(scan(#"{"object":{"metadata":{"resourceVersion":"1"}}, "type": "ADDED" }"#) == nil)
+    }
+
+    @Test(
         "a watch streams each event as one line while it is open and ends when the server ends it; streams beyond maxConcurrentStreams get another connection; cancelStream ends a stream with 'cancelled'"
     )
     func streamLines() async throws {
