@@ -100,7 +100,7 @@ extension Report {
         for op in ["write", "read"] {
             let a = merged(data.nowatchLoadFinals, op)
             let b = merged([with], op)
-            guard a != nil || b != nil else { continue }
+            guard (a?.count ?? 0) + (b?.count ?? 0) > 0 else { continue }
             func p(_ h: LatencyHistogram?, _ q: Double) -> String { Format.latency(h?.percentile(q).map(Double.init)) }
             t.add([op, p(a, 50), p(a, 99), p(b, 50), p(b, 99)])
         }
