@@ -16,6 +16,8 @@ HOT_PERCENT ?= 10
 WRITE_RPS_PER_CLUSTER ?= 5
 READ_RPS_PER_CLUSTER ?= 20
 OBJECT_BYTES ?= 1024
+# watch-fanout: kp-load's watch streams per hot cluster (kp-run --watchers-per-cluster).
+WATCHERS ?= 10
 SERIES_INTERVAL ?= 5s
 OUT ?= out
 RUN ?=
@@ -49,7 +51,8 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	--write-rps-per-cluster $(WRITE_RPS_PER_CLUSTER) --read-rps-per-cluster $(READ_RPS_PER_CLUSTER) \
 	--object-bytes $(OBJECT_BYTES) --series-interval $(SERIES_INTERVAL) --out $(OUT) \
 	$(if $(RUN),--run $(RUN)) $(if $(FORCE),--force) $(if $(SIM),--sim) \
-	$(if $(REPEAT),--repeat $(REPEAT)) $(if $(LOAD_SHARDS),--load-shards $(LOAD_SHARDS))
+	$(if $(REPEAT),--repeat $(REPEAT)) $(if $(LOAD_SHARDS),--load-shards $(LOAD_SHARDS)) \
+	$(if $(filter watch-fanout,$(SCENARIO)),--watchers-per-cluster $(WATCHERS))
 # NO_BUILD=1 skips the build step (the tests run make from inside swift test, which holds the build folder).
 BUILD_DEP = $(if $(NO_BUILD),,build)
 # kp-run (Sources/kp-run) validates every flag, then sequences the tools; make only passes variables.
@@ -142,6 +145,11 @@ teardown-%: $(BUILD_DEP)
 # kplane-only: warm each VCP's snapshot once (first-warm cost per VCP), then snapshot reads under load (contract §2.3).
 snapshot-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,snapshot,$*)
+
+# kplane-only: mixed-hot's writers without, then with, WATCHERS watch streams per hot cluster (contract §8.2).
+watch-fanout-%: $(BUILD_DEP)
+	$(KP_RUN) --scenario watch-fanout --watchers-per-cluster $(WATCHERS) --clusters $* \
+		$(if $(RUN),,--run watch-fanout-$*) -- $(LAUNCH_ARGS)
 
 bootstrap-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,bootstrap,$*)

@@ -127,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "kp-load",
             dependencies: [
-                "KPCLI", "KPLoad", "KPHTTP", "KPRecords",
+                "KPCLI", "KPLoad", "KPHTTP", "KPRecords", "KPStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

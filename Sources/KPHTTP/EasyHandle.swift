@@ -55,6 +55,10 @@ final class EasyHandle {
     var completion: Completion?
     /// Position in the driver's active list, -1 when idle.
     var activeIndex = -1
+    /// A streamed transfer's body sink (``HTTPClient/stream(_:onLine:completion:)``); nil: the body
+    /// is collected into `body` as usual. Its write callback is installed by `prepare` and replaced
+    /// by the collecting one in `recycle`.
+    private(set) var lineSink: HTTPLineSplitter?
     /// The header list built for the latest request with headers of its own (auth + its headers),
     /// kept for the next request with the same headers and body presence (a load generator sends
     /// the same few header sets again and again: no slist rebuilt per request); freed in deinit or
@@ -127,7 +131,7 @@ final class EasyHandle {
     /// line, or nil) used when the request has no headers of its own; `authLine` starts a request's own list.
     func prepare(
         _ request: HTTPRequest, id: UInt64, queuedNs: Int64, completion: @escaping Completion, timeoutMs: Int,
-        sharedHeaders: UnsafeMutablePointer<curl_slist>?, authLine: String?
+        sharedHeaders: UnsafeMutablePointer<curl_slist>?, authLine: String?, sink: HTTPLineSplitter? = nil
     ) throws(HTTPError) {
         self.id = id
         self.url = request.url
@@ -139,6 +143,15 @@ final class EasyHandle {
         sentSlot.pointee = 0
         do {
             try setOptions(request, timeoutMs: timeoutMs, sharedHeaders: sharedHeaders, authLine: authLine)
+            if let sink {
+                lineSink = sink
+                try check(
+                    kp_easy_setopt_write_cb(handle, CURLOPT_WRITEFUNCTION, streamWriteCallback),
+                    "curl_easy_setopt(WRITEFUNCTION)")
+                try check(
+                    kp_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque()),
+                    "curl_easy_setopt(WRITEDATA)")
+            }
         } catch let e as HTTPError {
             throw e
         } catch let e as CurlCallError {
@@ -300,6 +313,17 @@ final class EasyHandle {
             // Best effort: the errno only refines COULDNT_CONNECT; a failed query leaves it 0 (→ .transport).
             let errnoQuery = kp_easy_getinfo_long(h, CURLINFO_OS_ERRNO, &osErrno)
             if errnoQuery != CURLE_OK { osErrno = 0 }
+            if code == CURLE_WRITE_ERROR, let sink = lineSink, sink.overflowed {
+                return Outcome(
+                    result: .failure(
+                        HTTPError(
+                            .transport(
+                                code: Int(code.rawValue),
+                                message:
+                                    "a streamed line was longer than \(sink.maxLineBytes) bytes; the stream was stopped"
+                            ),
+                            url: url, timings: timings)), connectionsOpened: connects, waitedForConnection: waited)
+            }
             if code == CURLE_WRITE_ERROR && body.pointee.overflowed != 0 {
                 // Hostile or runaway bodies must not take the harness's memory (e.g. a 1 GB /metrics).
                 let limit = body.pointee.max
@@ -320,6 +344,7 @@ final class EasyHandle {
                 waitedForConnection: waited)
         }
 
+        lineSink?.finish()
         var status: Int = 0
         var version: Int = 0
         do {
@@ -372,6 +397,22 @@ final class EasyHandle {
         // CURLOPT_HTTPHEADER again before every transfer).
         kp_buffer_clear(body, Self.retainedBufferBytes)
         kp_buffer_clear(headerBytes, Self.retainedBufferBytes)
+        if lineSink != nil {
+            lineSink = nil
+            // Back to collecting the body; fails only for a bad handle, which `init` already ruled out.
+            let rc = kp_easy_capture_body(handle, body)
+            assert(rc == CURLE_OK, "curl_easy_setopt(WRITEFUNCTION): \(rc)")
+        }
         return c
     }
+}
+
+/// libcurl's write callback for streamed transfers: hands each chunk to the handle's ``HTTPLineSplitter``.
+/// Returning less than the chunk (a line too long) makes libcurl fail the transfer with CURLE_WRITE_ERROR.
+private let streamWriteCallback: kp_write_cb = { ptr, size, nmemb, userdata in
+    let n = size * nmemb
+    guard let ptr, let userdata else { return n }
+    let easy = Unmanaged<EasyHandle>.fromOpaque(userdata).takeUnretainedValue()
+    guard let sink = easy.lineSink else { return n }
+    return sink.consume(UnsafeRawBufferPointer(start: ptr, count: n)) ? n : 0
 }

@@ -130,6 +130,38 @@ public final class HTTPClient: HTTPTransport {
         driver.setPacer(pacer)
     }
 
+    /// Starts a long-lived request whose body is delivered as it arrives, one line at a time (a
+    /// Kubernetes watch: one JSON event per line), and returns at once.
+    ///
+    /// `onLine` runs on the client's driver thread for each complete line (without its `\n`; empty
+    /// lines are skipped; the buffer is valid only during the call) and must return quickly: every
+    /// other transfer of this client waits while it runs. `completion` runs once when the stream
+    /// ends: the response (status, headers, an empty body) when the server ended it, or an
+    /// ``HTTPError`` (timeout, reset, ``cancelStream(_:)``, a line longer than `maxLineBytes`).
+    ///
+    /// Streams share this client's connections and driver thread, so give long-lived streams a
+    /// client of their own, apart from a load generator's: with HTTP/2, libcurl puts at most
+    /// ``HTTPClientConfiguration/maxConcurrentStreams`` streams on one connection and opens
+    /// another connection (up to ``HTTPClientConfiguration/maxConnectionsPerHost``) for the rest.
+    /// Set the request's `timeout` longer than the server's own stream timeout.
+    @discardableResult
+    public func stream(
+        _ request: HTTPRequest, maxLineBytes: Int = 16 << 20,
+        onLine: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
+        completion: @escaping @Sendable (Result<HTTPResponse, HTTPError>) -> Void
+    ) -> HTTPStreamID {
+        let id = driver.makeID()
+        let sink = HTTPLineSplitter(maxLineBytes: max(1, maxLineBytes), onLine: onLine)
+        driver.submit(request, id: id, sink: sink, completion: completion)
+        return HTTPStreamID(raw: id)
+    }
+
+    /// Ends a stream started by ``stream(_:maxLineBytes:onLine:completion:)`` if it is still open;
+    /// its completion then gets a `.transport` error (code 42, "cancelled by the caller"). Any thread.
+    public func cancelStream(_ id: HTTPStreamID) {
+        driver.cancel(id: id.raw)
+    }
+
     /// Requests submitted and not yet completed.
     public var inFlight: Int { driver.inFlight }
 
@@ -161,4 +193,9 @@ public final class HTTPClient: HTTPTransport {
         }
         return token
     }
+}
+
+/// Names one streamed transfer of an ``HTTPClient`` (see ``HTTPClient/cancelStream(_:)``).
+public struct HTTPStreamID: Sendable, Hashable {
+    let raw: UInt64
 }

@@ -24,6 +24,8 @@ final class MultiDriver: @unchecked Sendable {
         var request: HTTPRequest
         var queuedNs: Int64
         var completion: EasyHandle.Completion
+        /// A streamed transfer's line sink (nil: the body is collected).
+        var sink: HTTPLineSplitter? = nil
     }
 
     /// Runs on the driver thread at every turn of its loop, before the inbox is drained, with the
@@ -105,11 +107,15 @@ final class MultiDriver: @unchecked Sendable {
     func makeID() -> UInt64 { nextID.wrappingAdd(1, ordering: .relaxed).oldValue }
 
     /// Hands a request to the driver. `completion` runs on the driver thread.
-    func submit(_ request: HTTPRequest, id: UInt64, completion: @escaping EasyHandle.Completion) {
+    /// `sink`, when given, receives the body line by line on the driver thread instead of the response.
+    func submit(
+        _ request: HTTPRequest, id: UInt64, sink: HTTPLineSplitter? = nil,
+        completion: @escaping EasyHandle.Completion
+    ) {
         let queuedNs = MonotonicClock.now()
         submittedCount.wrappingAdd(1, ordering: .relaxed)
         let onDriver = pthread_self() == driverThreadID.load(ordering: .acquiring)
-        let sub = Submission(id: id, request: request, queuedNs: queuedNs, completion: completion)
+        let sub = Submission(id: id, request: request, queuedNs: queuedNs, completion: completion, sink: sink)
         enum Action { case none, wake, refuse }
         let action: Action = inbox.withLock { s in
             if s.stopping { return .refuse }
@@ -258,7 +264,7 @@ final class MultiDriver: @unchecked Sendable {
             try easy.prepare(
                 sub.request, id: sub.id, queuedNs: sub.queuedNs, completion: sub.completion,
                 timeoutMs: sub.request.timeout.map(Self.milliseconds) ?? defaultTimeoutMs,
-                sharedHeaders: sharedHeaders?.list, authLine: authLine)
+                sharedHeaders: sharedHeaders?.list, authLine: authLine, sink: sub.sink)
         } catch {
             _ = easy.recycle()
             idle.append(easy)

@@ -36,6 +36,9 @@ public struct LoadConfiguration: Sendable {
     /// Seeds of the clusters' schedule streams, by index in ``hotClusters`` (nil: the index). A
     /// shard passes each cluster's index in the unsharded hot list (see ``OpenLoopSchedule/streamIDs``).
     public var streamIDs: [UInt64]?
+    /// Where each successful Update's resulting resourceVersion and times go (scenario
+    /// `watch-fanout`, ``WatchFanout``); nil: nowhere, the writers do nothing extra.
+    public var updateLedger: UpdateLedger?
 
     public init(
         baseURL: String, hotClusters: [String], clusterCount: Int, writeRatePerCluster: Double,

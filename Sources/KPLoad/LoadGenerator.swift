@@ -675,6 +675,10 @@ public final class LoadGenerator: Sendable {
     ) {
         let o = RequestOutcome.classify(
             result, submittedNs: submittedNs, completedNs: MonotonicClock.now(), timeoutNs: configuration.timeoutNs)
+        // watch-fanout hook (WatchFanout.swift): the Update's new resourceVersion, send and response times.
+        if let ledger = configuration.updateLedger, o.succeeded, case .success(let r) = result {
+            ledger.record(responseBody: r.body, sentNs: o.sentNs, responseNs: o.endNs)
+        }
         w.bytesSent += bytesSent
         w.bytesReceived += o.bytesReceived
         slots[w.cluster % slots.count].shared.withLock { s in

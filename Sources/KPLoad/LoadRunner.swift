@@ -49,7 +49,11 @@ public final class LoadRunner: Sendable {
     ///
     /// - Throws: the pre-warm's ``KPCore/ToolFailure`` when objects could not be created (the
     ///   load phase then does not run).
-    public func run(emit: @escaping @Sendable (Record) -> Void) async throws -> LoadGenerator.Result {
+    /// - Parameter beforePhase: runs after the pre-warm and before the schedule starts (kp-load's
+    ///   watchers open their watches there, so the pre-warm's writes are not among their events).
+    public func run(
+        beforePhase: (@Sendable () async -> Void)? = nil, emit: @escaping @Sendable (Record) -> Void
+    ) async throws -> LoadGenerator.Result {
         let cfg = configuration
         let schedule = cfg.schedule
         let total = (schedule.targetRate[.read] ?? 0) + (schedule.targetRate[.write] ?? 0)
@@ -73,6 +77,7 @@ public final class LoadRunner: Sendable {
             logger.info("kp-load: pre-warm done; stored object size \(stored) B")
         }
 
+        if let beforePhase, !generator.isStopped { await beforePhase() }
         let generator = self.generator
         let storedBytes = stored
         // The snapshot schedule starts with the read/write one and runs on its own threads.

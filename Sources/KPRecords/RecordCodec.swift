@@ -70,6 +70,8 @@ public enum RecordCodec {
         case .snapshotFinal(let r): return try e.encode(r)
         case .snapshotWarm(let r): return try e.encode(r)
         case .snapshotWarmSummary(let r): return try e.encode(r)
+        case .watchInterval(let r): return try e.encode(r)
+        case .watchFinal(let r): return try e.encode(r)
         case .error(let r): return try e.encode(r)
         }
     }
@@ -207,6 +209,8 @@ public enum RecordCodec {
             case .snapshotWarm: return .snapshotWarm(try d.decode(SnapshotWarmRecord.self, from: line))
             case .snapshotWarmSummary:
                 return .snapshotWarmSummary(try d.decode(SnapshotWarmSummaryRecord.self, from: line))
+            case .watchInterval: return .watchInterval(try d.decode(WatchIntervalRecord.self, from: line))
+            case .watchFinal: return .watchFinal(try d.decode(WatchFinalRecord.self, from: line))
             case .error: return .error(try d.decode(ErrorRecord.self, from: line))
             }
         } catch {

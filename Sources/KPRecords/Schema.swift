@@ -32,6 +32,8 @@ public enum RecordKind: String, Codable, Sendable, CaseIterable {
     case snapshotFinal = "snapshot_final"
     case snapshotWarm = "snapshot_warm"
     case snapshotWarmSummary = "snapshot_warm_summary"
+    case watchInterval = "watch_interval"
+    case watchFinal = "watch_final"
     case error
 }
 
@@ -54,6 +56,8 @@ public enum Record: Sendable, Equatable {
     case snapshotFinal(SnapshotFinalRecord)
     case snapshotWarm(SnapshotWarmRecord)
     case snapshotWarmSummary(SnapshotWarmSummaryRecord)
+    case watchInterval(WatchIntervalRecord)
+    case watchFinal(WatchFinalRecord)
     case error(ErrorRecord)
 
     public var kind: RecordKind {
@@ -75,6 +79,8 @@ public enum Record: Sendable, Equatable {
         case .snapshotFinal: .snapshotFinal
         case .snapshotWarm: .snapshotWarm
         case .snapshotWarmSummary: .snapshotWarmSummary
+        case .watchInterval: .watchInterval
+        case .watchFinal: .watchFinal
         case .error: .error
         }
     }

@@ -42,6 +42,10 @@ public struct PhaseAnalysis: Sendable {
         if scenario == "snapshot" {
             return ["baseline", "post-bootstrap", "pre-warm", "post-warm", "post-load", "steady"]
         }
+        // watch-fanout: a sample while the load ran without watchers, one while it ran with them, then post-load.
+        if scenario == "watch-fanout" {
+            return Array(RunData.phaseOrder.prefix(3)) + ["load", "load-watch", "post-load"]
+        }
         if scenario == nil && hasLoad { return RunData.phaseOrder }
         return Array(RunData.phaseOrder.prefix(3))
     }

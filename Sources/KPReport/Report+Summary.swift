@@ -33,6 +33,8 @@ extension Report {
         if let load { out.append(loadSection(load)) }
         let snapshot = snapshotSection
         if !snapshot.isEmpty { out.append(snapshot) }
+        let watch = watchSection
+        if !watch.isEmpty { out.append(watch) }
         if let slo { out.append(sloSection(slo)) }
         out.append(sizingSection)
         out.append(profilesSection)

@@ -43,6 +43,15 @@ public struct RunData: Sendable {
     public var snapshotWarmSummary: SnapshotWarmSummaryRecord?
     public var snapshotIntervals: [SnapshotIntervalRecord] = []
     public var snapshotFinals: [SnapshotFinalRecord] = []
+    /// kp-load's watchers (scenario watch-fanout): each load file's `watch_final` (nil for a file with
+    /// watch_interval records but no watch_final: that process did not finish), by file name; and
+    /// the `watch_interval` records of all of them, by time.
+    public var watchFinals: [(file: String, record: WatchFinalRecord?)] = []
+    public var watchIntervals: [WatchIntervalRecord] = []
+    /// The `load_final` records of watch-fanout's load phase without watchers (nowatch-load*.jsonl).
+    public var nowatchLoadFinals: [LoadFinalRecord] = []
+    /// File-name prefix of watch-fanout's load phase without watchers.
+    public static let nowatchPrefix = "nowatch-load"
     /// `error` records any tool wrote into the run's files, by time.
     public var toolErrors: [ErrorRecord] = []
     /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.
@@ -62,10 +71,11 @@ public struct RunData: Sendable {
         case "bootstrap.jsonl": ["Bootstrap"]
         case "samples.jsonl": ["Phases", "Per VCP", "Deltas", "Sizing a pod", "Profiles", "Server-side latency"]
         case "timeseries.jsonl": ["Sizing a pod (peak figures)"]
-        case "load.jsonl": ["Load"]
+        case "load.jsonl": ["Load", "Watch fan-out"]
         case "teardown.jsonl": ["Teardown"]
         case "snapshot-warm.jsonl": ["Snapshot"]
-        default: LoadShardSet.parse(fileName: file) != nil ? ["Load"] : []
+        case _ where file.hasPrefix(nowatchPrefix): ["Watch fan-out"]
+        default: LoadShardSet.parse(fileName: file) != nil ? ["Load", "Watch fan-out"] : []
         }
     }
 
@@ -75,7 +85,13 @@ public struct RunData: Sendable {
         var data = RunData()
         let fm = FileManager.default
         let shardFiles = LoadShardSet.files(in: directory).map { $0.hasSuffix(".gz") ? String($0.dropLast(3)) : $0 }
-        for file in inputFiles + shardFiles {
+        // watch-fanout's load phase without watchers (nowatch-load.jsonl, or one per shard), when present.
+        let nowatchFiles = Set(
+            ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).filter {
+                $0.hasPrefix(Self.nowatchPrefix) && ($0.hasSuffix(".jsonl") || $0.hasSuffix(".jsonl.gz"))
+            }.map { $0.hasSuffix(".gz") ? String($0.dropLast(3)) : $0 }
+        ).sorted()
+        for file in inputFiles + shardFiles + nowatchFiles {
             // A sharded run has no load.jsonl: the shard files stand for it.
             if file == "load.jsonl" && !shardFiles.isEmpty
                 && !fm.fileExists(atPath: (directory as NSString).appendingPathComponent(file))
@@ -178,6 +194,16 @@ public struct RunData: Sendable {
 
     /// Adds one record read from `file` (kept in arrival order until ``finish()``).
     public mutating func add(_ record: Record, from file: String) {
+        if file.hasPrefix(Self.nowatchPrefix) {
+            // Only its final record is used (beside the watch phase's, in `## Watch fan-out`).
+            switch record {
+            case .loadFinal(let r):
+                nowatchLoadFinals.append(r)
+                return
+            case .loadInterval, .watchInterval, .watchFinal: return
+            default: break
+            }
+        }
         switch record {
         case .runMeta(let r):
             if runMeta != nil {
@@ -235,6 +261,21 @@ public struct RunData: Sendable {
         case .snapshotWarmSummary(let r): snapshotWarmSummary = r
         case .snapshotInterval(let r): snapshotIntervals.append(r)
         case .snapshotFinal(let r): snapshotFinals.append(r)
+        case .watchInterval(let r):
+            watchIntervals.append(r)
+            if !watchFinals.contains(where: { $0.file == file }) { watchFinals.append((file, nil)) }
+        case .watchFinal(let r):
+            if let i = watchFinals.firstIndex(where: { $0.file == file }) {
+                if watchFinals[i].record != nil {
+                    problems.append(
+                        DataProblem(
+                            location: file, message: "more than one watch_final record; the last one is used",
+                            affects: ["Watch fan-out"]))
+                }
+                watchFinals[i].record = r
+            } else {
+                watchFinals.append((file, r))
+            }
         case .error(let r): toolErrors.append(r)
         }
     }
@@ -250,6 +291,8 @@ public struct RunData: Sendable {
         snapshotWarms.sort { ($0.endNs, $0.cluster) < ($1.endNs, $1.cluster) }
         snapshotIntervals.sort { $0.startNs < $1.startNs }
         snapshotFinals.sort { $0.startNs < $1.startNs }
+        watchIntervals.sort { $0.startNs < $1.startNs }
+        watchFinals.sort { $0.file < $1.file }
         teardownSteps.sort { ($0.endNs, $0.cluster, $0.step) < ($1.endNs, $1.cluster, $1.step) }
         toolErrors.sort { ($0.tNs, $0.tool, $0.message) < ($1.tNs, $1.tool, $1.message) }
         missingFiles.sort()

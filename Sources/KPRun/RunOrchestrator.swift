@@ -239,6 +239,7 @@ public final class RunOrchestrator {
         case .sample(let name, let pprof): try sample(name, pprof: pprof)
         case .bootstrap: try bootstrap()
         case .load: try load()
+        case .loadSampled(let watchers, let name): try load(watchers: watchers, midSample: name)
         case .teardown: try teardown()
         case .snapshotWarm: try snapshotWarm()
         }
@@ -405,8 +406,14 @@ public final class RunOrchestrator {
         }
     }
 
-    func load() throws {
-        setPhase("load")
+    /// - Parameters:
+    ///   - watchers: pass `--watchers-per-cluster` (scenario watch-fanout); without it in a scenario
+    ///     that watches, the files are nowatch-load*.jsonl (the phase without watchers).
+    ///   - midSample: a sample taken while kp-load runs (see ``Scenario/Step/loadSampled(watchers:sample:)``);
+    ///     nil: none, and a post-load sample after it.
+    func load(watchers: Bool = false, midSample: String? = nil) throws {
+        let phaseName = midSample ?? "load"
+        setPhase(phaseName)
         let s = settings
         say(
             "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s\(s.scenario.name == "snapshot" ? " + \(RunSettings.number(s.snapshotRPS)) snapshot/s" : "") per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")"
@@ -421,23 +428,36 @@ public final class RunOrchestrator {
             s.maxLag.text,
         ]
         base += snapshotLoadArguments()
+        if watchers { base += ["--watchers-per-cluster", "\(s.watchersPerCluster)"] }
+        // The phase without watchers of a scenario that watches keeps its records apart from load.jsonl.
+        let prefix = s.scenario.watches && !watchers ? "nowatch-load" : "load"
         var tools: [(String, [String], Supervisor.Output, Supervisor.Output)] = []
         var files: [String] = []
         if s.loadShards <= 1 {
-            files = ["\(dir)/load.jsonl"]
-            tools = [("kp-load", base, .append(files[0]), .tee("\(dir)/logs/kp-load.log"))]
+            files = ["\(dir)/\(prefix).jsonl"]
+            tools = [("kp-load", base, .append(files[0]), .tee("\(dir)/logs/kp-\(prefix).log"))]
         } else {
             for i in 0..<s.loadShards {
-                let f = "\(dir)/load-\(i)-of-\(s.loadShards).jsonl"
+                let f = "\(dir)/\(prefix)-\(i)-of-\(s.loadShards).jsonl"
                 files.append(f)
                 tools.append(
                     (
                         "kp-load", base + ["--shard", "\(i)/\(s.loadShards)"], .append(f),
-                        .tee("\(dir)/logs/kp-load-\(i)-of-\(s.loadShards).log")
+                        .tee("\(dir)/logs/kp-\(prefix)-\(i)-of-\(s.loadShards).log")
                     ))
             }
         }
-        let codes = try runTools(tools)
+        if watchers {
+            say("load: with \(s.watchersPerCluster) watch streams per hot cluster")
+        }
+        let codes: [Int32]
+        if let midSample {
+            codes = try runToolsSampling(
+                tools, file: files[0], marker: watchers ? "watch_interval" : "load_interval", sample: midSample,
+                phase: phaseName)
+        } else {
+            codes = try runTools(tools)
+        }
         try unexpected(sup.wait(until: .now) { self.watch($0) })
         try checkSignal()
         var worst = 0
@@ -456,9 +476,10 @@ public final class RunOrchestrator {
             loadReason =
                 "load: \(who) exit \(loadExit)\(lastError(files[worst]).map { ": \($0)" } ?? "") (see \(file) and logs/)"
         }
-        try sample("post-load", pprof: true)
+        // The last load phase of the scenario gets the post-load sample.
+        if midSample == nil || watchers { try sample("post-load", pprof: true) }
         if Self.loadSeverity(loadExit) == 3 {
-            setPhase("load")
+            setPhase(phaseName)
             throw RunOutcome.failed(12, loadReason!)
         }
     }
@@ -471,6 +492,53 @@ public final class RunOrchestrator {
         if s.snapshotWarm { args.append("--snapshot-warm") }
         if !s.snapshotResources.isEmpty { args += ["--snapshot-resources", s.snapshotResources] }
         return args
+    }
+
+    /// ``runTools(_:)`` with one sample taken while the tools run: once `file` holds a `marker`
+    /// record (kp-load's first interval: its schedule, and its watchers, are running), plus a third of
+    /// the load duration (at least 1 s). When the tools end first, the sample is not taken (said on
+    /// stderr; the report shows it missing) rather than taken after the phase it stands for.
+    func runToolsSampling(
+        _ tools: [(String, [String], Supervisor.Output, Supervisor.Output)], file: String, marker: String,
+        sample name: String, phase: String
+    ) throws -> [Int32] {
+        var pids: [pid_t] = []
+        for (tool, args, out, err) in tools {
+            let pid = try sup.spawn(self.tool(tool), args, stdout: out, stderr: err)
+            pids.append(pid)
+            children.append(pid)
+        }
+        defer { children.removeAll { pids.contains($0) } }
+        let settle = max(Duration.seconds(1), settings.loadDuration.duration / 3)
+        var sampleAt: ContinuousClock.Instant?
+        var sampled = false
+        let needle = "\"kind\":\"\(marker)\""
+        while !pids.allSatisfy({ sup.exitStatus($0) != nil }) {
+            let e = sup.wait(until: .now + .milliseconds(250)) { s in
+                if let ev = self.watch(s) { return ev }
+                return pids.allSatisfy { s.exits[$0] != nil } ? .exited(pids[0], s.exits[pids[0]]!) : nil
+            }
+            switch e {
+            case .exited(let p, _) where pids.contains(p): continue
+            case .signal, .launchError, .exited:
+                for p in pids { sup.stop(p) }
+                try unexpected(e)
+            default: break
+            }
+            if sampled { continue }
+            if sampleAt == nil, let text = try? String(contentsOfFile: file, encoding: .utf8), text.contains(needle) {
+                sampleAt = .now + settle
+            }
+            if let at = sampleAt, ContinuousClock.now >= at {
+                sampled = true
+                try sample(name, pprof: true)
+                setPhase(phase)
+            }
+        }
+        if !sampled {
+            say("sample '\(name)' not taken: kp-load ended before its load had run for a third of --load-duration")
+        }
+        return pids.map { sup.exitStatus($0)! }
     }
 
     /// "achieved X of Y ops/s" summed over the load files' load_final records.

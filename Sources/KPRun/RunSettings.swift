@@ -42,6 +42,8 @@ public struct RunSettings: Sendable {
     public var snapshotRPS: Double = 1
     public var snapshotWarm = false
     public var snapshotResources = ""
+    /// kp-load's watch streams per hot cluster in the `watch-fanout` scenario (`--watchers-per-cluster`).
+    public var watchersPerCluster = 10
     /// Where the kp-* tools are.
     public var binDir: String
     /// Arguments after `--`, for kp-launch.
@@ -122,6 +124,7 @@ public struct RunSettings: Sendable {
                 if snapshotWarm { flags.append("snapshot-warm=true") }
                 if !snapshotResources.isEmpty { flags.append("snapshot-resources=\(snapshotResources)") }
             }
+            if scenario.watches { flags.append("watchers-per-cluster=\(watchersPerCluster)") }
         }
         if sim { flags.append("target=kp-sim") }
         for v in Self.targetVariables {

@@ -13,6 +13,11 @@ public struct Scenario: Sendable, Equatable {
         case bootstrap
         /// kp-load (one process, or `--load-shards` processes side by side).
         case load
+        /// kp-load as `.load`, with a sample named `sample` taken while it runs: once its first
+        /// interval record is written (the schedule, and the watchers when `watchers`, are running)
+        /// plus a third of the load duration. With `watchers`, kp-load gets `--watchers-per-cluster`
+        /// and writes load.jsonl; without, it writes nowatch-load.jsonl (scenario `watch-fanout`).
+        case loadSampled(watchers: Bool, sample: String)
         /// kp-bootstrap --teardown: each VCP's test objects and CRD through the API, and its etcd keys
         /// when the run controls etcd (contract §3.5), into teardown.jsonl.
         case teardown
@@ -38,7 +43,16 @@ public struct Scenario: Sendable, Equatable {
     /// it, waits for `readyReplicas`, then runs the same per-member steps as `bootstrap`.
     public var fleetName: String?
     /// True when the scenario drives load (its load flags are recorded in run_meta).
-    public var drivesLoad: Bool { steps.contains(.load) }
+    public var drivesLoad: Bool {
+        steps.contains { step in
+            switch step {
+            case .load, .loadSampled: true
+            default: false
+            }
+        }
+    }
+    /// True when the scenario opens kp-load's watchers (`--watchers-per-cluster` applies).
+    public var watches: Bool { steps.contains(.loadSampled(watchers: true, sample: "load-watch")) }
 
     public init(name: String, steps: [Step], fixedHotPercent: Double? = nil, fleetName: String? = nil) {
         self.name = name
@@ -79,6 +93,13 @@ public struct Scenario: Sendable, Equatable {
                 .wait(.warmup), .sample("baseline", pprof: false), .bootstrap, .wait(.postBootstrapSettle),
                 .sample("post-bootstrap", pprof: true), .sample("pre-warm", pprof: false), .snapshotWarm,
                 .sample("post-warm", pprof: true), .load, .wait(.steadyWait), .sample("steady", pprof: true),
+            ]),
+        // mixed-hot's writers twice: without watchers, then with W watch streams per hot cluster
+        // (contract §8.2), each with a sample taken while it runs; per watcher = the difference / watchers.
+        Scenario(
+            name: "watch-fanout",
+            steps: seedPhases + [
+                .loadSampled(watchers: false, sample: "load"), .loadSampled(watchers: true, sample: "load-watch"),
             ]),
     ]
 

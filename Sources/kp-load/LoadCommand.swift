@@ -4,6 +4,8 @@ import KPCLI
 import KPHTTP
 import KPLoad
 import KPRecords
+import KPStats
+import Synchronization
 
 /// `kp-load`: open-loop mixed read/write load on the hot clusters, with latency it can vouch for.
 @main
@@ -162,6 +164,24 @@ struct LoadCommand: AsyncParsableCommand {
         }
     }
 
+    @Option(
+        help: ArgumentHelp(
+            "Watch streams per hot cluster and watched resource (scenario watch-fanout; 0 = none). Each lists, then watches from the list's resourceVersion with bookmarks, on a client of its own; events are matched to the Updates by resourceVersion.",
+            valueName: "n"))
+    var watchersPerCluster: Int = 0
+
+    @Option(
+        help: ArgumentHelp(
+            "Comma-separated resources the watchers watch: memwidgets (the test resource the writers update) and/or configmaps.",
+            valueName: "list"))
+    var watchResources: String = "memwidgets"
+
+    @Option(
+        help:
+            "Each watch asks the server to end it after a time drawn from [T, 2T), as client-go does (T = 5m there); then the watcher watches again.",
+        transform: DurationArgument.transform)
+    var watchTimeout = DurationArgument(.seconds(300), text: "5m")
+
     /// The default of `--threads`: the usable cores, at most 8 (more driver threads than cores only
     /// adds context switches; 8 drive ~40k requests/s at the measured cost).
     static var defaultThreads: Int { max(1, min(8, ProcessInfo.processInfo.activeProcessorCount)) }
@@ -261,6 +281,17 @@ struct LoadCommand: AsyncParsableCommand {
         if reportInterval.nanoseconds < 10_000_000 {
             throw ValidationError("--report-interval must be at least 10ms (got \(reportInterval.text))")
         }
+        if !(0...1000).contains(watchersPerCluster) {
+            throw ValidationError("--watchers-per-cluster must be between 0 and 1000 (got \(watchersPerCluster))")
+        }
+        if Self.watchResourceList(watchResources) == nil {
+            throw ValidationError(
+                "--watch-resources must be a comma-separated list of memwidgets and configmaps (got '\(watchResources)')"
+            )
+        }
+        if watchTimeout.nanoseconds < 1_000_000_000 {
+            throw ValidationError("--watch-timeout must be at least 1s (got \(watchTimeout.text))")
+        }
         do {
             _ = try ClusterSelection.names(count: 1, format: nameFormat)
         } catch {
@@ -311,7 +342,7 @@ struct LoadCommand: AsyncParsableCommand {
             )
         }
         let threadCount = min(threads ?? Self.defaultThreads, hot.count)
-        let config = LoadConfiguration(
+        var config = LoadConfiguration(
             baseURL: endpoint.url, hotClusters: hot, clusterCount: all.count, writeRatePerCluster: writeRpsPerCluster,
             readRatePerCluster: readRpsPerCluster, durationNs: loadDuration.nanoseconds, objectBytes: objectBytes,
             objectsPerCluster: objectsPerCluster, namespace: namespace, arrival: ArrivalProcess(rawValue: arrival)!,
@@ -346,10 +377,40 @@ struct LoadCommand: AsyncParsableCommand {
                     maxLagNs: maxLag.nanoseconds, streamIDs: mine.map { UInt64($0) }),
                 transport: client)
         }
-        let runner = LoadRunner(configuration: config, transports: clients, snapshots: snapshots)
-        SignalWatcher.shared.onSignal { _ in runner.stop() }
         let output = RecordOutput(tool: "kp-load")
-        let result = try await runner.run { output.write($0) }
+        // watch-fanout: the watchers get their own client (driver thread, connections), never the writers'.
+        var watchers: WatcherRun?
+        if watchersPerCluster > 0 {
+            let ledger = UpdateLedger()
+            config.updateLedger = ledger
+            let watchConfig = WatchFanoutConfiguration(
+                baseURL: endpoint.url, clusters: hot, namespace: namespace, watchersPerCluster: watchersPerCluster,
+                resources: Self.watchResourceList(watchResources)!, watchTimeoutNs: watchTimeout.nanoseconds,
+                reportIntervalNs: reportInterval.nanoseconds, seed: runSeed)
+            // HTTP/2: at most 100 streams per connection (libcurl's default, under kplane's and kp-sim's
+            // server limits); libcurl opens ⌈streams / 100⌉ connections for the rest (no host limit).
+            let watchClient = try HTTPClient(
+                configuration: HTTPClientConfiguration(
+                    caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
+                    tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
+                    timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: 0,
+                    maxConcurrentStreams: 100))
+            watchers = WatcherRun(
+                fanout: WatchFanout(configuration: watchConfig, client: watchClient, ledger: ledger),
+                client: watchClient)
+        }
+        let runner = LoadRunner(configuration: config, transports: clients, snapshots: snapshots)
+        let watcherRun = watchers
+        SignalWatcher.shared.onSignal { _ in
+            runner.stop()
+            watcherRun?.fanout.stop(interrupted: true)
+        }
+        var beforePhase: (@Sendable () async -> Void)? = nil
+        if let w = watcherRun {
+            beforePhase = { await w.start { output.write($0) } }
+        }
+        let result = try await runner.run(beforePhase: beforePhase) { output.write($0) }
+        if let w = watcherRun { await w.finish() }
         let stats = clients.map { (c: HTTPClient) in c.statistics }
         FileHandle.standardError.write(
             Data(
@@ -397,6 +458,16 @@ struct LoadCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--watch-resources` parsed; nil when it names something else or nothing.
+    static func watchResourceList(_ text: String) -> [WatchResource]? {
+        var out: [WatchResource] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let r = WatchResource(rawValue: part.trimmingCharacters(in: .whitespaces)) else { return nil }
+            if !out.contains(r) { out.append(r) }
+        }
+        return out.isEmpty ? nil : out
+    }
+
     private func settings(
         seed: UInt64, percent: Double, clusterSource: String, shard: LoadShard, hotTotal: Int, hotInShard: Int,
         threads: Int
@@ -414,6 +485,54 @@ struct LoadCommand: AsyncParsableCommand {
             "request_timeout": requestTimeout.text, "http1": String(http1), "max_connections": String(maxConnections),
             "snapshot_rps_per_cluster": String(snapshotRpsPerCluster), "snapshot_warm": String(snapshotWarm),
             "snapshot_resources": snapshotResources ?? "",
+            "watchers_per_cluster": String(watchersPerCluster), "watch_resources": watchResources,
+            "watch_timeout": watchTimeout.text,
         ]
+    }
+}
+
+/// kp-load's watchers for one run: opened after the pre-warm, reported on a thread of their own,
+/// closed after the load phase (and its drain) ended.
+final class WatcherRun: Sendable {
+    let fanout: WatchFanout
+    let client: HTTPClient
+    private let final = Mutex<WatchFinalRecord?>(nil)
+    private let started = Atomic<Bool>(false)
+
+    init(fanout: WatchFanout, client: HTTPClient) {
+        self.fanout = fanout
+        self.client = client
+    }
+
+    func start(emit: @escaping @Sendable (Record) -> Void) async {
+        let startNs = MonotonicClock.now()
+        await fanout.start()
+        FileHandle.standardError.write(
+            Data(
+                "kp-load: \(fanout.configuration.watcherCount) watch streams open (\(fanout.configuration.watchersPerCluster) per hot cluster and resource)\n"
+                    .utf8))
+        started.store(true, ordering: .releasing)
+        let t = Thread { [self] in
+            let f = fanout.runReporter(startNs: startNs, emit: emit)
+            final.withLock { $0 = f }
+        }
+        t.name = "kp-load-watch-reporter"
+        t.start()
+    }
+
+    /// Stops the watchers and waits for `watch_final`.
+    func finish() async {
+        fanout.stop()
+        guard started.load(ordering: .acquiring) else { return }
+        while final.withLock({ $0 == nil }) { try? await Task.sleep(for: .milliseconds(20)) }
+        if let f = final.withLock({ $0 }) {
+            let c = f.counts
+            let hist = try? LatencyHistogram(wire: c.delivery)
+            func ms(_ v: Int64?) -> String { v.map { String(format: "%.2fms", Double($0) / 1e6) } ?? "-" }
+            FileHandle.standardError.write(
+                Data(
+                    "kp-load: watchers: \(c.events) events (\(String(format: "%.1f", f.eventsPerSecond))/s), \(c.matched) matched, \(c.unmatched) unmatched, \(c.bookmarks) bookmarks; delivery p50 \(ms(hist?.percentile(50))) p99 \(ms(hist?.percentile(99))); ends by the server \(c.ends.isEmpty ? "none" : c.ends.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); re-established \(c.reestablished)\n"
+                        .utf8))
+        }
     }
 }

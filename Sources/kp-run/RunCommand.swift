@@ -119,6 +119,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
+            "watch-fanout: kp-load's watch streams per hot cluster in the phase with watchers (default 10).",
+            valueName: "n"))
+    var watchersPerCluster: Int?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
             "Runs of the scenario, each a fresh launch, into out/<run>/r1..rn; then the set is folded.", valueName: "n")
     )
     var `repeat` = 1
@@ -230,6 +236,16 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(
                 "--load-shards \(loadShards) needs a scenario with a load phase (mixed-hot, mixed-uniform), not \(scenario)"
             )
+        }
+        if let w = watchersPerCluster {
+            guard Scenario.named(scenario)!.watches || bScenario.flatMap(Scenario.named)?.watches == true else {
+                throw ValidationError(
+                    "--watchers-per-cluster \(w) needs --scenario watch-fanout (the scenario with watchers), not \(scenario)"
+                )
+            }
+            if !(1...1000).contains(w) {
+                throw ValidationError("--watchers-per-cluster must be a whole number from 1 to 1000 (got '\(w)')")
+            }
         }
         if let sizes {
             let words = sizes.split(whereSeparator: { $0 == " " || $0 == "," })
@@ -432,6 +448,7 @@ struct RunCommand: AsyncParsableCommand {
         if let snapshotRpsPerCluster { settings.snapshotRPS = snapshotRpsPerCluster }
         settings.snapshotWarm = snapshotWarm
         settings.snapshotResources = snapshotResources ?? ""
+        if let w = watchersPerCluster { settings.watchersPerCluster = w }
         return settings
     }
 

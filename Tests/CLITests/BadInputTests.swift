@@ -85,6 +85,14 @@ import Testing
             tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--load-shards", "0", "--out", "MARK/out"],
             names: "--load-shards"),
         Case(tool: "kp-run", args: ["--sim", "--load-shards", "2", "--out", "MARK/out"], names: "--load-shards"),
+        Case(
+            tool: "kp-run",
+            args: ["--sim", "--scenario", "watch-fanout", "--watchers-per-cluster", "0", "--out", "MARK/out"],
+            names: "--watchers-per-cluster"),
+        Case(
+            tool: "kp-run",
+            args: ["--sim", "--scenario", "mixed-hot", "--watchers-per-cluster", "2", "--out", "MARK/out"],
+            names: "--watchers-per-cluster"),
         Case(tool: "kp-run", args: ["--sim", "--sizes", "50 x", "--out", "MARK/out"], names: "--sizes"),
         Case(tool: "kp-run", args: ["--out", "MARK/out", "--a-bin", "/bin/true"], names: "--b-bin"),
         Case(
@@ -191,6 +199,16 @@ import Testing
             tool: "kp-load",
             args: ["--url", "https://127.0.0.1:1", "--snapshot-warm-pass", "--snapshot-rps-per-cluster", "1"],
             names: "--snapshot-warm-pass"),
+        Case(
+            tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--watchers-per-cluster", "-1"],
+            names: "--watchers-per-cluster"),
+        Case(
+            tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--watch-resources", "memwidgets,pods"],
+            names: "--watch-resources"),
+        Case(
+            tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--watch-timeout", "500ms"],
+            names: "--watch-timeout"
+        ),
         Case(
             tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--bootstrap", "MARK/no-bootstrap.jsonl"],
             names: "--bootstrap"),

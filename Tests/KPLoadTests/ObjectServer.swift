@@ -54,6 +54,7 @@ extension FakeTransport {
 final class RecordSink: Sendable {
     private let records = Mutex<[Record]>([])
     func emit(_ r: Record) { records.withLock { $0.append(r) } }
+    var all: [Record] { records.withLock { $0 } }
     var intervals: [LoadIntervalRecord] {
         records.withLock { $0.compactMap { if case .loadInterval(let i) = $0 { i } else { nil } } }
     }

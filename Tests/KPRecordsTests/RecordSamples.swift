@@ -133,11 +133,19 @@ enum RecordSamples {
         let sWarmSum = SnapshotWarmSummaryRecord(
             clusters: 2, ok: 1, failed: 1, latency: histogram(&r), bytes: 5000, items: 9, startNs: 1, endNs: 3,
             interrupted: false)
+        let counts = WatchCounts(
+            events: 9, matched: 7, unmatched: 1, bookmarks: 3, ends: ["gone": 1, "transport": 2],
+            reestablished: 3, lists: 3, listErrors: 0, delivery: histogram(&r), deliveryFromResponse: histogram(&r),
+            deliveryBeforeResponse: 2)
+        let wInterval = WatchIntervalRecord(startNs: 1, endNs: 2, open: 4, counts: counts)
+        let wFinal = WatchFinalRecord(
+            watchers: 4, watchersPerCluster: 2, clusters: 2, resources: ["memwidgets", str(&r, "configmaps")],
+            startNs: 1, endNs: 3, eventsPerSecond: 4.5, counts: counts, interrupted: false)
         return [
             ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, interval.record,
             final.record,
             fleet.record, member.record, tStep.record, tSum.record, err.record, sInterval.record, sFinal.record,
-            sWarm.record, sWarmSum.record,
+            sWarm.record, sWarmSum.record, wInterval.record, wFinal.record,
         ]
     }
 }
