@@ -52,13 +52,16 @@ public final class LoadGenerator: Sendable {
         /// Called on the driver thread: samples its CPU clock, at most once per ms.
         func sampleCPU(nowNs: Int64) {
             guard nowNs - sampledAtNs.load(ordering: .relaxed) >= 1_000_000 else { return }
+            // Thread clocks (CPU, run-queue delay) are per thread: only the first thread that samples
+            // counts. With KPHTTP that is always the driver thread; a transport that completes on
+            // several threads (a test fake) would otherwise difference two threads' clocks.
+            let me = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self()))))
+            _ = thread.compareExchange(expected: 0, desired: me, ordering: .relaxed)
+            guard thread.load(ordering: .relaxed) == me else { return }
             sampledAtNs.store(nowNs, ordering: .relaxed)
             let cpu = PreciseSleep.threadCPUNs()
             _ = firstCPUNs.compareExchange(expected: 0, desired: cpu, ordering: .relaxed)
             lastCPUNs.store(cpu, ordering: .relaxed)
-            let me = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self()))))
-            _ = thread.compareExchange(expected: 0, desired: me, ordering: .relaxed)
-            guard thread.load(ordering: .relaxed) == me else { return }
             let firstDelay = firstRunDelayNs.load(ordering: .relaxed) < 0
             guard firstDelay || nowNs - runDelaySampledAtNs.load(ordering: .relaxed) >= 50_000_000 else { return }
             runDelaySampledAtNs.store(nowNs, ordering: .relaxed)
