@@ -167,8 +167,6 @@ public final class LoadGenerator: Sendable {
         // Busiest thread's CPU at the last window close (the busiest thread may change between windows;
         // the figure is the busiest thread's total, differenced, which is exact while it does not).
         var threadCPUMark: Int64 = 0
-        var k: Int64 = 1
-        var drainDeadline: Int64?
         var lastBacklog: Int64 = 0
 
         // Number of operations whose intended start is at or before `t` (and before a stop).
@@ -212,22 +210,10 @@ public final class LoadGenerator: Sendable {
             return end
         }
 
-        while true {
-            let boundary = start + k * cfg.reportIntervalNs
-            let now = MonotonicClock.now()
-            if now >= boundary {
-                let end = closeWindow()
-                // Next boundary after the close; boundaries missed while this thread was late are skipped.
-                k = (end - start) / cfg.reportIntervalNs + 1
-                continue
-            }
-            if schedulerDone.load(ordering: .acquiring) {
-                if inflight.load(ordering: .acquiring) == 0 { break }
-                if drainDeadline == nil { drainDeadline = now + cfg.timeoutNs + 1_000_000_000 }
-                if let d = drainDeadline, now >= d { break }
-            }
-            PreciseSleep.until(min(boundary, now + 5_000_000))
-        }
+        ReportWindows.run(
+            startNs: start, intervalNs: cfg.reportIntervalNs, timeoutNs: cfg.timeoutNs,
+            scheduleDone: { schedulerDone.load(ordering: .acquiring) },
+            inflight: { inflight.load(ordering: .acquiring) }, closeWindow: closeWindow)
         let end = closeWindow()
         if paced {
             // The pacers hold this generator: release them (and so the cycle) now the phase is over.

@@ -264,8 +264,6 @@ public final class SnapshotLoad: Sendable {
 
         var total = SnapshotTally()
         var windowStart = start
-        var k: Int64 = 1
-        var drainDeadline: Int64?
         func closeWindow() -> Int64 {
             var fresh = SnapshotTally()
             window.withLock { swap(&$0, &fresh) }
@@ -275,21 +273,10 @@ public final class SnapshotLoad: Sendable {
             windowStart = end
             return end
         }
-        while true {
-            let boundary = start + k * cfg.reportIntervalNs
-            let now = MonotonicClock.now()
-            if now >= boundary {
-                let end = closeWindow()
-                k = (end - start) / cfg.reportIntervalNs + 1
-                continue
-            }
-            if schedulerDone.load(ordering: .acquiring) {
-                if inflight.load(ordering: .acquiring) == 0 { break }
-                if drainDeadline == nil { drainDeadline = now + cfg.timeoutNs + 1_000_000_000 }
-                if let d = drainDeadline, now >= d { break }
-            }
-            PreciseSleep.until(min(boundary, now + 5_000_000))
-        }
+        ReportWindows.run(
+            startNs: start, intervalNs: cfg.reportIntervalNs, timeoutNs: cfg.timeoutNs,
+            scheduleDone: { schedulerDone.load(ordering: .acquiring) },
+            inflight: { inflight.load(ordering: .acquiring) }, closeWindow: closeWindow)
         let end = closeWindow()
         let stopAt = stoppedAtNs.load(ordering: .acquiring)
         let phaseEnd = stopAt > 0 ? min(stopAt, start + cfg.durationNs) : start + cfg.durationNs
