@@ -152,6 +152,8 @@ public final class SimServer: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    // One TLS record per flush, as Go's server writes (see FlushCoalescer).
+                    try channel.pipeline.syncOperations.addHandler(FlushCoalescer())
                     try channel.pipeline.syncOperations.addHandler(
                         ApplicationProtocolNegotiationHandler { result, channel in
                             Self.configureProtocol(result, channel: channel, application: application)
