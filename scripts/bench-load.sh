@@ -5,7 +5,10 @@
 # kp-load's schedule lag p99 stays under LAG_P99_US (1 ms), printing kp-load's CPU per 1000 requests at
 # each step; then compares kp-load's CPU per HTTP request with hey -h2's (Go net/http over HTTP/2, the
 # stack client-go uses) at the same rates, on the same endpoint and the same pre-warmed object; then
-# measures the same endpoint's maximum under h2load (closed loop, for scale).
+# measures the same endpoint's maximum under h2load (closed loop, for scale). Beside kp-load and hey
+# it runs scripts/libcurl-floor.c (compiled here with cc), a C loop doing nothing but paced libcurl
+# Gets the way KPHTTP drives libcurl: the floor of the design's HTTP/2 client, so the figures say how
+# much of kp-load's cost is its own.
 #
 # Environment (all optional):
 #   SCRATCH=.build-load          SwiftPM scratch path for the release build
@@ -17,6 +20,7 @@
 #   HEY_RATES="2000 4000"         requests/s for the kp-load vs hey comparison ("" skips it)
 #   HEY_DURATION=10s              length of each kp-load and hey run in the comparison
 #   HEY_WORKERS=20                hey workers (-c); each is paced at rate/HEY_WORKERS requests/s (-q)
+#   FLOOR_MODES="poll"            libcurl-floor modes to run at each HEY rate: poll (as KPHTTP), socket (epoll + curl_multi_socket_action); "" skips it
 #   H2LOAD_REQUESTS=200000        requests for the h2load run
 #   THREADS=N                     kp-load --threads for the step search (default: kp-load's own default)
 #   KEEP=1                        keep the temp dir (kp-sim log, every step's load.jsonl)
@@ -33,9 +37,16 @@ H2LOAD_REQUESTS=${H2LOAD_REQUESTS:-200000}
 HEY_RATES=${HEY_RATES-"2000 4000"}
 HEY_DURATION=${HEY_DURATION:-10s}
 HEY_WORKERS=${HEY_WORKERS:-20}
+FLOOR_MODES=${FLOOR_MODES-poll}
 
-for tool in jq h2load openssl hey /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "bench-load: $tool is missing (apt-get install jq nghttp2-client openssl hey time)" >&2; exit 14; }
+for tool in jq h2load openssl hey /usr/bin/time cc; do
+    command -v "$tool" >/dev/null || { echo "bench-load: $tool is missing (apt-get install jq nghttp2-client openssl hey time gcc)" >&2; exit 14; }
+done
+if [ -n "$FLOOR_MODES" ] && ! [[ "$HEY_DURATION" =~ ^[1-9][0-9]*s$ ]]; then
+    echo "bench-load: HEY_DURATION=$HEY_DURATION must be whole seconds (e.g. 10s) when FLOOR_MODES is set: libcurl-floor takes seconds" >&2; exit 2
+fi
+for m in $FLOOR_MODES; do
+    case "$m" in poll | socket) ;; *) echo "bench-load: FLOOR_MODES entry '$m' is not poll or socket: give e.g. FLOOR_MODES=\"poll socket\"" >&2; exit 2 ;; esac
 done
 if ! [[ "$HEY_WORKERS" =~ ^[1-9][0-9]*$ ]]; then
     echo "bench-load: HEY_WORKERS=$HEY_WORKERS is not a positive whole number: give e.g. HEY_WORKERS=20" >&2; exit 2
@@ -68,6 +79,11 @@ cleanup() {
     if [ -n "${KEEP:-}" ]; then echo "bench-load: kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
+
+if [ -n "$HEY_RATES" ] && [ -n "$FLOOR_MODES" ]; then
+    cc -O2 -o "$TMP/libcurl-floor" scripts/libcurl-floor.c -lcurl \
+        || { echo "bench-load: cannot compile scripts/libcurl-floor.c (needs cc and libcurl4-openssl-dev)" >&2; exit 14; }
+fi
 
 printf 'smoketoken,admin,admin,system:masters\n' >"$TMP/tokens.csv"
 printf 'smoketoken\n' >"$TMP/token"
@@ -141,7 +157,7 @@ done
 # is its TLS set-up and the pre-warm of one object, a few requests); for kp-load also its load phase
 # alone (load_final.generator.cpu_seconds, getrusage from the phase's start to load_final).
 OBJ="$URL/clusters/c-000/control-plane/apis/mem-c-000.kplane.dev/v1/namespaces/default/memwidgets/kp-load-0"
-declare -A KP_US KP_PHASE_US HEY_US
+declare -A KP_US KP_PHASE_US HEY_US FLOOR_US
 if [ -n "$HEY_RATES" ]; then
     echo
     echo "kp-load vs hey -h2 (-c $HEY_WORKERS): Gets of one object in c-000, $HEY_DURATION per run; CPU = user+sys of the whole process (GNU time)"
@@ -169,6 +185,21 @@ if [ -n "$HEY_RATES" ]; then
         KP_US[$rate]=$(awk -v c="$cpu" -v n="$req" 'BEGIN{printf "%.1f", c / n * 1e6}')
         KP_PHASE_US[$rate]=$(awk -v c="$phase" -v n="$req" 'BEGIN{printf "%.1f", c / n * 1e6}')
         printf '%8s %-8s %9s %9s %8.0f %8s %10s %12.2f %12s %s\n' "$rate" kp-load "$req" "$err" "$ach" "$cpu" "${KP_US[$rate]}" "$phase" "${KP_PHASE_US[$rate]}" "$rc"
+
+        for m in $FLOOR_MODES; do
+            set +e
+            line=$("$TMP/libcurl-floor" "$OBJ" smoketoken "$rate" "${HEY_DURATION%s}" "$m" 2>"$TMP/floor-$m-$rate.log")
+            rc=$?
+            set -e
+            read -r freq ferr fcpu fus fwall <<<"$(sed -E 's/.*requests=([0-9]+) errors=([0-9]+) cpu_s=([0-9.]+) us_per_request=([0-9.]+) wall_s=([0-9.]+).*/\1 \2 \3 \4 \5/' <<<"$line")"
+            if [ -z "${fus:-}" ] || [ "$rc" != 0 ]; then
+                echo "bench-load: libcurl-floor ($m) exited $rc at $rate requests/s: $line $(cat "$TMP/floor-$m-$rate.log")" >&2
+                KEEP=1
+                break 2
+            fi
+            [ "$m" = poll ] && FLOOR_US[$rate]=$fus
+            printf '%8s %-8s %9s %9s %8.0f %8s %10s %12s %12s %s\n' "$rate" "curl-$m" "$freq" "$ferr" "$(awk -v n="$freq" -v w="$fwall" 'BEGIN{print n / w}')" "$fcpu" "$fus" - - "$rc"
+        done
 
         q=$(awk -v r="$rate" -v w="$HEY_WORKERS" 'BEGIN{printf "%g", r / w}')
         set +e
@@ -214,7 +245,7 @@ echo
 if [ -z "$RATES" ]; then
     echo "kp-load sustained: not measured (RATES is empty)"
 elif [ -n "$BEST" ]; then
-    echo "kp-load sustained: ${BEST} ops/s (80% Get, 20% Get+Update) with schedule lag p99 < ${LAG_P99_US} µs; kp-load CPU ${BEST_CPU} ms per 1000 requests"
+    echo "kp-load sustained: ${BEST} ops/s (80% Get, 20% Get+Update) with schedule lag p99 < ${LAG_P99_US} µs; kp-load CPU $(awk -v c="$BEST_CPU" 'BEGIN{printf "%.1f", c}') ms per 1000 requests"
 else
     echo "kp-load sustained: none of the rates tried kept schedule lag p99 < ${LAG_P99_US} µs"
 fi
@@ -222,6 +253,9 @@ for rate in $HEY_RATES; do
     [ -n "${KP_US[$rate]:-}" ] && [ -n "${HEY_US[$rate]:-}" ] || continue
     ratio=$(awk -v a="${KP_US[$rate]}" -v b="${HEY_US[$rate]}" 'BEGIN{printf "%.2f", a / b}')
     verdict=$(awk -v r="$ratio" 'BEGIN{print (r <= 0.80) ? "met" : "NOT met"}')
+    if [ -n "${FLOOR_US[$rate]:-}" ]; then
+        echo "libcurl floor at $rate req/s (scripts/libcurl-floor.c, poll mode): ${FLOOR_US[$rate]} µs per request = $(awk -v a="${FLOOR_US[$rate]}" -v b="${HEY_US[$rate]}" 'BEGIN{printf "%.2f", a / b}')× hey; kp-load = $(awk -v a="${KP_US[$rate]}" -v b="${FLOOR_US[$rate]}" 'BEGIN{printf "%.2f", a / b}')× the floor"
+    fi
     echo "CPU per request at $rate req/s: kp-load ${KP_US[$rate]} µs (load phase alone ${KP_PHASE_US[$rate]} µs), hey -h2 ${HEY_US[$rate]} µs; kp-load/hey ${ratio}× whole process, $(awk -v a="${KP_PHASE_US[$rate]}" -v b="${HEY_US[$rate]}" 'BEGIN{printf "%.2f", a / b}')× load phase; target ≤ 0.80× (whole process): ${verdict}"
 done
 echo "h2load maximum on the same endpoint (GET of one object, -c 4 -m 100): ${H2_RPS:-?} req/s (${H2_2XX:-?} 2xx of ${H2_OK:-?} succeeded)"
