@@ -6,7 +6,9 @@
 // Written in C on purpose: a Swift version would put Swift's runtime back into the figure it exists
 // to exclude. It does the minimum a paced open-loop client must: one multi handle (HTTP/2 multiplexing),
 // one shared header list, easy handles reused from an idle stack, one CLOCK_MONOTONIC timerfd for the
-// schedule, the body discarded. No latency recording, no records.
+// schedule, the body discarded. No latency recording, no records. kp-httpbench's BareLoop answers a
+// different question (a closed loop at saturation, each handle re-added as it finishes, for
+// `make bench-http`); this one is open-loop at a fixed rate, as kp-load sends.
 //
 // usage: libcurl-floor URL TOKEN RATE SECONDS [poll|socket]
 //   poll   (default) curl_multi_perform + curl_multi_poll with the timerfd as an extra fd, as KPHTTP drives it
