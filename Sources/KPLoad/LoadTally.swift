@@ -172,17 +172,6 @@ public struct LoadTally: Sendable, Equatable {
     }
 }
 
-extension LatencyHistogram {
-    /// ``KPStats/LatencyHistogram/wire``, without walking ~33k empty counts when nothing was recorded
-    /// (most windows of a quiet op). Same value as `wire`.
-    var fastWire: HistogramWire {
-        guard isEmpty else { return wire }
-        return HistogramWire(
-            unit: Self.unit, lowest: lowest, highest: highest, significantDigits: significantDigits, count: 0, min: nil,
-            max: nil, sum: sum, buckets: [])
-    }
-}
-
 /// One cluster's response times by operation kind, for the per-cluster (fairness) view.
 ///
 /// Uses a coarser layout than the op histograms (1 µs lowest, 2 significant digits, ~25 KB

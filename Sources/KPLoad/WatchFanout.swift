@@ -120,50 +120,6 @@ public struct WatchFanoutConfiguration: Sendable {
     public var watcherCount: Int { watchersPerCluster * clusters.count * resources.count }
 }
 
-/// The counts of one window (or of the phase) as they accumulate.
-struct WatchTally {
-    var events: Int64 = 0
-    var matched: Int64 = 0
-    var unmatched: Int64 = 0
-    var bookmarks: Int64 = 0
-    var ends: [String: Int64] = [:]
-    var reestablished: Int64 = 0
-    var lists: Int64 = 0
-    var listErrors: Int64 = 0
-    var delivery = LatencyHistogram()
-    var fromResponse = LatencyHistogram()
-    var beforeResponse: Int64 = 0
-
-    mutating func recordMatch(arrivalNs: Int64, sentNs: Int64, responseNs: Int64) {
-        matched += 1
-        delivery.record(max(0, arrivalNs - sentNs))
-        let r = arrivalNs - responseNs
-        if r < 0 { beforeResponse += 1 }
-        fromResponse.record(max(0, r))
-    }
-
-    mutating func merge(_ o: WatchTally) {
-        events += o.events
-        matched += o.matched
-        unmatched += o.unmatched
-        bookmarks += o.bookmarks
-        for (k, v) in o.ends { ends[k, default: 0] += v }
-        reestablished += o.reestablished
-        lists += o.lists
-        listErrors += o.listErrors
-        delivery.merge(o.delivery)
-        fromResponse.merge(o.fromResponse)
-        beforeResponse += o.beforeResponse
-    }
-
-    var counts: WatchCounts {
-        WatchCounts(
-            events: events, matched: matched, unmatched: unmatched, bookmarks: bookmarks, ends: ends,
-            reestablished: reestablished, lists: lists, listErrors: listErrors, delivery: delivery.fastWire,
-            deliveryFromResponse: fromResponse.fastWire, deliveryBeforeResponse: beforeResponse)
-    }
-}
-
 /// W long-lived watch streams per hot cluster on their own ``KPHTTP/HTTPClient`` (its own driver
 /// thread and connections, never the load generator's), matching each ADDED/MODIFIED event to the
 /// kp-load Update that caused it by resourceVersion (``UpdateLedger``).

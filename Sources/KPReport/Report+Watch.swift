@@ -10,19 +10,10 @@ public struct WatchAnalysis: Sendable {
     public var watchersPerCluster: Int
     public var clusters: Int
     public var resources: [String]
-    public var events: Int64
-    public var matched: Int64
-    public var unmatched: Int64
-    public var bookmarks: Int64
-    public var ends: [String: Int64]
-    public var reestablished: Int64
-    public var lists: Int64
-    public var listErrors: Int64
+    /// The processes' counts added and histograms merged.
+    public var tally: WatchTally
     /// Summed over the processes (each saw its own clusters' events over its own watch phase).
     public var eventsPerSecond: Double
-    public var delivery: LatencyHistogram
-    public var fromResponse: LatencyHistogram
-    public var beforeResponse: Int64
     public var interrupted: Bool
     /// Shard files whose `watch_final` is absent (a process that did not finish its watch phase).
     public var missing: [String]
@@ -35,36 +26,15 @@ public struct WatchAnalysis: Sendable {
         watchersPerCluster = first.watchersPerCluster
         clusters = 0
         resources = first.resources
-        events = 0
-        matched = 0
-        unmatched = 0
-        bookmarks = 0
-        ends = [:]
-        reestablished = 0
-        lists = 0
-        listErrors = 0
+        tally = WatchTally()
         eventsPerSecond = 0
-        delivery = LatencyHistogram()
-        fromResponse = LatencyHistogram()
-        beforeResponse = 0
         interrupted = false
         missing = finals.filter { $0.record == nil }.map(\.file)
         for f in present {
-            let c = f.counts
             watchers += f.watchers
             clusters += f.clusters
-            events += c.events
-            matched += c.matched
-            unmatched += c.unmatched
-            bookmarks += c.bookmarks
-            for (k, v) in c.ends { ends[k, default: 0] += v }
-            reestablished += c.reestablished
-            lists += c.lists
-            listErrors += c.listErrors
             eventsPerSecond += f.eventsPerSecond
-            delivery.merge(try LatencyHistogram(wire: c.delivery))
-            fromResponse.merge(try LatencyHistogram(wire: c.deliveryFromResponse))
-            beforeResponse += c.deliveryBeforeResponse
+            tally.merge(try WatchTally(f.counts))
             interrupted = interrupted || f.interrupted
         }
     }
@@ -132,15 +102,15 @@ extension Report {
                 "\n**Missing:** no watch_final in \(w.missing.joined(separator: ", ")); the figures below lack them.\n"
         }
         var t = MarkdownTable(["", ""], rightAligned: [false, true])
-        t.add(["events (ADDED / MODIFIED / DELETED)", Format.count(w.events)])
+        t.add(["events (ADDED / MODIFIED / DELETED)", Format.count(w.tally.events)])
         t.add(["events per second", Format.fixed(w.eventsPerSecond, 1)])
-        t.add(["matched to an Update by resourceVersion", Format.count(w.matched)])
-        t.add(["unmatched", Format.count(w.unmatched)])
-        t.add(["bookmarks", Format.count(w.bookmarks)])
-        for (k, v) in w.ends.sorted(by: { $0.key < $1.key }) { t.add(["watches ended: \(k)", Format.count(v)]) }
-        if w.ends.isEmpty { t.add(["watches ended by the server", "0"]) }
-        t.add(["watches re-established", Format.count(w.reestablished)])
-        t.add(["lists (failed)", "\(Format.count(w.lists)) (\(Format.count(w.listErrors)))"])
+        t.add(["matched to an Update by resourceVersion", Format.count(w.tally.matched)])
+        t.add(["unmatched", Format.count(w.tally.unmatched)])
+        t.add(["bookmarks", Format.count(w.tally.bookmarks)])
+        for (k, v) in w.tally.ends.sorted(by: { $0.key < $1.key }) { t.add(["watches ended: \(k)", Format.count(v)]) }
+        if w.tally.ends.isEmpty { t.add(["watches ended by the server", "0"]) }
+        t.add(["watches re-established", Format.count(w.tally.reestablished)])
+        t.add(["lists (failed)", "\(Format.count(w.tally.lists)) (\(Format.count(w.tally.listErrors)))"])
         text += "\n" + t.text + "\n"
 
         var l = MarkdownTable(["delivery latency", "n", "p50", "p90", "p99", "p99.9", "max"])
@@ -148,12 +118,12 @@ extension Report {
             func p(_ q: Double) -> String { Format.latency(h.percentile(q).map(Double.init)) }
             l.add([name, Format.count(h.count), p(50), p(90), p(99), p(99.9), Format.latency(h.max.map(Double.init))])
         }
-        row("from the Update's send", w.delivery)
-        row("from the Update's response", w.fromResponse)
+        row("from the Update's send", w.tally.delivery)
+        row("from the Update's response", w.tally.fromResponse)
         text += "\n" + l.text + "\n"
         text +=
             "\nDelivery latency = the event's arrival at the watcher − the send time of the Update whose resulting resourceVersion the event carries; "
-            + "from the response: − the arrival of that Update's response, clamped at 0 (\(Format.count(w.beforeResponse)) events arrived before the response).\n"
+            + "from the response: − the arrival of that Update's response, clamped at 0 (\(Format.count(w.tally.beforeResponse)) events arrived before the response).\n"
 
         text += writersComparison
         guard let without = phases.row("load"), let with = phases.row("load-watch") else {

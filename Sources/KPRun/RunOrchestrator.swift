@@ -145,8 +145,13 @@ public final class RunOrchestrator {
         try runTools([(name, args, stdout, stderr)])[0]
     }
 
-    /// Runs tools side by side (kp-load shards); returns their exit codes in order.
-    func runTools(_ tools: [(String, [String], Supervisor.Output, Supervisor.Output)]) throws -> [Int32] {
+    /// Runs tools side by side (kp-load shards); returns their exit codes in order. With `every`, wakes
+    /// that often (no process spawned) to run `check` until the tools end; without, sleeps until one
+    /// of them exits or the target dies.
+    func runTools(
+        _ tools: [(String, [String], Supervisor.Output, Supervisor.Output)], every: Duration? = nil,
+        check: (() throws -> Void)? = nil
+    ) throws -> [Int32] {
         var pids: [pid_t] = []
         for (name, args, out, err) in tools {
             let pid = try sup.spawn(tool(name), args, stdout: out, stderr: err)
@@ -154,9 +159,8 @@ public final class RunOrchestrator {
             children.append(pid)
         }
         defer { children.removeAll { pids.contains($0) } }
-        while true {
-            if pids.allSatisfy({ sup.exitStatus($0) != nil }) { break }
-            let e = sup.wait(until: nil) { s in
+        while !pids.allSatisfy({ sup.exitStatus($0) != nil }) {
+            let e = sup.wait(until: every.map { .now + $0 }) { s in
                 if let ev = self.watch(s) { return ev }
                 return pids.allSatisfy { s.exits[$0] != nil } ? .exited(pids[0], s.exits[pids[0]]!) : nil
             }
@@ -165,8 +169,9 @@ public final class RunOrchestrator {
             case .signal, .launchError, .exited:
                 for p in pids { sup.stop(p) }
                 try unexpected(e)
-            default: continue
+            default: break
             }
+            try check?()
         }
         return pids.map { sup.exitStatus($0)! }
     }
@@ -453,7 +458,7 @@ public final class RunOrchestrator {
         let codes: [Int32]
         if let midSample {
             codes = try runToolsSampling(
-                tools, file: files[0], marker: watchers ? "watch_interval" : "load_interval", sample: midSample,
+                tools, file: files[0], marker: watchers ? .watchInterval : .loadInterval, sample: midSample,
                 phase: phaseName)
         } else {
             codes = try runTools(tools)
@@ -499,46 +504,30 @@ public final class RunOrchestrator {
     /// the load duration (at least 1 s). When the tools end first, the sample is not taken (said on
     /// stderr; the report shows it missing) rather than taken after the phase it stands for.
     func runToolsSampling(
-        _ tools: [(String, [String], Supervisor.Output, Supervisor.Output)], file: String, marker: String,
+        _ tools: [(String, [String], Supervisor.Output, Supervisor.Output)], file: String, marker: RecordKind,
         sample name: String, phase: String
     ) throws -> [Int32] {
-        var pids: [pid_t] = []
-        for (tool, args, out, err) in tools {
-            let pid = try sup.spawn(self.tool(tool), args, stdout: out, stderr: err)
-            pids.append(pid)
-            children.append(pid)
-        }
-        defer { children.removeAll { pids.contains($0) } }
         let settle = max(Duration.seconds(1), settings.loadDuration.duration / 3)
         var sampleAt: ContinuousClock.Instant?
         var sampled = false
-        let needle = "\"kind\":\"\(marker)\""
-        while !pids.allSatisfy({ sup.exitStatus($0) != nil }) {
-            let e = sup.wait(until: .now + .milliseconds(250)) { s in
-                if let ev = self.watch(s) { return ev }
-                return pids.allSatisfy { s.exits[$0] != nil } ? .exited(pids[0], s.exits[pids[0]]!) : nil
-            }
-            switch e {
-            case .exited(let p, _) where pids.contains(p): continue
-            case .signal, .launchError, .exited:
-                for p in pids { sup.stop(p) }
-                try unexpected(e)
-            default: break
-            }
-            if sampled { continue }
-            if sampleAt == nil, let text = try? String(contentsOfFile: file, encoding: .utf8), text.contains(needle) {
+        let codes = try runTools(tools, every: .milliseconds(250)) {
+            if sampled { return }
+            // Read until the marker shows up (kp-load's first window, about a second in: a short file).
+            if sampleAt == nil, let items = try? JSONLReader.read(path: file),
+                items.contains(where: { if case .success(let r) = $0 { r.kind == marker } else { false } })
+            {
                 sampleAt = .now + settle
             }
             if let at = sampleAt, ContinuousClock.now >= at {
                 sampled = true
-                try sample(name, pprof: true)
-                setPhase(phase)
+                try self.sample(name, pprof: true)
+                self.setPhase(phase)
             }
         }
         if !sampled {
             say("sample '\(name)' not taken: kp-load ended before its load had run for a third of --load-duration")
         }
-        return pids.map { sup.exitStatus($0)! }
+        return codes
     }
 
     /// "achieved X of Y ops/s" summed over the load files' load_final records.

@@ -200,3 +200,14 @@ public struct LatencyHistogram: Sendable, Equatable {
         a.wire == b.wire && a.clampedCount == b.clampedCount
     }
 }
+
+extension LatencyHistogram {
+    /// ``wire``, without walking ~33k empty counts when nothing was recorded (most windows of a quiet
+    /// op). Same value as `wire`.
+    public var fastWire: HistogramWire {
+        guard isEmpty else { return wire }
+        return HistogramWire(
+            unit: Self.unit, lowest: lowest, highest: highest, significantDigits: significantDigits, count: 0, min: nil,
+            max: nil, sum: sum, buckets: [])
+    }
+}

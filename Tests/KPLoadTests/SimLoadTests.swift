@@ -110,7 +110,8 @@ struct SimLoadTests {
             for name in ["read", "write.get", "write.update"] {
                 let d = try delta(name, hist)
                 // Printed in every run, so CI logs carry the measured figures, not only failures.
-                FileHandle.standardError.write(Data("injectedLatency: \(hist == \OpWindow.service ? "service" : "response") \(d.text)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("injectedLatency: \(hist == \OpWindow.service ? "service" : "response") \(d.text)\n".utf8))
                 #expect(abs(d.delta - 5) <= d.margin, "\(d.text)")
             }
             // The PUT gets no more added than the Get before it (the two requests of the same writes).

@@ -16,7 +16,9 @@ struct FlushCoalescerTests {
     func joinsWritesUntilFlush() throws {
         let channel = EmbeddedChannel(handler: FlushCoalescer())
         // An HTTP/2 answer as NIOHTTP2 writes it: HEADERS frame, a DATA frame's 9-byte header, its payload.
-        let parts: [[UInt8]] = [Array(repeating: 1, count: 14), Array(repeating: 2, count: 9), Array(repeating: 3, count: 1274)]
+        let parts: [[UInt8]] = [
+            Array(repeating: 1, count: 14), Array(repeating: 2, count: 9), Array(repeating: 3, count: 1274),
+        ]
         var promises: [EventLoopFuture<Void>] = []
         for part in parts {
             let p = channel.eventLoop.makePromise(of: Void.self)
