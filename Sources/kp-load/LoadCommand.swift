@@ -353,21 +353,11 @@ struct LoadCommand: AsyncParsableCommand {
                 seed: runSeed, percent: percent, clusterSource: "\(all.count)", shard: part, hotTotal: allHot.count,
                 hotInShard: hot.count, threads: threadCount),
             streamIDs: mine.map { UInt64($0) })
-        let clients = try (0..<threadCount).map { _ in
-            try HTTPClient(
-                configuration: HTTPClientConfiguration(
-                    caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
-                    tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
-                    timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: maxConnections))
-        }
+        let clients = try (0..<threadCount).map { _ in try makeClient(endpoint, maxConnectionsPerHost: maxConnections) }
         var snapshots: SnapshotLoad?
         if snapshotRpsPerCluster > 0 {
             // Its own client (driver thread and connections), so snapshot bodies never queue reads and writes.
-            let client = try HTTPClient(
-                configuration: HTTPClientConfiguration(
-                    caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
-                    tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
-                    timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: maxConnections))
+            let client = try makeClient(endpoint, maxConnectionsPerHost: maxConnections)
             snapshots = SnapshotLoad(
                 configuration: SnapshotLoadConfiguration(
                     baseURL: endpoint.url, clusters: hot, ratePerCluster: snapshotRpsPerCluster, warm: snapshotWarm,
@@ -389,12 +379,7 @@ struct LoadCommand: AsyncParsableCommand {
                 reportIntervalNs: reportInterval.nanoseconds, seed: runSeed)
             // HTTP/2: at most 100 streams per connection (libcurl's default, under kplane's and kp-sim's
             // server limits); libcurl opens ⌈streams / 100⌉ connections for the rest (no host limit).
-            let watchClient = try HTTPClient(
-                configuration: HTTPClientConfiguration(
-                    caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
-                    tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
-                    timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: 0,
-                    maxConcurrentStreams: 100))
+            let watchClient = try makeClient(endpoint, maxConnectionsPerHost: 0, maxConcurrentStreams: 100)
             watchers = WatcherRun(
                 fanout: WatchFanout(configuration: watchConfig, client: watchClient, ledger: ledger),
                 client: watchClient)
@@ -437,13 +422,23 @@ struct LoadCommand: AsyncParsableCommand {
         }
     }
 
-    /// `--snapshot-warm-pass`: one warm per cluster, records on stdout; exit 12 when any failed.
-    private func warmPass(endpoint: EndpointRecord, clusters: [String]) async throws {
-        let client = try HTTPClient(
+    /// A client of the target with its own driver thread and connections: the endpoint's credentials,
+    /// `--request-timeout`, `--http1`; the generator's threads, the snapshot schedule, the watchers and
+    /// the warm pass each get one, so none queues behind another.
+    private func makeClient(_ endpoint: EndpointRecord, maxConnectionsPerHost: Int, maxConcurrentStreams: Int = 1000)
+        throws -> HTTPClient
+    {
+        try HTTPClient(
             configuration: HTTPClientConfiguration(
                 caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
-                tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
-                timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: 1))
+                tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile, timeout: requestTimeout.duration,
+                allowHTTP2: !http1, maxConnectionsPerHost: maxConnectionsPerHost,
+                maxConcurrentStreams: maxConcurrentStreams))
+    }
+
+    /// `--snapshot-warm-pass`: one warm per cluster, records on stdout; exit 12 when any failed.
+    private func warmPass(endpoint: EndpointRecord, clusters: [String]) async throws {
+        let client = try makeClient(endpoint, maxConnectionsPerHost: 1)
         let output = RecordOutput(tool: "kp-load")
         let pass = SnapshotWarmPass(
             baseURL: endpoint.url, clusters: clusters, resources: snapshotResourceList, transport: client)
