@@ -48,7 +48,17 @@ struct LoadGeneratorTests {
         #expect(f.storedObjectBytes == 1234 && !f.interrupted && f.settings == ["k": "v"])
         #expect(f.perCluster.count == 4 && f.perCluster.map(\.count).reduce(0, +) == 250)
         // Intervals: what ended in each window, summing to the final totals.
-        #expect(sink.intervals.count >= 5)
+        // Windows close at the report boundaries (every 200 ms from the phase start). A boundary missed
+        // while the reporter waited for a core is skipped, not made up, so a loaded machine may see fewer
+        // than five windows in the 1 s phase (four, once, with suites side by side): what always holds is
+        // that window k, if a boundary closed it, ends no earlier than boundary k, and that at least one
+        // boundary closed a window before the last one.
+        #expect(sink.intervals.count >= 2)
+        if let phaseStart = sink.intervals.first?.startNs {
+            for (k, w) in sink.intervals.dropLast().enumerated() {
+                #expect(w.endNs - phaseStart >= Int64(k + 1) * cfg.reportIntervalNs, "window \(k + 1)")
+            }
+        }
         for name in ["read", "write", "write.get", "write.update"] {
             let sum = sink.intervals.map { i in i.ops.first { $0.op == name }!.count }.reduce(0, +)
             #expect(sum == Self.op(f, name).count, "\(name)")
