@@ -178,6 +178,9 @@ struct SimLoadTests {
 
     @Test("two kp-load processes writing the same objects get 409s, counted apart; retry policy retries and counts")
     func racingWriters() async throws {
+        // 50 writes/s each on one object, a write taking two 5 ms requests: about every other write of one
+        // overlaps one of the other's, so both see 409s. (At 100/s each, a starved debug kp-sim on a loaded
+        // machine left the retry writer's writes in flight past the drain: exit 6, write counts partial.)
         let sim = try SimServer(faults: ["--fault-latency=fixed:5ms"])
         defer { sim.stop() }
         try await sim.bootstrap(["c-000"], client: try sim.client())
@@ -187,7 +190,7 @@ struct SimLoadTests {
             p.executableURL = URL(fileURLWithPath: bin)
             p.arguments = [
                 "--url", sim.baseURL, "--token-file", sim.tokenFile, "--insecure-skip-tls-verify", "--clusters", "1",
-                "--scenario", "mixed-uniform", "--objects-per-cluster", "1", "--write-rps-per-cluster", "100",
+                "--scenario", "mixed-uniform", "--objects-per-cluster", "1", "--write-rps-per-cluster", "50",
                 "--read-rps-per-cluster", "0", "--load-duration", "2s", "--seed", String(seed), "--conflict-policy",
                 policy,
                 "--max-lag", "1s",
@@ -222,7 +225,7 @@ struct SimLoadTests {
         #expect(Self.op(count, "write").byStatus["409"] == Self.op(count, "write").conflicts)
         #expect(Self.op(count, "write").retries == 0)
         #expect(Self.op(retry, "write").retries > 0)
-        #expect(Self.op(retry, "write.get").count == 200 + Self.op(retry, "write").retries)
+        #expect(Self.op(retry, "write.get").count == 100 + Self.op(retry, "write").retries)
     }
 
     @Test("SIGINT: kp-load stops scheduling, writes load_final with interrupted=true, exits 130")
