@@ -91,7 +91,7 @@ public struct PprofProfile: Sendable {
             throw PprofError("string table is empty; string_table[0] must be \"\"")
         }
         guard first.isEmpty else {
-            throw PprofError("string_table[0] is \"\(first.prefix(40))\"; it must be \"\"")
+            throw PprofError("string_table[0] is \(String(first.prefix(40)).debugDescription); it must be \"\"")
         }
         func string(_ index: Int64, _ what: @autoclosure () -> String) throws -> String {
             guard index >= 0, index < strings.count else {
@@ -324,5 +324,11 @@ public struct PprofError: Error, Equatable, Sendable, CustomStringConvertible {
     /// What was wrong.
     public let description: String
 
-    init(_ message: String) { self.description = "pprof: " + message }
+    /// One line whatever the message quotes from the profile (a mutated string table can hold line
+    /// breaks; `mutatedProfilesNeverCrash` found one): CR and LF are written as `\r` and `\n`.
+    init(_ message: String) {
+        self.description =
+            "pprof: "
+            + message.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+    }
 }

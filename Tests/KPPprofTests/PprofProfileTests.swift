@@ -86,6 +86,10 @@ import Testing
             }
         }
         #expect(try error { $0.stringTable[0] = "x" } == "pprof: string_table[0] is \"x\"; it must be \"\"")
+        // What an error quotes from the profile stays on one line (a fuzzed string table held a line break).
+        #expect(
+            try error { $0.stringTable[0] = "a\nb\r\nc" }
+                == #"pprof: string_table[0] is "a\nb\r\nc"; it must be """#)
         #expect(
             try error { $0.sample[0].locationID[0] = 99 }
                 == "pprof: sample 0 refers to location 99, which does not exist")
