@@ -188,10 +188,14 @@ if [ -n "$HEY_RATES" ]; then
 
         for m in $FLOOR_MODES; do
             set +e
-            line=$("$TMP/libcurl-floor" "$OBJ" smoketoken "$rate" "${HEY_DURATION%s}" "$m" 2>"$TMP/floor-$m-$rate.log")
+            line=$(/usr/bin/time -f '%U %S' -o "$TMP/time-floor-$m-$rate" \
+                "$TMP/libcurl-floor" "$OBJ" smoketoken "$rate" "${HEY_DURATION%s}" "$m" 2>"$TMP/floor-$m-$rate.log")
             rc=$?
             set -e
-            read -r freq ferr fcpu fus fwall <<<"$(sed -E 's/.*requests=([0-9]+) errors=([0-9]+) cpu_s=([0-9.]+) us_per_request=([0-9.]+) wall_s=([0-9.]+).*/\1 \2 \3 \4 \5/' <<<"$line")"
+            read -r freq ferr fwall <<<"$(sed -E 's/.*requests=([0-9]+) errors=([0-9]+) .* wall_s=([0-9.]+).*/\1 \2 \3/' <<<"$line")"
+            # The same measure as kp-load's and hey's: GNU time's user+sys of the whole process.
+            fcpu=$(tail -n 1 "$TMP/time-floor-$m-$rate" | awk '{printf "%.2f", $1 + $2}')
+            fus=$(awk -v c="$fcpu" -v n="${freq:-0}" 'BEGIN{if (n > 0) printf "%.1f", c / n * 1e6}')
             if [ -z "${fus:-}" ] || [ "$rc" != 0 ]; then
                 echo "bench-load: libcurl-floor ($m) exited $rc at $rate requests/s: $line $(cat "$TMP/floor-$m-$rate.log")" >&2
                 KEEP=1

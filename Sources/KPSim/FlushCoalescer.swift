@@ -41,7 +41,9 @@ final class FlushCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
             } else {
                 self.pending = nil
                 if !self.pendingOwned {
-                    var owned = context.channel.allocator.buffer(capacity: Self.maximumBytes)
+                    // Sized for these two; later parts grow it (a small answer does not take 16 KiB).
+                    var owned = context.channel.allocator.buffer(
+                        capacity: joined.readableBytes + buffer.readableBytes)
                     owned.writeImmutableBuffer(joined)
                     joined = owned
                     self.pendingOwned = true

@@ -178,8 +178,8 @@ struct SimLoadTests {
 
     @Test("two kp-load processes writing the same objects get 409s, counted apart; retry policy retries and counts")
     func racingWriters() async throws {
-        // 50 writes/s each on one object, a write taking two 5 ms requests: about every other write of one
-        // overlaps one of the other's, so both see 409s. (At 100/s each, a starved debug kp-sim on a loaded
+        // 50 writes/s each on one object, a write taking two 5 ms requests: the other writer's PUT lands
+        // between a write's Get and PUT for roughly a quarter of them (50/s × ~5 ms), so both see 409s. (At 100/s each, a starved debug kp-sim on a loaded
         // machine left the retry writer's writes in flight past the drain: exit 6, write counts partial.)
         let sim = try SimServer(faults: ["--fault-latency=fixed:5ms"])
         defer { sim.stop() }
