@@ -59,7 +59,7 @@ final class HTTP1Handler: ChannelInboundHandler {
             let response = await application.context.tasks.track(.requestHandler) { await application.handle(request) }
             switch response.body {
             case .bytes(let bytes):
-                loop.execute {
+                loop.after(response.hold) {
                     let (handler, context) = bound.value
                     var headers = handler.headers(response, keepAlive: keepAlive)
                     headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
@@ -77,8 +77,10 @@ final class HTTP1Handler: ChannelInboundHandler {
                     handler.end(context: context, keepAlive: keepAlive)
                 }
             case .reset:
-                loop.execute { bound.value.1.close(promise: nil) }
+                loop.after(response.hold) { bound.value.1.close(promise: nil) }
             case .stream(let chunks):
+                // A stream's chunks follow its head in order, so its hold is awaited here, not scheduled.
+                if response.hold > .zero { try? await Task.sleep(for: response.hold, tolerance: .zero) }
                 loop.execute {
                     let (handler, context) = bound.value
                     var headers = handler.headers(response, keepAlive: keepAlive)

@@ -78,7 +78,7 @@ final class HTTP2StreamHandler: ChannelInboundHandler {
             let response = await application.context.tasks.track(.requestHandler) { await application.handle(request) }
             switch response.body {
             case .bytes(let bytes):
-                loop.execute {
+                loop.after(response.hold) {
                     let (handler, context) = bound.value
                     handler.writeHead(
                         context: context, response: response, contentLength: bytes.count, endStream: bytes.isEmpty)
@@ -92,12 +92,14 @@ final class HTTP2StreamHandler: ChannelInboundHandler {
                 }
             case .reset:
                 application.context.metrics.rstStreamSent.wrappingAdd(1, ordering: .relaxed)
-                loop.execute {
+                loop.after(response.hold) {
                     let (_, context) = bound.value
                     // Closing an open stream channel sends RST_STREAM.
                     context.close(promise: nil)
                 }
             case .stream(let chunks):
+                // A stream's chunks follow its head in order, so its hold is awaited here, not scheduled.
+                if response.hold > .zero { try? await Task.sleep(for: response.hold, tolerance: .zero) }
                 loop.execute {
                     let (handler, context) = bound.value
                     handler.writeHead(context: context, response: response, contentLength: nil, endStream: false)

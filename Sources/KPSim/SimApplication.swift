@@ -89,6 +89,7 @@ public final class SimApplication: Sendable {
         }
         let endpoint = Self.classify(path)
         var response: SimResponse
+        var latency = Duration.zero
         var labels = RequestLabels.nonResource(method: request.method, path: path)
         let authorization = request.headers["authorization"]
         let user = context.tokens.authenticate(authorization: authorization)
@@ -115,7 +116,8 @@ public final class SimApplication: Sendable {
                     response = self.pprof(path: path, query: query)
                 }
             default:
-                if let fault = await self.injectFaults() {
+                latency = self.latencyFault()
+                if let fault = self.injectFaults() {
                     response = fault
                 } else {
                     switch endpoint {
@@ -158,7 +160,9 @@ public final class SimApplication: Sendable {
         await self.holdDuringStall()
         response.headers.append(("x-kp-sim", SimVersion.current))
         response.headers.append(("cache-control", "no-cache, private"))
-        let seconds = DurationText.seconds(ContinuousClock.now - start)
+        response.hold = latency
+        // The held time counts as the request's: the answer leaves that much later.
+        let seconds = DurationText.seconds(ContinuousClock.now - start + latency)
         context.metrics.record(labels, code: response.status, seconds: seconds)
         if context.configuration.verbosity >= 3 {
             context.logger.info(
@@ -172,16 +176,23 @@ public final class SimApplication: Sendable {
         return response
     }
 
-    /// Latency, reset and error faults for an API request; nil when the request should be served.
-    func injectFaults() async -> SimResponse? {
+    /// The `--fault-latency` sample for an API request: how long its finished answer is held.
+    ///
+    /// The answer is computed at once and held on the event loop that writes it (`SimResponse.hold`),
+    /// not slept on before the work: a `Task.sleep` before the work overslept by 0.25-0.3 ms (Dispatch's
+    /// timer thread, then the cooperative pool, then the event loop: three thread hand-offs), and the work
+    /// then ran after an idle 5 ms, which took more from a write's PUT (sent hot on its Get's heels) than
+    /// from the Gets. Measured on the wire and in stage traces: docs/load.md, "The write's PUT".
+    func latencyFault() -> Duration {
+        let faults = self.context.configuration.faults
+        guard faults.latency != .none, self.context.faultArming.isArmed else { return .zero }
+        return max(.zero, self.context.random.sample(faults.latency))
+    }
+
+    /// Reset and error faults for an API request; nil when the request should be served.
+    func injectFaults() -> SimResponse? {
         let faults = self.context.configuration.faults
         guard self.context.faultArming.isArmed else { return nil }
-        if faults.latency != .none {
-            let delay = self.context.random.sample(faults.latency)
-            // tolerance .zero: without it Dispatch may fire a timer up to max(1 ms, 10 %) late
-            // (timer coalescing), which would add up to 1 ms to a "fixed 5 ms" fault.
-            if delay > .zero { try? await Task.sleep(for: delay, tolerance: .zero) }
-        }
         if faults.resetRate > 0, self.context.random.unit() < faults.resetRate {
             self.context.metrics.fault("reset")
             return SimResponse(status: 0, body: .reset)

@@ -33,6 +33,9 @@ public struct SimResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: Body
+    /// How long the finished response is held before it is written (`--fault-latency`). The serving
+    /// handlers hold it on the connection's event loop (see `EventLoop.after(_:_:)`), not in the request's task.
+    public var hold: Duration = .zero
 
     /// Creates a response.
     public init(status: Int, headers: [(String, String)] = [], body: Body) {
