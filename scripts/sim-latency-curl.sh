@@ -26,14 +26,18 @@ measure() { # measure LABEL [sim flags...] -> writes $work/LABEL.get and $work/L
     pid=$!
     for _ in $(seq 100); do [ -s "$d/port" ] && break; sleep 0.1; done
     [ -s "$d/port" ] || { echo "sim-latency-curl: kp-sim did not start: $(tail -3 "$d/log")" >&2; exit 1; }
-    local base="https://127.0.0.1:$(cat "$d/port")/clusters/c-lat/control-plane/api/v1/namespaces/default/configmaps"
+    local namespace="https://127.0.0.1:$(cat "$d/port")/clusters/c-lat/control-plane/api/v1/namespaces/default"
+    local base="$namespace/configmaps"
     local c=(curl -sS --http2 --cacert "$d/certs/apiserver.crt" -H "Authorization: Bearer smoketoken")
+    # A new VCP's default namespace appears after its bootstrap (as kp-bootstrap's namespace step waits for).
     for _ in $(seq 100); do
-        [ "$("${c[@]}" -o /dev/null -w '%{http_code}' "$base")" = 200 ] && break
+        [ "$("${c[@]}" -o /dev/null -w '%{http_code}' "$namespace")" = 200 ] && break
         sleep 0.1
     done
     python3 -c "import json; print(json.dumps({'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'lat', 'namespace': 'default'}, 'data': {'d': 'x' * 1024}}))" >"$d/cm.json"
-    "${c[@]}" -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary @"$d/cm.json" "$base"
+    local created
+    created=$("${c[@]}" -o "$d/created" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary @"$d/cm.json" "$base")
+    [ "$created" = 201 ] || { echo "sim-latency-curl: creating the ConfigMap answered $created: $(head -c 300 "$d/created")" >&2; exit 1; }
     for _ in $(seq "$n"); do printf 'url = "%s/lat"\noutput = /dev/null\n' "$base"; done >"$d/urls"
     "${c[@]}" -w '%{time_pretransfer} %{time_total} %{http_code}\n' -K "$d/urls" >"$work/$label.get"
     "${c[@]}" -X PUT -H 'Content-Type: application/json' --data-binary @"$d/cm.json" \
