@@ -241,6 +241,9 @@ import Testing
         Case(
             tool: "kp-sim", args: ["--secure-port=0", "--token-auth-file=MARK/no-tokens.csv"], names: "no-tokens.csv"),
         Case(tool: "kp-sim", args: ["--secure-port=0", "--bind-address=0.0.0.0"], names: "--bind-address"),
+        // The wire check of kp-load's latencies (docs/load.md).
+        Case(tool: "scripts/wire-latency.py", args: ["analyze", "MARK/none.tsv"], names: "none.tsv"),
+        Case(tool: "scripts/wire-latency.py", args: ["analyze", "a", "b", "c"], names: "one or two capture files"),
     ]
 
     @Test(arguments: cases)
