@@ -52,14 +52,11 @@ def capture(args):
                 continue
             if address[2] != PACKET_OUTGOING:
                 continue
-            ts = next(
-                (
-                    (lambda s, ns: s * 1_000_000_000 + ns)(*struct.unpack("qq", d[:16]))
-                    for level, kind, d in ancillary
-                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS
-                ),
-                None,
-            )
+            ts = None  # the kernel's receive time of the segment (SO_TIMESTAMPNS), ns
+            for level, kind, value in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                    seconds, nanoseconds = struct.unpack("qq", value[:16])
+                    ts = seconds * 1_000_000_000 + nanoseconds
             ip = data[14:]
             if ip[0] >> 4 == 4:
                 if ip[9] != 6:

@@ -79,8 +79,7 @@ final class HTTP1Handler: ChannelInboundHandler {
             case .reset:
                 loop.after(response.hold) { bound.value.1.close(promise: nil) }
             case .stream(let chunks):
-                // A stream's chunks follow its head in order, so its hold is awaited here, not scheduled.
-                if response.hold > .zero { try? await Task.sleep(for: response.hold, tolerance: .zero) }
+                await response.waitOutHold()
                 loop.execute {
                     let (handler, context) = bound.value
                     var headers = handler.headers(response, keepAlive: keepAlive)

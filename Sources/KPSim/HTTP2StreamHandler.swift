@@ -98,8 +98,7 @@ final class HTTP2StreamHandler: ChannelInboundHandler {
                     context.close(promise: nil)
                 }
             case .stream(let chunks):
-                // A stream's chunks follow its head in order, so its hold is awaited here, not scheduled.
-                if response.hold > .zero { try? await Task.sleep(for: response.hold, tolerance: .zero) }
+                await response.waitOutHold()
                 loop.execute {
                     let (handler, context) = bound.value
                     handler.writeHead(context: context, response: response, contentLength: nil, endStream: false)

@@ -1,4 +1,3 @@
-import KPCore
 import NIOCore
 
 extension EventLoop {
@@ -9,9 +8,17 @@ extension EventLoop {
     /// cooperative pool, then this loop) and overslept a 5 ms fault by 0.25-0.3 ms (docs/load.md).
     func after(_ hold: Duration, _ work: @escaping @Sendable () -> Void) {
         if hold > .zero {
-            _ = self.scheduleTask(in: .nanoseconds(DurationGrammar.nanoseconds(hold)), work)
+            _ = self.scheduleTask(in: TimeAmount(hold), work)
         } else {
             self.execute(work)
         }
+    }
+}
+
+extension SimResponse {
+    /// Waits out `hold` in the request's task: for a streamed answer, whose chunks must follow its head
+    /// in order, so its head cannot be scheduled ahead of them on the loop.
+    func waitOutHold() async {
+        if self.hold > .zero { try? await Task.sleep(for: self.hold, tolerance: .zero) }
     }
 }
