@@ -3,8 +3,8 @@
 
 kp-load measures a request from its own send to its own receipt. This tool times the same requests where
 they cross the loopback interface, so a difference between two runs (say kp-sim without and with
---fault-latency) can be placed: on the server's side of the wire, or in the client. It is how the
-write's PUT excess of issue 9 was found to be kp-sim's (docs/load.md, "The write's PUT").
+--fault-latency) can be placed: on the server's side of the wire, or in the client (docs/load.md,
+"Checking latencies on the wire").
 
   capture --out FILE [--port P ...]   record TCP segments with payload on lo until SIGINT/SIGTERM
                                       (needs root: an AF_PACKET socket). Without --port, every server

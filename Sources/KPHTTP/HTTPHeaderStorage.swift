@@ -4,8 +4,8 @@ import Synchronization
 /// turned into a dictionary only when someone reads ``HTTPResponse/headers``.
 ///
 /// A load generator never looks at most responses' headers, and building a `[String: String]`
-/// per response (a String and a hash per header) was the largest share of KPHTTP's own cost per
-/// request; copying the bytes is a tenth of that. The storage is immutable apart from that
+/// per response (a String and a hash per header) would be the largest share of KPHTTP's own cost
+/// per request; copying the bytes is a tenth of that. The storage is immutable apart from that
 /// cache, which is computed deterministically under a mutex, so a response stays a value.
 final class HTTPHeaderStorage: Sendable {
     /// "name\0value\0" pairs in arrival order, names lower-cased (see `kp_collect_headers`).

@@ -4,19 +4,22 @@ import KPRecords
 import KPStats
 import Synchronization
 
-/// The open-loop load engine: one scheduler thread, one or more transports (driver threads),
-/// completion callbacks, one reporter.
+/// The open-loop load engine: one or more transports (driver threads) that each pace their own
+/// clusters' share of the schedule, completion callbacks, one reporter.
 ///
-/// The scheduler thread walks the ``OpenLoopSchedule``, sleeps until each operation's intended
-/// start (`clock_nanosleep`, absolute deadline, 1 ns timer slack) and hands the first request to
-/// the transport of the operation's cluster (cluster index mod the number of transports); it never
-/// waits for an answer, so a slow server cannot slow the schedule down (no coordinated omission).
-/// Each transport's completion callbacks record into that transport's own tally (a per-thread
-/// window behind a lock only the reporter also takes, so it is never contended on the hot path);
-/// a write's Update is submitted from its Get's completion, on the same transport. The reporter
-/// (the thread calling ``run(emit:)``) swaps every window out at each report boundary, merges
-/// them, emits a `load_interval` record and folds the window into the phase totals; at the end it
-/// emits `load_final`, with the verdict: valid, generator limited, or target saturated.
+/// Each driver thread runs a pacer (``pace(_:nowNs:)``) at every turn of its loop: it walks the
+/// ``OpenLoopSchedule`` of the clusters it drives (cluster index mod the number of transports),
+/// hands every operation that is due to its own transport and returns the next intended start,
+/// which the driver sleeps toward. A transport without a driver thread of its own (a test fake)
+/// gets one scheduler thread instead (``schedulerLoop(schedule:startNs:)``: `clock_nanosleep`,
+/// absolute deadline, 1 ns timer slack). Neither ever waits for an answer, so a slow server cannot
+/// slow the schedule down (no coordinated omission). Each transport's completion callbacks
+/// record into that transport's own tally (a per-thread window behind a lock only the reporter
+/// also takes, so it is never contended on the hot path); a write's Update is submitted from its
+/// Get's completion, on the same transport. The reporter (the thread calling ``run(emit:)``) swaps
+/// every window out at each report boundary, merges them, emits a `load_interval` record and folds
+/// the window into the phase totals; at the end it emits `load_final`, with the verdict: valid,
+/// generator limited, or target saturated.
 public final class LoadGenerator: Sendable {
     /// What the run ended with.
     public struct Result: Sendable {
@@ -40,7 +43,7 @@ public final class LoadGenerator: Sendable {
         /// Monotonic time of the latest CPU sample (samples at most every ms).
         let sampledAtNs = Atomic<Int64>(0)
         /// Monotonic time of the latest run-queue delay sample (at most every 50 ms: it reads a
-        /// /proc file, tens of µs, which once per ms cost ~10 µs per request at 2 000 requests/s).
+        /// /proc file, tens of µs, which once per ms would cost ~10 µs per request at 2 000 requests/s).
         let runDelaySampledAtNs = Atomic<Int64>(0)
         /// Run-queue delay of the first thread that sampled (a driver thread), first and latest.
         let thread = Atomic<UInt>(0)
@@ -460,7 +463,7 @@ public final class LoadGenerator: Sendable {
                 // A completion ends the hold. With one driver thread every completion runs on this
                 // thread, and the pacer runs right after it: no timer needed (50 ms: to notice a stop).
                 // Completions on other threads do not wake this one: look again every 100 µs, as the
-                // scheduler thread did (a driver turn each; a hold is the server's slowness anyway).
+                // scheduler thread does (a driver turn each; a hold is the server's slowness anyway).
                 return now + (transports.count == 1 ? 50_000_000 : 100_000)
             }
             if p.holding {

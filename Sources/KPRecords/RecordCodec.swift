@@ -78,7 +78,7 @@ public enum RecordCodec {
 
     /// A load record (``LoadIntervalRecord`` or ``LoadFinalRecord``): the same bytes as `e.encode(r)`,
     /// at a fraction of the cost. JSONEncoder spends about a µs on each `[value, count]` pair of a
-    /// histogram (a nested container apiece), and kp-load writes thousands of pairs a second: that was
+    /// histogram (a nested container apiece), and kp-load writes thousands of pairs a second: that is
     /// an eighth of kp-load's CPU at 2 000 requests/s (perf, docs/load.md). So the record is encoded
     /// with every non-empty histogram's `buckets` emptied and its `unit` replaced by a numbered marker,
     /// and the pairs are then written into the text by hand. With sorted keys, a histogram's

@@ -4,13 +4,13 @@ import NIOCore
 /// flush rather than one per buffer.
 ///
 /// Why: NIOHTTP2 writes a frame's 9-byte header and its payload as separate buffers, and
-/// NIOSSLHandler seals every buffer as its own TLS record, so a small GET answer left kp-sim as three
-/// records (HEADERS, a DATA frame's header, its payload). Go's HTTP/2 server — kplane's — writes
-/// frames into a `bufio.Writer` and hands TLS one slice per flush: one record for such an answer. A
-/// client that reads record by record (OpenSSL without read-ahead, as libcurl uses it: a 5-byte
-/// header read, then the body) paid two `recvfrom` calls per record, six per answer, against kp-sim
-/// and about two against the real server; `strace -c` of libcurl at 2 000 Gets/s showed 6.4 per
-/// request. Nothing in swift-nio or swift-nio-ssl coalesces writes, hence this handler.
+/// NIOSSLHandler seals every buffer as its own TLS record, so without this handler a small GET answer
+/// leaves kp-sim as three records (HEADERS, a DATA frame's header, its payload). Go's HTTP/2 server —
+/// kplane's — writes frames into a `bufio.Writer` and hands TLS one slice per flush: one record for
+/// such an answer. A client that reads record by record (OpenSSL without read-ahead, as libcurl uses
+/// it: a 5-byte header read, then the body) pays two `recvfrom` calls per record: six per answer
+/// against three records (`strace -c` of libcurl at 2 000 Gets/s: 6.4 per request), about two against
+/// one. Nothing in swift-nio or swift-nio-ssl coalesces writes, so kp-sim has this handler.
 ///
 /// Sits between `NIOSSLServerHandler` and everything above it. Buffers are joined up to
 /// ``maximumBytes`` (one TLS record's plaintext, 16 KiB); a larger pending write goes out unflushed

@@ -179,10 +179,10 @@ public final class SimApplication: Sendable {
     /// The `--fault-latency` sample for an API request: how long its finished answer is held.
     ///
     /// The answer is computed at once and held on the event loop that writes it (`SimResponse.hold`),
-    /// not slept on before the work: a `Task.sleep` before the work overslept by 0.25-0.3 ms (Dispatch's
+    /// not slept on before the work: a `Task.sleep` before the work oversleeps by 0.25-0.3 ms (Dispatch's
     /// timer thread, then the cooperative pool, then the event loop: three thread hand-offs), and the work
-    /// then ran after an idle 5 ms, which took more from a write's PUT (sent hot on its Get's heels) than
-    /// from the Gets. Measured on the wire and in stage traces: docs/load.md, "The write's PUT".
+    /// then runs after an idle 5 ms, which takes more from a write's PUT (sent hot on its Get's heels) than
+    /// from the Gets. Measured on the wire and in stage traces: docs/load.md, "Checking latencies on the wire".
     func latencyFault() -> Duration {
         let faults = self.context.configuration.faults
         guard faults.latency != .none, self.context.faultArming.isArmed else { return .zero }

@@ -46,7 +46,7 @@ import Testing
         Case(
             tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--", "--apiserver-url", "https://127.0.0.1:1"],
             names: "--apiserver-url"),
-        // kp-run: the rest of its flags, one row each (issue 9: every bad flag exits 2 before anything starts).
+        // kp-run: the rest of its flags, one row each (every bad flag exits 2 before anything starts).
         Case(
             tool: "kp-run", args: ["--sim", "--post-bootstrap-settle", "soon", "--out", "MARK/out"],
             names: "--post-bootstrap-settle"),
@@ -63,7 +63,8 @@ import Testing
             tool: "kp-run", args: ["--sim", "--read-rps-per-cluster", "lots", "--out", "MARK/out"],
             names: "--read-rps-per-cluster"),
         Case(tool: "kp-run", args: ["--sim", "--object-bytes", "-1", "--out", "MARK/out"], names: "--object-bytes"),
-        // kp-bootstrap's own name rule (59 characters): this one once launched kp-sim and failed in bootstrap with exit 12.
+        // kp-bootstrap's own name rule (59 characters), checked up front: otherwise kp-sim is launched
+        // and the run fails in bootstrap with exit 12.
         Case(
             tool: "kp-run",
             args: ["--sim", "--name-format", "c-" + String(repeating: "x", count: 58) + "-%d", "--out", "MARK/out"],
@@ -71,7 +72,7 @@ import Testing
         Case(tool: "kp-run", args: ["--sim", "--name-format", "c-%s", "--out", "MARK/out"], names: "--name-format"),
         Case(tool: "kp-run", args: ["--sim", "--run", "a/b", "--out", "MARK/out"], names: "--run"),
         Case(tool: "kp-run", args: ["--sim", "--repeat", "0", "--out", "MARK/out"], names: "--repeat"),
-        // kp-run: scenario snapshot's flags (issue 13).
+        // kp-run: scenario snapshot's flags.
         Case(
             tool: "kp-run",
             args: ["--sim", "--scenario", "snapshot", "--snapshot-rps-per-cluster", "0", "--out", "MARK/out"],

@@ -11,8 +11,8 @@ import Testing
         #expect(Scenario.all.filter(\.drivesLoad).map(\.name) == ScenarioNames.load)
     }
 
-    /// fleet-bootstrap as side B of a compare pair with the client-driven bootstrap (--b-scenario), as
-    /// issue 13 asks: per-VCP cost of the Fleet path beside the client path on the same target.
+    /// fleet-bootstrap as side B of a compare pair with the client-driven bootstrap (--b-scenario): the
+    /// per-VCP cost of the Fleet path beside the client path on the same target.
     @Test func fleetBootstrapRunsEndToEndOnKpSim() throws {
         let out = try ToolRunner.tempDir("fleet-run")
         defer { try? FileManager.default.removeItem(atPath: out) }

@@ -2,7 +2,7 @@ import Foundation
 import KPRecords
 import Testing
 
-/// Scenario snapshot (issue 13, contract §2.3) end to end on kp-sim through kp-run: the warm pass,
+/// Scenario snapshot (contract §2.3) end to end on kp-sim through kp-run: the warm pass,
 /// the first-warm cost, snapshot reads under load, and the report's section.
 @Suite(.serialized) struct SnapshotScenarioTests {
     @Test func snapshotRunsEndToEndOnKpSim() throws {

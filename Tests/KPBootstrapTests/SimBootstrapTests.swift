@@ -35,7 +35,8 @@ import Testing
         #expect(steps.filter { $0.step == "crd_established" }.contains { $0.attempts > 1 })
         #expect(summary.requests == steps.reduce(0) { $0 + $1.attempts })
 
-        // The declared schema keeps spec.data (issue 4): create a TestWidget and read it back.
+        // The declared schema keeps spec.data (kp-load's payload survives pruning): create a TestWidget
+        // and read it back.
         let b =
             "\(sim.url)/clusters/c-000/control-plane/apis/\(TestCRD.group(for: "c-000"))/v1/namespaces/default/memwidgets"
         let widget =

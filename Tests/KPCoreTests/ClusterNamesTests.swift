@@ -7,7 +7,7 @@ import Testing
         #expect(ClusterNames.validate("c-" + String(repeating: "x", count: 57)) == nil)
         let long = "c-" + String(repeating: "x", count: 58)
         #expect(ClusterNames.validate(long)?.contains("longer than 59 characters") == true)
-        // The long-name case of issue 9: a format whose names reach 60 characters is refused up front.
+        // A format whose names reach 60 characters is refused up front, when the names are expanded.
         #expect(throws: ClusterNameError.self) {
             try ClusterNames.expand(format: "c-" + String(repeating: "x", count: 58) + "-%d", count: 1)
         }

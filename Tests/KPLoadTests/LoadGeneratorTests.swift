@@ -50,7 +50,7 @@ struct LoadGeneratorTests {
         // Intervals: what ended in each window, summing to the final totals.
         // Windows close at the report boundaries (every 200 ms from the phase start). A boundary missed
         // while the reporter waited for a core is skipped, not made up, so a loaded machine may see fewer
-        // than five windows in the 1 s phase (four, once, with suites side by side): what always holds is
+        // than five windows in the 1 s phase (four, with suites side by side on 2 cores): what always holds is
         // that window k, if a boundary closed it, ends no earlier than boundary k, and that at least one
         // boundary closed a window before the last one.
         #expect(sink.intervals.count >= 2)

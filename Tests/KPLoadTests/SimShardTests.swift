@@ -167,7 +167,7 @@ struct SimShardTests {
             }
         }
         // Four busy loops against kp-load at nice 19 leave it well under 1 % of core 0 (nice 10 against
-        // two loops once left it enough to keep a 1000/s schedule on a CI machine).
+        // two loops can leave it enough to keep a 1000/s schedule on a 2-core machine).
         for _ in 0..<4 {
             let h = Process()
             // The loop ends by itself after 60 s even if this test dies before its defer runs.

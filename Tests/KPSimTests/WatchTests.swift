@@ -3,7 +3,7 @@ import Testing
 
 @testable import KPSim
 
-/// Watch bookmarks and 410 Expired on kp-sim (issue 13's watch-fanout needs both).
+/// Watch bookmarks and 410 Expired on kp-sim (the watch-fanout scenario needs both).
 @Suite struct WatchTests {
     static func events(_ body: String) -> [JSONValue] {
         body.split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
