@@ -73,19 +73,19 @@ deps-test:
 build: deps
 	$(SWIFT_BUILD)
 
-# The README's test command: unit, integration and end-to-end tests (debug build).
-# --no-parallel: the end-to-end tests start servers, time their answers and wait on child processes;
-# run side by side on a 2-core CI machine they starved each other (and Swift's 2-thread cooperative
-# pool) into false timeouts. One at a time they take about 5 minutes and measure what they claim.
+# The README's test command: unit, integration and end-to-end tests (debug build). The suites tagged
+# .timing (they time answers or starve a CPU on purpose) run alone, one test at a time; every other
+# suite runs in TEST_JOBS test processes side by side (scripts/test.sh). TEST_FILTER=regex picks suites.
+TEST_JOBS ?= 3
 test: deps-test
 	swift build --build-tests
-	swift test --skip-build --no-parallel
+	TEST_JOBS=$(TEST_JOBS) scripts/test.sh
 
 # The end-to-end suites only: the built tools run as a user runs them (help, bad input, whole runs and
-# faults on kp-sim). Serial for the reason above.
+# faults on kp-sim).
 test-e2e: deps-test
 	swift build --build-tests
-	swift test --skip-build --no-parallel --filter CLITests
+	TEST_JOBS=$(TEST_JOBS) TEST_FILTER='^CLITests\.' scripts/test.sh
 
 # Style: swift-format with the checked-in .swift-format; fails on any finding (--strict: warnings too).
 # swift-format is not in the offline package set, so this is the copy that ships with the Swift

@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "KPRecordsTests", dependencies: ["KPRecords", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPCoreTests", dependencies: ["KPCore"]),
-        .testTarget(name: "KPHTTPTests", dependencies: ["KPHTTP", "KPRecords"]),
+        .testTarget(name: "KPHTTPTests", dependencies: ["KPHTTP", "KPRecords", "KPTestSupport"]),
         .testTarget(
             name: "KPPromTextTests", dependencies: ["KPPromText", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPStatsTests", dependencies: ["KPStats", "KPRecords"]),

@@ -5,7 +5,8 @@ import Testing
 /// CI's share of the fault matrix (`make fault-matrix` runs all of it): representative faults,
 /// each struck in one phase by scripts/fault-matrix.sh, then checked here again independently of
 /// the script: the run_end record, the INCOMPLETE line, the target's log, the process table.
-@Suite(.serialized) struct FaultTests {
+/// Two suites (the target's faults; lost measurements and signals), so `make test` runs them side by side.
+enum FaultCells {
     struct Cell: CustomStringConvertible, Sendable {
         var id: String
         var exitCode: Int
@@ -14,19 +15,20 @@ import Testing
         var description: String { id }
     }
 
-    static let cells: [Cell] = [
+    static let targetFaults: [Cell] = [
         Cell(id: "crash:bootstrap", exitCode: 10, phase: "bootstrap"),
         Cell(id: "stall:warmup", exitCode: 11, phase: "warmup"),
         Cell(id: "503-burst:bootstrap", exitCode: 12, phase: "bootstrap"),
+        Cell(id: "etcd-killed:bootstrap", exitCode: 13, phase: "bootstrap", local: true),
+    ]
+    static let measurementAndSignalFaults: [Cell] = [
         Cell(id: "metrics-malformed:post-bootstrap-settle", exitCode: 4, phase: "report"),
         Cell(id: "pprof-failing:steady-wait", exitCode: 4, phase: "report"),
         Cell(id: "sigint:warmup", exitCode: 130, phase: "warmup"),
         Cell(id: "sigterm:bootstrap", exitCode: 143, phase: "bootstrap"),
-        Cell(id: "etcd-killed:bootstrap", exitCode: 13, phase: "bootstrap", local: true),
     ]
 
-    @Test(arguments: cells)
-    func faultEndsTheDocumentedWay(_ cell: Cell) throws {
+    static func check(_ cell: Cell) throws {
         if cell.local && !FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") {
             Issue.record("etcd is not installed: apt-get install etcd-server (make deps-test)")
             return
@@ -58,6 +60,16 @@ import Testing
             ProcessTable.alive(matching: out).isEmpty,
             "left running: \(ProcessTable.alive(matching: out).map(\.cmdline))")
     }
+}
+
+@Suite(.serialized) struct FaultSignalTests {
+    @Test(arguments: FaultCells.measurementAndSignalFaults)
+    func faultEndsTheDocumentedWay(_ cell: FaultCells.Cell) throws { try FaultCells.check(cell) }
+}
+
+@Suite(.serialized) struct FaultTests {
+    @Test(arguments: FaultCells.targetFaults)
+    func faultEndsTheDocumentedWay(_ cell: FaultCells.Cell) throws { try FaultCells.check(cell) }
 
     /// A damaged real run directory: kp-report reports what it can, names each skipped line, and never crashes.
     @Test func reportOnDamagedRealRun() throws {

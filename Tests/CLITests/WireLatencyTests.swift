@@ -1,9 +1,10 @@
 import Foundation
+import KPTestSupport
 import Testing
 
 /// `scripts/wire-latency.py analyze`: tells reads, a write's Get and its PUT apart in a capture and
 /// times each on the server's side of the wire (a PUT from its body).
-@Suite struct WireLatencyTests {
+@Suite(.tags(.timing)) struct WireLatencyTests {
     /// One connection's segments: reads, then writes (Get, then PUT HEADERS 0.5 ms after its answer and
     /// the body 0.08 ms later), each answered `serve(kind)` ms after its last request segment.
     static func capture(port: Int, serve: (String) -> Double) -> String {

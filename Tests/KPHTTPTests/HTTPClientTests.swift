@@ -1,5 +1,6 @@
 import Foundation
 import KPRecords
+import KPTestSupport
 import Synchronization
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 
 /// HTTPClient against real servers on 127.0.0.1: nghttpd (HTTP/2 over TLS), a Python
 /// HTTP/1.1-over-TLS server, a listener that never answers, and a closed port.
-@Suite struct HTTPClientTests {
+@Suite(.tags(.timing)) struct HTTPClientTests {
     /// A docroot with a small file, a cert for 127.0.0.1, and nghttpd serving them.
     final class NghttpdFixture {
         let dir: TestServers.TempDir

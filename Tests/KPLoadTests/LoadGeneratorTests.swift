@@ -7,7 +7,7 @@ import Testing
 
 @testable import KPLoad
 
-@Suite("LoadGenerator on a fake transport", .serialized)
+@Suite("LoadGenerator on a fake transport", .serialized, .tags(.timing))
 struct LoadGeneratorTests {
     static func config(
         clusters: Int = 2, read: Double, write: Double, durationMs: Int64, objects: Int = 5,

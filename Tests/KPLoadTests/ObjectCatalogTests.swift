@@ -1,5 +1,6 @@
 import Foundation
 import KPRecords
+import KPTestSupport
 import Testing
 
 @testable import KPLoad
@@ -65,7 +66,7 @@ struct ObjectCatalogTests {
     }
 }
 
-@Suite("PreciseSleep")
+@Suite("PreciseSleep", .tags(.timing))
 struct PreciseSleepTests {
     @Test("sleeps until an absolute monotonic deadline, never before it; timer slack can be lowered")
     func sleepUntil() {

@@ -2,6 +2,7 @@ import Foundation
 import KPHTTP
 import KPRecords
 import KPStats
+import KPTestSupport
 import Testing
 
 @testable import KPLoad
@@ -10,7 +11,7 @@ import Testing
 ///
 /// Needs `kp-sim` and `kp-load` built with the same scratch path as the tests
 /// (`swift build --scratch-path .build-load --product kp-sim`, and `--product kp-load`).
-@Suite("kp-load against kp-sim", .serialized)
+@Suite("kp-load against kp-sim", .serialized, .tags(.timing))
 struct SimLoadTests {
     static let clusters = ["c-000", "c-001", "c-002"]
 

@@ -2,6 +2,7 @@ import Foundation
 import KPRecords
 import KPReport
 import KPStats
+import KPTestSupport
 import Testing
 
 @testable import KPLoad
@@ -9,7 +10,7 @@ import Testing
 /// The kp-load binary against kp-sim: shards that merge exactly, and why sends were late.
 ///
 /// Needs `kp-sim` and `kp-load` built with the same scratch path as the tests.
-@Suite("kp-load shards and saturation against kp-sim", .serialized)
+@Suite("kp-load shards and saturation against kp-sim", .serialized, .tags(.timing))
 struct SimShardTests {
     static let clusters = (0..<6).map { String(format: "c-%03d", $0) }
 

@@ -1,10 +1,11 @@
 import Foundation
 import KPPromText
+import KPTestSupport
 import Testing
 
 @testable import KPSim
 
-@Suite struct FaultInjectionTests {
+@Suite(.tags(.timing)) struct FaultInjectionTests {
     @Test func fixedLatencyDelaysAPIButNotMetrics() async throws {
         try await Support.withServer(extra: ["--fault-latency=fixed:1500ms"]) { server in
             let api = try await server.curl("/version")
