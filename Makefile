@@ -23,6 +23,10 @@ OUT ?= out
 RUN ?=
 FORCE ?=
 SIM ?=
+# SEED=n: the run seed that picks the hot clusters (default: random, recorded in run_meta).
+# PLAN=1: print the commands the target would start (kp-run --plan) and start nothing.
+SEED ?=
+PLAN ?=
 # Run sets (kp-run --repeat/--load-shards/--sizes, compare): docs/cli.md.
 REPEAT ?=
 LOAD_SHARDS ?=
@@ -51,6 +55,7 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	--write-rps-per-cluster $(WRITE_RPS_PER_CLUSTER) --read-rps-per-cluster $(READ_RPS_PER_CLUSTER) \
 	--object-bytes $(OBJECT_BYTES) --series-interval $(SERIES_INTERVAL) --out $(OUT) \
 	$(if $(RUN),--run $(RUN)) $(if $(FORCE),--force) $(if $(SIM),--sim) \
+	$(if $(SEED),--seed $(SEED)) $(if $(PLAN),--plan) \
 	$(if $(REPEAT),--repeat $(REPEAT)) $(if $(LOAD_SHARDS),--load-shards $(LOAD_SHARDS)) \
 	$(if $(filter watch-fanout,$(SCENARIO)),--watchers-per-cluster $(WATCHERS))
 # NO_BUILD=1 skips the build step (the tests run make from inside swift test, which holds the build folder).

@@ -48,7 +48,7 @@ let package = Package(
         // MARK: - Libraries
         .target(name: "KPCore"),
         .target(name: "KPRecords", dependencies: ["KPCore"]),
-        .target(name: "KPHTTP", dependencies: ["CCurl", "KPRecords"]),
+        .target(name: "KPHTTP", dependencies: ["CCurl", "KPCore", "KPRecords"]),
         .target(name: "KPPromText"),
         .target(
             name: "KPStats",
@@ -90,7 +90,7 @@ let package = Package(
             ]),
         .target(
             name: "KPBootstrap",
-            dependencies: ["KPRecords", "KPHTTP"]),
+            dependencies: ["KPCore", "KPRecords", "KPHTTP"]),
         .target(
             name: "KPScrape",
             dependencies: [
@@ -99,17 +99,20 @@ let package = Package(
         .target(
             name: "KPLoad",
             dependencies: [
-                "KPCore", "KPRecords", "KPHTTP", "KPStats", .product(name: "Logging", package: "swift-log"),
+                "KPCore", "KPRecords", "KPHTTP", "KPStats", "KPRunModel", .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "KPReport",
             dependencies: [
-                "KPCore", "KPRecords", "KPStats", "KPPprof",
+                "KPCore", "KPRecords", "KPStats", "KPPprof", "KPRunModel",
                 .product(name: "Yams", package: "Yams"),  // compare's thresholds file
             ]),
 
+        // The run model: each scenario's steps, samples and files, and the run directory's layout.
+        // KPRun executes it, KPReport folds what it says a run holds, kp-load checks --scenario with it.
+        .target(name: "KPRunModel"),
         // The orchestrator: sequences the tools, reads their exit codes and records (no ArgumentParser).
-        .target(name: "KPRun", dependencies: ["KPRecords"]),
+        .target(name: "KPRun", dependencies: ["KPCore", "KPRecords", "KPRunModel"]),
 
         // MARK: - Tools
         .executableTarget(
@@ -127,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "kp-load",
             dependencies: [
-                "KPCLI", "KPLoad", "KPHTTP", "KPRecords", "KPStats",
+                "KPCLI", "KPLoad", "KPHTTP", "KPRecords", "KPStats", "KPRunModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -145,7 +148,8 @@ let package = Package(
         .executableTarget(
             name: "kp-run",
             dependencies: [
-                "KPCLI", "KPRun", "KPBootstrap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "KPCLI", "KPRun", "KPRunModel", "KPBootstrap",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "kp-sim",
@@ -163,13 +167,13 @@ let package = Package(
         .target(
             name: "KPTestSupport",
             dependencies: [
-                "KPHTTP", "KPRecords", "KPLaunch", .product(name: "_CryptoExtras", package: "swift-crypto"),
+                "KPCore", "KPHTTP", "KPRecords", "KPLaunch", .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/KPTestSupport"),
         .testTarget(
             name: "KPRecordsTests", dependencies: ["KPRecords", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPCoreTests", dependencies: ["KPCore"]),
-        .testTarget(name: "KPHTTPTests", dependencies: ["KPHTTP", "KPRecords", "KPTestSupport"]),
+        .testTarget(name: "KPHTTPTests", dependencies: ["KPCore", "KPHTTP", "KPRecords", "KPTestSupport"]),
         .testTarget(
             name: "KPPromTextTests", dependencies: ["KPPromText", "KPTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KPStatsTests", dependencies: ["KPStats", "KPRecords"]),
@@ -195,14 +199,17 @@ let package = Package(
             name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPCore", "KPRecords", "KPHTTP", "KPTestSupport"]),
         .testTarget(
             name: "KPScrapeTests",
-            dependencies: ["KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPLaunch", "KPTestSupport"]),
+            dependencies: ["KPCore", "KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPLaunch", "KPTestSupport"]),
         .testTarget(
             name: "KPLoadTests",
             dependencies: [
-                "KPLoad", "KPBootstrap", "KPRecords", "KPStats", "KPHTTP", "KPReport", "KPTestSupport",
+                "KPCore", "KPLoad", "KPBootstrap", "KPRecords", "KPStats", "KPHTTP", "KPReport", "KPTestSupport",
             ]),
-        .testTarget(name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats", "KPPprof"]),
+        .testTarget(
+            name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats", "KPPprof", "KPRunModel"]),
+        .testTarget(name: "KPRunTests", dependencies: ["KPRun", "KPRunModel", "KPRecords"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
-        .testTarget(name: "CLITests", dependencies: ["KPRecords", "KPPprof", "KPRun", "KPTestSupport"]),
+        .testTarget(
+            name: "CLITests", dependencies: ["KPRecords", "KPPprof", "KPRun", "KPRunModel", "KPTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 
 /// One HTTP request. Bodies are whole `Data`; kp-bench never streams request bodies.
 public struct HTTPRequest: Sendable {

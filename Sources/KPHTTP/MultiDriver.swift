@@ -1,5 +1,6 @@
 internal import CCurl
 import Foundation
+import KPCore
 import KPRecords
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 import KPRecords
+import KPRunModel
 
 /// Which clusters exist and which of them get load.
 ///
@@ -17,7 +18,7 @@ public enum ClusterSelection {
 
     /// Clusters whose bootstrap finished ok in a kp-bootstrap stream, sorted by name.
     ///
-    /// A cluster is ok when its last step (`discovery`) ended `ok` and none of its steps failed.
+    /// A cluster is ok by ``KPRecords/BootstrapStepRecord/bootstrappedClusters(_:)``.
     public static func bootstrappedClusters(path: String) throws(InputProblem) -> [String] {
         let items: [JSONLReader.Item]
         do {
@@ -25,29 +26,22 @@ public enum ClusterSelection {
         } catch {
             throw InputProblem("--bootstrap \(path): \(error) (pass the bootstrap.jsonl that kp-bootstrap wrote)")
         }
-        var discovered = Set<String>()
-        var failed = Set<String>()
-        var sawStep = false
+        var steps: [BootstrapStepRecord] = []
         for item in items {
             switch item {
             case .success(.bootstrapStep(let step)):
-                sawStep = true
-                if step.outcome != "ok" {
-                    failed.insert(step.cluster)
-                } else if step.step == "discovery" {
-                    discovered.insert(step.cluster)
-                }
+                steps.append(step)
             case .failure(let e):
                 throw InputProblem("--bootstrap \(path): \(e) (pass the bootstrap.jsonl that kp-bootstrap wrote)")
             default:
                 continue
             }
         }
-        guard sawStep else {
+        guard !steps.isEmpty else {
             throw InputProblem(
                 "--bootstrap \(path) holds no bootstrap_step records: pass the bootstrap.jsonl that kp-bootstrap wrote")
         }
-        let ok = discovered.subtracting(failed).sorted()
+        let ok = BootstrapStepRecord.bootstrappedClusters(steps)
         guard !ok.isEmpty else {
             throw InputProblem(
                 "--bootstrap \(path): no cluster finished its bootstrap ok, so there is nothing to load (check kp-bootstrap's errors)"
@@ -58,10 +52,7 @@ public enum ClusterSelection {
 
     /// Number of hot clusters for `percent` of `count`: ceil(count · percent / 100), at least 1.
     public static func hotCount(of count: Int, percent: Double) -> Int {
-        guard count > 0 else { return 0 }
-        // Round the product first so that 10% of 200 is 20, not 21 from float noise.
-        let exact = (Double(count) * percent / 100 * 1e9).rounded() / 1e9
-        return min(count, max(1, Int(exact.rounded(.up))))
+        Scenario.hotCount(of: count, percent: percent)
     }
 
     /// The hot subset: the first ``hotCount(of:percent:)`` clusters of a shuffle seeded by `seed`.
@@ -77,8 +68,10 @@ public enum ClusterSelection {
 
 /// One shard of a load split over several kp-load processes: `index` of `count`, 0-based.
 ///
-/// A cluster belongs to the shard FNV-1a-64(UTF-8 name) mod `count`: the split depends only on
-/// the names, not on the order of the input, and every cluster is in exactly one shard.
+/// Shard I of N runs the hot clusters at positions I, I + N, I + 2N … of the run's hot list (the
+/// seeded shuffle of ``ClusterSelection/hotSubset(_:percent:seed:)``, the same in every shard for
+/// one run seed): every hot cluster is in exactly one shard, each shard gets ⌊H/N⌋ or ⌈H/N⌉ of the
+/// H hot clusters, and none is empty when H ≥ N, which kp-run checks before launch.
 public struct LoadShard: Sendable, Equatable, CustomStringConvertible {
     public var index: Int
     public var count: Int
@@ -106,20 +99,9 @@ public struct LoadShard: Sendable, Equatable, CustomStringConvertible {
     /// The shard file name the orchestrator gives this shard's records: `load-I-of-N.jsonl`.
     public var fileName: String { "load-\(index)-of-\(count).jsonl" }
 
-    /// FNV-1a, 64 bit, of the UTF-8 bytes of `name`. Hand-written: eight lines, and it must never
-    /// change (shard membership is part of the record interface).
-    public static func hash(_ name: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in name.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01b3
-        }
-        return h
-    }
-
-    /// True when `cluster` belongs to this shard.
-    public func contains(_ cluster: String) -> Bool {
-        count == 1 || Int(Self.hash(cluster) % UInt64(count)) == index
+    /// This shard's positions in a hot list of `hotCount` clusters.
+    public func positions(hotCount: Int) -> [Int] {
+        Array(stride(from: index, to: hotCount, by: count))
     }
 }
 

@@ -1,3 +1,4 @@
+import KPCore
 import KPRecords
 
 /// The reporter thread's loop, one for the read/write generator and the snapshot schedule: close a

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPHTTP
 import KPRecords
 import KPStats

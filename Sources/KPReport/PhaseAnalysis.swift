@@ -1,4 +1,5 @@
 import KPRecords
+import KPRunModel
 import KPStats
 
 /// The per-phase resource table, per-VCP costs and deltas, computed from a run's samples.
@@ -36,18 +37,11 @@ public struct PhaseAnalysis: Sendable {
     /// Figures absent from a row: (phase, figure title, reason).
     public var missingFigures: [(phase: String, figure: String, reason: String)] = []
 
-    /// The phases a scenario produces.
+    /// The phases a scenario produces: the run model's samples (``KPRunModel/Scenario/phases``). A
+    /// run without run_meta is taken for the seed's phases, with post-load when it has load records.
     public static func expectedPhases(scenario: String?, hasLoad: Bool) -> [String] {
-        if let s = scenario, s.hasPrefix("mixed") { return RunData.phaseOrder }
-        if scenario == "snapshot" {
-            return ["baseline", "post-bootstrap", "pre-warm", "post-warm", "post-load", "steady"]
-        }
-        // watch-fanout: a sample while the load ran without watchers, one while it ran with them, then post-load.
-        if scenario == "watch-fanout" {
-            return Array(RunData.phaseOrder.prefix(3)) + ["load", "load-watch", "post-load"]
-        }
-        if scenario == nil && hasLoad { return RunData.phaseOrder }
-        return Array(RunData.phaseOrder.prefix(3))
+        if let s = scenario.flatMap(Scenario.named) { return s.phases }
+        return Scenario.named(hasLoad ? "mixed-hot" : "bootstrap")!.phases
     }
 
     public init(data: RunData) {
@@ -112,9 +106,9 @@ public struct PhaseAnalysis: Sendable {
             vcps = s.ok
             vcpsSource = "bootstrap_summary: \(s.ok) of \(s.clusters) clusters bootstrapped"
         } else if !data.steps.isEmpty {
-            let done = Set(data.steps.filter { $0.step == "discovery" && $0.outcome == "ok" }.map(\.cluster))
+            let done = BootstrapStepRecord.bootstrappedClusters(data.steps)
             vcps = done.count
-            vcpsSource = "\(done.count) clusters with a successful discovery step (no bootstrap_summary record)"
+            vcpsSource = "\(done.count) clusters bootstrapped (discovery ok, no step failed; no bootstrap_summary record)"
         } else if let c = data.runMeta?.flags["clusters"], let n = Int(c) {
             vcps = n
             vcpsSource = "the clusters flag (\(n)); no bootstrap records to confirm how many came up"

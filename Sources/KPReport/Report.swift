@@ -1,6 +1,7 @@
 import Foundation
 import KPCore
 import KPRecords
+import KPRunModel
 
 /// kp-report's fold of one run directory: every analysis, and the three files it writes.
 ///
@@ -10,7 +11,7 @@ import KPRecords
 /// directory gives byte-identical files.
 public struct Report: Sendable {
     /// The files kp-report writes (plus the CL2 PerfData files of ``perfDataFiles``).
-    public static let outputFiles = ["summary.md", "phases.csv", "latency.csv", "report.html", "result.json"]
+    public static let outputFiles = RunLayout.reportFiles
 
     public var data: RunData
     public var phases: PhaseAnalysis
@@ -45,15 +46,14 @@ public struct Report: Sendable {
         problems = all.sorted()
     }
 
-    /// Whether a missing input file is a problem for this run (load.jsonl only matters for mixed runs).
+    /// Whether a missing input file is a problem for this run: the run model's files for its scenario
+    /// (a run without run_meta is taken for a bootstrap run); the series is optional (only the peak
+    /// figures need it, and the sizing table says so).
     static func isExpected(_ file: String, data: RunData) -> Bool {
-        switch file {
-        case "load.jsonl": data.runMeta.map { $0.scenario.hasPrefix("mixed") || $0.scenario == "snapshot" } ?? false
-        case "snapshot-warm.jsonl": data.runMeta?.scenario == "snapshot"
-        case "teardown.jsonl": data.runMeta?.scenario == "teardown"
-        case "timeseries.jsonl": false  // optional: only the peak figures need it, and the sizing table says so
-        default: true
-        }
+        if file == RunLayout.timeseries { return false }
+        let scenario = data.runMeta.flatMap { Scenario.named($0.scenario) } ?? Scenario.named("bootstrap")!
+        let stepFiles = Set(Scenario.all.flatMap { $0.recordFiles() })
+        return !stepFiles.contains(file) || scenario.recordFiles().contains(file)
     }
 
     /// True when the figures describe kp-sim rather than a kplane apiserver.
@@ -82,7 +82,7 @@ public struct Report: Sendable {
         if data.bootstrapSummary?.interrupted == true { out.append("the bootstrap was interrupted") }
         if let f = data.loadFinal, f.interrupted { out.append("the load phase was interrupted") }
         out += data.loadShards.problems
-        if (data.runMeta?.scenario.hasPrefix("mixed") ?? false) && data.loadFinal == nil {
+        if data.runMeta.flatMap({ Scenario.named($0.scenario) })?.drivesLoad == true && data.loadFinal == nil {
             out.append("no load_final record: the load phase did not finish")
         }
         return out

@@ -1,6 +1,7 @@
 import Foundation
 import KPPprof
 import KPRecords
+import KPRunModel
 
 /// Everything kp-report reads from one run directory, sorted and ready to fold.
 ///
@@ -8,12 +9,7 @@ import KPRecords
 /// recorded in ``problems`` with its `file:line`, so a partial run still gives a partial report.
 public struct RunData: Sendable {
     /// The files kp-report reads, in the order it reads them.
-    public static let inputFiles = [
-        "meta.jsonl", "endpoint.json", "bootstrap.jsonl", "samples.jsonl", "timeseries.jsonl", "load.jsonl",
-        "teardown.jsonl", "snapshot-warm.jsonl",
-    ]
-    /// The phase labels of one-shot samples, in run order (the seed's phase order).
-    public static let phaseOrder = ["baseline", "post-bootstrap", "steady", "post-load"]
+    public static let inputFiles = RunLayout.recordFiles
 
     public var runMeta: RunMetaRecord?
     public var runEnd: RunEndRecord?
@@ -51,7 +47,7 @@ public struct RunData: Sendable {
     /// The `load_final` records of watch-fanout's load phase without watchers (nowatch-load*.jsonl).
     public var nowatchLoadFinals: [LoadFinalRecord] = []
     /// File-name prefix of watch-fanout's load phase without watchers.
-    public static let nowatchPrefix = "nowatch-load"
+    public static let nowatchPrefix = RunLayout.nowatchLoadPrefix
     /// `error` records any tool wrote into the run's files, by time.
     public var toolErrors: [ErrorRecord] = []
     /// Files present in `pprof/` (names only, sorted) and their sizes in bytes.

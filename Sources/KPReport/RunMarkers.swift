@@ -1,11 +1,13 @@
 import Foundation
+import KPCore
 import KPRecords
+import KPRunModel
 
 /// The `run_meta` and `run_end` records that `kp-report meta` and `kp-report end` print for the
 /// run script to append to `meta.jsonl`.
 public enum RunMarkers {
-    /// Scenarios a run can be (one list, in KPRecords).
-    public static let scenarios = ScenarioNames.all
+    /// Scenarios a run can be (the run model's).
+    public static let scenarios = Scenario.names
     /// How a run can end: `incomplete` went through every phase but some measurements are missing.
     public static let statuses = ["complete", "incomplete", "failed", "interrupted"]
 

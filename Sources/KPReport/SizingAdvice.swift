@@ -1,5 +1,6 @@
 import Foundation
 import KPRecords
+import KPRunModel
 import KPStats
 
 /// The seed's "Sizing a pod" table, derived from the measured figures.
@@ -35,7 +36,9 @@ public struct SizingAdvice: Sendable {
     public var peakCPUIsAverage = false
 
     public init(phases: PhaseAnalysis, data: RunData) {
-        let mixed = data.loadFinal != nil || (data.runMeta?.scenario.hasPrefix("mixed") ?? false)
+        let mixed =
+            data.loadFinal != nil
+            || (data.runMeta.flatMap { Scenario.named($0.scenario) }?.phases.contains("post-load") ?? false)
         let steadyRSS = phases.row("steady").flatMap { $0.sample.rssBytes }
         let postLoadRSS = phases.row("post-load").flatMap { $0.sample.rssBytes }
         let requestRSS: Double? = mixed ? [steadyRSS, postLoadRSS].compactMap { $0 }.max() : steadyRSS

@@ -1,5 +1,7 @@
 import Foundation
+import KPCore
 import KPRecords
+import KPRunModel
 
 #if canImport(Glibc)
     import Glibc
@@ -31,27 +33,40 @@ public final class RunOrchestrator {
     let dir: String
     let runName: String
     let sup: Supervisor
+    /// Every command this run starts comes from the plan (what `kp-run --plan` prints).
+    let plan: RunPlan
     var phase = "launch"
     var launchPid: pid_t?
     var seriesPid: pid_t?
     var children: [pid_t] = []
     var loadExit: Int32 = 0
     var loadReason: String?
+    /// A step's failure that ends the run after the samples right behind it (a failed load's post-load sample).
+    var deferred: RunOutcome?
+    /// The load phase in which kp-load found itself the limit (the run's verdict names that phase).
+    var limitPhase: String?
+    var deferredPhase: String?
+    /// Samples that were not taken or failed (each a measurement the report will lack: exit 4 at least).
+    var lostSamples: [String] = []
 
     public init(settings: RunSettings, dir: String, runName: String, supervisor: Supervisor) {
         self.settings = settings
         self.dir = dir
         self.runName = runName
         self.sup = supervisor
+        self.plan = RunPlan(settings: settings, dir: dir, runName: runName)
     }
 
     func say(_ s: String) { FileHandle.standardError.write(Data("kp-run: \(s)\n".utf8)) }
     func tool(_ name: String) -> String { "\(settings.binDir)/\(name)" }
+    func file(_ name: String) -> String { "\(dir)/\(name)" }
 
     func setPhase(_ p: String) {
         phase = p
-        let tmp = "\(dir)/phase.tmp"
-        if (try? Data("\(p)\n".utf8).write(to: URL(fileURLWithPath: tmp))) != nil { rename(tmp, "\(dir)/phase") }
+        let file = "\(dir)/\(RunLayout.phase)"
+        if (try? Data("\(p)\n".utf8).write(to: URL(fileURLWithPath: file + ".tmp"))) != nil {
+            rename(file + ".tmp", file)
+        }
     }
 
     /// Runs the whole thing; returns the exit code (after run_end and the report are written).
@@ -60,7 +75,13 @@ public final class RunOrchestrator {
         let outcome: RunOutcome
         do {
             try launch()
-            for step in settings.scenario.steps { try perform(step) }
+            for step in settings.scenario.steps {
+                if let d = deferred {
+                    guard case .sample = step else { throw endDeferred(d) }
+                }
+                try perform(step)
+            }
+            if let d = deferred { throw endDeferred(d) }
             outcome = try finalCheck()
         } catch let o as RunOutcome {
             if o.status == "bad-input" {
@@ -72,6 +93,12 @@ public final class RunOrchestrator {
             outcome = .failed(1, "\(error)")
         }
         return finish(outcome)
+    }
+
+    /// The deferred failure, reported in the phase where it happened.
+    func endDeferred(_ d: RunOutcome) -> RunOutcome {
+        if let p = deferredPhase { setPhase(p) }
+        return d
     }
 
     // MARK: - events
@@ -179,13 +206,13 @@ public final class RunOrchestrator {
     // MARK: - phases
 
     func launch() throws {
-        var args = ["up", "--run-dir", dir, "--stall-timeout", settings.requestTimeout.text]
-        if settings.sim { args += ["--mode", "sim"] }
-        args += settings.launchArgs
-        setPhase("launch")
+        let c = plan.launch()
+        setPhase(c.phase)
+        let log = file(c.stderr!)
+        let mark = ToolVerdict.mark(records: file(c.stdout!), log: log)
         let l = try sup.spawn(
-            tool("kp-launch"), args, stdout: .launchRecords("\(dir)/launch.jsonl"),
-            stderr: .append("\(dir)/logs/kp-launch.log"), environment: settings.environment)
+            tool(c.tool), c.args, stdout: .launchRecords(file(c.stdout!)), stderr: .append(log),
+            environment: settings.environment)
         launchPid = l
         var announced = false
         let started = ContinuousClock.now
@@ -207,19 +234,19 @@ public final class RunOrchestrator {
                 throw Self.interrupted(sig)
             case .exited(_, var code):
                 launchPid = nil
-                if code == 2 {
+                let said = ToolVerdict.reason(tool: "kp-launch", since: mark)
+                if code == KPExitCode.badInput.rawValue {
                     // Bad input to kp-launch (a file, a flag, a port): nothing was started; its one line is the message.
-                    let log = (try? String(contentsOfFile: "\(dir)/logs/kp-launch.log", encoding: .utf8)) ?? ""
-                    let line =
-                        log.split(separator: "\n").last.map(String.init) ?? "kp-launch: error: bad input (exit 2)"
-                    FileHandle.standardError.write(Data("\(line)\n".utf8))
-                    throw RunOutcome(status: "bad-input", exitCode: 2)
+                    say("kp-launch: error: \(said ?? "bad input (exit 2)")")
+                    throw RunOutcome(status: "bad-input", exitCode: code)
                 }
-                if code == 0 { code = 1 }
-                let why = sup.lastLaunchError.map { ": \($0)" } ?? "; see logs/kp-launch.log"
-                if let m = sup.lastLaunchError { FileHandle.standardError.write(Data("kp-launch: error: \(m)\n".utf8)) }
-                // kp-launch's codes pass through: 10, 11, 13, 14 (missing tool), 1.
-                throw RunOutcome.failed(code, "launch failed (kp-launch exit \(code)\(why))")
+                if code == 0 { code = KPExitCode.failure.rawValue }
+                // kp-launch's own words reach the terminal and the report; its codes pass through
+                // (10, 11, 13, 14 missing tool, 1).
+                if let said { FileHandle.standardError.write(Data("kp-launch: error: \(said)\n".utf8)) }
+                throw RunOutcome.failed(
+                    code, "launch failed: \(said ?? "kp-launch exit \(code) without a reason") (kp-launch exit \(code))"
+                )
             default:
                 continue
             }
@@ -228,14 +255,11 @@ public final class RunOrchestrator {
         if sup.endpointRecord?.emulator == true {
             say("target is kp-sim, the bundled emulator: these numbers describe kp-sim, not the kplane apiserver")
         }
-        try sample("launch", pprof: false)
+        try sample(Scenario.launchSample.phase, pprof: Scenario.launchSample.pprof)
+        let series = plan.series()
         seriesPid = try sup.spawn(
-            tool("kp-scrape"),
-            [
-                "--endpoint", "\(dir)/endpoint.json", "--interval", settings.seriesInterval.text, "--timeout",
-                settings.requestTimeout.text,
-            ],
-            stdout: .append("\(dir)/timeseries.jsonl"), stderr: .append("\(dir)/logs/kp-scrape-series.log"))
+            tool(series.tool), series.args, stdout: .append(file(series.stdout!)),
+            stderr: .append(file(series.stderr!)))
     }
 
     func perform(_ step: Scenario.Step) throws {
@@ -243,35 +267,20 @@ public final class RunOrchestrator {
         case .wait(let w): try phaseWait(w.rawValue, settings.duration(w))
         case .sample(let name, let pprof): try sample(name, pprof: pprof)
         case .bootstrap: try bootstrap()
-        case .load: try load()
-        case .loadSampled(let watchers, let name): try load(watchers: watchers, midSample: name)
+        case .load(let l): try load(l)
         case .teardown: try teardown()
         case .snapshotWarm: try snapshotWarm()
         }
     }
 
     /// kp-load --snapshot-warm-pass over the clusters whose bootstrap finished ok: one
-    /// `snapshot?warm=true` per VCP, into snapshot-warm.jsonl. A failed warm fails the run (exit 12).
+    /// `snapshot?warm=true` per VCP, into snapshot-warm.jsonl. A failed warm fails the run.
     func snapshotWarm() throws {
         setPhase("snapshot-warm")
         say("snapshot-warm: GET …/snapshot?warm=true once per bootstrapped VCP, one at a time")
-        var args = [
-            "--endpoint", "\(dir)/endpoint.json", "--bootstrap", "\(dir)/bootstrap.jsonl", "--clusters",
-            "\(settings.clusters)", "--snapshot-warm-pass", "--request-timeout", settings.requestTimeout.text,
-        ]
-        if let nameFormat = settings.nameFormat { args += ["--name-format", nameFormat] }
-        if !settings.snapshotResources.isEmpty { args += ["--snapshot-resources", settings.snapshotResources] }
-        let code = try runTool(
-            "kp-load", args, stdout: .append("\(dir)/snapshot-warm.jsonl"),
-            stderr: .tee("\(dir)/logs/kp-snapshot-warm.log"))
-        try unexpected(sup.wait(until: .now) { self.watch($0) })
-        guard code != 0 else { return }
-        try checkSignal()
-        try settleTarget(.seconds(2))
-        throw RunOutcome.failed(
-            code == 2 ? 1 : code,
-            "snapshot-warm: kp-load --snapshot-warm-pass exit \(code)\(lastError("\(dir)/snapshot-warm.jsonl").map { ": \($0)" } ?? "") (see snapshot-warm.jsonl and logs/kp-snapshot-warm.log)"
-        )
+        try toolStep(plan.snapshotWarm()) { code, said in
+            "snapshot-warm: kp-load --snapshot-warm-pass exit \(code)\(said.map { ": \($0)" } ?? "")"
+        }
     }
 
     /// kp-bootstrap --teardown over the clusters whose bootstrap finished ok; its verdict is its exit
@@ -279,25 +288,34 @@ public final class RunOrchestrator {
     func teardown() throws {
         setPhase("teardown")
         say("teardown: deleting each VCP's test objects and CRD (and its etcd keys when this run controls etcd)")
-        let args = [
-            "--endpoint", "\(dir)/endpoint.json", "--teardown", "--bootstrap", "\(dir)/bootstrap.jsonl",
-            "--workers", "\(settings.workers)", "--request-timeout", settings.requestTimeout.text,
-        ]
-        let code = try runTool(
-            "kp-bootstrap", args, stdout: .append("\(dir)/teardown.jsonl"), stderr: .tee("\(dir)/logs/kp-teardown.log"))
+        try toolStep(plan.teardown()) { code, said in
+            var summary: TeardownSummaryRecord?
+            if let items = try? JSONLReader.read(path: "\(self.dir)/\(RunLayout.teardown)") {
+                for case .success(.teardownSummary(let s)) in items { summary = s }
+            }
+            let failed = summary.map { "\($0.failed) of \($0.clusters) clusters" } ?? "clusters"
+            return "teardown: \(failed) failed (kp-bootstrap --teardown exit \(code)\(said.map { ": \($0)" } ?? ""))"
+        }
+    }
+
+    /// Runs one tool step to its end while watching the target. On a non-zero exit it gives kp-launch
+    /// a moment to report a dead or silent target (the likelier cause), then ends the run with the
+    /// tool's exit code and `describe(code, the tool's own reason)`, naming the records and log.
+    /// A tool's bad-input code (2) here is a failure (1): kp-run checked every input before launch.
+    func toolStep(_ c: RunPlan.Command, describe: (Int32, String?) -> String) throws {
+        let records = c.stdout!
+        let log = c.stderr!
+        let logPath = file(log)
+        let mark = ToolVerdict.mark(records: file(records), log: logPath)
+        let code = try runTool(c.tool, c.args, stdout: .append(file(records)), stderr: .tee(logPath))
         try unexpected(sup.wait(until: .now) { self.watch($0) })
         guard code != 0 else { return }
         try checkSignal()
         try settleTarget(.seconds(2))
-        var summary: TeardownSummaryRecord?
-        if let items = try? JSONLReader.read(path: "\(dir)/teardown.jsonl") {
-            for case .success(.teardownSummary(let s)) in items { summary = s }
-        }
-        let failed = summary.map { "\($0.failed) of \($0.clusters) clusters" } ?? "clusters"
+        let said = ToolVerdict.reason(tool: c.tool, since: mark)
         throw RunOutcome.failed(
-            code == 2 ? 1 : code,
-            "teardown: \(failed) failed (kp-bootstrap --teardown exit \(code); see teardown.jsonl and logs/kp-teardown.log)"
-        )
+            code == KPExitCode.badInput.rawValue ? KPExitCode.failure.rawValue : code,
+            "\(describe(code, said)) (see \(records) and \(log))")
     }
 
     /// Sleeps for a phase in one timed wait (woken by signals and kp-launch's events), with a countdown on a terminal.
@@ -316,150 +334,84 @@ public final class RunOrchestrator {
         try unexpected(e)
     }
 
+    /// One kp-scrape sample. A failed sample does not end the run (the report shows it missing and
+    /// the run exits 4 at least); kp-scrape's exit 11 (no answer in time) gives kp-launch's stall
+    /// watch the time to decide whether the target stalled.
     func sample(_ name: String, pprof: Bool) throws {
         setPhase(name)
-        var args = [
-            "--endpoint", "\(dir)/endpoint.json", "--phase", name, "--timeout", settings.requestTimeout.text,
-            "--metric", "apiserver_request_duration_seconds", "--metric", "apiserver_request_total",
-        ]
-        if pprof { args += ["--pprof", "\(dir)/pprof", "--scenario", runName] }
-        let path = "\(dir)/samples.jsonl"
-        let before = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let code = try runTool("kp-scrape", args, stdout: .append(path), stderr: .append("\(dir)/logs/kp-scrape.log"))
+        let c = plan.sample(name, pprof: pprof)
+        let path = file(c.stdout!)
+        let log = file(c.stderr!)
+        let mark = ToolVerdict.mark(records: nil, log: log)
+        let code = try runTool(c.tool, c.args, stdout: .append(path), stderr: .append(log))
         if code != 0 {
             try checkSignal()
-            say("sample '\(name)' failed (recorded as missing; see \(dir)/logs/kp-scrape.log)")
-            // A scrape that took the whole request timeout may be the first sign of a stall: let kp-launch's stall watch decide.
-            if timedOut(path, from: before) { try settleTarget(settings.requestTimeout.duration + .seconds(2)) }
-        }
-        try unexpected(sup.wait(until: .now) { self.watch($0) })
-    }
-
-    /// True when a sample record written after `offset` took the whole request timeout (no answer).
-    func timedOut(_ path: String, from offset: Int) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? h.close() }
-        try? h.seek(toOffset: UInt64(offset))
-        var hit = false
-        let limit = settings.requestTimeout.seconds * 1e9 * 0.95
-        try? JSONLReader.forEachLine(handle: h, name: path) { item in
-            if case .success(.sample(let s)) = item, s.error != nil, let ns = s.scrapeNs, Double(ns) >= limit {
-                hit = true
+            lostSamples.append(name)
+            let said = ToolVerdict.reason(tool: "kp-scrape", since: mark) ?? "kp-scrape exit \(code)"
+            say("\(said) (recorded as missing; see \(c.stderr!))")
+            if code == KPExitCode.targetUnreachable.rawValue {
+                try settleTarget(settings.requestTimeout.duration + .seconds(2))
             }
         }
-        return hit
+        try unexpected(sup.wait(until: .now) { self.watch($0) })
     }
 
     func bootstrap() throws {
         setPhase("bootstrap")
         say("bootstrap: \(settings.clusters) clusters over \(settings.workers) workers")
-        var args = [
-            "--endpoint", "\(dir)/endpoint.json", "--clusters", "\(settings.clusters)", "--workers",
-            "\(settings.workers)",
-            "--request-timeout", settings.requestTimeout.text, "--readyz-timeout", settings.requestTimeout.text,
-        ]
-        for step in ["readyz", "namespace", "crd-create", "crd-established", "discovery"] {
-            args += ["--\(step)-deadline", settings.stepDeadline.text]
-        }
-        if let fleet = settings.scenario.fleetName {
-            args += ["--fleet", fleet]
-        } else if let f = settings.nameFormat {
-            args += ["--name-format", f]
-        }
-        if settings.allowExisting { args.append("--allow-existing") }
-        let code = try runTool(
-            "kp-bootstrap", args, stdout: .append("\(dir)/bootstrap.jsonl"),
-            stderr: .tee("\(dir)/logs/kp-bootstrap.log"))
-        try unexpected(sup.wait(until: .now) { self.watch($0) })
-        guard code != 0 else { return }
-        try checkSignal()
-        try settleTarget(.seconds(2))
         // kp-bootstrap's verdict is its exit code (11: no answer in time, 12: the target's errors); its
         // summary record gives the counts and the first error.
-        var summary: BootstrapSummaryRecord?
-        if let items = try? JSONLReader.read(path: "\(dir)/bootstrap.jsonl") {
-            for case .success(.bootstrapSummary(let s)) in items { summary = s }
-        }
-        let failed = summary.map { "\($0.failed) of \($0.clusters) clusters" } ?? "clusters"
-        let first = summary?.firstError.map { "; first: \(String($0.prefix(240)))" } ?? ""
-        switch code {
-        case 11:
-            throw RunOutcome.failed(
-                11,
-                "bootstrap: \(failed) got no answer in time (target stalled or unreachable)\(first) (kp-bootstrap exit 11; see bootstrap.jsonl)"
-            )
-        case 12:
-            throw RunOutcome.failed(
-                12,
-                "bootstrap: \(failed) failed on the target's errors\(first) (kp-bootstrap exit 12; see bootstrap.jsonl)"
-            )
-        default:
-            throw RunOutcome.failed(
-                code == 2 ? 1 : code,
-                "bootstrap: \(failed) failed\(first) (kp-bootstrap exit \(code); see bootstrap.jsonl and logs/kp-bootstrap.log)"
-            )
+        try toolStep(plan.bootstrap()) { code, said in
+            var summary: BootstrapSummaryRecord?
+            if let items = try? JSONLReader.read(path: "\(self.dir)/\(RunLayout.bootstrap)") {
+                for case .success(.bootstrapSummary(let s)) in items { summary = s }
+            }
+            let failed = summary.map { "\($0.failed) of \($0.clusters) clusters" } ?? "clusters"
+            let first = summary?.firstError.map { "; first: \(String($0.prefix(240)))" } ?? ""
+            let why =
+                switch code {
+                case KPExitCode.targetUnreachable.rawValue: " got no answer in time (target stalled or unreachable)"
+                case KPExitCode.targetErrors.rawValue: " failed on the target's errors"
+                default: " failed"
+                }
+            let own = summary == nil ? (said.map { ": \($0)" } ?? "") : ""
+            return "bootstrap: \(failed)\(why)\(first) (kp-bootstrap exit \(code)\(own))"
         }
     }
 
     /// Severity of a kp-load exit code, for combining shards (worst wins): failure > generator-limited > saturated > ok.
     static func loadSeverity(_ code: Int32) -> Int {
         switch code {
-        case 0: 0
-        case 6: 1
-        case 3: 2
+        case KPExitCode.ok.rawValue: 0
+        case KPExitCode.targetSaturated.rawValue: 1
+        case KPExitCode.generatorLimited.rawValue: 2
         default: 3
         }
     }
 
-    /// - Parameters:
-    ///   - watchers: pass `--watchers-per-cluster` (scenario watch-fanout); without it in a scenario
-    ///     that watches, the files are nowatch-load*.jsonl (the phase without watchers).
-    ///   - midSample: a sample taken while kp-load runs (see ``Scenario/Step/loadSampled(watchers:sample:)``);
-    ///     nil: none, and a post-load sample after it.
-    func load(watchers: Bool = false, midSample: String? = nil) throws {
-        let phaseName = midSample ?? "load"
-        setPhase(phaseName)
+    /// One load phase of the scenario (``Scenario/Load``): kp-load, or `--load-shards` of them side by
+    /// side, all with the run's seed, so every shard and every load phase of the run draws the same
+    /// hot clusters. The sample the phase takes while it runs, if any, is the step's own; the
+    /// scenario's next steps take the samples after it.
+    func load(_ l: Scenario.Load) throws {
+        setPhase(l.phase)
         let s = settings
         say(
-            "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s\(s.scenario.name == "snapshot" ? " + \(RunSettings.number(s.snapshotRPS)) snapshot/s" : "") per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")"
+            "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s\(l.snapshotReads ? " + \(RunSettings.number(s.snapshotRPS)) snapshot/s" : "") per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")\(l.watchers ? ", \(s.watchersPerCluster) watch streams per hot cluster" : ""), seed \(s.seed)"
         )
-        var base = [
-            "--endpoint", "\(dir)/endpoint.json", "--bootstrap", "\(dir)/bootstrap.jsonl", "--clusters",
-            "\(s.clusters)",
-            "--hot-percent", RunSettings.number(s.hotPercent), "--write-rps-per-cluster",
-            RunSettings.number(s.writeRPS),
-            "--read-rps-per-cluster", RunSettings.number(s.readRPS), "--load-duration", s.loadDuration.text,
-            "--object-bytes", "\(s.objectBytes)", "--request-timeout", s.requestTimeout.text, "--max-lag",
-            s.maxLag.text,
-        ]
-        base += snapshotLoadArguments()
-        if watchers { base += ["--watchers-per-cluster", "\(s.watchersPerCluster)"] }
-        // The phase without watchers of a scenario that watches keeps its records apart from load.jsonl.
-        let prefix = s.scenario.watches && !watchers ? "nowatch-load" : "load"
         var tools: [(String, [String], Supervisor.Output, Supervisor.Output)] = []
         var files: [String] = []
-        if s.loadShards <= 1 {
-            files = ["\(dir)/\(prefix).jsonl"]
-            tools = [("kp-load", base, .append(files[0]), .tee("\(dir)/logs/kp-\(prefix).log"))]
-        } else {
-            for i in 0..<s.loadShards {
-                let f = "\(dir)/\(prefix)-\(i)-of-\(s.loadShards).jsonl"
-                files.append(f)
-                tools.append(
-                    (
-                        "kp-load", base + ["--shard", "\(i)/\(s.loadShards)"], .append(f),
-                        .tee("\(dir)/logs/kp-\(prefix)-\(i)-of-\(s.loadShards).log")
-                    ))
-            }
-        }
-        if watchers {
-            say("load: with \(s.watchersPerCluster) watch streams per hot cluster")
+        var marks: [ToolVerdict.Mark] = []
+        for c in plan.load(l) {
+            files.append(file(c.stdout!))
+            tools.append((c.tool, c.args, .append(file(c.stdout!)), .tee(file(c.stderr!))))
+            marks.append(ToolVerdict.mark(records: file(c.stdout!), log: file(c.stderr!)))
         }
         let codes: [Int32]
-        if let midSample {
+        if let during = l.sampleDuring {
             codes = try runToolsSampling(
-                tools, file: files[0], marker: watchers ? .watchInterval : .loadInterval, sample: midSample,
-                phase: phaseName)
+                tools, file: files[0], marker: l.watchers ? .watchInterval : .loadInterval, sample: during,
+                phase: l.phase)
         } else {
             codes = try runTools(tools)
         }
@@ -467,36 +419,31 @@ public final class RunOrchestrator {
         try checkSignal()
         var worst = 0
         for (i, c) in codes.enumerated() where Self.loadSeverity(c) > Self.loadSeverity(codes[worst]) { worst = i }
-        loadExit = codes[worst]
+        let code = codes[worst]
+        if Self.loadSeverity(code) > Self.loadSeverity(loadExit) { loadExit = code }
         let who = s.loadShards > 1 ? "kp-load shard \(worst)/\(s.loadShards)" : "kp-load"
         let file = (files[worst] as NSString).lastPathComponent
-        switch loadExit {
-        case 0: break
-        case 3:
-            loadReason = "\(who) could not keep its schedule: the generator, not the server, limited this run"
-        case 6:
-            loadReason = "target saturated: \(achieved(files)) (\(who) exit 6; latencies are the server's)"
+        // kp-load states its verdict itself: its exit code and its last error record (or error line).
+        let said = ToolVerdict.reason(tool: "kp-load", since: marks[worst])
+        switch code {
+        case KPExitCode.ok.rawValue: return
+        case KPExitCode.generatorLimited.rawValue:
+            limitPhase = l.phase
+            loadReason =
+                said.map { "\(who): \($0)" }
+                ?? "\(who) could not keep its schedule: the generator, not the server, limited this run"
+        case KPExitCode.targetSaturated.rawValue:
+            if loadReason == nil {
+                loadReason = "target saturated: \(achieved(files)) (\(who) exit 6; latencies are the server's)"
+            }
         default:
             try settleTarget(.seconds(2))
-            loadReason =
-                "load: \(who) exit \(loadExit)\(lastError(files[worst]).map { ": \($0)" } ?? "") (see \(file) and logs/)"
+            let reason = "load: \(who) exit \(code)\(said.map { ": \($0)" } ?? "") (see \(file) and logs/)"
+            // The samples that follow the load still describe it: they are taken, then the run ends.
+            deferred = RunOutcome.failed(
+                code == KPExitCode.badInput.rawValue ? KPExitCode.failure.rawValue : code, reason)
+            deferredPhase = l.phase
         }
-        // The last load phase of the scenario gets the post-load sample.
-        if midSample == nil || watchers { try sample("post-load", pprof: true) }
-        if Self.loadSeverity(loadExit) == 3 {
-            setPhase(phaseName)
-            throw RunOutcome.failed(12, loadReason!)
-        }
-    }
-
-    /// Scenario snapshot's kp-load flags (none for the other scenarios).
-    func snapshotLoadArguments() -> [String] {
-        let s = settings
-        guard s.scenario.name == "snapshot" else { return [] }
-        var args = ["--snapshot-rps-per-cluster", RunSettings.number(s.snapshotRPS)]
-        if s.snapshotWarm { args.append("--snapshot-warm") }
-        if !s.snapshotResources.isEmpty { args += ["--snapshot-resources", s.snapshotResources] }
-        return args
     }
 
     /// ``runTools(_:)`` with one sample taken while the tools run: once `file` holds a `marker`
@@ -552,34 +499,48 @@ public final class RunOrchestrator {
         return last
     }
 
-    /// Every phase ran: did the run get everything it set out to measure?
+    /// Every phase ran: did the run get everything it set out to measure? `kp-report check` judges
+    /// the records (missing samples or profiles: 4; load errors over the limit: 12); a check that
+    /// cannot judge fails the run in its own words.
     func finalCheck() throws -> RunOutcome {
-        setPhase("report")
-        let pid = try sup.spawn(
-            tool("kp-report"),
-            ["check", dir, "--max-load-error-percent", RunSettings.number(settings.maxErrorPercent)],
-            stdout: .capture, stderr: .append("\(dir)/logs/kp-report.log"))
+        let c = plan.check()
+        setPhase(c.phase)
+        let log = file(c.stderr!)
+        let mark = ToolVerdict.mark(records: nil, log: log)
+        let pid = try sup.spawn(tool(c.tool), c.args, stdout: .capture, stderr: .append(log))
         guard let crc = sup.waitExit(pid, ignoringSignals: true) else {
-            return .failed(1, "kp-report check did not end")
+            return .failed(KPExitCode.failure.rawValue, "kp-report check did not end")
         }
         try checkSignal()
         let check = sup.captured(pid).trimmingCharacters(in: .whitespacesAndNewlines)
+        let generatorLimited = loadExit == KPExitCode.generatorLimited.rawValue
         switch crc {
-        case 0: break
-        case 12:
-            setPhase("load")
-            throw RunOutcome.failed(12, check)
-        case 4:
-            if loadExit != 3 { return RunOutcome(status: "incomplete", exitCode: 4, reason: check) }
+        case KPExitCode.ok.rawValue:
+            if !lostSamples.isEmpty && !generatorLimited {
+                return RunOutcome(
+                    status: "incomplete", exitCode: KPExitCode.incompleteData.rawValue,
+                    reason: "sample\(lostSamples.count == 1 ? "" : "s") \(lostSamples.joined(separator: ", ")) failed")
+            }
+        case KPExitCode.targetErrors.rawValue:
+            if let p = settings.scenario.loads.last?.phase { setPhase(p) }
+            throw RunOutcome.failed(crc, check)
+        case KPExitCode.incompleteData.rawValue:
+            if !generatorLimited {
+                return RunOutcome(status: "incomplete", exitCode: crc, reason: check)
+            }
         default:
-            say("kp-report check failed (exit \(crc); see \(dir)/logs/kp-report.log)")
+            let said = ToolVerdict.reason(tool: "kp-report", since: mark) ?? (check.isEmpty ? nil : check)
+            return .failed(
+                crc == KPExitCode.badInput.rawValue ? KPExitCode.failure.rawValue : crc,
+                "kp-report check could not judge the run: \(said ?? "exit \(crc)") (see \(c.stderr!))")
         }
-        if loadExit == 3 {
-            return .failed(3, loadReason! + (check.isEmpty ? "" : "; also \(check)"))
+        if generatorLimited {
+            if let p = limitPhase { setPhase(p) }
+            return .failed(loadExit, loadReason! + (check.isEmpty ? "" : "; also \(check)"))
         }
-        if loadExit == 6 {
+        if loadExit == KPExitCode.targetSaturated.rawValue {
             // A saturated target is a valid run: the report stands, the code says what was measured.
-            return RunOutcome(status: "complete", exitCode: 6, reason: loadReason)
+            return RunOutcome(status: "complete", exitCode: loadExit, reason: loadReason)
         }
         return .complete
     }
@@ -587,15 +548,17 @@ public final class RunOrchestrator {
     // MARK: - end
 
     /// Stops everything started, writes run_end, folds the report. Signals are held off meanwhile
-    /// (they stay ignored; the first one already decided the outcome).
+    /// (they stay ignored; the first one already decided the outcome). A run_end or report that
+    /// cannot be written fails a run that had not failed already, with kp-report's own reason.
     func finish(_ o: RunOutcome) -> Int32 {
+        var o = o
         for c in children { sup.stop(c) }
         children = []
         if let s = seriesPid { sup.stop(s) }
         if let l = launchPid {
+            let c = plan.down()
             if let down = try? sup.spawn(
-                tool("kp-launch"), ["down", "--run-dir", dir], stdout: .append("\(dir)/logs/kp-launch.log"),
-                stderr: .append("\(dir)/logs/kp-launch.log"))
+                tool(c.tool), c.args, stdout: .append(file(c.stdout!)), stderr: .append(file(c.stderr!)))
             {
                 _ = sup.waitExit(down, ignoringSignals: true)
             }
@@ -603,36 +566,49 @@ public final class RunOrchestrator {
             if sup.wait(until: .now + .seconds(30), { $0.exits[l].map { .exited(l, $0) } }) == .timeout { sup.stop(l) }
             launchPid = nil
         }
-        unlink("\(dir)/phase.tmp")
-        var args = ["end", "--status", o.status, "--phase", phase, "--exit-code", "\(o.exitCode)"]
-        if let r = o.reason { args += ["--reason", r] }
-        if let p = try? sup.spawn(
-            tool("kp-report"), args, stdout: .append("\(dir)/meta.jsonl"), stderr: .append("\(dir)/logs/kp-report.log"))
-        {
-            _ = sup.waitExit(p, ignoringSignals: true)
+        unlink("\(dir)/\(RunLayout.phase).tmp")
+        // The fold reads run_end: a run that cannot record its end is reported as failed by the fold too.
+        var failures: [String] = []
+        func report(_ c: RunPlan.Command) -> Bool {
+            let log = file(c.stderr!)
+            let mark = ToolVerdict.mark(records: nil, log: log)
+            let stdout: Supervisor.Output = c.stdout.map { .append(file($0)) } ?? .inherit
+            guard let p = try? sup.spawn(tool(c.tool), c.args, stdout: stdout, stderr: .append(log)) else {
+                failures.append("kp-report could not be started")
+                return false
+            }
+            let code = sup.waitExit(p, ignoringSignals: true) ?? 1
+            if code != 0 {
+                failures.append(
+                    ToolVerdict.reason(tool: "kp-report", since: mark) ?? "kp-report \(c.args[0]) exit \(code)")
+            }
+            return code == 0
         }
-        var folded = false
-        if let p = try? sup.spawn(
-            tool("kp-report"), [dir], stdout: .inherit, stderr: .append("\(dir)/logs/kp-report.log"))
-        {
-            folded = sup.waitExit(p, ignoringSignals: true) == 0
+        _ = report(plan.end(status: o.status, phase: phase, exitCode: o.exitCode, reason: o.reason))
+        let folded = report(plan.fold())
+        if !failures.isEmpty {
+            let why = failures.joined(separator: "; ")
+            say("the report of \(dir) could not be written: \(why)")
+            if o.status == "complete" || o.status == "incomplete" {
+                o = .failed(KPExitCode.failure.rawValue, "report: \(why)")
+                phase = "report"
+            }
         }
-        if !folded { say("kp-report could not fold \(dir) (see \(dir)/logs/kp-report.log)") }
         if o.status == "complete" {
-            say("done: \(dir)/summary.md (charts: \(dir)/report.html)\(o.reason.map { "; \($0)" } ?? "")")
-        } else {
             say(
-                "run \(o.status) in phase '\(phase)'\(o.reason.map { ": \($0)" } ?? ""); partial report in \(dir)/summary.md"
+                "done: \(dir)/\(RunLayout.summary) (charts: \(dir)/\(RunLayout.reportHTML))\(o.reason.map { "; \($0)" } ?? "")"
             )
+        } else {
+            let partial = folded ? "; partial report in \(dir)/\(RunLayout.summary)" : ""
+            say("run \(o.status) in phase '\(phase)'\(o.reason.map { ": \($0)" } ?? "")\(partial)")
         }
         return o.exitCode
     }
 
     /// Writes the run_meta record (before launch).
     public func writeMeta() throws {
-        var args = ["meta", "--run", runName, "--scenario", settings.scenario.name]
-        for f in settings.metaFlags() { args += ["--flag", f] }
-        let p = try sup.spawn(tool("kp-report"), args, stdout: .append("\(dir)/meta.jsonl"), stderr: .inherit)
+        let c = plan.meta()
+        let p = try sup.spawn(tool(c.tool), c.args, stdout: .append(file(c.stdout!)), stderr: .inherit)
         guard sup.waitExit(p, ignoringSignals: true) == 0 else { throw RunOutcome.failed(2, "kp-report meta failed") }
     }
 }

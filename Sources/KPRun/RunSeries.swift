@@ -59,29 +59,87 @@ public struct RunSeries {
         return o.run()
     }
 
-    /// `repeat` runs into dir/r1 … dir/rn (or one run into dir when repeat is 1); folds the set.
-    /// Exit code: the first failing run's, else 0; bad input and signals end the series at once.
-    public func repeated(dir: String, settings: RunSettings, repeat count: Int) -> Int32 {
-        if count <= 1 { return single(dir: dir, settings: settings) }
-        var first: Int32 = 0
-        for i in 1...count {
-            Self.say("repeat \(i) of \(count): \(dir)/r\(i)")
-            let code = single(dir: "\(dir)/r\(i)", settings: settings)
-            if Self.stopsSeries(code) { return code }
-            if first == 0 { first = code }
-        }
-        fold([dir])
-        return first
+    /// One item of a series: a run, or a kp-report command over runs already made.
+    public enum Item: Sendable {
+        case run(label: String?, dir: String, settings: RunSettings)
+        case report([String])
     }
 
-    /// `kp-report DIR…` (a repeat set folds into its median/spread view).
-    func fold(_ dirs: [String]) {
-        guard let p = try? supervisor.spawn("\(base.binDir)/kp-report", dirs, stdout: .inherit, stderr: .inherit),
-            supervisor.waitExit(p, ignoringSignals: true) == 0
-        else {
-            Self.say("kp-report could not fold \(dirs.joined(separator: " "))")
-            return
+    /// `repeat` runs into dir/r1 … dir/rn (or one run into dir when repeat is 1), then the set's fold.
+    public func repeatedItems(dir: String, settings: RunSettings, repeat count: Int) -> [Item] {
+        if count <= 1 { return [.run(label: nil, dir: dir, settings: settings)] }
+        return (1...count).map { i in .run(label: "repeat \(i) of \(count)", dir: "\(dir)/r\(i)", settings: settings) }
+            + [.report([dir])]
+    }
+
+    /// One run (or repeat set) per size into dir/n<size>, then `kp-report sweep --out dir …`.
+    public func sweepItems(dir: String, sizes: [Int], repeat count: Int) -> [Item] {
+        var items: [Item] = []
+        for n in sizes {
+            var s = base
+            s.clusters = n
+            items += repeatedItems(dir: "\(dir)/n\(n)", settings: s, repeat: count).map { item in
+                if case .run(let label, let d, let s) = item {
+                    return .run(label: "sweep: N = \(n)" + (label.map { ", \($0)" } ?? ""), dir: d, settings: s)
+                }
+                return item
+            }
         }
+        return items + [.report(["sweep", "--out", dir] + sizes.map { "\(dir)/n\($0)" })]
+    }
+
+    /// Two targets interleaved A, B, A, B … into dir/A/r<i> and dir/B/r<i>, then
+    /// `kp-report compare --out dir [--thresholds F] dir/A -- dir/B`.
+    public func compareItems(dir: String, a: Side, b: Side, repeat count: Int, thresholds: String?) -> [Item] {
+        var items: [Item] = []
+        for i in 1...max(1, count) {
+            for side in [a, b] {
+                var s = side.settings ?? base
+                s.environment.merge(side.environment) { _, new in new }
+                s.launchArgs += side.launchArgs
+                items.append(
+                    .run(label: "compare: \(side.name) run \(i) of \(count)", dir: "\(dir)/\(side.name)/r\(i)", settings: s))
+            }
+        }
+        var args = ["compare", "--out", dir]
+        if let thresholds { args += ["--thresholds", thresholds] }
+        return items + [.report(args + ["\(dir)/\(a.name)", "--", "\(dir)/\(b.name)"])]
+    }
+
+    /// Runs the items in order. Exit code: the first failing run's; else the last report's (compare's
+    /// 5 for a regression, a fold that failed); bad input and signals end the series at once.
+    public func execute(_ items: [Item]) -> Int32 {
+        var first: Int32 = 0
+        var last: Int32 = 0
+        for item in items {
+            switch item {
+            case .run(let label, let dir, let settings):
+                if let label { Self.say("\(label): \(dir)") }
+                let code = single(dir: dir, settings: settings)
+                if Self.stopsSeries(code) { return code }
+                if first == 0 { first = code }
+            case .report(let args):
+                last = report(args)
+                if last != 0 { Self.say("kp-report \(args.joined(separator: " ")) exit \(last)") }
+            }
+        }
+        return first != 0 ? first : last
+    }
+
+    /// The items as shell lines (`kp-run --plan`): each run's own plan, then the reports.
+    public func planLines(_ items: [Item], runName: String) -> [String] {
+        var lines: [String] = []
+        for item in items {
+            switch item {
+            case .run(let label, let dir, let settings):
+                if let label { lines.append("# \(label): \(dir)") }
+                lines.append("mkdir -p \(RunPlan.quote("\(dir)/logs")) \(RunPlan.quote("\(dir)/pprof"))")
+                lines += RunPlan(settings: settings, dir: dir, runName: runName).shellLines(binDir: base.binDir)
+            case .report(let args):
+                lines.append(([RunPlan.quote("\(base.binDir)/kp-report")] + args.map(RunPlan.quote)).joined(separator: " "))
+            }
+        }
+        return lines
     }
 
     /// Runs a kp-report subcommand to its end; returns its exit code.
@@ -90,46 +148,5 @@ public struct RunSeries {
             return 1
         }
         return supervisor.waitExit(p, ignoringSignals: true) ?? 1
-    }
-
-    /// One run (or repeat set) per size into dir/n<size>, then `kp-report sweep --out dir …`.
-    public func sweep(dir: String, sizes: [Int], repeat count: Int) -> Int32 {
-        var dirs: [String] = []
-        var first: Int32 = 0
-        for n in sizes {
-            var s = base
-            s.clusters = n
-            let d = "\(dir)/n\(n)"
-            Self.say("sweep: N = \(n) into \(d)")
-            let code = repeated(dir: d, settings: s, repeat: count)
-            if Self.stopsSeries(code) { return code }
-            if first == 0 { first = code }
-            dirs.append(d)
-        }
-        let code = report(["sweep", "--out", dir] + dirs)
-        return first != 0 ? first : code
-    }
-
-    /// Two targets interleaved A, B, A, B … into dir/A/r<i> and dir/B/r<i>, then
-    /// `kp-report compare --out dir [--thresholds F] dir/A -- dir/B`; compare's code (5 = regression) passes through.
-    public func compare(dir: String, a: Side, b: Side, repeat count: Int, thresholds: String?) -> Int32 {
-        var first: Int32 = 0
-        for i in 1...max(1, count) {
-            for side in [a, b] {
-                var s = side.settings ?? base
-                s.environment.merge(side.environment) { _, new in new }
-                s.launchArgs += side.launchArgs
-                let d = "\(dir)/\(side.name)/r\(i)"
-                Self.say("compare: \(side.name) run \(i) of \(count) into \(d)")
-                let code = single(dir: d, settings: s)
-                if Self.stopsSeries(code) { return code }
-                if first == 0 { first = code }
-            }
-        }
-        var args = ["compare", "--out", dir]
-        if let thresholds { args += ["--thresholds", thresholds] }
-        let code = report(args + ["\(dir)/\(a.name)", "--", "\(dir)/\(b.name)"])
-        // A failed run is reported first; otherwise compare decides (0, or 5 for a regression).
-        return first != 0 ? first : code
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KPRunModel
 
 /// A duration as the user wrote it and its value; validated by the command before it gets here.
 public struct RunDuration: Sendable, Equatable {
@@ -44,6 +45,10 @@ public struct RunSettings: Sendable {
     public var snapshotResources = ""
     /// kp-load's watch streams per hot cluster in the `watch-fanout` scenario (`--watchers-per-cluster`).
     public var watchersPerCluster = 10
+    /// The run seed: chosen once per kp-run invocation (or given with --seed), passed to every kp-load
+    /// of every run it makes (all shards, both watch-fanout phases, every repeat and side), so they all
+    /// draw the same hot clusters; recorded in run_meta.
+    public var seed: UInt64 = 0
     /// Where the kp-* tools are.
     public var binDir: String
     /// Arguments after `--`, for kp-launch.
@@ -102,7 +107,7 @@ public struct RunSettings: Sendable {
     }
 
     /// The run_meta `--flag key=value` pairs (same keys as the shell script wrote).
-    func metaFlags() -> [String] {
+    public func metaFlags() -> [String] {
         var flags = [
             "scenario=\(scenario.name)", "clusters=\(clusters)", "workers=\(workers)", "warmup=\(warmup.text)",
             "post-bootstrap-settle=\(postBootstrapSettle.text)", "steady-wait=\(steadyWait.text)",
@@ -116,10 +121,10 @@ public struct RunSettings: Sendable {
                 "load-duration=\(loadDuration.text)", "hot-percent=\(Self.number(hotPercent))",
                 "write-rps-per-cluster=\(Self.number(writeRPS))", "read-rps-per-cluster=\(Self.number(readRPS))",
                 "object-bytes=\(objectBytes)", "max-error-percent=\(Self.number(maxErrorPercent))",
-                "max-lag=\(maxLag.text)",
+                "max-lag=\(maxLag.text)", "seed=\(seed)",
             ]
             if loadShards > 1 { flags.append("load-shards=\(loadShards)") }
-            if scenario.name == "snapshot" {
+            if scenario.snapshotReads {
                 flags.append("snapshot-rps-per-cluster=\(Self.number(snapshotRPS))")
                 if snapshotWarm { flags.append("snapshot-warm=true") }
                 if !snapshotResources.isEmpty { flags.append("snapshot-resources=\(snapshotResources)") }

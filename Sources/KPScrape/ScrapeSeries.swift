@@ -1,3 +1,4 @@
+import KPCore
 import KPRecords
 
 /// Continuous mode: one scrape per tick until stopped, a count is reached or a duration has passed.

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPHTTP
 import KPPprof
 import KPPromText
@@ -27,6 +28,8 @@ public struct Scraper: Sendable {
         public var errors: [ErrorRecord]
         /// True when the sample's figures were read from a 2xx Prometheus body.
         public var succeeded: Bool { sample.error == nil }
+        /// True when the scrape got no answer within the timeout (the target may be stalled).
+        public var timedOut = false
     }
 
     /// The `Accept` header: the classic text format (0.0.4), which every Go server speaks.
@@ -45,7 +48,9 @@ public struct Scraper: Sendable {
         } catch {
             record.scrapeNs = MonotonicClock.now() - tNs
             let why = Task.isCancelled ? "interrupted by a signal before the answer arrived" : error.description
-            return failed(record, why, errors: errors)
+            var outcome = failed(record, why, errors: errors)
+            outcome.timedOut = error.kind == .timeout
+            return outcome
         }
         record.scrapeNs = MonotonicClock.now() - tNs
         var rawPath: String?

@@ -240,20 +240,17 @@ struct BootstrapCommand: AsyncParsableCommand {
         _ = try fleetConfiguration(baseURL: "https://127.0.0.1")
     }
 
-    /// The clusters whose every bootstrap_step in `path` was ok, in first-seen order.
+    /// The bootstrapped clusters in `path` (``KPRecords/BootstrapStepRecord/bootstrappedClusters(_:)``).
     static func bootstrappedClusters(_ path: String) throws -> [String] {
         let items: [JSONLReader.Item]
         do { items = try JSONLReader.read(path: path) } catch { throw InputError("--bootstrap \(path): \(error)") }
-        var order: [String] = []
-        var ok: [String: Bool] = [:]
-        for case .success(.bootstrapStep(let s)) in items {
-            if ok[s.cluster] == nil { order.append(s.cluster) }
-            ok[s.cluster] = (ok[s.cluster] ?? true) && s.outcome == StepOutcome.ok
-        }
-        let done = order.filter { ok[$0] == true }
+        var steps: [BootstrapStepRecord] = []
+        for case .success(.bootstrapStep(let s)) in items { steps.append(s) }
+        let done = BootstrapStepRecord.bootstrappedClusters(steps)
         if done.isEmpty {
             throw InputError(
-                "--bootstrap \(path) has no cluster whose bootstrap steps were all ok: nothing to tear down")
+                "--bootstrap \(path) has no cluster whose bootstrap finished ok (discovery included): nothing to tear down"
+            )
         }
         return done
     }

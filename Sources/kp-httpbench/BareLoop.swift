@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import KPCore
 import KPRecords
 
 /// The ceiling: a closed loop written straight against libcurl's multi interface, with no Swift

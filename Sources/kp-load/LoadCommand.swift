@@ -4,6 +4,7 @@ import KPCLI
 import KPHTTP
 import KPLoad
 import KPRecords
+import KPRunModel
 import KPStats
 import Synchronization
 
@@ -131,7 +132,7 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Run only shard I of N (0-based): the hot clusters whose FNV-1a-64 name hash mod N is I. N processes with 0/N ... N-1/N split the load exactly.",
+            "Run only shard I of N (0-based): the hot clusters at positions I, I+N, I+2N … of the hot list (same --seed in every shard). N processes with 0/N ... N-1/N split the load exactly.",
             valueName: "I/N"))
     var shard: String?
 
@@ -189,9 +190,9 @@ struct LoadCommand: AsyncParsableCommand {
     static func main() async { await ToolMain.run(Self.self) }
 
     func validate() throws {
-        guard ScenarioNames.load.contains(scenario) else {
+        guard Scenario.loadNames.contains(scenario) else {
             throw ValidationError(
-                "--scenario must be one of \(ScenarioNames.load.joined(separator: ", ")) (got '\(scenario)')")
+                "--scenario must be one of \(Scenario.loadNames.joined(separator: ", ")) (got '\(scenario)')")
         }
         if scenario == "mixed-uniform", let hotPercent, hotPercent != 100 {
             throw ValidationError(
@@ -334,11 +335,11 @@ struct LoadCommand: AsyncParsableCommand {
         }
         // Each cluster keeps its index in the whole hot list as its schedule stream's seed, so the
         // shards together run exactly the schedule one process would.
-        let mine = allHot.indices.filter { part.contains(allHot[$0]) }
+        let mine = part.positions(hotCount: allHot.count)
         let hot = mine.map { allHot[$0] }
         if hot.isEmpty {
             throw InputError(
-                "--shard \(part) holds none of the \(allHot.count) hot clusters (FNV-1a hash of the name mod \(part.count)): use fewer shards"
+                "--shard \(part) holds none of the \(allHot.count) hot clusters (shard I runs positions I, I+N … of the hot list): use at most \(allHot.count) shards"
             )
         }
         let threadCount = min(threads ?? Self.defaultThreads, hot.count)

@@ -3,6 +3,7 @@ import Foundation
 import KPBootstrap
 import KPCLI
 import KPRun
+import KPRunModel
 
 /// `kp-run`: runs one kp-bench scenario end to end by sequencing the kp-* tools (what make runs).
 @main
@@ -102,6 +103,16 @@ struct RunCommand: AsyncParsableCommand {
             "Count an existing CRD (409 AlreadyExists) as created: for reruns against a running server (APISERVER_URL)."
     )
     var allowExisting = false
+    @Option(
+        help: ArgumentHelp(
+            "Load scenarios: the run seed that picks the hot clusters, the same for every kp-load shard, load phase and repeat (default: random, recorded in run_meta).",
+            valueName: "n"))
+    var seed: UInt64?
+    @Flag(
+        help:
+            "Print the commands kp-run would start, one per line with their output files, in order, and start nothing."
+    )
+    var plan = false
     @Flag(help: "Target the bundled emulator kp-sim (numbers describe kp-sim, not kplane).")
     var sim = false
     @Option(
@@ -208,7 +219,7 @@ struct RunCommand: AsyncParsableCommand {
         if !(readRpsPerCluster >= 0) || !readRpsPerCluster.isFinite {
             throw ValidationError("--read-rps-per-cluster must be a number >= 0 (got '\(readRpsPerCluster)')")
         }
-        if scenario != "snapshot" && bScenario != "snapshot" {
+        if Scenario.named(scenario)?.snapshotReads != true && bScenario.flatMap(Scenario.named)?.snapshotReads != true {
             for (given, flag) in [
                 (snapshotRpsPerCluster != nil, "--snapshot-rps-per-cluster"), (snapshotWarm, "--snapshot-warm"),
                 (snapshotResources != nil, "--snapshot-resources"),
@@ -234,8 +245,21 @@ struct RunCommand: AsyncParsableCommand {
         if loadShards < 1 { throw ValidationError("--load-shards must be a whole number >= 1 (got '\(loadShards)')") }
         if loadShards > 1 && !(Scenario.named(scenario)!.drivesLoad) {
             throw ValidationError(
-                "--load-shards \(loadShards) needs a scenario with a load phase (mixed-hot, mixed-uniform), not \(scenario)"
+                "--load-shards \(loadShards) needs a scenario with a load phase (\(Scenario.list(Scenario.loadNames))), not \(scenario)"
             )
+        }
+        // Every shard needs a hot cluster: known before launch from the counts alone.
+        if loadShards > 1 {
+            for name in [scenario] + (bScenario.map { [$0] } ?? []) {
+                guard let s = Scenario.named(name), s.drivesLoad else { continue }
+                let smallest = sizeList.min() ?? clusters
+                let hot = Scenario.hotCount(of: smallest, percent: s.fixedHotPercent ?? hotPercent)
+                if hot < loadShards {
+                    throw ValidationError(
+                        "--load-shards \(loadShards) exceeds the \(hot) hot cluster\(hot == 1 ? "" : "s") of \(name) (\(RunSettingsText.n(s.fixedHotPercent ?? hotPercent))% of \(smallest)): use at most \(hot) shards, or raise --hot-percent or --clusters"
+                    )
+                }
+            }
         }
         if let w = watchersPerCluster {
             guard Scenario.named(scenario)!.watches || bScenario.flatMap(Scenario.named)?.watches == true else {
@@ -296,6 +320,10 @@ struct RunCommand: AsyncParsableCommand {
         where !FileManager.default.isExecutableFile(atPath: "\(bin)/\(tool)") {
             throw ValidationError("--bin-dir: \(bin)/\(tool) not found: build first (make build) or pass --bin-dir")
         }
+        // One seed for everything this invocation runs, chosen here once.
+        if seed == nil { seed = UInt64.random(in: 0...UInt64(Int64.max)) }
+        // --plan prints and starts nothing: the output folder and the machine are checked when it runs.
+        if plan { return }
         var isDir: ObjCBool = false
         try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: out, isDirectory: &isDir) || !isDir.boolValue
@@ -353,7 +381,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             if loadShards > 1 && !bs.drivesLoad {
                 throw ValidationError(
-                    "--load-shards \(loadShards) needs a scenario with a load phase (mixed-hot, mixed-uniform), not --b-scenario \(b)"
+                    "--load-shards \(loadShards) needs a scenario with a load phase (\(Scenario.list(Scenario.loadNames))), not --b-scenario \(b)"
                 )
             }
             if bs.fleetName != nil, nameFormat != nil {
@@ -449,24 +477,18 @@ struct RunCommand: AsyncParsableCommand {
         settings.snapshotWarm = snapshotWarm
         settings.snapshotResources = snapshotResources ?? ""
         if let w = watchersPerCluster { settings.watchersPerCluster = w }
+        settings.seed = seed ?? 0
         return settings
     }
 
     func execute() -> Int32 {
         let dir = "\(out)/\(runName)"
-        if FileManager.default.fileExists(atPath: dir) {
-            do { try FileManager.default.removeItem(atPath: dir) } catch {
-                FileHandle.standardError.write(
-                    Data("kp-run: error: --force: cannot remove \(dir): \(error.localizedDescription)\n".utf8))
-                return 2
-            }
-        }
         let supervisor = Supervisor()
         let series = RunSeries(base: settings(), runName: runName, supervisor: supervisor)
+        let items: [RunSeries.Item]
         if !sizeList.isEmpty {
-            return series.sweep(dir: dir, sizes: sizeList, repeat: `repeat`)
-        }
-        if comparing {
+            items = series.sweepItems(dir: dir, sizes: sizeList, repeat: `repeat`)
+        } else if comparing {
             let a: RunSeries.Side
             let b: RunSeries.Side
             if let bScenario {
@@ -480,9 +502,23 @@ struct RunCommand: AsyncParsableCommand {
                 a = .init(name: "A", environment: [:], launchArgs: simArgs(aSimArgs))
                 b = .init(name: "B", environment: [:], launchArgs: simArgs(bSimArgs))
             }
-            return series.compare(dir: dir, a: a, b: b, repeat: `repeat`, thresholds: thresholds)
+            items = series.compareItems(dir: dir, a: a, b: b, repeat: `repeat`, thresholds: thresholds)
+        } else {
+            items = series.repeatedItems(dir: dir, settings: settings(), repeat: `repeat`)
         }
-        return series.repeated(dir: dir, settings: settings(), repeat: `repeat`)
+        if plan {
+            let lines = series.planLines(items, runName: runName)
+            print((["# kp-run --plan: the commands kp-run would start, in order (nothing was started)"] + lines).joined(separator: "\n"))
+            return 0
+        }
+        if FileManager.default.fileExists(atPath: dir) {
+            do { try FileManager.default.removeItem(atPath: dir) } catch {
+                FileHandle.standardError.write(
+                    Data("kp-run: error: --force: cannot remove \(dir): \(error.localizedDescription)\n".utf8))
+                return 2
+            }
+        }
+        return series.execute(items)
     }
 }
 

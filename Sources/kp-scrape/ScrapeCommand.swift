@@ -152,16 +152,21 @@ struct ScrapeCommand: AsyncParsableCommand {
         guard let phase = self.phase else {  // validate() already requires it; kept for a direct run() call
             throw InputError("one-shot mode needs --phase NAME (e.g. baseline, post-bootstrap, steady)")
         }
-        let task = Task { () -> Bool in
+        let task = Task { () -> Scraper.Outcome in
             let outcome = await scraper.sample(phase: phase)
             output.write(outcome)
             for record in await scraper.profiles(phase: phase) { output.write(record) }
-            return outcome.succeeded
+            return outcome
         }
         SignalWatcher.shared.onSignal { _ in task.cancel() }
-        let ok = await task.value
+        let outcome = await task.value
         if let code = SignalWatcher.shared.exitCode { throw ExitCode(code.rawValue) }
-        if !ok { throw ExitCode(KPExitCode.failure.rawValue) }
+        // The verdict is this tool's: no answer in time is the target's silence (11), any other failure 1.
+        if !outcome.succeeded {
+            throw ToolFailure(
+                "sample '\(phase)' failed: \(outcome.sample.error ?? "no figures")",
+                exitCode: outcome.timedOut ? .targetUnreachable : .failure)
+        }
     }
 }
 

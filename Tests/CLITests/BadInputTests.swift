@@ -86,6 +86,11 @@ import Testing
             tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--load-shards", "0", "--out", "MARK/out"],
             names: "--load-shards"),
         Case(tool: "kp-run", args: ["--sim", "--load-shards", "2", "--out", "MARK/out"], names: "--load-shards"),
+        // 10 % of 10 clusters is one hot cluster: two shards cannot both get work (known before launch).
+        Case(
+            tool: "kp-run",
+            args: ["--sim", "--scenario", "mixed-hot", "--clusters", "10", "--load-shards", "2", "--out", "MARK/out"],
+            names: "--load-shards"),
         Case(
             tool: "kp-run",
             args: ["--sim", "--scenario", "watch-fanout", "--watchers-per-cluster", "0", "--out", "MARK/out"],

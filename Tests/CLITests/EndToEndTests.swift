@@ -36,6 +36,7 @@ import Testing
             ], cwd: ToolRunner.repoRoot, timeout: 180)
         #expect(r.status == 0, "make demo failed: \(r.stderr)")
         let dir = "\(out)/demo"
+        try RunChecks.samplesExactlyOnce(dir, scenario: "bootstrap", run: "demo")
         for f in [
             "summary.md", "phases.csv", "latency.csv", "report.html", "result.json", "endpoint.json", "meta.jsonl",
             "bootstrap.jsonl", "samples.jsonl", "timeseries.jsonl", "kubeconfig",

@@ -5,12 +5,6 @@ import Testing
 
 /// The scenario table and its kplane-only rows: fleet-bootstrap and teardown end to end on kp-sim through kp-run.
 @Suite(.serialized) struct FleetScenarioTests {
-    /// kp-run's table, kp-report meta and kp-load check scenario names against one list.
-    @Test func scenarioTableMatchesTheOneList() {
-        #expect(Scenario.all.map(\.name) == ScenarioNames.all)
-        #expect(Scenario.all.filter(\.drivesLoad).map(\.name) == ScenarioNames.load)
-    }
-
     /// fleet-bootstrap as side B of a compare pair with the client-driven bootstrap (--b-scenario): the
     /// per-VCP cost of the Fleet path beside the client path on the same target.
     @Test func fleetBootstrapRunsEndToEndOnKpSim() throws {
@@ -30,6 +24,8 @@ import Testing
         #expect(compare.contains("Scenarios differ: A ran bootstrap, B ran fleet-bootstrap"), "\(compare.prefix(600))")
         #expect(compare.contains("per-VCP heap in-use (steady)"))
         let dir = "\(out)/fb/B/r1"
+        try RunChecks.samplesExactlyOnce("\(out)/fb/A/r1", scenario: "bootstrap", run: "fb")
+        try RunChecks.samplesExactlyOnce(dir, scenario: "fleet-bootstrap", run: "fb")
         let records = try JSONLReader.read(path: "\(dir)/bootstrap.jsonl")
         var status: [String] = []
         var ok = Set<String>()
@@ -76,6 +72,7 @@ import Testing
             "kp-run", args, env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 240)
         #expect(r.status == 0, "\(r.stderr)")
         let dir = "\(out)/td"
+        try RunChecks.samplesExactlyOnce(dir, scenario: "teardown", run: "td")
         var summaryRecord: TeardownSummaryRecord?
         for case .success(.teardownSummary(let s)) in try JSONLReader.read(path: "\(dir)/teardown.jsonl") {
             summaryRecord = s

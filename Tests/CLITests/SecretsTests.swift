@@ -114,6 +114,7 @@ import Testing
             p.terminationStatus == 0,
             "kp-run failed: \(String(decoding: FileManager.default.contents(atPath: stderrFile) ?? Data(), as: UTF8.self))"
         )
+        try RunChecks.samplesExactlyOnce(dir, scenario: "mixed-hot", run: "run")
 
         let secret = try #require(token, "never saw \(dir)/target/token while the run was up")
         // Random, at least 128 bits: 32+ hex digits or 22+ base64 characters, and no obvious pattern.

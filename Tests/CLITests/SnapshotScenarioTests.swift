@@ -23,6 +23,7 @@ import Testing
             env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 240)
         #expect(r.status == 0, "\(r.stderr)")
         let dir = "\(out)/snap"
+        try RunChecks.samplesExactlyOnce(dir, scenario: "snapshot", run: "snap")
 
         // The warm pass: one snapshot_warm per VCP, each a 200 carrying the bootstrapped objects.
         var warms: [SnapshotWarmRecord] = []

@@ -1,21 +1,10 @@
 import Foundation
+import KPTestSupport
 
 /// Runs the built kp-* tools as a user would, for the CLI and end-to-end tests.
 enum ToolRunner {
     /// The folder holding the built tools: the one this test binary was built into.
-    static let binDir: String = {
-        if let d = ProcessInfo.processInfo.environment["KP_BIN_DIR"] { return d }
-        let exe =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var url = URL(fileURLWithPath: exe)
-        // …/<scratch>/debug/kp-benchPackageTests.xctest (a file on Linux)
-        while url.pathComponents.count > 1
-            && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-report").path)
-        {
-            url.deleteLastPathComponent()
-        }
-        return url.path
-    }()
+    static var binDir: String { BuiltTools.binDir }
 
     /// The package root (where Makefile and scripts/ are).
     static let repoRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -20,6 +20,10 @@ import Testing
             env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 300)
         #expect(r.status == 0, "\(r.stderr)")
         let dir = "\(out)/wf"
+        try RunChecks.samplesExactlyOnce(dir, scenario: "watch-fanout", run: "wf")
+        // Both load phases load the same hot clusters on the same schedule: kp-run's one run seed.
+        let seeds = try RunChecks.loadSeeds(dir, files: ["nowatch-load.jsonl", "load.jsonl"])
+        #expect(seeds.count == 2 && Set(seeds.values).count == 1, "\(seeds)")
         // The phase without watchers: its own file, no watch records.
         var nowatchFinal = false
         for item in try JSONLReader.read(path: "\(dir)/nowatch-load.jsonl") {

@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 
 @testable import KPBootstrap
+import KPCore
 
 /// Collects what a Bootstrapper hands out.
 final class Collected: Sendable {

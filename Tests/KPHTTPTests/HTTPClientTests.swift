@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPRecords
 import KPTestSupport
 import Synchronization

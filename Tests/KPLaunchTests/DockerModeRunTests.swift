@@ -1,5 +1,6 @@
 import Foundation
 import KPLaunch
+import KPTestSupport
 import Testing
 
 /// kp-launch's docker mode end to end, run as a user runs it, against the fake `docker` in
@@ -151,18 +152,7 @@ import Testing
 
     /// Where the built tools and the fixture live.
     enum Tools {
-        static let binDir: String = {
-            let exe =
-                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0]
-            var url = URL(fileURLWithPath: exe)
-            while url.pathComponents.count > 1
-                && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-launch").path)
-            {
-                url.deleteLastPathComponent()
-            }
-            return url.path
-        }()
+        static var binDir: String { BuiltTools.binDir }
         static let fakeDocker = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "Fixtures/fake-docker"
         ).path

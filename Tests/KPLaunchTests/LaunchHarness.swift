@@ -1,23 +1,13 @@
 import Foundation
 import KPRecords
+import KPTestSupport
 import Testing
 
 /// Runs the built kp-launch (and kp-sim) from the scratch path's debug folder, as a user would,
 /// and inspects the process table and run directory afterwards.
 enum LaunchHarness {
     /// The folder holding the built tools: the one this test binary was built into (or `KP_BIN_DIR`).
-    static let binDir: String = {
-        if let dir = ProcessInfo.processInfo.environment["KP_BIN_DIR"] { return dir }
-        let exe =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var url = URL(fileURLWithPath: exe)
-        while url.pathComponents.count > 1
-            && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-launch").path)
-        {
-            url.deleteLastPathComponent()
-        }
-        return url.path
-    }()
+    static var binDir: String { BuiltTools.binDir }
 
     static var kpLaunch: String { binDir + "/kp-launch" }
     static var kpSim: String { binDir + "/kp-sim" }

@@ -8,11 +8,8 @@ import Testing
 
 @Suite("shards and driver threads")
 struct ShardTests {
-    @Test("FNV-1a 64 matches the reference vectors; I/N parses and bad forms are refused")
-    func hashAndParse() throws {
-        #expect(LoadShard.hash("") == 0xcbf2_9ce4_8422_2325)
-        #expect(LoadShard.hash("a") == 0xaf63_dc4c_8601_ec8c)
-        #expect(LoadShard.hash("foobar") == 0x8594_4171_f739_67e8)
+    @Test("I/N parses and bad forms are refused")
+    func parse() throws {
         let s = try LoadShard(parsing: "2/3")
         #expect(s.index == 2 && s.count == 3 && s.fileName == "load-2-of-3.jsonl")
         for bad in ["3/3", "-1/3", "1", "a/b", "0/0", "1/2/3", ""] {
@@ -20,20 +17,21 @@ struct ShardTests {
         }
     }
 
-    @Test("every cluster is in exactly one shard, whatever the order of the input")
+    @Test("every hot cluster is in exactly one shard, no shard empty while hot >= shards, whatever the seed")
     func partition() {
-        let names = (0..<500).map { String(format: "c-%03d", $0) }
-        for n in [1, 2, 3, 7] {
-            var seen: [String: Int] = [:]
-            for i in 0..<n {
-                let shard = LoadShard(index: i, count: n)
-                for c in names.shuffled() where shard.contains(c) { seen[c, default: 0] += 1 }
+        let names = (0..<40).map { String(format: "c-%03d", $0) }
+        for seed in (0..<50).map({ _ in UInt64.random(in: 0...UInt64(Int64.max)) }) {
+            let hot = ClusterSelection.hotSubset(names, percent: 15, seed: seed)  // 6 hot clusters
+            for n in 1...hot.count {
+                var seen: [Int: Int] = [:]
+                for i in 0..<n {
+                    let mine = LoadShard(index: i, count: n).positions(hotCount: hot.count)
+                    #expect(!mine.isEmpty && (hot.count / n...(hot.count + n - 1) / n).contains(mine.count))
+                    for p in mine { seen[p, default: 0] += 1 }
+                }
+                #expect(seen.count == hot.count && seen.values.allSatisfy { $0 == 1 }, "seed \(seed), \(n) shards")
             }
-            #expect(seen.count == names.count && seen.values.allSatisfy { $0 == 1 })
         }
-        // Not degenerate: 3 shards of 500 names each get a fair share.
-        let sizes = (0..<3).map { i in names.filter { LoadShard(index: i, count: 3).contains($0) }.count }
-        #expect(sizes.allSatisfy { $0 > 100 })
     }
 
     @Test("three shards' schedules (stream ids = index in the whole hot list) are exactly the one-process schedule")
@@ -56,7 +54,7 @@ struct ShardTests {
             var merged: [String: [Int64]] = [:]
             for i in 0..<3 {
                 let shard = LoadShard(index: i, count: 3)
-                let mine = hot.indices.filter { shard.contains(hot[$0]) }
+                let mine = shard.positions(hotCount: hot.count)
                 merged.merge(ops(mine.map { hot[$0] }, ids: mine.map { UInt64($0) })) { a, _ in a }
             }
             #expect(merged == whole, "\(arrival)")

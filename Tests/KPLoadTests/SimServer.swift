@@ -1,5 +1,6 @@
 import Foundation
 import KPBootstrap
+import KPCore
 import KPHTTP
 import KPRecords
 import KPTestSupport

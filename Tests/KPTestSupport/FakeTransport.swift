@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import KPCore
 import KPHTTP
 import KPRecords
 import Synchronization

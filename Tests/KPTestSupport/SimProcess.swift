@@ -110,25 +110,40 @@ public final class SimProcess {
     }
 }
 
-/// The products `swift test` built next to the test bundle.
+/// The products `swift build` built beside the test bundle: the one place every test finds them.
 public enum BuiltTools {
     public struct Missing: Error, CustomStringConvertible {
         public var description: String
         public init(_ d: String) { description = d }
     }
 
+    /// The folder holding the built tools: `KP_BIN_DIR`, else the folder this test binary was built
+    /// into (…/<scratch>/debug/kp-benchPackageTests.xctest is a file on Linux).
+    public static let binDir: String = {
+        if let d = ProcessInfo.processInfo.environment["KP_BIN_DIR"], !d.isEmpty { return d }
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: exe)
+        while url.pathComponents.count > 1
+            && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("kp-report").path)
+        {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }()
+
     public static func path(_ name: String) throws -> String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        let candidates = [dir + "/" + name, URL(fileURLWithPath: dir).deletingLastPathComponent().path + "/" + name]
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        let found = "\(binDir)/\(name)"
+        guard FileManager.default.isExecutableFile(atPath: found) else {
             throw Missing(
-                "\(name) is not built next to the tests (looked in \(dir)): run `swift build --product \(name)` with the same --scratch-path first"
+                "\(name) is not built next to the tests (looked in \(binDir)): run `swift build --product \(name)` with the same --scratch-path first"
             )
         }
         return found
     }
 
-    /// Runs a tool to its end: (exit status, stdout, stderr).
+    /// Runs a tool to its end: (exit status, stdout, stderr). Both pipes are read at once, so a tool
+    /// that fills one while kp-bench reads the other cannot block.
     public static func run(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (
         status: Int32, stdout: Data, stderr: String
     ) {
@@ -142,11 +157,18 @@ public enum BuiltTools {
         let input = Pipe()
         p.standardInput = input
         try p.run()
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try? input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         p.waitUntilExit()
-        return (p.terminationStatus, o, String(decoding: e, as: UTF8.self))
+        return (p.terminationStatus, o, String(decoding: errData, as: UTF8.self))
     }
 }

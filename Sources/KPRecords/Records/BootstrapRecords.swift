@@ -93,3 +93,21 @@ public struct BootstrapSummaryRecord: KPRecord {
 
     public var record: Record { .bootstrapSummary(self) }
 }
+
+extension BootstrapStepRecord {
+    /// The one definition of a bootstrapped cluster, for every tool that reads bootstrap.jsonl
+    /// (kp-load's clusters, kp-bootstrap --teardown's, kp-report's VCP count without a summary): its
+    /// last step, `discovery`, ended `ok` and none of its steps failed. Sorted by name.
+    public static func bootstrappedClusters(_ steps: some Sequence<BootstrapStepRecord>) -> [String] {
+        var discovered = Set<String>()
+        var failed = Set<String>()
+        for step in steps {
+            if step.outcome != "ok" {
+                failed.insert(step.cluster)
+            } else if step.step == "discovery" {
+                discovered.insert(step.cluster)
+            }
+        }
+        return discovered.subtracting(failed).sorted()
+    }
+}

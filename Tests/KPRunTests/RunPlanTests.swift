@@ -1,0 +1,67 @@
+import KPRun
+import KPRunModel
+import Testing
+
+/// kp-run's plan: every command a run starts, from the run model, with one seed for every kp-load.
+@Suite struct RunPlanTests {
+    static func settings(_ scenario: String, shards: Int = 1, seed: UInt64 = 42) -> RunSettings {
+        func d(_ text: String, _ s: Int) -> RunDuration { RunDuration(text: text, duration: .seconds(s)) }
+        var s = RunSettings(
+            scenario: Scenario.named(scenario)!, clusters: 20, workers: 4, warmup: d("30s", 30),
+            postBootstrapSettle: d("15s", 15), steadyWait: d("90s", 90), loadDuration: d("2m", 120), hotPercent: 10,
+            writeRPS: 5, readRPS: 20, objectBytes: 1024, seriesInterval: d("5s", 5), requestTimeout: d("10s", 10),
+            stepDeadline: d("60s", 60), maxErrorPercent: 1, maxLag: d("10s", 10), nameFormat: nil, allowExisting: false,
+            sim: true, loadShards: shards, binDir: "/bin", launchArgs: [], environment: [:])
+        s.seed = seed
+        return s
+    }
+
+    static func value(_ flag: String, in args: [String]) -> String? {
+        args.firstIndex(of: flag).map { args[$0 + 1] }
+    }
+
+    @Test(arguments: Scenario.names)
+    func planTakesEachSampleOnce(_ name: String) {
+        let plan = RunPlan(settings: Self.settings(name), dir: "/o/r", runName: "r")
+        let phases = plan.commands().filter { $0.tool == "kp-scrape" && !$0.args.contains("--interval") }
+            .compactMap { Self.value("--phase", in: $0.args) }
+        #expect(phases == ["launch"] + Scenario.named(name)!.phases)
+        let pprof = plan.commands().filter { $0.args.contains("--pprof") }.compactMap { Self.value("--phase", in: $0.args) }
+        #expect(pprof == Scenario.named(name)!.samples.filter(\.pprof).map(\.phase))
+    }
+
+    @Test func everyKpLoadOfARunGetsTheRunSeed() {
+        let plan = RunPlan(settings: Self.settings("watch-fanout", shards: 3, seed: 9_876), dir: "/o/r", runName: "r")
+        let loads = plan.commands().filter { $0.tool == "kp-load" }
+        #expect(loads.count == 6)
+        #expect(loads.allSatisfy { Self.value("--seed", in: $0.args) == "9876" })
+        #expect(loads.map(\.stdout!) == [
+            "nowatch-load-0-of-3.jsonl", "nowatch-load-1-of-3.jsonl", "nowatch-load-2-of-3.jsonl",
+            "load-0-of-3.jsonl", "load-1-of-3.jsonl", "load-2-of-3.jsonl",
+        ])
+        #expect(loads.map { Self.value("--shard", in: $0.args)! } == ["0/3", "1/3", "2/3", "0/3", "1/3", "2/3"])
+        #expect(loads.filter { $0.args.contains("--watchers-per-cluster") }.count == 3)
+        #expect(Self.settings("watch-fanout", seed: 9_876).metaFlags().contains("seed=9876"))
+    }
+
+    @Test func scenarioFlagsComeFromTheModel() {
+        let snapshot = RunPlan(settings: Self.settings("snapshot"), dir: "/o/r", runName: "r").commands()
+        #expect(snapshot.contains { $0.args.contains("--snapshot-warm-pass") })
+        #expect(snapshot.filter { $0.args.contains("--snapshot-rps-per-cluster") }.count == 1)
+        let fleet = RunPlan(settings: Self.settings("fleet-bootstrap"), dir: "/o/r", runName: "r").bootstrap()
+        #expect(Self.value("--fleet", in: fleet.args) == "kpbench")
+        let bootstrap = RunPlan(settings: Self.settings("bootstrap"), dir: "/o/r", runName: "r").commands()
+        #expect(!bootstrap.contains { $0.tool == "kp-load" })
+    }
+
+    @Test func shellLinesQuoteAndGroupShards() {
+        #expect(RunPlan.quote("a b") == "'a b'")
+        #expect(RunPlan.quote("it's") == #"'it'\''s'"#)
+        #expect(RunPlan.quote("/o/r/x.jsonl") == "/o/r/x.jsonl")
+        let lines = RunPlan(settings: Self.settings("mixed-hot", shards: 2), dir: "/o/r", runName: "r")
+            .shellLines(binDir: "/bin")
+        let group = lines.filter { $0.hasPrefix("( ") }
+        #expect(group.count == 1 && group[0].contains(" wait )") && group[0].contains("--shard 1/2"))
+        #expect(lines.contains("sleep 30  # warmup: warmup 30s, watching the target"))
+    }
+}
