@@ -54,7 +54,7 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	--load-duration $(LOAD_DURATION) --hot-percent $(HOT_PERCENT) \
 	--write-rps-per-cluster $(WRITE_RPS_PER_CLUSTER) --read-rps-per-cluster $(READ_RPS_PER_CLUSTER) \
 	--object-bytes $(OBJECT_BYTES) --series-interval $(SERIES_INTERVAL) --out $(OUT) \
-	$(if $(RUN),--run $(RUN)) $(if $(FORCE),--force) $(if $(SIM),--sim) \
+	$(if $(RUN),--run $(RUN)) $(if $(FORCE),--force) $(if $(SIM),--sim) $(if $(SKIP_PREFLIGHT),--skip-preflight) \
 	$(if $(SEED),--seed $(SEED)) $(if $(PLAN),--plan) \
 	$(if $(REPEAT),--repeat $(REPEAT)) $(if $(LOAD_SHARDS),--load-shards $(LOAD_SHARDS)) \
 	$(if $(filter watch-fanout,$(SCENARIO)),--watchers-per-cluster $(WATCHERS))
@@ -123,7 +123,7 @@ compare: $(BUILD_DEP)
 # (with SIM=1: A_SIM_ARGS="--sim-vcp-memory-bytes=2097152" B_SIM_ARGS="…", two kp-sim settings).
 # Two scenarios on one target: make compare-bins SCENARIO=bootstrap B_SCENARIO=fleet-bootstrap CLUSTERS=200 REPEAT=5.
 compare-bins: $(BUILD_DEP)
-	$(KP_RUN) --scenario $(SCENARIO) $(if $(A_BIN),--a-bin "$(A_BIN)") $(if $(B_BIN),--b-bin "$(B_BIN)") \
+	$(KP_RUN) --compare --scenario $(SCENARIO) $(if $(A_BIN),--a-bin "$(A_BIN)") $(if $(B_BIN),--b-bin "$(B_BIN)") \
 		$(if $(B_SCENARIO),--b-scenario $(B_SCENARIO)) \
 		$(if $(A_SIM_ARGS),--a-sim-args "$(A_SIM_ARGS)") $(if $(B_SIM_ARGS),--b-sim-args "$(B_SIM_ARGS)") \
 		$(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) -- $(LAUNCH_ARGS)

@@ -99,7 +99,8 @@ let package = Package(
         .target(
             name: "KPLoad",
             dependencies: [
-                "KPCore", "KPRecords", "KPHTTP", "KPStats", "KPRunModel", .product(name: "Logging", package: "swift-log"),
+                "KPCore", "KPRecords", "KPHTTP", "KPStats", "KPRunModel",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "KPReport",
@@ -153,7 +154,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "kp-sim",
-            dependencies: ["KPSim", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["KPCore", "KPSim", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "kp-httpbench",
             dependencies: [

@@ -1,13 +1,20 @@
 import Foundation
+import KPCore
 import KPRecords
 import Synchronization
 
 /// A tool's record stream on stdout: one `write(2)` per record as it happens (``JSONLWriter``),
-/// and the first write failure (a closed pipe, a full disk) reported once on stderr as
-/// `<tool>: error: …` rather than once per record.
+/// each record whole or not at all, and the first write failure (a closed pipe, a full disk)
+/// reported once on stderr as `<tool>: error: cannot write <file>: <reason>` rather than once per record.
+/// A record that could not be written is a lost measurement: ``ToolMain`` then ends a tool that
+/// would have exited 0 with exit 1 (``lostRecords``).
 public final class RecordOutput: Sendable {
     private let tool: String
     private let failed = Mutex(false)
+    private static let lost = Mutex(false)
+
+    /// True once any record of this process could not be written.
+    public static var lostRecords: Bool { lost.withLock { $0 } }
 
     public init(tool: String) { self.tool = tool }
 
@@ -20,10 +27,11 @@ public final class RecordOutput: Sendable {
     }
 
     private func report(_ error: any Error) {
+        Self.lost.withLock { $0 = true }
         let first = failed.withLock { f in
             defer { f = true }
             return !f
         }
-        if first { FileHandle.standardError.write(Data("\(tool): error: \(error)\n".utf8)) }
+        if first { StandardError.write("\(tool): error: \(error)\n") }
     }
 }

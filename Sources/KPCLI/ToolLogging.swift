@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import Logging
 
 /// stderr logging for a tool: records go to stdout, everything for people goes here.
@@ -19,12 +20,12 @@ public enum ToolLogging {
     /// Writes a progress line on stderr, overwriting the previous one on a terminal.
     public static func progress(_ line: String) {
         guard stderrIsTerminal else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+        StandardError.write("\r\u{1B}[2K\(line)")
     }
 
     /// Ends a progress line.
     public static func endProgress() {
         guard stderrIsTerminal else { return }
-        FileHandle.standardError.write(Data("\n".utf8))
+        StandardError.write("\n")
     }
 }

@@ -8,8 +8,11 @@ import KPCore
 /// - A flag or validation mistake prints ONE line, `<tool>: error: <message> (see <tool> --help)`, and exits 2.
 /// - An ``ExitCodeError`` prints its line and exits with its code; any other error prints its
 ///   description and exits 1. Nothing here ever prints a token: errors carry file paths only.
+/// - SIGXFSZ is ignored, so a write past the file size limit (`ulimit -f`) fails with EFBIG and is
+///   reported by the writer, naming the file, instead of killing the tool.
 public enum ToolMain {
     public static func run<C: AsyncParsableCommand>(_ type: C.Type, arguments: [String]? = nil) async -> Never {
+        signal(SIGXFSZ, SIG_IGN)
         let tool = C.configuration.commandName ?? String(describing: C.self)
         let args = arguments ?? Array(CommandLine.arguments.dropFirst())
         var command: any ParsableCommand
@@ -21,7 +24,7 @@ public enum ToolMain {
                 C.exit(withError: error)  // help / version: ArgumentParser prints and exits 0
             }
             let message = C.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            FileHandle.standardError.write(Data("\(tool): error: \(message) (see \(tool) --help)\n".utf8))
+            StandardError.write("\(tool): error: \(message) (see \(tool) --help)\n")
             exit(KPExitCode.badInput.rawValue)
         }
         do {
@@ -30,14 +33,15 @@ public enum ToolMain {
             } else {
                 try command.run()
             }
-            exit(0)
+            // Records it could not write (said once on stderr) fail a tool that would have succeeded.
+            exit(RecordOutput.lostRecords ? KPExitCode.failure.rawValue : 0)
         } catch let e as ExitCodeError {
-            FileHandle.standardError.write(Data("\(tool): error: \(e.description)\n".utf8))
+            StandardError.write("\(tool): error: \(e.description)\n")
             exit(e.exitCode.rawValue)
         } catch let e as ExitCode {
-            exit(e.rawValue)
+            exit(e.rawValue == 0 && RecordOutput.lostRecords ? KPExitCode.failure.rawValue : e.rawValue)
         } catch let e as ValidationError {
-            FileHandle.standardError.write(Data("\(tool): error: \(e.message) (see \(tool) --help)\n".utf8))
+            StandardError.write("\(tool): error: \(e.message) (see \(tool) --help)\n")
             exit(KPExitCode.badInput.rawValue)
         } catch {
             let code = C.exitCode(for: error)
@@ -47,10 +51,10 @@ public enum ToolMain {
             }
             if code == .validationFailure {
                 let message = C.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-                FileHandle.standardError.write(Data("\(tool): error: \(message) (see \(tool) --help)\n".utf8))
+                StandardError.write("\(tool): error: \(message) (see \(tool) --help)\n")
                 exit(KPExitCode.badInput.rawValue)
             }
-            FileHandle.standardError.write(Data("\(tool): error: \(error)\n".utf8))
+            StandardError.write("\(tool): error: \(error)\n")
             exit(KPExitCode.failure.rawValue)
         }
     }

@@ -42,6 +42,51 @@ public enum FileOutput {
         if let failure { throw failure }
     }
 
+    /// Appends one whole line (a record and its newline) to `fd`: one `write(2)`, continued only after
+    /// EINTR or a short write, so the line is never interleaved with another writer's. When a write
+    /// fails part-way (ENOSPC, EFBIG, EIO) and `fd` is a regular file, the file is truncated back to
+    /// the length it had before this line, so it holds whole lines only; then the error is thrown.
+    ///
+    /// The length before is the file's size when `fd` is O_APPEND, else the descriptor's offset when it
+    /// is at the end of the file (a shell's `>` redirect); a descriptor positioned inside its file, a
+    /// pipe or a terminal is left as the failed write left it.
+    ///
+    /// - Throws: the errno of the failed `write(2)`.
+    public static func appendLine(fd: Int32, _ data: Data) throws(FileOutputError) {
+        var st = stat()
+        var restore: off_t?
+        var appending = false
+        if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG {
+            let flags = fcntl(fd, F_GETFL)
+            appending = flags >= 0 && flags & O_APPEND != 0
+            if appending {
+                restore = st.st_size
+            } else if lseek(fd, 0, SEEK_CUR) == st.st_size {
+                restore = st.st_size
+            }
+        }
+        do {
+            try writeAll(fd: fd, data)
+        } catch {
+            if let restore {
+                while ftruncate(fd, restore) != 0 && errno == EINTR {}
+                if !appending { lseek(fd, restore, SEEK_SET) }
+            }
+            throw error
+        }
+    }
+
+    /// The file `fd` writes to, for messages: its path when it is a regular file (from
+    /// `/proc/self/fd`), else `fallback`.
+    public static func name(ofFD fd: Int32, fallback: String) -> String {
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return fallback }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+        guard n > 0 else { return fallback }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Writes `data` to a temporary file beside `path` (same directory, so the rename cannot cross
     /// file systems), fsyncs it and renames it over `path`: a reader sees the old file or the whole
     /// new one, never half of it. The temporary file is removed on every failure.
@@ -115,4 +160,14 @@ public struct FileOutputError: Error, Sendable, Equatable, CustomStringConvertib
     /// strerror's text for ``errno``.
     public var reason: String { String(cString: strerror(errno)) }
     public var description: String { path.map { "cannot write \($0): \(reason)" } ?? reason }
+}
+
+/// The tools' stderr: each text in one write, as given, with every write error ignored. A tool's stderr is
+/// often a log file in the run directory, and on a full disk that write fails; Foundation's
+/// `FileHandle.write(_:)` traps on such an error (the tool would die with SIGILL instead of saying
+/// why and exiting with its code), and there is nowhere left to report it.
+public enum StandardError {
+    public static func write(_ text: String) {
+        try? FileOutput.writeAll(fd: 2, Data(text.utf8))
+    }
 }

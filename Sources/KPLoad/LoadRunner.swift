@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPRecords
 import KPStats
 import Logging
@@ -109,10 +110,9 @@ public final class LoadRunner: Sendable {
             "kp-load: snapshots n=\(w.count) errors=\(w.errors) achieved \(String(format: "%.2f", f.achievedRps)) of \(Self.rate(f.targetRps))/s; response p50 \(Self.ms(resp?.percentile(50))) p99 \(Self.ms(resp?.percentile(99))) | service p50 \(Self.ms(serv?.percentile(50))) p99 \(Self.ms(serv?.percentile(99))); \(String(format: "%.1f", perResponse)) items per answer, largest \(f.window.maxBytes) B"
         )
         if f.generatorLimited {
-            FileHandle.standardError.write(
-                Data(
-                    "kp-load: the snapshot schedule fell behind (lag p99 over --max-lag): its latencies describe kp-load too\n"
-                        .utf8))
+            StandardError.write(
+                "kp-load: the snapshot schedule fell behind (lag p99 over --max-lag): its latencies describe kp-load too\n"
+            )
         }
     }
 
@@ -145,29 +145,27 @@ public final class LoadRunner: Sendable {
         )
         logger.info("kp-load: \(f.interrupted ? "interrupted" : "done")\n\(lines.joined(separator: "\n"))")
         if let why = f.targetSaturationReason, f.targetSaturated == true, !f.generatorLimited {
-            FileHandle.standardError.write(
-                Data(
-                    """
-                    kp-load: \(why).
-                    kp-load kept its own schedule; the operations waited on the server, so this is a server
-                    result: the latencies above are the server's at this offered rate.
+            StandardError.write(
+                """
+                kp-load: \(why).
+                kp-load kept its own schedule; the operations waited on the server, so this is a server
+                result: the latencies above are the server's at this offered rate.
 
-                    """.utf8))
+                """)
         }
         if f.generatorLimited {
             let bar = String(repeating: "!", count: 78)
-            FileHandle.standardError.write(
-                Data(
-                    """
-                    \(bar)
-                    kp-load: GENERATOR-LIMITED: kp-load could not keep its own schedule, so these latencies
-                    describe the load generator as much as the server. Do not use them as server figures.
-                    \(r.limitReasons.map { "  - \($0)" }.joined(separator: "\n"))
-                    Lower the rate, give kp-load more CPU (--threads, its own cores, or shards with --shard I/N),
-                    or raise --max-lag knowingly.
-                    \(bar)
+            StandardError.write(
+                """
+                \(bar)
+                kp-load: GENERATOR-LIMITED: kp-load could not keep its own schedule, so these latencies
+                describe the load generator as much as the server. Do not use them as server figures.
+                \(r.limitReasons.map { "  - \($0)" }.joined(separator: "\n"))
+                Lower the rate, give kp-load more CPU (--threads, its own cores, or shards with --shard I/N),
+                or raise --max-lag knowingly.
+                \(bar)
 
-                    """.utf8))
+                """)
         }
     }
 }

@@ -5,9 +5,14 @@ import KPCore
 ///
 /// Each record reaches the kernel as soon as it is written, so a crash or a kill loses nothing
 /// that was already measured. Thread-safe: concurrent writers never interleave within a line.
+/// A record is appended whole or not at all: when a write fails part-way (a full disk, the file
+/// size limit) on a regular file, the file is cut back to its last whole line before the error is
+/// thrown (``KPCore/FileOutput/appendLine(fd:_:)``).
 public final class JSONLWriter: @unchecked Sendable {
     private let fd: Int32
     private let ownsFD: Bool
+    /// The file's path for messages; nil: looked up from the descriptor when a write fails.
+    private let path: String?
     private let lock = NSLock()
 
     /// Writes to standard output.
@@ -16,6 +21,13 @@ public final class JSONLWriter: @unchecked Sendable {
     public init(fd: Int32, ownsFD: Bool) {
         self.fd = fd
         self.ownsFD = ownsFD
+        self.path = nil
+    }
+
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.ownsFD = true
+        self.path = path
     }
 
     /// Opens `path` for appending (created with mode 0644 if absent).
@@ -24,7 +36,7 @@ public final class JSONLWriter: @unchecked Sendable {
         if fd < 0 {
             throw WriterError(path: path, message: String(cString: strerror(errno)))
         }
-        self.init(fd: fd, ownsFD: true)
+        self.init(fd: fd, path: path)
     }
 
     deinit {
@@ -46,15 +58,16 @@ public final class JSONLWriter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         do {
-            try FileOutput.writeAll(fd: fd, data)
+            try FileOutput.appendLine(fd: fd, data)
         } catch {
-            throw WriterError(path: "fd \(fd)", message: error.reason)
+            let fallback = fd == STDOUT_FILENO ? "stdout" : "fd \(fd)"
+            throw WriterError(path: path ?? FileOutput.name(ofFD: fd, fallback: fallback), message: error.reason)
         }
     }
 
     public struct WriterError: Error, CustomStringConvertible {
         public var path: String
         public var message: String
-        public var description: String { "cannot write records to \(path): \(message)" }
+        public var description: String { "cannot write \(path): \(message)" }
     }
 }

@@ -108,7 +108,8 @@ public struct PhaseAnalysis: Sendable {
         } else if !data.steps.isEmpty {
             let done = BootstrapStepRecord.bootstrappedClusters(data.steps)
             vcps = done.count
-            vcpsSource = "\(done.count) clusters bootstrapped (discovery ok, no step failed; no bootstrap_summary record)"
+            vcpsSource =
+                "\(done.count) clusters bootstrapped (discovery ok, no step failed; no bootstrap_summary record)"
         } else if let c = data.runMeta?.flags["clusters"], let n = Int(c) {
             vcps = n
             vcpsSource = "the clusters flag (\(n)); no bootstrap records to confirm how many came up"

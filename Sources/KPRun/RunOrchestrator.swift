@@ -39,6 +39,8 @@ public final class RunOrchestrator {
     var launchPid: pid_t?
     var seriesPid: pid_t?
     var children: [pid_t] = []
+    /// The pids of the last ``runTools(_:every:check:)`` call, in order (for their error lines).
+    var lastPids: [pid_t] = []
     var loadExit: Int32 = 0
     var loadReason: String?
     /// A step's failure that ends the run after the samples right behind it (a failed load's post-load sample).
@@ -57,7 +59,7 @@ public final class RunOrchestrator {
         self.plan = RunPlan(settings: settings, dir: dir, runName: runName)
     }
 
-    func say(_ s: String) { FileHandle.standardError.write(Data("kp-run: \(s)\n".utf8)) }
+    func say(_ s: String) { StandardError.write("kp-run: \(s)\n") }
     func tool(_ name: String) -> String { "\(settings.binDir)/\(name)" }
     func file(_ name: String) -> String { "\(dir)/\(name)" }
 
@@ -115,7 +117,7 @@ public final class RunOrchestrator {
             case SIGHUP: ("SIGHUP", 129)
             default: ("SIGTERM", 143)
             }
-        FileHandle.standardError.write(Data("kp-run: caught \(name), stopping\n".utf8))
+        StandardError.write("kp-run: caught \(name), stopping\n")
         return RunOutcome(status: "interrupted", exitCode: code, reason: "interrupted by \(name)")
     }
 
@@ -186,6 +188,7 @@ public final class RunOrchestrator {
             children.append(pid)
         }
         defer { children.removeAll { pids.contains($0) } }
+        lastPids = pids
         while !pids.allSatisfy({ sup.exitStatus($0) != nil }) {
             let e = sup.wait(until: every.map { .now + $0 }) { s in
                 if let ev = self.watch(s) { return ev }
@@ -211,7 +214,7 @@ public final class RunOrchestrator {
         let log = file(c.stderr!)
         let mark = ToolVerdict.mark(records: file(c.stdout!), log: log)
         let l = try sup.spawn(
-            tool(c.tool), c.args, stdout: .launchRecords(file(c.stdout!)), stderr: .append(log),
+            tool(c.tool), c.args, stdout: .launchRecords(file(c.stdout!)), stderr: .log(log),
             environment: settings.environment)
         launchPid = l
         var announced = false
@@ -234,7 +237,7 @@ public final class RunOrchestrator {
                 throw Self.interrupted(sig)
             case .exited(_, var code):
                 launchPid = nil
-                let said = ToolVerdict.reason(tool: "kp-launch", since: mark)
+                let said = ToolVerdict.reason(tool: "kp-launch", since: mark, stderrLine: sup.errorLine(l))
                 if code == KPExitCode.badInput.rawValue {
                     // Bad input to kp-launch (a file, a flag, a port): nothing was started; its one line is the message.
                     say("kp-launch: error: \(said ?? "bad input (exit 2)")")
@@ -243,7 +246,7 @@ public final class RunOrchestrator {
                 if code == 0 { code = KPExitCode.failure.rawValue }
                 // kp-launch's own words reach the terminal and the report; its codes pass through
                 // (10, 11, 13, 14 missing tool, 1).
-                if let said { FileHandle.standardError.write(Data("kp-launch: error: \(said)\n".utf8)) }
+                if let said { StandardError.write("kp-launch: error: \(said)\n") }
                 throw RunOutcome.failed(
                     code, "launch failed: \(said ?? "kp-launch exit \(code) without a reason") (kp-launch exit \(code))"
                 )
@@ -312,7 +315,7 @@ public final class RunOrchestrator {
         guard code != 0 else { return }
         try checkSignal()
         try settleTarget(.seconds(2))
-        let said = ToolVerdict.reason(tool: c.tool, since: mark)
+        let said = ToolVerdict.reason(tool: c.tool, since: mark, stderrLine: lastPids.first.flatMap(sup.errorLine))
         throw RunOutcome.failed(
             code == KPExitCode.badInput.rawValue ? KPExitCode.failure.rawValue : code,
             "\(describe(code, said)) (see \(records) and \(log))")
@@ -326,11 +329,11 @@ public final class RunOrchestrator {
         let tty = isatty(2) != 0
         let draw = {
             let left = max(0, ContinuousClock.now.duration(to: end).components.seconds + 1)
-            FileHandle.standardError.write(Data("\r\u{1B}[2K[\(name)] \(left)s left".utf8))
+            StandardError.write("\r\u{1B}[2K[\(name)] \(left)s left")
         }
         if tty { draw() }
         let e = sup.wait(until: end, tick: tty ? .seconds(1) : nil, onTick: tty ? draw : nil) { self.watch($0) }
-        if tty { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        if tty { StandardError.write("\r\u{1B}[2K") }
         try unexpected(e)
     }
 
@@ -343,11 +346,13 @@ public final class RunOrchestrator {
         let path = file(c.stdout!)
         let log = file(c.stderr!)
         let mark = ToolVerdict.mark(records: nil, log: log)
-        let code = try runTool(c.tool, c.args, stdout: .append(path), stderr: .append(log))
+        let code = try runTool(c.tool, c.args, stdout: .append(path), stderr: .log(log))
         if code != 0 {
             try checkSignal()
             lostSamples.append(name)
-            let said = ToolVerdict.reason(tool: "kp-scrape", since: mark) ?? "kp-scrape exit \(code)"
+            let said =
+                ToolVerdict.reason(tool: "kp-scrape", since: mark, stderrLine: lastPids.first.flatMap(sup.errorLine))
+                ?? "kp-scrape exit \(code)"
             say("\(said) (recorded as missing; see \(c.stderr!))")
             if code == KPExitCode.targetUnreachable.rawValue {
                 try settleTarget(settings.requestTimeout.duration + .seconds(2))
@@ -424,7 +429,9 @@ public final class RunOrchestrator {
         let who = s.loadShards > 1 ? "kp-load shard \(worst)/\(s.loadShards)" : "kp-load"
         let file = (files[worst] as NSString).lastPathComponent
         // kp-load states its verdict itself: its exit code and its last error record (or error line).
-        let said = ToolVerdict.reason(tool: "kp-load", since: marks[worst])
+        let said = ToolVerdict.reason(
+            tool: "kp-load", since: marks[worst],
+            stderrLine: lastPids.indices.contains(worst) ? sup.errorLine(lastPids[worst]) : nil)
         switch code {
         case KPExitCode.ok.rawValue: return
         case KPExitCode.generatorLimited.rawValue:
@@ -507,7 +514,7 @@ public final class RunOrchestrator {
         setPhase(c.phase)
         let log = file(c.stderr!)
         let mark = ToolVerdict.mark(records: nil, log: log)
-        let pid = try sup.spawn(tool(c.tool), c.args, stdout: .capture, stderr: .append(log))
+        let pid = try sup.spawn(tool(c.tool), c.args, stdout: .capture, stderr: .log(log))
         guard let crc = sup.waitExit(pid, ignoringSignals: true) else {
             return .failed(KPExitCode.failure.rawValue, "kp-report check did not end")
         }
@@ -529,7 +536,9 @@ public final class RunOrchestrator {
                 return RunOutcome(status: "incomplete", exitCode: crc, reason: check)
             }
         default:
-            let said = ToolVerdict.reason(tool: "kp-report", since: mark) ?? (check.isEmpty ? nil : check)
+            let said =
+                ToolVerdict.reason(tool: "kp-report", since: mark, stderrLine: sup.errorLine(pid))
+                ?? (check.isEmpty ? nil : check)
             return .failed(
                 crc == KPExitCode.badInput.rawValue ? KPExitCode.failure.rawValue : crc,
                 "kp-report check could not judge the run: \(said ?? "exit \(crc)") (see \(c.stderr!))")
@@ -573,14 +582,15 @@ public final class RunOrchestrator {
             let log = file(c.stderr!)
             let mark = ToolVerdict.mark(records: nil, log: log)
             let stdout: Supervisor.Output = c.stdout.map { .append(file($0)) } ?? .inherit
-            guard let p = try? sup.spawn(tool(c.tool), c.args, stdout: stdout, stderr: .append(log)) else {
+            guard let p = try? sup.spawn(tool(c.tool), c.args, stdout: stdout, stderr: .log(log)) else {
                 failures.append("kp-report could not be started")
                 return false
             }
             let code = sup.waitExit(p, ignoringSignals: true) ?? 1
             if code != 0 {
                 failures.append(
-                    ToolVerdict.reason(tool: "kp-report", since: mark) ?? "kp-report \(c.args[0]) exit \(code)")
+                    ToolVerdict.reason(tool: "kp-report", since: mark, stderrLine: sup.errorLine(p))
+                        ?? "kp-report \(c.args[0]) exit \(code)")
             }
             return code == 0
         }

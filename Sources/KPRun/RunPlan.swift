@@ -171,7 +171,8 @@ public struct RunPlan: Sendable {
     public func end(status: String, phase: String, exitCode: Int32, reason: String?) -> Command {
         var args = ["end", "--status", status, "--phase", phase, "--exit-code", "\(exitCode)"]
         if let reason { args += ["--reason", reason] }
-        return Command(phase: "report", tool: "kp-report", args: args, stdout: RunLayout.meta, stderr: RunLayout.log("kp-report"))
+        return Command(
+            phase: "report", tool: "kp-report", args: args, stdout: RunLayout.meta, stderr: RunLayout.log("kp-report"))
     }
 
     public func fold() -> Command {
@@ -209,7 +210,9 @@ public struct RunPlan: Sendable {
         var pending: [Command] = []
         func flush() {
             guard let first = pending.first else { return }
-            lines.append("( \(pending.map { shellLine($0, binDir: binDir, comment: false) + " &" }.joined(separator: " ")) wait )  # \(first.phase): \(first.group!) side by side")
+            lines.append(
+                "( \(pending.map { shellLine($0, binDir: binDir, comment: false) + " &" }.joined(separator: " ")) wait )  # \(first.phase): \(first.group!) side by side"
+            )
             pending = []
         }
         for c in commands() {
@@ -226,7 +229,9 @@ public struct RunPlan: Sendable {
 
     public func shellLine(_ c: Command, binDir: String, comment: Bool = true) -> String {
         var line =
-            c.tool == "sleep" ? "sleep \(c.args[0])" : ([Self.quote("\(binDir)/\(c.tool)")] + c.args.map(Self.quote)).joined(separator: " ")
+            c.tool == "sleep"
+            ? "sleep \(c.args[0])"
+            : ([Self.quote("\(binDir)/\(c.tool)")] + c.args.map(Self.quote)).joined(separator: " ")
         if let o = c.stdout { line += " >> \(Self.quote(file(o)))" }
         if let e = c.stderr { line += e == c.stdout ? " 2>&1" : " 2>> \(Self.quote(file(e)))" }
         if c.background { line += " &" }

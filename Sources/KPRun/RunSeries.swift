@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 
 #if canImport(Glibc)
     import Glibc
@@ -35,7 +36,7 @@ public struct RunSeries {
         self.supervisor = supervisor
     }
 
-    static func say(_ s: String) { FileHandle.standardError.write(Data("kp-run: \(s)\n".utf8)) }
+    static func say(_ s: String) { StandardError.write("kp-run: \(s)\n") }
 
     /// Codes that end a series at once: bad input, and the signals.
     static func stopsSeries(_ code: Int32) -> Bool { [2, 129, 130, 143].contains(code) }
@@ -46,13 +47,12 @@ public struct RunSeries {
             try FileManager.default.createDirectory(atPath: "\(dir)/logs", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: "\(dir)/pprof", withIntermediateDirectories: true)
         } catch {
-            FileHandle.standardError.write(
-                Data("kp-run: error: cannot create \(dir): \(error.localizedDescription)\n".utf8))
+            StandardError.write("kp-run: error: cannot create \(dir): \(error.localizedDescription)\n")
             return 2
         }
         let o = RunOrchestrator(settings: settings, dir: dir, runName: runName, supervisor: supervisor)
         do { try o.writeMeta() } catch {
-            FileHandle.standardError.write(Data("kp-run: error: kp-report meta failed for \(dir)\n".utf8))
+            StandardError.write("kp-run: error: kp-report meta failed for \(dir)\n")
             try? FileManager.default.removeItem(atPath: dir)
             return 2
         }
@@ -98,7 +98,9 @@ public struct RunSeries {
                 s.environment.merge(side.environment) { _, new in new }
                 s.launchArgs += side.launchArgs
                 items.append(
-                    .run(label: "compare: \(side.name) run \(i) of \(count)", dir: "\(dir)/\(side.name)/r\(i)", settings: s))
+                    .run(
+                        label: "compare: \(side.name) run \(i) of \(count)", dir: "\(dir)/\(side.name)/r\(i)",
+                        settings: s))
             }
         }
         var args = ["compare", "--out", dir]
@@ -136,7 +138,8 @@ public struct RunSeries {
                 lines.append("mkdir -p \(RunPlan.quote("\(dir)/logs")) \(RunPlan.quote("\(dir)/pprof"))")
                 lines += RunPlan(settings: settings, dir: dir, runName: runName).shellLines(binDir: base.binDir)
             case .report(let args):
-                lines.append(([RunPlan.quote("\(base.binDir)/kp-report")] + args.map(RunPlan.quote)).joined(separator: " "))
+                lines.append(
+                    ([RunPlan.quote("\(base.binDir)/kp-report")] + args.map(RunPlan.quote)).joined(separator: " "))
             }
         }
         return lines

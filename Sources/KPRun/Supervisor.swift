@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import KPCore
 import KPRecords
 
 #if canImport(Glibc)
@@ -116,6 +117,8 @@ public final class Supervisor: @unchecked Sendable {
     public enum Output: Sendable {
         /// Append to a file.
         case append(String)
+        /// Append to a file only, through a pipe (kp-run keeps the tool's error line: ``errorLine(_:)``).
+        case log(String)
         /// Append to a file and copy to kp-run's stderr.
         case tee(String)
         /// Append to a file and decode each line as a record (kp-launch's stdout).
@@ -125,7 +128,8 @@ public final class Supervisor: @unchecked Sendable {
         case inherit
     }
 
-    private var captures: [pid_t: CaptureBox] = [:]
+    /// Every pipe reader of a child (stdout and stderr may both have one).
+    private var captures: [pid_t: [CaptureBox]] = [:]
     private final class CaptureBox: @unchecked Sendable {
         var data = Data()
         let done = DispatchSemaphore(value: 0)
@@ -158,7 +162,7 @@ public final class Supervisor: @unchecked Sendable {
                 }
                 closeAfter.append(fd)
                 posix_spawn_file_actions_adddup2(&actions, fd, target)
-            case .tee, .launchRecords, .capture:
+            case .tee, .log, .launchRecords, .capture:
                 var fds: [Int32] = [0, 0]
                 guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0
                 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
@@ -236,9 +240,9 @@ public final class Supervisor: @unchecked Sendable {
         }
         // The pipes are drained before the exit is posted, so a waiter sees every record the child wrote.
         cond.lock()
-        let box = captures[pid]
+        let boxes = captures[pid] ?? []
         cond.unlock()
-        box?.done.wait()
+        for box in boxes { box.done.wait() }
         cond.lock()
         exits[pid] = code
         cond.broadcast()
@@ -248,14 +252,28 @@ public final class Supervisor: @unchecked Sendable {
     private func startReader(fd: Int32, output: Output, pid: pid_t) {
         let file: Int32 =
             switch output {
-            case .tee(let path), .launchRecords(let path): open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            case .tee(let path), .log(let path): open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
             default: -1
             }
+        // kp-launch's records go to their file line by line, each whole or not at all (JSONLWriter);
+        // the first failure is said once on stderr.
+        var opened: JSONLWriter?
+        if case .launchRecords(let path) = output {
+            do { opened = try JSONLWriter(appendingTo: path) } catch { Self.reportRecordFailure(error) }
+        }
+        let launchRecords = opened
         let box = CaptureBox()
         cond.lock()
-        captures[pid] = box  // one pipe reader per child at most needs the barrier; others post themselves
+        captures[pid, default: []].append(box)
         cond.unlock()
         let t = Thread { [weak self] in
+            var records = launchRecords
+            func append(_ line: Data) {
+                do { try records?.writeLine(line) } catch {
+                    Self.reportRecordFailure(error)
+                    records = nil
+                }
+            }
             var pending = Data()
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -266,25 +284,53 @@ public final class Supervisor: @unchecked Sendable {
                 switch output {
                 case .capture:
                     box.data.append(chunk)
-                case .tee:
+                case .tee, .log:
                     Self.writeAll(file, chunk)
-                    Self.writeAll(2, chunk)
-                case .launchRecords:
-                    Self.writeAll(file, chunk)
+                    if case .tee = output { Self.writeAll(2, chunk) }
+                    // The tool's `<tool>: error: …` line, kept here too: its log may be on a full disk.
                     pending.append(chunk)
                     while let nl = pending.firstIndex(of: 0x0A) {
-                        let line = pending[pending.startIndex..<nl]
+                        let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
                         pending = Data(pending[(nl + 1)...])
-                        self?.launchLine(Data(line))
+                        if line.hasPrefix("kp-"), line.contains(": error: ") { self?.keepErrorLine(line, pid: pid) }
+                    }
+                case .launchRecords:
+                    pending.append(chunk)
+                    while let nl = pending.firstIndex(of: 0x0A) {
+                        let line = Data(pending[pending.startIndex...nl])
+                        pending = Data(pending[(nl + 1)...])
+                        append(line)
+                        self?.launchLine(line.dropLast())
                     }
                 default: break
                 }
             }
+            // An unterminated last line (kp-launch killed mid-write) is kept as written: readers report it.
+            if case .launchRecords = output, !pending.isEmpty { append(pending) }
             if file >= 0 { close(file) }
             close(fd)
             box.done.signal()
         }
         t.start()
+    }
+
+    private static func reportRecordFailure(_ error: any Error) {
+        StandardError.write("kp-run: error: \(error)\n")
+    }
+
+    private var errorLines: [pid_t: String] = [:]
+
+    private func keepErrorLine(_ line: String, pid: pid_t) {
+        cond.lock()
+        errorLines[pid] = line
+        cond.unlock()
+    }
+
+    /// The last `<tool>: error: …` line a child wrote to a `.tee` or `.log` stderr (read after it exited).
+    public func errorLine(_ pid: pid_t) -> String? {
+        cond.lock()
+        defer { cond.unlock() }
+        return errorLines[pid]
     }
 
     private func launchLine(_ line: Data) {
@@ -302,9 +348,9 @@ public final class Supervisor: @unchecked Sendable {
     /// What a `.capture` child printed (after it exited).
     public func captured(_ pid: pid_t) -> String {
         cond.lock()
-        let box = captures[pid]
+        let boxes = captures[pid] ?? []
         cond.unlock()
-        return box.map { String(decoding: $0.data, as: UTF8.self) } ?? ""
+        return boxes.map { String(decoding: $0.data, as: UTF8.self) }.joined()
     }
 
     static func writeAll(_ fd: Int32, _ data: Data) {

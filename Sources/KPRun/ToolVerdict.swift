@@ -23,8 +23,10 @@ public struct ToolVerdict: Sendable {
         return (a[.size] as? NSNumber)?.uint64Value ?? 0
     }
 
-    /// The tool's reason, written since `mark`; nil when it said nothing.
-    public static func reason(tool: String, since mark: Mark) -> String? {
+    /// The tool's reason, written since `mark`; nil when it said nothing. `stderrLine` is the error
+    /// line kp-run read from the tool's stderr pipe (``Supervisor/errorLine(_:)``), which stands when
+    /// the log itself could not be written.
+    public static func reason(tool: String, since mark: Mark, stderrLine: String? = nil) -> String? {
         if let records = mark.records, let text = tail(records, from: mark.recordsOffset) {
             var last: String?
             for line in text.split(separator: "\n") {
@@ -34,8 +36,9 @@ public struct ToolVerdict: Sendable {
             }
             if let last { return oneLine(last) }
         }
+        let prefix = "\(tool): error: "
+        if let line = stderrLine, line.hasPrefix(prefix) { return oneLine(String(line.dropFirst(prefix.count))) }
         if let log = mark.log, let text = tail(log, from: mark.logOffset) {
-            let prefix = "\(tool): error: "
             if let line = text.split(separator: "\n").last(where: { $0.hasPrefix(prefix) }) {
                 return oneLine(String(line.dropFirst(prefix.count)))
             }

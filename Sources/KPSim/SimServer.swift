@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import Logging
 import NIOCore
 import NIOHPACK
@@ -67,7 +68,7 @@ public final class SimServer: Sendable {
 
     /// The default crash action: one line on stderr, then exit status 3 without cleanup.
     public static let exitOnCrash: @Sendable (String) -> Void = { reason in
-        FileHandle.standardError.write(Data("kp-sim: injected crash: \(reason)\n".utf8))
+        StandardError.write("kp-sim: injected crash: \(reason)\n")
         exit(3)
     }
 

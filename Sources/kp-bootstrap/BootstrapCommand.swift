@@ -298,10 +298,9 @@ struct BootstrapCommand: AsyncParsableCommand {
         SignalWatcher.shared.onSignal { _ in task.cancel() }
         let summary = await task.value
         output.write(summary)
-        FileHandle.standardError.write(
-            Data(
-                "kp-bootstrap: teardown: \(summary.ok) of \(summary.clusters) clusters ok, \(summary.objectsDeleted) API objects and \(summary.keysDeleted) etcd keys deleted; etcd \(summary.etcd)\(summary.skippedReason.map { " (\($0))" } ?? "")\n"
-                    .utf8))
+        StandardError.write(
+            "kp-bootstrap: teardown: \(summary.ok) of \(summary.clusters) clusters ok, \(summary.objectsDeleted) API objects and \(summary.keysDeleted) etcd keys deleted; etcd \(summary.etcd)\(summary.skippedReason.map { " (\($0))" } ?? "")\n"
+        )
         if let code = SignalWatcher.shared.exitCode, summary.interrupted { throw ExitCode(code.rawValue) }
         if summary.failed > 0 {
             throw ToolFailure(
@@ -406,12 +405,11 @@ struct BootstrapCommand: AsyncParsableCommand {
                     "Fleet \(fleetConfig.name) \(status.outcome): \(status.error ?? "?")", exitCode: .failure)
             }
             let seconds = Double((status.readyNs ?? status.endNs) - status.startNs) / 1e9
-            FileHandle.standardError.write(
-                Data(
-                    String(
-                        format: "kp-bootstrap: Fleet %@: %d members Ready after %.2fs\n",
-                        fleetConfig.name, status.readyReplicas, seconds
-                    ).utf8))
+            StandardError.write(
+                String(
+                    format: "kp-bootstrap: Fleet %@: %d members Ready after %.2fs\n",
+                    fleetConfig.name, status.readyReplicas, seconds
+                ))
         }
         let console = BootstrapConsole(total: names.count)
         let failedSteps = FailedSteps()
@@ -480,7 +478,7 @@ final class BootstrapConsole: Sendable {
         }
         if let failure {
             let clear = ToolLogging.stderrIsTerminal ? "\r\u{1B}[2K" : ""
-            FileHandle.standardError.write(Data("\(clear)\(failure)\n".utf8))
+            StandardError.write("\(clear)\(failure)\n")
         }
         if let line { ToolLogging.progress(line) }
     }
@@ -488,10 +486,9 @@ final class BootstrapConsole: Sendable {
     func finish(_ summary: BootstrapSummaryRecord) {
         ToolLogging.endProgress()
         if summary.failed > Self.failureLinesShown {
-            FileHandle.standardError.write(
-                Data(
-                    "kp-bootstrap: \(summary.failed - Self.failureLinesShown) more clusters failed (see the bootstrap_step records)\n"
-                        .utf8))
+            StandardError.write(
+                "kp-bootstrap: \(summary.failed - Self.failureLinesShown) more clusters failed (see the bootstrap_step records)\n"
+            )
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KPCLI
 import KPHTTP
+import KPRecords
 
 /// kp-httpbench: measures what a request costs the client, KPHTTP against bare libcurl.
 ///
@@ -113,13 +114,12 @@ struct HTTPBench: AsyncParsableCommand {
         case .compare: reports = try runCompare()
         }
         for report in reports {
-            print(try report.jsonLine())
-            FileHandle.standardError.write(Data("kp-httpbench \(report.humanLine)\n".utf8))
+            try JSONLWriter.stdout.writeLine(Data((try report.jsonLine() + "\n").utf8))
+            StandardError.write("kp-httpbench \(report.humanLine)\n")
         }
         if reports.count == 2, reports[0].cpuSecondsPer1000Requests > 0 {
             let ratio = reports[1].cpuSecondsPer1000Requests / reports[0].cpuSecondsPer1000Requests
-            FileHandle.standardError.write(
-                Data("kp-httpbench: client/bare CPU per request \(String(format: "%.3f", ratio))\n".utf8))
+            StandardError.write("kp-httpbench: client/bare CPU per request \(String(format: "%.3f", ratio))\n")
         }
         let errors = reports.reduce(0) { $0 + $1.errors }
         let non2xx = reports.reduce(0) { $0 + $1.non2xx }
@@ -142,10 +142,9 @@ struct HTTPBench: AsyncParsableCommand {
                 throw ToolFailure(
                     "--assert-single-connection failed: " + problems.joined(separator: "; "), exitCode: .targetErrors)
             }
-            FileHandle.standardError.write(
-                Data(
-                    "kp-httpbench: single connection held: 1 connection, 0 errors\(metricsUrl == nil ? "" : ", 0 RST_STREAM and 0 new connections seen by the server")\n"
-                        .utf8))
+            StandardError.write(
+                "kp-httpbench: single connection held: 1 connection, 0 errors\(metricsUrl == nil ? "" : ", 0 RST_STREAM and 0 new connections seen by the server")\n"
+            )
         }
     }
 
@@ -197,7 +196,7 @@ struct HTTPBench: AsyncParsableCommand {
         }
         guard let bareTotal, let clientTotal else { return [] }
         for e in [bareTotal.firstError, clientTotal.firstError].compactMap({ $0 }) {
-            FileHandle.standardError.write(Data("kp-httpbench: first error: \(e)\n".utf8))
+            StandardError.write("kp-httpbench: first error: \(e)\n")
         }
         return [
             BenchReport(
@@ -233,7 +232,7 @@ struct HTTPBench: AsyncParsableCommand {
             report.serverRSTStreamReceived = after.rstStreamReceived - before.rstStreamReceived
             report.serverConnectionsAccepted = after.connectionsAccepted - before.connectionsAccepted
         }
-        if let e = phase.firstError { FileHandle.standardError.write(Data("kp-httpbench: first error: \(e)\n".utf8)) }
+        if let e = phase.firstError { StandardError.write("kp-httpbench: first error: \(e)\n") }
         return report
     }
 
@@ -246,7 +245,7 @@ struct HTTPBench: AsyncParsableCommand {
             }
         }
         let phase = try loop.run(total: requests)
-        if let e = phase.firstError { FileHandle.standardError.write(Data("kp-httpbench: first error: \(e)\n".utf8)) }
+        if let e = phase.firstError { StandardError.write("kp-httpbench: first error: \(e)\n") }
         return BenchReport(
             mode: "bare", url: url, concurrency: concurrency, maxConnections: maxConnections, phase: phase,
             connectionsOpened: loop.connectionsOpened, waitedForConnection: nil, libcurl: HTTPClient.libcurlVersion)

@@ -398,10 +398,9 @@ struct LoadCommand: AsyncParsableCommand {
         let result = try await runner.run(beforePhase: beforePhase) { output.write($0) }
         if let w = watcherRun { await w.finish() }
         let stats = clients.map { (c: HTTPClient) in c.statistics }
-        FileHandle.standardError.write(
-            Data(
-                "kp-load: HTTP clients (\(clients.count) driver threads): \(stats.reduce(0) { $0 + $1.submitted }) requests submitted, \(stats.reduce(0) { $0 + $1.completed }) completed, \(stats.reduce(0) { $0 + $1.failed }) failed without a response, \(stats.reduce(0) { $0 + $1.connectionsOpened }) connections opened, \(stats.reduce(0) { $0 + $1.waitedForConnection }) waited for a connection or stream\n"
-                    .utf8))
+        StandardError.write(
+            "kp-load: HTTP clients (\(clients.count) driver threads): \(stats.reduce(0) { $0 + $1.submitted }) requests submitted, \(stats.reduce(0) { $0 + $1.completed }) completed, \(stats.reduce(0) { $0 + $1.failed }) failed without a response, \(stats.reduce(0) { $0 + $1.connectionsOpened }) connections opened, \(stats.reduce(0) { $0 + $1.waitedForConnection }) waited for a connection or stream\n"
+        )
         if let code = SignalWatcher.shared.exitCode, result.final.interrupted {
             throw ExitCode(code.rawValue)
         }
@@ -445,7 +444,7 @@ struct LoadCommand: AsyncParsableCommand {
             baseURL: endpoint.url, clusters: clusters, resources: snapshotResourceList, transport: client)
         let summary = await pass.run(
             isStopped: { SignalWatcher.shared.exitCode != nil }, emit: { output.write($0) })
-        FileHandle.standardError.write(Data((SnapshotWarmPass.summaryLine(summary) + "\n").utf8))
+        StandardError.write((SnapshotWarmPass.summaryLine(summary) + "\n"))
         if let code = SignalWatcher.shared.exitCode, summary.interrupted { throw ExitCode(code.rawValue) }
         if summary.failed > 0 {
             throw ToolFailure(
@@ -503,10 +502,9 @@ final class WatcherRun: Sendable {
     func start(emit: @escaping @Sendable (Record) -> Void) async {
         let startNs = MonotonicClock.now()
         await fanout.start()
-        FileHandle.standardError.write(
-            Data(
-                "kp-load: \(fanout.configuration.watcherCount) watch streams open (\(fanout.configuration.watchersPerCluster) per hot cluster and resource)\n"
-                    .utf8))
+        StandardError.write(
+            "kp-load: \(fanout.configuration.watcherCount) watch streams open (\(fanout.configuration.watchersPerCluster) per hot cluster and resource)\n"
+        )
         started.store(true, ordering: .releasing)
         let t = Thread { [self] in
             let f = fanout.runReporter(startNs: startNs, emit: emit)
@@ -525,10 +523,9 @@ final class WatcherRun: Sendable {
             let c = f.counts
             let hist = try? LatencyHistogram(wire: c.delivery)
             func ms(_ v: Int64?) -> String { v.map { String(format: "%.2fms", Double($0) / 1e6) } ?? "-" }
-            FileHandle.standardError.write(
-                Data(
-                    "kp-load: watchers: \(c.events) events (\(String(format: "%.1f", f.eventsPerSecond))/s), \(c.matched) matched, \(c.unmatched) unmatched, \(c.bookmarks) bookmarks; delivery p50 \(ms(hist?.percentile(50))) p99 \(ms(hist?.percentile(99))); ends by the server \(c.ends.isEmpty ? "none" : c.ends.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); re-established \(c.reestablished)\n"
-                        .utf8))
+            StandardError.write(
+                "kp-load: watchers: \(c.events) events (\(String(format: "%.1f", f.eventsPerSecond))/s), \(c.matched) matched, \(c.unmatched) unmatched, \(c.bookmarks) bookmarks; delivery p50 \(ms(hist?.percentile(50))) p99 \(ms(hist?.percentile(99))); ends by the server \(c.ends.isEmpty ? "none" : c.ends.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); re-established \(c.reestablished)\n"
+            )
         }
     }
 }

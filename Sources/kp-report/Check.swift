@@ -42,7 +42,10 @@ extension KPReportCommand {
                 print("load: \(clause), over the \(Format.fixed(maxLoadErrorPercent, 1))% a valid run may have")
                 throw ExitCode(KPExitCode.targetErrors.rawValue)
             }
-            let missing = gaps.missingMeasurements
+            let phases = report.phases.missingPhases
+            let missing =
+                (phases.isEmpty ? [] : ["no sample for phase " + phases.joined(separator: ", ")])
+                + gaps.missingMeasurements
             if !missing.isEmpty {
                 print("measurements missing: " + missing.joined(separator: "; "))
                 throw ExitCode(KPExitCode.incompleteData.rawValue)

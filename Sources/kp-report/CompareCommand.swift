@@ -95,15 +95,14 @@ extension KPReportCommand {
             }
             print(cmp.table.text, terminator: "")
             if cmp.tooFewRuns {
-                FileHandle.standardError.write(
-                    Data(
-                        "kp-report compare: too few runs to call (A \(aRuns.count), B \(bRuns.count); at least \(Compare.minRuns) a side)\n"
-                            .utf8))
+                StandardError.write(
+                    "kp-report compare: too few runs to call (A \(aRuns.count), B \(bRuns.count); at least \(Compare.minRuns) a side)\n"
+                )
             }
             let lines = cmp.breachLines
             if !lines.isEmpty {
                 for line in lines {
-                    FileHandle.standardError.write(Data("kp-report compare: REGRESSION \(line)\n".utf8))
+                    StandardError.write("kp-report compare: REGRESSION \(line)\n")
                 }
                 throw ExitCode(KPExitCode.regression.rawValue)
             }

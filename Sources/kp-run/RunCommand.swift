@@ -121,6 +121,10 @@ struct RunCommand: AsyncParsableCommand {
     var binDir: String?
     @Flag(help: "Replace an existing run directory of the same name.")
     var force = false
+    @Flag(
+        help:
+            "Start even when the pre-flight finds too little free disk in --out or available memory for the target.")
+    var skipPreflight = false
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
@@ -169,6 +173,11 @@ struct RunCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Compare: thresholds YAML for kp-report compare (exit 5 on a regression beyond them).", valueName: "file"))
     var thresholds: String?
+    @Flag(
+        help:
+            "Require a comparison (make compare-bins): exit 2 unless A and B differ by --a-bin/--b-bin, --a-sim-args/--b-sim-args or --b-scenario."
+    )
+    var compare = false
     @Argument(parsing: .postTerminator, help: ArgumentHelp("kp-launch up options, after --.", valueName: "launch-args"))
     var launchArgs: [String] = []
 
@@ -332,6 +341,28 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--out '\(out)' is not a writable directory: choose another with OUT=…")
         }
         try validateRunDirectory()
+        if !skipPreflight, let problem = Preflight.check(runs: plannedRuns, out: out) {
+            throw ValidationError(problem)
+        }
+    }
+
+    /// Every run this command makes, in order: one, a repeat set, a sweep's sizes × repeats, or a
+    /// comparison's A and B runs (the pre-flight sums their disk needs).
+    var plannedRuns: [RunSettings] {
+        let count = max(1, `repeat`)
+        if !sizeList.isEmpty {
+            return sizeList.flatMap { n in
+                var s = settings()
+                s.clusters = n
+                return Array(repeating: s, count: count)
+            }
+        }
+        if comparing {
+            let a = settings()
+            let b = bScenario.map { settings(scenario: $0) } ?? a
+            return (0..<count).flatMap { _ in [a, b] }
+        }
+        return Array(repeating: settings(), count: count)
     }
 
     var env: [String: String] { ProcessInfo.processInfo.environment }
@@ -367,6 +398,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func validateCompare() throws {
+        if compare && !comparing {
+            throw ValidationError(
+                "compare-bins needs A and B to differ: set A_BIN and B_BIN, A_SIM_ARGS and/or B_SIM_ARGS (with SIM=1), or B_SCENARIO"
+            )
+        }
         guard comparing else { return }
         if let b = bScenario {
             guard let bs = Scenario.named(b) else {
@@ -390,6 +426,13 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
             return
+        }
+        let sameBins = aBin != nil && aBin == bBin
+        let sameSim = (aSimArgs != nil || bSimArgs != nil) && (aSimArgs ?? "") == (bSimArgs ?? "")
+        if sameBins || sameSim {
+            throw ValidationError(
+                "A and B are the same (--a-bin = --b-bin, or --a-sim-args = --b-sim-args): give side B something to differ by"
+            )
         }
         if (aBin != nil || bBin != nil) && (aSimArgs != nil || bSimArgs != nil) {
             throw ValidationError(
@@ -508,13 +551,14 @@ struct RunCommand: AsyncParsableCommand {
         }
         if plan {
             let lines = series.planLines(items, runName: runName)
-            print((["# kp-run --plan: the commands kp-run would start, in order (nothing was started)"] + lines).joined(separator: "\n"))
+            print(
+                (["# kp-run --plan: the commands kp-run would start, in order (nothing was started)"] + lines).joined(
+                    separator: "\n"))
             return 0
         }
         if FileManager.default.fileExists(atPath: dir) {
             do { try FileManager.default.removeItem(atPath: dir) } catch {
-                FileHandle.standardError.write(
-                    Data("kp-run: error: --force: cannot remove \(dir): \(error.localizedDescription)\n".utf8))
+                StandardError.write("kp-run: error: --force: cannot remove \(dir): \(error.localizedDescription)\n")
                 return 2
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPSim
 import Logging
 
@@ -13,7 +14,7 @@ struct KPSimCommand {
         do {
             outcome = try SimArgumentParser.parse(Array(CommandLine.arguments.dropFirst()))
         } catch {
-            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            StandardError.write("\(error.message)\n")
             exit(2)
         }
         let configuration: SimConfiguration
@@ -51,7 +52,7 @@ struct KPSimCommand {
         do {
             server = try await SimServer.start(configuration, logger: logger)
         } catch {
-            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            StandardError.write("\(error.message)\n")
             exit(error.exitCode)
         }
         for await number in signals {

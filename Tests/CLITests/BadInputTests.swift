@@ -17,6 +17,12 @@ import Testing
     static let cases: [Case] = [
         // kp-run (what make runs): counts, percentages, durations, scenario, modes, files, --out, an existing run.
         Case(tool: "kp-run", args: ["--sim", "--clusters", "0", "--out", "MARK/out"], names: "--clusters"),
+        // make compare-bins with nothing that makes B differ from A.
+        Case(
+            tool: "kp-run", args: ["--sim", "--compare", "--repeat", "2", "--out", "MARK/out"], names: "compare-bins"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--a-sim-args", "--x=1", "--b-sim-args", "--x=1", "--out", "MARK/out"],
+            names: "--a-sim-args"),
         Case(tool: "kp-run", args: ["--sim", "--workers", "-3", "--out", "MARK/out"], names: "--workers"),
         Case(tool: "kp-run", args: ["--sim", "--hot-percent", "150", "--out", "MARK/out"], names: "--hot-percent"),
         Case(
@@ -315,5 +321,22 @@ import Testing
         #expect(r.status != 0)
         #expect(r.stderr.contains("kp-run: error: --clusters must be a whole number >= 1 (got '-4')"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(mark)/out/demo"))
+    }
+
+    /// `make compare-bins` with nothing that makes B differ from A stops before anything starts.
+    @Test func compareBinsWithoutADifferenceExitsTwo() throws {
+        let mark = try ToolRunner.tempDir("badinput-cmp")
+        defer { try? FileManager.default.removeItem(atPath: mark) }
+        let r = try ToolRunner.run(
+            "/usr/bin/make",
+            [
+                "-s", "compare-bins", "NO_BUILD=1", "BIN_DIR=\(ToolRunner.binDir)", "OUT=\(mark)/out", "SIM=1",
+                "SCENARIO=mixed-hot", "CLUSTERS=10", "REPEAT=2",
+            ],
+            env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], cwd: ToolRunner.repoRoot, timeout: 60)
+        #expect(r.status != 0)
+        let line = r.stderr.split(separator: "\n").first { $0.hasPrefix("kp-run: error: ") } ?? ""
+        #expect(line.contains("A_BIN") && line.contains("B_SCENARIO"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(mark)/out"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPHTTP
 import KPRecords
 import KPTestSupport
@@ -6,7 +7,6 @@ import Synchronization
 import Testing
 
 @testable import KPBootstrap
-import KPCore
 
 /// Collects what a Bootstrapper hands out.
 final class Collected: Sendable {

@@ -26,7 +26,9 @@ import Testing
         let phases = plan.commands().filter { $0.tool == "kp-scrape" && !$0.args.contains("--interval") }
             .compactMap { Self.value("--phase", in: $0.args) }
         #expect(phases == ["launch"] + Scenario.named(name)!.phases)
-        let pprof = plan.commands().filter { $0.args.contains("--pprof") }.compactMap { Self.value("--phase", in: $0.args) }
+        let pprof = plan.commands().filter { $0.args.contains("--pprof") }.compactMap {
+            Self.value("--phase", in: $0.args)
+        }
         #expect(pprof == Scenario.named(name)!.samples.filter(\.pprof).map(\.phase))
     }
 
@@ -35,10 +37,11 @@ import Testing
         let loads = plan.commands().filter { $0.tool == "kp-load" }
         #expect(loads.count == 6)
         #expect(loads.allSatisfy { Self.value("--seed", in: $0.args) == "9876" })
-        #expect(loads.map(\.stdout!) == [
-            "nowatch-load-0-of-3.jsonl", "nowatch-load-1-of-3.jsonl", "nowatch-load-2-of-3.jsonl",
-            "load-0-of-3.jsonl", "load-1-of-3.jsonl", "load-2-of-3.jsonl",
-        ])
+        #expect(
+            loads.map(\.stdout!) == [
+                "nowatch-load-0-of-3.jsonl", "nowatch-load-1-of-3.jsonl", "nowatch-load-2-of-3.jsonl",
+                "load-0-of-3.jsonl", "load-1-of-3.jsonl", "load-2-of-3.jsonl",
+            ])
         #expect(loads.map { Self.value("--shard", in: $0.args)! } == ["0/3", "1/3", "2/3", "0/3", "1/3", "2/3"])
         #expect(loads.filter { $0.args.contains("--watchers-per-cluster") }.count == 3)
         #expect(Self.settings("watch-fanout", seed: 9_876).metaFlags().contains("seed=9876"))

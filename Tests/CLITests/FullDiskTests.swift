@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// A run whose output folder fills up fails loudly: kp-run's last line names the cause in the failing
+/// tool's words, no record file holds a torn line, and the pre-flight refuses such a run up front.
+/// A small tmpfs is the full disk, so these need root (CI runs as root).
+@Suite(.serialized, .enabled(if: geteuid() == 0, "mounting a small tmpfs needs root"))
+struct FullDiskTests {
+    static let args = [
+        "--scenario", "bootstrap", "--sim", "--clusters", "20", "--warmup", "1s", "--post-bootstrap-settle", "1s",
+        "--steady-wait", "2s", "--series-interval", "1s", "--run", "full",
+    ]
+    static let env = ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""]
+
+    /// A tmpfs of `size` at a fresh folder, unmounted by `body`'s end.
+    static func withTmpfs(_ size: String, _ body: (String) throws -> Void) throws {
+        let dir = try ToolRunner.tempDir("full-disk")
+        defer {
+            _ = try? ToolRunner.run("/bin/umount", ["-l", dir])
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let m = try ToolRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", dir])
+        try #require(m.status == 0, "mount tmpfs: \(m.stderr)")
+        try body(dir)
+    }
+
+    @Test func fullDiskFailsLoudlyAndTearsNoRecord() throws {
+        try Self.withTmpfs("64k") { out in
+            let r = try ToolRunner.run(
+                "kp-run", ["--bin-dir", ToolRunner.binDir, "--out", out, "--skip-preflight"] + Self.args, env: Self.env,
+                timeout: 180)
+            #expect(r.status != 0 && r.status != 2, "\(r.stderr)")
+            let last = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last.hasPrefix("kp-run: run failed"), "\(last)")
+            #expect(last.contains("No space left on device"), "last line: \(last)")
+            #expect(!r.stderr.contains("done:"))
+            let dir = "\(out)/full"
+            for f in (try FileManager.default.contentsOfDirectory(atPath: dir)) where f.hasSuffix(".jsonl") {
+                let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(f)"))
+                #expect(data.isEmpty || data.last == 0x0A, "\(f) ends with a torn line")
+            }
+            #expect(ProcessTable.alive(matching: out).isEmpty)
+        }
+    }
+
+    @Test func preflightRefusesARunThatCannotFit() throws {
+        try Self.withTmpfs("256k") { out in
+            let r = try ToolRunner.run(
+                "kp-run", ["--bin-dir", ToolRunner.binDir, "--out", out] + Self.args, env: Self.env, timeout: 60)
+            #expect(r.status == 2, "\(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(r.stderr)")
+            #expect(
+                r.stderr.contains("pre-flight") && r.stderr.contains("free") && r.stderr.contains("--skip-preflight"))
+            #expect((try FileManager.default.contentsOfDirectory(atPath: out)).isEmpty, "nothing may start")
+        }
+    }
+}
