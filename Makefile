@@ -55,6 +55,7 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	--write-rps-per-cluster $(WRITE_RPS_PER_CLUSTER) --read-rps-per-cluster $(READ_RPS_PER_CLUSTER) \
 	--object-bytes $(OBJECT_BYTES) --series-interval $(SERIES_INTERVAL) --out $(OUT) \
 	$(if $(RUN),--run $(RUN)) $(if $(FORCE),--force) $(if $(SIM),--sim) $(if $(SKIP_PREFLIGHT),--skip-preflight) \
+	$(if $(PREFLIGHT_SWEEP),--preflight-sweep $(PREFLIGHT_SWEEP)) \
 	$(if $(SEED),--seed $(SEED)) $(if $(PLAN),--plan) \
 	$(if $(REPEAT),--repeat $(REPEAT)) $(if $(LOAD_SHARDS),--load-shards $(LOAD_SHARDS)) \
 	$(if $(filter watch-fanout,$(SCENARIO)),--watchers-per-cluster $(WATCHERS))

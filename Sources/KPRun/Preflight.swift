@@ -83,9 +83,9 @@ public enum Preflight {
         return (samples.count, samples.filter(\.pprof).count)
     }
 
-    /// Hot clusters of the load phase: ceil(N · hot% / 100), at least 1 (kp-load's rule).
+    /// Hot clusters of the load phase (the run model's rule, kp-load's).
     static func hotClusters(_ s: RunSettings) -> Int {
-        max(1, Int((Double(s.clusters) * s.hotPercent / 100).rounded(.up)))
+        Scenario.hotCount(of: s.clusters, percent: s.hotPercent)
     }
 
     /// True when kp-run starts the target on this machine (local, sim and docker mode; not url mode).
@@ -169,6 +169,50 @@ public enum Preflight {
     /// The least memory asked for, however few the VCPs: 512 MiB (the server and etcd themselves).
     public static let memoryFloor: Int64 = 512 * 1_048_576
 
+    /// RSS as a function of N measured by an earlier sweep of the same target (`kp-report sweep`'s
+    /// `rss_bytes` row): the upper ends of its 95 % intervals, so the check stays on the safe side.
+    public struct MemoryFit: Sendable, Equatable {
+        public var intercept: Double
+        public var slopePerVCP: Double
+        /// The sweep.csv it came from, for the message.
+        public var source: String
+        public init(intercept: Double, slopePerVCP: Double, source: String) {
+            self.intercept = intercept
+            self.slopePerVCP = slopePerVCP
+            self.source = source
+        }
+        public func need(clusters: Int) -> Int64 { Int64((intercept + slopePerVCP * Double(clusters)).rounded(.up)) }
+    }
+
+    /// Reads the `rss_bytes` fit of a sweep folder's sweep.csv (`--preflight-sweep DIR`). Throws a
+    /// one-line problem naming the file and the fix.
+    public static func memoryFit(sweepDirectory dir: String) throws(PreflightInputError) -> MemoryFit {
+        let path = (dir as NSString).appendingPathComponent("sweep.csv")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw PreflightInputError(
+                "--preflight-sweep \(dir): no readable sweep.csv there: give the folder `make sweep` (kp-report sweep --out) wrote"
+            )
+        }
+        let lines = text.split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        guard let header = lines.first,
+            let row = lines.dropFirst().first(where: { $0.first == "rss_bytes" }), row.count == header.count
+        else {
+            throw PreflightInputError(
+                "--preflight-sweep \(path) has no rss_bytes row: re-run kp-report sweep on that sweep")
+        }
+        let cell = Dictionary(uniqueKeysWithValues: zip(header, row))
+        func number(_ keys: [String]) -> Double? { keys.lazy.compactMap { cell[$0].flatMap(Double.init) }.first }
+        guard let slope = number(["slope_ci_high", "slope_per_vcp"]),
+            let intercept = number(["intercept_ci_high", "intercept"]), slope > 0
+        else {
+            throw PreflightInputError(
+                "--preflight-sweep \(path): its rss_bytes row has no fit (too few sizes?): sweep at least two sizes")
+        }
+        return MemoryFit(intercept: intercept, slopePerVCP: slope, source: path)
+    }
+
     // MARK: - The check
 
     /// The one-line problem when `runs` do not fit, else nil.
@@ -178,9 +222,9 @@ public enum Preflight {
     ///   - freeDisk: bytes free to an unprivileged user in `out` (nil: not checked).
     ///   - availableMemory: MemAvailable in bytes (nil: not checked). Checked only for runs whose target
     ///     kp-run starts; runs go one after another, so the largest run's need counts.
-    public static func problem(runs: [RunSettings], out: String, freeDisk: Int64?, availableMemory: Int64?)
-        -> String?
-    {
+    public static func problem(
+        runs: [RunSettings], out: String, freeDisk: Int64?, availableMemory: Int64?, fit: MemoryFit? = nil
+    ) -> String? {
         var problems: [String] = []
         var fixes: [String] = []
         let disk = diskNeed(runs)
@@ -190,10 +234,14 @@ public enum Preflight {
             fixes.append("free disk space there or choose another --out (OUT=…)")
         }
         if let availableMemory, let most = runs.filter(startsTarget).map(\.clusters).max() {
-            let memory = memoryNeed(clusters: most)
+            // The seed's table is the floor; an earlier sweep of this target raises it when it measured more.
+            let table = memoryNeed(clusters: most)
+            let measured = fit?.need(clusters: most) ?? 0
+            let memory = max(table, measured)
             if memory > availableMemory {
+                let rule = measured > table ? " (from \(fit!.source): RSS fit, upper 95 % bounds)" : ""
                 problems.append(
-                    "a target with \(most) VCPs needs about \(format(memory)) of memory but \(format(availableMemory)) is available"
+                    "a target with \(most) VCPs needs about \(format(memory)) of memory\(rule) but \(format(availableMemory)) is available"
                 )
                 fixes.append("free memory or lower --clusters/--sizes")
             }
@@ -205,8 +253,8 @@ public enum Preflight {
 
     /// ``problem(runs:out:freeDisk:availableMemory:)`` with this machine's free space in `out` and
     /// its available memory.
-    public static func check(runs: [RunSettings], out: String) -> String? {
-        problem(runs: runs, out: out, freeDisk: freeBytes(atPath: out), availableMemory: availableMemory())
+    public static func check(runs: [RunSettings], out: String, fit: MemoryFit? = nil) -> String? {
+        problem(runs: runs, out: out, freeDisk: freeBytes(atPath: out), availableMemory: availableMemory(), fit: fit)
     }
 
     /// Bytes free to an unprivileged user on the file system holding `path` (statvfs), or nil.
@@ -239,4 +287,10 @@ public enum Preflight {
         if b >= 1_048_576 { return String(format: "%.0f MiB", b / 1_048_576) }
         return String(format: "%.0f KiB", b / 1024)
     }
+}
+
+/// A bad `--preflight-sweep` input: one line naming the file and the fix (exit 2).
+public struct PreflightInputError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ d: String) { description = d }
 }

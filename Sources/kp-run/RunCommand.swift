@@ -126,6 +126,11 @@ struct RunCommand: AsyncParsableCommand {
             "Start even when the pre-flight finds too little free disk in --out or available memory for the target.")
     var skipPreflight = false
     @Option(
+        help: ArgumentHelp(
+            "Pre-flight memory from an earlier sweep of this target (the folder of its sweep.csv): its RSS fit, when above the seed's table.",
+            valueName: "dir"))
+    var preflightSweep: String?
+    @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
             "mixed-*: kp-load processes side by side, each with --shard I/N, writing load-I-of-N.jsonl.", valueName: "n"
@@ -341,7 +346,13 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--out '\(out)' is not a writable directory: choose another with OUT=…")
         }
         try validateRunDirectory()
-        if !skipPreflight, let problem = Preflight.check(runs: plannedRuns, out: out) {
+        var fit: Preflight.MemoryFit?
+        if let preflightSweep {
+            do { fit = try Preflight.memoryFit(sweepDirectory: preflightSweep) } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if !skipPreflight, let problem = Preflight.check(runs: plannedRuns, out: out, fit: fit) {
             throw ValidationError(problem)
         }
     }

@@ -55,4 +55,56 @@ struct FullDiskTests {
             #expect((try FileManager.default.contentsOfDirectory(atPath: out)).isEmpty, "nothing may start")
         }
     }
+
+    /// The disk fills while the run is in `phase` (a file written until ENOSPC the moment kp-run's
+    /// phase file names it): launch (kp-launch cannot write its files), warmup (the baseline sample
+    /// and then the bootstrap records are lost) and load (kp-load's records are lost).
+    @Test(arguments: ["launch", "warmup", "load"])
+    func diskFillingInAPhaseEndsTheRunInTheToolsWords(_ phase: String) throws {
+        try Self.withTmpfs("16m") { out in
+            let dir = "\(out)/full"
+            let filled = Locked(false)
+            let done = Locked(false)
+            let filler = Thread {
+                while !done.get() {
+                    if let p = try? String(contentsOfFile: "\(dir)/phase", encoding: .utf8),
+                        p.trimmingCharacters(in: .whitespacesAndNewlines) == phase
+                    {
+                        Self.fill("\(out)/filler")
+                        filled.set(true)
+                        return
+                    }
+                    usleep(5_000)
+                }
+            }
+            filler.start()
+            let args =
+                Self.args.map { $0 == "bootstrap" ? "mixed-hot" : $0 } + [
+                    "--load-duration", "4s", "--hot-percent", "50", "--max-lag", "1s",
+                ]
+            let r = try ToolRunner.run(
+                "kp-run", ["--bin-dir", ToolRunner.binDir, "--out", out, "--skip-preflight"] + args, env: Self.env,
+                timeout: 180)
+            done.set(true)
+            #expect(filled.get(), "the run never reached phase \(phase)")
+            #expect(r.status != 0 && r.status != 2, "\(r.stderr)")
+            let last = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last.contains("No space left on device"), "\(phase): last line: \(last)")
+            #expect(!r.stderr.contains("done:"))
+            for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasSuffix(".jsonl") {
+                let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(f)"))
+                #expect(data.isEmpty || data.last == 0x0A, "\(phase): \(f) ends with a torn line")
+            }
+            #expect(ProcessTable.alive(matching: out).isEmpty)
+        }
+    }
+
+    /// Writes zeros to `path` until the file system is full.
+    static func fill(_ path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0, count: 65536)
+        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
 }

@@ -104,4 +104,32 @@ import Testing
         #expect(Preflight.memAvailable(in: text) == Int64(24_012_392) * 1024)
         #expect(Preflight.memAvailable(in: "MemTotal: 1 kB\n") == nil)
     }
+
+    /// An earlier sweep of the target raises the memory need above the seed's table when it measured
+    /// more; it never lowers it; a folder without a usable sweep.csv is refused with one line.
+    @Test func aSweepsRSSFitRaisesTheMemoryNeed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kp-pf-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(throws: PreflightInputError.self) { try Preflight.memoryFit(sweepDirectory: dir) }
+        let header =
+            "resource,unit,points,distinct_n,slope_per_vcp,slope_ci_low,slope_ci_high,intercept,intercept_ci_low,intercept_ci_high,r_squared,baseline_min,baseline_max,linear,note"
+        // 10 MiB per VCP (upper bound 11 MiB) over 100 MiB (upper 120 MiB).
+        let row = "rss_bytes,bytes,8,4,10485760,9437184,11534336,104857600,94371840,125829120,0.99,1,2,true,"
+        try (header + "\n" + row + "\n").write(toFile: "\(dir)/sweep.csv", atomically: true, encoding: .utf8)
+        let fit = try Preflight.memoryFit(sweepDirectory: dir)
+        #expect(fit.slopePerVCP == 11_534_336 && fit.intercept == 125_829_120)
+        #expect(fit.need(clusters: 1000) == 125_829_120 + 1000 * 11_534_336)
+        let runs = [Self.settings(clusters: 1000)]
+        // The table asks 6 GiB for 1000 VCPs; the sweep says about 10.9 GiB.
+        let problem = try #require(
+            Preflight.problem(runs: runs, out: "out", freeDisk: 1 << 50, availableMemory: 8 * Self.gib, fit: fit))
+        #expect(problem.contains("10.9 GiB") && problem.contains("sweep.csv"), "\(problem)")
+        #expect(Preflight.problem(runs: runs, out: "out", freeDisk: 1 << 50, availableMemory: 8 * Self.gib) == nil)
+        // A lighter target than the table: the table still counts.
+        let light = Preflight.MemoryFit(intercept: 1, slopePerVCP: 1, source: "x")
+        #expect(
+            Preflight.problem(runs: runs, out: "out", freeDisk: 1 << 50, availableMemory: 4 * Self.gib, fit: light)?
+                .contains("6.0 GiB") == true)
+    }
 }
