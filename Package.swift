@@ -208,7 +208,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats", "KPPprof", "KPRunModel"]),
-        .testTarget(name: "KPRunTests", dependencies: ["KPRun", "KPRunModel", "KPRecords"]),
+        .testTarget(name: "KPRunTests", dependencies: ["KPCore", "KPRun", "KPRunModel", "KPRecords"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
         .testTarget(
             name: "CLITests", dependencies: ["KPRecords", "KPPprof", "KPRun", "KPRunModel", "KPTestSupport"]),

@@ -25,6 +25,8 @@ public enum KPExitCode: Int32, Sendable, CaseIterable {
     case etcdFailed = 13
     /// A required external tool is missing (docker, compose v2, go, etcd).
     case missingTool = 14
+    /// Hung up: SIGHUP (128 + 1), e.g. the terminal closed under kp-run.
+    case hungUp = 129
     /// Interrupted by SIGINT (128 + 2).
     case interrupted = 130
     /// Terminated by SIGTERM (128 + 15).

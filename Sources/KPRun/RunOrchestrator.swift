@@ -92,7 +92,7 @@ public final class RunOrchestrator {
             }
             outcome = o
         } catch {
-            outcome = .failed(1, "\(error)")
+            outcome = .failed(KPExitCode.failure.rawValue, "\(error)")
         }
         return finish(outcome)
     }
@@ -111,14 +111,14 @@ public final class RunOrchestrator {
     }
 
     static func interrupted(_ sig: Int32) -> RunOutcome {
-        let (name, code): (String, Int32) =
+        let (name, code): (String, KPExitCode) =
             switch sig {
-            case SIGINT: ("SIGINT", 130)
-            case SIGHUP: ("SIGHUP", 129)
-            default: ("SIGTERM", 143)
+            case SIGINT: ("SIGINT", .interrupted)
+            case SIGHUP: ("SIGHUP", .hungUp)
+            default: ("SIGTERM", .terminated)
             }
         StandardError.write("kp-run: caught \(name), stopping\n")
-        return RunOutcome(status: "interrupted", exitCode: code, reason: "interrupted by \(name)")
+        return RunOutcome(status: "interrupted", exitCode: code.rawValue, reason: "interrupted by \(name)")
     }
 
     /// The events every wait watches: a signal, kp-launch's end, or its error record (target died or stalled).
@@ -132,21 +132,24 @@ public final class RunOrchestrator {
 
     /// The target died or stalled (kp-launch said so or ended): let kp-launch finish stopping it, then end the run.
     func targetDied() -> RunOutcome {
-        guard let l = launchPid else { return .failed(10, "the target exited during \(phase)") }
+        let crashed = KPExitCode.targetCrashed.rawValue
+        guard let l = launchPid else { return .failed(crashed, "the target exited during \(phase)") }
         var code = sup.wait(until: .now + .seconds(30)) { s in
             if let c = s.exits[l] { return .exited(l, c) }
             return nil
         }
         if case .timeout = code { code = .exited(l, sup.stop(l)) }
         launchPid = nil
-        guard case .exited(_, let status) = code else { return .failed(10, "the target exited during \(phase)") }
+        guard case .exited(_, let status) = code else { return .failed(crashed, "the target exited during \(phase)") }
         let why = sup.lastLaunchError
         switch status {
-        case 13: return .failed(13, "etcd failed during \(phase)\(why.map { ": \($0)" } ?? "")")
-        case 11: return .failed(11, "the target stopped answering during \(phase)\(why.map { ": \($0)" } ?? "")")
+        case KPExitCode.etcdFailed.rawValue:
+            return .failed(status, "etcd failed during \(phase)\(why.map { ": \($0)" } ?? "")")
+        case KPExitCode.targetUnreachable.rawValue:
+            return .failed(status, "the target stopped answering during \(phase)\(why.map { ": \($0)" } ?? "")")
         default:
             return .failed(
-                10, "the target exited during \(phase) (kp-launch exit \(status)\(why.map { ": \($0)" } ?? ""))")
+                crashed, "the target exited during \(phase) (kp-launch exit \(status)\(why.map { ": \($0)" } ?? ""))")
         }
     }
 
@@ -619,6 +622,8 @@ public final class RunOrchestrator {
     public func writeMeta() throws {
         let c = plan.meta()
         let p = try sup.spawn(tool(c.tool), c.args, stdout: .append(file(c.stdout!)), stderr: .inherit)
-        guard sup.waitExit(p, ignoringSignals: true) == 0 else { throw RunOutcome.failed(2, "kp-report meta failed") }
+        guard sup.waitExit(p, ignoringSignals: true) == 0 else {
+            throw RunOutcome.failed(KPExitCode.badInput.rawValue, "kp-report meta failed")
+        }
     }
 }

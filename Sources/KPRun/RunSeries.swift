@@ -39,10 +39,12 @@ public struct RunSeries {
     static func say(_ s: String) { StandardError.write("kp-run: \(s)\n") }
 
     /// Codes that end a series at once: bad input, and the signals.
-    static func stopsSeries(_ code: Int32) -> Bool { [2, 129, 130, 143].contains(code) }
+    static func stopsSeries(_ code: Int32) -> Bool {
+        [KPExitCode.badInput, .hungUp, .interrupted, .terminated].map(\.rawValue).contains(code)
+    }
 
     /// One run into `dir` (created here, with logs/ and pprof/).
-    public func single(dir: String, settings: RunSettings) -> Int32 {
+    public func single(dir: String, settings: RunSettings, name: String? = nil) -> Int32 {
         do {
             try FileManager.default.createDirectory(atPath: "\(dir)/logs", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: "\(dir)/pprof", withIntermediateDirectories: true)
@@ -50,7 +52,7 @@ public struct RunSeries {
             StandardError.write("kp-run: error: cannot create \(dir): \(error.localizedDescription)\n")
             return 2
         }
-        let o = RunOrchestrator(settings: settings, dir: dir, runName: runName, supervisor: supervisor)
+        let o = RunOrchestrator(settings: settings, dir: dir, runName: name ?? runName, supervisor: supervisor)
         do { try o.writeMeta() } catch {
             StandardError.write("kp-run: error: kp-report meta failed for \(dir)\n")
             try? FileManager.default.removeItem(atPath: dir)
@@ -61,14 +63,18 @@ public struct RunSeries {
 
     /// One item of a series: a run, or a kp-report command over runs already made.
     public enum Item: Sendable {
-        case run(label: String?, dir: String, settings: RunSettings)
+        /// `name`: the run's name in run_meta and its profiles' file names.
+        case run(label: String?, dir: String, settings: RunSettings, name: String)
         case report([String])
     }
 
     /// `repeat` runs into dir/r1 … dir/rn (or one run into dir when repeat is 1), then the set's fold.
-    public func repeatedItems(dir: String, settings: RunSettings, repeat count: Int) -> [Item] {
-        if count <= 1 { return [.run(label: nil, dir: dir, settings: settings)] }
-        return (1...count).map { i in .run(label: "repeat \(i) of \(count)", dir: "\(dir)/r\(i)", settings: settings) }
+    public func repeatedItems(dir: String, settings: RunSettings, repeat count: Int, name: String? = nil) -> [Item] {
+        let name = name ?? runName
+        if count <= 1 { return [.run(label: nil, dir: dir, settings: settings, name: name)] }
+        return (1...count).map { i in
+            .run(label: "repeat \(i) of \(count)", dir: "\(dir)/r\(i)", settings: settings, name: name)
+        }
             + [.report([dir])]
     }
 
@@ -78,9 +84,12 @@ public struct RunSeries {
         for n in sizes {
             var s = base
             s.clusters = n
-            items += repeatedItems(dir: "\(dir)/n\(n)", settings: s, repeat: count).map { item in
-                if case .run(let label, let d, let s) = item {
-                    return .run(label: "sweep: N = \(n)" + (label.map { ", \($0)" } ?? ""), dir: d, settings: s)
+            // Each size is a run of its own name, <scenario>-<N>, as a plain run of that size would be.
+            let name = "\(s.scenario.name)-\(n)"
+            items += repeatedItems(dir: "\(dir)/n\(n)", settings: s, repeat: count, name: name).map { item in
+                if case .run(let label, let d, let s, let name) = item {
+                    return .run(
+                        label: "sweep: N = \(n)" + (label.map { ", \($0)" } ?? ""), dir: d, settings: s, name: name)
                 }
                 return item
             }
@@ -100,7 +109,7 @@ public struct RunSeries {
                 items.append(
                     .run(
                         label: "compare: \(side.name) run \(i) of \(count)", dir: "\(dir)/\(side.name)/r\(i)",
-                        settings: s))
+                        settings: s, name: runName))
             }
         }
         var args = ["compare", "--out", dir]
@@ -115,9 +124,9 @@ public struct RunSeries {
         var last: Int32 = 0
         for item in items {
             switch item {
-            case .run(let label, let dir, let settings):
+            case .run(let label, let dir, let settings, let name):
                 if let label { Self.say("\(label): \(dir)") }
-                let code = single(dir: dir, settings: settings)
+                let code = single(dir: dir, settings: settings, name: name)
                 if Self.stopsSeries(code) { return code }
                 if first == 0 { first = code }
             case .report(let args):
@@ -133,10 +142,10 @@ public struct RunSeries {
         var lines: [String] = []
         for item in items {
             switch item {
-            case .run(let label, let dir, let settings):
+            case .run(let label, let dir, let settings, let name):
                 if let label { lines.append("# \(label): \(dir)") }
                 lines.append("mkdir -p \(RunPlan.quote("\(dir)/logs")) \(RunPlan.quote("\(dir)/pprof"))")
-                lines += RunPlan(settings: settings, dir: dir, runName: runName).shellLines(binDir: base.binDir)
+                lines += RunPlan(settings: settings, dir: dir, runName: name).shellLines(binDir: base.binDir)
             case .report(let args):
                 lines.append(
                     ([RunPlan.quote("\(base.binDir)/kp-report")] + args.map(RunPlan.quote)).joined(separator: " "))

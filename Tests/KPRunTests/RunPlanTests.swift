@@ -1,6 +1,9 @@
-import KPRun
+import Foundation
+import KPCore
 import KPRunModel
 import Testing
+
+@testable import KPRun
 
 /// kp-run's plan: every command a run starts, from the run model, with one seed for every kp-load.
 @Suite struct RunPlanTests {
@@ -66,5 +69,32 @@ import Testing
         let group = lines.filter { $0.hasPrefix("( ") }
         #expect(group.count == 1 && group[0].contains(" wait )") && group[0].contains("--shard 1/2"))
         #expect(lines.contains("sleep 30  # warmup: warmup 30s, watching the target"))
+    }
+}
+
+/// How kp-run ranks and stops on exit codes, by KPExitCode.
+@Suite struct ExitPrecedenceTests {
+    @Test func worstShardWins() {
+        // failure > generator-limited > saturated > ok.
+        let order: [KPExitCode] = [.ok, .targetSaturated, .generatorLimited, .targetErrors]
+        let severities = order.map { RunOrchestrator.loadSeverity($0.rawValue) }
+        #expect(severities == severities.sorted() && Set(severities).count == 4)
+        #expect(RunOrchestrator.loadSeverity(KPExitCode.failure.rawValue) == RunOrchestrator.loadSeverity(12))
+    }
+
+    @Test func badInputAndSignalsEndASeries() {
+        for code in [KPExitCode.badInput, .hungUp, .interrupted, .terminated] {
+            #expect(RunSeries.stopsSeries(code.rawValue))
+        }
+        for code in [KPExitCode.ok, .failure, .generatorLimited, .incompleteData, .targetSaturated, .targetCrashed] {
+            #expect(!RunSeries.stopsSeries(code.rawValue))
+        }
+    }
+
+    @Test func signalsAreNamedAndCoded() {
+        #expect(RunOrchestrator.interrupted(SIGINT).exitCode == KPExitCode.interrupted.rawValue)
+        #expect(RunOrchestrator.interrupted(SIGHUP).exitCode == 129)
+        #expect(RunOrchestrator.interrupted(SIGTERM).exitCode == 143)
+        #expect(RunOrchestrator.interrupted(SIGTERM).status == "interrupted")
     }
 }
