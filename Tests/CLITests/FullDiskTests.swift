@@ -58,8 +58,9 @@ struct FullDiskTests {
 
     /// The disk fills while the run is in `phase` (a file written until ENOSPC the moment kp-run's
     /// phase file names it): launch (kp-launch cannot write its files), warmup (the baseline sample
-    /// and then the bootstrap records are lost) and load (kp-load's records are lost).
-    @Test(arguments: ["launch", "warmup", "load"])
+    /// and then the bootstrap records are lost), load (kp-load's records are lost) and report (every
+    /// measurement is in, but run_end and the report cannot be written).
+    @Test(arguments: ["launch", "warmup", "load", "report"])
     func diskFillingInAPhaseEndsTheRunInTheToolsWords(_ phase: String) throws {
         try Self.withTmpfs("16m") { out in
             let dir = "\(out)/full"
