@@ -41,6 +41,23 @@ extension KPReportCommand {
                 })
         }
 
+        /// The kp-report command that folds `dir` when it is a sweep (`n<size>/` folders) or a
+        /// comparison (`A/` and `B/`) that kp-run wrote, else nil.
+        static func setCommand(_ dir: String) -> String? {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+            func isDir(_ name: String) -> Bool {
+                var d: ObjCBool = false
+                return FileManager.default.fileExists(atPath: "\(dir)/\(name)", isDirectory: &d) && d.boolValue
+            }
+            if isDir("A") && isDir("B") { return "kp-report compare --out \(dir) \(dir)/A -- \(dir)/B" }
+            let sizes = names.filter { $0.hasPrefix("n") && Int($0.dropFirst()) != nil && isDir($0) }
+                .sorted { Int($0.dropFirst())! < Int($1.dropFirst())! }
+            if !sizes.isEmpty {
+                return "kp-report sweep --out \(dir) " + sizes.map { "\(dir)/\($0)" }.joined(separator: " ")
+            }
+            return nil
+        }
+
         func validate() throws {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: runDir, isDirectory: &isDir), isDir.boolValue else {
@@ -71,6 +88,9 @@ extension KPReportCommand {
             }
             let data = RunData.load(directory: runDir)
             if data.missingFiles.count == RunData.inputFiles.count && data.pprofFiles.isEmpty {
+                if let command = Self.setCommand(runDir) {
+                    throw InputError("\(runDir) is not one run: fold it with \(command)")
+                }
                 throw InputError(
                     "\(runDir) holds none of \(RunData.inputFiles.joined(separator: ", ")): pass a run directory written by kp-run"
                 )

@@ -33,4 +33,23 @@ import Testing
         #expect(r.status == 2, "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(mark)/reports"))
     }
+
+    /// A sweep's or a comparison's folder (as kp-run writes them) is not one run: kp-report says which
+    /// subcommand folds it, with the exact command line, and exits 2.
+    @Test(arguments: [("sweep", ["n10", "n2"]), ("compare", ["A", "B"])])
+    func aSetFolderNamesTheCommandThatFoldsIt(_ kind: String, _ folders: [String]) throws {
+        let mark = try ToolRunner.tempDir("report-set")
+        defer { try? FileManager.default.removeItem(atPath: mark) }
+        for f in folders {
+            try FileManager.default.createDirectory(atPath: "\(mark)/set/\(f)", withIntermediateDirectories: true)
+        }
+        let r = try ToolRunner.run("kp-report", ["\(mark)/set"], timeout: 60)
+        #expect(r.status == 2, "\(r.stderr)")
+        let expected =
+            kind == "sweep"
+            ? "kp-report sweep --out \(mark)/set \(mark)/set/n2 \(mark)/set/n10"
+            : "kp-report compare --out \(mark)/set \(mark)/set/A -- \(mark)/set/B"
+        #expect(r.stderr.contains("is not one run: fold it with \(expected)"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
 }
