@@ -39,8 +39,6 @@ public final class RunOrchestrator {
     var launchPid: pid_t?
     var seriesPid: pid_t?
     var children: [pid_t] = []
-    /// The pids of the last ``runTools(_:every:check:)`` call, in order (for their error lines).
-    var lastPids: [pid_t] = []
     var loadExit: Int32 = 0
     var loadReason: String?
     /// A step's failure that ends the run after the samples right behind it (a failed load's post-load sample).
@@ -172,18 +170,26 @@ public final class RunOrchestrator {
 
     /// Runs a tool to its end while watching the target; returns its exit code.
     /// If the target dies meanwhile, the tool is stopped (it writes what it measured) and the run ends.
-    func runTool(_ name: String, _ args: [String], stdout: Supervisor.Output, stderr: Supervisor.Output) throws -> Int32
+    func runTool(_ name: String, _ args: [String], stdout: Supervisor.Output, stderr: Supervisor.Output) throws
+        -> ToolExit
     {
         try runTools([(name, args, stdout, stderr)])[0]
     }
 
-    /// Runs tools side by side (kp-load shards); returns their exit codes in order. With `every`, wakes
+    /// A tool that ran to its end: its pid (for the error line kp-run kept, ``Supervisor/errorLine(_:)``)
+    /// and its exit code.
+    struct ToolExit {
+        var pid: pid_t
+        var code: Int32
+    }
+
+    /// Runs tools side by side (kp-load shards); returns their exits in order. With `every`, wakes
     /// that often (no process spawned) to run `check` until the tools end; without, sleeps until one
     /// of them exits or the target dies.
     func runTools(
         _ tools: [(String, [String], Supervisor.Output, Supervisor.Output)], every: Duration? = nil,
         check: (() throws -> Void)? = nil
-    ) throws -> [Int32] {
+    ) throws -> [ToolExit] {
         var pids: [pid_t] = []
         for (name, args, out, err) in tools {
             let pid = try sup.spawn(tool(name), args, stdout: out, stderr: err)
@@ -191,7 +197,6 @@ public final class RunOrchestrator {
             children.append(pid)
         }
         defer { children.removeAll { pids.contains($0) } }
-        lastPids = pids
         while !pids.allSatisfy({ sup.exitStatus($0) != nil }) {
             let e = sup.wait(until: every.map { .now + $0 }) { s in
                 if let ev = self.watch(s) { return ev }
@@ -206,7 +211,7 @@ public final class RunOrchestrator {
             }
             try check?()
         }
-        return pids.map { sup.exitStatus($0)! }
+        return pids.map { ToolExit(pid: $0, code: sup.exitStatus($0)!) }
     }
 
     // MARK: - phases
@@ -313,12 +318,13 @@ public final class RunOrchestrator {
         let log = c.stderr!
         let logPath = file(log)
         let mark = ToolVerdict.mark(records: file(records), log: logPath)
-        let code = try runTool(c.tool, c.args, stdout: .append(file(records)), stderr: .tee(logPath))
+        let exit = try runTool(c.tool, c.args, stdout: .append(file(records)), stderr: .tee(logPath))
+        let code = exit.code
         try unexpected(sup.wait(until: .now) { self.watch($0) })
         guard code != 0 else { return }
         try checkSignal()
         try settleTarget(.seconds(2))
-        let said = ToolVerdict.reason(tool: c.tool, since: mark, stderrLine: lastPids.first.flatMap(sup.errorLine))
+        let said = ToolVerdict.reason(tool: c.tool, since: mark, stderrLine: sup.errorLine(exit.pid))
         throw RunOutcome.failed(
             code == KPExitCode.badInput.rawValue ? KPExitCode.failure.rawValue : code,
             "\(describe(code, said)) (see \(records) and \(log))")
@@ -349,12 +355,13 @@ public final class RunOrchestrator {
         let path = file(c.stdout!)
         let log = file(c.stderr!)
         let mark = ToolVerdict.mark(records: nil, log: log)
-        let code = try runTool(c.tool, c.args, stdout: .append(path), stderr: .log(log))
+        let exit = try runTool(c.tool, c.args, stdout: .append(path), stderr: .log(log))
+        let code = exit.code
         if code != 0 {
             try checkSignal()
             lostSamples.append(name)
             let said =
-                ToolVerdict.reason(tool: "kp-scrape", since: mark, stderrLine: lastPids.first.flatMap(sup.errorLine))
+                ToolVerdict.reason(tool: "kp-scrape", since: mark, stderrLine: sup.errorLine(exit.pid))
                 ?? "kp-scrape exit \(code)"
             say("\(said) (recorded as missing; see \(c.stderr!))")
             if code == KPExitCode.targetUnreachable.rawValue {
@@ -415,14 +422,15 @@ public final class RunOrchestrator {
             tools.append((c.tool, c.args, .append(file(c.stdout!)), .tee(file(c.stderr!))))
             marks.append(ToolVerdict.mark(records: file(c.stdout!), log: file(c.stderr!)))
         }
-        let codes: [Int32]
+        let exits: [ToolExit]
         if let during = l.sampleDuring {
-            codes = try runToolsSampling(
+            exits = try runToolsSampling(
                 tools, file: files[0], marker: l.watchers ? .watchInterval : .loadInterval, sample: during,
                 phase: l.phase)
         } else {
-            codes = try runTools(tools)
+            exits = try runTools(tools)
         }
+        let codes = exits.map(\.code)
         try unexpected(sup.wait(until: .now) { self.watch($0) })
         try checkSignal()
         var worst = 0
@@ -434,7 +442,7 @@ public final class RunOrchestrator {
         // kp-load states its verdict itself: its exit code and its last error record (or error line).
         let said = ToolVerdict.reason(
             tool: "kp-load", since: marks[worst],
-            stderrLine: lastPids.indices.contains(worst) ? sup.errorLine(lastPids[worst]) : nil)
+            stderrLine: sup.errorLine(exits[worst].pid))
         switch code {
         case KPExitCode.ok.rawValue: return
         case KPExitCode.generatorLimited.rawValue:
@@ -463,11 +471,11 @@ public final class RunOrchestrator {
     func runToolsSampling(
         _ tools: [(String, [String], Supervisor.Output, Supervisor.Output)], file: String, marker: RecordKind,
         sample name: String, phase: String
-    ) throws -> [Int32] {
+    ) throws -> [ToolExit] {
         let settle = max(Duration.seconds(1), settings.loadDuration.duration / 3)
         var sampleAt: ContinuousClock.Instant?
         var sampled = false
-        let codes = try runTools(tools, every: .milliseconds(250)) {
+        let exits = try runTools(tools, every: .milliseconds(250)) {
             if sampled { return }
             // Read until the marker shows up (kp-load's first window, about a second in: a short file).
             if sampleAt == nil, let items = try? JSONLReader.read(path: file),
@@ -484,7 +492,7 @@ public final class RunOrchestrator {
         if !sampled {
             say("sample '\(name)' not taken: kp-load ended before its load had run for a third of --load-duration")
         }
-        return codes
+        return exits
     }
 
     /// "achieved X of Y ops/s" summed over the load files' load_final records.
@@ -499,14 +507,6 @@ public final class RunOrchestrator {
             }
         }
         return String(format: "achieved %.0f of %.0f ops/s", got, target)
-    }
-
-    /// The last `error` record's message in a tool's record file.
-    func lastError(_ path: String) -> String? {
-        guard let items = try? JSONLReader.read(path: path) else { return nil }
-        var last: String?
-        for case .success(.error(let e)) in items { last = String(e.message.prefix(300)) }
-        return last
     }
 
     /// Every phase ran: did the run get everything it set out to measure? `kp-report check` judges

@@ -102,7 +102,7 @@ public struct RunSettings: Sendable {
     }
 
     /// Numbers as the user would write them: 10 not 10.0.
-    static func number(_ x: Double) -> String {
+    public static func number(_ x: Double) -> String {
         x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
     }
 

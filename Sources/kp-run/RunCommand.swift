@@ -222,10 +222,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         if !(0...100).contains(maxErrorPercent) {
             throw ValidationError(
-                "--max-error-percent must be in [0, 100] (got '\(RunSettingsText.n(maxErrorPercent))')")
+                "--max-error-percent must be in [0, 100] (got '\(RunSettings.number(maxErrorPercent))')")
         }
         if !(hotPercent > 0 && hotPercent <= 100) {
-            throw ValidationError("--hot-percent must be in (0, 100] (got '\(RunSettingsText.n(hotPercent))')")
+            throw ValidationError("--hot-percent must be in (0, 100] (got '\(RunSettings.number(hotPercent))')")
         }
         if !(writeRpsPerCluster >= 0) || !writeRpsPerCluster.isFinite {
             throw ValidationError("--write-rps-per-cluster must be a number >= 0 (got '\(writeRpsPerCluster)')")
@@ -270,7 +270,7 @@ struct RunCommand: AsyncParsableCommand {
                 let hot = Scenario.hotCount(of: smallest, percent: s.fixedHotPercent ?? hotPercent)
                 if hot < loadShards {
                     throw ValidationError(
-                        "--load-shards \(loadShards) exceeds the \(hot) hot cluster\(hot == 1 ? "" : "s") of \(name) (\(RunSettingsText.n(s.fixedHotPercent ?? hotPercent))% of \(smallest)): use at most \(hot) shards, or raise --hot-percent or --clusters"
+                        "--load-shards \(loadShards) exceeds the \(hot) hot cluster\(hot == 1 ? "" : "s") of \(name) (\(RunSettings.number(s.fixedHotPercent ?? hotPercent))% of \(smallest)): use at most \(hot) shards, or raise --hot-percent or --clusters"
                     )
                 }
             }
@@ -575,8 +575,4 @@ struct RunCommand: AsyncParsableCommand {
         }
         return series.execute(items)
     }
-}
-
-enum RunSettingsText {
-    static func n(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x) }
 }
