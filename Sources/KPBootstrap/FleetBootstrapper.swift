@@ -230,3 +230,17 @@ public struct FleetBootstrapper: Sendable {
         }
     }
 }
+
+extension BootstrapSummaryRecord {
+    /// This summary (of the members' steps) as fleet-bootstrap's: its span starts at the Fleet's
+    /// create request, so its bootstrap time runs from the create through the Fleet wait to the last
+    /// member's last step, the same span as a client-driven bootstrap's first request to last step.
+    /// `stepsStartNs` keeps when the members' steps began.
+    public func startingAtFleetCreate(_ status: FleetStatusRecord) -> BootstrapSummaryRecord {
+        var summary = self
+        summary.stepsStartNs = stepsStartNs ?? startNs
+        summary.startNs = min(status.startNs, startNs)
+        summary.fleet = status.fleet
+        return summary
+    }
+}

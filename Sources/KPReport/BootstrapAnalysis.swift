@@ -25,7 +25,9 @@ public struct BootstrapAnalysis: Sendable {
     }
 
     public var summary: BootstrapSummaryRecord?
-    /// First request to last step end: from the summary, else from the step records.
+    /// Start of the bootstrap (``span(_:)``): kp-bootstrap's first request, for fleet-bootstrap the Fleet's create.
+    public var startNs: Int64?
+    /// The bootstrap time: ``startNs`` to the last step's end (``span(_:)``).
     public var wallNs: Int64?
     public var steps: [StepStats] = []
     /// Per cluster: first step's start to last step's end, for clusters whose steps all ended `ok`.
@@ -38,10 +40,9 @@ public struct BootstrapAnalysis: Sendable {
 
     public init(data: RunData) {
         summary = data.bootstrapSummary
-        if let s = summary {
-            wallNs = s.endNs - s.startNs
-        } else if let first = data.steps.map(\.startNs).min(), let last = data.steps.map(\.endNs).max() {
-            wallNs = last - first
+        if let span = Self.span(data) {
+            startNs = span.startNs
+            wallNs = span.endNs - span.startNs
         }
         var byStep: [String: [BootstrapStepRecord]] = [:]
         var byCluster: [String: [BootstrapStepRecord]] = [:]
@@ -75,5 +76,25 @@ public struct BootstrapAnalysis: Sendable {
             return Double(b - a) / 1e6
         }
         clusterTotalMs = NearestRank.summary(totals)
+    }
+
+    /// The bootstrap's span, whose length every report, comparison and repeat set calls "bootstrap
+    /// time": kp-bootstrap's first request to the last step's end, from `bootstrap_summary`, else
+    /// from the step records. In a fleet-bootstrap run the first request is the Fleet's create
+    /// (`fleet_status.start_ns`), so the span is the Fleet wait followed by the members' steps; a
+    /// summary that starts later (written without `fleet`, at the end of the Fleet wait) is
+    /// extended back to the create.
+    public static func span(_ data: RunData) -> (startNs: Int64, endNs: Int64)? {
+        var start: Int64
+        let end: Int64
+        if let s = data.bootstrapSummary {
+            (start, end) = (s.startNs, s.endNs)
+        } else if let first = data.steps.map(\.startNs).min(), let last = data.steps.map(\.endNs).max() {
+            (start, end) = (first, last)
+        } else {
+            return nil
+        }
+        if let fleet = data.fleetStatus { start = min(start, fleet.startNs) }
+        return (start, end)
     }
 }

@@ -230,7 +230,10 @@ extension Report {
         }
         if let s = b.summary {
             text +=
-                "\(Format.count(s.clusters)) clusters with \(s.workers) workers in \(Format.seconds(b.wallNs)): \(Format.count(s.ok)) ok, \(Format.count(s.failed)) failed, \(Format.count(s.requests)) requests"
+                "\(Format.count(s.clusters)) clusters with \(s.workers) workers in \(Format.seconds(b.wallNs))"
+                + (fleetBootstrapSplit.map { " from the Fleet create (Fleet wait \(Self.secondsText($0.waitNs)) s)" }
+                    ?? "")
+                + ": \(Format.count(s.ok)) ok, \(Format.count(s.failed)) failed, \(Format.count(s.requests)) requests"
             text += s.interrupted ? " (**interrupted**: counts cover what had finished).\n" : ".\n"
         } else {
             text +=

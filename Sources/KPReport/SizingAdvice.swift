@@ -46,7 +46,7 @@ public struct SizingAdvice: Sendable {
         // Cold-start window: bootstrap start (or baseline) to the post-bootstrap sample.
         let post = phases.row("post-bootstrap")
         let windowStart =
-            data.bootstrapSummary?.startNs ?? data.steps.map(\.startNs).min() ?? phases.row("baseline")?.sample.tNs
+            BootstrapAnalysis.span(data)?.startNs ?? phases.row("baseline")?.sample.tNs
         let windowEnd = post?.sample.tNs ?? data.bootstrapSummary?.endNs
         var peak = post?.sample.rssBytes
         var peakCPU: Double?

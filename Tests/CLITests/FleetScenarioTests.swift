@@ -45,6 +45,60 @@ import Testing
         #expect(summary.contains("kp-sim"))
     }
 
+    /// fleet-bootstrap's bootstrap time, as summary.md's headline and `## Fleet` give it, runs from the
+    /// Fleet's create to the last member's discovery: it includes the Fleet wait. Checked against the
+    /// records' own timestamps, so a loaded machine's timing cannot make it fail.
+    @Test func fleetBootstrapTimeRunsFromTheFleetCreateToTheLastDiscovery() throws {
+        let out = try ToolRunner.tempDir("fleet-time")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try ToolRunner.run(
+            "kp-run",
+            [
+                "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "fleet-bootstrap", "--clusters", "4",
+                "--workers", "2", "--warmup", "1s", "--post-bootstrap-settle", "1s", "--steady-wait", "1s",
+                "--series-interval", "1s", "--out", out, "--run", "ft",
+            ],
+            env: ["APISERVER_BIN": "", "APISERVER_DIR": "", "APISERVER_URL": ""], timeout: 240)
+        #expect(r.status == 0, "\(r.stderr)")
+        let dir = "\(out)/ft"
+        var fleets: [FleetStatusRecord] = []
+        var summaries: [BootstrapSummaryRecord] = []
+        var discoveries: [BootstrapStepRecord] = []
+        for item in try JSONLReader.read(path: "\(dir)/bootstrap.jsonl") {
+            switch try item.get() {
+            case .fleetStatus(let f): fleets.append(f)
+            case .bootstrapSummary(let s): summaries.append(s)
+            case .bootstrapStep(let s) where s.step == "discovery" && s.outcome == "ok": discoveries.append(s)
+            default: break
+            }
+        }
+        let fleet = try #require(fleets.count == 1 ? fleets.first : nil)
+        let summary = try #require(summaries.count == 1 ? summaries.first : nil)
+        #expect(fleet.outcome == "ok" && summary.ok == 4 && discoveries.count == 4)
+        let lastDiscovery = try #require(discoveries.map(\.endNs).max())
+        // The record: its span starts at the Fleet's create and ends after the last discovery.
+        #expect(summary.fleet == fleet.fleet && summary.startNs == fleet.startNs)
+        #expect(summary.endNs >= lastDiscovery && (summary.stepsStartNs ?? 0) >= fleet.endNs)
+
+        let md = try String(contentsOfFile: "\(dir)/summary.md", encoding: .utf8)
+        func seconds(after prefix: String) -> Double? {
+            guard let at = md.range(of: prefix) else { return nil }
+            return Double(md[at.upperBound...].prefix { $0.isNumber || $0 == "." })
+        }
+        let total = try #require(seconds(after: "Bootstrap time "), "\(md)")
+        let wait = try #require(seconds(after: "Fleet wait "), "\(md)")
+        let headline = try #require(seconds(after: "| fleet-bootstrap | 4 | "), "\(md)")
+        func s(_ ns: Int64) -> Double { Double(ns) / 1e9 }
+        // Printed with 3 decimals (the headline with 1): equal to the records' spans within the rounding.
+        #expect(abs(wait - s(fleet.endNs - fleet.startNs)) <= 0.0006, "Fleet wait \(wait) s")
+        #expect(abs(total - s(summary.endNs - fleet.startNs)) <= 0.0006, "bootstrap time \(total) s")
+        #expect(abs(headline - total) <= 0.051, "headline \(headline) s, Fleet section \(total) s")
+        #expect(total >= wait, "bootstrap time \(total) s < Fleet wait \(wait) s")
+        #expect(total + 0.0006 >= s(lastDiscovery - fleet.startNs), "\(total) s ends before the last discovery")
+        // It is more than the members' steps alone, by the Fleet wait.
+        #expect(total + 0.0006 >= wait + s(summary.endNs - (summary.stepsStartNs ?? summary.startNs)))
+    }
+
     @Test func nameFormatIsBadInputForFleetBootstrap() throws {
         let out = try ToolRunner.tempDir("fleet-bad")
         defer { try? FileManager.default.removeItem(atPath: out) }

@@ -38,6 +38,10 @@ import Testing
             return
         }
         #expect(summary.ok == 4 && summary.clusters == 4)
+        // Its span starts at the Fleet's create: the Fleet wait, then the members' steps.
+        #expect(summary.fleet == "fb" && summary.startNs == fleet.startNs)
+        #expect((summary.stepsStartNs ?? 0) >= fleet.endNs)
+        #expect(steps.allSatisfy { $0.startNs >= summary.stepsStartNs ?? .max && $0.endNs <= summary.endNs })
         #expect(r.stderr.contains("Fleet fb: 4 members Ready"))
 
         // kubectl (an independent client) reads the same Fleet status and sees each member serve the CRD.

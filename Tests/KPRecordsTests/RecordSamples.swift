@@ -69,7 +69,7 @@ enum RecordSamples {
             statusCounts: ["200": 2, "503": 1], retries: 1, error: str(&r, "e"))
         let sum = BootstrapSummaryRecord(
             clusters: 200, ok: 199, failed: 1, workers: 12, startNs: 1, endNs: 2, requests: 1000,
-            retriesByStatus: ["503": 4], interrupted: false, firstError: "x")
+            retriesByStatus: ["503": 4], interrupted: false, firstError: "x", fleet: "fb", stepsStartNs: 2)
         var sample = SampleRecord(tNs: 3, phase: "baseline", source: "https://127.0.0.1:1/metrics")
         sample.scrapeNs = 1200
         sample.cpuSeconds = 1.25

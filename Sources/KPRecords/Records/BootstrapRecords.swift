@@ -57,27 +57,38 @@ public struct BootstrapSummaryRecord: KPRecord {
     public var ok: Int
     public var failed: Int
     public var workers: Int
+    /// CLOCK_MONOTONIC ns of kp-bootstrap's first request (with `fleet`: the Fleet's create) and of
+    /// the last step's end: the bootstrap time is `endNs - startNs`.
     public var startNs: Int64
     public var endNs: Int64
-    /// Total requests sent and retries after 429/5xx, keyed by status.
+    /// Total requests sent and retries after 429/5xx, keyed by status (the clusters' steps; the
+    /// Fleet's requests are in `fleet_status`).
     public var requests: Int
     public var retriesByStatus: [String: Int]
     /// True when kp-bootstrap stopped early (signal); the counts then cover what had finished.
     public var interrupted: Bool
     /// The first failure, for the report's headline.
     public var firstError: String?
+    /// fleet-bootstrap: the Fleet whose create request is `startNs`, so the span covers the Fleet
+    /// wait and then the members' steps. Absent when kp-bootstrap made the clusters itself.
+    public var fleet: String?
+    /// When the clusters' first step started, when that is not `startNs` (fleet-bootstrap: after
+    /// the Fleet wait).
+    public var stepsStartNs: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case kind, v, clusters, ok, failed, workers, requests, interrupted
+        case kind, v, clusters, ok, failed, workers, requests, interrupted, fleet
         case startNs = "start_ns"
         case endNs = "end_ns"
         case retriesByStatus = "retries_by_status"
         case firstError = "first_error"
+        case stepsStartNs = "steps_start_ns"
     }
 
     public init(
         clusters: Int, ok: Int, failed: Int, workers: Int, startNs: Int64, endNs: Int64, requests: Int,
-        retriesByStatus: [String: Int], interrupted: Bool, firstError: String?
+        retriesByStatus: [String: Int], interrupted: Bool, firstError: String?, fleet: String? = nil,
+        stepsStartNs: Int64? = nil
     ) {
         self.clusters = clusters
         self.ok = ok
@@ -89,6 +100,8 @@ public struct BootstrapSummaryRecord: KPRecord {
         self.retriesByStatus = retriesByStatus
         self.interrupted = interrupted
         self.firstError = firstError
+        self.fleet = fleet
+        self.stepsStartNs = stepsStartNs
     }
 
     public var record: Record { .bootstrapSummary(self) }

@@ -88,9 +88,8 @@ extension Report {
             let from = data.endpoint?.readyNs ?? sample("launch") ?? t0
             if base > from { out.append(.init(from: s(from), to: s(base), label: "warmup")) }
         }
-        let bStart = bootstrap.summary?.startNs ?? data.steps.map(\.startNs).min()
-        let bEnd = bootstrap.summary?.endNs ?? data.steps.map(\.endNs).max()
-        if let a = bStart, let b = bEnd, b > a {
+        if let a = bootstrap.startNs, let wall = bootstrap.wallNs, wall > 0 {
+            let b = a + wall
             out.append(.init(from: s(a), to: s(b), label: "bootstrap"))
             if let pb = sample("post-bootstrap"), pb > b { out.append(.init(from: s(b), to: s(pb), label: "settle")) }
         }
@@ -184,7 +183,7 @@ extension Report {
             cdf.series.append(.init(st.step, kind: .step, points: curve(byStep[st.step] ?? []), color: i))
         }
         var ready: [(String, Double)] = []
-        let t0 = bootstrap.summary?.startNs ?? data.steps.map(\.startNs).min() ?? 0
+        let t0 = bootstrap.startNs ?? 0
         for c in byCluster.keys.sorted() {
             let rs = byCluster[c]!
             guard rs.allSatisfy({ $0.outcome == "ok" }), let b = rs.map(\.endNs).max() else { continue }
@@ -212,8 +211,8 @@ extension Report {
                 "clusters with every step ok", kind: .step,
                 points: [(0, 0)] + times.enumerated().map { ($1, Double($0 + 1)) }, color: 2)
         ]
-        if let s = bootstrap.summary {
-            r.markers = [.init(x: Double(s.endNs - s.startNs) / 1e9, label: "bootstrap end")]
+        if bootstrap.summary != nil, let wall = bootstrap.wallNs {
+            r.markers = [.init(x: Double(wall) / 1e9, label: "bootstrap end")]
         }
         var perSecond: [Double: Double] = [:]
         for t in times { perSecond[t.rounded(.down), default: 0] += 1 }
