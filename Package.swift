@@ -143,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "kp-report",
             dependencies: [
-                "KPCLI", "KPReport", "KPRecords", .product(name: "Logging", package: "swift-log"),
+                "KPCLI", "KPReport", "KPRecords", "KPRunModel", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import KPRunModel
 import KPStats
 
 /// Two builds (or two settings) side by side: per figure the A and B medians, the change, the
@@ -19,7 +20,7 @@ public struct Compare: Sendable {
         case worse
         /// Not significant, or every value equal.
         case same = "~"
-        case tooFewRuns = "too few runs to call"
+        case tooFewRuns = "too few valid runs to call"
         /// The figure is absent on one side.
         case missing = "absent on one side"
     }
@@ -48,28 +49,46 @@ public struct Compare: Sendable {
     public var thresholds: Thresholds?
     public var rows: [Row] = []
     public var isEmulator: Bool
-    /// Runs whose report says INCOMPLETE, by path.
-    public var incompleteRuns: [String]
+    /// Each side's runs split into valid and left out; only valid runs are compared.
+    public var aMembers: RunSetMembers
+    public var bMembers: RunSetMembers
+    /// What the comparison asked for (its runset.json), when kp-run made it.
+    public var plan: RunSetPlan?
+    /// The comparison's folder, when folded from one.
+    public var directory: String?
     /// The scenarios each side ran (from run_meta), in order of first appearance.
     public var aScenarios: [String]
     public var bScenarios: [String]
 
     /// Reads and folds every run of both sides.
-    public init(aRuns: [String], bRuns: [String], alpha: Double = 0.05, thresholds: Thresholds? = nil) {
+    /// `directory` and `plan`: the comparison's folder and its runset.json, when kp-run made it.
+    public init(
+        aRuns: [String], bRuns: [String], alpha: Double = 0.05, thresholds: Thresholds? = nil,
+        directory: String? = nil, plan: RunSetPlan? = nil
+    ) {
         let a = aRuns.map { Report(directory: $0) }
         let b = bRuns.map { Report(directory: $0) }
-        self.init(aRuns: aRuns, a: a, bRuns: bRuns, b: b, alpha: alpha, thresholds: thresholds)
+        self.init(
+            aRuns: aRuns, a: a, bRuns: bRuns, b: b, alpha: alpha, thresholds: thresholds, directory: directory,
+            plan: plan)
     }
 
     /// Compares already-folded reports (`aRuns`/`bRuns` name them in the output).
     public init(
-        aRuns: [String], a: [Report], bRuns: [String], b: [Report], alpha: Double = 0.05, thresholds: Thresholds? = nil
+        aRuns: [String], a: [Report], bRuns: [String], b: [Report], alpha: Double = 0.05, thresholds: Thresholds? = nil,
+        directory: String? = nil, plan: RunSetPlan? = nil
     ) {
         self.aRuns = aRuns
         self.bRuns = bRuns
         self.alpha = alpha
         self.thresholds = thresholds
+        self.directory = directory
+        self.plan = plan
         isEmulator = (a + b).contains { $0.isEmulator }
+        aMembers = RunSetMembers(runs: aRuns, reports: a, directory: directory)
+        bMembers = RunSetMembers(runs: bRuns, reports: b, directory: directory)
+        let a = aMembers.valid.map(\.report)
+        let b = bMembers.valid.map(\.report)
         func scenarios(_ reports: [Report]) -> [String] {
             var seen: [String] = []
             for r in reports { if let s = r.data.runMeta?.scenario, !seen.contains(s) { seen.append(s) } }
@@ -77,7 +96,6 @@ public struct Compare: Sendable {
         }
         aScenarios = scenarios(a)
         bScenarios = scenarios(b)
-        incompleteRuns = zip(aRuns + bRuns, a + b).filter { !$0.1.incompleteReasons.isEmpty }.map(\.0)
         let ta = FigureTable(a.map(\.figures))
         let tb = FigureTable(b.map(\.figures))
         var specs = ta.specs
@@ -120,8 +138,40 @@ public struct Compare: Sendable {
     /// Rows whose change is significant, worse and beyond its limit.
     public var breaches: [Row] { rows.filter(\.breach) }
 
-    /// True when a side has fewer than ``minRuns`` runs, so nothing is called.
-    public var tooFewRuns: Bool { aRuns.count < Self.minRuns || bRuns.count < Self.minRuns }
+    /// True when a side has fewer than ``minRuns`` valid runs, so nothing is called.
+    public var tooFewRuns: Bool { aMembers.valid.count < Self.minRuns || bMembers.valid.count < Self.minRuns }
+
+    /// The comparison's own status: "k of n runs ended" from its plan, and each side's runs left out.
+    public var membersMarkdown: String {
+        var text = ""
+        if let plan {
+            let ended = aMembers.ended + bMembers.ended
+            if ended < plan.runs.count {
+                let found = Set((aMembers.members + bMembers.members).map(\.name))
+                let notRun = plan.runs.filter { !found.contains($0) }
+                text += "\n**INCOMPLETE: \(ended) of \(plan.runs.count) runs ended**"
+                if !notRun.isEmpty { text += " (not run: \(notRun.joined(separator: ", ")))" }
+                text += ". The figures below come from the valid runs among them.\n"
+            }
+        }
+        for (side, m) in [("A", aMembers), ("B", bMembers)] {
+            if !m.leftOut.isEmpty {
+                text += "\n\(side): left out (\(m.leftOut.count) of \(m.members.count) runs not valid):\n\n"
+                for (member, reason) in m.leftOut { text += "- \(member.name): \(reason)\n" }
+            }
+            if !m.withGaps.isEmpty {
+                text += "\n\(side): used, with gaps (a missing figure is left out of its count):\n\n"
+                for (member, reason) in m.withGaps { text += "- \(member.name): \(reason)\n" }
+            }
+        }
+        return text
+    }
+
+    /// True when runs were asked for that did not end, or a side has runs left out.
+    public var isIncomplete: Bool {
+        !aMembers.leftOut.isEmpty || !bMembers.leftOut.isEmpty
+            || (plan.map { aMembers.ended + bMembers.ended < $0.runs.count } ?? false)
+    }
 
     /// One line per breach: `figure: A → B (+x%), p = …, limit …`.
     public var breachLines: [String] {
@@ -171,8 +221,8 @@ public struct Compare: Sendable {
         var text = ""
         if isEmulator { text += Report.emulatorNotice + "\n\n" }
         text += "# kp-bench compare\n\n"
-        text += "- A: \(aRuns.count) runs: \(aRuns.joined(separator: ", "))\n"
-        text += "- B: \(bRuns.count) runs: \(bRuns.joined(separator: ", "))\n"
+        text += "- A: \(aRuns.count) runs, \(aMembers.valid.count) valid: \(aRuns.joined(separator: ", "))\n"
+        text += "- B: \(bRuns.count) runs, \(bMembers.valid.count) valid: \(bRuns.joined(separator: ", "))\n"
         if aScenarios != bScenarios {
             // e.g. bootstrap vs fleet-bootstrap: the same target, two ways to make the VCPs.
             text +=
@@ -183,12 +233,10 @@ public struct Compare: Sendable {
             "- α = \(Format.trimmed(alpha)); two-sided Mann–Whitney U test per figure; change = (B − A) / |A| of the medians.\n"
         if tooFewRuns {
             text +=
-                "\nToo few runs to call: a side has fewer than \(Self.minRuns) runs, and with 3 a side the smallest possible p is 0.1 "
+                "\nToo few valid runs to call: a side has fewer than \(Self.minRuns) valid runs, and with 3 a side the smallest possible p is 0.1 "
                 + "(benchstat's rule). Repeat the runs (REPEAT=\(Self.minRuns) or more).\n"
         }
-        if !incompleteRuns.isEmpty {
-            text += "\nINCOMPLETE runs (their present figures are used): \(incompleteRuns.joined(separator: ", "))\n"
-        }
+        text += membersMarkdown
         if thresholds != nil {
             text += "\n## Gate\n\n"
             if breaches.isEmpty {

@@ -1,4 +1,5 @@
 import Foundation
+import KPRunModel
 import KPStats
 
 /// A repeat set: a directory holding `r1 … rn`, each a normal run directory (`make … REPEAT=n`).
@@ -13,6 +14,8 @@ public struct RepeatSet: Sendable {
     /// `r1 … rn` in numeric order, as paths.
     public var runs: [String]
     public var reports: [Report]
+    /// The runs split into valid and left out; the set's figures come from the valid ones.
+    public var members: RunSetMembers
 
     /// The `r<number>` run directories under `directory`, in numeric order; empty when it has none.
     public static func members(of directory: String) -> [String] {
@@ -27,11 +30,12 @@ public struct RepeatSet: Sendable {
         return numbered.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    /// True when `directory` is a repeat set rather than a run: it has `r<n>` subdirectories and no
-    /// `meta.jsonl` of its own.
+    /// True when `directory` is a repeat set rather than a run: its runset.json says so, or it has
+    /// `r<n>` subdirectories and no `meta.jsonl` of its own.
     public static func isRepeatSet(_ directory: String) -> Bool {
-        !members(of: directory).isEmpty
-            && !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("meta.jsonl"))
+        if let plan = try? RunSetPlan.read(from: directory) { return plan.kind == .repeatSet }
+        return !members(of: directory).isEmpty
+            && !FileManager.default.fileExists(atPath: RunLayout.path(directory, RunLayout.meta))
     }
 
     /// A run directory as itself, a repeat set as its `r<n>` runs.
@@ -39,17 +43,20 @@ public struct RepeatSet: Sendable {
         isRepeatSet(directory) ? members(of: directory) : [directory]
     }
 
-    /// Reads and folds every run of the set at `directory`.
-    public init(directory: String) {
+    /// Reads and folds every run of the set at `directory`; `plan` (its runset.json) says how many
+    /// runs it asked for.
+    public init(directory: String, plan: RunSetPlan? = nil) {
         self.directory = directory
         runs = Self.members(of: directory)
         reports = runs.map { Report(directory: $0) }
+        members = RunSetMembers(runs: runs, reports: reports, directory: directory, plan: plan)
     }
 
     /// True when any run describes kp-sim.
     public var isEmulator: Bool { reports.contains { $0.isEmulator } }
 
-    var table: FigureTable { FigureTable(reports.map(\.figures)) }
+    /// The valid runs' figures.
+    var table: FigureTable { FigureTable(members.valid.map(\.report.figures)) }
 
     var runNames: [String] { runs.map { ($0 as NSString).lastPathComponent } }
 
@@ -60,13 +67,13 @@ public struct RepeatSet: Sendable {
         if isEmulator { text += Report.emulatorNotice + "\n\n" }
         let name = (directory as NSString).lastPathComponent
         text += "# kp-bench repeat set: \(name)\n\n"
-        text += "\(runs.count) runs (\(runNames.joined(separator: ", "))); each run's own report is in its folder.\n"
-        let incomplete = zip(runNames, reports).filter { !$0.1.incompleteReasons.isEmpty }.map(\.0)
-        if !incomplete.isEmpty {
-            text +=
-                "\nINCOMPLETE runs (their figures are still used where present): \(incomplete.joined(separator: ", "))\n"
+        text +=
+            "\(runs.count) runs (\(runNames.joined(separator: ", "))), \(members.valid.count) valid; each run's own report is in its folder.\n"
+        text += members.markdown
+        text += "\n## Figures across the valid runs\n\n"
+        guard !members.valid.isEmpty else {
+            return text + "Too few valid runs: none of the \(runs.count) runs is valid, so no figure is given.\n"
         }
-        text += "\n## Figures across the runs\n\n"
         var t = MarkdownTable(["figure", "runs", "median", "min", "max", "spread"])
         let table = self.table
         for spec in table.specs {
@@ -78,7 +85,7 @@ public struct RepeatSet: Sendable {
         }
         text += t.text
         text +=
-            "\nSpread is (max − min) / |median| × 100. A figure a run lacks is left out of that run's count, never filled in.\n"
+            "\nSpread is (max − min) / |median| × 100. Only valid runs count; a figure a run lacks is left out of that run's count, never filled in.\n"
         return text
     }
 

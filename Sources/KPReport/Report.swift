@@ -88,6 +88,32 @@ public struct Report: Sendable {
         return out
     }
 
+    /// Why this run's figures must not enter a set's median, a comparison or a sweep fit, one clause
+    /// each; empty when they may. A run is left out when it failed (generator-limited, target errors,
+    /// a tool that could not run), was interrupted, never recorded its end, lost a load shard or did
+    /// not finish its bootstrap or load. A saturated target and a run missing only some samples or
+    /// profiles stay in: what they measured stands, and a missing figure is left out of that figure's
+    /// count.
+    public var invalidReasons: [String] {
+        var out: [String] = []
+        if let end = data.runEnd {
+            if end.status != "complete" && end.status != "incomplete" {
+                out.append(
+                    "ended \(end.status) in phase \(end.phase)" + (end.reason.map { ": \($0)" } ?? "")
+                        + " (exit code \(end.exitCode))")
+            }
+        } else {
+            out.append("no run_end record: the run was cut off or is still running")
+        }
+        if data.bootstrapSummary?.interrupted == true { out.append("the bootstrap was interrupted") }
+        if let f = data.loadFinal, f.interrupted { out.append("the load phase was interrupted") }
+        out += data.loadShards.problems
+        if data.runMeta.flatMap({ Scenario.named($0.scenario) })?.drivesLoad == true && data.loadFinal == nil {
+            out.append("no load_final record: the load phase did not finish")
+        }
+        return out
+    }
+
     /// The files' contents, keyed by file name (result.json without exit-code names).
     public var files: [(name: String, text: String)] { files(exitCodeNames: [:]) }
 

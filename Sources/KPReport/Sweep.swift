@@ -1,4 +1,5 @@
 import Foundation
+import KPRunModel
 import KPStats
 
 /// A sweep over N: every steady-phase resource fitted against the number of VCPs by least
@@ -48,18 +49,22 @@ public struct Sweep: Sendable {
     public var runs: [String]
     public var fits: [Fit] = []
     public var isEmulator: Bool
-    public var incompleteRuns: [String]
-    /// (run, N) in input order.
+    /// The runs split into valid and left out; only valid runs are fitted.
+    public var members: RunSetMembers
+    /// (run, N) of the valid runs, in input order.
     public var sizes: [(run: String, n: Double)]
 
-    public init(runs: [String]) {
-        self.init(runs: runs, reports: runs.map { Report(directory: $0) })
+    /// `directory` and `plan`: the sweep's folder and its runset.json, when it was made by kp-run.
+    public init(runs: [String], directory: String? = nil, plan: RunSetPlan? = nil) {
+        self.init(runs: runs, reports: runs.map { Report(directory: $0) }, directory: directory, plan: plan)
     }
 
-    public init(runs: [String], reports: [Report]) {
+    public init(runs: [String], reports: [Report], directory: String? = nil, plan: RunSetPlan? = nil) {
         self.runs = runs
         isEmulator = reports.contains { $0.isEmulator }
-        incompleteRuns = zip(runs, reports).filter { !$0.1.incompleteReasons.isEmpty }.map(\.0)
+        members = RunSetMembers(runs: runs, reports: reports, directory: directory, plan: plan)
+        let runs = members.valid.map(\.path)
+        let reports = members.valid.map(\.report)
         sizes = zip(runs, reports).compactMap { run, r in Self.n(of: r).map { (run, $0) } }
         var resources: [(ResourceFigure?, String, String, String, (Report) -> Double?, (Report) -> Double?)] = []
         for (figure, unit) in Report.phaseFigures {
@@ -88,7 +93,7 @@ public struct Sweep: Sendable {
                 baselineRange: base.isEmpty ? nil : (base.min()!, base.max()!), nonLinear: nil, noFit: nil)
             let distinct = Set(points.map(\.1)).count
             if distinct < 2 {
-                f.noFit = "needs runs at two or more cluster counts (has \(distinct))"
+                f.noFit = "too few valid runs: needs valid runs at two or more cluster counts (has \(distinct))"
             } else if let lf = LinearFit(x: points.map(\.1), y: points.map(\.2)) {
                 f.fit = lf
                 f.nonLinear = Self.nonLinearity(points: points.map { ($0.1, $0.2) }, fit: lf)
@@ -146,12 +151,10 @@ public struct Sweep: Sendable {
         if isEmulator { text += Report.emulatorNotice + "\n\n" }
         text += "# kp-bench sweep over N\n\n"
         text +=
-            "\(runs.count) runs; N from each run's clusters flag: "
+            "\(runs.count) runs, \(members.valid.count) valid; N from each valid run's clusters flag: "
             + sizes.map { "\(($0.run as NSString).lastPathComponent)@\(Format.trimmed($0.n))" }.joined(separator: ", ")
             + ".\n"
-        if !incompleteRuns.isEmpty {
-            text += "\nINCOMPLETE runs (their present figures are used): \(incompleteRuns.joined(separator: ", "))\n"
-        }
+        text += members.markdown
         text += "\n## Fit at steady: value = fixed + marginal × N\n\n"
         var t = MarkdownTable([
             "resource", "points", "marginal per VCP (slope)", "95% CI", "fixed (intercept)", "95% CI", "R²",

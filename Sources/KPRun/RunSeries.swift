@@ -1,5 +1,6 @@
 import Foundation
 import KPCore
+import KPRunModel
 
 #if canImport(Glibc)
     import Glibc
@@ -61,26 +62,33 @@ public struct RunSeries {
         return o.run()
     }
 
-    /// One item of a series: a run, or a kp-report command over runs already made.
+    /// One item of a series: a set's plan written into its folder, a run, or the fold of a set.
     public enum Item: Sendable {
+        /// Writes `plan` as `dir/runset.json` before the set's first run.
+        case begin(dir: String, plan: RunSetPlan)
         /// `name`: the run's name in run_meta and its profiles' file names.
         case run(label: String?, dir: String, settings: RunSettings, name: String)
-        case report([String])
+        /// `kp-report DIR`: folds the set in `dir` by its runset.json.
+        case fold(dir: String)
     }
 
     /// `repeat` runs into dir/r1 … dir/rn (or one run into dir when repeat is 1), then the set's fold.
     public func repeatedItems(dir: String, settings: RunSettings, repeat count: Int, name: String? = nil) -> [Item] {
         let name = name ?? runName
         if count <= 1 { return [.run(label: nil, dir: dir, settings: settings, name: name)] }
-        return (1...count).map { i in
-            .run(label: "repeat \(i) of \(count)", dir: "\(dir)/r\(i)", settings: settings, name: name)
-        }
-            + [.report([dir])]
+        let runs = (1...count).map { "r\($0)" }
+        return [.begin(dir: dir, plan: RunSetPlan(kind: .repeatSet, runs: runs))]
+            + runs.enumerated().map { i, r in
+                .run(label: "repeat \(i + 1) of \(count)", dir: "\(dir)/\(r)", settings: settings, name: name)
+            }
+            + [.fold(dir: dir)]
     }
 
-    /// One run (or repeat set) per size into dir/n<size>, then `kp-report sweep --out dir …`.
+    /// One run (or repeat set) per size into dir/n<size>, then the sweep's fit over them.
     public func sweepItems(dir: String, sizes: [Int], repeat count: Int) -> [Item] {
-        var items: [Item] = []
+        let groups = sizes.map { "n\($0)" }
+        let runs = groups.flatMap { g in count <= 1 ? [g] : (1...count).map { "\(g)/r\($0)" } }
+        var items: [Item] = [.begin(dir: dir, plan: RunSetPlan(kind: .sweep, runs: runs, groups: groups))]
         for n in sizes {
             var s = base
             s.clusters = n
@@ -94,61 +102,87 @@ public struct RunSeries {
                 return item
             }
         }
-        return items + [.report(["sweep", "--out", dir] + sizes.map { "\(dir)/n\($0)" })]
+        return items + [.fold(dir: dir)]
     }
 
-    /// Two targets interleaved A, B, A, B … into dir/A/r<i> and dir/B/r<i>, then
-    /// `kp-report compare --out dir [--thresholds F] dir/A -- dir/B`.
+    /// Two targets interleaved A, B, A, B … into dir/A/r<i> and dir/B/r<i>, then the comparison of
+    /// dir/A with dir/B (gated by `thresholds` when given).
     public func compareItems(dir: String, a: Side, b: Side, repeat count: Int, thresholds: String?) -> [Item] {
         var items: [Item] = []
+        var runs: [String] = []
         for i in 1...max(1, count) {
             for side in [a, b] {
                 var s = side.settings ?? base
                 s.environment.merge(side.environment) { _, new in new }
                 s.launchArgs += side.launchArgs
+                runs.append("\(side.name)/r\(i)")
                 items.append(
                     .run(
                         label: "compare: \(side.name) run \(i) of \(count)", dir: "\(dir)/\(side.name)/r\(i)",
                         settings: s, name: runName))
             }
         }
-        var args = ["compare", "--out", dir]
-        if let thresholds { args += ["--thresholds", thresholds] }
-        return items + [.report(args + ["\(dir)/\(a.name)", "--", "\(dir)/\(b.name)"])]
+        // An absolute path, so `kp-report DIR` finds the thresholds from any working directory.
+        let limits = thresholds.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let plan = RunSetPlan(kind: .compare, runs: runs, groups: [a.name, b.name], thresholds: limits)
+        return [.begin(dir: dir, plan: plan)] + items + [.fold(dir: dir)]
     }
 
-    /// Runs the items in order. Exit code: the first failing run's; else the last report's (compare's
-    /// 5 for a regression, a fold that failed); bad input and signals end the series at once.
+    /// Runs the items in order. Exit code: the first failing run's; else the last fold's (compare's
+    /// 5 for a regression, a fold that failed). Bad input and signals stop the runs at once, and the
+    /// sets begun so far are still folded from the runs that ended; the code is then the stop's.
     public func execute(_ items: [Item]) -> Int32 {
         var first: Int32 = 0
         var last: Int32 = 0
+        var stop: Int32?
         for item in items {
             switch item {
+            case .begin(let dir, let plan):
+                if stop != nil { continue }
+                do { try plan.write(to: dir) } catch {
+                    StandardError.write("kp-run: error: cannot write \(dir)/\(RunLayout.runSet): \(error)\n")
+                    return KPExitCode.failure.rawValue
+                }
             case .run(let label, let dir, let settings, let name):
+                if stop != nil { continue }
                 if let label { Self.say("\(label): \(dir)") }
                 let code = single(dir: dir, settings: settings, name: name)
-                if Self.stopsSeries(code) { return code }
-                if first == 0 { first = code }
-            case .report(let args):
-                last = report(args)
-                if last != 0 { Self.say("kp-report \(args.joined(separator: " ")) exit \(last)") }
+                if Self.stopsSeries(code) {
+                    stop = code
+                } else if first == 0 {
+                    first = code
+                }
+            case .fold(let dir):
+                // A set whose plan was never written (stopped before it began) has nothing to fold.
+                if let stop {
+                    guard FileManager.default.fileExists(atPath: RunLayout.path(dir, RunLayout.runSet)) else {
+                        continue
+                    }
+                    Self.say("the series stopped (exit \(stop)): folding the runs that ended in \(dir)")
+                }
+                last = report([dir])
+                if last != 0 { Self.say("kp-report \(dir) exit \(last)") }
             }
         }
+        if let stop { return stop }
         return first != 0 ? first : last
     }
 
-    /// The items as shell lines (`kp-run --plan`): each run's own plan, then the reports.
+    /// The items as shell lines (`kp-run --plan`): each set's plan, each run's own plan, then the folds.
     public func planLines(_ items: [Item], runName: String) -> [String] {
         var lines: [String] = []
         for item in items {
             switch item {
+            case .begin(let dir, let plan):
+                lines.append(
+                    "mkdir -p \(RunPlan.quote(dir)) && printf '%s\\n' \(RunPlan.quote(plan.json)) > "
+                        + RunPlan.quote(RunLayout.path(dir, RunLayout.runSet)))
             case .run(let label, let dir, let settings, let name):
                 if let label { lines.append("# \(label): \(dir)") }
                 lines.append("mkdir -p \(RunPlan.quote("\(dir)/logs")) \(RunPlan.quote("\(dir)/pprof"))")
                 lines += RunPlan(settings: settings, dir: dir, runName: name).shellLines(binDir: base.binDir)
-            case .report(let args):
-                lines.append(
-                    ([RunPlan.quote("\(base.binDir)/kp-report")] + args.map(RunPlan.quote)).joined(separator: " "))
+            case .fold(let dir):
+                lines.append([RunPlan.quote("\(base.binDir)/kp-report"), RunPlan.quote(dir)].joined(separator: " "))
             }
         }
         return lines

@@ -27,6 +27,8 @@ public enum RunLayout {
     public static let phase = "phase"
     /// kp-launch's pid while the run is up.
     public static let launchPid = "launch.pid"
+    /// A run set's plan (`RunSetPlan`), in the folder of a repeat set, a sweep or a comparison.
+    public static let runSet = "runset.json"
     /// A kubeconfig for the root cluster.
     public static let kubeconfig = "kubeconfig"
     /// Folders: the tools' logs, pprof profiles, the target's secrets and certificates.

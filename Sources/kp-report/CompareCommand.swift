@@ -14,8 +14,9 @@ extension KPReportCommand {
                 REPEAT=n writes); put the options first, then A's directories, then --, then B's. For every \
                 figure of the headline, phases and load tables it prints and writes (compare.md, compare.csv, \
                 compare.html with a chart per figure, in --out) the A and B medians, the change in %, the two-sided Mann–Whitney U p-value and a \
-                verdict: better / worse when p < --alpha, ~ otherwise, "too few runs to call" with fewer than \
-                4 runs on a side. With --thresholds FILE (YAML, see thresholds.example.yaml) it exits 5 when \
+                verdict: better / worse when p < --alpha, ~ otherwise, "too few valid runs to call" with fewer \
+                than 4 valid runs on a side. Only valid runs are compared: a run that failed, was \
+                interrupted, was generator-limited or lost a load shard is listed with its reason and left out. With --thresholds FILE (YAML, see thresholds.example.yaml) it exits 5 when \
                 a change is significant, worse and beyond its limit, naming each figure on stderr; otherwise \
                 0. Exit 2 on bad input (a missing directory, an empty side, a bad thresholds file).
                 """)
@@ -87,16 +88,26 @@ extension KPReportCommand {
             let aRuns = a.flatMap(RepeatSet.runDirectories)
             let bRuns = b.flatMap(RepeatSet.runDirectories)
             let cmp = Compare(aRuns: aRuns, bRuns: bRuns, alpha: alpha, thresholds: limits)
+            try Self.emit(cmp, out: out)
+        }
+
+        /// Writes compare.md, compare.csv and compare.html into `out`, prints the table, says on
+        /// stderr what is too few or left out, and exits 5 (regression) when a figure is beyond its limit.
+        static func emit(_ cmp: Compare, out: String) throws {
             if let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
             do {
                 try cmp.write(to: out)
             } catch {
                 throw ToolFailure(error.description, exitCode: .failure)
             }
-            print(cmp.table.text, terminator: "")
+            // One unbuffered write: the table is whole on the terminal before any stderr line follows it.
+            try? FileOutput.writeAll(fd: 1, Data(cmp.table.text.utf8))
+            for (side, m) in [("A", cmp.aMembers), ("B", cmp.bMembers)] {
+                if let w = m.warning { StandardError.write("kp-report compare: side \(side): \(w)\n") }
+            }
             if cmp.tooFewRuns {
                 StandardError.write(
-                    "kp-report compare: too few runs to call (A \(aRuns.count), B \(bRuns.count); at least \(Compare.minRuns) a side)\n"
+                    "kp-report compare: too few valid runs to call (A \(cmp.aMembers.valid.count), B \(cmp.bMembers.valid.count); at least \(Compare.minRuns) a side)\n"
                 )
             }
             let lines = cmp.breachLines
@@ -119,8 +130,9 @@ extension KPReportCommand {
                 Each DIR is a run or a repeat set (r1 … rn); N is each run's clusters flag. Writes sweep.md, \
                 sweep.csv and sweep.html (each fit with its 95% band) into --out: per resource the least-squares slope (marginal cost per VCP) and \
                 intercept (fixed cost) with 95% confidence intervals (Student t, n−2 df), R², the baseline's \
-                range, residuals, and whether the resource looks linear in N. Exit 2 when a directory is \
-                missing or the runs do not span two cluster counts.
+                range, residuals, and whether the resource looks linear in N. Only valid runs are fitted (a \
+                run that failed, was interrupted, was generator-limited or lost a load shard is listed and \
+                left out). Exit 2 when a directory is missing or the valid runs do not span two cluster counts.
                 """)
 
         @Option(
@@ -149,16 +161,23 @@ extension KPReportCommand {
             let ns = Set(sweep.sizes.map(\.n))
             guard ns.count >= 2 else {
                 throw InputError(
-                    "the runs span \(ns.count) cluster count(s): a sweep needs runs at two or more (N from run_meta's clusters flag)"
-                )
+                    "the valid runs span \(ns.count) cluster count(s): a sweep needs valid runs at two or more (N from run_meta's clusters flag)"
+                        + (sweep.members.warning.map { "; \($0)" } ?? ""))
             }
+            try Self.emit(sweep, out: out)
+        }
+
+        /// Writes sweep.md, sweep.csv and sweep.html into `out`, prints sweep.md and says on stderr
+        /// which runs were left out.
+        static func emit(_ sweep: Sweep, out: String) throws {
             if let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
             do {
                 try sweep.write(to: out)
             } catch {
                 throw ToolFailure(error.description, exitCode: .failure)
             }
-            print(sweep.markdown, terminator: "")
+            try? FileOutput.writeAll(fd: 1, Data(sweep.markdown.utf8))
+            if let w = sweep.members.warning { StandardError.write("kp-report sweep: \(w)\n") }
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KPCLI
 import KPReport
+import KPRunModel
 import Logging
 
 extension KPReportCommand {
@@ -41,6 +42,42 @@ extension KPReportCommand {
                 })
         }
 
+        /// Folds a sweep's or a comparison's folder by its runset.json: the sizes or sides that exist,
+        /// their valid runs, and "k of n runs ended" when the set stopped early.
+        func foldSet(_ plan: RunSetPlan) throws {
+            func runs(_ group: String) -> [String] {
+                let path = RunLayout.path(runDir, group)
+                guard FileManager.default.fileExists(atPath: path) else { return [] }
+                return RepeatSet.runDirectories(path)
+            }
+            switch plan.kind {
+            case .sweep:
+                let sweep = Sweep(runs: plan.groups.flatMap(runs), directory: runDir, plan: plan)
+                try SweepCommand.emit(sweep, out: out ?? runDir)
+            case .compare:
+                guard plan.groups.count == 2 else {
+                    throw InputError(
+                        "\(RunLayout.path(runDir, RunLayout.runSet)) names \(plan.groups.count) sides: a comparison has two"
+                    )
+                }
+                var limits: Thresholds?
+                if let t = plan.thresholds {
+                    do { limits = try Thresholds(path: t) } catch { throw InputError(error.description) }
+                }
+                let cmp = Compare(
+                    aRuns: runs(plan.groups[0]), bRuns: runs(plan.groups[1]), thresholds: limits, directory: runDir,
+                    plan: plan)
+                try CompareCommand.emit(cmp, out: out ?? runDir)
+                if cmp.isIncomplete {
+                    Logger(label: "kp-report").warning(
+                        "INCOMPLETE comparison: \(cmp.aMembers.ended + cmp.bMembers.ended) of \(plan.runs.count) runs ended"
+                    )
+                }
+            case .repeatSet:
+                break
+            }
+        }
+
         /// The kp-report command that folds `dir` when it is a sweep (`n<size>/` folders) or a
         /// comparison (`A/` and `B/`) that kp-run wrote, else nil.
         static func setCommand(_ dir: String) -> String? {
@@ -72,9 +109,15 @@ extension KPReportCommand {
         func run() async throws {
             ToolLogging.bootstrap(quiet: quiet)
             let logger = Logger(label: "kp-report")
+            let plan: RunSetPlan?
+            do { plan = try RunSetPlan.read(from: runDir) } catch { throw InputError(error.description) }
+            if let plan, plan.kind != .repeatSet {
+                try foldSet(plan)
+                return
+            }
             if RepeatSet.isRepeatSet(runDir) {
                 // A repeat set (REPEAT=n): fold every rN run, then the set view (docs/reports.md).
-                let set = RepeatSet(directory: runDir)
+                let set = RepeatSet(directory: runDir, plan: plan)
                 if let out, let problem = FileOutput.prepareDirectory(out, flag: "--out") { throw InputError(problem) }
                 do {
                     try set.write(setViewTo: out, exitCodeNames: Self.exitCodeNames)
@@ -84,6 +127,7 @@ extension KPReportCommand {
                 logger.info(
                     "wrote the reports of \(set.runs.count) runs and the set view \(RepeatSet.outputFiles.joined(separator: ", ")) to \(out ?? runDir)"
                 )
+                if let w = set.members.warning { logger.warning("INCOMPLETE set: \(w)") }
                 return
             }
             let data = RunData.load(directory: runDir)

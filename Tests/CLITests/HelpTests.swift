@@ -39,7 +39,7 @@ import Testing
         Case(tool: "kp-report", args: ["check", "--help"], mentions: ["--max-load-error-percent", "exit"]),
         Case(
             tool: "kp-report", args: ["compare", "--help"],
-            mentions: ["--thresholds", "--alpha", "--out", "too few runs to call", "exits 5"]),
+            mentions: ["--thresholds", "--alpha", "--out", "too few valid runs to call", "exits 5"]),
         Case(tool: "kp-report", args: ["sweep", "--help"], mentions: ["--out", "clusters flag", "R²"]),
         Case(
             tool: "kp-report", args: ["end", "--help"], mentions: ["--status", "--phase", "--exit-code", "incomplete"]),

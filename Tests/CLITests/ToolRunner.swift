@@ -17,9 +17,11 @@ enum ToolRunner {
         var seconds: Double
     }
 
-    /// Runs `path` with `args`, waiting at most `timeout` seconds (then SIGKILL and status -1).
+    /// Runs `path` with `args`, waiting at most `timeout` seconds (then SIGKILL and status -1). With
+    /// `signal`, sends it once to the tool the first time `when` returns true (checked every 20 ms).
     static func run(
-        _ path: String, _ args: [String], env: [String: String] = [:], cwd: String? = nil, timeout: Double = 120
+        _ path: String, _ args: [String], env: [String: String] = [:], cwd: String? = nil, timeout: Double = 120,
+        signal: (number: Int32, when: () -> Bool)? = nil
     ) throws -> Result {
         let p = Process()
         // Through env(1) with default signal handling: this test process may have set SIGINT/SIGTERM
@@ -49,7 +51,14 @@ enum ToolRunner {
             }
         }
         let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
+        var signalled = signal == nil
+        while p.isRunning && Date() < deadline {
+            if !signalled, let signal, signal.when() {
+                kill(p.processIdentifier, signal.number)
+                signalled = true
+            }
+            usleep(20_000)
+        }
         var status: Int32
         if p.isRunning {
             kill(p.processIdentifier, SIGKILL)

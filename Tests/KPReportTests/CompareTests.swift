@@ -13,13 +13,14 @@ enum SetFixtures {
     /// Writes a complete bootstrap run (no bootstrap records: N comes from the clusters flag).
     static func run(
         _ dir: String, clusters: Int, perVCP: Double, base: Double = 40 * mib, jitter: Double = 0,
-        scenario: String = "bootstrap"
+        scenario: String = "bootstrap", end: RunEndRecord? = Fixtures.end()
     ) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let f = RunFixture(at: dir)
         try f.write(
             "meta.jsonl",
-            [Fixtures.meta(scenario: scenario, clusters: clusters, emulator: true).record, Fixtures.end().record])
+            [Fixtures.meta(scenario: scenario, clusters: clusters, emulator: true).record]
+                + (end.map { [$0.record] } ?? []))
         let steadyHeap = base + Double(clusters) * perVCP + jitter
         try f.write(
             "samples.jsonl",
@@ -109,7 +110,7 @@ enum SetFixtures {
         #expect(three.tooFewRuns)
         #expect(three.rows.allSatisfy { $0.verdict == .tooFewRuns })
         #expect(three.breaches.isEmpty)
-        #expect(three.markdown.contains("Too few runs to call"))
+        #expect(three.markdown.contains("Too few valid runs to call"))
         let mixed = Compare(aRuns: Array(a.prefix(3)), bRuns: b)
         #expect(mixed.rows.allSatisfy { $0.verdict == .tooFewRuns })
         let four = Compare(aRuns: a, bRuns: b)

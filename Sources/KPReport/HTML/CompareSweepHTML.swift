@@ -66,7 +66,7 @@ extension Compare {
                 "<div class=\"notice\">\(SummaryHTML.inline(Report.emulatorNotice.replacingOccurrences(of: "> ", with: "", options: .anchored)))</div>\n"
         }
         header += "<p>"
-        if tooFewRuns { header += "<span class=\"status warn\">too few runs to call</span>" }
+        if tooFewRuns { header += "<span class=\"status warn\">too few valid runs to call</span>" }
         if thresholds != nil {
             header +=
                 breaches.isEmpty
