@@ -163,7 +163,6 @@ public final class LoadGenerator: Sendable {
         }
 
         var total = LoadTally()
-        var reasons0: [String] = []
         var due = schedule.makeIterator()
         var dueCount = 0
         var windowStart = start
@@ -223,13 +222,8 @@ public final class LoadGenerator: Sendable {
             // The pacers hold this generator: release them (and so the cycle) now the phase is over.
             for t in transports { t.stopPacing() }
         }
+        // Operations still in flight after the drain deadline (request timeout + 1 s past the schedule's end).
         let unfinished = inflight.load(ordering: .acquiring)
-        if unfinished > 0 {
-            // Only after the drain deadline (request timeout + 1 s past the schedule's end).
-            reasons0.append(
-                "\(unfinished) operations were still in flight when the drain ended (request timeout + 1 s); they are not in the totals"
-            )
-        }
 
         let stopAt = stoppedAtNs.load(ordering: .acquiring)
         let interrupted = stopAt > 0
@@ -250,103 +244,37 @@ public final class LoadGenerator: Sendable {
             achieved[kind.name] = Double(total.sentInPhase[Int(kind.rawValue)]) / phaseSeconds
         }
 
-        // Why were sends late (if they were)? Symptoms first, then whose fault.
-        var symptoms: [String] = []
-        if let p99 = total.scheduleLag.percentile(99), p99 > cfg.maxLagNs {
-            symptoms.append(
-                "schedule lag p99 \(Self.formatNs(p99)) is over --max-lag \(Self.formatNs(cfg.maxLagNs))")
-        }
-        if maxInflightReached.load(ordering: .acquiring) {
-            symptoms.append("--max-inflight \(cfg.maxInflight) was reached, so operations waited to be sent")
-        }
-        for kind in LoadOpKind.allCases {
-            let want = scheduledInPhase[Int(kind.rawValue)]
-            let got = Int(total.sentInPhase[Int(kind.rawValue)])
-            if want > 0 && Double(got) < 0.99 * Double(want) {
-                symptoms.append(
-                    "only \(got) of the \(want) \(kind.name)s due before the phase end (less --max-lag) went out within the phase"
-                )
-            }
-        }
-        symptoms += reasons0
-        // kp-load's own threads: the scheduler's own lag (not counting waits at --max-inflight,
-        // which wait for the server's answers) and the busiest thread's CPU.
-        var own: [String] = []
-        if let p99 = total.schedulerLag.percentile(99), p99 > cfg.maxLagNs {
-            own.append(
-                "the scheduler itself was late: its lag p99 \(Self.formatNs(p99)) is over --max-lag \(Self.formatNs(cfg.maxLagNs))"
-            )
-        }
-        // The driver threads: a send that waited long after its hand-over, while the server still
-        // had free stream slots (libcurl made almost no request wait for one), waited on kp-load.
         let requests = total[.read].count + total[.writeGet].count + total[.writeUpdate].count
-        let slotWaits = transports.reduce(0) { $0 + $1.slotWaits }
-        let driverP99 = total.driverLag.percentile(99) ?? 0
-        let totalP99 = total.scheduleLag.percentile(99) ?? 0
-        let fewSlotWaits = Double(slotWaits) < 0.01 * Double(max(requests, 1))
-        // Late sends with (almost) no request waiting for a server slot and no hold at --max-inflight:
-        // the delay was in kp-load's own threads, whichever of them.
-        if fewSlotWaits
-            && (driverP99 > cfg.maxLagNs || (totalP99 > cfg.maxLagNs && !maxInflightReached.load(ordering: .acquiring)))
-        {
-            own.append(
-                "kp-load's threads were late: schedule lag p99 \(Self.formatNs(totalP99)) (hand-over to send p99 \(Self.formatNs(driverP99))) while only \(slotWaits) of \(requests) requests waited for a connection or stream slot"
-            )
-        } else if driverP99 > cfg.maxLagNs {
-            let p99 = driverP99
-            do {
-                symptoms.append(
-                    "\(slotWaits) of \(requests) requests waited for a connection or HTTP/2 stream slot (hand-over to send p99 \(Self.formatNs(p99)))"
-                )
-            }
-        }
         let phaseWallNs = max(Int64(1), end - start)
-        // Starved of CPU by other processes: kp-load's threads sat runnable, waiting for a core,
-        // for a quarter of the phase or more (summed over threads). Its own CPU time cannot show this.
-        let runDelay = slots.reduce(schedulerRunDelayNs.load(ordering: .relaxed)) { max($0, $1.usedRunDelayNs) }
-        if !symptoms.isEmpty && Double(runDelay) >= 0.25 * Double(phaseWallNs) {
-            own.append(
-                String(
-                    format:
-                        "kp-load was starved of CPU: a thread of it waited %.1f s for a core in %.1f s (run-queue delay)",
-                    Double(runDelay) / 1e9, Double(phaseWallNs) / 1e9))
-        }
         let busiest = busiestThreadCPUNs()
-        if Double(busiest) >= 0.9 * Double(phaseWallNs) {
-            own.append(
-                String(
-                    format: "a kp-load thread was CPU-saturated (%.1f s of CPU in %.1f s)", Double(busiest) / 1e9,
-                    Double(phaseWallNs) / 1e9))
+        let statuses = total.ops.reduce(into: [String: Int64]()) { acc, op in
+            for (k, v) in op.byStatus { acc[k, default: 0] += v }
         }
-        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, transports.count + 1))
-        let processCPU = PreciseSleep.processCPUSeconds() - cpuAtStart
-        if processCPU >= 0.9 * Double(cores) * Double(phaseWallNs) / 1e9 {
-            own.append(
-                String(
-                    format: "kp-load's CPU was saturated (%.1f s of CPU in %.1f s on %d usable cores)", processCPU,
-                    Double(phaseWallNs) / 1e9, cores))
-        }
-        var reasons: [String] = []
-        var saturation: String?
-        if !symptoms.isEmpty && !own.isEmpty {
-            reasons = own + symptoms
-        } else if !symptoms.isEmpty {
-            // kp-load kept up; the operations waited on the server.
-            let achievedTotal = achieved.values.reduce(0, +)
-            let targetTotal = target.values.reduce(0, +)
-            var evidence = symptoms
-            evidence.append("in-flight peak \(phasePeak.load(ordering: .acquiring))")
-            if let own99 = total.schedulerLag.percentile(99) {
-                evidence.append("kp-load's own scheduler lag p99 \(Self.formatNs(own99))")
-            }
-            let timeouts = total.ops.reduce(Int64(0)) { $0 + ($1.byStatus["timeout"] ?? 0) }
-            if timeouts > 0 { evidence.append("\(timeouts) requests timed out") }
-            let reads = total[.read]
-            if let sp = reads.service.percentile(99) { evidence.append("read service p99 \(Self.formatNs(sp))") }
-            saturation =
-                String(format: "target saturated: achieved %.1f of %.1f ops/s", achievedTotal, targetTotal)
-                + " (" + evidence.joined(separator: "; ") + ")"
-        }
+        let verdict = LoadVerdict.judge(
+            LoadVerdict.Inputs(
+                maxLagNs: cfg.maxLagNs, scheduleLagP99Ns: total.scheduleLag.percentile(99),
+                schedulerLagP99Ns: total.schedulerLag.percentile(99),
+                driverLagP99Ns: total.driverLag.percentile(99) ?? 0, maxInflight: cfg.maxInflight,
+                maxInflightReached: maxInflightReached.load(ordering: .acquiring),
+                scheduled: LoadOpKind.allCases.map { kind in
+                    LoadVerdict.Due(
+                        kind: kind.name, due: scheduledInPhase[Int(kind.rawValue)],
+                        sent: Int(total.sentInPhase[Int(kind.rawValue)]))
+                }, unfinished: unfinished, requests: Int(requests),
+                slotWaits: transports.reduce(0) { $0 + $1.slotWaits },
+                // A thread of kp-load that sat runnable, waiting for a core (the scheduler's or a driver's).
+                runQueueDelayNs: slots.reduce(schedulerRunDelayNs.load(ordering: .relaxed)) {
+                    max($0, $1.usedRunDelayNs)
+                },
+                phaseWallNs: phaseWallNs, busiestThreadCPUNs: busiest,
+                processCPUSeconds: PreciseSleep.processCPUSeconds() - cpuAtStart,
+                usableCores: max(1, min(ProcessInfo.processInfo.activeProcessorCount, transports.count + 1)),
+                achievedOpsPerSecond: achieved.values.reduce(0, +), targetOpsPerSecond: target.values.reduce(0, +),
+                inflightPeak: Int(phasePeak.load(ordering: .acquiring)), timeouts: statuses["timeout"] ?? 0,
+                readServiceP99Ns: total[.read].service.percentile(99), conflicts: statuses["409"] ?? 0,
+                operations: statuses.values.reduce(0, +)))
+        let reasons = verdict.outcome == .generatorLimited ? verdict.reasons : []
+        let saturation = verdict.outcome == .targetSaturated ? verdict.reasonText : nil
 
         let slotClusters = slots.map { slot in slot.shared.withLock { $0.clusters } }
         var perCluster: [ClusterLoadWire] = []
@@ -372,13 +300,6 @@ public final class LoadGenerator: Sendable {
             targetSaturated: saturation != nil, targetSaturationReason: saturation)
         emit(.loadFinal(final))
         return Result(final: final, limitReasons: reasons)
-    }
-
-    /// "12.3ms"-style text for messages.
-    static func formatNs(_ ns: Int64) -> String {
-        if ns >= 1_000_000_000 { return String(format: "%.2fs", Double(ns) / 1e9) }
-        if ns >= 1_000_000 { return String(format: "%.2fms", Double(ns) / 1e6) }
-        return String(format: "%.1fµs", Double(ns) / 1e3)
     }
 
     /// CPU ns of kp-load's busiest own thread (the scheduler or a driver) since the phase began.
