@@ -130,7 +130,9 @@ public struct WatchFanoutConfiguration: Sendable {
 /// made while the watch was open). When the server ends a watch: 410 Gone → re-list and watch again;
 /// a clean end (its timeout) → watch again from the last version seen (bookmarks keep it fresh);
 /// a transport error or another status → the same after `retryDelayNs`. Each is counted by reason,
-/// and each new watch as re-established.
+/// and each new watch as re-established. Once kp-load is stopping (``stop(interrupted:)``: a stop
+/// signal, or the phase's end) every end, its own cancels included, counts as stopped by kp-load and
+/// nothing is opened again: a Ctrl-C whose resets reach the streams is not the server's failure.
 ///
 /// Every stream callback runs on the client's driver thread and records under one mutex (the
 /// reporter is its only other user); the reporter thread closes a window every `reportIntervalNs`.
@@ -206,7 +208,7 @@ public final class WatchFanout: Sendable {
             }
         }
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline && !isStopping {
             if state.withLock({ s in s.watchers.allSatisfy(\.started) }) { break }
             try? await Task.sleep(for: .milliseconds(20))
         }
@@ -214,7 +216,7 @@ public final class WatchFanout: Sendable {
 
     private func list(_ i: Int) {
         let url: String? = state.withLock { s in
-            if s.stopping { return nil }
+            if s.stopping || isStopping { return nil }
             s.window.lists += 1
             return s.watchers[i].url
         }
@@ -241,7 +243,7 @@ public final class WatchFanout: Sendable {
     private func watch(_ i: Int, from rv: String) {
         let cfg = configuration
         let request: HTTPRequest? = state.withLock { s in
-            if s.stopping { return nil }
+            if s.stopping || isStopping { return nil }
             if s.watchers[i].started {
                 s.window.reestablished += 1
                 reestablishedTotal.wrappingAdd(1, ordering: .relaxed)
@@ -370,42 +372,59 @@ public final class WatchFanout: Sendable {
         }
     }
 
-    /// A watch ended (driver thread): count why, and open it again.
-    private func ended(_ i: Int, _ result: Result<HTTPResponse, HTTPError>) {
-        enum Next {
-            case none, relist
-            case rewatch(String)
-            case retry(String)
+    /// What a watcher does after its watch ended.
+    enum AfterEnd: Equatable, Sendable {
+        /// List again, then watch from the list's version (after 410 Gone).
+        case relist
+        /// Watch again at once from the last version seen (the server's clean end).
+        case rewatch
+        /// Watch again from the last version seen after `retryDelayNs` (a transport error or another status).
+        case retry
+    }
+
+    /// Why a watch ended, as counted.
+    enum WatchEnd: Equatable, Sendable {
+        /// kp-load is stopping (a stop signal or the phase's end): counted in `stopped`, not reopened,
+        /// whatever the stream's result (a reset of a server going down with the same Ctrl-C, a clean
+        /// end, kp-load's own cancel).
+        case stopped
+        /// The server or the transport ended it: counted in `ends` under `reason`.
+        case ended(reason: String, then: AfterEnd)
+    }
+
+    /// Classifies one watch's end. `gone`: the stream carried a 410 ERROR event; `stopping`: kp-load
+    /// was stopping when the end arrived.
+    static func classify(_ result: Result<HTTPResponse, HTTPError>, gone: Bool, stopping: Bool) -> WatchEnd {
+        if stopping { return .stopped }
+        switch result {
+        case .failure: return .ended(reason: "transport", then: .retry)
+        case .success(let r) where r.status == 410 || (r.isSuccess && gone):
+            return .ended(reason: "gone", then: .relist)
+        case .success(let r) where r.isSuccess: return .ended(reason: "server_end", then: .rewatch)
+        case .success(let r): return .ended(reason: "status_\(r.status)", then: .retry)
         }
-        let next: Next = state.withLock { s in
+    }
+
+    /// A watch ended (driver thread): count why, and open it again unless kp-load is stopping.
+    private func ended(_ i: Int, _ result: Result<HTTPResponse, HTTPError>) {
+        let next: (AfterEnd, String)? = state.withLock { s in
             s.open -= 1
             s.watchers[i].stream = nil
-            if s.stopping { return .none }
             let w = s.watchers[i]
-            let reason: String
-            let next: Next
-            switch result {
-            case .failure:
-                reason = "transport"
-                next = .retry(w.lastRV)
-            case .success(let r) where r.status == 410 || (r.isSuccess && w.gone):
-                reason = "gone"
-                next = .relist
-            case .success(let r) where r.isSuccess:
-                reason = "server_end"
-                next = .rewatch(w.lastRV)
-            case .success(let r):
-                reason = "status_\(r.status)"
-                next = .retry(w.lastRV)
+            switch Self.classify(result, gone: w.gone, stopping: s.stopping || isStopping) {
+            case .stopped:
+                s.window.stopped += 1
+                return nil
+            case .ended(let reason, let then):
+                s.window.ends[reason, default: 0] += 1
+                return (then, w.lastRV)
             }
-            s.window.ends[reason, default: 0] += 1
-            return next
         }
         switch next {
-        case .none: break
-        case .relist: list(i)
-        case .rewatch(let rv): watch(i, from: rv)
-        case .retry(let rv): later { self.watch(i, from: rv) }
+        case nil: break
+        case (.relist, _)?: list(i)
+        case (.rewatch, let rv)?: watch(i, from: rv)
+        case (.retry, let rv)?: later { self.watch(i, from: rv) }
         }
     }
 
@@ -490,6 +509,9 @@ public final class WatchFanout: Sendable {
     }
 
     private let interrupted = Atomic<Bool>(false)
+
+    /// True once ``stop(interrupted:)`` was called: every watch end from then on is kp-load's own.
+    var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
 
     /// Ends the watch phase: the reporter emits its last records and returns. `interrupted` marks a signal.
     public func stop(interrupted: Bool = false) {

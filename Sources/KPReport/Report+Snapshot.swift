@@ -43,6 +43,10 @@ public struct SnapshotLoadFigures: Sendable {
     /// Successful answers (the ones bytes and items are counted over).
     public var answered: Int64 { count - errors }
 
+    /// Mean bytes and items per successful answer; nil without one.
+    public var bytesPerAnswer: Double? { answered > 0 ? Double(bytes) / Double(answered) : nil }
+    public var itemsPerAnswer: Double? { answered > 0 ? Double(items) / Double(answered) : nil }
+
     public init(finals: [SnapshotFinalRecord]) {
         for f in finals {
             let w = f.window
@@ -70,6 +74,26 @@ public struct SnapshotLoadFigures: Sendable {
 }
 
 extension Report {
+    /// N of the first-warm cost: the VCPs the warm pass warmed, else the run's VCPs.
+    var snapshotWarmVCPs: Int? { data.snapshotWarmSummary?.ok ?? phases.vcps }
+
+    /// The first-warm cost per VCP; nil without pre-warm and post-warm samples or without a positive N.
+    var snapshotWarmCosts: [SnapshotWarmCost]? {
+        guard let pre = phases.row("pre-warm"), let post = phases.row("post-warm"), let n = snapshotWarmVCPs, n > 0
+        else { return nil }
+        return SnapshotWarmCost.compute(preWarm: pre.sample, postWarm: post.sample, vcps: n)
+    }
+
+    /// The warm pass's latency per VCP; nil without a readable `snapshot_warm_summary`.
+    var snapshotWarmLatency: LatencyHistogram? {
+        data.snapshotWarmSummary.flatMap { try? LatencyHistogram(wire: $0.latency) }
+    }
+
+    /// The load phase's snapshot reads, shards merged; nil without a `snapshot_final`.
+    var snapshotLoad: SnapshotLoadFigures? {
+        data.snapshotFinals.isEmpty ? nil : SnapshotLoadFigures(finals: data.snapshotFinals)
+    }
+
     /// `## Snapshot`: the warm pass (per-VCP latency, bytes, items), the first-warm cost per VCP
     /// ((post-warm − pre-warm) / N of heap, RSS and goroutines), and the load phase's snapshot
     /// reads (response and service time, bytes and items per answer, errors by status). Empty
@@ -94,7 +118,7 @@ extension Report {
             if s.failed > 0 { text += ", **\(Format.count(s.failed)) failed**" }
             text += s.interrupted ? "; the pass was interrupted.\n\n" : ".\n\n"
             var t = MarkdownTable(["", "p50", "p90", "p99", "max", "mean"])
-            if let h = try? LatencyHistogram(wire: s.latency) {
+            if let h = snapshotWarmLatency {
                 t.add([
                     "latency per VCP", Format.latency(h.percentile(50).map(Double.init)),
                     Format.latency(h.percentile(90).map(Double.init)),
@@ -125,14 +149,14 @@ extension Report {
 
         // The first-warm cost.
         text += "\n### First-warm cost per VCP\n\n"
-        if let pre, let post {
-            let n = warmed ?? phases.vcps ?? 0
+        if pre != nil, post != nil {
+            let n = snapshotWarmVCPs ?? 0
             if n > 0 {
                 let source =
                     warmed != nil ? "VCPs the warm pass warmed" : "VCPs (\(phases.vcpsSource)); no warm summary"
                 text += "(post-warm − pre-warm) / N, N = \(n) \(source).\n\n"
                 var t = MarkdownTable(["figure", "pre-warm", "post-warm", "per VCP"])
-                for c in SnapshotWarmCost.compute(preWarm: pre.sample, postWarm: post.sample, vcps: n) {
+                for c in snapshotWarmCosts ?? [] {
                     if c.figure.isBytes {
                         t.add([
                             c.figure.title, Format.bytes(c.preWarm), Format.bytes(c.postWarm),
@@ -155,10 +179,7 @@ extension Report {
 
         // The load phase's snapshot reads.
         text += "\n### Snapshot reads under load\n\n"
-        if data.snapshotFinals.isEmpty {
-            text += "No snapshot_final record (no snapshot reads, or kp-load did not finish).\n"
-        } else {
-            let f = SnapshotLoadFigures(finals: data.snapshotFinals)
+        if let f = snapshotLoad {
             if f.generatorLimited {
                 text +=
                     "**The snapshot schedule fell behind (lag p99 over --max-lag): these latencies describe kp-load as much as the server.**\n\n"
@@ -180,19 +201,16 @@ extension Report {
             }
             text += t.text
             var per = MarkdownTable(["per answer", "mean", "max"])
-            let answered = Double(max(1, f.answered))
-            per.add([
-                "bytes", Format.count(f.answered > 0 ? Double(f.bytes) / answered : nil), Format.count(f.maxBytes),
-            ])
-            per.add([
-                "items", Format.fixed(f.answered > 0 ? Double(f.items) / answered : nil, 1), Format.count(f.maxItems),
-            ])
+            per.add(["bytes", Format.count(f.bytesPerAnswer), Format.count(f.maxBytes)])
+            per.add(["items", Format.fixed(f.itemsPerAnswer, 1), Format.count(f.maxItems)])
             text += "\n" + per.text
             text +=
                 "\nBy status: "
                 + f.byStatus.sorted { $0.key < $1.key }.map { "\($0.key): \(Format.count($0.value))" }.joined(
                     separator: ", ") + ".\n"
             for p in f.problems { text += "\n\(p)\n" }
+        } else {
+            text += "No snapshot_final record (no snapshot reads, or kp-load did not finish).\n"
         }
         if isEmulator { text += "\nThese are kp-sim's figures, not kplane's.\n" }
         return text

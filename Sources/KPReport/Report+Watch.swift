@@ -39,6 +39,11 @@ public struct WatchAnalysis: Sendable {
         }
     }
 
+    /// Watches the server or the transport ended other than by the server's timeout (`server_end`, which
+    /// the watcher asked for with `timeoutSeconds`): 410 Gone, transport errors, other statuses. Watches
+    /// that ended once kp-load was stopping are not among them (`tally.stopped`).
+    public var abnormalEnds: Int64 { tally.ends.filter { $0.key != "server_end" }.values.reduce(0, +) }
+
     /// Per watch stream: (with watchers − without) / watchers, from the samples taken while each load
     /// phase ran (`load-watch` and `load`).
     public static func perWatcher(without: SampleRecord, with: SampleRecord, watchers: Int)
@@ -53,6 +58,17 @@ public struct WatchAnalysis: Sendable {
 }
 
 extension Report {
+    /// The run's watchers, shards folded: nil without a `watch_final`, an error when a histogram is unreadable.
+    var watchAnalysis: Result<WatchAnalysis?, StatsError> {
+        do { return .success(try WatchAnalysis(finals: data.watchFinals)) } catch { return .failure(error) }
+    }
+
+    /// Per watcher = (load-watch − load) / watch streams; nil without both samples.
+    func watchPerWatcher(_ w: WatchAnalysis) -> [(figure: ResourceFigure, perWatcher: Double)]? {
+        guard let without = phases.row("load"), let with = phases.row("load-watch") else { return nil }
+        return WatchAnalysis.perWatcher(without: without.sample, with: with.sample, watchers: w.watchers)
+    }
+
     /// The writers' and readers' response times in the load phase without watchers (nowatch-load*.jsonl,
     /// shards merged) beside the phase with them (load.jsonl): what the watchers cost the other clients.
     var writersComparison: String {
@@ -85,10 +101,9 @@ extension Report {
         guard !data.watchFinals.isEmpty else { return "" }
         var text = "## Watch fan-out\n\n"
         let w: WatchAnalysis?
-        do {
-            w = try WatchAnalysis(finals: data.watchFinals)
-        } catch {
-            return text + "The watch_final histograms could not be read: \(error).\n"
+        switch watchAnalysis {
+        case .success(let analysis): w = analysis
+        case .failure(let error): return text + "The watch_final histograms could not be read: \(error).\n"
         }
         guard let w else {
             return text + "No watch_final record: kp-load's watchers did not finish (see the load logs).\n"
@@ -109,7 +124,11 @@ extension Report {
         t.add(["bookmarks", Format.count(w.tally.bookmarks)])
         for (k, v) in w.tally.ends.sorted(by: { $0.key < $1.key }) { t.add(["watches ended: \(k)", Format.count(v)]) }
         if w.tally.ends.isEmpty { t.add(["watches ended by the server", "0"]) }
+        t.add(["watches ended abnormally (all but the server's timeout)", Format.count(w.abnormalEnds)])
         t.add(["watches re-established", Format.count(w.tally.reestablished)])
+        if w.tally.stopped > 0 {
+            t.add(["watches ended by kp-load's stop (not counted above)", Format.count(w.tally.stopped)])
+        }
         t.add(["lists (failed)", "\(Format.count(w.tally.lists)) (\(Format.count(w.tally.listErrors)))"])
         text += "\n" + t.text + "\n"
 
@@ -126,11 +145,10 @@ extension Report {
             + "from the response: − the arrival of that Update's response, clamped at 0 (\(Format.count(w.tally.beforeResponse)) events arrived before the response).\n"
 
         text += writersComparison
-        guard let without = phases.row("load"), let with = phases.row("load-watch") else {
+        guard let per = watchPerWatcher(w) else {
             return text
                 + "\nPer watcher: not computed: the run needs the `load` and `load-watch` samples (taken while each load phase ran).\n"
         }
-        let per = WatchAnalysis.perWatcher(without: without.sample, with: with.sample, watchers: w.watchers)
         text +=
             "\nPer watcher = (load-watch − load) / \(Format.count(w.watchers)) watch streams, from samples taken while the load ran without and with the watchers.\n\n"
         for p in per {

@@ -9,6 +9,8 @@ public struct WatchTally: Sendable {
     public var unmatched: Int64 = 0
     public var bookmarks: Int64 = 0
     public var ends: [String: Int64] = [:]
+    /// Watches that ended once kp-load was stopping (``KPRecords/WatchCounts/stopped``).
+    public var stopped: Int64 = 0
     public var reestablished: Int64 = 0
     public var lists: Int64 = 0
     public var listErrors: Int64 = 0
@@ -25,6 +27,7 @@ public struct WatchTally: Sendable {
         unmatched = c.unmatched
         bookmarks = c.bookmarks
         ends = c.ends
+        stopped = c.stopped ?? 0
         reestablished = c.reestablished
         lists = c.lists
         listErrors = c.listErrors
@@ -48,6 +51,7 @@ public struct WatchTally: Sendable {
         unmatched += o.unmatched
         bookmarks += o.bookmarks
         for (k, v) in o.ends { ends[k, default: 0] += v }
+        stopped += o.stopped
         reestablished += o.reestablished
         lists += o.lists
         listErrors += o.listErrors
@@ -60,6 +64,6 @@ public struct WatchTally: Sendable {
         WatchCounts(
             events: events, matched: matched, unmatched: unmatched, bookmarks: bookmarks, ends: ends,
             reestablished: reestablished, lists: lists, listErrors: listErrors, delivery: delivery.fastWire,
-            deliveryFromResponse: fromResponse.fastWire, deliveryBeforeResponse: beforeResponse)
+            deliveryFromResponse: fromResponse.fastWire, deliveryBeforeResponse: beforeResponse, stopped: stopped)
     }
 }

@@ -524,7 +524,7 @@ final class WatcherRun: Sendable {
             let hist = try? LatencyHistogram(wire: c.delivery)
             func ms(_ v: Int64?) -> String { v.map { String(format: "%.2fms", Double($0) / 1e6) } ?? "-" }
             StandardError.write(
-                "kp-load: watchers: \(c.events) events (\(String(format: "%.1f", f.eventsPerSecond))/s), \(c.matched) matched, \(c.unmatched) unmatched, \(c.bookmarks) bookmarks; delivery p50 \(ms(hist?.percentile(50))) p99 \(ms(hist?.percentile(99))); ends by the server \(c.ends.isEmpty ? "none" : c.ends.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); re-established \(c.reestablished)\n"
+                "kp-load: watchers: \(c.events) events (\(String(format: "%.1f", f.eventsPerSecond))/s), \(c.matched) matched, \(c.unmatched) unmatched, \(c.bookmarks) bookmarks; delivery p50 \(ms(hist?.percentile(50))) p99 \(ms(hist?.percentile(99))); ends by the server \(c.ends.isEmpty ? "none" : c.ends.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); re-established \(c.reestablished); ended by kp-load's stop \(c.stopped ?? 0)\n"
             )
         }
     }

@@ -28,6 +28,17 @@ enum RunChecks {
         #expect(files == expected, "profiles of \(name)", sourceLocation: sourceLocation)
     }
 
+    /// The clusters each load file's `load_final` drove (its per-cluster rows), by file.
+    static func loadClusters(_ dir: String, files: [String]) throws -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for f in files {
+            for case .success(.loadFinal(let r)) in try JSONLReader.read(path: "\(dir)/\(f)") {
+                out[f] = Set(r.perCluster.map(\.cluster))
+            }
+        }
+        return out
+    }
+
     /// The `seed` each load file's load_final settings carry (absent for a file without one).
     static func loadSeeds(_ dir: String, files: [String]) throws -> [String: String] {
         var seeds: [String: String] = [:]

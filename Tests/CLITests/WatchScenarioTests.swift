@@ -24,6 +24,9 @@ import Testing
         // Both load phases load the same hot clusters on the same schedule: kp-run's one run seed.
         let seeds = try RunChecks.loadSeeds(dir, files: ["nowatch-load.jsonl", "load.jsonl"])
         #expect(seeds.count == 2 && Set(seeds.values).count == 1, "\(seeds)")
+        let hot = try RunChecks.loadClusters(dir, files: ["nowatch-load.jsonl", "load.jsonl"])
+        #expect(
+            hot.count == 2 && hot["load.jsonl"]?.count == 3 && hot["nowatch-load.jsonl"] == hot["load.jsonl"], "\(hot)")
         // The phase without watchers: its own file, no watch records.
         var nowatchFinal = false
         for item in try JSONLReader.read(path: "\(dir)/nowatch-load.jsonl") {
@@ -52,6 +55,8 @@ import Testing
         #expect(f.counts.matched > 0 && f.counts.events >= f.counts.matched)
         #expect(f.counts.delivery.count == f.counts.matched)
         #expect(f.eventsPerSecond > 0)
+        // No server timeout in 6 s: the streams ended only at the phase's end, kp-load's own stop.
+        #expect(f.counts.ends.isEmpty && f.counts.reestablished == 0 && f.counts.stopped == 6, "\(f.counts)")
         // Both load phases were sampled while they ran, and the report divides their difference per watcher.
         var phases = Set<String>()
         for case .success(.sample(let s)) in try JSONLReader.read(path: "\(dir)/samples.jsonl") {

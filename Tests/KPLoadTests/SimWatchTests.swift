@@ -161,6 +161,8 @@ struct SimWatchTests {
         #expect(c.bookmarks > 0)
         #expect(c.lists == 4 && c.listErrors == 0)
         #expect(c.ends.isEmpty && c.reestablished == 0)
+        // The phase's end: kp-load cancelled its 4 streams itself.
+        #expect(c.stopped == 4)
         let delivery = try LatencyHistogram(wire: c.delivery)
         #expect(delivery.count == c.matched)
         #expect(try LatencyHistogram(wire: c.deliveryFromResponse).count == c.matched)
@@ -169,6 +171,55 @@ struct SimWatchTests {
         #expect(!intervals.isEmpty)
         #expect(intervals.reduce(0) { $0 + $1.counts.matched } == c.matched)
         #expect(sink.all.contains { if case .watchFinal = $0 { true } else { false } })
+    }
+
+    /// Runs the reporter of a stopped fanout to its `watch_final`.
+    static func final(_ fanout: WatchFanout) async throws -> WatchFinalRecord {
+        let box = Mutex<WatchFinalRecord?>(nil)
+        let t = Thread {
+            let f = fanout.runReporter(startNs: MonotonicClock.now()) { _ in }
+            box.withLock { $0 = f }
+        }
+        t.start()
+        try await waitFor("watch_final") { box.withLock { $0 != nil } }
+        return try #require(box.withLock { $0 })
+    }
+
+    @Test(
+        "watches that end once kp-load is stopping (the server goes away right after kp-load's stop, as with a Ctrl-C) count as stopped, not transport, and are not re-established; without the stop the same ends are the server's and are retried"
+    )
+    func endsAfterTheStopAreKpLoadsOwn() async throws {
+        let sim = try SimServer(faults: [])
+        defer { sim.stop() }
+        let client = try sim.client()
+        try await sim.bootstrap(["c-000"], client: client)
+        func fanout() throws -> WatchFanout {
+            WatchFanout(
+                configuration: WatchFanoutConfiguration(
+                    baseURL: sim.baseURL, clusters: ["c-000"], watchersPerCluster: 2, retryDelayNs: 200_000_000),
+                client: try sim.client(timeout: .seconds(60), maxConnections: 0), ledger: UpdateLedger())
+        }
+        let stopped = try fanout()
+        let running = try fanout()
+        await stopped.start()
+        await running.start()
+        try await Self.waitFor("4 watch streams open") { stopped.openStreams == 2 && running.openStreams == 2 }
+        // kp-load's stop (before its reporter cancels the streams), then the server goes away.
+        stopped.stop(interrupted: true)
+        sim.stop()
+        try await Self.waitFor("the stopped fanout's streams ended") { stopped.openStreams == 0 }
+        try await Self.waitFor("the running fanout retried") { running.reestablishedCount >= 1 }
+        // Three retry delays: nothing of the stopped fanout opens again.
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(stopped.openStreams == 0 && stopped.reestablishedCount == 0)
+        running.stop()
+        let s = try await Self.final(stopped)
+        #expect(s.counts.ends.isEmpty, "\(s.counts.ends)")
+        #expect(s.counts.stopped == 2 && s.counts.reestablished == 0)
+        #expect(s.interrupted)
+        let r = try await Self.final(running).counts
+        #expect(r.ends.values.reduce(0, +) >= 2, "\(r.ends)")
+        #expect(r.reestablished >= 1)
     }
 
     @Test(

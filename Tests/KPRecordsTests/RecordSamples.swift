@@ -136,7 +136,7 @@ enum RecordSamples {
         let counts = WatchCounts(
             events: 9, matched: 7, unmatched: 1, bookmarks: 3, ends: ["gone": 1, "transport": 2],
             reestablished: 3, lists: 3, listErrors: 0, delivery: histogram(&r), deliveryFromResponse: histogram(&r),
-            deliveryBeforeResponse: 2)
+            deliveryBeforeResponse: 2, stopped: 4)
         let wInterval = WatchIntervalRecord(startNs: 1, endNs: 2, open: 4, counts: counts)
         let wFinal = WatchFinalRecord(
             watchers: 4, watchersPerCluster: 2, clusters: 2, resources: ["memwidgets", str(&r, "configmaps")],

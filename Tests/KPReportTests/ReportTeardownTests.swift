@@ -9,7 +9,8 @@ import Testing
 
     /// Four VCPs: each cost 2 MiB heap, 2 MiB RSS and 10 goroutines (steady − baseline); after the teardown
     /// heap fell by 4 MiB (1 MiB per VCP, half), RSS not at all, goroutines by 36 (9 per VCP).
-    static func teardownRun(_ f: RunFixture, postTeardown: Bool = true) throws {
+    /// `postGoroutines`: the post-teardown sample's goroutines (104: 9 of the 10 per VCP came back).
+    static func teardownRun(_ f: RunFixture, postTeardown: Bool = true, postGoroutines: Double = 104) throws {
         let s = Fixtures.s
         try f.write("meta.jsonl", [Fixtures.meta(scenario: "teardown", emulator: true).record, Fixtures.end().record])
         try f.write("endpoint.json", [Fixtures.endpoint().record])
@@ -20,7 +21,8 @@ import Testing
         ]
         if postTeardown {
             samples.append(
-                Fixtures.sample("post-teardown", t: 90 * s, cpu: 21, heap: 44 * mib, rss: 88 * mib, gor: 104).record)
+                Fixtures.sample("post-teardown", t: 90 * s, cpu: 21, heap: 44 * mib, rss: 88 * mib, gor: postGoroutines)
+                    .record)
         }
         try f.write("samples.jsonl", samples)
         var steps: [Record] = []
@@ -62,6 +64,29 @@ import Testing
         let grew = Fixtures.sample("post-teardown", t: 3, cpu: nil, heap: 50 * Self.mib, rss: 88 * Self.mib, gor: 140)
         #expect(TeardownReturn.compute(baseline: base, steady: steady, postTeardown: grew, vcps: 4)[0].noneReturned)
         #expect(TeardownReturn.compute(baseline: base, steady: steady, postTeardown: post, vcps: 0).isEmpty)
+        #expect(r.map(\.returnedPercent) == [50, 0, 90])
+        #expect(!r.contains { $0.moreThanCost })
+    }
+
+    /// Post-teardown below the baseline: more came back than the VCPs cost.
+    @Test func moreThanTheCostIsNamedNotAPercentOverAHundred() throws {
+        let base = Fixtures.sample("baseline", t: 1, cpu: nil, heap: 40 * Self.mib, rss: 80 * Self.mib, gor: 100)
+        let steady = Fixtures.sample("steady", t: 2, cpu: nil, heap: 48 * Self.mib, rss: 88 * Self.mib, gor: 140)
+        let post = Fixtures.sample("post-teardown", t: 3, cpu: nil, heap: 44 * Self.mib, rss: 88 * Self.mib, gor: 96)
+        let g = TeardownReturn.compute(baseline: base, steady: steady, postTeardown: post, vcps: 4)[2]
+        #expect(g.costPerVCP == 10 && g.returnedPerVCP == 11 && g.moreThanCost && g.belowBaselinePerVCP == 1)
+        #expect(g.fraction == 1.1 && g.returnedPercent == 100)
+
+        let f = try RunFixture()
+        defer { f.cleanup() }
+        try Self.teardownRun(f, postGoroutines: 96)
+        let md = Report(directory: f.dir).summaryMarkdown
+        #expect(
+            md.contains(
+                "- goroutines: returned 11.00 per VCP, **more than the VCPs cost** (10.00 per VCP): post-teardown is below the baseline by 4 (1.00 per VCP); the server also released state it held before the bootstrap, or the baseline caught a transient."
+            ), "\(md)")
+        #expect(!md.contains("110 %"))
+        #expect(md.contains("- heap in-use: returned 1024.0 KiB of 2048.0 KiB per VCP (50 %)."))
     }
 
     @Test func teardownSectionSaysWhatCameBack() throws {
@@ -76,6 +101,7 @@ import Testing
         #expect(md.contains("- heap in-use: returned 1024.0 KiB of 2048.0 KiB per VCP (50 %)."))
         #expect(md.contains("- RSS: **none returned** (0.0 KiB of 2048.0 KiB per VCP)."))
         #expect(md.contains("- goroutines: returned 9.00 of 10.00 per VCP (90 %)."))
+        #expect(md.contains("Teardown time: 1.0 s (first step to the last step's end)."))
     }
 
     @Test func withoutAPostTeardownSampleItSaysSo() throws {

@@ -12,8 +12,13 @@ public struct WatchCounts: Codable, Sendable, Equatable {
     public var bookmarks: Int64
     /// Watches the server ended, by reason: `gone` (410 Expired, as an ERROR event or a status),
     /// `server_end` (the stream ended cleanly: the server's timeout), `transport` (reset, timeout,
-    /// refused…), `status_<code>` (a non-2xx answer to the watch request).
+    /// refused…), `status_<code>` (a non-2xx answer to the watch request). Watches that ended while
+    /// kp-load was stopping are in ``stopped``, not here.
     public var ends: [String: Int64]
+    /// Watches that ended, whatever the way, once kp-load was stopping (a stop signal, or the phase's
+    /// end: the streams kp-load cancels itself included); none of them is re-established. Optional:
+    /// a reader takes a record without it as 0.
+    public var stopped: Int64?
     /// Watches opened again after an end (after a re-list for `gone`).
     public var reestablished: Int64
     /// Lists (the first one of each watcher and the re-lists after `gone`) and those that failed.
@@ -27,7 +32,7 @@ public struct WatchCounts: Codable, Sendable, Equatable {
     public var deliveryBeforeResponse: Int64
 
     enum CodingKeys: String, CodingKey {
-        case events, matched, unmatched, bookmarks, ends, reestablished, lists, delivery
+        case events, matched, unmatched, bookmarks, ends, stopped, reestablished, lists, delivery
         case listErrors = "list_errors"
         case deliveryFromResponse = "delivery_from_response"
         case deliveryBeforeResponse = "delivery_before_response"
@@ -36,7 +41,7 @@ public struct WatchCounts: Codable, Sendable, Equatable {
     public init(
         events: Int64, matched: Int64, unmatched: Int64, bookmarks: Int64, ends: [String: Int64],
         reestablished: Int64, lists: Int64, listErrors: Int64, delivery: HistogramWire,
-        deliveryFromResponse: HistogramWire, deliveryBeforeResponse: Int64
+        deliveryFromResponse: HistogramWire, deliveryBeforeResponse: Int64, stopped: Int64? = nil
     ) {
         self.events = events
         self.matched = matched
@@ -49,6 +54,7 @@ public struct WatchCounts: Codable, Sendable, Equatable {
         self.delivery = delivery
         self.deliveryFromResponse = deliveryFromResponse
         self.deliveryBeforeResponse = deliveryBeforeResponse
+        self.stopped = stopped
     }
 }
 

@@ -6,12 +6,14 @@ import KPStats
 /// Markdown compare.md / sweep.md hold (``SummaryHTML``), so page and file never disagree. Every
 /// number goes through ``Format``, so re-running on the same inputs gives the same bytes.
 
-/// A value in a chart-friendly unit: bytes in MiB, bytes/VCP in KiB, others as they are.
+/// A value in a chart-friendly unit: bytes in MiB, bytes per VCP, watcher or answer in KiB, others as they are.
 enum ChartUnit {
     static func scale(_ unit: String) -> (divisor: Double, label: String) {
         switch unit {
         case "bytes": return (1_048_576, "MiB")
         case "bytes/VCP": return (1024, "KiB/VCP")
+        case "bytes/watcher": return (1024, "KiB/watcher")
+        case "bytes/answer": return (1024, "KiB/answer")
         default: return (1, unit)
         }
     }
