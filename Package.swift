@@ -149,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "kp-run",
             dependencies: [
-                "KPCLI", "KPRun", "KPRunModel", "KPBootstrap",
+                "KPCLI", "KPRun", "KPRunModel", "KPBootstrap", "KPLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -8,6 +8,11 @@ public enum ConflictPolicy: String, Sendable, CaseIterable {
 
 /// Everything a load phase needs, resolved from flags: no defaults are applied here.
 public struct LoadConfiguration: Sendable {
+    /// `--max-lag`'s default in ms (kp-load's and kp-run's). Measured (docs/load.md, "How late is
+    /// late"): 20 idle-rate mixed-hot runs in a row on a loaded 2-core VM had a schedule-lag p99 of up
+    /// to 12.2 ms; 50 ms is four times that, and twenty times below the 1 s API-call SLO.
+    public static let defaultMaxLagMs = 50
+
     /// Server root URL without a trailing slash, e.g. `https://127.0.0.1:6443`.
     public var baseURL: String
     /// Clusters that get load (the hot subset), in schedule order.

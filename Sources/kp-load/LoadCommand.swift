@@ -103,7 +103,8 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(
         help: "Schedule-lag p99 above this makes the run generator-limited (exit 3).",
         transform: DurationArgument.transform)
-    var maxLag = DurationArgument(.milliseconds(10), text: "10ms")
+    var maxLag = DurationArgument(
+        .milliseconds(LoadConfiguration.defaultMaxLagMs), text: "\(LoadConfiguration.defaultMaxLagMs)ms")
 
     @Option(
         help: ArgumentHelp(

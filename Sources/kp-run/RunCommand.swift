@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KPBootstrap
 import KPCLI
+import KPLoad
 import KPRun
 import KPRunModel
 
@@ -93,7 +94,8 @@ struct RunCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "mixed-*: kp-load schedule-lag p99 above which the run is generator-limited (exit 3).", valueName: "d"),
         transform: DurationArgument.transform)
-    var maxLag = DurationArgument(.milliseconds(10), text: "10ms")
+    var maxLag = DurationArgument(
+        .milliseconds(LoadConfiguration.defaultMaxLagMs), text: "\(LoadConfiguration.defaultMaxLagMs)ms")
     @Option(
         help: ArgumentHelp(
             "Cluster names, printf-style with one %d for the index 0..N-1 (default: c-%03d).", valueName: "f"))
