@@ -32,7 +32,7 @@ public final class RunOrchestrator {
     let settings: RunSettings
     let dir: String
     let runName: String
-    let sup: Supervisor
+    let sup: any ProcessSupervisor
     /// Every command this run starts comes from the plan (what `kp-run --plan` prints).
     let plan: RunPlan
     var phase = "launch"
@@ -49,7 +49,7 @@ public final class RunOrchestrator {
     /// Samples that were not taken or failed (each a measurement the report will lack: exit 4 at least).
     var lostSamples: [String] = []
 
-    public init(settings: RunSettings, dir: String, runName: String, supervisor: Supervisor) {
+    public init(settings: RunSettings, dir: String, runName: String, supervisor: any ProcessSupervisor) {
         self.settings = settings
         self.dir = dir
         self.runName = runName
@@ -120,7 +120,7 @@ public final class RunOrchestrator {
     }
 
     /// The events every wait watches: a signal, kp-launch's end, or its error record (target died or stalled).
-    func watch(_ s: Supervisor.State, also pids: [pid_t] = []) -> Supervisor.Event? {
+    func watch(_ s: SupervisorState, also pids: [pid_t] = []) -> SupervisorEvent? {
         if let sig = s.signal { return .signal(sig) }
         if let l = launchPid, let code = s.exits[l] { return .exited(l, code) }
         if let e = s.launchErrors.last { return .launchError(e) }
@@ -152,7 +152,7 @@ public final class RunOrchestrator {
     }
 
     /// Handles a wait's event that is not the one waited for.
-    func unexpected(_ e: Supervisor.Event) throws {
+    func unexpected(_ e: SupervisorEvent) throws {
         switch e {
         case .signal(let sig): throw Self.interrupted(sig)
         case .launchError, .exited: throw targetDied()
@@ -170,13 +170,13 @@ public final class RunOrchestrator {
 
     /// Runs a tool to its end while watching the target; returns its exit code.
     /// If the target dies meanwhile, the tool is stopped (it writes what it measured) and the run ends.
-    func runTool(_ name: String, _ args: [String], stdout: Supervisor.Output, stderr: Supervisor.Output) throws
+    func runTool(_ name: String, _ args: [String], stdout: SupervisorOutput, stderr: SupervisorOutput) throws
         -> ToolExit
     {
         try runTools([(name, args, stdout, stderr)])[0]
     }
 
-    /// A tool that ran to its end: its pid (for the error line kp-run kept, ``Supervisor/errorLine(_:)``)
+    /// A tool that ran to its end: its pid (for the error line kp-run kept, ``ProcessSupervisor/errorLine(_:)``)
     /// and its exit code.
     struct ToolExit {
         var pid: pid_t
@@ -187,7 +187,7 @@ public final class RunOrchestrator {
     /// that often (no process spawned) to run `check` until the tools end; without, sleeps until one
     /// of them exits or the target dies.
     func runTools(
-        _ tools: [(String, [String], Supervisor.Output, Supervisor.Output)], every: Duration? = nil,
+        _ tools: [(String, [String], SupervisorOutput, SupervisorOutput)], every: Duration? = nil,
         check: (() throws -> Void)? = nil
     ) throws -> [ToolExit] {
         var pids: [pid_t] = []
@@ -414,7 +414,7 @@ public final class RunOrchestrator {
         say(
             "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s\(l.snapshotReads ? " + \(RunSettings.number(s.snapshotRPS)) snapshot/s" : "") per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")\(l.watchers ? ", \(s.watchersPerCluster) watch streams per hot cluster" : ""), seed \(s.seed)"
         )
-        var tools: [(String, [String], Supervisor.Output, Supervisor.Output)] = []
+        var tools: [(String, [String], SupervisorOutput, SupervisorOutput)] = []
         var files: [String] = []
         var marks: [ToolVerdict.Mark] = []
         for c in plan.load(l) {
@@ -469,7 +469,7 @@ public final class RunOrchestrator {
     /// the load duration (at least 1 s). When the tools end first, the sample is not taken (said on
     /// stderr; the report shows it missing) rather than taken after the phase it stands for.
     func runToolsSampling(
-        _ tools: [(String, [String], Supervisor.Output, Supervisor.Output)], file: String, marker: RecordKind,
+        _ tools: [(String, [String], SupervisorOutput, SupervisorOutput)], file: String, marker: RecordKind,
         sample name: String, phase: String
     ) throws -> [ToolExit] {
         let settle = max(Duration.seconds(1), settings.loadDuration.duration / 3)
@@ -588,7 +588,7 @@ public final class RunOrchestrator {
         func report(_ c: RunPlan.Command) -> Bool {
             let log = file(c.stderr!)
             let mark = ToolVerdict.mark(records: nil, log: log)
-            let stdout: Supervisor.Output = c.stdout.map { .append(file($0)) } ?? .inherit
+            let stdout: SupervisorOutput = c.stdout.map { .append(file($0)) } ?? .inherit
             guard let p = try? sup.spawn(tool(c.tool), c.args, stdout: stdout, stderr: .log(log)) else {
                 failures.append("kp-report could not be started")
                 return false

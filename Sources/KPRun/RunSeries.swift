@@ -28,10 +28,10 @@ public struct RunSeries {
     }
 
     let base: RunSettings
-    let supervisor: Supervisor
+    let supervisor: any ProcessSupervisor
     let runName: String
 
-    public init(base: RunSettings, runName: String, supervisor: Supervisor) {
+    public init(base: RunSettings, runName: String, supervisor: any ProcessSupervisor) {
         self.base = base
         self.runName = runName
         self.supervisor = supervisor

@@ -15,16 +15,7 @@ import KPRecords
 /// first event; (b) the children's stdout appended to record files and stderr to logs (or teed to
 /// the terminal); (c) `setpriv --pdeathsig TERM` so children die with kp-run even on SIGKILL; and
 /// (d) signal dispositions reset in the child (kp-run ignores INT/TERM/HUP to handle them itself).
-public final class Supervisor: @unchecked Sendable {
-    /// What woke a wait.
-    public enum Event: Sendable, Equatable {
-        case signal(Int32)
-        case exited(pid_t, Int32)
-        case launchError(String)
-        case endpoint
-        case timeout
-    }
-
+public final class Supervisor: ProcessSupervisor, @unchecked Sendable {
     private let cond = NSCondition()
     private var exits: [pid_t: Int32] = [:]
     private var signalReceived: Int32?
@@ -82,14 +73,15 @@ public final class Supervisor: @unchecked Sendable {
 
     /// Waits until `check` (run under the lock, with the current state) gives an event, or `deadline` passes.
     /// Wakes only when something is posted (or once per `tick` when given, for a countdown line).
-    func wait(
-        until deadline: ContinuousClock.Instant?, tick: Duration? = nil, onTick: (() -> Void)? = nil,
-        _ check: (State) -> Event?
-    ) -> Event {
+    public func wait(
+        until deadline: ContinuousClock.Instant?, tick: Duration?, onTick: (() -> Void)?,
+        _ check: (SupervisorState) -> SupervisorEvent?
+    ) -> SupervisorEvent {
         cond.lock()
         defer { cond.unlock() }
         while true {
-            let state = State(exits: exits, signal: signalReceived, launchErrors: launchErrors, endpoint: endpoint)
+            let state = SupervisorState(
+                exits: exits, signal: signalReceived, launchErrors: launchErrors, endpoint: endpoint)
             if let e = check(state) { return e }
             let now = ContinuousClock.now
             if let deadline, now >= deadline { return .timeout }
@@ -105,28 +97,7 @@ public final class Supervisor: @unchecked Sendable {
         }
     }
 
-    struct State {
-        var exits: [pid_t: Int32]
-        var signal: Int32?
-        var launchErrors: [String]
-        var endpoint: EndpointRecord?
-    }
-
     // MARK: - spawning
-
-    public enum Output: Sendable {
-        /// Append to a file.
-        case append(String)
-        /// Append to a file only, through a pipe (kp-run keeps the tool's error line: ``errorLine(_:)``).
-        case log(String)
-        /// Append to a file and copy to kp-run's stderr.
-        case tee(String)
-        /// Append to a file and decode each line as a record (kp-launch's stdout).
-        case launchRecords(String)
-        /// Keep in memory (read with `captured(pid)` after exit).
-        case capture
-        case inherit
-    }
 
     /// Every pipe reader of a child (stdout and stderr may both have one).
     private var captures: [pid_t: [CaptureBox]] = [:]
@@ -142,17 +113,17 @@ public final class Supervisor: @unchecked Sendable {
     /// Starts `path args`; the child gets default signal dispositions and an empty mask, and (with
     /// setpriv) SIGTERM when kp-run dies. Its exit is posted by a thread blocked in `waitpid`.
     public func spawn(
-        _ path: String, _ args: [String], stdout: Output, stderr: Output,
-        environment: [String: String]? = nil
+        _ path: String, _ args: [String], stdout: SupervisorOutput, stderr: SupervisorOutput,
+        environment: [String: String]?
     ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         var closeAfter: [Int32] = []
-        var readers: [(Int32, Output)] = []
+        var readers: [(Int32, SupervisorOutput)] = []
         defer { for fd in closeAfter { close(fd) } }
 
-        func wire(_ out: Output, to target: Int32) throws {
+        func wire(_ out: SupervisorOutput, to target: Int32) throws {
             switch out {
             case .inherit: return
             case .append(let path):
@@ -249,7 +220,7 @@ public final class Supervisor: @unchecked Sendable {
         cond.unlock()
     }
 
-    private func startReader(fd: Int32, output: Output, pid: pid_t) {
+    private func startReader(fd: Int32, output: SupervisorOutput, pid: pid_t) {
         let file: Int32 =
             switch output {
             case .tee(let path), .log(let path): open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
@@ -369,7 +340,7 @@ public final class Supervisor: @unchecked Sendable {
 
     /// SIGTERM, then SIGKILL after `grace`; returns the exit status.
     @discardableResult
-    public func stop(_ pid: pid_t, grace: Duration = .seconds(5)) -> Int32 {
+    public func stop(_ pid: pid_t, grace: Duration) -> Int32 {
         if let s = exitStatus(pid) { return s }
         kill(pid, SIGTERM)
         if case .exited(_, let s) = wait(until: .now + grace, { $0.exits[pid].map { .exited(pid, $0) } }) { return s }
@@ -379,7 +350,7 @@ public final class Supervisor: @unchecked Sendable {
     }
 
     /// Blocks until `pid` exits (or a signal arrives first: then returns nil).
-    public func waitExit(_ pid: pid_t, ignoringSignals: Bool = false) -> Int32? {
+    public func waitExit(_ pid: pid_t, ignoringSignals: Bool) -> Int32? {
         let e = wait(until: nil) { s in
             if let code = s.exits[pid] { return .exited(pid, code) }
             if !ignoringSignals, let sig = s.signal { return .signal(sig) }

@@ -24,7 +24,7 @@ public struct ToolVerdict: Sendable {
     }
 
     /// The tool's reason, written since `mark`; nil when it said nothing. `stderrLine` is the error
-    /// line kp-run read from the tool's stderr pipe (``Supervisor/errorLine(_:)``), which stands when
+    /// line kp-run read from the tool's stderr pipe (``ProcessSupervisor/errorLine(_:)``), which stands when
     /// the log itself could not be written.
     public static func reason(tool: String, since mark: Mark, stderrLine: String? = nil) -> String? {
         if let records = mark.records, let text = tail(records, from: mark.recordsOffset) {
