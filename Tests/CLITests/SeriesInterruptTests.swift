@@ -2,9 +2,9 @@ import Foundation
 import KPRunModel
 import Testing
 
-/// Ctrl-C during a repeat set, a sweep or a comparison: kp-run stops the run in progress, starts no
-/// other, and still folds the set from the runs that ended. The fold says "k of n runs ended", lists
-/// the interrupted run as left out, and kp-run exits 130. Two or three short kp-sim runs a case.
+/// Ctrl-C during a run set: kp-run stops the run in progress, starts no other, and still folds the
+/// set from the runs that ended. The fold says "k of n runs ended", lists the interrupted run as left
+/// out, and kp-run exits 130. One whole and one interrupted short kp-sim run.
 @Suite struct SeriesInterruptTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var name: String
@@ -18,16 +18,12 @@ import Testing
         var testDescription: String { name }
     }
 
+    /// A sweep: its fold goes through runset.json (`kp-report DIR`), the path repeat sets and
+    /// comparisons share; their folds of a stopped set are checked on fixtures
+    /// (KPReportTests.RunSetValidityTests) and their stop through the real orchestrator
+    /// (KPRunTests.RunOrchestratorTests).
     static let cases = [
-        Case(
-            name: "repeat set", args: ["--clusters", "2", "--repeat", "3"], interruptIn: "r2", fold: "summary.md",
-            asked: 3, notRun: "r3"),
-        Case(
-            name: "sweep", args: ["--sizes", "2 3 4"], interruptIn: "n3", fold: "sweep.md", asked: 3, notRun: "n4"),
-        Case(
-            name: "compare",
-            args: ["--clusters", "2", "--repeat", "2", "--b-sim-args", "--sim-vcp-memory-bytes=2097152"],
-            interruptIn: "B/r1", fold: "compare.md", asked: 4, notRun: "A/r2, B/r2"),
+        Case(name: "sweep", args: ["--sizes", "2 3 4"], interruptIn: "n3", fold: "sweep.md", asked: 3, notRun: "n4")
     ]
 
     @Test(arguments: cases) func ctrlCStillFoldsTheSet(_ c: Case) throws {
@@ -54,6 +50,18 @@ import Testing
         #expect(again.status == 0, "kp-report \(set): \(again.stderr)")
         let md2 = try String(contentsOfFile: "\(set)/\(c.fold)", encoding: .utf8)
         #expect(md2.contains("**INCOMPLETE: 2 of \(c.asked) runs ended**"))
+        // A comparison's folder folds the same way: the whole run on both sides, two more asked.
+        let cmp = "\(root)/cmp"
+        for side in ["A", "B"] {
+            try FileManager.default.createDirectory(atPath: "\(cmp)/\(side)", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: "\(set)/n2", toPath: "\(cmp)/\(side)/r1")
+        }
+        try RunSetPlan(kind: .compare, runs: ["A/r1", "B/r1", "A/r2", "B/r2"], groups: ["A", "B"]).write(to: cmp)
+        let folded = try ToolRunner.run("kp-report", [cmp], timeout: 60)
+        #expect(folded.status == 0, "kp-report \(cmp): \(folded.stderr)")
+        #expect(folded.stderr.contains("too few valid runs to call"), "\(folded.stderr)")
+        let cmd = try String(contentsOfFile: "\(cmp)/compare.md", encoding: .utf8)
+        #expect(cmd.contains("**INCOMPLETE: 2 of 4 runs ended** (not run: A/r2, B/r2)"), "\(cmd.prefix(1200))")
         #expect(ProcessTable.alive(matching: root).isEmpty)
     }
 }
