@@ -85,15 +85,7 @@ public final class Supervisor: ProcessSupervisor, @unchecked Sendable {
             if let e = check(state) { return e }
             let now = ContinuousClock.now
             if let deadline, now >= deadline { return .timeout }
-            var until = deadline.map { now.duration(to: $0) } ?? .seconds(3600)
-            if let tick, tick < until { until = tick }
-            let c = until.components
-            let date = Date(timeIntervalSinceNow: Double(c.seconds) + Double(c.attoseconds) / 1e18)
-            if !cond.wait(until: date), let onTick {
-                cond.unlock()
-                onTick()
-                cond.lock()
-            }
+            cond.wait(for: deadline.map { now.duration(to: $0) } ?? .seconds(3600), tick: tick, onTick: onTick)
         }
     }
 
@@ -358,5 +350,22 @@ public final class Supervisor: ProcessSupervisor, @unchecked Sendable {
         }
         if case .exited(_, let code) = e { return code }
         return nil
+    }
+}
+
+extension NSCondition {
+    /// One step of a supervisor's wait, with the condition locked: sleeps until signalled, or for
+    /// `duration` (or `tick`, when shorter); when the sleep times out, runs `onTick` with the lock
+    /// released (a countdown line must not hold the lock).
+    public func wait(for duration: Duration, tick: Duration?, onTick: (() -> Void)?) {
+        var until = duration
+        if let tick, tick < until { until = tick }
+        let c = until.components
+        let date = Date(timeIntervalSinceNow: Double(c.seconds) + Double(c.attoseconds) / 1e18)
+        if !wait(until: date), let onTick {
+            unlock()
+            onTick()
+            lock()
+        }
     }
 }

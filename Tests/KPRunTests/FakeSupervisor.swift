@@ -189,15 +189,7 @@ final class FakeSupervisor: ProcessSupervisor, @unchecked Sendable {
                 for s in left { exits[s.pid] = 137 }
                 continue
             }
-            var until = now.duration(to: deadline ?? hangAt)
-            if let tick, tick < until { until = tick }
-            let c = until.components
-            let date = Date(timeIntervalSinceNow: Double(c.seconds) + Double(c.attoseconds) / 1e18)
-            if !cond.wait(until: date), let onTick {
-                cond.unlock()
-                onTick()
-                cond.lock()
-            }
+            cond.wait(for: now.duration(to: deadline ?? hangAt), tick: tick, onTick: onTick)
         }
     }
 

@@ -12,15 +12,7 @@ import Testing
     static func settings(
         _ scenario: String = "bootstrap", clusters: Int = 200, environment: [String: String] = [:], sim: Bool = false
     ) -> RunSettings {
-        func d(_ text: String, _ seconds: Int64) -> RunDuration { RunDuration(text: text, duration: .seconds(seconds)) }
-        return RunSettings(
-            scenario: Scenario.named(scenario)!, clusters: clusters, workers: 12, warmup: d("30s", 30),
-            postBootstrapSettle: d("15s", 15), steadyWait: d("90s", 90), loadDuration: d("2m", 120), hotPercent: 10,
-            writeRPS: 5, readRPS: 20, objectBytes: 1024, seriesInterval: d("5s", 5), requestTimeout: d("10s", 10),
-            stepDeadline: d("60s", 60), maxErrorPercent: 1,
-            maxLag: RunDuration(text: "10ms", duration: .milliseconds(10)),
-            nameFormat: nil, allowExisting: false, sim: sim, loadShards: 1, binDir: "/bin", launchArgs: [],
-            environment: environment)
+        .forTests(scenario, clusters: clusters, sim: sim, environment: environment)
     }
 
     @Test func memoryFollowsTheSeedsTable() {

@@ -18,15 +18,9 @@ import Testing
     /// Settings whose phase waits are 0 s; the load lasts 1 s, so a sample taken during a load waits
     /// the orchestrator's shortest settle (1 s) after kp-load's first interval.
     static func settings(_ scenario: String) -> RunSettings {
-        func d(_ text: String, _ s: Int) -> RunDuration { RunDuration(text: text, duration: .seconds(s)) }
-        var s = RunSettings(
-            scenario: Scenario.named(scenario)!, clusters: 4, workers: 2, warmup: d("0s", 0),
-            postBootstrapSettle: d("0s", 0), steadyWait: d("0s", 0), loadDuration: d("1s", 1), hotPercent: 50,
-            writeRPS: 5, readRPS: 20, objectBytes: 1024, seriesInterval: d("1s", 1), requestTimeout: d("1s", 1),
-            stepDeadline: d("5s", 5), maxErrorPercent: 1, maxLag: d("1s", 1), nameFormat: nil, allowExisting: false,
-            sim: true, loadShards: 1, binDir: binDir, launchArgs: [], environment: [:])
-        s.seed = 7
-        return s
+        .forTests(
+            scenario, clusters: 4, workers: 2, waits: (0, 0, 0), loadSeconds: 1, hotPercent: 50, seriesSeconds: 1,
+            requestTimeoutSeconds: 1, stepDeadlineSeconds: 5, maxLagMs: 1000, sim: true, binDir: binDir, seed: 7)
     }
 
     /// One run of `scenario` through ``RunSeries/single(dir:settings:name:)`` in a fresh directory

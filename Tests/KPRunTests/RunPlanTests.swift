@@ -8,15 +8,7 @@ import Testing
 /// kp-run's plan: every command a run starts, from the run model, with one seed for every kp-load.
 @Suite struct RunPlanTests {
     static func settings(_ scenario: String, shards: Int = 1, seed: UInt64 = 42) -> RunSettings {
-        func d(_ text: String, _ s: Int) -> RunDuration { RunDuration(text: text, duration: .seconds(s)) }
-        var s = RunSettings(
-            scenario: Scenario.named(scenario)!, clusters: 20, workers: 4, warmup: d("30s", 30),
-            postBootstrapSettle: d("15s", 15), steadyWait: d("90s", 90), loadDuration: d("2m", 120), hotPercent: 10,
-            writeRPS: 5, readRPS: 20, objectBytes: 1024, seriesInterval: d("5s", 5), requestTimeout: d("10s", 10),
-            stepDeadline: d("60s", 60), maxErrorPercent: 1, maxLag: d("10s", 10), nameFormat: nil, allowExisting: false,
-            sim: true, loadShards: shards, binDir: "/bin", launchArgs: [], environment: [:])
-        s.seed = seed
-        return s
+        .forTests(scenario, clusters: 20, workers: 4, maxLagMs: 10_000, shards: shards, sim: true, seed: seed)
     }
 
     static func value(_ flag: String, in args: [String]) -> String? {
