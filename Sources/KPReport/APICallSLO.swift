@@ -23,11 +23,28 @@ public struct APICallSLO: Sendable {
         /// Client op (`read`, `write.get`, …) or server verb (`GET`, `PUT`, `LIST`, …).
         public var call: String
         public var requests: Double
+        /// The p99: the client's from its HDR histogram; the server's `histogram_quantile` estimate
+        /// (the highest finite bound when it lies in the `+Inf` bucket). Read a server figure with ``bucket``.
         public var p99Seconds: Double
         public var thresholdSeconds: Double
         public var verdict: Verdict
-        /// How to read the figure (composite op, bucket bounds).
+        /// How to read the figure (a composite op; a server p99 that an interpolated estimate decided).
         public var note: String?
+        /// Server checks: the bucket the p99 lies in, which is all the histogram knows of it; nil for client checks.
+        public var bucket: BucketQuantile?
+
+        /// The p99 as the data allows: the client's figure, or the server's bucket (``BucketQuantile/text``).
+        public var p99Text: String { bucket?.text ?? Format.latency(p99Seconds * 1e9) }
+
+        /// The figure to hold against the bound: the client's p99; for the server the bucket's upper
+        /// bound (its lower bound in the `+Inf` bucket), what the histogram can vouch for.
+        public var boundingSeconds: Double { bucket?.boundingSeconds ?? p99Seconds }
+
+        /// Orders checks of one call by their p99: server checks by bucket, then estimate.
+        static func isLower(_ a: Check, _ b: Check) -> Bool {
+            if let x = a.bucket, let y = b.bucket { return BucketQuantile.isLower(x, y) }
+            return a.p99Seconds < b.p99Seconds
+        }
     }
 
     public var checks: [Check] = []
@@ -103,11 +120,12 @@ public struct APICallSLO: Sendable {
                 let q = h.quantile(0.99)
             else { continue }
             var verdict: Verdict
-            var note =
-                "bucket \(Format.boundMs(q.lowerBound))–\(q.isInOverflowBucket ? "+Inf" : Format.boundMs(q.upperBound))"
+            var note: String?
             if q.isInOverflowBucket {
                 verdict = q.lowerBound >= t ? .missed : .inconclusive
-                note += " (p99 beyond the highest finite bound)"
+                if verdict == .inconclusive {
+                    note = "in the +Inf bucket, which starts under the bound: cannot be placed"
+                }
             } else if q.upperBound <= t {
                 verdict = .held
             } else if q.lowerBound >= t {
@@ -115,13 +133,13 @@ public struct APICallSLO: Sendable {
             } else {
                 // The bound falls inside the bucket: the interpolated value decides, as histogram_quantile would.
                 verdict = q.value <= t ? .held : .missed
-                note += " (interpolated)"
+                note = "the bound lies inside the bucket: decided by the interpolated estimate"
             }
             out.append(
                 Check(
                     source: "server", cluster: cluster, call: verb.isEmpty ? "(no verb)" : verb, requests: n,
                     p99Seconds: q.isInOverflowBucket ? q.lowerBound : q.value, thresholdSeconds: t, verdict: verdict,
-                    note: note))
+                    note: note, bucket: BucketQuantile(q)))
         }
         return out
     }

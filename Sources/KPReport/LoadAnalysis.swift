@@ -33,7 +33,7 @@ public struct LoadAnalysis: Sendable {
         public var maxCluster: String
     }
 
-    /// Server-side percentiles of one verb between two scrapes.
+    /// Server-side percentiles of one verb between two scrapes (``BucketQuantile`` says how to print them).
     public struct ServerVerb: Sendable {
         public var verb: String
         public var requests: Double
@@ -49,6 +49,8 @@ public struct LoadAnalysis: Sendable {
         public var resets: [String] = []
         /// Why there is no server view (or a caveat), when there is one.
         public var note: String?
+        /// What the server counted in the window, beside what the records say sent it.
+        public var accounting: ServerRequestAccounting?
     }
 
     public var final: LoadFinalRecord
@@ -143,6 +145,8 @@ public struct LoadAnalysis: Sendable {
         let d = PromHistogram.deltas(after: a, before: b)
         let byVerb = PromHistogram.aggregate(d.series, by: "verb")
         var view = ServerView(before: before, after: after, resets: d.resets)
+        view.accounting = ServerRequestAccounting(
+            deltas: d.series, before: before, after: after, final: final, data: data)
         for verb in byVerb.keys.sorted() {
             let h = byVerb[verb]!
             let n = h.observations ?? 0

@@ -56,7 +56,7 @@ public struct PhaseAnalysis: Sendable {
         // Time order, which is the seed's phase order in a normal run (kp-run's `launch` sample,
         // when present, comes first; a `pre-load` one between steady and post-load).
         let order = byPhase.keys.sorted { a, b in (pick(a).tNs, a) < (pick(b).tNs, b) }
-        let runStart = data.runMeta?.startNs ?? data.endpoint?.launchedNs ?? data.phaseSamples.first?.tNs
+        let runStart = Self.runStartNs(data)
 
         var previous: SampleRecord?
         for phase in order {
@@ -117,6 +117,11 @@ public struct PhaseAnalysis: Sendable {
             vcps = nil
             vcpsSource = "unknown: no bootstrap records and no clusters flag"
         }
+    }
+
+    /// When the run started, for elapsed times: run_meta's start, else the launch, else the first sample.
+    public static func runStartNs(_ data: RunData) -> Int64? {
+        data.runMeta?.startNs ?? data.endpoint?.launchedNs ?? data.phaseSamples.first?.tNs
     }
 
     /// The row of a phase, if sampled.

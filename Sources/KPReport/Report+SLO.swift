@@ -13,7 +13,9 @@ extension Report {
         text +=
             "Client = kp-load's response time (end − intended start, so queueing counts); server = `\(LoadAnalysis.serverMetric)` resource requests between the two samples around the load. "
         text +=
-            "The SLO is defined over 5-minute windows of a live cluster; here it is one window, the whole load phase.\n\n"
+            "The SLO is defined over 5-minute windows of a live cluster; here it is one window, the whole load phase. "
+        text +=
+            "A server p99 is only known to its bucket (`≤ 5 ms`: somewhere in the first bucket; `> 60 s`: in the +Inf bucket); it is held when the whole bucket is under the bound.\n\n"
         let missed = slo.count(.missed)
         let inconclusive = slo.count(.inconclusive)
         text +=
@@ -23,7 +25,7 @@ extension Report {
             rightAligned: [false, false, true, true, true, false, false])
         for c in slo.checks where c.cluster == "all" {
             t.add([
-                c.source, c.call, Format.count(c.requests), Format.latency(c.p99Seconds * 1e9),
+                c.source, c.call, Format.count(c.requests), c.p99Text,
                 Self.bound(c.thresholdSeconds), c.verdict.rawValue, c.note ?? "",
             ])
         }
@@ -37,12 +39,17 @@ extension Report {
                 rightAligned: [false, false, true, true, true, true, false, true])
             for (source, call) in keys {
                 let cs = per.filter { $0.source == source && $0.call == call }
-                let worst = cs.max { ($0.p99Seconds, $1.cluster) < ($1.p99Seconds, $0.cluster) }!
+                let worst = cs.max {
+                    APICallSLO.Check.isLower($0, $1) || (!APICallSLO.Check.isLower($1, $0) && $0.cluster > $1.cluster)
+                }!
+                // Server p99s are known to their bucket only: name the clusters that share the highest one.
+                let tied = worst.bucket.map { b in cs.filter { $0.bucket?.sameBucket(as: b) == true }.count } ?? 1
                 p.add([
                     source, call, Format.count(cs.count), Format.count(cs.filter { $0.verdict == .held }.count),
                     Format.count(cs.filter { $0.verdict == .missed }.count),
                     Format.count(cs.filter { $0.verdict == .inconclusive }.count),
-                    "\(Format.latency(worst.p99Seconds * 1e9)) (\(worst.cluster))", Self.bound(worst.thresholdSeconds),
+                    "\(worst.p99Text) (\(tied > 1 ? "\(tied) clusters" : worst.cluster))",
+                    Self.bound(worst.thresholdSeconds),
                 ])
             }
             text +=
@@ -53,7 +60,7 @@ extension Report {
                 text += "\nNot held:\n\n"
                 for c in bad.prefix(30) {
                     text +=
-                        "- \(c.cluster) \(c.source) \(c.call): p99 \(Format.latency(c.p99Seconds * 1e9)) vs \(Self.bound(c.thresholdSeconds)), \(c.verdict.rawValue)\(c.note.map { " (\($0))" } ?? "")\n"
+                        "- \(c.cluster) \(c.source) \(c.call): p99 \(c.p99Text) vs \(Self.bound(c.thresholdSeconds)), \(c.verdict.rawValue)\(c.note.map { " (\($0))" } ?? "")\n"
                 }
                 if bad.count > 30 { text += "- … and \(bad.count - 30) more (result.json lists all)\n" }
             }

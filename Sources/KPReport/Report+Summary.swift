@@ -20,6 +20,7 @@ extension Report {
                 "**Data problems:** \(problems.count) (see [Data problems](#data-problems)); the tables they touch are incomplete.\n"
             )
         }
+        if let existing = existingVCPsWarning { out.append(existing + "\n") }
         out.append(runSection)
         out.append(headlineSection)
         out.append(phasesSection)
@@ -64,6 +65,7 @@ extension Report {
             if e.emulator { target += " (emulator)" }
             t.add(["target", target])
             t.add(["target version", e.targetVersion ?? Format.missing])
+            if let c = e.targetCommit { t.add(["target commit", c]) }
             t.add(["mode", e.mode])
             t.add(["URL", e.url])
             if let image = e.image {
@@ -87,7 +89,7 @@ extension Report {
         } else {
             t.add(["host", Format.missing])
         }
-        t.add(["kp-bench", m?.kpBenchVersion ?? Format.missing])
+        t.add(["kp-bench", (m?.kpBenchVersion ?? Format.missing) + (m?.harness.map { ", \($0.text)" } ?? "")])
         t.add(["VCPs (N)", phases.vcps.map(String.init) ?? Format.missing])
         var text = "## Run\n\n" + t.text
         if let flags = m?.flags, !flags.isEmpty {
@@ -399,84 +401,6 @@ extension Report {
             text += "Response-time p99 per cluster that got load:\n\n" + s.text
         }
         text += serverSection(l)
-        return text
-    }
-
-    func serverSection(_ l: LoadAnalysis) -> String {
-        var text = "\n### Server-side view\n\n"
-        let v = l.server
-        guard let before = v.before, let after = v.after else {
-            return text + (v.note ?? "Not available.") + "\n"
-        }
-        text += "From `\(LoadAnalysis.serverMetric)` between the \(before.phase) sample and the \(after.phase) sample"
-        text +=
-            " (\(Format.seconds(after.tNs - before.tNs)) apart), summed by verb over all resources; percentiles interpolated inside the bucket they fall in, as Prometheus' histogram_quantile does.\n\n"
-        if let note = v.note { text += note + ".\n\n" }
-        guard !v.verbs.isEmpty else { return text + "No requests recorded between the two samples.\n" }
-        func q(_ x: PromHistogram.Quantile?) -> String {
-            guard let x else { return Format.missing }
-            if x.isInOverflowBucket { return "> \(Format.boundMs(x.lowerBound)) (in the +Inf bucket)" }
-            return
-                "\(Format.latency(x.value * 1e9)) (bucket \(Format.boundMs(x.lowerBound))–\(Format.boundMs(x.upperBound)))"
-        }
-        var t = MarkdownTable(
-            ["verb", "requests", "server p50", "server p99"], rightAligned: [false, true, false, false])
-        for verb in v.verbs { t.add([verb.verb, Format.count(verb.requests), q(verb.p50), q(verb.p99)]) }
-        text += t.text
-        // Client beside server: each client op with the verb it maps to.
-        let mapping: [(String, String)] = [("read", "GET"), ("write.get", "GET"), ("write.update", "PUT")]
-        var c = MarkdownTable(
-            ["client op", "client p50", "client p99", "server verb", "server p50", "server p99"],
-            rightAligned: [false, true, true, false, false, false])
-        for (op, verb) in mapping {
-            guard let o = l.ops.first(where: { $0.op == op }) else { continue }
-            let sv = v.verbs.first { $0.verb == verb }
-            c.add([
-                op, Format.latency(o.service?.percentile(50).map(Double.init)),
-                Format.latency(o.service?.percentile(99).map(Double.init)),
-                verb, q(sv?.p50), q(sv?.p99),
-            ])
-        }
-        if !c.rows.isEmpty {
-            text +=
-                "\nClient service time beside the server's view (the server's GET also counts every other GET in the window):\n\n"
-                + c.text
-        }
-        return text
-    }
-
-    // MARK: - Sizing
-
-    var sizingSection: String {
-        var text = "## Sizing a pod\n\n"
-        var t = MarkdownTable(["pod field", "recommendation", "from"], rightAligned: [false, true, false])
-        for line in sizing.lines { t.add([line.field, line.value, line.basis]) }
-        text += t.text
-        var w = MarkdownTable(["observed", "RSS", "CPU"], rightAligned: [false, true, true])
-        if let b = phases.row("baseline") {
-            w.add(["baseline (post-warmup, 0 VCPs)", Format.bytes(b.sample.rssBytes), Format.percent(b.cpuPercent)])
-        }
-        w.add([
-            "cold-start peak", Format.bytes(sizing.peakRSS),
-            sizing.peakCPUPercent.map { Format.percent($0) + (sizing.peakCPUIsAverage ? " (average)" : "") }
-                ?? Format.missing,
-        ])
-        if let s = phases.row("steady") {
-            w.add(["steady (no traffic)", Format.bytes(s.sample.rssBytes), Format.percent(s.cpuPercent)])
-        }
-        if let p = phases.row("post-load") {
-            w.add(["post-load (over the load phase)", Format.bytes(p.sample.rssBytes), Format.percent(p.cpuPercent)])
-        }
-        text += "\n" + w.text
-        let heap = phases.perVCP(.heapInuse, phase: "steady")
-        let rss = phases.perVCP(.rss, phase: "steady")
-        let gor = phases.perVCP(.goroutines, phase: "steady")
-        text +=
-            "\nPer-VCP rule of thumb at steady: heap ≈ \(Format.mib2(heap)) / VCP, RSS ≈ \(Format.mib2(rss)) / VCP, goroutines ≈ \(Format.fixed(gor, 2)) / VCP.\n"
-        if data.loadFinal == nil {
-            text +=
-                "\nA bootstrap-only run undercounts the steady CPU and heap that real traffic adds: re-measure with mixed-hot at the expected rate before sizing for production.\n"
-        }
         return text
     }
 

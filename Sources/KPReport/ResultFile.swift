@@ -24,23 +24,43 @@ public struct ResultFile: Codable, Sendable, Equatable {
         /// `held`, `missed` or `inconclusive`.
         public var verdict: String
         public var note: String?
+        /// Server SLO checks: the bounds of the histogram bucket the p99 lies in, in seconds (`value` is
+        /// only an estimate inside it). The lower one is 0 for the first bucket; the upper one is
+        /// absent for the `+Inf` bucket.
+        public var bucketLowerSeconds: Double?
+        public var bucketUpperSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, source, cluster, call, value, threshold, unit, verdict, note
+            case bucketLowerSeconds = "bucket_lower_seconds"
+            case bucketUpperSeconds = "bucket_upper_seconds"
+        }
     }
 
     public struct Versions: Codable, Sendable, Equatable {
         public var kpBench: String?
+        /// The kp-bench commit, whether its checkout was dirty, and debug or release (run_meta's harness).
+        public var kpBenchCommit: String?
+        public var kpBenchDirty: Bool?
+        public var kpBenchBuild: String?
         public var kpReport: String
         public var recordsSchema: Int
         public var target: String?
         public var targetVersion: String?
+        public var targetCommit: String?
         public var emulator: Bool?
         public var image: String?
         public var imageDigest: String?
         enum CodingKeys: String, CodingKey {
             case kpBench = "kp_bench"
+            case kpBenchCommit = "kp_bench_commit"
+            case kpBenchDirty = "kp_bench_dirty"
+            case kpBenchBuild = "kp_bench_build"
             case kpReport = "kp_report"
             case recordsSchema = "records_schema"
             case target
             case targetVersion = "target_version"
+            case targetCommit = "target_commit"
             case emulator, image
             case imageDigest = "image_digest"
         }
@@ -122,10 +142,13 @@ extension Report {
         }
         let slo = self.slo
         for c in slo?.checks ?? [] {
+            let bucket = c.bucket?.quantile
             checks.append(
                 .init(
                     name: "api_call_slo", source: c.source, cluster: c.cluster, call: c.call, value: r6(c.p99Seconds),
-                    threshold: c.thresholdSeconds, unit: "s", verdict: c.verdict.rawValue, note: c.note))
+                    threshold: c.thresholdSeconds, unit: "s", verdict: c.verdict.rawValue, note: c.note,
+                    bucketLowerSeconds: bucket.map { Swift.max(0, $0.lowerBound) },
+                    bucketUpperSeconds: bucket.flatMap { $0.upperBound.isFinite ? $0.upperBound : nil }))
         }
         let e = data.endpoint
         return ResultFile(
@@ -139,9 +162,12 @@ extension Report {
                     inconclusive: $0.count(.inconclusive))
             },
             versions: .init(
-                kpBench: data.runMeta?.kpBenchVersion, kpReport: Schema.toolVersion,
+                kpBench: data.runMeta?.kpBenchVersion, kpBenchCommit: data.runMeta?.harness?.commit,
+                kpBenchDirty: data.runMeta?.harness?.dirty, kpBenchBuild: data.runMeta?.harness?.build,
+                kpReport: Schema.toolVersion,
                 recordsSchema: Schema.currentVersion,
-                target: e?.target, targetVersion: e?.targetVersion, emulator: e?.emulator, image: e?.image,
+                target: e?.target, targetVersion: e?.targetVersion, targetCommit: e?.targetCommit,
+                emulator: e?.emulator, image: e?.image,
                 imageDigest: e?.imageDigest),
             settings: data.runMeta?.flags ?? [:], startedAt: data.runMeta?.startedAt ?? e?.startedAt,
             endedAt: end?.endedAt,

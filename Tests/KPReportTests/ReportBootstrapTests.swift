@@ -75,12 +75,19 @@ import Testing
         #expect(md.contains("| whole cluster | 4 | 4 |  |  | 40.0 | 60.0 | 60.0 | 60.0 |"))
         #expect(md.contains("Answers by status: 200 ×20, 503 ×6."))
         #expect(md.contains("None: every step ended ok."))
-        // Sizing: 500 MiB × 1.1 = 550 → 576Mi; peak 700 MiB (series) × 1.2 = 840 → 896Mi; 1 % → 10m; 250 % → 3.
-        #expect(md.contains("| resources.requests.memory | 576Mi |"))
-        #expect(md.contains("| resources.limits.memory | 896Mi |"))
-        #expect(md.contains("| resources.requests.cpu | 10m |"))
-        #expect(md.contains("| resources.limits.cpu | 3 |"))
-        #expect(md.contains("peak CPU during the bootstrap 250.0% (time series)"))
+        // Sizing: steady 500 MiB × 1.1 = 550 → 576Mi and 1 % → 10m, beside the steady row; the peak
+        // RSS is the series sample at 42 s (700 MiB × 1.2 = 840 → 896Mi), the peak CPU the series
+        // interval 40–42 s (5 CPU-s in 2 s = 250 % → 3 cores).
+        #expect(
+            md.contains("| steady (no traffic) | RSS 500.0 MiB, CPU 1.0% | requests.memory: 576Mi, requests.cpu: 10m |")
+        )
+        #expect(
+            md.contains(
+                "| peak over the run | RSS 700.0 MiB (a series sample at 42.0 s, during the bootstrap); CPU 250.0% (series samples 40.0–42.0 s, during the bootstrap) | limits.memory: 896Mi, limits.cpu: 3 |"
+            ))
+        #expect(
+            md.contains("- `resources.limits.memory` = 896Mi: peak RSS 700.0 MiB × 1.2 = 840.0 MiB, rounded up to 64Mi")
+        )
         #expect(md.contains("None: every line of every input was read."))
         #expect(
             md.contains(
@@ -144,7 +151,7 @@ import Testing
                 "**INCOMPLETE:** the run ended failed in phase steady: target exited (exit code 10); no sample for phase steady."
             ))
         #expect(report.phases.missingPhases == ["steady"])
-        #expect(md.contains("| resources.requests.memory | — | RSS at steady not measured |"))
+        #expect(md.contains("- `resources.requests.memory` = —: RSS at steady not measured."))
     }
 
     @Test func bootstrapFailuresAreListed() throws {

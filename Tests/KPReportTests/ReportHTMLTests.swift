@@ -129,7 +129,10 @@ import Testing
         let file = try #require(report.perfDataFiles.first { $0.name.hasPrefix("APIResponsivenessPrometheus_") })
         let ours = try JSONSerialization.jsonObject(with: Data(file.text.utf8)) as! [String: Any]
         let theirs = try JSONSerialization.jsonObject(with: Data(Self.cl2Sample.utf8)) as! [String: Any]
-        #expect(Self.keys(ours) == Self.keys(theirs))
+        // CL2's PerfData also has a dataset-wide `labels` (json:"labels,omitempty"); ours carries the
+        // run's provenance there.
+        #expect(Self.keys(ours) == Self.keys(theirs).union(["labels"]))
+        #expect((ours["labels"] as? [String: String])?["KpBench"] == Schema.toolVersion)
         #expect(ours["version"] as? String == "v1")
         let items = try #require(ours["dataItems"] as? [[String: Any]])
         let sample = (theirs["dataItems"] as! [[String: Any]])[0]
@@ -181,7 +184,7 @@ import Testing
         #expect(APICallSLO.threshold(verb: "WATCH") == nil && APICallSLO.threshold(verb: "LIST") == 30)
         let md = Report(directory: f.dir).summaryMarkdown
         #expect(md.contains("## API-call latency SLO"))
-        #expect(md.contains("| server | GET | 100 | 96.25 ms | 1 s | held |"))
+        #expect(md.contains("| server | GET | 100 | 25–100 ms (≈ 96.25 ms, interpolated) | 1 s | held |"))
     }
 
     @Test func resultFileSaysStatusExitNameChecksAndVersions() throws {

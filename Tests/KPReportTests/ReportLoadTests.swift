@@ -45,15 +45,22 @@ import Testing
         // GET p50: rank 50 in (5, 25] ms holding 40, 10 in: 5 + 20 × 10/40 = 10 ms.
         // GET p99: rank 99 in (25, 100] ms holding 20, 19 in: 25 + 75 × 19/20 = 96.25 ms.
         // PUT p50: rank 25 in (5, 25] holding 50: 15 ms; p99: rank 49.5: 24.8 ms.
-        #expect(md.contains("| GET | 100 | 10.00 ms (bucket 5 ms–25 ms) | 96.25 ms (bucket 25 ms–100 ms) |"))
-        #expect(md.contains("| PUT | 50 | 15.00 ms (bucket 5 ms–25 ms) | 24.80 ms (bucket 25 ms–100 ms) |") == false)
-        #expect(md.contains("| PUT | 50 | 15.00 ms (bucket 5 ms–25 ms) | 24.80 ms (bucket 5 ms–25 ms) |"))
-        #expect(md.contains("between the steady sample and the post-load sample (140.0 s apart)"))
+        // Inside a bucket: its range, and the estimate labelled as one.
+        #expect(
+            md.contains("| GET | 100 | 5–25 ms (≈ 10.00 ms, interpolated) | 25–100 ms (≈ 96.25 ms, interpolated) |"))
+        #expect(
+            md.contains("| PUT | 50 | 5–25 ms (≈ 15.00 ms, interpolated) | 5–25 ms (≈ 24.80 ms, interpolated) |"))
+        #expect(
+            md.contains(
+                "between the steady sample and the post-load sample (140.0 s apart; the load phase started 10.0 s after the first and ended 10.0 s before the second)"
+            ))
         #expect(md.contains("| write.update |") == false)  // no such op in this run
-        // Mixed sizing uses the load phase's CPU: 14 CPU-s over 140 s = 10 % → 100m.
-        #expect(md.contains("| resources.requests.cpu | 100m |"))
-        // RSS max(steady 500, post-load 560) × 1.1 = 616 → 640Mi.
-        #expect(md.contains("| resources.requests.memory | 640Mi |"))
+        // Mixed sizing uses the load phase's CPU: 14 CPU-s over 140 s = 10 % → 100m; RSS max(steady 500,
+        // post-load 560) × 1.1 = 616 → 640Mi.
+        #expect(
+            md.contains(
+                "| post-load (over the load phase) | RSS 560.0 MiB, CPU 10.0% | requests.memory: 640Mi, requests.cpu: 100m |"
+            ))
         #expect(md.contains("| post-load | 300.0 s | 10.0% |"))
     }
 

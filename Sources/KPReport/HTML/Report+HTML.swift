@@ -58,7 +58,7 @@ extension Report {
         if let n = phases.vcps { facts.append("\(n) VCPs") }
         if let e = data.endpoint { facts.append("target \(e.target)\(e.targetVersion.map { " \($0)" } ?? "")") }
         if let s = m?.startedAt { facts.append("started \(s)") }
-        if let v = m?.kpBenchVersion { facts.append("kp-bench \(v)") }
+        if let v = m?.kpBenchVersion { facts.append("kp-bench \(v)" + (m?.harness.map { " (\($0.text))" } ?? "")) }
         if !facts.isEmpty { o += "<p>\(SVGChart.escape(facts.joined(separator: " · ")))</p>\n" }
         return o
     }
@@ -372,13 +372,13 @@ extension Report {
         c.series = [
             .init(
                 "p99 / bound", kind: .bars,
-                points: all.enumerated().map { (Double($0), $1.p99Seconds / $1.thresholdSeconds) }, color: 0),
+                points: all.enumerated().map { (Double($0), $1.boundingSeconds / $1.thresholdSeconds) }, color: 0),
             .init(
                 "bound", kind: .line, points: all.isEmpty ? [] : [(-0.5, 1), (Double(all.count) - 0.5, 1)], color: 1,
                 dashed: true),
         ]
         c.note =
-            "Below 1 the SLO held (single-object calls 1 s, LIST 30 s); per-cluster verdicts in the table under Tables › API-call latency SLO."
+            "Below 1 the SLO held (single-object calls 1 s, LIST 30 s). A server bar is the upper bound of the bucket its p99 lies in (the lower bound in the +Inf bucket): the histogram knows no more. Per-cluster verdicts in the table under Tables › API-call latency SLO."
         return c.figure(noData: "no call could be checked")
     }
 }
