@@ -21,11 +21,12 @@ public enum ApiserverBuild {
     ///   - dir: the checkout (absolute or relative to the working directory).
     ///   - buildLog: file receiving `go build`'s output.
     ///   - goBinary: the `go` command; nil searches PATH.
-    /// - Returns: the binary's path and whether it was (re)built now.
+    /// - Returns: the binary's path, whether it was (re)built now, and the commit it was built from
+    ///   (nil without git).
     /// - Throws: ``LaunchError``: exit 2 for a bad directory, 14 when `go` is missing, 1 when the build fails.
     public static func ensureBinary(dir rawDir: String, buildLog: String, goBinary: String? = nil, logger: Logger)
         async throws
-        -> (path: String, built: Bool)
+        -> (path: String, built: Bool, commit: String?)
     {
         let dir = URL(fileURLWithPath: rawDir).standardizedFileURL.path
         var isDir: ObjCBool = false
@@ -53,7 +54,7 @@ public enum ApiserverBuild {
                 == head
         {
             logger.info("using \(binary), built from \(head.prefix(12)) (HEAD unchanged)")
-            return (binary, false)
+            return (binary, false, head)
         }
         try RunSecrets.makeDirectory(dir + "/.kp-bench", mode: 0o755)
         unlink(stamp)
@@ -75,7 +76,7 @@ public enum ApiserverBuild {
             try? FileOutput.writeAtomically(head + "\n", to: stamp)
         }
         logger.info("built \(binary) in \(formatSeconds(ContinuousClock.now - started))")
-        return (binary, true)
+        return (binary, true, head)
     }
 
     /// `git -C dir rev-parse HEAD`, or nil without git or outside a repository.

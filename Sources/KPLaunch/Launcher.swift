@@ -142,7 +142,9 @@ public final class Launcher: @unchecked Sendable {
             insecureSkipTLSVerify: started.insecureSkipTLSVerify, mode: mode.rawValue,
             target: ready.emulator ? "kp-sim" : "kplane-apiserver", emulator: ready.emulator, launchedNs: launchedNs,
             startedAt: startedAt)
+        record.tlsServerName = started.tlsServerName
         record.targetVersion = ready.gitVersion
+        record.targetCommit = started.targetCommit
         record.pid = started.pid
         record.launcherPid = getpid()
         record.container = started.container
@@ -223,7 +225,7 @@ public final class Launcher: @unchecked Sendable {
         }
         if mode == .docker {
             // Checked by the docker runner's pre-flight: this project's own compose stack may hold it (it is removed first).
-            return configuration.port ?? 6443
+            return try configuration.dockerEndpoint().port
         }
         if let port = configuration.port {
             try await PortProbe.requireFree(port, flag: "--port")
@@ -251,6 +253,7 @@ public final class Launcher: @unchecked Sendable {
             if !c.apiserverArgs.isEmpty { foreign.append("--apiserver-arg") }
         }
         if mode != .local, c.etcdBin != nil { foreign.append("--etcd-bin") }
+        if mode != .docker, c.dockerURL != nil { foreign.append("--apiserver-url (docker mode's base URL)") }
         if !foreign.isEmpty {
             throw LaunchError.conflict(
                 "\(foreign.joined(separator: ", ")) cannot be used in \(mode.rawValue) mode: drop \(foreign.count == 1 ? "it, or choose the mode it belongs" : "them, or choose the mode they belong") to"

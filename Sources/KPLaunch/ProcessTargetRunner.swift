@@ -14,6 +14,8 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
 
     private let lock = NSLock()
     private var executable: String?
+    /// The commit an `--apiserver-dir` build came from.
+    private var builtCommit: String?
     private var etcdBinary: String?
     private var target: ChildProcess?
     private var etcd: ThrowawayEtcd?
@@ -53,7 +55,10 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
             } else if let dir = c.apiserverDir {
                 let built = try await ApiserverBuild.ensureBinary(
                     dir: dir, buildLog: context.files.logsDir + "/build.log", logger: context.logger)
-                lock.withLock { executable = built.path }
+                lock.withLock {
+                    executable = built.path
+                    builtCommit = built.commit
+                }
             } else {
                 throw LaunchError.badInput(
                     "local mode needs --apiserver-bin/APISERVER_BIN or --apiserver-dir/APISERVER_DIR")
@@ -117,12 +122,14 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
             await child.stop(grace: configuration.stopGrace)
             throw CancellationError()
         }
-        return StartedTarget(
+        var started = StartedTarget(
             url: "https://127.0.0.1:\(context.port)", caFile: files.servingCert, tokenFile: files.tokenFile,
             pid: child.pid,
             etcdEndpoints: etcdURL, etcdPrefix: context.etcdPrefix, etcdManaged: managed,
             targetArgs: [executable] + args,
             logFiles: logFiles)
+        started.targetCommit = lock.withLock { builtCommit }
+        return started
     }
 
     public func supervise() async -> TargetFailure? {

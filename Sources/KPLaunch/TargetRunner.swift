@@ -91,6 +91,9 @@ public struct StartedTarget: Sendable {
     public var caFile: String?
     /// TLS verification switched off (only when the user asked for it).
     public var insecureSkipTLSVerify: Bool
+    /// The name the serving certificate carries when it is not the URL's host (docker mode:
+    /// `localhost`); nil when the certificate names the URL's host.
+    public var tlsServerName: String?
     /// File holding the bearer token.
     public var tokenFile: String
     /// Target process id (sim/local).
@@ -110,12 +113,15 @@ public struct StartedTarget: Sendable {
     public var etcdManaged: Bool
     /// The target's argument vector: file paths, never secrets.
     public var targetArgs: [String]?
+    /// The commit the target binary was built from (`--apiserver-dir` builds), nil when unknown.
+    public var targetCommit: String?
     /// Log files the runner writes (target stdout/stderr, etcd).
     public var logFiles: [String]
 
     /// Creates a started target; optional facts default to absent.
     public init(
-        url: String, caFile: String?, insecureSkipTLSVerify: Bool = false, tokenFile: String, pid: Int32? = nil,
+        url: String, caFile: String?, insecureSkipTLSVerify: Bool = false, tlsServerName: String? = nil,
+        tokenFile: String, pid: Int32? = nil,
         container: String? = nil, image: String? = nil, imageDigest: String? = nil, composeProject: String? = nil,
         etcdEndpoints: String? = nil, etcdPrefix: String? = nil, etcdManaged: Bool = false,
         targetArgs: [String]? = nil, logFiles: [String] = []
@@ -123,6 +129,7 @@ public struct StartedTarget: Sendable {
         self.url = url
         self.caFile = caFile
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
+        self.tlsServerName = tlsServerName
         self.tokenFile = tokenFile
         self.pid = pid
         self.container = container

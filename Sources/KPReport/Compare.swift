@@ -167,6 +167,47 @@ public struct Compare: Sendable {
         return text
     }
 
+    /// What A and B differ in besides the target under test, one line each: run_meta's flags (all
+    /// but the target's own, ``RunFlags/targetKeys``, and the scenario, said apart), the host, and
+    /// the kp-bench build. Empty when the two sides are like for like.
+    public var unlikeSettings: [String] {
+        func values(_ m: RunSetMembers, _ f: (Report) -> String) -> [String] {
+            Array(Set(m.valid.map { f($0.report) })).sorted()
+        }
+        func line(_ name: String, _ f: (Report) -> String) -> String? {
+            let a = values(aMembers, f)
+            let b = values(bMembers, f)
+            guard !a.isEmpty, !b.isEmpty, a != b else { return nil }
+            return "\(name): A \(a.joined(separator: " / ")), B \(b.joined(separator: " / "))"
+        }
+        var keys = Set<String>()
+        for m in aMembers.valid + bMembers.valid { keys.formUnion(m.report.data.runMeta?.flags.keys ?? [:].keys) }
+        keys.subtract(RunFlags.targetKeys)
+        keys.remove("scenario")
+        var out = keys.sorted().compactMap { k in line("flag \(k)") { $0.data.runMeta?.flags[k] ?? "(unset)" } }
+        if let h = line(
+            "host",
+            { r in
+                r.data.runMeta.map {
+                    "\($0.host.hostname) (\($0.host.cores) cores, \(Format.bytes(Double($0.host.memoryBytes))))"
+                }
+                    ?? Format.missing
+            })
+        {
+            out.append(h)
+        }
+        if let k = line(
+            "kp-bench",
+            { r in
+                (r.data.runMeta?.kpBenchVersion ?? Format.missing)
+                    + (r.data.runMeta?.harness.map { ", \($0.text)" } ?? "")
+            })
+        {
+            out.append(k)
+        }
+        return out
+    }
+
     /// True when runs were asked for that did not end, or a side has runs left out.
     public var isIncomplete: Bool {
         !aMembers.leftOut.isEmpty || !bMembers.leftOut.isEmpty
@@ -221,6 +262,12 @@ public struct Compare: Sendable {
         var text = ""
         if isEmulator { text += Report.emulatorNotice + "\n\n" }
         text += "# kp-bench compare\n\n"
+        let unlike = unlikeSettings
+        if !unlike.isEmpty {
+            text +=
+                "**Not like for like:** besides the target, A and B differ in: " + unlike.joined(separator: "; ")
+                + ". A change below may come from these as much as from the build under test.\n\n"
+        }
         text += "- A: \(aRuns.count) runs, \(aMembers.valid.count) valid: \(aRuns.joined(separator: ", "))\n"
         text += "- B: \(bRuns.count) runs, \(bMembers.valid.count) valid: \(bRuns.joined(separator: ", "))\n"
         if aScenarios != bScenarios {

@@ -16,10 +16,12 @@ public enum PerfData {
         public var labels: [String: String]
     }
 
-    /// A PerfData document.
+    /// A PerfData document. `labels` is CL2's dataset-wide `labels`: here what made the run (the
+    /// kp-bench version, commit and build; the target and its version).
     public struct Document: Codable, Sendable, Equatable {
         public var version = "v1"
         public var dataItems: [Item]
+        public var labels: [String: String]?
     }
 
     /// perfdash's ResourceUsageSummary entry (`{"<percentile>": [{"Name", "Cpu", "Mem"}]}`).
@@ -70,19 +72,40 @@ extension Report {
     public var perfDataFiles: [(name: String, text: String)] {
         guard let suffix = perfDataSuffix else { return [] }
         var out: [(String, String)] = []
+        func labelled(_ d: PerfData.Document) -> PerfData.Document {
+            var d = d
+            d.labels = provenanceLabels
+            return d
+        }
         if let server = serverPerfData, !server.dataItems.isEmpty {
-            out.append(("APIResponsivenessPrometheus_\(suffix).json", PerfData.encode(server)))
+            out.append(("APIResponsivenessPrometheus_\(suffix).json", PerfData.encode(labelled(server))))
         }
         if let client = clientPerfData, !client.dataItems.isEmpty {
-            out.append(("ClientLatency_\(suffix).json", PerfData.encode(client)))
+            out.append(("ClientLatency_\(suffix).json", PerfData.encode(labelled(client))))
         }
         let usage = resourceUsageSummary
         if !usage.isEmpty { out.append(("ResourceUsageSummary_\(suffix).json", PerfData.encode(usage))) }
         let perPhase = resourcePerPhase
         if !perPhase.dataItems.isEmpty {
-            out.append(("ResourceUsagePerPhase_\(suffix).json", PerfData.encode(perPhase)))
+            out.append(("ResourceUsagePerPhase_\(suffix).json", PerfData.encode(labelled(perPhase))))
         }
         return out
+    }
+
+    /// The PerfData documents' dataset labels: kp-bench's version, commit, dirtiness and build; the
+    /// target and its version. Unknown values are left out.
+    var provenanceLabels: [String: String] {
+        var l: [String: String] = [:]
+        let m = data.runMeta
+        l["KpBench"] = m?.kpBenchVersion
+        l["KpBenchCommit"] = m?.harness?.commit
+        l["KpBenchDirty"] = m?.harness?.dirty.map { $0 ? "true" : "false" }
+        l["KpBenchBuild"] = m?.harness?.build
+        l["Target"] = data.endpoint?.target
+        l["TargetVersion"] = data.endpoint?.targetVersion
+        l["TargetCommit"] = data.endpoint?.targetCommit
+        l["TargetImageDigest"] = data.endpoint?.imageDigest
+        return l
     }
 
     /// Server-side latency of the load phase by (verb, resource, subresource, scope), as CL2's

@@ -30,11 +30,14 @@ public enum RunMarkers {
     }
 
     /// A `run_meta` record stamped now, with this machine's facts.
-    public static func runMeta(run: String, scenario: String, flags: [String: String], host: HostInfo) -> RunMetaRecord
-    {
-        RunMetaRecord(
+    public static func runMeta(
+        run: String, scenario: String, flags: [String: String], host: HostInfo, harness: HarnessBuild? = nil
+    ) -> RunMetaRecord {
+        var r = RunMetaRecord(
             run: run, scenario: scenario, startedAt: WallClock.now(), startNs: MonotonicClock.now(), host: host,
             flags: flags)
+        r.harness = harness
+        return r
     }
 
     /// A `run_end` record stamped now.

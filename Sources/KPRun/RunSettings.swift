@@ -89,9 +89,7 @@ public struct RunSettings: Sendable {
     }
 
     /// The target-selection variables kp-run records (and kp-launch reads from its environment).
-    public static let targetVariables = [
-        "APISERVER_BIN", "APISERVER_DIR", "APISERVER_URL", "APISERVER_IMAGE", "ETCD_ENDPOINTS", "COMPOSE_FILE",
-    ]
+    public static let targetVariables = RunFlags.targetVariables
 
     func duration(_ wait: Scenario.Wait) -> RunDuration {
         switch wait {

@@ -102,6 +102,12 @@ extension KPReportCommand {
             }
             // One unbuffered write: the table is whole on the terminal before any stderr line follows it.
             try? FileOutput.writeAll(fd: 1, Data(cmp.table.text.utf8))
+            let unlike = cmp.unlikeSettings
+            if !unlike.isEmpty {
+                StandardError.write(
+                    "kp-report compare: not like for like: besides the target, A and B differ in: \(unlike.joined(separator: "; "))\n"
+                )
+            }
             for (side, m) in [("A", cmp.aMembers), ("B", cmp.bMembers)] {
                 if let w = m.warning { StandardError.write("kp-report compare: side \(side): \(w)\n") }
             }

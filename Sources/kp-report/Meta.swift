@@ -12,14 +12,16 @@ extension KPReportCommand {
             abstract: "Print a run_meta record: the run's settings and this machine's facts.",
             discussion: """
                 Host facts are read from the machine: hostname, cores (nproc), MemTotal from /proc/meminfo, \
-                the kernel release (uname -r) and PRETTY_NAME from /etc/os-release. The record goes to \
-                stdout; kp-run appends it to out/<run>/meta.jsonl.
+                the kernel release (uname -r) and PRETTY_NAME from /etc/os-release. The harness facts \
+                name this kp-bench build: the commit of the checkout the tools were built in (git, or \
+                KP_BENCH_COMMIT), whether it had uncommitted changes, and debug or release. The record \
+                goes to stdout; kp-run appends it to out/<run>/meta.jsonl.
                 """)
 
         @Option(help: ArgumentHelp("Run name (the folder under out/).", valueName: "name"))
         var run: String
 
-        @Option(help: ArgumentHelp("Scenario: bootstrap, mixed-hot or mixed-uniform.", valueName: "scenario"))
+        @Option(help: ArgumentHelp("Scenario: \(RunMarkers.scenarios.joined(separator: ", ")).", valueName: "scenario"))
         var scenario: String
 
         @Option(
@@ -47,8 +49,15 @@ extension KPReportCommand {
             let parsed = try RunMarkers.parseFlags(flags)
             let facts = HostFacts.current()
             for p in facts.problems { logger.warning("host fact unavailable: \(p)") }
+            #if DEBUG
+                let configuration = "debug"
+            #else
+                let configuration = "release"
+            #endif
             try JSONLWriter.stdout.write(
-                RunMarkers.runMeta(run: run, scenario: scenario, flags: parsed, host: facts.host))
+                RunMarkers.runMeta(
+                    run: run, scenario: scenario, flags: parsed, host: facts.host,
+                    harness: HarnessFacts.current(configuration: configuration)))
         }
     }
 }

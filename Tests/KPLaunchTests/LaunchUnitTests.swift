@@ -290,9 +290,10 @@ struct LaunchUnitTests {
         let head1 = try LaunchHarness.run(git, ["-C", dir, "rev-parse", "HEAD"]).stdout.trimmingCharacters(
             in: .whitespacesAndNewlines)
         #expect(LaunchHarness.read(ApiserverBuild.stampPath(dir: dir)) == head1 + "\n")
+        #expect(first.commit == head1)
         let second = try await ApiserverBuild.ensureBinary(
             dir: dir, buildLog: dir + "/build.log", goBinary: go, logger: logger)
-        #expect(!second.built)
+        #expect(!second.built && second.commit == head1)
         #expect(
             try LaunchHarness.run(git, ["-C", dir, "commit", "-q", "--allow-empty", "-m", "two"], env: gitEnv).status
                 == 0)

@@ -166,3 +166,64 @@ import Testing
         #expect(throws: RunSetPlan.ReadError.self) { try RunSetPlan.read(from: root.dir) }
     }
 }
+
+/// Provenance: what made each run, and a comparison that names what else differs.
+@Suite struct ProvenanceTests {
+    static func run(_ dir: String, clusters: Int = 10, harness: HarnessBuild?, host: String = "bench-1") throws {
+        try SetFixtures.run(dir, clusters: clusters, perVCP: 2 * SetFixtures.mib)
+        var meta = Fixtures.meta(clusters: clusters, emulator: true)
+        meta.harness = harness
+        meta.host.hostname = host
+        try RunFixture(at: dir).write("meta.jsonl", [meta.record, Fixtures.end().record])
+    }
+
+    @Test func theRunTableResultAndPerfDataNameTheBuild() throws {
+        let root = try RunFixture()
+        defer { root.cleanup() }
+        let h = HarnessBuild(commit: "0123456789abcdef0123", dirty: true, build: "release")
+        try Self.run(root.path("r"), harness: h)
+        let report = Report(directory: root.path("r"))
+        #expect(
+            report.summaryMarkdown.contains(
+                "| kp-bench | \(Schema.toolVersion), commit 0123456789ab (dirty), release build |"))
+        let result = try #require(report.files.first { $0.name == "result.json" }?.text)
+        #expect(result.contains("\"kp_bench_commit\" : \"0123456789abcdef0123\""))
+        #expect(result.contains("\"kp_bench_build\" : \"release\"") && result.contains("\"kp_bench_dirty\" : true"))
+        #expect(report.provenanceLabels["KpBenchCommit"] == "0123456789abcdef0123")
+        #expect(HarnessBuild(commit: nil, dirty: nil, build: "debug").text == "commit unknown, debug build")
+    }
+
+    @Test func harnessFactsReadTheCheckoutOrTheEnvironment() throws {
+        let root = try RunFixture()
+        defer { root.cleanup() }
+        // Not in a checkout: KP_BENCH_COMMIT, dirtiness unknown.
+        try FileManager.default.createDirectory(atPath: root.path("bin"), withIntermediateDirectories: true)
+        let h = HarnessFacts.current(
+            configuration: "release", executable: root.path("bin/kp-report"), environment: ["KP_BENCH_COMMIT": "feed"])
+        #expect(h == HarnessBuild(commit: "feed", dirty: nil, build: "release"))
+        // This test binary lives in the kp-bench checkout: git names its HEAD.
+        let here = HarnessFacts.current(configuration: "debug", executable: #filePath, environment: [:])
+        #expect(here.commit?.count == 40 && here.dirty != nil)
+    }
+
+    @Test func compareNamesWhatDiffersBesidesTheTarget() throws {
+        let root = try RunFixture()
+        defer { root.cleanup() }
+        let a = HarnessBuild(commit: "aaaa", dirty: false, build: "release")
+        let b = HarnessBuild(commit: "bbbb", dirty: false, build: "debug")
+        try Self.run(root.path("A/r1"), harness: a)
+        try Self.run(root.path("B/r1"), clusters: 20, harness: b, host: "bench-2")
+        let cmp = Compare(aRuns: [root.path("A/r1")], bRuns: [root.path("B/r1")], directory: root.dir)
+        let unlike = cmp.unlikeSettings
+        #expect(unlike.contains("flag clusters: A 10, B 20"), "\(unlike)")
+        #expect(unlike.contains { $0.hasPrefix("host: A bench-1") && $0.contains("B bench-2") }, "\(unlike)")
+        #expect(
+            unlike.contains { $0.contains("commit aaaa, release build") && $0.contains("commit bbbb, debug build") })
+        // The target's own flag is what A and B are meant to differ in: never listed.
+        #expect(!unlike.contains { $0.contains("flag target") })
+        #expect(cmp.markdown.contains("**Not like for like:**"))
+        try Self.run(root.path("B2/r1"), harness: a)
+        let same = Compare(aRuns: [root.path("A/r1")], bRuns: [root.path("B2/r1")], directory: root.dir)
+        #expect(same.unlikeSettings.isEmpty && !same.markdown.contains("Not like for like"))
+    }
+}

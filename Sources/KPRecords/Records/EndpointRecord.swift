@@ -13,6 +13,10 @@ public struct EndpointRecord: KPRecord {
     public var tokenFile: String
     /// True when TLS verification was explicitly switched off.
     public var insecureSkipTLSVerify: Bool
+    /// The name the serving certificate is verified against when it is not the URL's host (docker
+    /// mode: `localhost`, the name the apiserver's self-signed certificate carries, while the URL is
+    /// `https://127.0.0.1:6443`); absent when the certificate names the URL's host.
+    public var tlsServerName: String?
     /// How the target was started: `sim`, `local`, `url` or `docker`.
     public var mode: String
     /// `kp-sim` when the target is the bundled emulator, else `kplane-apiserver` (or `unknown`).
@@ -21,6 +25,9 @@ public struct EndpointRecord: KPRecord {
     public var emulator: Bool
     /// `gitVersion` from the target's `/version`.
     public var targetVersion: String?
+    /// The commit the target binary was built from (local mode with `--apiserver-dir`: the checkout's
+    /// HEAD at the build); absent when unknown.
+    public var targetCommit: String?
     /// Process id of the target (sim/local modes).
     public var pid: Int32?
     /// Process id of the `kp-launch` supervisor that owns the target (signal it to stop the run).
@@ -53,7 +60,9 @@ public struct EndpointRecord: KPRecord {
         case caFile = "ca_file"
         case tokenFile = "token_file"
         case insecureSkipTLSVerify = "insecure_skip_tls_verify"
+        case tlsServerName = "tls_server_name"
         case targetVersion = "target_version"
+        case targetCommit = "target_commit"
         case launcherPid = "launcher_pid"
         case imageDigest = "image_digest"
         case composeProject = "compose_project"

@@ -14,9 +14,12 @@ public struct RunMetaRecord: KPRecord {
     public var host: HostInfo
     /// Every run setting (seed flag name without dashes → value as given), e.g. `clusters` → `200`.
     public var flags: [String: String]
+    /// The kp-bench build that made the run: its commit and build configuration (absent in records
+    /// written before it existed).
+    public var harness: HarnessBuild?
 
     enum CodingKeys: String, CodingKey {
-        case kind, v, run, scenario, host, flags
+        case kind, v, run, scenario, host, flags, harness
         case kpBenchVersion = "kp_bench_version"
         case startedAt = "started_at"
         case startNs = "start_ns"
@@ -34,6 +37,30 @@ public struct RunMetaRecord: KPRecord {
     }
 
     public var record: Record { .runMeta(self) }
+}
+
+/// The kp-bench build behind a run: what `kp-report compare` checks is the same on both sides
+/// besides the build under test.
+public struct HarnessBuild: Codable, Sendable, Equatable {
+    /// The kp-bench commit the tools were built from (`git rev-parse HEAD` of their checkout, or
+    /// `KP_BENCH_COMMIT`); nil when neither is known (an installed copy without either).
+    public var commit: String?
+    /// The checkout had uncommitted changes to tracked files; nil when unknown.
+    public var dirty: Bool?
+    /// `debug` or `release`.
+    public var build: String
+
+    public init(commit: String?, dirty: Bool?, build: String) {
+        self.commit = commit
+        self.dirty = dirty
+        self.build = build
+    }
+
+    /// "commit 0123456789ab (dirty), release build", or "commit unknown, debug build".
+    public var text: String {
+        let c = commit.map { "commit \($0.prefix(12))" } ?? "commit unknown"
+        return c + (dirty == true ? " (dirty)" : "") + ", \(build) build"
+    }
 }
 
 /// The machine a run was measured on (package-benchmark's BenchmarkMachine, in spirit).
