@@ -1,10 +1,13 @@
 # kp-bench: make targets orchestrate the kp-* tools (see README.md).
 # Every seed flag is a variable with the seed's default; the seed's environment variables work too.
 
+# Build configuration of the tools the run targets call (debug: make docs CONFIG=debug).
 CONFIG ?= release
 SWIFT_BUILD = swift build -c $(CONFIG)
+# Where the kp-* tools are (default: swift build's folder for CONFIG).
 BIN_DIR ?= $(shell swift build -c $(CONFIG) --show-bin-path)
 
+# The seed's flags, with the seed's defaults (kp-run --help says what each does).
 SCENARIO ?= bootstrap
 CLUSTERS ?= 200
 WORKERS ?= 12
@@ -16,10 +19,12 @@ HOT_PERCENT ?= 10
 WRITE_RPS_PER_CLUSTER ?= 5
 READ_RPS_PER_CLUSTER ?= 20
 OBJECT_BYTES ?= 1024
-# watch-fanout: kp-load's watch streams per hot cluster (kp-run --watchers-per-cluster).
-WATCHERS ?= 10
 SERIES_INTERVAL ?= 5s
 OUT ?= out
+# watch-fanout: kp-load's watch streams per hot cluster (kp-run --watchers-per-cluster).
+WATCHERS ?= 10
+# RUN=name: the run's folder under OUT (default: <scenario>-<clusters>). FORCE=1 replaces it.
+# SIM=1: run the target on the bundled emulator kp-sim.
 RUN ?=
 FORCE ?=
 SIM ?=
@@ -27,7 +32,27 @@ SIM ?=
 # PLAN=1: print the commands the target would start (kp-run --plan) and start nothing.
 SEED ?=
 PLAN ?=
-# Run sets (kp-run --repeat/--load-shards/--sizes, compare): docs/cli.md.
+# Passed to kp-run only when set; empty means kp-run's default (kp-run --help):
+# ALLOW_EXISTING=1 (--allow-existing: reuse VCPs an earlier run left on an APISERVER_URL server;
+# summary.md then names the per-VCP figures they make wrong), NAME_FORMAT (--name-format),
+# MAX_ERROR_PERCENT, MAX_LAG, REQUEST_TIMEOUT, STEP_DEADLINE, SNAPSHOT_RPS_PER_CLUSTER,
+# SNAPSHOT_WARM=1, SNAPSHOT_RESOURCES=a,b; SKIP_PREFLIGHT=1 and PREFLIGHT_SWEEP=dir (the pre-flight).
+ALLOW_EXISTING ?=
+NAME_FORMAT ?=
+MAX_ERROR_PERCENT ?=
+MAX_LAG ?=
+REQUEST_TIMEOUT ?=
+STEP_DEADLINE ?=
+SNAPSHOT_RPS_PER_CLUSTER ?=
+SNAPSHOT_WARM ?=
+SNAPSHOT_RESOURCES ?=
+SKIP_PREFLIGHT ?=
+PREFLIGHT_SWEEP ?=
+# Any other kp-run flags, passed as given after the ones above (RUN_ARGS="--workers 4").
+RUN_ARGS ?=
+# kp-launch up flags, passed after -- (LAUNCH_ARGS="--pull never", LAUNCH_ARGS=--sim-arg=…).
+LAUNCH_ARGS ?=
+# Run sets (kp-run --repeat/--load-shards/--sizes/--b-scenario, compare): docs/cli.md.
 REPEAT ?=
 LOAD_SHARDS ?=
 SIZES ?=
@@ -38,12 +63,15 @@ A_BIN ?=
 B_BIN ?=
 A_SIM_ARGS ?=
 B_SIM_ARGS ?=
+B_SCENARIO ?=
 # make demo: the seed's bootstrap scenario on kp-sim with short phases.
 DEMO_CLUSTERS ?= 50
 DEMO_WARMUP ?= 5s
 DEMO_SETTLE ?= 5s
 DEMO_STEADY ?= 10s
-LAUNCH_ARGS ?=
+# make install: where the release-built tools go (PREFIX/bin; DESTDIR prefixes it for packaging).
+PREFIX ?= /usr/local
+DESTDIR ?=
 # Target selection, as in the seed: APISERVER_BIN / APISERVER_DIR (+ ETCD_ENDPOINTS), APISERVER_URL,
 # APISERVER_IMAGE / COMPOSE_FILE (docker mode, the default). Exported so kp-launch sees them.
 # (KUBECONFIG is not among them: kp-launch reads a kubeconfig only when --kubeconfig names it.)
@@ -58,31 +86,59 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	$(if $(PREFLIGHT_SWEEP),--preflight-sweep $(PREFLIGHT_SWEEP)) \
 	$(if $(SEED),--seed $(SEED)) $(if $(PLAN),--plan) \
 	$(if $(REPEAT),--repeat $(REPEAT)) $(if $(LOAD_SHARDS),--load-shards $(LOAD_SHARDS)) \
+	$(if $(ALLOW_EXISTING),--allow-existing) $(if $(NAME_FORMAT),--name-format $(NAME_FORMAT)) \
+	$(if $(MAX_ERROR_PERCENT),--max-error-percent $(MAX_ERROR_PERCENT)) $(if $(MAX_LAG),--max-lag $(MAX_LAG)) \
+	$(if $(REQUEST_TIMEOUT),--request-timeout $(REQUEST_TIMEOUT)) $(if $(STEP_DEADLINE),--step-deadline $(STEP_DEADLINE)) \
+	$(if $(SNAPSHOT_RPS_PER_CLUSTER),--snapshot-rps-per-cluster $(SNAPSHOT_RPS_PER_CLUSTER)) \
+	$(if $(SNAPSHOT_WARM),--snapshot-warm) $(if $(SNAPSHOT_RESOURCES),--snapshot-resources $(SNAPSHOT_RESOURCES)) \
 	$(if $(filter watch-fanout,$(SCENARIO)),--watchers-per-cluster $(WATCHERS))
 # NO_BUILD=1 skips the build step (the tests run make from inside swift test, which holds the build folder).
+NO_BUILD ?=
 BUILD_DEP = $(if $(NO_BUILD),,build)
 # kp-run (Sources/kp-run) validates every flag, then sequences the tools; make only passes variables.
 KP_RUN = "$(BIN_DIR)/kp-run" --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
+# The end of every kp-run command: RUN_ARGS last among kp-run's flags (so they win), then kp-launch's.
+RUN_TAIL = $(RUN_ARGS) -- $(LAUNCH_ARGS)
 
-.PHONY: all deps deps-test build test test-e2e demo run sweep compare compare-bins bench-http bench-load fuzz fault-matrix docs lint clean report-check \
+.PHONY: all help deps deps-test build install test test-e2e demo run report sweep compare compare-bins bench-http bench-load bench-report \
+	fuzz fault-matrix docs lint fmt clean report-check \
 	bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
 	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
 
+# The default target: build the tools.
 all: build
 
+# This list: every target and variable, from the Makefile's own comments and defaults (scripts/make-help.sh).
+help:
+	@scripts/make-help.sh "$(firstword $(MAKEFILE_LIST))"
+
+# The Debian packages the build needs (libcurl and zlib headers), as root or with sudo.
 deps:
 	scripts/install-deps.sh build
 
+# The packages the tests need besides (etcd, go, nghttp2, chromium, kubectl, kubernetes-validate).
 deps-test:
 	scripts/install-deps.sh test
 
+# Build the tools (CONFIG=release by default) into BIN_DIR.
 build: deps
 	$(SWIFT_BUILD)
+
+# Release-built tools into PREFIX/bin: make install PREFIX=/opt/kp-bench. kp-run finds the other
+# tools beside itself, so they stay together.
+INSTALL_TOOLS = kp-run kp-launch kp-bootstrap kp-scrape kp-load kp-report kp-sim
+install: deps
+	swift build -c release
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	@bin=$$(swift build -c release --show-bin-path) && for t in $(INSTALL_TOOLS); do \
+		echo "install -m 0755 $$bin/$$t $(DESTDIR)$(PREFIX)/bin/$$t"; \
+		install -m 0755 "$$bin/$$t" "$(DESTDIR)$(PREFIX)/bin/$$t" || exit 1; done
 
 # The README's test command: unit, integration and end-to-end tests (debug build). The suites tagged
 # .timing (they time answers or starve a CPU on purpose) run alone, one test at a time; every other
 # suite runs in TEST_JOBS test processes side by side (scripts/test.sh). TEST_FILTER=regex picks suites.
 TEST_JOBS ?= 3
+TEST_FILTER ?=
 test: deps-test
 	swift build --build-tests
 	TEST_JOBS=$(TEST_JOBS) scripts/test.sh
@@ -98,23 +154,34 @@ test-e2e: deps-test
 # toolchain (`swift format`), pinned by checking its version: another version formats differently.
 SWIFT_FORMAT_VERSION = 6.3.1
 LINT_PATHS ?= Sources Tests Package.swift
+SWIFT_FORMAT_CHECK = v=$$(swift format --version 2>/dev/null); [ "$$v" = "$(SWIFT_FORMAT_VERSION)" ] || { \
+	echo "$@: swift-format $(SWIFT_FORMAT_VERSION) (from the Swift $(SWIFT_FORMAT_VERSION) toolchain) is needed, found '$$v': install that toolchain, or raise SWIFT_FORMAT_VERSION and reformat" >&2; exit 2; }
 lint:
-	@v=$$(swift format --version 2>/dev/null); [ "$$v" = "$(SWIFT_FORMAT_VERSION)" ] || { \
-		echo "lint: swift-format $(SWIFT_FORMAT_VERSION) (from the Swift $(SWIFT_FORMAT_VERSION) toolchain) is needed, found '$$v': install that toolchain, or raise SWIFT_FORMAT_VERSION and reformat" >&2; exit 2; }
+	@$(SWIFT_FORMAT_CHECK)
 	swift format lint --strict --recursive --parallel $(LINT_PATHS)
+
+# Rewrite LINT_PATHS in place with the same pinned swift-format and .swift-format that make lint checks.
+fmt:
+	@$(SWIFT_FORMAT_CHECK)
+	swift format format --in-place --recursive --parallel $(LINT_PATHS)
 
 # The main job on the bundled emulator, with short phases: a complete report in about a minute.
 demo: $(BUILD_DEP)
 	$(KP_RUN) --scenario bootstrap --sim --run demo --force --clusters $(DEMO_CLUSTERS) --warmup $(DEMO_WARMUP) \
-		--post-bootstrap-settle $(DEMO_SETTLE) --steady-wait $(DEMO_STEADY) --series-interval 1s -- $(LAUNCH_ARGS)
+		--post-bootstrap-settle $(DEMO_SETTLE) --steady-wait $(DEMO_STEADY) --series-interval 1s $(RUN_TAIL)
 
 # Any scenario with the variables above: make run SCENARIO=mixed-hot CLUSTERS=100
 run: $(BUILD_DEP)
-	$(KP_RUN) --scenario $(SCENARIO) -- $(LAUNCH_ARGS)
+	$(KP_RUN) --scenario $(SCENARIO) $(RUN_TAIL)
+
+# Fold a run directory (or a repeat set) into its report again, without re-running: make report RUN=out/x
+report: $(BUILD_DEP)
+	"$(BIN_DIR)/kp-report" fold "$(RUN)"
+$(if $(filter report,$(MAKECMDGOALS)),$(if $(RUN),,$(error make report needs the run directory: make report RUN=out/<run>)))
 
 # One run (or REPEAT runs) per size, then the fit: make sweep SCENARIO=bootstrap SIZES="50 100 200 400"
 sweep: $(BUILD_DEP)
-	$(KP_RUN) --scenario $(SCENARIO) --sizes "$(SIZES)" -- $(LAUNCH_ARGS)
+	$(KP_RUN) --scenario $(SCENARIO) --sizes "$(SIZES)" $(RUN_TAIL)
 
 # Two sets of finished runs side by side: make compare A="out/a/r1 out/a/r2" B="out/b" [THRESHOLDS=file]
 compare: $(BUILD_DEP)
@@ -127,12 +194,12 @@ compare-bins: $(BUILD_DEP)
 	$(KP_RUN) --compare --scenario $(SCENARIO) $(if $(A_BIN),--a-bin "$(A_BIN)") $(if $(B_BIN),--b-bin "$(B_BIN)") \
 		$(if $(B_SCENARIO),--b-scenario $(B_SCENARIO)) \
 		$(if $(A_SIM_ARGS),--a-sim-args "$(A_SIM_ARGS)") $(if $(B_SIM_ARGS),--b-sim-args "$(B_SIM_ARGS)") \
-		$(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) -- $(LAUNCH_ARGS)
+		$(if $(THRESHOLDS),--thresholds $(THRESHOLDS)) $(RUN_TAIL)
 
 # <scenario>-<N> for any N. make skips pattern rules for .PHONY targets, so the seed's sizes get a
 # static pattern rule (phony: a stray file named bootstrap-200 cannot shadow them) and any other N
 # the plain pattern rule; both use the same recipe.
-SCENARIO_RUN = $(KP_RUN) --scenario $(1) --clusters $(2) $(if $(RUN),,--run $(1)-$(2)) -- $(LAUNCH_ARGS)
+SCENARIO_RUN = $(KP_RUN) --scenario $(1) --clusters $(2) $(if $(RUN),,--run $(1)-$(2)) $(RUN_TAIL)
 SEED_RUNS = bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
 	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
 
@@ -155,8 +222,10 @@ snapshot-%: $(BUILD_DEP)
 # kplane-only: mixed-hot's writers without, then with, WATCHERS watch streams per hot cluster (contract §8.2).
 watch-fanout-%: $(BUILD_DEP)
 	$(KP_RUN) --scenario watch-fanout --watchers-per-cluster $(WATCHERS) --clusters $* \
-		$(if $(RUN),,--run watch-fanout-$*) -- $(LAUNCH_ARGS)
+		$(if $(RUN),,--run watch-fanout-$*) $(RUN_TAIL)
 
+# The seed's scenarios at any size N (make bootstrap-200, mixed-hot-1000, mixed-uniform-37); the run is
+# named <scenario>-<N> unless RUN is set.
 bootstrap-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,bootstrap,$*)
 mixed-hot-%: $(BUILD_DEP)
@@ -164,12 +233,21 @@ mixed-hot-%: $(BUILD_DEP)
 mixed-uniform-%: $(BUILD_DEP)
 	$(call SCENARIO_RUN,mixed-uniform,$*)
 
+# The libcurl client against a bare libcurl loop and h2load (figures, not a test; docs/http-client.md).
 bench-http:
 	scripts/bench-http.sh
 
+# The highest rate kp-load sustains, and its CPU per request beside hey's and bare libcurl's (docs/load.md).
 bench-load:
 	scripts/bench-load.sh
 
+# kp-report's fold speed (MB/s, best of 3) on every committed run under results/, each re-fold checked
+# byte for byte against the committed report (docs/reports.md); BENCH_RUNS="mixed-hot-200 …" picks runs.
+BENCH_RUNS ?=
+bench-report:
+	scripts/bench-report.sh $(BENCH_RUNS)
+
+# Longer fuzzing of the parsers than the tests do.
 fuzz:
 	scripts/fuzz-parsers.sh
 
@@ -177,6 +255,7 @@ fuzz:
 # SIGTERM) in every phase on kp-sim; prints the fault × phase table (docs/faults.md). About 15 minutes.
 # FAULT_CELLS=crash:bootstrap,sigint:warmup runs a subset; debug build, as the tests use.
 FAULT_BIN_DIR ?= $(shell swift build --show-bin-path)
+FAULT_CELLS ?=
 fault-matrix:
 	$(if $(NO_BUILD),,swift build)
 	scripts/fault-matrix.sh --bin-dir "$(FAULT_BIN_DIR)" $(if $(FAULT_CELLS),--only $(FAULT_CELLS))
@@ -198,5 +277,6 @@ docs:
 	swift build
 	scripts/gen-cli-docs.sh --bin-dir "$$(swift build --show-bin-path)"
 
+# Remove the build folder and every run under out/.
 clean:
 	rm -rf .build out

@@ -29,6 +29,8 @@ struct StepRunner: Sendable {
 
     enum Verdict {
         case done
+        /// The create found the CRD already there and `--allow-existing` counts that as created.
+        case existed
         case notYet(String)
         case fail(String)
     }
@@ -45,11 +47,12 @@ struct StepRunner: Sendable {
         var lastProblem = "no answer yet"
         var ambiguousCreate = createAttemptedAmbiguously
 
-        func finish(_ outcome: String, _ error: String?) -> Result {
+        func finish(_ outcome: String, _ error: String?, existed: Bool = false) -> Result {
             Result(
                 record: BootstrapStepRecord(
                     cluster: cluster, step: step.rawValue, startNs: startNs, endNs: MonotonicClock.now(),
-                    attempts: attempts, outcome: outcome, statusCounts: counts, retries: retries, error: error),
+                    attempts: attempts, outcome: outcome, statusCounts: counts, retries: retries, error: error,
+                    existed: existed ? true : nil),
                 retriesByStatus: retriesByStatus)
         }
 
@@ -82,6 +85,7 @@ struct StepRunner: Sendable {
                     consecutiveBackoffs = 0
                     switch classify(step, response: response, url: request.url, ambiguousCreate: ambiguousCreate) {
                     case .done: return finish(StepOutcome.ok, nil)
+                    case .existed: return finish(StepOutcome.ok, nil, existed: true)
                     case .fail(let message): return finish(StepOutcome.failed, message)
                     case .notYet(let message):
                         lastProblem = message
@@ -158,8 +162,8 @@ struct StepRunner: Sendable {
         case .crdCreate:
             if status == 201 { return .done }
             if status == 409 {
-                if configuration.allowExisting { return .done }
                 if ambiguousCreate { return .done }  // an earlier attempt of ours timed out or got 5xx, then landed
+                if configuration.allowExisting { return .existed }
                 return .fail(
                     "\(Self.describe(response, url: url)): the CRD exists already; pass --allow-existing to reuse clusters of an earlier run, or pick fresh names"
                 )

@@ -15,6 +15,9 @@ final class EasyHandle {
         var caFile: String?
         /// `CURLOPT_SSL_VERIFYPEER` / `VERIFYHOST` off.
         var insecure: Bool
+        /// `CURLOPT_SSL_VERIFYHOST` (the certificate names the URL's host) when verifying; false only
+        /// when the certificate carries another name (``HTTPClientConfiguration/tlsServerName``).
+        var checksHostName = true
         /// `CURLOPT_HTTP_VERSION`: `CURL_HTTP_VERSION_2TLS` or `CURL_HTTP_VERSION_1_1`.
         var httpVersion: Int
         /// `CURLOPT_CONNECTTIMEOUT_MS`.
@@ -109,7 +112,9 @@ final class EasyHandle {
             try check(kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 0), "curl_easy_setopt(SSL_VERIFYHOST)")
         } else {
             try check(kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1), "curl_easy_setopt(SSL_VERIFYPEER)")
-            try check(kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2), "curl_easy_setopt(SSL_VERIFYHOST)")
+            try check(
+                kp_easy_setopt_long(h, CURLOPT_SSL_VERIFYHOST, settings.checksHostName ? 2 : 0),
+                "curl_easy_setopt(SSL_VERIFYHOST)")
             if let ca = settings.caFile {
                 try check(kp_easy_setopt_str(h, CURLOPT_CAINFO, ca), "curl_easy_setopt(CAINFO)")
             }

@@ -49,6 +49,11 @@ public final class HTTPClient: HTTPTransport {
             throw HTTPClientSetupError(
                 .setting(name: "maxConcurrentStreams", reason: "must be ≥ 1 (got \(c.maxConcurrentStreams))"))
         }
+        if c.tlsServerName != nil && !c.insecureSkipTLSVerify && (c.caFile ?? "").isEmpty {
+            // Without a CA of its own, leaving out the name check would trust any certificate of the system store.
+            throw HTTPClientSetupError(
+                .setting(name: "tlsServerName", reason: "needs a caFile that trusts only the server it names"))
+        }
 
         var authLine: String? = nil
         if let path = c.tokenFile, !path.isEmpty {
@@ -63,7 +68,7 @@ public final class HTTPClient: HTTPTransport {
         }
 
         let settings = EasyHandle.Settings(
-            caFile: caFile, insecure: c.insecureSkipTLSVerify,
+            caFile: caFile, insecure: c.insecureSkipTLSVerify, checksHostName: c.tlsServerName == nil,
             httpVersion: Int(c.allowHTTP2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1),
             connectTimeoutMs: MultiDriver.milliseconds(c.connectTimeout), maxResponseBytes: max(0, c.maxResponseBytes))
         do {

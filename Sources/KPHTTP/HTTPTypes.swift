@@ -176,6 +176,12 @@ public struct HTTPClientConfiguration: Sendable {
     public var caFile: String?
     /// Switches TLS verification off. Only when explicitly asked for.
     public var insecureSkipTLSVerify: Bool
+    /// The name the server's certificate carries when it is not the URL's host (docker mode: the
+    /// apiserver's self-signed certificate names `localhost`, the URL is `127.0.0.1`). libcurl checks
+    /// names only against the URL's host, so with this set the certificate chain is still verified
+    /// against ``caFile`` but the name check is left out; use it only with a ``caFile`` that trusts
+    /// that one server (docker mode's copy of the server's own certificate).
+    public var tlsServerName: String?
     /// File whose content (trimmed) is sent as `Authorization: Bearer <token>`; read once at init.
     public var tokenFile: String?
     /// Per-request total timeout.
@@ -192,13 +198,15 @@ public struct HTTPClientConfiguration: Sendable {
     public var maxResponseBytes: Int
 
     public init(
-        caFile: String? = nil, insecureSkipTLSVerify: Bool = false, tokenFile: String? = nil,
-        timeout: Duration = .seconds(20), connectTimeout: Duration = .seconds(5), allowHTTP2: Bool = true,
+        caFile: String? = nil, insecureSkipTLSVerify: Bool = false, tlsServerName: String? = nil,
+        tokenFile: String? = nil, timeout: Duration = .seconds(20), connectTimeout: Duration = .seconds(5),
+        allowHTTP2: Bool = true,
         maxConnectionsPerHost: Int = 4, maxConcurrentStreams: Int = 1000, maxResponseBytes: Int = 256 << 20
     ) {
         self.maxResponseBytes = maxResponseBytes
         self.caFile = caFile
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
+        self.tlsServerName = tlsServerName
         self.tokenFile = tokenFile
         self.timeout = timeout
         self.connectTimeout = connectTimeout

@@ -37,11 +37,15 @@ public struct DockerRunnerSettings: Sendable {
 /// - ``stop()``: saves `logs/apiserver.log` and `logs/etcd.log` (`compose logs`), then
 ///   `compose down -v --remove-orphans`.
 ///
-/// The endpoint URL is `https://localhost:<port>`, not `127.0.0.1`: inside the container the
-/// apiserver listens on all interfaces, and kube-apiserver's self-signed certificate then names
-/// `localhost` (and the container's own address) but not 127.0.0.1
-/// (`SecureServingOptions.MaybeDefaultWithSelfSignedCerts`), so only `localhost` verifies.
-/// The published port is bound to 127.0.0.1, so the traffic stays on loopback.
+/// The endpoint URL is the seed's `--apiserver-url`, `https://127.0.0.1:<port>` unless given with
+/// `--mode docker` (``LaunchConfiguration/dockerEndpoint()``); the published port is bound to
+/// 127.0.0.1, so the traffic stays on loopback. Inside the container the apiserver listens on all
+/// interfaces, and kube-apiserver's self-signed certificate then names `localhost` (and the
+/// container's own address) but not 127.0.0.1 (`SecureServingOptions.MaybeDefaultWithSelfSignedCerts`).
+/// The contract's clients skip verification for it (kplane-contract.md §1.2); kp-bench verifies it
+/// instead: the endpoint's `tls_server_name` is `localhost`, the kubeconfig's `tls-server-name` too,
+/// and kp-bench's own clients verify the chain against the certificate copied out of this
+/// container, leaving out only the name check (``KPHTTP/HTTPClientConfiguration/tlsServerName``).
 public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
     public let mode = LaunchMode.docker
     /// The user's settings.
@@ -76,6 +80,8 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
 
     /// The serving certificate's path inside the apiserver container (`--cert-dir=/tmp/certs`).
     public static let containerCertPath = "/tmp/certs/apiserver.crt"
+    /// The host name the apiserver's self-signed certificate names (it binds all interfaces).
+    public static let certificateName = "localhost"
 
     public func preflight(_ context: TargetLaunchContext) async throws {
         if context.port == settings.etcdPort {
@@ -170,8 +176,11 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
             copy.cancel()
             throw CancellationError()
         }
+        let url = try configuration.dockerEndpoint().url
         return StartedTarget(
-            url: "https://localhost:\(context.port)", caFile: files.servingCert, tokenFile: files.tokenFile,
+            url: url, caFile: files.servingCert,
+            tlsServerName: URL(string: url)?.host == Self.certificateName ? nil : Self.certificateName,
+            tokenFile: files.tokenFile,
             container: container, image: configuration.apiserverImage, imageDigest: digest,
             composeProject: p.compose.project,
             etcdEndpoints: "http://127.0.0.1:\(settings.etcdPort)", etcdPrefix: context.etcdPrefix, etcdManaged: true,
@@ -374,6 +383,7 @@ extension DockerMode: TargetRunnerProvider {
                 "--etcd-endpoints/ETCD_ENDPOINTS cannot be used in docker mode (the compose stack runs its own etcd): unset it, or give --apiserver-bin/APISERVER_BIN for local mode"
             )
         }
+        _ = try configuration.dockerEndpoint()
         var settings = DockerRunnerSettings()
         settings.pull = configuration.pullPolicy
         if let text = ProcessInfo.processInfo.environment[DockerCompose.Variable.etcdPort], !text.isEmpty {

@@ -46,15 +46,18 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         public var certificateAuthority: String?
         public var certificateAuthorityData: String?
         public var insecureSkipTLSVerify: Bool?
+        /// The name the server's certificate is checked against instead of the server URL's host.
+        public var tlsServerName: String?
 
         public init(
             server: String?, certificateAuthority: String? = nil, certificateAuthorityData: String? = nil,
-            insecureSkipTLSVerify: Bool? = nil
+            insecureSkipTLSVerify: Bool? = nil, tlsServerName: String? = nil
         ) {
             self.server = server
             self.certificateAuthority = certificateAuthority
             self.certificateAuthorityData = certificateAuthorityData
             self.insecureSkipTLSVerify = insecureSkipTLSVerify
+            self.tlsServerName = tlsServerName
         }
 
         enum CodingKeys: String, CodingKey {
@@ -62,6 +65,7 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
             case certificateAuthority = "certificate-authority"
             case certificateAuthorityData = "certificate-authority-data"
             case insecureSkipTLSVerify = "insecure-skip-tls-verify"
+            case tlsServerName = "tls-server-name"
         }
     }
 
@@ -100,13 +104,17 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
     }
 
     /// A kubeconfig with one cluster, user and context, all called `name`, as the current context.
-    public init(name: String, server: String, caFile: String?, insecureSkipTLSVerify: Bool, tokenFile: String) {
+    public init(
+        name: String, server: String, caFile: String?, insecureSkipTLSVerify: Bool, tokenFile: String,
+        tlsServerName: String? = nil
+    ) {
         clusters = [
             Named(
                 name: name,
                 value: Cluster(
                     server: server, certificateAuthority: insecureSkipTLSVerify ? nil : caFile,
-                    insecureSkipTLSVerify: insecureSkipTLSVerify ? true : nil))
+                    insecureSkipTLSVerify: insecureSkipTLSVerify ? true : nil,
+                    tlsServerName: insecureSkipTLSVerify ? nil : tlsServerName))
         ]
         users = [Named(name: name, value: User(tokenFile: tokenFile))]
         contexts = [Named(name: name, value: Context(cluster: name, user: name))]
@@ -117,7 +125,8 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
     public static func root(for endpoint: EndpointRecord, runName: String) -> Kubeconfig {
         Kubeconfig(
             name: "kp-bench-\(runName)", server: endpoint.url, caFile: endpoint.caFile,
-            insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify, tokenFile: endpoint.tokenFile)
+            insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify, tokenFile: endpoint.tokenFile,
+            tlsServerName: endpoint.tlsServerName)
     }
 
     /// The kubeconfig for VCP `cluster` of a run, named `kplane-<cluster>` as the kplane CLI names
@@ -126,7 +135,8 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         Kubeconfig(
             name: "kplane-\(cluster)", server: "\(endpoint.url)/clusters/\(cluster)/control-plane",
             caFile: endpoint.caFile,
-            insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify, tokenFile: endpoint.tokenFile)
+            insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify, tokenFile: endpoint.tokenFile,
+            tlsServerName: endpoint.tlsServerName)
     }
 
     /// True for a VCP name the server routes: `^[A-Za-z0-9][A-Za-z0-9_.-]*$` (kplane's OpenAPI pattern).

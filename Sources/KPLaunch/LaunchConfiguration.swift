@@ -50,12 +50,46 @@ public struct LaunchConfiguration: Sendable {
     public var kubeconfig: String?
 
     // MARK: docker
+    /// The seed's default image.
+    public static let defaultImage = "kplanedev/apiserver:latest"
+    /// The compose file, relative to the repository root.
+    public static let defaultComposeFile = "docker/docker-compose.yaml"
+    /// The seed's `--apiserver-url` default: where docker mode reaches the compose stack's apiserver.
+    public static let defaultDockerURL = "https://127.0.0.1:6443"
     /// apiserver image (`--apiserver-image`, `APISERVER_IMAGE`).
-    public var apiserverImage = "kplanedev/apiserver:latest"
+    public var apiserverImage = LaunchConfiguration.defaultImage
     /// Compose file (`--compose-file`, `COMPOSE_FILE`).
-    public var composeFile = "docker/docker-compose.yaml"
+    public var composeFile = LaunchConfiguration.defaultComposeFile
     /// When `compose up` pulls images (`--pull always|missing|never`).
     public var pullPolicy = DockerPullPolicy.always
+    /// Docker mode's base URL of the apiserver (the seed's `--apiserver-url`, given with `--mode
+    /// docker`); nil: `https://127.0.0.1:<port>`, the seed's default. Its port is the published port.
+    public var dockerURL: String?
+
+    /// Docker mode's base URL and the host port it implies (the URL's port, else 443 for https), or
+    /// a one-line error (exit 2) when it is not an https URL of a server root or disagrees with `--port`.
+    public func dockerEndpoint() throws -> (url: String, port: Int) {
+        guard let given = dockerURL else {
+            let port = port ?? 6443
+            return ("https://127.0.0.1:\(port)", port)
+        }
+        var url = given
+        while url.hasSuffix("/") { url.removeLast() }
+        guard url.hasPrefix("https://"), let parsed = URL(string: url), let host = parsed.host, !host.isEmpty,
+            parsed.path.isEmpty, parsed.query == nil
+        else {
+            throw LaunchError.badInput(
+                "--apiserver-url '\(given)' (docker mode) is not the https URL of a server root: write it as https://127.0.0.1:6443"
+            )
+        }
+        let urlPort = parsed.port ?? 443
+        if let port, port != urlPort {
+            throw LaunchError.conflict(
+                "--port \(port) and --apiserver-url \(given) name different ports: docker mode publishes the apiserver on the URL's port, so give one of them"
+            )
+        }
+        return (url, urlPort)
+    }
 
     /// Creates a configuration for `runDir` with every other setting at its default.
     public init(runDir: String) {

@@ -58,7 +58,7 @@ public enum ReadinessProbe {
         let transport = try makeTransport(
             HTTPClientConfiguration(
                 caFile: target.insecureSkipTLSVerify ? nil : target.caFile,
-                insecureSkipTLSVerify: target.insecureSkipTLSVerify,
+                insecureSkipTLSVerify: target.insecureSkipTLSVerify, tlsServerName: target.tlsServerName,
                 tokenFile: target.tokenFile.isEmpty ? nil : target.tokenFile, timeout: .seconds(3),
                 connectTimeout: .seconds(1),
                 maxConnectionsPerHost: 1))

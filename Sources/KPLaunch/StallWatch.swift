@@ -24,7 +24,7 @@ struct StallWatch: Sendable {
             transport = try makeTransport(
                 HTTPClientConfiguration(
                     caFile: target.insecureSkipTLSVerify ? nil : target.caFile,
-                    insecureSkipTLSVerify: target.insecureSkipTLSVerify,
+                    insecureSkipTLSVerify: target.insecureSkipTLSVerify, tlsServerName: target.tlsServerName,
                     tokenFile: target.tokenFile.isEmpty ? nil : target.tokenFile, timeout: timeout,
                     connectTimeout: min(timeout, .seconds(5)), maxConnectionsPerHost: 1))
         } catch {

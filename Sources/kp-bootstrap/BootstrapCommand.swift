@@ -164,7 +164,10 @@ struct BootstrapCommand: AsyncParsableCommand {
             valueName: "file"))
     var bootstrap: String?
 
-    @Flag(help: "Count 409 AlreadyExists from the CRD create as success (clusters left by an earlier run).")
+    @Flag(
+        help:
+            "Count 409 AlreadyExists from the CRD create as success (clusters left by an earlier run); its crd_create record then says existed: true."
+    )
     var allowExisting = false
 
     @Flag(help: "Force HTTP/1.1 (default: HTTP/2 when the server offers it).")
@@ -378,6 +381,7 @@ struct BootstrapCommand: AsyncParsableCommand {
             client = try HTTPClient(
                 configuration: HTTPClientConfiguration(
                     caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
+                    tlsServerName: endpoint.tlsServerName,
                     tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile,
                     timeout: requestTimeout.duration, allowHTTP2: !http1, maxConnectionsPerHost: maxConnections))
         } catch {

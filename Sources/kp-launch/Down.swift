@@ -25,7 +25,7 @@ extension KPLaunchCommand {
         var runDir: String
 
         @Option(
-            help: ArgumentHelp("How long to wait for the run to stop.", valueName: "duration"),
+            help: ArgumentHelp("How long to wait for the run to stop (default: 15s).", valueName: "duration"),
             transform: DurationArgument.transform)
         var timeout = DurationArgument(.seconds(15), text: "15s")
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KPCLI
 import KPLaunch
+import Logging
 
 extension KPLaunchCommand {
     /// `kp-launch up`: start, publish and supervise a run's target.
@@ -12,7 +13,12 @@ extension KPLaunchCommand {
                 Mode: --mode sim|local|url|docker, or implied by what is given: --apiserver-bin or \
                 --apiserver-dir (or APISERVER_BIN/APISERVER_DIR) → local; --apiserver-url/APISERVER_URL \
                 or --kubeconfig → url; --sim → the bundled kp-sim; nothing → docker (the seed's default). \
-                Settings that select different modes are an error (exit 2); kp-launch never falls back.
+                Settings that select different modes are an error (exit 2); kp-launch never falls back. \
+                With --mode docker, --apiserver-url is the seed's docker-mode flag instead: the base URL of the \
+                stack's apiserver (default: https://127.0.0.1:6443); APISERVER_URL always means url mode.
+
+                Environment: a flag wins over its variable, except ETCD_ENDPOINTS, which wins over \
+                --etcd-endpoints as the seed says (an empty variable counts as unset).
 
                 sim and local modes start the target with the contract flag set (--etcd-servers, a unique \
                 --etcd-prefix=/registry-kpbench-<run>-<unixnano>, --cert-dir=<run>/target/certs, \
@@ -53,7 +59,7 @@ extension KPLaunchCommand {
         var port: Int?
 
         @Option(
-            help: ArgumentHelp("How long to wait for /readyz to answer 200.", valueName: "duration"),
+            help: ArgumentHelp("How long to wait for /readyz to answer 200 (default: 60s).", valueName: "duration"),
             transform: DurationArgument.transform)
         var readyTimeout = DurationArgument(.seconds(60), text: "60s")
 
@@ -94,7 +100,7 @@ extension KPLaunchCommand {
 
         @Option(
             help: ArgumentHelp(
-                "etcd client URLs (comma-separated) for local/sim mode; without it local mode starts a throw-away etcd. Env: ETCD_ENDPOINTS.",
+                "etcd client URLs (comma-separated) for local/sim mode (default: none; local mode then starts a throw-away etcd). Env: ETCD_ENDPOINTS, which wins over this flag.",
                 valueName: "urls"))
         var etcdEndpoints: String?
 
@@ -104,7 +110,7 @@ extension KPLaunchCommand {
         // MARK: url
         @Option(
             help: ArgumentHelp(
-                "An apiserver that already runs, e.g. https://127.0.0.1:6443; selects url mode. Env: APISERVER_URL.",
+                "An apiserver that already runs, e.g. https://127.0.0.1:6443; selects url mode. Env: APISERVER_URL. With --mode docker: the compose stack's apiserver base URL (default: \(LaunchConfiguration.defaultDockerURL)).",
                 valueName: "url"))
         var apiserverURL: String?
 
@@ -124,10 +130,16 @@ extension KPLaunchCommand {
         var kubeconfig: String?
 
         // MARK: docker
-        @Option(help: ArgumentHelp("apiserver image for docker mode. Env: APISERVER_IMAGE.", valueName: "image"))
+        @Option(
+            help: ArgumentHelp(
+                "apiserver image for docker mode (default: \(LaunchConfiguration.defaultImage)). Env: APISERVER_IMAGE.",
+                valueName: "image"))
         var apiserverImage: String?
 
-        @Option(help: ArgumentHelp("Compose file for docker mode. Env: COMPOSE_FILE.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "Compose file for docker mode (default: \(LaunchConfiguration.defaultComposeFile)). Env: COMPOSE_FILE.",
+                valueName: "file"))
         var composeFile: String?
 
         @Option(
@@ -164,9 +176,7 @@ extension KPLaunchCommand {
             ToolLogging.bootstrap(verbose: verbose, quiet: quiet)
             let env = ProcessInfo.processInfo.environment
             func fromEnv(_ flag: String?, _ name: String) -> String? {
-                if let flag { return flag }
-                guard let value = env[name], !value.isEmpty else { return nil }
-                return value
+                LaunchEnvironment.flagFirst(flag, name, in: env)
             }
             var c = LaunchConfiguration(runDir: runDir)
             c.explicitMode = sim ? .sim : mode
@@ -178,9 +188,15 @@ extension KPLaunchCommand {
             c.simArgs = simArgs
             c.apiserverBin = fromEnv(apiserverBin, "APISERVER_BIN")
             c.apiserverDir = fromEnv(apiserverDir, "APISERVER_DIR")
-            c.etcdEndpoints = fromEnv(etcdEndpoints, "ETCD_ENDPOINTS")
+            let etcd = LaunchEnvironment.etcdEndpoints(flag: etcdEndpoints, environment: env)
+            c.etcdEndpoints = etcd.value
+            if let overridden = etcd.overridden { Logger(label: "kp-launch").notice("\(overridden)") }
             c.etcdBin = etcdBin
-            c.apiserverURL = fromEnv(apiserverURL, "APISERVER_URL")
+            if c.explicitMode == .docker, let apiserverURL {
+                c.dockerURL = apiserverURL  // the seed's docker-mode --apiserver-url
+            } else {
+                c.apiserverURL = fromEnv(apiserverURL, "APISERVER_URL")
+            }
             c.tokenFile = tokenFile
             c.caFile = caFile
             c.insecureSkipTLSVerify = insecureSkipTLSVerify

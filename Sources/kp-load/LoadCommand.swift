@@ -67,7 +67,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Reads (Get) per second per hot cluster.", valueName: "rate"))
     var readRpsPerCluster: Double = 20
 
-    @Option(help: "How long the schedule runs.", transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("How long the schedule runs (default: 2m).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var loadDuration = DurationArgument(.seconds(120), text: "2m")
 
     @Option(help: ArgumentHelp("Payload size in spec.data of each object, bytes.", valueName: "bytes"))
@@ -101,7 +103,9 @@ struct LoadCommand: AsyncParsableCommand {
     var maxConflictRetries: Int = 5
 
     @Option(
-        help: "Schedule-lag p99 above this makes the run generator-limited (exit 3).",
+        help: ArgumentHelp(
+            "Schedule-lag p99 above this makes the run generator-limited, exit 3 (default: \(LoadConfiguration.defaultMaxLagMs)ms).",
+            valueName: "duration"),
         transform: DurationArgument.transform)
     var maxLag = DurationArgument(
         .milliseconds(LoadConfiguration.defaultMaxLagMs), text: "\(LoadConfiguration.defaultMaxLagMs)ms")
@@ -111,11 +115,15 @@ struct LoadCommand: AsyncParsableCommand {
             "Operations in flight at which the scheduler waits (and the run is generator-limited).", valueName: "n"))
     var maxInflight: Int = 10_000
 
-    @Option(help: "Interval between load_interval records.", transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Interval between load_interval records (default: 1s).", valueName: "duration"),
+        transform: DurationArgument.transform)
     var reportInterval = DurationArgument(.seconds(1), text: "1s")
 
     @Option(
-        help: "Per-request timeout; a timed-out request is an error recorded with this latency.",
+        help: ArgumentHelp(
+            "Per-request timeout (default: 10s); a timed-out request is an error recorded with this latency.",
+            valueName: "duration"),
         transform: DurationArgument.transform)
     var requestTimeout = DurationArgument(.seconds(10), text: "10s")
 
@@ -148,7 +156,7 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Comma-separated resource= filter of the snapshot reads, e.g. configmaps,namespaces.",
+            "Comma-separated resource= filter of the snapshot reads, e.g. configmaps,namespaces (default: none, the whole snapshot).",
             valueName: "a,b"))
     var snapshotResources: String?
 
@@ -179,8 +187,9 @@ struct LoadCommand: AsyncParsableCommand {
     var watchResources: String = "memwidgets"
 
     @Option(
-        help:
-            "Each watch asks the server to end it after a time drawn from [T, 2T), as client-go does (T = 5m there); then the watcher watches again.",
+        help: ArgumentHelp(
+            "Each watch asks the server to end it after a time drawn from [T, 2T), as client-go does (T = 5m there); then the watcher watches again (default: 5m).",
+            valueName: "duration"),
         transform: DurationArgument.transform)
     var watchTimeout = DurationArgument(.seconds(300), text: "5m")
 
@@ -432,6 +441,7 @@ struct LoadCommand: AsyncParsableCommand {
         try HTTPClient(
             configuration: HTTPClientConfiguration(
                 caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
+                tlsServerName: endpoint.tlsServerName,
                 tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile, timeout: requestTimeout.duration,
                 allowHTTP2: !http1, maxConnectionsPerHost: maxConnectionsPerHost,
                 maxConcurrentStreams: maxConcurrentStreams))

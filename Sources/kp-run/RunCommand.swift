@@ -46,18 +46,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Bootstrap concurrency.", valueName: "n"))
     var workers = 12
     @Option(
-        help: ArgumentHelp("Wait after launch before the baseline sample.", valueName: "d"),
+        help: ArgumentHelp("Wait after launch before the baseline sample (default: 30s).", valueName: "d"),
         transform: DurationArgument.transform)
     var warmup = DurationArgument(.seconds(30), text: "30s")
     @Option(
-        help: ArgumentHelp("Sleep before the post-bootstrap sample.", valueName: "d"),
+        help: ArgumentHelp("Sleep before the post-bootstrap sample (default: 15s).", valueName: "d"),
         transform: DurationArgument.transform)
     var postBootstrapSettle = DurationArgument(.seconds(15), text: "15s")
     @Option(
-        help: ArgumentHelp("Sleep before the steady sample.", valueName: "d"), transform: DurationArgument.transform)
+        help: ArgumentHelp("Sleep before the steady sample (default: 90s).", valueName: "d"),
+        transform: DurationArgument.transform)
     var steadyWait = DurationArgument(.seconds(90), text: "90s")
     @Option(
-        help: ArgumentHelp("mixed-*: how long to drive load.", valueName: "d"), transform: DurationArgument.transform)
+        help: ArgumentHelp("mixed-*: how long to drive load (default: 2m).", valueName: "d"),
+        transform: DurationArgument.transform)
     var loadDuration = DurationArgument(.seconds(120), text: "2m")
     @Option(parsing: .unconditional, help: ArgumentHelp("mixed-hot: % of clusters that get load.", valueName: "p"))
     var hotPercent: Double = 10
@@ -67,23 +69,30 @@ struct RunCommand: AsyncParsableCommand {
     var readRpsPerCluster: Double = 20
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("snapshot: snapshot reads/s per hot cluster in the load phase (default 1).", valueName: "r"))
+        help: ArgumentHelp("snapshot: snapshot reads/s per hot cluster in the load phase (default: 1).", valueName: "r")
+    )
     var snapshotRpsPerCluster: Double?
     @Flag(help: "snapshot: send the load phase's snapshot reads with warm=true.")
     var snapshotWarm = false
-    @Option(help: ArgumentHelp("snapshot: resource= filter of the snapshot reads and the warm pass.", valueName: "a,b"))
+    @Option(
+        help: ArgumentHelp(
+            "snapshot: resource= filter of the snapshot reads and the warm pass (default: none, every resource).",
+            valueName: "a,b"))
     var snapshotResources: String?
     @Option(parsing: .unconditional, help: ArgumentHelp("mixed-*: payload size in spec.data.", valueName: "bytes"))
     var objectBytes = 1024
-    @Option(help: ArgumentHelp("Continuous scrape interval.", valueName: "d"), transform: DurationArgument.transform)
+    @Option(
+        help: ArgumentHelp("Continuous scrape interval (default: 5s).", valueName: "d"),
+        transform: DurationArgument.transform)
     var seriesInterval = DurationArgument(.seconds(5), text: "5s")
     @Option(
         help: ArgumentHelp(
-            "Per-request timeout of every tool; a target silent this long is stalled (exit 11).", valueName: "d"),
+            "Per-request timeout of every tool (default: 10s); a target silent this long is stalled (exit 11).",
+            valueName: "d"),
         transform: DurationArgument.transform)
     var requestTimeout = DurationArgument(.seconds(10), text: "10s")
     @Option(
-        help: ArgumentHelp("How long each bootstrap step of a cluster may take.", valueName: "d"),
+        help: ArgumentHelp("How long each bootstrap step of a cluster may take (default: 60s).", valueName: "d"),
         transform: DurationArgument.transform)
     var stepDeadline = DurationArgument(.seconds(60), text: "60s")
     @Option(
@@ -92,7 +101,8 @@ struct RunCommand: AsyncParsableCommand {
     var maxErrorPercent: Double = 1
     @Option(
         help: ArgumentHelp(
-            "mixed-*: kp-load schedule-lag p99 above which the run is generator-limited (exit 3).", valueName: "d"),
+            "mixed-*: kp-load schedule-lag p99 above which the run is generator-limited, exit 3 (default: \(LoadConfiguration.defaultMaxLagMs)ms).",
+            valueName: "d"),
         transform: DurationArgument.transform)
     var maxLag = DurationArgument(
         .milliseconds(LoadConfiguration.defaultMaxLagMs), text: "\(LoadConfiguration.defaultMaxLagMs)ms")
@@ -102,7 +112,7 @@ struct RunCommand: AsyncParsableCommand {
     var nameFormat: String?
     @Flag(
         help:
-            "Count an existing CRD (409 AlreadyExists) as created: for reruns against a running server (APISERVER_URL)."
+            "Count an existing CRD (409 AlreadyExists) as created: for reruns against a running server (APISERVER_URL); summary.md then names the per-VCP figures the reused VCPs make wrong."
     )
     var allowExisting = false
     @Option(
@@ -141,7 +151,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "watch-fanout: kp-load's watch streams per hot cluster in the phase with watchers (default 10).",
+            "watch-fanout: kp-load's watch streams per hot cluster in the phase with watchers (default: 10).",
             valueName: "n"))
     var watchersPerCluster: Int?
     @Option(
@@ -296,6 +306,16 @@ struct RunCommand: AsyncParsableCommand {
             for w in words where (Int(w) ?? 0) < 1 {
                 throw ValidationError(
                     "--sizes '\(sizes)': '\(w)' is not a cluster count >= 1, e.g. --sizes \"50 100 200 400\"")
+            }
+            let counts = words.compactMap { Int($0) }
+            if let twice = counts.first(where: { n in counts.filter { $0 == n }.count > 1 }) {
+                throw ValidationError(
+                    "--sizes '\(sizes)' lists \(twice) twice: each size is one run (or --repeat runs); list each once")
+            }
+            if counts.count < 2 {
+                throw ValidationError(
+                    "--sizes '\(sizes)' gives one cluster count: a sweep fits a line through two or more, e.g. --sizes \"50 100 200 400\""
+                )
             }
             if comparing {
                 throw ValidationError(

@@ -125,6 +125,7 @@ struct ScrapeCommand: AsyncParsableCommand {
             client = try HTTPClient(
                 configuration: HTTPClientConfiguration(
                     caFile: endpoint.caFile, insecureSkipTLSVerify: endpoint.insecureSkipTLSVerify,
+                    tlsServerName: endpoint.tlsServerName,
                     tokenFile: endpoint.tokenFile.isEmpty ? nil : endpoint.tokenFile, timeout: timeout.duration,
                     maxConnectionsPerHost: 1))
         } catch {

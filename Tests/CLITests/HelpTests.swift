@@ -107,3 +107,239 @@ import Testing
         #expect(r.stdout.contains("scripts/fault-matrix.sh"))
     }
 }
+
+// MARK: - Defaults in --help, and the Makefile's variables
+
+extension HelpTests {
+    /// The helps of every kp-* tool built with ArgumentParser, by source folder (kp-sim parses its
+    /// flags itself, kube-apiserver style, and states its defaults in its own rows).
+    static let helpCommands: [String: [[String]]] = [
+        "kp-run": [[]], "kp-launch": [["up"], ["down"], ["kubeconfig"]], "kp-bootstrap": [[]], "kp-scrape": [[]],
+        "kp-load": [[]], "kp-report": [["fold"], ["meta"], ["end"], ["check"], ["compare"], ["sweep"]],
+        "kp-httpbench": [[]],
+    ]
+
+    /// An `@Option` declared with a default value in the source.
+    struct DeclaredDefault: CustomStringConvertible {
+        var file: String
+        var option: String
+        /// The default as --help should print it, when the initializer is a literal; nil for an expression.
+        var literal: String?
+        var description: String { "\(option) (\(file))" }
+    }
+
+    /// `--name` as ArgumentParser derives it from a property (`maxLag` → `max-lag`, `apiserverURL` → `apiserver-url`).
+    static func kebab(_ property: String) -> String {
+        let chars = Array(property)
+        var out = ""
+        for (i, c) in chars.enumerated() {
+            if c.isUppercase, i > 0 {
+                let previous = chars[i - 1]
+                let nextIsLower = i + 1 < chars.count && chars[i + 1].isLowercase
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) { out += "-" }
+            }
+            out += c.lowercased()
+        }
+        return out
+    }
+
+    /// What --help prints for an initializer, or nil when it is an expression the test cannot evaluate.
+    static func printedDefault(_ initializer: String) -> String? {
+        let text = initializer.trimmingCharacters(in: .whitespaces)
+        if let m = text.firstMatch(of: #/^DurationArgument\(.*text: "([^"\\]*)"\)$/#) { return String(m.1) }
+        if let m = text.firstMatch(of: #/^"([^"\\]*)"$/#) { return String(m.1) }
+        if let m = text.firstMatch(of: #/^([0-9][0-9_]*(\.[0-9]+)?)$/#) {
+            return String(m.1).replacingOccurrences(of: "_", with: "")
+        }
+        if let m = text.firstMatch(of: #/^\.([a-z][A-Za-z0-9]*)$/#) { return String(m.1) }
+        return nil
+    }
+
+    /// Every `@Option` of `Sources/<folder>` whose property has a default value (not nil, not []).
+    static func declaredDefaults(in folder: String) throws -> [DeclaredDefault] {
+        let dir = "\(ToolRunner.repoRoot)/Sources/\(folder)"
+        var out: [DeclaredDefault] = []
+        // The declaration that ends an @Option's attribute: the first `var` line after it.
+        let declaration = #/\n\s*(?:public\s+)?var\s+`?(?<name>\w+)`?\s*(?::[^=\n]+)?(?:=\s*(?<initializer>[^\n]+))?/#
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir) where file.hasSuffix(".swift") {
+            let text = try String(contentsOfFile: "\(dir)/\(file)", encoding: .utf8)
+            for chunk in text.components(separatedBy: "@Option(").dropFirst() {
+                guard let m = chunk.firstMatch(of: declaration), let initializer = m.initializer else { continue }
+                let value = initializer.trimmingCharacters(in: .whitespaces)
+                if value == "nil" || value == "[]" { continue }
+                let attribute = chunk[..<m.range.lowerBound]
+                let custom = attribute.firstMatch(of: #/customLong\("([^"]+)"/#).map { String($0.1) }
+                out.append(
+                    DeclaredDefault(
+                        file: "\(folder)/\(file)", option: "--" + (custom ?? kebab(String(m.name))),
+                        literal: printedDefault(value)))
+            }
+        }
+        return out
+    }
+
+    /// One OPTIONS entry of a --help text: its names column and its whole text, wrapped lines joined by spaces.
+    struct OptionEntry: CustomStringConvertible {
+        var names: [String]
+        var text: String
+        var description: String { text }
+    }
+
+    static func optionEntries(_ help: String) -> [OptionEntry] {
+        var entries: [OptionEntry] = []
+        for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  -") {
+                let text = line.trimmingCharacters(in: .whitespaces)
+                let head = text.components(separatedBy: "  ").first ?? text
+                let names = head.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+                entries.append(OptionEntry(names: names.filter { $0.hasPrefix("-") }, text: text))
+            } else if line.hasPrefix("    "), !entries.isEmpty {
+                entries[entries.count - 1].text += " " + line.trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return entries
+    }
+
+    /// Every option that has a default says it in --help: ArgumentParser prints none for an option
+    /// parsed with a `transform:` (every duration), so those texts carry it, and it must be the
+    /// default the code uses. The options are read from the source, so a new one is checked too.
+    @Test func everyOptionWithADefaultShowsIt() throws {
+        var checked = 0
+        for (tool, subcommands) in Self.helpCommands.sorted(by: { $0.key < $1.key }) {
+            var entries: [OptionEntry] = []
+            for sub in subcommands {
+                let r = try ToolRunner.run(tool, sub + ["--help"], env: ["COLUMNS": "100"], timeout: 30)
+                #expect(r.status == 0, "\(tool) \(sub) --help: exit \(r.status)")
+                entries += Self.optionEntries(r.stdout)
+            }
+            let declared = try Self.declaredDefaults(in: tool)
+            #expect(!declared.isEmpty, "found no options with defaults in Sources/\(tool)")
+            for d in declared {
+                let shown = entries.filter { $0.names.contains(d.option) }
+                #expect(!shown.isEmpty, "\(d): not in \(tool)'s help")
+                let withDefault = shown.filter { entry in
+                    // ArgumentParser's "(default: x)", or "(values: a, b; default: x)" for an enumeration.
+                    guard let literal = d.literal else { return entry.text.contains("default: ") }
+                    return entry.text.contains("default: \(literal)")
+                }
+                #expect(
+                    !withDefault.isEmpty,
+                    "\(d): --help does not show its default\(d.literal.map { " \($0)" } ?? ""): \(shown)")
+                checked += 1
+            }
+        }
+        // kp-launch's own defaults are named in its texts (their values live in KPLaunch).
+        let up = try ToolRunner.run("kp-launch", ["up", "--help"], env: ["COLUMNS": "100"], timeout: 30)
+        for (option, value) in [
+            ("--ready-timeout", "60s"), ("--apiserver-image", "kplanedev/apiserver:latest"),
+            ("--compose-file", "docker/docker-compose.yaml"), ("--apiserver-url", "https://127.0.0.1:6443"),
+        ] {
+            let shown = Self.optionEntries(up.stdout).filter { $0.names.contains(option) }
+            #expect(shown.contains { $0.text.contains("(default: \(value))") }, "kp-launch up \(option): \(shown)")
+        }
+        #expect(checked > 50, "only \(checked) options with defaults found: is the source scan broken?")
+    }
+
+    /// Make variables named in README.md and docs/: `make <target> NAME=…` in commands, `(make:
+    /// \`NAME=…\`)` beside a flag, and the backticked names of a paragraph about Make variables.
+    static func documentedMakeVariables() throws -> [String: String] {
+        var found: [String: String] = [:]
+        let docs = try FileManager.default.contentsOfDirectory(atPath: "\(ToolRunner.repoRoot)/docs")
+            .filter { $0.hasSuffix(".md") }.map { "docs/\($0)" }
+        for file in ["README.md"] + docs {
+            let text = try String(contentsOfFile: "\(ToolRunner.repoRoot)/\(file)", encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                for m in line.matches(of: #/(?:^|[`(\s])make [a-z][a-z0-9%<>-]*(?<rest>[^`]*)/#) {
+                    for v in m.rest.matches(of: #/(?:^|\s)([A-Z][A-Z0-9_]+)=/#) { found[String(v.1)] = file }
+                }
+                for v in line.matches(of: #/make: `([A-Z][A-Z0-9_]+)=/#) { found[String(v.1)] = file }
+            }
+            for paragraph in text.components(separatedBy: "\n\n") where paragraph.contains("Make variable") {
+                for v in paragraph.matches(of: #/`([A-Z][A-Z0-9_]{2,})(?:=[^`]*)?`/#) { found[String(v.1)] = file }
+            }
+        }
+        return found
+    }
+
+    /// Every Make variable the README and docs name is one the Makefile defines, exports or uses.
+    @Test func everyDocumentedMakeVariableIsInTheMakefile() throws {
+        let makefile = try String(contentsOfFile: "\(ToolRunner.repoRoot)/Makefile", encoding: .utf8)
+        let documented = try Self.documentedMakeVariables()
+        #expect(documented.count > 30, "found only \(documented.keys.sorted()): is the docs scan broken?")
+        for name in ["ALLOW_EXISTING", "NAME_FORMAT", "MAX_ERROR_PERCENT", "MAX_LAG", "RUN_ARGS", "SNAPSHOT_WARM"] {
+            #expect(documented[name] != nil, "the docs do not name \(name)")
+        }
+        for (name, file) in documented.sorted(by: { $0.key < $1.key }) {
+            let defined = makefile.contains("\n\(name) ?=") || makefile.contains("\n\(name) =")
+            let exported = makefile.split(separator: "\n").contains {
+                $0.hasPrefix("export ") && $0.split(separator: " ").contains(Substring(name))
+            }
+            let used = makefile.contains("$(\(name))")
+            #expect(defined || exported || used, "\(file) names make variable \(name), which the Makefile lacks")
+        }
+    }
+
+    /// Every kp-run flag can be given through make: the Makefile passes it (the seed's flags always,
+    /// the others when their variable is set; `--compare` is make compare-bins).
+    @Test func everyKpRunFlagReachesKpRunThroughMake() throws {
+        let makefile = try String(contentsOfFile: "\(ToolRunner.repoRoot)/Makefile", encoding: .utf8)
+        let help = try ToolRunner.run("kp-run", ["--help"], env: ["COLUMNS": "100"], timeout: 30)
+        let flags = Self.optionEntries(help.stdout).flatMap(\.names).filter { $0.hasPrefix("--") && $0 != "--help" }
+        #expect(flags.count > 30, "\(flags)")
+        for flag in flags {
+            #expect(
+                makefile.contains(flag + " ") || makefile.contains(flag + ")"), "no make variable passes kp-run \(flag)"
+            )
+        }
+    }
+
+    /// `make help` lists every target and every variable with its default, read from the Makefile
+    /// itself, and each kp-run flag variable reaches kp-run only when set.
+    @Test func makeHelpListsTargetsAndVariables() throws {
+        let r = try ToolRunner.run("/usr/bin/make", ["help"], cwd: ToolRunner.repoRoot, timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        let makefile = try String(contentsOfFile: "\(ToolRunner.repoRoot)/Makefile", encoding: .utf8)
+        let phony = makefile.firstMatch(of: #/\.PHONY:(?<names>(?:\\\n|[^\n])*)/#).map { String($0.names) } ?? ""
+        let targets = phony.split(whereSeparator: { " \t\n\\".contains($0) }).map(String.init)
+        #expect(targets.contains("install") && targets.contains("report") && targets.contains("fmt"))
+        let listed = Set(
+            r.stdout.split(separator: "\n").flatMap {
+                $0.trimmingCharacters(in: .whitespaces).components(separatedBy: "  ").first?
+                    .components(separatedBy: ", ") ?? []
+            })
+        for t in targets where !t.hasPrefix("bootstrap-") && !t.hasPrefix("mixed-") {
+            #expect(listed.contains(t), "make help does not list target \(t)")
+        }
+        #expect(listed.contains("bootstrap-<N>"))
+        for m in makefile.matches(of: #/\n([A-Z][A-Z0-9_]*) \?=[ ]?([^\n]*)/#) {
+            let (name, value) = (String(m.1), String(m.2))
+            let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("  \(name) ") }
+            #expect(line != nil, "make help does not list \(name)")
+            if let line {
+                #expect(
+                    value.isEmpty ? line.hasSuffix("(unset)") : line.hasSuffix("= \(value)"),
+                    "make help: \(line), the Makefile: \(name) ?= \(value)")
+            }
+        }
+
+        let plain = try ToolRunner.run(
+            "/usr/bin/make", ["-n", "run", "NO_BUILD=1", "BIN_DIR=/b"], cwd: ToolRunner.repoRoot, timeout: 30)
+        for flag in ["--allow-existing", "--name-format", "--max-lag", "--snapshot-warm", "--max-error-percent"] {
+            #expect(!plain.stdout.contains(flag), "make run passes \(flag) without its variable")
+        }
+        let set = try ToolRunner.run(
+            "/usr/bin/make",
+            [
+                "-n", "run", "NO_BUILD=1", "BIN_DIR=/b", "ALLOW_EXISTING=1", "NAME_FORMAT=v-%02d", "MAX_LAG=20ms",
+                "MAX_ERROR_PERCENT=2", "SNAPSHOT_RPS_PER_CLUSTER=3", "SNAPSHOT_WARM=1", "SNAPSHOT_RESOURCES=a,b",
+                "REQUEST_TIMEOUT=5s", "STEP_DEADLINE=9s", "RUN_ARGS=--workers 3", "LAUNCH_ARGS=--sim-arg=x",
+            ], cwd: ToolRunner.repoRoot, timeout: 30)
+        for part in [
+            "--allow-existing", "--name-format v-%02d", "--max-lag 20ms", "--max-error-percent 2",
+            "--snapshot-rps-per-cluster 3", "--snapshot-warm", "--snapshot-resources a,b", "--request-timeout 5s",
+            "--step-deadline 9s", "--workers 3 -- --sim-arg=x",
+        ] {
+            #expect(set.stdout.contains(part), "make run does not pass \(part): \(set.stdout)")
+        }
+    }
+}

@@ -165,22 +165,34 @@ func runBootstrap(_ config: BootstrapConfiguration, _ transport: FakeTransport) 
         let (allowed, c2) = await runBootstrap(fastConfig(["c-000"], allowExisting: true), bootstrapTransport(answer))
         #expect(allowed.ok == 1)
         #expect(c2.stepRecords.count == 5)
+        // The record says the cluster was there already, so the report can say which figures that spoils.
+        let reused = try #require(c2.stepRecords.first { $0.step == "crd_create" })
+        #expect(reused.outcome == "ok" && reused.existed == true)
+        #expect(c2.stepRecords.filter { $0.step != "crd_create" }.allSatisfy { $0.existed == nil })
     }
 
     @Test func conflictAfterAnAmbiguousCreateIsOurOwnObject() async throws {
-        let fake = bootstrapTransport { r, seen in
-            if r.method == "POST" {
-                return seen == 0
-                    ? .failure(HTTPError(.timeout, url: r.url))
-                    : k8sStatus(409, reason: "AlreadyExists", message: "exists")
+        func timeoutThenConflict() -> FakeTransport {
+            bootstrapTransport { r, seen in
+                if r.method == "POST" {
+                    return seen == 0
+                        ? .failure(HTTPError(.timeout, url: r.url))
+                        : k8sStatus(409, reason: "AlreadyExists", message: "exists")
+                }
+                return FakeKplane().answer(r, seen)
             }
-            return FakeKplane().answer(r, seen)
         }
-        let (summary, c) = await runBootstrap(fastConfig(["c-000"]), fake)
+        let (summary, c) = await runBootstrap(fastConfig(["c-000"]), timeoutThenConflict())
         #expect(summary.ok == 1)
         let create = try #require(c.stepRecords.first { $0.step == "crd_create" })
         #expect(create.statusCounts == ["timeout": 1, "409": 1])
         #expect(create.retries == 0)  // transport errors are not 429/5xx retries
+        #expect(create.existed == nil)  // our own create landed: the CRD is new
+
+        // The same with --allow-existing: still our own object, not one an earlier run left.
+        let (again, c2) = await runBootstrap(fastConfig(["c-000"], allowExisting: true), timeoutThenConflict())
+        #expect(again.ok == 1)
+        #expect(c2.stepRecords.first { $0.step == "crd_create" }?.existed == nil)
     }
 
     @Test func invalidCreateFailsWithTheServersMessage() async throws {

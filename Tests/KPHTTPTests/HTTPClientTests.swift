@@ -17,13 +17,13 @@ import Testing
         let server: TestServers.ServerProcess
         let fileContent = "hello from nghttpd, 36 bytes long!!\n"
 
-        init(extraArgs: [String] = []) throws {
+        init(extraArgs: [String] = [], subjectAltName: String = "IP:127.0.0.1") throws {
             dir = try TestServers.TempDir()
             do {
                 let docroot = dir.file("docroot")
                 try FileManager.default.createDirectory(atPath: docroot, withIntermediateDirectories: true)
                 try fileContent.write(toFile: "\(docroot)/small.txt", atomically: true, encoding: .utf8)
-                cert = try TestServers.makeCertificate(in: dir, name: "server")
+                cert = try TestServers.makeCertificate(in: dir, name: "server", subjectAltName: subjectAltName)
                 server = try TestServers.startNghttpd(docroot: docroot, certificate: cert, extraArgs: extraArgs)
             } catch {
                 dir.cleanup()
@@ -201,6 +201,34 @@ import Testing
         let insecure = try HTTPClient(configuration: .init(caFile: other.certPath, insecureSkipTLSVerify: true))
         let r = try await insecure.send(HTTPRequest(url: fx.url))
         #expect(r.status == 200)
+    }
+
+    /// docker mode's case: the certificate names localhost, the URL is 127.0.0.1. The name check
+    /// fails it; with tlsServerName the chain is still verified against the CA file, so a certificate
+    /// the CA file does not trust still fails, and without a CA file of its own the client refuses.
+    @Test func tlsServerNameVerifiesTheChainButNotTheURLsHost() async throws {
+        let fx = try NghttpdFixture(subjectAltName: "DNS:localhost")
+        defer { fx.stop() }
+        let strict = try HTTPClient(configuration: .init(caFile: fx.cert.certPath))
+        let mismatch = await Self.errorKind { () async throws(HTTPError) in
+            try await strict.send(HTTPRequest(url: fx.url))
+        }
+        #expect(mismatch?.outcomeClass == "tls", "\(String(describing: mismatch))")
+
+        let named = try HTTPClient(configuration: .init(caFile: fx.cert.certPath, tlsServerName: "localhost"))
+        let r = try await named.send(HTTPRequest(url: fx.url))
+        #expect(r.status == 200)
+
+        let other = try TestServers.makeCertificate(in: fx.dir, name: "other", subjectAltName: "DNS:localhost")
+        let untrusted = try HTTPClient(configuration: .init(caFile: other.certPath, tlsServerName: "localhost"))
+        let foreign = await Self.errorKind { () async throws(HTTPError) in
+            try await untrusted.send(HTTPRequest(url: fx.url))
+        }
+        #expect(foreign?.outcomeClass == "tls", "\(String(describing: foreign))")
+
+        #expect(throws: HTTPClientSetupError.self) {
+            try HTTPClient(configuration: .init(tlsServerName: "localhost"))
+        }
     }
 
     // MARK: - Failures

@@ -41,13 +41,16 @@ enum TestServers {
         func cleanup() { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    /// A self-signed certificate for IP 127.0.0.1 (it is its own CA) made by `openssl req -x509`.
+    /// A self-signed certificate (it is its own CA) made by `openssl req -x509`, for IP 127.0.0.1
+    /// unless `subjectAltName` names something else.
     struct Certificate {
         var certPath: String
         var keyPath: String
     }
 
-    static func makeCertificate(in dir: TempDir, name: String) throws -> Certificate {
+    static func makeCertificate(in dir: TempDir, name: String, subjectAltName: String = "IP:127.0.0.1") throws
+        -> Certificate
+    {
         let openssl = try tool("openssl", package: "openssl")
         let cert = dir.file("\(name)-cert.pem")
         let key = dir.file("\(name)-key.pem")
@@ -56,7 +59,7 @@ enum TestServers {
             [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                 "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1",
+                "-addext", "subjectAltName=\(subjectAltName)",
             ])
         if status != 0 { throw StartFailure(description: "openssl req failed: \(output)") }
         return Certificate(certPath: cert, keyPath: key)

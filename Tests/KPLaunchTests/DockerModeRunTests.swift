@@ -208,7 +208,11 @@ import Testing
         try #require(s.waitForFile(s.runDir + "/endpoint.json"), "no endpoint.json; stderr: \(s.stderr)")
         let record = try s.endpoint()
         #expect(record["mode"] as? String == "docker")
-        #expect(record["url"] as? String == "https://localhost:\(s.apiPort)")
+        // The seed's URL; the apiserver's self-signed certificate names localhost, which TLS is checked against.
+        #expect(record["url"] as? String == "https://127.0.0.1:\(s.apiPort)")
+        #expect(record["tls_server_name"] as? String == "localhost")
+        let kubeconfig = try String(contentsOfFile: s.runDir + "/kubeconfig", encoding: .utf8)
+        #expect(kubeconfig.contains("tls-server-name: localhost"))
         #expect(record["image"] as? String == "kplanedev/apiserver:latest")
         #expect((record["image_digest"] as? String)?.hasPrefix("sha256:") == true)
         #expect(record["compose_project"] as? String == "kp-bench")
@@ -289,6 +293,39 @@ import Testing
             Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir, "--pull", "sometimes"], env: s.env)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("sometimes"))
+    }
+
+    /// The seed's `--apiserver-url` in docker mode: the stack's base URL, whose port is the published
+    /// port; the APISERVER_URL variable still means url mode, so with --mode docker it conflicts.
+    @Test func apiserverURLIsDockerModesBaseURL() throws {
+        try Tools.requireBuilt()
+        let s = try Sandbox(name: "docker-url")
+        defer { s.cleanUp() }
+        let url = "https://127.0.0.1:\(s.apiPort)"
+
+        var withVariable = s.env
+        withVariable["APISERVER_URL"] = url
+        let conflict = try ToolProcess.run(
+            Tools.binDir + "/kp-launch", ["up", "--run-dir", s.runDir, "--mode", "docker"], env: withVariable)
+        #expect(conflict.status == 2, "\(conflict.stderr)")
+        #expect(conflict.stderr.contains("APISERVER_URL"), "\(conflict.stderr)")
+        let mismatch = try ToolProcess.run(
+            Tools.binDir + "/kp-launch",
+            ["up", "--run-dir", s.runDir, "--mode", "docker", "--apiserver-url", url, "--port", "1"], env: s.env)
+        #expect(mismatch.status == 2, "\(mismatch.stderr)")
+        #expect(mismatch.stderr.contains("--port 1"), "\(mismatch.stderr)")
+        #expect(s.calls.isEmpty, "bad input must not reach docker: \(s.calls)")
+
+        try s.startLaunch(["--mode", "docker", "--apiserver-url", url + "/"])
+        try #require(s.waitForFile(s.runDir + "/endpoint.json"), "stderr: \(s.stderr)")
+        let record = try s.endpoint()
+        #expect(record["mode"] as? String == "docker")
+        #expect(record["url"] as? String == url)
+        let args = try #require(record["target_args"] as? [String])
+        #expect(args.contains("--secure-port=\(s.apiPort)"))
+        s.process?.interrupt()
+        #expect(s.waitForExit() == 130)
+        #expect(Array(s.calls.suffix(3)) == stopSequence(s))
     }
 
     @Test func sigintStopsAndRemovesTheStack() throws {

@@ -42,6 +42,7 @@ enum RecordSamples {
             emulator: true, launchedNs: Int64.random(in: 0...Int64.max / 2, using: &r),
             startedAt: "2026-11-29T04:30:00.000Z")
         ep.targetVersion = "v1.34.0"
+        ep.tlsServerName = "localhost"
         ep.pid = Int32.random(in: 1...99999, using: &r)
         ep.launcherPid = 42
         ep.container = str(&r, "c")
@@ -56,17 +57,19 @@ enum RecordSamples {
         ep.logFiles = ["a.log", "b.log"]
         ep.targetArgs = ["--secure-port=1", "--v=2"]
         ep.readyNs = 77
+        ep.targetCommit = "eaf7cd02df2c"
 
-        let meta = RunMetaRecord(
+        var meta = RunMetaRecord(
             run: "bootstrap-200", scenario: "bootstrap", startedAt: "2026-11-29T04:30:00.000Z", startNs: 5,
             host: HostInfo(hostname: "h", cores: 2, memoryBytes: 24 << 30, kernel: "6.1", os: "Debian"),
             flags: ["clusters": "200", "workers": "12", "note": str(&r, "n")])
+        meta.harness = HarnessBuild(commit: str(&r, "c0ffee"), dirty: true, build: "release")
         let end = RunEndRecord(
             status: "interrupted", phase: "steady", reason: str(&r, "why"), exitCode: 130,
             endedAt: "2026-11-29T05:00:00.000Z", tNs: 9)
         let step = BootstrapStepRecord(
             cluster: "c-001", step: "crd_established", startNs: 10, endNs: 20, attempts: 3, outcome: "timeout",
-            statusCounts: ["200": 2, "503": 1], retries: 1, error: str(&r, "e"))
+            statusCounts: ["200": 2, "503": 1], retries: 1, error: str(&r, "e"), existed: true)
         let sum = BootstrapSummaryRecord(
             clusters: 200, ok: 199, failed: 1, workers: 12, startNs: 1, endNs: 2, requests: 1000,
             retriesByStatus: ["503": 4], interrupted: false, firstError: "x", fleet: "fb", stepsStartNs: 2)

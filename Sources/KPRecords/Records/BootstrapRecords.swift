@@ -21,9 +21,12 @@ public struct BootstrapStepRecord: KPRecord {
     public var retries: Int
     /// One-line reason when the outcome is not `ok`.
     public var error: String?
+    /// `crd_create` only: true when the CRD was there before this run (409 AlreadyExists counted as
+    /// created under `--allow-existing`), so the cluster is one an earlier run left; absent otherwise.
+    public var existed: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case kind, v, cluster, step, attempts, outcome, retries, error
+        case kind, v, cluster, step, attempts, outcome, retries, error, existed
         case startNs = "start_ns"
         case endNs = "end_ns"
         case statusCounts = "status_counts"
@@ -31,7 +34,7 @@ public struct BootstrapStepRecord: KPRecord {
 
     public init(
         cluster: String, step: String, startNs: Int64, endNs: Int64, attempts: Int, outcome: String,
-        statusCounts: [String: Int], retries: Int, error: String?
+        statusCounts: [String: Int], retries: Int, error: String?, existed: Bool? = nil
     ) {
         self.cluster = cluster
         self.step = step
@@ -42,6 +45,7 @@ public struct BootstrapStepRecord: KPRecord {
         self.statusCounts = statusCounts
         self.retries = retries
         self.error = error
+        self.existed = existed
     }
 
     public var record: Record { .bootstrapStep(self) }
