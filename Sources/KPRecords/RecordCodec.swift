@@ -38,11 +38,6 @@ public struct RecordError: Error, CustomStringConvertible, Sendable, Equatable {
 /// Keys are sorted so that the same records always give the same bytes (a re-run kp-report
 /// produces byte-identical output).
 public enum RecordCodec {
-    private struct Header: Decodable {
-        var kind: String?
-        var v: Int?
-    }
-
     public static func makeEncoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -176,19 +171,73 @@ public enum RecordCodec {
 
     /// Decodes one line; `location` names it in errors.
     public static func decode(_ line: Data, location: String) throws(RecordError) -> Record {
-        let d = JSONDecoder()
+        try RecordDecoder().decode(line, location: location)
+    }
+
+    static func shortReason(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
+            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            return "wrong type at '\(path)'"
+        case DecodingError.dataCorrupted(let ctx):
+            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? "invalid JSON" : "invalid value at '\(path)'"
+        default: return "\(error)"
+        }
+    }
+}
+
+/// Decodes record lines.
+///
+/// A line goes to ``RecordJSONDecoder`` first, which decodes the JSON kp-bench writes several times
+/// faster than `JSONDecoder`, reading the header (`kind`, `v`) and the record in one parse, but gives
+/// up on anything it is not sure of. A line it gives up on (every damaged line among them) is decoded
+/// by `JSONDecoder`, one kept for every line, as ``decodeWithJSONDecoder(_:location:)`` says: that gives
+/// the value, or the error with its meaning. Bytes that are not JSON, or a header of the wrong shape,
+/// are `malformed`; a missing or unknown kind is `unknownKind`; a `v` above ``Schema/currentVersion``
+/// is `newerVersion`; a record that does not match its type is `invalid`.
+public struct RecordDecoder: Sendable {
+    private let decoder = JSONDecoder()
+
+    private struct Header: Decodable {
+        var kind: String?
+        var v: Int?
+    }
+
+    public init() {}
+
+    /// Decodes one line (no newline); `location` names it in errors.
+    public func decode(_ line: UnsafeRawBufferPointer, location: @autoclosure () -> String) throws(RecordError)
+        -> Record
+    {
+        if let envelope = try? RecordJSONDecoder.decode(Envelope.self, from: line) { return envelope.record }
+        return try decodeWithJSONDecoder(Data(line), location: location())
+    }
+
+    /// ``decode(_:location:)-(UnsafeRawBufferPointer,_)`` of a `Data`.
+    public func decode(_ line: Data, location: @autoclosure () -> String) throws(RecordError) -> Record {
+        let fast = line.withUnsafeBytes { try? RecordJSONDecoder.decode(Envelope.self, from: $0) }
+        if let fast { return fast.record }
+        return try decodeWithJSONDecoder(line, location: location())
+    }
+
+    /// The line by `JSONDecoder`, the reference for every value and every error: the header first
+    /// (a failure there is `malformed`), then the record of its kind (a failure there is `invalid`).
+    func decodeWithJSONDecoder(_ line: Data, location: @autoclosure () -> String) throws(RecordError) -> Record {
+        let d = decoder
         let header: Header
         do {
             header = try d.decode(Header.self, from: line)
         } catch {
-            throw RecordError(.malformed(shortReason(error)), location: location)
+            throw RecordError(.malformed(RecordCodec.shortReason(error)), location: location())
         }
-        guard let kindName = header.kind else { throw RecordError(.unknownKind("<none>"), location: location) }
+        guard let kindName = header.kind else { throw RecordError(.unknownKind("<none>"), location: location()) }
         guard let kind = RecordKind(rawValue: kindName) else {
-            throw RecordError(.unknownKind(kindName), location: location)
+            throw RecordError(.unknownKind(kindName), location: location())
         }
         let v = header.v ?? 1
-        if v > Schema.currentVersion { throw RecordError(.newerVersion(v), location: location) }
+        if v > Schema.currentVersion { throw RecordError(.newerVersion(v), location: location()) }
         do {
             switch kind {
             case .endpoint: return .endpoint(try d.decode(EndpointRecord.self, from: line))
@@ -214,20 +263,52 @@ public enum RecordCodec {
             case .error: return .error(try d.decode(ErrorRecord.self, from: line))
             }
         } catch {
-            throw RecordError(.invalid(shortReason(error)), location: location)
+            throw RecordError(.invalid(RecordCodec.shortReason(error)), location: location())
         }
     }
 
-    static func shortReason(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
-        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
-            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            return "wrong type at '\(path)'"
-        case DecodingError.dataCorrupted(let ctx):
-            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? "invalid JSON" : "invalid value at '\(path)'"
-        default: return "\(error)"
+    /// A whole line for ``RecordJSONDecoder``: its header, then the record its `kind` names, from one
+    /// parse. A header that is not a known kind of a version this build reads throws (the line then
+    /// goes to ``decodeWithJSONDecoder(_:location:)``, which says why).
+    struct Envelope: Decodable {
+        enum HeaderKeys: String, CodingKey {
+            case kind, v
+        }
+
+        var record: Record
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: HeaderKeys.self)
+            guard let kindName = try c.decodeIfPresent(String.self, forKey: .kind),
+                let kind = RecordKind(rawValue: kindName),
+                (try c.decodeIfPresent(Int.self, forKey: .v) ?? 1) <= Schema.currentVersion
+            else { throw RecordJSONDecoder.Unsupported() }
+            record = try Self.record(kind, from: decoder)
+        }
+
+        private static func record(_ kind: RecordKind, from d: any Decoder) throws -> Record {
+            switch kind {
+            case .endpoint: .endpoint(try EndpointRecord(from: d))
+            case .runMeta: .runMeta(try RunMetaRecord(from: d))
+            case .runEnd: .runEnd(try RunEndRecord(from: d))
+            case .bootstrapStep: .bootstrapStep(try BootstrapStepRecord(from: d))
+            case .bootstrapSummary: .bootstrapSummary(try BootstrapSummaryRecord(from: d))
+            case .sample: .sample(try SampleRecord(from: d))
+            case .profile: .profile(try ProfileRecord(from: d))
+            case .loadInterval: .loadInterval(try LoadIntervalRecord(from: d))
+            case .loadFinal: .loadFinal(try LoadFinalRecord(from: d))
+            case .fleetStatus: .fleetStatus(try FleetStatusRecord(from: d))
+            case .fleetMember: .fleetMember(try FleetMemberRecord(from: d))
+            case .teardownStep: .teardownStep(try TeardownStepRecord(from: d))
+            case .teardownSummary: .teardownSummary(try TeardownSummaryRecord(from: d))
+            case .snapshotInterval: .snapshotInterval(try SnapshotIntervalRecord(from: d))
+            case .snapshotFinal: .snapshotFinal(try SnapshotFinalRecord(from: d))
+            case .snapshotWarm: .snapshotWarm(try SnapshotWarmRecord(from: d))
+            case .snapshotWarmSummary: .snapshotWarmSummary(try SnapshotWarmSummaryRecord(from: d))
+            case .watchInterval: .watchInterval(try WatchIntervalRecord(from: d))
+            case .watchFinal: .watchFinal(try WatchFinalRecord(from: d))
+            case .error: .error(try ErrorRecord(from: d))
+            }
         }
     }
 }
