@@ -10,14 +10,7 @@ import Testing
     @Test func secondRunOnTheSameServerWarnsAboutExistingVCPs() throws {
         let work = try ToolRunner.tempDir("allow-existing")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let token = (0..<32).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
-        try "\(token),kpbench,1,\"system:masters\"\n".write(
-            toFile: "\(work)/tokens.csv", atomically: true, encoding: .utf8)
-        try token.write(toFile: "\(work)/token", atomically: true, encoding: .utf8)
-        chmod("\(work)/token", 0o600)
-        let sim = try SimLauncher(
-            arguments: ["--secure-port=0", "--cert-dir=\(work)/certs", "--token-auth-file=\(work)/tokens.csv"],
-            portFile: "\(work)/port", binary: "\(ToolRunner.binDir)/kp-sim", timeout: .seconds(10))
+        let sim = try ToolRunner.urlModeSim(work)
         defer { sim.stop() }
         let env = [
             "APISERVER_URL": "https://127.0.0.1:\(sim.port)", "TOKEN_FILE": "\(work)/token",

@@ -73,6 +73,19 @@ enum ToolRunner {
             stderr: String(decoding: errData.get(), as: UTF8.self), seconds: Date().timeIntervalSince(start))
     }
 
+    /// A kp-sim a url-mode run can reach: a fresh admin token (`work/token`, 0600, and the server's
+    /// `work/tokens.csv`) and serving certificates under `work/certs` (the CA is `certs/apiserver.crt`).
+    static func urlModeSim(_ work: String) throws -> SimLauncher {
+        let token = (0..<32).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
+        try "\(token),kpbench,1,\"system:masters\"\n".write(
+            toFile: "\(work)/tokens.csv", atomically: true, encoding: .utf8)
+        try token.write(toFile: "\(work)/token", atomically: true, encoding: .utf8)
+        chmod("\(work)/token", 0o600)
+        return try SimLauncher(
+            arguments: ["--secure-port=0", "--cert-dir=\(work)/certs", "--token-auth-file=\(work)/tokens.csv"],
+            portFile: "\(work)/port", binary: "\(binDir)/kp-sim", timeout: .seconds(10))
+    }
+
     static func tempDir(_ name: String) throws -> String {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent(
             "kpbench-\(name)-\(UUID().uuidString.prefix(8))"
