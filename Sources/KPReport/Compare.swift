@@ -52,6 +52,8 @@ public struct Compare: Sendable {
     /// Each side's runs split into valid and left out; only valid runs are compared.
     public var aMembers: RunSetMembers
     public var bMembers: RunSetMembers
+    /// Both sides' runs against the plan: how many of the asked runs ended.
+    public var allMembers: RunSetMembers
     /// What the comparison asked for (its runset.json), when kp-run made it.
     public var plan: RunSetPlan?
     /// The comparison's folder, when folded from one.
@@ -87,6 +89,7 @@ public struct Compare: Sendable {
         isEmulator = (a + b).contains { $0.isEmulator }
         aMembers = RunSetMembers(runs: aRuns, reports: a, directory: directory)
         bMembers = RunSetMembers(runs: bRuns, reports: b, directory: directory)
+        allMembers = RunSetMembers(runs: aRuns + bRuns, reports: a + b, directory: directory, plan: plan)
         let a = aMembers.valid.map(\.report)
         let b = bMembers.valid.map(\.report)
         func scenarios(_ reports: [Report]) -> [String] {
@@ -143,28 +146,7 @@ public struct Compare: Sendable {
 
     /// The comparison's own status: "k of n runs ended" from its plan, and each side's runs left out.
     public var membersMarkdown: String {
-        var text = ""
-        if let plan {
-            let ended = aMembers.ended + bMembers.ended
-            if ended < plan.runs.count {
-                let found = Set((aMembers.members + bMembers.members).map(\.name))
-                let notRun = plan.runs.filter { !found.contains($0) }
-                text += "\n**INCOMPLETE: \(ended) of \(plan.runs.count) runs ended**"
-                if !notRun.isEmpty { text += " (not run: \(notRun.joined(separator: ", ")))" }
-                text += ". The figures below come from the valid runs among them.\n"
-            }
-        }
-        for (side, m) in [("A", aMembers), ("B", bMembers)] {
-            if !m.leftOut.isEmpty {
-                text += "\n\(side): left out (\(m.leftOut.count) of \(m.members.count) runs not valid):\n\n"
-                for (member, reason) in m.leftOut { text += "- \(member.name): \(reason)\n" }
-            }
-            if !m.withGaps.isEmpty {
-                text += "\n\(side): used, with gaps (a missing figure is left out of its count):\n\n"
-                for (member, reason) in m.withGaps { text += "- \(member.name): \(reason)\n" }
-            }
-        }
-        return text
+        allMembers.endedMarkdown + aMembers.lists(side: "A") + bMembers.lists(side: "B")
     }
 
     /// What A and B differ in besides the target under test, one line each: run_meta's flags (all
@@ -209,10 +191,7 @@ public struct Compare: Sendable {
     }
 
     /// True when runs were asked for that did not end, or a side has runs left out.
-    public var isIncomplete: Bool {
-        !aMembers.leftOut.isEmpty || !bMembers.leftOut.isEmpty
-            || (plan.map { aMembers.ended + bMembers.ended < $0.runs.count } ?? false)
-    }
+    public var isIncomplete: Bool { allMembers.isIncomplete }
 
     /// One line per breach: `figure: A → B (+x%), p = …, limit …`.
     public var breachLines: [String] {

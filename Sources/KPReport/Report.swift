@@ -79,6 +79,13 @@ public struct Report: Sendable {
             out.append("no sample for phase " + phases.missingPhases.joined(separator: ", "))
         }
         out += gaps.missingMeasurements
+        return out + unfinishedReasons
+    }
+
+    /// A bootstrap or load that did not run to its end: interrupted, a load shard missing, or no
+    /// load_final in a scenario with a load phase. Both ``incompleteReasons`` and ``invalidReasons``.
+    var unfinishedReasons: [String] {
+        var out: [String] = []
         if data.bootstrapSummary?.interrupted == true { out.append("the bootstrap was interrupted") }
         if let f = data.loadFinal, f.interrupted { out.append("the load phase was interrupted") }
         out += data.loadShards.problems
@@ -105,13 +112,7 @@ public struct Report: Sendable {
         } else {
             out.append("no run_end record: the run was cut off or is still running")
         }
-        if data.bootstrapSummary?.interrupted == true { out.append("the bootstrap was interrupted") }
-        if let f = data.loadFinal, f.interrupted { out.append("the load phase was interrupted") }
-        out += data.loadShards.problems
-        if data.runMeta.flatMap({ Scenario.named($0.scenario) })?.drivesLoad == true && data.loadFinal == nil {
-            out.append("no load_final record: the load phase did not finish")
-        }
-        return out
+        return out + unfinishedReasons
     }
 
     /// The files' contents, keyed by file name (result.json without exit-code names).

@@ -60,19 +60,28 @@ public struct RunSetMembers: Sendable {
 
     /// The set's status lines (markdown): "k of n runs ended", the runs left out with their reasons,
     /// the runs used with gaps. Empty when every asked run ended valid and complete.
-    public var markdown: String {
+    public var markdown: String { endedMarkdown + lists(side: nil) }
+
+    /// "**INCOMPLETE: k of n runs ended** (not run: …)" when the plan asked for more than ended.
+    public var endedMarkdown: String {
+        guard let asked, ended < asked || !notRun.isEmpty else { return "" }
+        var text = "\n**INCOMPLETE: \(ended) of \(asked) runs ended**"
+        if !notRun.isEmpty { text += " (not run: \(notRun.joined(separator: ", ")))" }
+        return text + ". The figures below come from the valid runs among them.\n"
+    }
+
+    /// The runs left out and the runs used with gaps, each with its reason; `side` ("A", "B") heads
+    /// the lists of one side of a comparison.
+    public func lists(side: String?) -> String {
         var text = ""
-        if let asked, ended < asked || !notRun.isEmpty {
-            text += "\n**INCOMPLETE: \(ended) of \(asked) runs ended**"
-            if !notRun.isEmpty { text += " (not run: \(notRun.joined(separator: ", ")))" }
-            text += ". The figures below come from the valid runs among them.\n"
-        }
         if !leftOut.isEmpty {
-            text += "\nLeft out of every figure (\(leftOut.count) of \(members.count) runs not valid):\n\n"
+            let count = "\(leftOut.count) of \(members.count) runs not valid"
+            text += side.map { "\n\($0): left out (\(count)):\n\n" } ?? "\nLeft out of every figure (\(count)):\n\n"
             for (m, reason) in leftOut { text += "- \(m.name): \(reason)\n" }
         }
         if !withGaps.isEmpty {
-            text += "\nUsed, with gaps (a missing figure is left out of its count):\n\n"
+            let note = "a missing figure is left out of its count"
+            text += side.map { "\n\($0): used, with gaps (\(note)):\n\n" } ?? "\nUsed, with gaps (\(note)):\n\n"
             for (m, reason) in withGaps { text += "- \(m.name): \(reason)\n" }
         }
         return text

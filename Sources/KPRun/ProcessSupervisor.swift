@@ -30,10 +30,6 @@ public protocol ProcessSupervisor: AnyObject {
         _ check: (SupervisorState) -> SupervisorEvent?
     ) -> SupervisorEvent
 
-    /// Blocks until `pid` exits and returns its exit status; nil when a signal arrives first
-    /// (unless `ignoringSignals`).
-    func waitExit(_ pid: pid_t, ignoringSignals: Bool) -> Int32?
-
     /// SIGTERM, then SIGKILL after `grace`; returns the exit status.
     @discardableResult
     func stop(_ pid: pid_t, grace: Duration) -> Int32
@@ -66,6 +62,17 @@ extension ProcessSupervisor {
     public func stop(_ pid: pid_t) -> Int32 { stop(pid, grace: .seconds(5)) }
 
     public func waitExit(_ pid: pid_t) -> Int32? { waitExit(pid, ignoringSignals: false) }
+
+    /// Blocks until `pid` exits (or a signal arrives first, unless `ignoringSignals`: then nil).
+    public func waitExit(_ pid: pid_t, ignoringSignals: Bool) -> Int32? {
+        let e = wait(until: nil, tick: nil, onTick: nil) { s in
+            if let code = s.exits[pid] { return .exited(pid, code) }
+            if !ignoringSignals, let sig = s.signal { return .signal(sig) }
+            return nil
+        }
+        if case .exited(_, let code) = e { return code }
+        return nil
+    }
 }
 
 /// What woke a wait.

@@ -340,17 +340,6 @@ public final class Supervisor: ProcessSupervisor, @unchecked Sendable {
         if case .exited(_, let s) = wait(until: nil, { $0.exits[pid].map { .exited(pid, $0) } }) { return s }
         return 137
     }
-
-    /// Blocks until `pid` exits (or a signal arrives first: then returns nil).
-    public func waitExit(_ pid: pid_t, ignoringSignals: Bool) -> Int32? {
-        let e = wait(until: nil) { s in
-            if let code = s.exits[pid] { return .exited(pid, code) }
-            if !ignoringSignals, let sig = s.signal { return .signal(sig) }
-            return nil
-        }
-        if case .exited(_, let code) = e { return code }
-        return nil
-    }
 }
 
 extension NSCondition {

@@ -70,7 +70,7 @@ extension KPReportCommand {
                 try CompareCommand.emit(cmp, out: out ?? runDir)
                 if cmp.isIncomplete {
                     Logger(label: "kp-report").warning(
-                        "INCOMPLETE comparison: \(cmp.aMembers.ended + cmp.bMembers.ended) of \(plan.runs.count) runs ended"
+                        "INCOMPLETE comparison: \(cmp.allMembers.ended) of \(plan.runs.count) runs ended"
                     )
                 }
             case .repeatSet:

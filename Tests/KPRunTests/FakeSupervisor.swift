@@ -193,16 +193,6 @@ final class FakeSupervisor: ProcessSupervisor, @unchecked Sendable {
         }
     }
 
-    func waitExit(_ pid: pid_t, ignoringSignals: Bool) -> Int32? {
-        let e = wait(until: nil) { s in
-            if let code = s.exits[pid] { return .exited(pid, code) }
-            if !ignoringSignals, let sig = s.signal { return .signal(sig) }
-            return nil
-        }
-        if case .exited(_, let code) = e { return code }
-        return nil
-    }
-
     func stop(_ pid: pid_t, grace: Duration) -> Int32 {
         locked {
             if let s = exits[pid] { return s }
