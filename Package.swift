@@ -33,8 +33,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
-        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: - C modules
@@ -67,9 +65,6 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // One library per tool, so a tool's code builds and tests on its own; executables stay thin.
@@ -85,7 +80,6 @@ let package = Package(
             dependencies: [
                 "KPCore", "KPRecords", "KPHTTP",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]),
         .target(
@@ -149,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "kp-run",
             dependencies: [
-                "KPCLI", "KPRun", "KPRunModel", "KPBootstrap", "KPLoad",
+                "KPCLI", "KPRun", "KPRunModel", "KPBootstrap", "KPLoad", "KPReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -167,9 +161,7 @@ let package = Package(
         // the in-memory HTTP transport).
         .target(
             name: "KPTestSupport",
-            dependencies: [
-                "KPCore", "KPHTTP", "KPRecords", "KPLaunch", .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ],
+            dependencies: ["KPCore", "KPHTTP", "KPRecords", "KPLaunch"],
             path: "Tests/KPTestSupport"),
         .testTarget(
             name: "KPRecordsTests", dependencies: ["KPRecords", "KPTestSupport"], resources: [.copy("Fixtures")]),
@@ -193,7 +185,6 @@ let package = Package(
             dependencies: [
                 "KPLaunch", "KPRecords", "KPCLI", "KPTestSupport", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             exclude: ["Fixtures/fake-docker"]),  // run in place by the docker-mode tests (found via #filePath)
         .testTarget(

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kp-bench needs, only those missing.
-#   scripts/install-deps.sh build   libcurl and zlib headers (to build the tools)
+#   scripts/install-deps.sh build   libcurl and zlib headers (to build the tools), openssl (kp-sim and kp-launch
+#                                   make their certificate and keys with it)
 #   scripts/install-deps.sh test    + etcd, etcdctl, go (pprof cross-check), nghttp2 tools, chromium (make report-check),
+#                                   xmllint (junit.xml against Tests/Fixtures/junit.xsd),
 #                                   kubectl if absent,
 #                                   and kubernetes-validate from PyPI (deploy/kubernetes manifests)
 #   scripts/install-deps.sh bench   + wrk
 # As root it runs apt-get; otherwise it uses sudo when available, else prints the command and fails.
 set -euo pipefail
 what=${1:-build}
-pkgs=(libcurl4-openssl-dev zlib1g-dev pkg-config)
+pkgs=(libcurl4-openssl-dev zlib1g-dev pkg-config openssl)
 case "$what" in
     build) ;;
     test|bench)
-        pkgs+=(etcd-server etcd-client golang-go nghttp2-client nghttp2-server openssl curl python3 iproute2 procps chromium)
+        pkgs+=(etcd-server etcd-client golang-go nghttp2-client nghttp2-server curl python3 iproute2 procps chromium libxml2-utils)
         command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
         [ "$what" = bench ] && pkgs+=(wrk)
         ;;

@@ -175,12 +175,17 @@ static inline void kp_timerfd_consume(int fd) {
     (void)r;
 }
 
-/// curl_multi_poll with one extra fd to watch for input (`fd` < 0: none).
-static inline CURLMcode kp_multi_poll_with_fd(CURLM *m, int fd, int timeout_ms) {
+/// curl_multi_poll with one extra fd to watch for input (`fd` < 0: none). `*only_fd` is set to 1 when
+/// the extra fd was the only one with an event (no libcurl socket was ready; libcurl's wake-up pipe is
+/// not counted), else 0.
+static inline CURLMcode kp_multi_poll_with_fd(CURLM *m, int fd, int timeout_ms, int *only_fd) {
     struct curl_waitfd w;
     w.fd = fd;
     w.events = CURL_WAIT_POLLIN;
     w.revents = 0;
-    return curl_multi_poll(m, fd >= 0 ? &w : NULL, fd >= 0 ? 1 : 0, timeout_ms, NULL);
+    int numfds = 0;
+    CURLMcode rc = curl_multi_poll(m, fd >= 0 ? &w : NULL, fd >= 0 ? 1 : 0, timeout_ms, &numfds);
+    *only_fd = (rc == CURLM_OK && fd >= 0 && numfds == 1 && (w.revents & CURL_WAIT_POLLIN)) ? 1 : 0;
+    return rc;
 }
 #endif

@@ -56,6 +56,8 @@ final class EasyHandle {
     /// CLOCK_MONOTONIC ns at the end of the first `curl_multi_perform` after the handle was added; 0 before it.
     var firstPerformEndNs: Int64 = 0
     var completion: Completion?
+    /// True when the transfer waited in the driver's queue for a stream slot before libcurl got it.
+    var waitedInQueue = false
     /// Position in the driver's active list, -1 when idle.
     var activeIndex = -1
     /// A streamed transfer's body sink (``HTTPClient/stream(_:onLine:completion:)``); nil: the body

@@ -8,10 +8,11 @@ import Foundation
 /// One client owns one libcurl multi handle driven by one dedicated thread (see `docs/http-client.md`).
 /// ``send(_:)`` is the async API; ``submit(_:completion:)`` is the callback API for load
 /// generation, with no Swift concurrency on its path. Both feed the same multi handle, so they share
-/// connections. The client queues nothing itself: every request goes to libcurl at once, and only
-/// libcurl's limits (``HTTPClientConfiguration/maxConnectionsPerHost``,
-/// ``HTTPClientConfiguration/maxConcurrentStreams`` and the server's stream limit) make a request
-/// wait; ``statistics`` counts how often that happened and how many connections were opened.
+/// connections. libcurl gets at most as many transfers as the connections' stream slots carry
+/// (``HTTPClientConfiguration/maxConnectionsPerHost`` × ``HTTPClientConfiguration/maxConcurrentStreams``;
+/// no limit with `maxConnectionsPerHost` 0); the rest wait in the client's own FIFO, their timeout
+/// running from submission, and go to libcurl as transfers end. ``statistics`` counts the requests
+/// that waited (there, or inside libcurl for the server's own stream limit) and the connections opened.
 ///
 /// Every response carries ``TransferTimings`` in CLOCK_MONOTONIC ns. Non-2xx statuses are
 /// responses; only the absence of a response throws an ``HTTPError``.
@@ -77,7 +78,7 @@ public final class HTTPClient: HTTPTransport {
                 maxConcurrentStreams: c.maxConcurrentStreams)
             driver = try MultiDriver(
                 multi: multi, settings: settings, authLine: authLine,
-                defaultTimeoutMs: MultiDriver.milliseconds(c.timeout))
+                defaultTimeoutMs: MultiDriver.milliseconds(c.timeout), capacity: Self.streamSlots(c))
         } catch {
             throw HTTPClientSetupError(.libcurl(function: error.function, code: error.code, message: error.message))
         }
@@ -147,7 +148,9 @@ public final class HTTPClient: HTTPTransport {
     /// Streams share this client's connections and driver thread, so give long-lived streams a
     /// client of their own, apart from a load generator's: with HTTP/2, libcurl puts at most
     /// ``HTTPClientConfiguration/maxConcurrentStreams`` streams on one connection and opens
-    /// another connection (up to ``HTTPClientConfiguration/maxConnectionsPerHost``) for the rest.
+    /// another connection (up to ``HTTPClientConfiguration/maxConnectionsPerHost``) for the rest;
+    /// beyond those slots a stream waits in the client's queue until one ends (no limit with
+    /// `maxConnectionsPerHost` 0).
     /// Set the request's `timeout` longer than the server's own stream timeout.
     @discardableResult
     public func stream(
@@ -178,6 +181,15 @@ public final class HTTPClient: HTTPTransport {
     /// `libcurl/7.88.1 OpenSSL/3.0.11 nghttp2/1.52.0`.
     public static var libcurlVersion: String {
         String(cString: curl_version())
+    }
+
+    /// Most transfers the client hands libcurl at once: every connection's streams with HTTP/2, one
+    /// request per connection with HTTP/1.1; `Int.max` without a connection limit.
+    static func streamSlots(_ c: HTTPClientConfiguration) -> Int {
+        guard c.maxConnectionsPerHost > 0 else { return Int.max }
+        let perConnection = c.allowHTTP2 ? c.maxConcurrentStreams : 1
+        return c.maxConnectionsPerHost.multipliedReportingOverflow(by: perConnection).overflow
+            ? Int.max : c.maxConnectionsPerHost * perConnection
     }
 
     private static func readToken(path: String) throws(HTTPClientSetupError) -> String {

@@ -14,18 +14,30 @@ public struct HTTPClientStatistics: Sendable, Equatable {
     ///
     /// With connection reuse this stays at the number of connections while `completed` grows.
     public var connectionsOpened: Int
-    /// Transfers that libcurl could not start at once and parked until a connection or an HTTP/2 stream
-    /// was free (`CURLMOPT_MAX_HOST_CONNECTIONS` / `CURLMOPT_MAX_CONCURRENT_STREAMS` / the server's
-    /// `SETTINGS_MAX_CONCURRENT_STREAMS`, or waiting for the first connection to confirm HTTP/2).
+    /// Transfers that could not start at once and waited until a connection or an HTTP/2 stream
+    /// was free: in the client's own queue (every one of ``streamSlots`` taken), or parked inside
+    /// libcurl (the server's `SETTINGS_MAX_CONCURRENT_STREAMS` under ``HTTPClientConfiguration/maxConcurrentStreams``,
+    /// or waiting for the first connection to confirm HTTP/2).
     ///
-    /// Detected per transfer: libcurl restarts a transfer's clock when it leaves its pending queue, so a
-    /// transfer whose clock started after the first `curl_multi_perform` that saw it had waited.
+    /// A transfer is counted when it leaves the client's queue (started, timed out or cancelled there),
+    /// or at its end when libcurl parked it: libcurl restarts a transfer's clock when it leaves its
+    /// pending queue, so a transfer whose clock started after the first `curl_multi_perform` that saw
+    /// it had waited.
     public var waitedForConnection: Int
+    /// Transfers waiting in the client's own queue for a stream slot now.
+    public var queued: Int
+    /// Most transfers the client hands libcurl at once (connections × streams per connection); 0: no limit.
+    public var streamSlots: Int
 
     /// Requests submitted and not yet completed.
     public var inFlight: Int { submitted - completed }
 
-    public init(submitted: Int, completed: Int, failed: Int, connectionsOpened: Int, waitedForConnection: Int) {
+    public init(
+        submitted: Int, completed: Int, failed: Int, connectionsOpened: Int, waitedForConnection: Int, queued: Int = 0,
+        streamSlots: Int = 0
+    ) {
+        self.queued = queued
+        self.streamSlots = streamSlots
         self.submitted = submitted
         self.completed = completed
         self.failed = failed

@@ -13,9 +13,14 @@ import Synchronization
 /// `curl_multi_perform`, deliver finished transfers (`curl_multi_info_read`), then sleep in
 /// `curl_multi_poll` until a socket is ready, a libcurl timer fires, or a wake-up arrives.
 ///
-/// Nothing here holds a request back: every submission is handed to libcurl on the next loop.
-/// libcurl alone decides whether a transfer waits for a connection or an HTTP/2 stream, and
-/// ``HTTPClientStatistics/waitedForConnection`` counts when it did.
+/// libcurl holds at most `capacity` transfers at once: the connections' stream slots
+/// (``HTTPClientConfiguration/maxConnectionsPerHost`` × ``HTTPClientConfiguration/maxConcurrentStreams``
+/// with HTTP/2). A submission beyond that waits in the driver's own FIFO (``PendingTransfers``) and
+/// goes to libcurl when a transfer ends: libcurl walks every transfer it holds at each
+/// `curl_multi_perform`, so thousands parked inside it (a slow server) would cost CPU at every
+/// wake-up. A transfer's timeout counts from its submission, queue included; cancelling a waiting
+/// transfer completes it at once. ``HTTPClientStatistics/waitedForConnection`` counts the transfers
+/// that waited here or in libcurl's own pending queue.
 ///
 /// `@unchecked Sendable`: the inbox is behind a `Mutex`, the counters are atomics, the settings
 /// are immutable, and every other stored property is touched only on the driver thread.
@@ -60,6 +65,9 @@ final class MultiDriver: @unchecked Sendable {
     private let failedCount = Atomic<Int>(0)
     private let connectsCount = Atomic<Int>(0)
     private let waitedCount = Atomic<Int>(0)
+    private let queuedCount = Atomic<Int>(0)
+    /// ``HTTPClientStatistics/streamSlots``: the queue's capacity, 0 for none (readable from any thread).
+    private let streamSlots: Int
 
     // MARK: Driver-thread state
 
@@ -68,21 +76,29 @@ final class MultiDriver: @unchecked Sendable {
     private var justAdded: [EasyHandle] = []
     private var drained: [Submission] = []
     private var drainedCancellations: [UInt64] = []
+    /// Submissions waiting for a free stream slot, oldest first.
+    private var pending: PendingTransfers<Submission>
     private var pacer: Pacer?
     /// When the pacer wants to run next (`Int64.max`: no deadline).
     private var pacerDueNs = Int64.max
     /// The timerfd that wakes the driver at `pacerDueNs` (-1: none yet), and the deadline it is armed for (0: disarmed).
     private var timerFD: Int32 = -1
     private var timerArmedNs: Int64 = 0
+    /// The last `curl_multi_poll` returned for the pacer's timerfd alone: no socket of libcurl's was ready.
+    private var wokeForPacerOnly = false
 
     /// Longest sleep in `curl_multi_poll` when nothing happens (libcurl's own timers cut it short).
     private static let pollTimeoutMs: Int32 = 1000
 
     /// Starts the driver thread. `authLine` is the whole `Authorization: Bearer …` header line, or nil.
-    init(multi: MultiHandle, settings: EasyHandle.Settings, authLine: String?, defaultTimeoutMs: Int)
-        throws(CurlCallError)
-    {
+    /// `capacity`: most transfers handed to libcurl at once (`Int.max`: every submission at once).
+    init(
+        multi: MultiHandle, settings: EasyHandle.Settings, authLine: String?, defaultTimeoutMs: Int,
+        capacity: Int = Int.max
+    ) throws(CurlCallError) {
         self.multi = multi
+        self.pending = PendingTransfers(capacity: max(1, capacity))
+        self.streamSlots = capacity == Int.max ? 0 : max(1, capacity)
         self.settings = settings
         self.authLine = authLine
         self.defaultTimeoutMs = defaultTimeoutMs
@@ -153,7 +169,8 @@ final class MultiDriver: @unchecked Sendable {
         HTTPClientStatistics(
             submitted: submittedCount.load(ordering: .relaxed), completed: completedCount.load(ordering: .relaxed),
             failed: failedCount.load(ordering: .relaxed), connectionsOpened: connectsCount.load(ordering: .relaxed),
-            waitedForConnection: waitedCount.load(ordering: .relaxed))
+            waitedForConnection: waitedCount.load(ordering: .relaxed), queued: queuedCount.load(ordering: .relaxed),
+            streamSlots: streamSlots)
     }
 
     var inFlight: Int { submittedCount.load(ordering: .relaxed) - completedCount.load(ordering: .relaxed) }
@@ -204,14 +221,25 @@ final class MultiDriver: @unchecked Sendable {
     private func run() {
         driverThreadID.store(pthread_self(), ordering: .releasing)
         while true {
+            let pacerOnly = wokeForPacerOnly
+            wokeForPacerOnly = false
             if let pacer { pacerDueNs = pacer(MonotonicClock.now()) }
             if drainInbox() { break }
-            perform()
+            // `curl_multi_perform` walks every transfer libcurl holds. A turn woken by the pacer's timer
+            // alone that gave libcurl nothing new has nothing for it to do (a libcurl timer due at the
+            // same moment makes the next poll return at once, and that turn performs).
+            if !pacerOnly || !justAdded.isEmpty { perform() }
             deliverFinished()
+            let startedWaiting = startWaiting()
             let more = inbox.withLock {
                 !$0.submissions.isEmpty || !$0.cancellations.isEmpty || $0.stopping || $0.pacerChange != nil
             }
-            if !more { poll() }
+            // Transfers just taken from the queue go to libcurl's next perform, without a sleep first.
+            if !more && !startedWaiting { poll() }
+        }
+        for sub in pending.removeAll() {
+            leaveQueue()
+            fail(sub, Self.shutDownKind)
         }
         abortAll(Self.shutDownKind)
         idle.removeAll()
@@ -235,21 +263,54 @@ final class MultiDriver: @unchecked Sendable {
         for sub in drained {
             if stopping {
                 fail(sub, Self.shutDownKind)
-            } else {
+            } else if pending.admitsDirectly(running: active.count) {
                 start(sub)
+            } else {
+                let timeoutMs = sub.request.timeout.map(Self.milliseconds) ?? defaultTimeoutMs
+                pending.append(sub, id: sub.id, deadlineNs: sub.queuedNs + Int64(timeoutMs) * 1_000_000)
+                queuedCount.wrappingAdd(1, ordering: .relaxed)
             }
         }
         drained.removeAll(keepingCapacity: true)
         for id in drainedCancellations {
             if let easy = active.first(where: { $0.id == id }) {
                 abort(easy, Self.cancelledKind)
+            } else if let sub = pending.cancel(id: id) {
+                leaveQueue()
+                fail(sub, Self.cancelledKind)
             }
         }
         drainedCancellations.removeAll(keepingCapacity: true)
         return stopping
     }
 
-    private func start(_ sub: Submission) {
+    /// Moves waiting submissions to libcurl while slots are free, and fails the overdue ones with a
+    /// timeout; true when any went to libcurl.
+    private func startWaiting() -> Bool {
+        guard !pending.isEmpty else { return false }
+        var started = false
+        let now = MonotonicClock.now()
+        while let ready = pending.next(nowNs: now, running: active.count) {
+            leaveQueue()
+            switch ready {
+            case .start(let sub):
+                start(sub, waited: true, nowNs: now)
+                started = true
+            case .expired(let sub):
+                fail(sub, .timeout)
+            }
+        }
+        return started
+    }
+
+    /// One submission left the queue: it waited for a stream slot.
+    private func leaveQueue() {
+        queuedCount.wrappingSubtract(1, ordering: .relaxed)
+        waitedCount.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// Hands `sub` to libcurl. `waited`: it comes from the queue (its timeout is what is left of it at `nowNs`).
+    private func start(_ sub: Submission, waited: Bool = false, nowNs: Int64 = 0) {
         let easy: EasyHandle
         if let reused = idle.popLast() {
             easy = reused
@@ -261,11 +322,16 @@ final class MultiDriver: @unchecked Sendable {
                 return
             }
         }
+        var timeoutMs = sub.request.timeout.map(Self.milliseconds) ?? defaultTimeoutMs
+        if waited {
+            // The timeout counts from the submission: libcurl gets what is left (whole ms, at least 1).
+            let leftNs = sub.queuedNs + Int64(timeoutMs) * 1_000_000 - nowNs
+            timeoutMs = max(1, Int((leftNs + 999_999) / 1_000_000))
+        }
         do {
             try easy.prepare(
                 sub.request, id: sub.id, queuedNs: sub.queuedNs, completion: sub.completion,
-                timeoutMs: sub.request.timeout.map(Self.milliseconds) ?? defaultTimeoutMs,
-                sharedHeaders: sharedHeaders?.list, authLine: authLine, sink: sub.sink)
+                timeoutMs: timeoutMs, sharedHeaders: sharedHeaders?.list, authLine: authLine, sink: sub.sink)
         } catch {
             _ = easy.recycle()
             idle.append(easy)
@@ -280,6 +346,7 @@ final class MultiDriver: @unchecked Sendable {
             fail(sub, .transport(code: error.code, message: error.description))
             return
         }
+        easy.waitedInQueue = waited
         easy.activeIndex = active.count
         active.append(easy)
         justAdded.append(easy)
@@ -302,6 +369,13 @@ final class MultiDriver: @unchecked Sendable {
     private func poll() {
         var fd: Int32 = -1
         var timeoutMs = Self.pollTimeoutMs
+        let queueDeadline = pending.nextDeadlineNs()
+        if queueDeadline != Int64.max {
+            // Wake to fail the oldest waiting transfer when its timeout is up (whole ms, rounded up).
+            let leftNs = queueDeadline - MonotonicClock.now()
+            if leftNs <= 0 { return }
+            timeoutMs = Int32(clamping: min(Int64(timeoutMs), (leftNs + 999_999) / 1_000_000))
+        }
         if pacer != nil && pacerDueNs != Int64.max {
             let now = MonotonicClock.now()
             // Already due: run the pacer again rather than sleep.
@@ -324,7 +398,9 @@ final class MultiDriver: @unchecked Sendable {
             }
         }
         do {
-            try check(kp_multi_poll_with_fd(multi.handle, fd, timeoutMs), "curl_multi_poll")
+            var onlyFD: Int32 = 0
+            try check(kp_multi_poll_with_fd(multi.handle, fd, timeoutMs, &onlyFD), "curl_multi_poll")
+            wokeForPacerOnly = onlyFD != 0
         } catch {
             // poll(2) itself failed: fail what is running rather than spin on a broken multi handle.
             abortAll(.transport(code: error.code, message: error.description))
@@ -352,7 +428,8 @@ final class MultiDriver: @unchecked Sendable {
             if outcome.connectionsOpened > 0 {
                 connectsCount.wrappingAdd(outcome.connectionsOpened, ordering: .relaxed)
             }
-            if outcome.waitedForConnection { waitedCount.wrappingAdd(1, ordering: .relaxed) }
+            // A transfer from the queue was counted when it left it.
+            if outcome.waitedForConnection && !easy.waitedInQueue { waitedCount.wrappingAdd(1, ordering: .relaxed) }
             completion?(outcome.result)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 
 /// A child process started in its own session, so that it and every process it starts can be
 /// signalled as one group, and reaped by a dedicated thread, so that it never lingers as a zombie.
@@ -292,20 +293,9 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// The first executable file called `name` in PATH, or nil.
+    /// The first executable file called `name` in PATH, or nil (``ExecutableSearch/find(_:path:)``).
     public static func findInPath(_ name: String) -> String? {
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") where !dir.isEmpty {
-            let candidate = "\(dir)/\(name)"
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), !isDir.boolValue,
-                FileManager.default.isExecutableFile(atPath: candidate)
-            {
-                return candidate
-            }
-        }
-        return nil
+        ExecutableSearch.find(name)
     }
 }
 

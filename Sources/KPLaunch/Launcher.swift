@@ -92,19 +92,12 @@ public final class Launcher: @unchecked Sendable {
             if RunControl.readPid(files) == getpid() { unlink(files.pidFile) }
             for dir in createdDirs.reversed() { rmdir(dir) }  // only succeeds when empty
         }
-        if wroteSecrets {
-            do {
-                try RunSecrets.write(files)
-            } catch {
-                RunSecrets.remove([files.tokensCSV, files.tokenFile, files.saKey])
-                for dir in createdDirs.reversed() { rmdir(dir) }
-                throw error
-            }
-        }
-
-        // Everything up to "ready" runs in a task that a signal cancels.
+        // Everything up to "ready" runs in a task that a signal cancels. The secrets come after the
+        // pre-flight checks, so a missing engine, etcd or Go is said before a missing openssl; a
+        // failure from here on is cleaned up by cleanUp().
         let launch = Task { () async throws -> (StartedTarget, ReadinessProbe.Ready) in
             try await runner.preflight(context)
+            if wroteSecrets { try await RunSecrets.write(files) }
             try RunControl.writePid(files)
             try Task.checkCancellation()
             let started = try await runner.start(context)

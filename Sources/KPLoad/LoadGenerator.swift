@@ -50,6 +50,8 @@ public final class LoadGenerator: Sendable {
         let thread = Atomic<UInt>(0)
         let firstRunDelayNs = Atomic<Int64>(-1)
         let lastRunDelayNs = Atomic<Int64>(0)
+        /// Operations answered (any status, not a timeout) in the second half of the planned phase.
+        let answeredSecondHalf = Atomic<Int>(0)
 
         init(clusters: Int) { shared = Mutex(Shared(clusters: Array(repeating: ClusterTally(), count: clusters * 2))) }
 
@@ -233,9 +235,16 @@ public final class LoadGenerator: Sendable {
         // it: an operation due in the last --max-lag (or just before a stop) may fairly still be on its way.
         var dueIter = schedule.makeIterator()
         var scheduledInPhase = [0, 0]
-        while let op = dueIter.next(), start + op.offsetNs <= phaseEnd - cfg.maxLagNs {
-            scheduledInPhase[Int(op.kind.rawValue)] += 1
+        var dueSecondHalf = 0
+        let secondHalf = cfg.durationNs / 2
+        while let op = dueIter.next() {
+            if start + op.offsetNs <= phaseEnd - cfg.maxLagNs { scheduledInPhase[Int(op.kind.rawValue)] += 1 }
+            if op.offsetNs >= secondHalf && op.offsetNs < cfg.durationNs { dueSecondHalf += 1 }
         }
+        // Only a whole phase is judged on its answers: a stop leaves its second half short.
+        let answeredSecondHalf =
+            interrupted ? 0 : slots.reduce(0) { $0 + $1.answeredSecondHalf.load(ordering: .acquiring) }
+        if interrupted { dueSecondHalf = 0 }
 
         var target: [String: Double] = [:]
         var achieved: [String: Double] = [:]
@@ -272,7 +281,8 @@ public final class LoadGenerator: Sendable {
                 achievedOpsPerSecond: achieved.values.reduce(0, +), targetOpsPerSecond: target.values.reduce(0, +),
                 inflightPeak: Int(phasePeak.load(ordering: .acquiring)), timeouts: statuses["timeout"] ?? 0,
                 readServiceP99Ns: total[.read].service.percentile(99), conflicts: statuses["409"] ?? 0,
-                operations: statuses.values.reduce(0, +)))
+                operations: statuses.values.reduce(0, +), dueSecondHalf: dueSecondHalf,
+                answeredSecondHalf: answeredSecondHalf))
         let reasons = verdict.outcome == .generatorLimited ? verdict.reasons : []
         let saturation = verdict.outcome == .targetSaturated ? verdict.reasonText : nil
 
@@ -527,6 +537,7 @@ public final class LoadGenerator: Sendable {
             s.clusters[cluster * 2 + Int(LoadOpKind.read.rawValue)].record(
                 responseNs: o.endNs - intendedNs, succeeded: o.succeeded)
         }
+        countAnswer(o, slot: slot)
         inflight.wrappingSubtract(1, ordering: .releasing)
     }
 
@@ -608,8 +619,20 @@ public final class LoadGenerator: Sendable {
         finishWrite(w, last: o)
     }
 
+    /// Counts an operation's final answer when it arrived in the planned phase's second half (for
+    /// ``LoadVerdict/Inputs/answeredSecondHalf``).
+    private func countAnswer(_ last: RequestOutcome, slot: Slot) {
+        guard !last.timedOut else { return }
+        let start = startNs.load(ordering: .relaxed)
+        let duration = configuration.durationNs
+        if last.endNs >= start + duration / 2 && last.endNs <= start + duration {
+            slot.answeredSecondHalf.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
     private func finishWrite(_ w: WriteOperation, last: RequestOutcome) {
         let first = w.first ?? last
+        countAnswer(last, slot: slots[w.cluster % slots.count])
         slots[w.cluster % slots.count].shared.withLock { s in
             s.window.recordOperation(
                 .write, intendedNs: w.intendedNs, first: first, last: last, conflicts: w.conflicts, retries: w.retries,

@@ -62,6 +62,12 @@ public struct LoadVerdict: Sendable, Equatable {
         /// Operations that ended 409 Conflict, and all operations.
         public var conflicts: Int64
         public var operations: Int64
+        /// Operations whose intended start falls in the phase's second half, and operations answered
+        /// in it (any status; a timeout is no answer). A server that takes every request but answers
+        /// fewer than it is offered falls behind, whether the requests wait in its own queue or for
+        /// a stream slot in kp-load's. 0 and 0: not judged (an interrupted phase).
+        public var dueSecondHalf: Int
+        public var answeredSecondHalf: Int
 
         public init(
             maxLagNs: Int64, scheduleLagP99Ns: Int64? = nil, schedulerLagP99Ns: Int64? = nil, driverLagP99Ns: Int64 = 0,
@@ -70,8 +76,11 @@ public struct LoadVerdict: Sendable, Equatable {
             busiestThreadCPUNs: Int64 = 0, processCPUSeconds: Double = 0, usableCores: Int = 1,
             achievedOpsPerSecond: Double = 0, targetOpsPerSecond: Double = 0, inflightPeak: Int = 0,
             timeouts: Int64 = 0,
-            readServiceP99Ns: Int64? = nil, conflicts: Int64 = 0, operations: Int64 = 0
+            readServiceP99Ns: Int64? = nil, conflicts: Int64 = 0, operations: Int64 = 0, dueSecondHalf: Int = 0,
+            answeredSecondHalf: Int = 0
         ) {
+            self.dueSecondHalf = dueSecondHalf
+            self.answeredSecondHalf = answeredSecondHalf
             self.maxLagNs = maxLagNs
             self.scheduleLagP99Ns = scheduleLagP99Ns
             self.schedulerLagP99Ns = schedulerLagP99Ns
@@ -120,6 +129,15 @@ public struct LoadVerdict: Sendable, Equatable {
         for d in i.scheduled where d.due > 0 && Double(d.sent) < 0.99 * Double(d.due) {
             symptoms.append(
                 "only \(d.sent) of the \(d.due) \(d.kind)s due before the phase end (less --max-lag) went out within the phase"
+            )
+        }
+        // Answers that keep pace arrive as fast as operations are due (shifted by the latency, which a
+        // steady rate does not change); under 80 % of them over the second half is a server falling behind.
+        if i.dueSecondHalf >= Self.minimumDueToJudgeAnswers
+            && Double(i.answeredSecondHalf) < 0.8 * Double(i.dueSecondHalf)
+        {
+            symptoms.append(
+                "answers fell behind the offered rate: \(i.answeredSecondHalf) operations answered in the phase's second half, where \(i.dueSecondHalf) were due"
             )
         }
         if i.unfinished > 0 {
@@ -195,6 +213,10 @@ public struct LoadVerdict: Sendable, Equatable {
         }
         return LoadVerdict(outcome: .ok, reasons: [])
     }
+
+    /// Fewest operations due in a phase's second half for ``Inputs/answeredSecondHalf`` to be judged
+    /// (fewer, and one slow answer is a large share of them).
+    public static let minimumDueToJudgeAnswers = 100
 
     /// "12.3ms"-style text for messages.
     public static func format(_ ns: Int64) -> String {

@@ -75,9 +75,13 @@ final class HTTP1Handler: ChannelInboundHandler {
                             promise: nil)
                     }
                     handler.end(context: context, keepAlive: keepAlive)
+                    response.slot?.release()
                 }
             case .reset:
-                loop.after(response.hold) { bound.value.1.close(promise: nil) }
+                loop.after(response.hold) {
+                    bound.value.1.close(promise: nil)
+                    response.slot?.release()
+                }
             case .stream(let chunks):
                 await response.waitOutHold()
                 loop.execute {
@@ -90,6 +94,8 @@ final class HTTP1Handler: ChannelInboundHandler {
                                 HTTPResponseHead(
                                     version: version, status: .init(statusCode: response.status), headers: headers))),
                         promise: nil)
+                    // A watch is long-running: out of --sim-max-concurrency once its head is written.
+                    response.slot?.release()
                 }
                 await application.context.tasks.track(.watchStream) {
                     for await chunk in chunks {

@@ -89,6 +89,7 @@ final class HTTP2StreamHandler: ChannelInboundHandler {
                             promise: nil)
                     }
                     context.flush()
+                    response.slot?.release()
                 }
             case .reset:
                 application.context.metrics.rstStreamSent.wrappingAdd(1, ordering: .relaxed)
@@ -96,6 +97,7 @@ final class HTTP2StreamHandler: ChannelInboundHandler {
                     let (_, context) = bound.value
                     // Closing an open stream channel sends RST_STREAM.
                     context.close(promise: nil)
+                    response.slot?.release()
                 }
             case .stream(let chunks):
                 await response.waitOutHold()
@@ -103,6 +105,8 @@ final class HTTP2StreamHandler: ChannelInboundHandler {
                     let (handler, context) = bound.value
                     handler.writeHead(context: context, response: response, contentLength: nil, endStream: false)
                     context.flush()
+                    // A watch is long-running: out of --sim-max-concurrency once its head is written.
+                    response.slot?.release()
                 }
                 await application.context.tasks.track(.watchStream) {
                     for await chunk in chunks {

@@ -109,6 +109,38 @@ extension SimContext {
         out.sample(
             "apiserver_current_inflight_requests", [("request_kind", "readOnly")], Double(snapshot.inflightReadOnly))
 
+        let concurrency = self.concurrency.snapshot()
+        out.gauge(
+            "kpsim_concurrency_limit", "--sim-max-concurrency: API requests served at once (0: unlimited).",
+            Double(self.concurrency.limit ?? 0))
+        out.gauge(
+            "kpsim_concurrency_in_use", "API requests being served under --sim-max-concurrency now.",
+            Double(concurrency.inUse))
+        out.gauge(
+            "kpsim_concurrency_waiting", "API requests waiting for a --sim-max-concurrency slot now.",
+            Double(concurrency.waiting))
+        out.counter(
+            "kpsim_concurrency_admitted_total", "API requests admitted under --sim-max-concurrency.",
+            Double(concurrency.state.admitted))
+        out.counter(
+            "kpsim_concurrency_abandoned_total",
+            "API requests whose client left while they waited for a --sim-max-concurrency slot.",
+            Double(concurrency.state.abandoned))
+        out.family(
+            "kpsim_concurrency_wait_seconds", "histogram",
+            "Time API requests that found every --sim-max-concurrency slot busy waited for one, in seconds.")
+        var waitCumulative = 0
+        for (index, bound) in RequestMetrics.durationBuckets.enumerated() {
+            waitCumulative += concurrency.state.waitSeconds.buckets[index]
+            out.sample(
+                "kpsim_concurrency_wait_seconds_bucket", [("le", MetricsRenderer.format(bound))],
+                Double(waitCumulative))
+        }
+        out.sample(
+            "kpsim_concurrency_wait_seconds_bucket", [("le", "+Inf")], Double(concurrency.state.waitSeconds.count))
+        out.sample("kpsim_concurrency_wait_seconds_sum", [], concurrency.state.waitSeconds.sum)
+        out.sample("kpsim_concurrency_wait_seconds_count", [], Double(concurrency.state.waitSeconds.count))
+
         let (objects, objectBytes) = self.store.totals
         out.gauge(
             "kpsim_vcps", "Virtual control planes the emulator has created (root not counted).",

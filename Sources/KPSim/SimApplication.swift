@@ -90,6 +90,8 @@ public final class SimApplication: Sendable {
         let endpoint = Self.classify(path)
         var response: SimResponse
         var latency = Duration.zero
+        /// The --sim-max-concurrency slot, held until the answer is written (see `SimResponse.slot`).
+        var slot: ConcurrencyLimit.Slot?
         var labels = RequestLabels.nonResource(method: request.method, path: path)
         let authorization = request.headers["authorization"]
         let user = context.tokens.authenticate(authorization: authorization)
@@ -116,8 +118,19 @@ public final class SimApplication: Sendable {
                     response = self.pprof(path: path, query: query)
                 }
             default:
-                latency = self.latencyFault()
-                if let fault = self.injectFaults() {
+                var admitted = true
+                if case .health = endpoint {
+                    // Probes never wait for --sim-max-concurrency: the observer must see a busy server.
+                } else {
+                    slot = await context.concurrency.acquire()
+                    admitted = slot != nil
+                }
+                latency = admitted ? self.latencyFault() : .zero
+                if !admitted {
+                    // The client went away (stream reset, connection closed) while the request waited.
+                    response = .text(
+                        503, "kp-sim: the client left while the request waited for a --sim-max-concurrency slot\n")
+                } else if let fault = self.injectFaults() {
                     response = fault
                 } else {
                     switch endpoint {
@@ -161,6 +174,7 @@ public final class SimApplication: Sendable {
         response.headers.append(("x-kp-sim", SimVersion.current))
         response.headers.append(("cache-control", "no-cache, private"))
         response.hold = latency
+        response.slot = slot
         // The held time counts as the request's: the answer leaves that much later.
         let seconds = DurationText.seconds(ContinuousClock.now - start + latency)
         context.metrics.record(labels, code: response.status, seconds: seconds)

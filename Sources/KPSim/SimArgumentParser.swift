@@ -363,6 +363,14 @@ public enum SimArgumentParser {
             }
             config.watchBookmarkInterval = interval
         },
+        Flag(
+            name: "sim-max-concurrency", value: "N",
+            help:
+                "serve at most N API requests at once, all VCPs together; the rest wait FIFO (probes and /metrics never wait; default unlimited)"
+        ) {
+            config, value throws(SimConfigurationError) in
+            config.maxConcurrency = try int(value, "sim-max-concurrency", min: 1)
+        },
         // Fault flags
         Flag(name: "fault-latency", value: "SPEC", help: "fixed:5ms | uniform:1ms-10ms | lognormal:p50=5ms,p99=50ms") {
             config, value throws(SimConfigurationError) in config.faults.latency = try FaultPlan.parseLatency(value)

@@ -66,6 +66,9 @@ public struct SimConfiguration: Sendable {
     /// Period of BOOKMARK events on watches with `allowWatchBookmarks=true` (upstream: about a minute).
     public var watchBookmarkInterval: Duration = .seconds(60)
 
+    /// Most API requests served at once, all VCPs together; the rest wait FIFO (nil: unlimited).
+    public var maxConcurrency: Int?
+
     /// Faults to inject.
     public var faults = FaultPlan()
 

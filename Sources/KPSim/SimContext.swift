@@ -18,6 +18,8 @@ public final class SimContext: Sendable {
     public let allocations: AllocationTracker
     /// Request and connection counters.
     public let metrics: RequestMetrics
+    /// `--sim-max-concurrency`: the API requests served at once, and the queue of those waiting.
+    let concurrency: ConcurrencyLimit
     /// Fault decisions.
     let random: FaultRandom
     let logger: Logger
@@ -43,6 +45,7 @@ public final class SimContext: Sendable {
         self.informers = InformerRegistry()
         self.tasks = TaskTracker()
         self.metrics = RequestMetrics()
+        self.concurrency = ConcurrencyLimit(limit: configuration.maxConcurrency)
         self.random = FaultRandom(seed: configuration.seed)
         self.started = .now
         self.faultArming = FaultArming(file: configuration.faults.armFile, started: self.started)

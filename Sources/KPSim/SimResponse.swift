@@ -36,6 +36,9 @@ public struct SimResponse: Sendable {
     /// How long the finished response is held before it is written (`--fault-latency`). The serving
     /// handlers hold it on the connection's event loop (see `EventLoop.after(_:_:)`), not in the request's task.
     public var hold: Duration = .zero
+    /// The `--sim-max-concurrency` slot this answer holds (nil: not limited). The serving handlers give
+    /// it back once the answer is written (a watch: once its head is), so the hold counts as service.
+    var slot: ConcurrencyLimit.Slot?
 
     /// Creates a response.
     public init(status: Int, headers: [(String, String)] = [], body: Body) {

@@ -97,7 +97,11 @@ public final class SimServer: Sendable {
                 try ServiceAccountKey.check(file, flag: "--service-account-signing-key-file")
             }
         }
-        let certificate = try input { () throws(SimConfigurationError) in try ServingCertificate.prepare(configuration)
+        let certificate: ServingCertificate
+        do {
+            certificate = try await ServingCertificate.prepare(configuration)
+        } catch {
+            throw SimStartError(message: error.message, exitCode: 2)
         }
         let tls = try input { () throws(SimConfigurationError) in try certificate.tlsConfiguration() }
         let sslContext: NIOSSLContext

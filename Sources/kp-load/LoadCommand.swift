@@ -435,7 +435,9 @@ struct LoadCommand: AsyncParsableCommand {
     /// A client of the target with its own driver thread and connections: the endpoint's credentials,
     /// `--request-timeout`, `--http1`; the generator's threads, the snapshot schedule, the watchers and
     /// the warm pass each get one, so none queues behind another.
-    private func makeClient(_ endpoint: EndpointRecord, maxConnectionsPerHost: Int, maxConcurrentStreams: Int = 1000)
+    /// HTTP/2 streams per connection: kp-load hands libcurl at most `maxConnectionsPerHost` × this many
+    /// transfers per client and queues the rest itself (docs/load.md, "Where a request waits").
+    private func makeClient(_ endpoint: EndpointRecord, maxConnectionsPerHost: Int, maxConcurrentStreams: Int = 50)
         throws -> HTTPClient
     {
         try HTTPClient(

@@ -110,7 +110,8 @@ import Testing
         #expect(
             client.statistics
                 == HTTPClientStatistics(
-                    submitted: 4, completed: 4, failed: 0, connectionsOpened: 1, waitedForConnection: 0))
+                    submitted: 4, completed: 4, failed: 0, connectionsOpened: 1, waitedForConnection: 0, queued: 0,
+                    streamSlots: 4 * 1000))
         #expect(client.inFlight == 0)
     }
 

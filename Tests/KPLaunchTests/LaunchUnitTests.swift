@@ -3,7 +3,6 @@ import KPCLI
 import KPRecords
 import Logging
 import Testing
-import _CryptoExtras
 
 @testable import KPLaunch
 
@@ -72,13 +71,13 @@ struct LaunchUnitTests {
     }
 
     @Test("secrets: 0600 files, a 256-bit hex token, a PKCS#1 RSA-2048 key")
-    func secrets() throws {
+    func secrets() async throws {
         let dir = try LaunchHarness.tempDir("secrets")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = RunFiles(runDir: dir)
         let oldMask = umask(0)  // even a permissive umask must not widen the modes
         defer { umask(oldMask) }
-        try RunSecrets.write(files)
+        try await RunSecrets.write(files)
         #expect(LaunchHarness.mode(files.targetDir) == 0o700)
         for path in [files.tokensCSV, files.tokenFile, files.saKey] {
             #expect(LaunchHarness.mode(path) == 0o600, "\(path)")
@@ -88,13 +87,36 @@ struct LaunchUnitTests {
         #expect(RunSecrets.newToken() != RunSecrets.newToken())
         let pem = LaunchHarness.read(files.saKey)
         #expect(pem.hasPrefix("-----BEGIN RSA PRIVATE KEY-----\n") && pem.hasSuffix("-----END RSA PRIVATE KEY-----\n"))
-        let key = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
-        #expect(key.keySizeInBits == 2048)
+        let openssl = try #require(LaunchHarness.requireCommand("openssl", aptPackage: "openssl"))
+        let check = try LaunchHarness.run(openssl, ["rsa", "-in", files.saKey, "-check", "-noout"])
+        #expect(check.status == 0 && check.stdout == "RSA key ok\n", "\(check.stderr)")
+        let text = try LaunchHarness.run(openssl, ["rsa", "-in", files.saKey, "-noout", "-text"])
+        #expect(text.stdout.hasPrefix("Private-Key: (2048 bit"), "\(text.stdout.prefix(80))")
         // PKCS#1 DER starts SEQUENCE { INTEGER 0, INTEGER n ... }, PKCS#8 would have a SEQUENCE (the algorithm) third.
         let der = Data(base64Encoded: pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined())!
         #expect(Array(der.prefix(2)) == [0x30, 0x82] && Array(der[4...6]) == [0x02, 0x01, 0x00] && der[7] == 0x02)
         RunSecrets.remove(files.secrets)
         #expect(!FileManager.default.fileExists(atPath: files.saKey))
+    }
+
+    @Test("secrets: without a working openssl, one line naming it and the fix")
+    func secretsWithoutOpenSSL() async throws {
+        let dir = try LaunchHarness.tempDir("no-openssl")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = RunFiles(runDir: dir)
+        let missing = await #expect(throws: LaunchError.self) { try await RunSecrets.write(files, openssl: nil) }
+        #expect(missing?.exitCode == .missingTool)
+        #expect(
+            missing?.message
+                == "openssl is not on PATH; kp-launch makes the service-account key \(files.saKey) with it: install openssl (Debian: apt-get install openssl)"
+        )
+        let failing = await #expect(throws: LaunchError.self) {
+            try await RunSecrets.writeServiceAccountKey(files.saKey, openssl: "/bin/false")
+        }
+        #expect(failing?.exitCode == .failure)
+        #expect(failing?.message.hasPrefix("/bin/false genrsa exited with status 1 (no message)") == true)
+        #expect(failing?.message.contains("apt-get install openssl") == true)
+        #expect(failing.map { !$0.message.contains("\n") } == true)
     }
 
     @Test("the ss owner of a port is parsed from ss -ltnp")

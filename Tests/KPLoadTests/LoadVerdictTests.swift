@@ -44,6 +44,38 @@ import Testing
                 maxLagNs: 10 * ms, scheduleLagP99Ns: 3 * ms, scheduled: [.init(kind: "write", due: 500, sent: 450)],
                 requests: 900, slotWaits: 100, phaseWallNs: 10 * s),
             outcome: .targetSaturated, says: ["only 450 of the 500 writes"]),
+        // kp-sim --sim-max-concurrency at 2.5× its capacity: every request goes out on time and waits in
+        // the server's own queue, so nothing is late at kp-load; only the answers fall behind.
+        Row(
+            name: "server queues inside: sends on time, answers fall behind",
+            inputs: .init(
+                maxLagNs: 50 * ms, scheduleLagP99Ns: 2 * ms, schedulerLagP99Ns: 1 * ms, driverLagP99Ns: 1 * ms,
+                scheduled: [.init(kind: "read", due: 2450, sent: 2450)], requests: 2450, phaseWallNs: 10 * s,
+                processCPUSeconds: 0.4, usableCores: 2, achievedOpsPerSecond: 245, targetOpsPerSecond: 250,
+                inflightPeak: 1500, dueSecondHalf: 1250, answeredSecondHalf: 500),
+            outcome: .targetSaturated,
+            says: [
+                "target saturated: achieved 245.0 of 250.0 ops/s",
+                "500 operations answered in the phase's second half, where 1250 were due", "in-flight peak 1500",
+            ]),
+        Row(
+            name: "answers keep pace: ok",
+            inputs: .init(
+                maxLagNs: 50 * ms, scheduleLagP99Ns: 2 * ms, scheduled: [.init(kind: "read", due: 2450, sent: 2450)],
+                requests: 2450, phaseWallNs: 10 * s, dueSecondHalf: 1250, answeredSecondHalf: 1241),
+            outcome: .ok, says: []),
+        Row(
+            name: "too few due in the second half to judge the answers",
+            inputs: .init(
+                maxLagNs: 50 * ms, scheduleLagP99Ns: 2 * ms, phaseWallNs: 10 * s,
+                dueSecondHalf: LoadVerdict.minimumDueToJudgeAnswers - 1, answeredSecondHalf: 0),
+            outcome: .ok, says: []),
+        Row(
+            name: "answers behind because kp-load was starved: generator-limited",
+            inputs: .init(
+                maxLagNs: 50 * ms, scheduleLagP99Ns: 2 * ms, requests: 2000, runQueueDelayNs: 6 * s,
+                phaseWallNs: 10 * s, dueSecondHalf: 1000, answeredSecondHalf: 300),
+            outcome: .generatorLimited, says: ["kp-load was starved of CPU", "answers fell behind the offered rate"]),
         Row(
             name: "the scheduler itself was late",
             inputs: .init(

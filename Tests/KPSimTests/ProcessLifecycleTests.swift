@@ -27,6 +27,15 @@ import Testing
         let badFault = try await self.failingStart(["--fault-latency=sometimes"], dir: dir)
         #expect(badFault.exitCode == 2 && badFault.stderr.hasPrefix("--fault-latency: cannot parse 'sometimes'"))
         #expect(badFault.stderr.split(separator: "\n").count == 1)
+        // No openssl on PATH (an empty directory) and no certificate yet: exit 2 naming the fix.
+        let emptyDir = dir + "/empty-path"
+        try FileManager.default.createDirectory(atPath: emptyDir, withIntermediateDirectories: true)
+        let noOpenSSL = try await ProcessRunner.run(
+            try Support.productPath("kp-sim"), Support.smokeArguments(dir: dir), environment: ["PATH": emptyDir])
+        #expect(noOpenSSL.exitCode == 2 && noOpenSSL.stderr.split(separator: "\n").count == 1)
+        #expect(
+            noOpenSSL.stderr.hasPrefix("--cert-dir \(dir)/certs: openssl is not on PATH")
+                && noOpenSSL.stderr.contains("apt-get install openssl"), "\(noOpenSSL.stderr)")
         // Port taken: occupy one with a running instance.
         let first = try await SpawnedSim(arguments: Support.smokeArguments(dir: dir), dir: dir)
         let taken = try await self.failingStart(["--secure-port=\(first.port)"], dir: dir)

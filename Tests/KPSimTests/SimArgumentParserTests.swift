@@ -42,6 +42,8 @@ import Testing
             (["--fault-crash-after=soon"], "--fault-crash-after"),
             (["--fault-crash-after-vcps=0"], "--fault-crash-after-vcps"),
             (["--sim-vcp-memory-bytes=lots"], "--sim-vcp-memory-bytes"),
+            (["--sim-max-concurrency=0"], "--sim-max-concurrency"),
+            (["--sim-max-concurrency=many"], "--sim-max-concurrency"),
             (["--etcd-servers=https://127.0.0.1:2379"], "http://"),
             (["--tls-cert-file=/a.crt"], "--tls-private-key-file"),
             (["--secure-port"], "needs a value"),
@@ -55,6 +57,13 @@ import Testing
                 return message.contains(fragment) && !message.contains("\n")
             }
         }
+    }
+
+    @Test func maxConcurrencyDefaultsToUnlimited() throws {
+        #expect(try Support.configuration(Support.smokeArguments(dir: "/tmp/x")).maxConcurrency == nil)
+        let limited = try Support.configuration(
+            Support.smokeArguments(dir: "/tmp/x", extra: ["--sim-max-concurrency=8"]))
+        #expect(limited.maxConcurrency == 8)
     }
 
     @Test func parsesFaultSpecs() throws {

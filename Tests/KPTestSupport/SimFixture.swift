@@ -1,5 +1,5 @@
 import Foundation
-import _CryptoExtras
+import KPCore
 
 /// The one set-up of a kp-sim under test: a work dir with the contract's credentials and the
 /// contract's flag set (§1.1). KPSimTests' in-process servers, KPLoadTests' `SimServer` and
@@ -8,10 +8,13 @@ public enum SimFixture {
     /// The bearer token the smoke tests use (contract §1.1: `smoketoken`, in group system:masters).
     public static let token = "smoketoken"
 
-    /// An RSA-2048 PKCS#1 PEM key for `--service-account-*-key-file`, made once per test process
-    /// with swift-crypto (no openssl process per test).
+    /// An RSA-2048 PKCS#1 PEM key for `--service-account-*-key-file`, made once per test process by
+    /// `openssl genrsa -traditional` (empty when openssl is missing: kp-sim then refuses the key file).
     public static let serviceAccountKeyPEM: String = {
-        (try? _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation) ?? ""
+        guard let openssl = ExecutableSearch.find("openssl"),
+            let result = try? BuiltTools.run(openssl, ["genrsa", "-traditional", "2048"]), result.status == 0
+        else { return "" }
+        return String(decoding: result.stdout, as: UTF8.self)
     }()
 
     /// A fresh temp dir `<tmp>/<prefix>-<uuid>` holding `tokens.csv` (0600), `token` and `sa.key` (0600).

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# bench-saturation: does kp-load stay cheap, and name the server, when the server is the limit?
+#
+# Starts kp-sim with a fixed service time and a concurrency limit (--fault-latency fixed:SERVICE,
+# --sim-max-concurrency CONCURRENCY: capacity C = CONCURRENCY / SERVICE requests/s, printed), then
+# runs kp-load twice, reads only, spread over CLUSTERS hot clusters: once at LOW × C (unloaded) and
+# once at HIGH × C (saturated). For each it prints the requests, kp-load's CPU-seconds over the phase
+# (load_final.generator.cpu_seconds, getrusage from the phase's start to its end, drain included),
+# CPU per request in µs, and the verdict with kp-load's exit code; then the ratio of the saturated
+# run's CPU per request to the unloaded one's. Targets: ratio ≤ 2.0; the saturated run says
+# "target saturated" and exits 6.
+#
+# Environment (all optional):
+#   SCRATCH=.build-load     SwiftPM scratch path for the release build
+#   BIN_DIR=/path           use kp-sim, kp-bootstrap, kp-load from this folder and skip the build
+#   SERVICE=5ms             kp-sim's fixed service time (--fault-latency fixed:SERVICE)
+#   CONCURRENCY=2           kp-sim's --sim-max-concurrency
+#   CLUSTERS=10             hot clusters the rate is spread over
+#   DURATION=12s            load per run
+#   LOW=0.5 HIGH=2.5        the two offered rates, as multiples of the capacity
+#   KEEP=1                  keep the temp dir (kp-sim log, both runs' load.jsonl and stderr)
+# Output: one line per run and the ratio; the exit status is 0 whether or not the targets are met.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCRATCH=${SCRATCH:-.build-load}
+SERVICE=${SERVICE:-5ms}
+CONCURRENCY=${CONCURRENCY:-2}
+CLUSTERS=${CLUSTERS:-10}
+DURATION=${DURATION:-12s}
+LOW=${LOW:-0.5}
+HIGH=${HIGH:-2.5}
+
+for tool in jq openssl awk; do
+    command -v "$tool" >/dev/null || { echo "bench-saturation: $tool is missing (apt-get install jq openssl gawk)" >&2; exit 14; }
+done
+[[ "$SERVICE" =~ ^[1-9][0-9]*ms$ ]] || { echo "bench-saturation: SERVICE=$SERVICE is not whole milliseconds: give e.g. SERVICE=5ms" >&2; exit 2; }
+[[ "$CONCURRENCY" =~ ^[1-9][0-9]*$ ]] || { echo "bench-saturation: CONCURRENCY=$CONCURRENCY is not a positive whole number: give e.g. CONCURRENCY=2" >&2; exit 2; }
+[[ "$CLUSTERS" =~ ^[1-9][0-9]*$ ]] || { echo "bench-saturation: CLUSTERS=$CLUSTERS is not a positive whole number: give e.g. CLUSTERS=10" >&2; exit 2; }
+[[ "$DURATION" =~ ^[1-9][0-9]*s$ ]] || { echo "bench-saturation: DURATION=$DURATION is not whole seconds: give e.g. DURATION=12s" >&2; exit 2; }
+for m in "$LOW" "$HIGH"; do
+    [[ "$m" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v m="$m" 'BEGIN{exit !(m > 0)}' \
+        || { echo "bench-saturation: LOW/HIGH '$m' is not a positive number: give e.g. LOW=0.5 HIGH=2.5" >&2; exit 2; }
+done
+
+if [ -n "${BIN_DIR:-}" ]; then
+    BIN=$BIN_DIR
+    for p in kp-sim kp-bootstrap kp-load; do
+        [ -x "$BIN/$p" ] || { echo "bench-saturation: BIN_DIR=$BIN has no executable $p: build it (swift build -c release) or point BIN_DIR at a folder that has it" >&2; exit 2; }
+    done
+    echo "bench-saturation: using the binaries in $BIN (no build)" >&2
+else
+    echo "bench-saturation: building kp-sim, kp-bootstrap, kp-load (release, --scratch-path $SCRATCH)" >&2
+    for p in kp-sim kp-bootstrap kp-load; do
+        swift build -c release --scratch-path "$SCRATCH" --product "$p" >&2
+    done
+    BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+fi
+
+TMP=$(mktemp -d /tmp/bench-saturation.XXXXXX)
+SIM_PID=
+cleanup() {
+    if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
+        kill -TERM "$SIM_PID" 2>/dev/null || true
+        wait "$SIM_PID" 2>/dev/null || true
+    fi
+    if [ -n "${KEEP:-}" ]; then echo "bench-saturation: kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+printf 'smoketoken,admin,admin,system:masters\n' >"$TMP/tokens.csv"
+printf 'smoketoken\n' >"$TMP/token"
+chmod 600 "$TMP/tokens.csv" "$TMP/token"
+openssl genrsa -traditional -out "$TMP/sa.key" 2048 2>/dev/null
+
+# The contract flag set without --etcd-servers (objects in memory), plus the capacity knob.
+"$BIN/kp-sim" \
+    --cert-dir="$TMP/certs" --secure-port=0 --bind-address=127.0.0.1 --enable-aggregator-routing=true \
+    --authorization-mode=RBAC --anonymous-auth=true --token-auth-file="$TMP/tokens.csv" --allow-privileged=true \
+    --service-cluster-ip-range=10.0.0.0/24 --service-cidr-sharing-mode=shared --kubernetes-service-mode=shared \
+    --service-account-issuer=test --api-audiences=test,https://kubernetes.default.svc \
+    --service-account-signing-key-file="$TMP/sa.key" --service-account-key-file="$TMP/sa.key" --v=0 \
+    --sim-port-file="$TMP/port" --sim-max-concurrency="$CONCURRENCY" --fault-latency="fixed:$SERVICE" \
+    >"$TMP/sim.log" 2>&1 &
+SIM_PID=$!
+for _ in $(seq 1 300); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+[ -s "$TMP/port" ] || { echo "bench-saturation: kp-sim did not start (see $TMP/sim.log)" >&2; KEEP=1; exit 1; }
+URL="https://127.0.0.1:$(cat "$TMP/port")"
+TARGET=(--url "$URL" --token-file "$TMP/token" --insecure-skip-tls-verify)
+
+"$BIN/kp-bootstrap" "${TARGET[@]}" --clusters "$CLUSTERS" >"$TMP/bootstrap.jsonl" 2>"$TMP/bootstrap.log" \
+    || { echo "bench-saturation: kp-bootstrap failed (see $TMP/bootstrap.log)" >&2; KEEP=1; exit 1; }
+
+CAPACITY=$(awk -v n="$CONCURRENCY" -v s="${SERVICE%ms}" 'BEGIN{printf "%.0f", n / (s / 1000)}')
+echo "bench-saturation: kp-sim at $URL serves $CONCURRENCY requests at once, $SERVICE each: capacity C = $CAPACITY requests/s;" \
+    "$CLUSTERS hot clusters, reads only, $DURATION per run; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-10s %8s %9s %9s %9s %7s %12s %6s  %s\n' run offered requests timeouts achieved cpu_s cpu_us/req exit verdict
+
+declare -A US
+for which in unloaded saturated; do
+    mult=$LOW
+    [ "$which" = saturated ] && mult=$HIGH
+    rate=$(awk -v c="$CAPACITY" -v m="$mult" 'BEGIN{printf "%.0f", c * m}')
+    per=$(awk -v r="$rate" -v n="$CLUSTERS" 'BEGIN{printf "%.6f", r / n}')
+    set +e
+    "$BIN/kp-load" "${TARGET[@]}" --bootstrap "$TMP/bootstrap.jsonl" --clusters "$CLUSTERS" --scenario mixed-uniform \
+        --read-rps-per-cluster "$per" --write-rps-per-cluster 0 --load-duration "$DURATION" --seed 1 \
+        >"$TMP/load-$which.jsonl" 2>"$TMP/load-$which.log"
+    rc=$?
+    set -e
+    final=$(grep '"kind":"load_final"' "$TMP/load-$which.jsonl" || true)
+    if [ -z "$final" ]; then
+        echo "bench-saturation: kp-load exited $rc without load_final in the $which run (see $TMP/load-$which.log)" >&2
+        KEEP=1
+        exit 1
+    fi
+    read -r req tmo ach cpu <<<"$(jq -r '
+        (.ops | map({(.op): .}) | add) as $o
+        | [$o.read.count, ($o.read.by_status.timeout // 0), (.achieved_rps | add), .generator.cpu_seconds] | @tsv' <<<"$final")"
+    verdict=$(jq -r 'if .target_saturated then (.target_saturation_reason // "target saturated")
+        elif .generator_limited then "generator-limited: " + (.generator_limit_reason // "?") else "ok" end' <<<"$final")
+    US[$which]=$(awk -v c="$cpu" -v n="$req" 'BEGIN{printf "%.1f", (n > 0 ? c / n * 1e6 : 0)}')
+    printf '%-10s %8s %9s %9s %9.1f %7.2f %12s %6s  %s\n' "$which" "$rate" "$req" "$tmo" "$ach" "$cpu" "${US[$which]}" "$rc" "$verdict"
+done
+
+ratio=$(awk -v a="${US[saturated]}" -v b="${US[unloaded]}" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')
+echo "bench-saturation: CPU per request saturated / unloaded = $ratio (target ≤ 2.0); the saturated run's verdict should be target saturated, exit 6"
