@@ -36,7 +36,8 @@ PLAN ?=
 # ALLOW_EXISTING=1 (--allow-existing: reuse VCPs an earlier run left on an APISERVER_URL server;
 # summary.md then names the per-VCP figures they make wrong), NAME_FORMAT (--name-format),
 # MAX_ERROR_PERCENT, MAX_LAG, REQUEST_TIMEOUT, STEP_DEADLINE, SNAPSHOT_RPS_PER_CLUSTER,
-# SNAPSHOT_WARM=1, SNAPSHOT_RESOURCES=a,b; SKIP_PREFLIGHT=1 and PREFLIGHT_SWEEP=dir (the pre-flight).
+# SNAPSHOT_WARM=1, SNAPSHOT_RESOURCES=a,b; SKIP_PREFLIGHT=1 and PREFLIGHT_SWEEP=dir (the pre-flight);
+# NO_SCRAPE_COST=1 (--no-scrape-cost: skip the ~2 s burst that measures what a scrape costs the server).
 ALLOW_EXISTING ?=
 NAME_FORMAT ?=
 MAX_ERROR_PERCENT ?=
@@ -48,6 +49,7 @@ SNAPSHOT_WARM ?=
 SNAPSHOT_RESOURCES ?=
 SKIP_PREFLIGHT ?=
 PREFLIGHT_SWEEP ?=
+NO_SCRAPE_COST ?=
 # Any other kp-run flags, passed as given after the ones above (RUN_ARGS="--workers 4").
 RUN_ARGS ?=
 # kp-launch up flags, passed after -- (LAUNCH_ARGS="--pull never", LAUNCH_ARGS=--sim-arg=…).
@@ -57,6 +59,9 @@ REPEAT ?=
 LOAD_SHARDS ?=
 SIZES ?=
 THRESHOLDS ?=
+# BUDGETS=file: absolute budgets (budgets.example.yaml) for every run of any run target, and for
+# make report: a broken error budget exits 7, a broken warning budget is reported (docs/reports.md).
+BUDGETS ?=
 A ?=
 B ?=
 A_BIN ?=
@@ -87,6 +92,8 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	$(if $(SEED),--seed $(SEED)) $(if $(PLAN),--plan) \
 	$(if $(REPEAT),--repeat $(REPEAT)) $(if $(LOAD_SHARDS),--load-shards $(LOAD_SHARDS)) \
 	$(if $(ALLOW_EXISTING),--allow-existing) $(if $(NAME_FORMAT),--name-format $(NAME_FORMAT)) \
+	$(if $(NO_SCRAPE_COST),--no-scrape-cost) \
+	$(if $(BUDGETS),--budgets "$(BUDGETS)") \
 	$(if $(MAX_ERROR_PERCENT),--max-error-percent $(MAX_ERROR_PERCENT)) $(if $(MAX_LAG),--max-lag $(MAX_LAG)) \
 	$(if $(REQUEST_TIMEOUT),--request-timeout $(REQUEST_TIMEOUT)) $(if $(STEP_DEADLINE),--step-deadline $(STEP_DEADLINE)) \
 	$(if $(SNAPSHOT_RPS_PER_CLUSTER),--snapshot-rps-per-cluster $(SNAPSHOT_RPS_PER_CLUSTER)) \
@@ -100,7 +107,7 @@ KP_RUN = "$(BIN_DIR)/kp-run" --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
 # The end of every kp-run command: RUN_ARGS last among kp-run's flags (so they win), then kp-launch's.
 RUN_TAIL = $(RUN_ARGS) -- $(LAUNCH_ARGS)
 
-.PHONY: all help deps deps-test build install test test-e2e demo run report sweep compare compare-bins bench-http bench-load bench-report \
+.PHONY: all help deps deps-test build install test test-e2e demo run report sweep capacity compare compare-bins bench-http bench-load bench-saturation bench-report \
 	fuzz fault-matrix docs lint fmt clean report-check \
 	bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
 	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
@@ -137,6 +144,7 @@ install: deps
 # The README's test command: unit, integration and end-to-end tests (debug build). The suites tagged
 # .timing (they time answers or starve a CPU on purpose) run alone, one test at a time; every other
 # suite runs in TEST_JOBS test processes side by side (scripts/test.sh). TEST_FILTER=regex picks suites.
+# On 2 cores: about 5 minutes of tests, after a build that takes about 10 minutes from a clean clone.
 TEST_JOBS ?= 3
 TEST_FILTER ?=
 test: deps-test
@@ -165,7 +173,7 @@ fmt:
 	@$(SWIFT_FORMAT_CHECK)
 	swift format format --in-place --recursive --parallel $(LINT_PATHS)
 
-# The main job on the bundled emulator, with short phases: a complete report in about a minute.
+# The main job on the bundled emulator, with short phases: a complete report in under a minute (after the build).
 demo: $(BUILD_DEP)
 	$(KP_RUN) --scenario bootstrap --sim --run demo --force --clusters $(DEMO_CLUSTERS) --warmup $(DEMO_WARMUP) \
 		--post-bootstrap-settle $(DEMO_SETTLE) --steady-wait $(DEMO_STEADY) --series-interval 1s $(RUN_TAIL)
@@ -176,12 +184,31 @@ run: $(BUILD_DEP)
 
 # Fold a run directory (or a repeat set) into its report again, without re-running: make report RUN=out/x
 report: $(BUILD_DEP)
-	"$(BIN_DIR)/kp-report" fold "$(RUN)"
+	"$(BIN_DIR)/kp-report" fold "$(RUN)" $(if $(BUDGETS),--budgets "$(BUDGETS)")
 $(if $(filter report,$(MAKECMDGOALS)),$(if $(RUN),,$(error make report needs the run directory: make report RUN=out/<run>)))
 
 # One run (or REPEAT runs) per size, then the fit: make sweep SCENARIO=bootstrap SIZES="50 100 200 400"
 sweep: $(BUILD_DEP)
 	$(KP_RUN) --scenario $(SCENARIO) --sizes "$(SIZES)" $(RUN_TAIL)
+
+# kp-report capacity: the VCPs that fit a ControlPlaneShard, from a sweep (and a mixed-* run as the hot class).
+# SWEEP=the sweep's folder; SHARD=cpu=8,memory=16Gi[,maxControlPlanes=500] or SHARD_FILE=a ControlPlaneShard
+# manifest; LOADED=mixed-* run or sweep; CAPACITY_TARGET, HARD_STOP (percent), MIX=idle=90,hot=10, FOR=N.
+SWEEP ?=
+SHARD ?=
+SHARD_FILE ?=
+LOADED ?=
+CAPACITY_TARGET ?= 80%
+HARD_STOP ?= 90%
+MIX ?=
+FOR ?=
+
+# VCPs per shard from a sweep: make capacity SWEEP=out/bootstrap-sweep SHARD=cpu=8,memory=16Gi [LOADED=out/mixed-hot-200]
+capacity: $(BUILD_DEP)
+	"$(BIN_DIR)/kp-report" capacity "$(SWEEP)" $(if $(SHARD),--shard $(SHARD)) $(if $(SHARD_FILE),--shard-file "$(SHARD_FILE)") \
+		$(if $(LOADED),--loaded "$(LOADED)") --target $(CAPACITY_TARGET) --hard-stop $(HARD_STOP) \
+		$(if $(MIX),--mix $(MIX)) $(if $(FOR),--for $(FOR))
+$(if $(filter capacity,$(MAKECMDGOALS)),$(if $(SWEEP),,$(error make capacity needs the sweep folder: make capacity SWEEP=out/<scenario>-sweep SHARD=cpu=8,memory=16Gi)))
 
 # Two sets of finished runs side by side: make compare A="out/a/r1 out/a/r2" B="out/b" [THRESHOLDS=file]
 compare: $(BUILD_DEP)
@@ -240,6 +267,11 @@ bench-http:
 # The highest rate kp-load sustains, and its CPU per request beside hey's and bare libcurl's (docs/load.md).
 bench-load:
 	scripts/bench-load.sh
+
+# kp-load against a server at 2.5× its capacity (kp-sim --sim-max-concurrency): CPU per request
+# beside the unloaded run's, and the verdict (docs/load.md, "Where a request waits").
+bench-saturation:
+	scripts/bench-saturation.sh
 
 # kp-report's fold speed (MB/s, best of 3) on every committed run under results/, each re-fold checked
 # byte for byte against the committed report (docs/reports.md); BENCH_RUNS="mixed-hot-200 …" picks runs.

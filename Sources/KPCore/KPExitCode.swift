@@ -15,6 +15,9 @@ public enum KPExitCode: Int32, Sendable, CaseIterable {
     /// The target saturated: kp-load kept its own schedule, but operations waited on the server
     /// (stream slots, slow answers piling up, timeouts). A server result; the latencies stand.
     case targetSaturated = 6
+    /// An absolute budget of severity `error` broke (`--budgets FILE`, docs/reports.md "Budgets"):
+    /// the run measured what it set out to, and a figure is beyond the limit the file gives it.
+    case budgetBroken = 7
     /// The target process exited or crashed during the run.
     case targetCrashed = 10
     /// The target stopped answering (timeouts, stalls) or became unreachable.

@@ -183,39 +183,73 @@ extension MetricFamily {
         addPart: (inout Series, Double, Double) -> Void, setSum: (inout Series, Double) -> Void,
         setCount: (inout Series, Double) -> Void
     ) -> [Series] {
-        var order: [[String: String]] = []
-        var series: [[String: String]: Series] = [:]
-        func update(_ labels: [String: String], _ change: (inout Series) -> Void) {
-            if series[labels] == nil {
-                order.append(labels)
-                series[labels] = empty(labels)
-            }
-            change(&series[labels]!)
-        }
+        var result: [Series] = []
+        var slots: [[String: String]: Int] = [:]
+        // A series' samples come one after another in the exposition format, so the previous sample's
+        // series is checked first, label by label; hashing whole label sets (and copying one to drop
+        // `partLabel`) only happens when a new series starts.
+        var previous: (key: [String: String], slot: Int)?
         for sample in self.samples {
-            var labels = sample.labels
+            let role: SampleRole
             switch self.suffix(of: sample) {
             case partSuffix?:
-                guard let text = labels.removeValue(forKey: partLabel), let bound = PromTextParser.parseFloat(text)
-                else { continue }
-                update(labels) { addPart(&$0, bound, sample.value) }
+                guard let text = sample.labels[partLabel], let bound = PromTextParser.parseFloat(text) else { continue }
+                role = .part(bound)
             case "_sum":
-                update(labels) { setSum(&$0, sample.value) }
+                role = .sum
             case "_count":
-                update(labels) { setCount(&$0, sample.value) }
+                role = .count
             default:
                 continue
             }
+            let isPart = if case .part = role { true } else { false }
+            let slot: Int
+            if let previous, Self.labels(sample.labels, match: previous.key, part: isPart ? partLabel : nil) {
+                slot = previous.slot
+            } else {
+                var key = sample.labels
+                if isPart { key.removeValue(forKey: partLabel) }
+                if let known = slots[key] {
+                    slot = known
+                } else {
+                    slot = result.count
+                    slots[key] = slot
+                    result.append(empty(key))
+                }
+                previous = (key, slot)
+            }
+            switch role {
+            case .part(let bound): addPart(&result[slot], bound, sample.value)
+            case .sum: setSum(&result[slot], sample.value)
+            case .count: setCount(&result[slot], sample.value)
+            }
         }
-        return order.compactMap { series[$0] }
+        return result
     }
+
+    /// Whether `labels` is `key`, or `key` plus the part label when `part` names it (its presence in
+    /// `labels` was checked by the caller): every label of `key` is in `labels` with the same value
+    /// and the counts agree.
+    private static func labels(_ labels: [String: String], match key: [String: String], part: String?) -> Bool {
+        if let part, key[part] != nil { return false }
+        guard labels.count == key.count + (part == nil ? 0 : 1) else { return false }
+        for (name, value) in key where labels[name] != value { return false }
+        return true
+    }
+}
+
+/// What a sample of a histogram or summary holds: one part (a bucket at `le`, or a quantile), the
+/// sum or the count.
+private enum SampleRole {
+    case part(Double)
+    case sum, count
 }
 
 extension MetricFamily {
     /// What follows the family name in a sample's name (`_bucket`, `_sum`, …), or nil if unrelated.
     fileprivate func suffix(of sample: MetricSample) -> Substring? {
         guard sample.name.hasPrefix(self.name) else { return nil }
-        return sample.name.dropFirst(self.name.count)
+        return sample.name[sample.name.utf8.index(sample.name.startIndex, offsetBy: self.name.utf8.count)...]
     }
 }
 

@@ -22,6 +22,7 @@ public enum RecordKind: String, Codable, Sendable, CaseIterable {
     case bootstrapSummary = "bootstrap_summary"
     case sample
     case profile
+    case scrapeCost = "scrape_cost"
     case loadInterval = "load_interval"
     case loadFinal = "load_final"
     case fleetStatus = "fleet_status"
@@ -46,6 +47,7 @@ public enum Record: Sendable, Equatable {
     case bootstrapSummary(BootstrapSummaryRecord)
     case sample(SampleRecord)
     case profile(ProfileRecord)
+    case scrapeCost(ScrapeCostRecord)
     case loadInterval(LoadIntervalRecord)
     case loadFinal(LoadFinalRecord)
     case fleetStatus(FleetStatusRecord)
@@ -69,6 +71,7 @@ public enum Record: Sendable, Equatable {
         case .bootstrapSummary: .bootstrapSummary
         case .sample: .sample
         case .profile: .profile
+        case .scrapeCost: .scrapeCost
         case .loadInterval: .loadInterval
         case .loadFinal: .loadFinal
         case .fleetStatus: .fleetStatus

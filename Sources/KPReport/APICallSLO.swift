@@ -78,18 +78,12 @@ public struct APICallSLO: Sendable {
             guard let h = try? LatencyHistogram(wire: c.response), let p = h.percentile(99) else { continue }
             checks.append(Self.client(op: c.op, cluster: c.cluster, requests: Double(h.count), p99Ns: p))
         }
-        guard let before = load.server.before, let after = load.server.after else {
+        guard load.server.before != nil, load.server.after != nil else {
             notes.append("server side not checked: " + (load.server.note ?? "no samples around the load"))
             return
         }
-        func family(_ s: SampleRecord) -> MetricFamilyWire? {
-            s.families?.first { $0.name == LoadAnalysis.serverMetric }
-        }
-        guard let fb = family(before), let fa = family(after) else { return }
         // Resource requests only: the SLO is about API calls, not /readyz or discovery.
-        let deltas = PromHistogram.deltas(after: PromHistogram.series(from: fa), before: PromHistogram.series(from: fb))
-            .series
-            .filter { !($0.labels["resource"] ?? "").isEmpty }
+        let deltas = load.server.deltas.filter { !($0.labels["resource"] ?? "").isEmpty }
         checks += Self.server(deltas, cluster: "all")
         let clusters = Set(load.final.perCluster.map(\.cluster)).sorted()
         for c in clusters {

@@ -301,10 +301,13 @@ public struct Compare: Sendable {
         return t.text
     }
 
-    /// Writes compare.md, compare.csv and compare.html into `directory`.
+    /// Writes compare.md, compare.csv and compare.html into `directory`, and junit.xml with thresholds.
     public func write(to directory: String) throws(ReportWriteError) {
         try Report.writeAtomically(markdown, to: (directory as NSString).appendingPathComponent("compare.md"))
         try Report.writeAtomically(csv, to: (directory as NSString).appendingPathComponent("compare.csv"))
         try Report.writeAtomically(html, to: (directory as NSString).appendingPathComponent("compare.html"))
+        let junitPath = (directory as NSString).appendingPathComponent(RunLayout.junit)
+        // With thresholds, one test case per figure they cover; without, no junit.xml (an old one removed).
+        if let junit { try Report.writeAtomically(junit.xml, to: junitPath) } else { unlink(junitPath) }
     }
 }

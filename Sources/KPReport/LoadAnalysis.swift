@@ -51,6 +51,9 @@ public struct LoadAnalysis: Sendable {
         public var note: String?
         /// What the server counted in the window, beside what the records say sent it.
         public var accounting: ServerRequestAccounting?
+        /// Every series of the server's request-duration histogram over the window (`after` −
+        /// `before`), sorted by label-set key: what the SLO checks and the CL2 files read too.
+        public var deltas: [PromHistogram] = []
     }
 
     public var final: LoadFinalRecord
@@ -144,7 +147,7 @@ public struct LoadAnalysis: Sendable {
         let a = PromHistogram.series(from: family(after)!)
         let d = PromHistogram.deltas(after: a, before: b)
         let byVerb = PromHistogram.aggregate(d.series, by: "verb")
-        var view = ServerView(before: before, after: after, resets: d.resets)
+        var view = ServerView(before: before, after: after, resets: d.resets, deltas: d.series)
         view.accounting = ServerRequestAccounting(
             deltas: d.series, before: before, after: after, final: final, data: data)
         for verb in byVerb.keys.sorted() {

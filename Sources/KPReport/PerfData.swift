@@ -111,18 +111,13 @@ extension Report {
     /// Server-side latency of the load phase by (verb, resource, subresource, scope), as CL2's
     /// APIResponsivenessPrometheus: Perc50/90/99 in ms from `apiserver_request_duration_seconds` deltas.
     var serverPerfData: PerfData.Document? {
-        guard let l = load, let before = l.server.before, let after = l.server.after else { return nil }
-        func family(_ s: SampleRecord) -> MetricFamilyWire? {
-            s.families?.first { $0.name == LoadAnalysis.serverMetric }
-        }
-        guard let fb = family(before), let fa = family(after) else { return nil }
+        guard let l = load, l.server.before != nil, l.server.after != nil else { return nil }
         let keys = ["verb", "resource", "subresource", "scope"]
-        let deltas = PromHistogram.deltas(after: PromHistogram.series(from: fa), before: PromHistogram.series(from: fb))
-            .series.map { h in
-                var h = h
-                h.labels["_kp_key"] = keys.map { h.labels[$0] ?? "" }.joined(separator: "\u{1}")
-                return h
-            }
+        let deltas = l.server.deltas.map { h in
+            var h = h
+            h.labels["_kp_key"] = keys.map { h.labels[$0] ?? "" }.joined(separator: "\u{1}")
+            return h
+        }
         let grouped = PromHistogram.aggregate(deltas, by: "_kp_key")
         var items: [PerfData.Item] = []
         for key in grouped.keys.sorted() {

@@ -1,7 +1,4 @@
 extension Report {
-    /// The API-call latency SLO checks of a mixed run (nil without a load phase).
-    public var slo: APICallSLO? { load.map(APICallSLO.init(load:)) }
-
     /// An SLO bound in seconds (`1 s`, `30 s`).
     static func bound(_ seconds: Double) -> String { Format.trimmed(seconds) + " s" }
 

@@ -31,20 +31,7 @@ extension Report {
             ])
         }
         text += t.text
-        // Client beside server: each client op with the verb it maps to.
-        let mapping: [(String, String)] = [("read", "GET"), ("write.get", "GET"), ("write.update", "PUT")]
-        var c = MarkdownTable(
-            ["client op", "client p50", "client p99", "server verb", "server p50", "server p99"],
-            rightAligned: [false, true, true, false, false, false])
-        for (op, verb) in mapping {
-            guard let o = l.ops.first(where: { $0.op == op }) else { continue }
-            let sv = v.verbs.first { $0.verb == verb }
-            c.add([
-                op, Format.latency(o.service?.percentile(50).map(Double.init)),
-                Format.latency(o.service?.percentile(99).map(Double.init)),
-                verb, Format.bucketQuantile(sv?.p50), Format.bucketQuantile(sv?.p99),
-            ])
-        }
+        let c = Self.clientServerTable(l)
         if !c.rows.isEmpty {
             text +=
                 "\nClient service time beside the server's view (the server's figures cover every request of the verb in the window, below):\n\n"
@@ -52,6 +39,43 @@ extension Report {
         }
         if let a = v.accounting { text += accountingText(a, load: l) }
         return text
+    }
+
+    /// A client op beside the server verb it maps to: the client's service time and the server's
+    /// quantiles of every request of the verb in the window.
+    struct ClientServerPair {
+        var op: String
+        var client: LatencyHistogram?
+        var verb: String
+        /// nil when the server recorded no request of the verb in the window.
+        var server: LoadAnalysis.ServerVerb?
+    }
+
+    /// The client ops the load ran, each with its server verb (read and write.get → GET,
+    /// write.update → PUT); summary.md's and report.html's client-beside-server tables.
+    static func clientServerPairs(_ l: LoadAnalysis) -> [ClientServerPair] {
+        let mapping: [(String, String)] = [("read", "GET"), ("write.get", "GET"), ("write.update", "PUT")]
+        return mapping.compactMap { op, verb in
+            guard let o = l.ops.first(where: { $0.op == op }) else { return nil }
+            return ClientServerPair(
+                op: op, client: o.service, verb: verb, server: l.server.verbs.first { $0.verb == verb })
+        }
+    }
+
+    /// Client beside server: each client op's service time with the server's quantiles of its verb
+    /// (summary.md's table, which report.html shows beside the latency spectra too).
+    static func clientServerTable(_ l: LoadAnalysis) -> MarkdownTable {
+        var c = MarkdownTable(
+            ["client op", "client p50", "client p99", "server verb", "server p50", "server p99"],
+            rightAligned: [false, true, true, false, false, false])
+        for p in clientServerPairs(l) {
+            c.add([
+                p.op, Format.latency(p.client?.percentile(50).map(Double.init)),
+                Format.latency(p.client?.percentile(99).map(Double.init)),
+                p.verb, Format.bucketQuantile(p.server?.p50), Format.bucketQuantile(p.server?.p99),
+            ])
+        }
+        return c
     }
 
     /// The requests the server counted, who sent them, and why a verb's count differs from kp-load's.

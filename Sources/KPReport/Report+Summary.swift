@@ -37,7 +37,9 @@ extension Report {
         let watch = watchSection
         if !watch.isEmpty { out.append(watch) }
         if let slo { out.append(sloSection(slo)) }
+        if budgets != nil { out.append(budgetsSection) }
         out.append(sizingSection)
+        out.append(observerCostSection)
         out.append(profilesSection)
         out.append(problemsSection)
         return out.joined(separator: "\n")
@@ -91,6 +93,7 @@ extension Report {
         }
         t.add(["kp-bench", (m?.kpBenchVersion ?? Format.missing) + (m?.harness.map { ", \($0.text)" } ?? "")])
         t.add(["VCPs (N)", phases.vcps.map(String.init) ?? Format.missing])
+        for row in loadRunRows { t.add(row) }
         var text = "## Run\n\n" + t.text
         if let flags = m?.flags, !flags.isEmpty {
             var f = MarkdownTable(["flag", "value"], rightAligned: [false, false])
@@ -100,26 +103,6 @@ extension Report {
             text += "\nFlags as given:\n\n" + f.text
         }
         return text
-    }
-
-    // MARK: - Headline (the seed's cross-N table row)
-
-    var headlineSection: String {
-        var t = MarkdownTable([
-            "scenario", "clusters", "bootstrap time", "heap @ steady", "per-VCP heap", "per-VCP RSS",
-            "per-VCP goroutines", "idle CPU%",
-        ])
-        let steady = phases.row("steady")
-        var clusters = phases.vcps.map(String.init) ?? Format.missing
-        if let load, load.durationNs > 0 { clusters += " + \(Format.fixed(Double(load.durationNs) / 60e9, 1))m load" }
-        t.add([
-            data.runMeta?.scenario ?? Format.missing, clusters, Format.seconds(bootstrap.wallNs),
-            Format.bytes(steady?.sample.heapInuseBytes),
-            Format.mib2(phases.perVCP(.heapInuse, phase: "steady")), Format.mib2(phases.perVCP(.rss, phase: "steady")),
-            Format.fixed(phases.perVCP(.goroutines, phase: "steady"), 2), Format.percent(steady?.cpuPercent),
-        ])
-        return "## Headline\n\n" + t.text
-            + "\nPer-VCP figures are (steady − baseline) / N with N = \(phases.vcps.map(String.init) ?? "?") (\(phases.vcpsSource)); idle CPU is the steady phase's average.\n"
     }
 
     // MARK: - Phases
@@ -181,16 +164,17 @@ extension Report {
                 : "there is no baseline sample or no later phase"
             return text + "Not computed: \(why).\n"
         }
-        var t = MarkdownTable(["figure"] + cols.map { "\($0) − baseline" })
+        let hot = hotVCPLoadCost
+        let hotColumn = hot.map { ["\($0.after) − \($0.before) per hot VCP"] } ?? []
+        var t = MarkdownTable(["figure"] + cols.map { "\($0) − baseline" } + hotColumn)
         for (f, title, bytes) in Self.perVCPFigures {
             t.add(
                 [title]
-                    + cols.map { c in
-                        let v = phases.perVCP(f, phase: c)
-                        return bytes ? Format.kib(v) : Format.fixed(v, 3)
+                    + (cols.map { phases.perVCP(f, phase: $0) } + (hot.map { [$0.value(f)] } ?? [])).map { v in
+                        bytes ? Format.kib(v) : Format.fixed(v, 3)
                     })
         }
-        return text + "(phase − baseline) / N, N = \(n) VCPs (\(phases.vcpsSource)).\n\n" + t.text
+        return text + "(phase − baseline) / N, N = \(n) VCPs (\(phases.vcpsSource))." + hotVCPNote + "\n\n" + t.text
     }
 
     // MARK: - Deltas

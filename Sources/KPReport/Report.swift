@@ -17,12 +17,17 @@ public struct Report: Sendable {
     public var phases: PhaseAnalysis
     public var bootstrap: BootstrapAnalysis
     public var load: LoadAnalysis?
+    /// The API-call latency SLO checks of a run with a load phase (nil without one).
+    public var slo: APICallSLO?
     public var sizing: SizingAdvice
     public var profiles: ProfileListing
     /// Samples, profiles and load operations the run did not get.
     public var gaps: MeasurementGaps
     /// Data problems from reading plus those found while folding, sorted.
     public var problems: [DataProblem]
+    /// Absolute budgets to hold the run's figures against (`kp-report DIR --budgets FILE`); set
+    /// before writing. Their verdicts: ``budgetResults``.
+    public var budgets: Budgets?
 
     /// Reads and folds `directory`.
     public init(directory: String) {
@@ -35,6 +40,7 @@ public struct Report: Sendable {
         phases = PhaseAnalysis(data: data)
         bootstrap = BootstrapAnalysis(data: data)
         load = data.loadFinal.map { LoadAnalysis(final: $0, data: data) }
+        slo = load.map(APICallSLO.init(load:))
         sizing = SizingAdvice(phases: phases, data: data)
         profiles = ProfileListing(data: data, directory: directory)
         gaps = MeasurementGaps(data: data, profiles: profiles)
@@ -125,17 +131,28 @@ public struct Report: Sendable {
             ("report.html", reportHTML),
         ]
         out += perfDataFiles
-        out.append(("result.json", PerfData.encode(result(exitCodeNames: exitCodeNames, files: out.map(\.0)))))
+        if let junit { out.append((RunLayout.junit, junit.xml)) }
+        var result = result(exitCodeNames: exitCodeNames, files: out.map(\.0))
+        result.budgets = resultBudgets
+        out.append(("result.json", PerfData.encode(result)))
         return out
     }
+
+    /// The run's figures held against ``budgets`` (empty without budgets).
+    public var budgetResults: [BudgetResult] { budgets?.evaluate(figures) ?? [] }
 
     /// Writes the files into `directory`, each to a temporary file first and then renamed
     /// over the old one, so a reader never sees a half-written report.
     ///
     /// - Throws: ``ReportWriteError`` naming the file that could not be written.
     public func write(to directory: String, exitCodeNames: [Int: String] = [:]) throws(ReportWriteError) {
-        for (name, text) in files(exitCodeNames: exitCodeNames) {
+        let files = files(exitCodeNames: exitCodeNames)
+        for (name, text) in files {
             try Self.writeAtomically(text, to: (directory as NSString).appendingPathComponent(name))
+        }
+        // A junit.xml of an earlier fold (with budgets) is not this fold's.
+        if !files.contains(where: { $0.name == RunLayout.junit }) {
+            unlink((directory as NSString).appendingPathComponent(RunLayout.junit))
         }
     }
 

@@ -73,6 +73,37 @@ public struct ResultFile: Codable, Sendable, Equatable {
         public var inconclusive: Int
     }
 
+    /// One figure of the headline (``HeadlineFigure``): key, title and unit as in ``Report/figures``.
+    public struct HeadlineEntry: Codable, Sendable, Equatable {
+        public var key: String
+        public var title: String
+        public var value: Double
+        public var unit: String
+        /// What the value is measured from, as summary.md's headline says it.
+        public var basis: String
+        /// What the value is held against (an achieved rate's target), in its unit.
+        public var target: Double?
+    }
+
+    /// One absolute budget held against one figure (`--budgets FILE`; ``BudgetResult``).
+    public struct Budget: Codable, Sendable, Equatable {
+        /// The figure key (a glob's entry gives one budget per figure it matches).
+        public var figure: String
+        /// The budget file's key or glob.
+        public var pattern: String
+        /// `max` or `min`.
+        public var bound: String
+        /// In the figure's unit.
+        public var limit: Double
+        /// Absent when the run has no such figure.
+        public var measured: Double?
+        public var unit: String
+        /// `error` or `warning`.
+        public var severity: String
+        /// `held`, `broken` or `unmeasured`.
+        public var verdict: String
+    }
+
     public var kind = "result"
     public var v = ResultFile.version
     public var run: String?
@@ -93,6 +124,13 @@ public struct ResultFile: Codable, Sendable, Equatable {
     public var endedAt: String?
     public var dataProblems: Int
     public var files: [String]
+    /// Every budget's verdict (absent when the fold was given no budgets).
+    public var budgets: [Budget]?
+    /// The headline's figures: the seed's row, then the scenario's own.
+    public var headline: [HeadlineEntry]?
+    /// The clusters that got load, by name, and the seed that chose them (runs with a load).
+    public var hotClusters: [String]?
+    public var loadSeed: String?
 
     enum CodingKeys: String, CodingKey {
         case kind, v, run, scenario, status
@@ -104,7 +142,9 @@ public struct ResultFile: Codable, Sendable, Equatable {
         case startedAt = "started_at"
         case endedAt = "ended_at"
         case dataProblems = "data_problems"
-        case files
+        case files, headline, budgets
+        case hotClusters = "hot_clusters"
+        case loadSeed = "load_seed"
     }
 }
 
@@ -172,6 +212,7 @@ extension Report {
             settings: data.runMeta?.flags ?? [:], startedAt: data.runMeta?.startedAt ?? e?.startedAt,
             endedAt: end?.endedAt,
             dataProblems: problems.count,
-            files: files ?? (Array(Self.outputFiles.dropLast()) + perfDataFiles.map(\.name)))
+            files: files ?? (Array(Self.outputFiles.dropLast()) + perfDataFiles.map(\.name)),
+            headline: headlineEntries, hotClusters: hotClusters, loadSeed: loadSeed)
     }
 }

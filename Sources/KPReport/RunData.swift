@@ -22,6 +22,8 @@ public struct RunData: Sendable {
     /// Continuous samples (phase `series`, from either file), by time.
     public var seriesSamples: [SampleRecord] = []
     public var profiles: [ProfileRecord] = []
+    /// `kp-scrape --burst`'s `scrape_cost` records (in samples.jsonl), by time.
+    public var scrapeCosts: [ScrapeCostRecord] = []
     public var loadIntervals: [LoadIntervalRecord] = []
     /// The run's `load_final`: load.jsonl's, or the fold of the shard files' (``loadShards``).
     public var loadFinal: LoadFinalRecord?
@@ -65,7 +67,8 @@ public struct RunData: Sendable {
         case "meta.jsonl": ["Run"]
         case "endpoint.json": ["Run"]
         case "bootstrap.jsonl": ["Bootstrap"]
-        case "samples.jsonl": ["Phases", "Per VCP", "Deltas", "Sizing a pod", "Profiles", "Server-side latency"]
+        case "samples.jsonl":
+            ["Phases", "Per VCP", "Deltas", "Sizing a pod", "Profiles", "Server-side latency", "Observer cost"]
         case "timeseries.jsonl": ["Sizing a pod (peak figures)"]
         case "load.jsonl": ["Load", "Watch fan-out"]
         case "teardown.jsonl": ["Teardown"]
@@ -227,6 +230,7 @@ public struct RunData: Sendable {
                 phaseSamples.append(r)
             }
         case .profile(let r): profiles.append(r)
+        case .scrapeCost(let r): scrapeCosts.append(r)
         case .loadInterval(let r): loadIntervals.append(r)
         case .loadFinal(let r) where LoadShardSet.parse(fileName: file) != nil:
             let (index, count) = LoadShardSet.parse(fileName: file)!
@@ -282,6 +286,7 @@ public struct RunData: Sendable {
         phaseSamples.sort { ($0.tNs, $0.phase) < ($1.tNs, $1.phase) }
         seriesSamples.sort { $0.tNs < $1.tNs }
         profiles.sort { ($0.tNs, $0.profile, $0.phase) < ($1.tNs, $1.profile, $1.phase) }
+        scrapeCosts.sort { $0.tNs < $1.tNs }
         loadIntervals.sort { $0.startNs < $1.startNs }
         fleetMembers.sort { ($0.tNs, $0.cluster) < ($1.tNs, $1.cluster) }
         snapshotWarms.sort { ($0.endNs, $0.cluster) < ($1.endNs, $1.cluster) }

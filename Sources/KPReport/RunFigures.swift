@@ -55,7 +55,9 @@ extension Report {
     /// bootstrap time, per-VCP heap in-use / heap alloc / RSS / goroutines / fds at steady; per
     /// phase CPU % (the steady one is the headline's idle CPU), heap in-use, heap alloc, RSS,
     /// goroutines, open fds; per load op response p50/p90/p99, achieved rate and errors; then the
-    /// scenario's own: ``snapshotFigures``, ``watchFigures``, ``teardownFigures``.
+    /// scenario's own: ``snapshotFigures``, ``watchFigures``, ``teardownFigures``; then the headline's
+    /// figures no table above has (``headlineOnlyFigures``: load cost per hot VCP, error %, total rate,
+    /// time to all Fleet members Ready).
     /// An absent figure is left out (never zero-filled).
     public var figures: [FigureValue] {
         var out = FigureList()
@@ -70,16 +72,18 @@ extension Report {
             (.goroutines, "goroutines/VCP"), (.openFds, "fds/VCP"),
         ] {
             add(
-                "per_vcp.\(figure.rawValue)", "per-VCP \(figure.title) (steady)", unit,
+                "per_vcp.\(figure.rawValue)", "per-VCP \(figure.title) (\(phaseLabel("steady")))", unit,
                 phases.perVCP(figure, phase: "steady"))
         }
         for row in phases.rows {
             add(
-                "\(row.phase).cpu_percent", row.phase == "steady" ? "idle CPU % (steady)" : "CPU % (\(row.phase))", "%",
+                "\(row.phase).cpu_percent",
+                row.phase == "steady" ? "idle CPU % (\(phaseLabel("steady")))" : "CPU % (\(row.phase))", "%",
                 row.cpuPercent)
             for (figure, unit) in Self.phaseFigures {
                 add(
-                    "\(row.phase).\(figure.rawValue)", "\(figure.title) (\(row.phase))", unit,
+                    "\(row.phase).\(figure.rawValue)",
+                    "\(figure.title) (\(row.phase == "steady" ? phaseLabel("steady") : row.phase))", unit,
                     figure.value(in: row.sample))
             }
         }
@@ -95,7 +99,7 @@ extension Report {
                 add("load.\(op.op).errors", "\(op.op) errors", "ops", Double(op.errors))
             }
         }
-        return out.values + snapshotFigures + watchFigures + teardownFigures
+        return out.values + snapshotFigures + watchFigures + teardownFigures + headlineOnlyFigures
     }
 
     /// Scenario `snapshot`, from the values `## Snapshot` prints: the first-warm cost per VCP

@@ -227,10 +227,13 @@ public struct Sweep: Sendable {
         return t.text
     }
 
-    /// Writes sweep.md, sweep.csv and sweep.html into `directory`.
+    /// Writes sweep.md, sweep.csv and sweep.html into `directory`; sweep.html keeps the capacity
+    /// section of the capacity.json that `kp-report capacity` left there.
     public func write(to directory: String) throws(ReportWriteError) {
         try Report.writeAtomically(markdown, to: (directory as NSString).appendingPathComponent("sweep.md"))
         try Report.writeAtomically(csv, to: (directory as NSString).appendingPathComponent("sweep.csv"))
-        try Report.writeAtomically(html, to: (directory as NSString).appendingPathComponent("sweep.html"))
+        try Report.writeAtomically(
+            html(capacity: CapacityFile.read(directory: directory)),
+            to: (directory as NSString).appendingPathComponent("sweep.html"))
     }
 }

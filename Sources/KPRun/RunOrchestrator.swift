@@ -281,7 +281,30 @@ public final class RunOrchestrator {
         case .load(let l): try load(l)
         case .teardown: try teardown()
         case .snapshotWarm: try snapshotWarm()
+        case .scrapeCost: if settings.scrapeCost { try scrapeCost() }
         }
+    }
+
+    /// kp-scrape --burst: what one /metrics scrape costs the server, into samples.jsonl. Not a sample:
+    /// a failed burst is said and leaves the report's observer-cost section unmeasured, the run goes on
+    /// (its exit 11, no answer in time, gives kp-launch's stall watch the time to decide).
+    func scrapeCost() throws {
+        let c = plan.scrapeCost()
+        setPhase(c.phase)
+        let log = file(c.stderr!)
+        let mark = ToolVerdict.mark(records: nil, log: log)
+        let exit = try runTool(c.tool, c.args, stdout: .append(file(c.stdout!)), stderr: .log(log))
+        if exit.code != 0 {
+            try checkSignal()
+            let said =
+                ToolVerdict.reason(tool: "kp-scrape", since: mark, stderrLine: sup.errorLine(exit.pid))
+                ?? "kp-scrape exit \(exit.code)"
+            say("\(said) (the scrape cost is not measured; see \(c.stderr!))")
+            if exit.code == KPExitCode.targetUnreachable.rawValue {
+                try settleTarget(settings.requestTimeout.duration + .seconds(2))
+            }
+        }
+        try unexpected(sup.wait(until: .now) { self.watch($0) })
     }
 
     /// kp-load --snapshot-warm-pass over the clusters whose bootstrap finished ok: one
@@ -585,6 +608,7 @@ public final class RunOrchestrator {
         unlink("\(dir)/\(RunLayout.phase).tmp")
         // The fold reads run_end: a run that cannot record its end is reported as failed by the fold too.
         var failures: [String] = []
+        var budget: String?
         func report(_ c: RunPlan.Command) -> Bool {
             let log = file(c.stderr!)
             let mark = ToolVerdict.mark(records: nil, log: log)
@@ -594,6 +618,13 @@ public final class RunOrchestrator {
                 return false
             }
             let code = sup.waitExit(p, ignoringSignals: true) ?? 1
+            if code == KPExitCode.budgetBroken.rawValue, settings.budgets != nil, c.args.first == dir {
+                // The fold held the run against --budgets and an error budget broke: its verdict, passed on.
+                budget =
+                    ToolVerdict.reason(tool: "kp-report", since: mark, stderrLine: sup.errorLine(p))
+                    ?? "an error budget broke (\(dir)/\(RunLayout.summary), Budgets)"
+                return true
+            }
             if code != 0 {
                 failures.append(
                     ToolVerdict.reason(tool: "kp-report", since: mark, stderrLine: sup.errorLine(p))
@@ -603,6 +634,14 @@ public final class RunOrchestrator {
         }
         _ = report(plan.end(status: o.status, phase: phase, exitCode: o.exitCode, reason: o.reason))
         let folded = report(plan.fold())
+        if let budget {
+            // A run that went well ends with the budget's code; any other code says more and stands.
+            if o.exitCode == 0 {
+                o = RunOutcome(status: o.status, exitCode: KPExitCode.budgetBroken.rawValue, reason: budget)
+            } else {
+                say("also: \(budget)")
+            }
+        }
         if !failures.isEmpty {
             let why = failures.joined(separator: "; ")
             say("the report of \(dir) could not be written: \(why)")

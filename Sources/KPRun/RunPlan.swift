@@ -76,6 +76,22 @@ public struct RunPlan: Sendable {
             phase: name, tool: "kp-scrape", args: args, stdout: RunLayout.samples, stderr: RunLayout.log("kp-scrape"))
     }
 
+    /// The scrape-cost step: kp-scrape --burst, a second of idle then up to 20 scrapes back to back
+    /// (at most a second of them), into samples.jsonl.
+    public func scrapeCost() -> Command {
+        Command(
+            phase: Self.scrapeCostPhase, tool: "kp-scrape",
+            args: [
+                "--endpoint", file(RunLayout.endpoint), "--burst", "\(Self.scrapeCostBurst)", "--idle-window", "1s",
+                "--duration", "1s", "--timeout", settings.requestTimeout.text,
+            ],
+            stdout: RunLayout.samples, stderr: RunLayout.log("kp-scrape"),
+            note: "what one /metrics scrape costs the server (off: --no-scrape-cost)")
+    }
+    /// The phase while the burst runs, and its scrapes.
+    public static let scrapeCostPhase = "scrape-cost"
+    public static let scrapeCostBurst = 20
+
     public func wait(_ w: Scenario.Wait) -> Command {
         let d = settings.duration(w)
         return Command(
@@ -176,7 +192,10 @@ public struct RunPlan: Sendable {
     }
 
     public func fold() -> Command {
-        Command(phase: "report", tool: "kp-report", args: [dir], stdout: nil, stderr: RunLayout.log("kp-report"))
+        Command(
+            phase: "report", tool: "kp-report", args: [dir] + (settings.budgets.map { ["--budgets", $0] } ?? []),
+            stdout: nil, stderr: RunLayout.log("kp-report"),
+            note: settings.budgets == nil ? nil : "exit 7: an error budget broken")
     }
 
     // MARK: - the whole run
@@ -191,6 +210,7 @@ public struct RunPlan: Sendable {
             case .bootstrap: out.append(bootstrap())
             case .teardown: out.append(teardown())
             case .snapshotWarm: out.append(snapshotWarm())
+            case .scrapeCost: if settings.scrapeCost { out.append(scrapeCost()) }
             case .load(let l):
                 let shards = load(l)
                 out += shards

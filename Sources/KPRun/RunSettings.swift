@@ -43,6 +43,11 @@ public struct RunSettings: Sendable {
     public var snapshotRPS: Double = 1
     public var snapshotWarm = false
     public var snapshotResources = ""
+    /// Take the run model's scrape-cost step (kp-scrape --burst); false with kp-run `--no-scrape-cost`.
+    public var scrapeCost = true
+    /// Absolute budgets YAML (kp-run `--budgets`, an absolute path): the fold holds the run against
+    /// it, and kp-run passes the fold's exit 7 (an error budget broken) on.
+    public var budgets: String?
     /// kp-load's watch streams per hot cluster in the `watch-fanout` scenario (`--watchers-per-cluster`).
     public var watchersPerCluster = 10
     /// The run seed: chosen once per kp-run invocation (or given with --seed), passed to every kp-load
@@ -114,6 +119,7 @@ public struct RunSettings: Sendable {
         ]
         if let nameFormat { flags.append("name-format=\(nameFormat)") }
         if allowExisting { flags.append("allow-existing=true") }
+        if !scrapeCost { flags.append("scrape-cost=off") }
         if scenario.drivesLoad {
             flags += [
                 "load-duration=\(loadDuration.text)", "hot-percent=\(Self.number(hotPercent))",

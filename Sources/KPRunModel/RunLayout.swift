@@ -5,7 +5,7 @@ public enum RunLayout {
     public static let meta = "meta.jsonl"
     /// kp-launch's endpoint record.
     public static let endpoint = "endpoint.json"
-    /// kp-launch's records (endpoint, error, target_exit).
+    /// kp-launch's stdout: its endpoint record, then an error record if the target or etcd dies.
     public static let launch = "launch.jsonl"
     /// kp-bootstrap's step records and bootstrap_summary (fleet records too).
     public static let bootstrap = "bootstrap.jsonl"
@@ -41,6 +41,8 @@ public enum RunLayout {
     public static let latencyCSV = "latency.csv"
     public static let reportHTML = "report.html"
     public static let result = "result.json"
+    /// The run's budgets and checks as JUnit XML, written when it has any (not in ``reportFiles``).
+    public static let junit = "junit.xml"
     /// The report's outputs, in the order kp-report writes them.
     public static let reportFiles = [summary, phasesCSV, latencyCSV, reportHTML, result]
     /// The record files kp-report reads, in the order it reads them (shard files come beside `load.jsonl`).

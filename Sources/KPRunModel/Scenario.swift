@@ -21,6 +21,9 @@ public struct Scenario: Sendable, Equatable {
         /// kp-load --snapshot-warm-pass: `GET …/snapshot?warm=true` once per bootstrapped VCP, one at a
         /// time, into snapshot-warm.jsonl (contract §2.3).
         case snapshotWarm
+        /// kp-scrape --burst: what one `/metrics` scrape costs the server (a `scrape_cost` record in
+        /// samples.jsonl; not a sample: no phase row). kp-run leaves it out with `--no-scrape-cost`.
+        case scrapeCost
     }
 
     /// One load phase: which records it writes and what runs beside the reads and writes.
@@ -130,16 +133,17 @@ public struct Scenario: Sendable, Equatable {
                 } else {
                     files.append(RunLayout.loadFile(prefix: l.filePrefix))
                 }
-            case .wait, .sample: break
+            case .wait, .sample, .scrapeCost: break
             }
         }
         return files
     }
 
     /// The seed's phases: warmup → baseline → bootstrap → settle → post-bootstrap sample + pprof →
-    /// steady wait → steady sample + pprof.
+    /// steady wait → steady sample + pprof; between the baseline sample and the bootstrap, with no VCP
+    /// yet, the scrape-cost burst.
     static let seedPhases: [Step] = [
-        .wait(.warmup), .sample("baseline", pprof: false), .bootstrap,
+        .wait(.warmup), .sample("baseline", pprof: false), .scrapeCost, .bootstrap,
         .wait(.postBootstrapSettle), .sample("post-bootstrap", pprof: true),
         .wait(.steadyWait), .sample("steady", pprof: true),
     ]
@@ -165,7 +169,8 @@ public struct Scenario: Sendable, Equatable {
         Scenario(
             name: "snapshot",
             steps: [
-                .wait(.warmup), .sample("baseline", pprof: false), .bootstrap, .wait(.postBootstrapSettle),
+                .wait(.warmup), .sample("baseline", pprof: false), .scrapeCost, .bootstrap,
+                .wait(.postBootstrapSettle),
                 .sample("post-bootstrap", pprof: true), .sample("pre-warm", pprof: false), .snapshotWarm,
                 .sample("post-warm", pprof: true), .load(Load(snapshotReads: true)), postLoad,
                 .wait(.steadyWait), .sample("steady", pprof: true),

@@ -30,6 +30,8 @@ public struct Scraper: Sendable {
         public var succeeded: Bool { sample.error == nil }
         /// True when the scrape got no answer within the timeout (the target may be stalled).
         public var timedOut = false
+        /// Size of the body the target answered with, bytes (nil without an answer).
+        public var bodyBytes: Int?
     }
 
     /// The `Accept` header: the classic text format (0.0.4), which every Go server speaks.
@@ -72,7 +74,9 @@ public struct Scraper: Sendable {
                 if let r = ks.reason { why += " \(r)" }
                 if let m = ks.message, !m.isEmpty { why += ": \(m)" }
             }
-            return failed(record, "\(why) from \(url)", errors: errors, rawPath: rawPath)
+            var outcome = failed(record, "\(why) from \(url)", errors: errors, rawPath: rawPath)
+            outcome.bodyBytes = response.body.count
+            return outcome
         }
         let families: [MetricFamily]
         do {
@@ -88,7 +92,9 @@ public struct Scraper: Sendable {
             record.families = wire
             if !missing.isEmpty { record.missing = (record.missing ?? [:]).merging(missing) { a, _ in a } }
         }
-        return Outcome(sample: record, rawPath: rawPath, errors: errors)
+        var outcome = Outcome(sample: record, rawPath: rawPath, errors: errors)
+        outcome.bodyBytes = response.body.count
+        return outcome
     }
 
     private func failed(_ record: SampleRecord, _ why: String, errors: [ErrorRecord], rawPath: String? = nil) -> Outcome

@@ -137,6 +137,35 @@ public struct LatencyHistogram: Sendable, Equatable {
         return hi
     }
 
+    /// ``percentile(_:)`` of each of `ps`, in the order given, from one walk over the buckets (a
+    /// spectrum of many percentiles costs one walk, not one each).
+    public func percentiles(_ ps: [Double]) -> [Int64?] {
+        guard count > 0, let lo = min, let hi = max else { return ps.map { _ in nil } }
+        var out = [Int64?](repeating: hi, count: ps.count)
+        var pending: [(rank: UInt64, index: Int)] = []
+        for (i, p) in ps.enumerated() {
+            if p <= 0 {
+                out[i] = lo
+            } else if p < 100 {
+                pending.append((UInt64(NearestRank.rank(p, count: Int(count))), i))
+            }
+        }
+        pending.sort { $0.rank < $1.rank }
+        var next = 0
+        var seen: UInt64 = 0
+        for iv in histogram.recordedValues() {
+            if next == pending.count { break }
+            seen += UInt64(iv.count)
+            guard seen >= pending[next].rank else { continue }
+            let v = Swift.min(Swift.max(Int64(clamping: histogram.highestEquivalentForValue(iv.value)), lo), hi)
+            while next < pending.count, seen >= pending[next].rank {
+                out[pending[next].index] = v
+                next += 1
+            }
+        }
+        return out
+    }
+
     /// Mean value, ns: exact (sum / count) when the sum is known, else from bucket midpoints.
     public var mean: Double? {
         guard count > 0 else { return nil }

@@ -82,6 +82,16 @@ public struct LinearFit: Sendable, Equatable {
         let h = t * s * (1 / Double(n) + (x - xMean) * (x - xMean) / sxx).squareRoot()
         return (y - h, y + h)
     }
+
+    /// The prediction interval (lower, upper) of one new observation at `x`:
+    /// ŷ ± t · s · √(1 + 1/n + (x − x̄)² / Sxx); wider than ``meanInterval(at:)`` by the scatter of a
+    /// single point, and the interval to use beyond the measured x. Nil with fewer than 3 points.
+    public func predictionInterval(at x: Double) -> (Double, Double)? {
+        guard let s = residualStandardError, let t = tQuantile else { return nil }
+        let y = predict(x)
+        let h = t * s * (1 + 1 / Double(n) + (x - xMean) * (x - xMean) / sxx).squareRoot()
+        return (y - h, y + h)
+    }
 }
 
 /// Student's t distribution: CDF and quantile, for confidence intervals.
@@ -162,5 +172,19 @@ public enum SampleSummary {
         let s = values.sorted()
         let m = s.count / 2
         return s.count % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2
+    }
+
+    /// The mean and the half-width of its confidence interval, t(n − 1) · sd / √n (Student t with
+    /// n − 1 degrees of freedom); the half-width is nil with fewer than 2 values. Nil when empty.
+    public static func meanInterval(_ values: [Double], confidence: Double = 0.95) -> (
+        mean: Double, halfWidth: Double?
+    )? {
+        guard !values.isEmpty else { return nil }
+        let n = Double(values.count)
+        let mean = values.reduce(0, +) / n
+        guard values.count >= 2 else { return (mean, nil) }
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
+        let t = StudentT.quantile(1 - (1 - confidence) / 2, df: values.count - 1)
+        return (mean, t * variance.squareRoot() / n.squareRoot())
     }
 }

@@ -49,13 +49,17 @@ extension HistogramSeries {
         let parsed = MetricFamily(
             name: family.name, type: .histogram, help: family.help,
             samples: family.samples.map { MetricSample(name: $0.name, labels: $0.labels, value: $0.value.value) })
-        return parsed.histogramSeries()
-            .map { series in
+        return sortedByKey(
+            parsed.histogramSeries().map { series in
                 var series = series
                 series.buckets.removeAll { $0.le.isNaN }
                 return series
-            }
-            .sorted { $0.key < $1.key }
+            })
+    }
+
+    /// `series` sorted by label-set key, each key built once.
+    static func sortedByKey(_ series: [PromHistogram]) -> [PromHistogram] {
+        series.map { ($0.key, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// Parses an `le` label value (`0.005`, `1e-3`, `+Inf`).
@@ -111,9 +115,9 @@ extension HistogramSeries {
         for h in before { earlier[h.key] = h }
         var out: [PromHistogram] = []
         var resets: [String] = []
-        for h in after.sorted(by: { $0.key < $1.key }) {
-            let d = h.delta(since: earlier[h.key])
-            if d.reset { resets.append(h.key) }
+        for (key, h) in after.map({ ($0.key, $0) }).sorted(by: { $0.0 < $1.0 }) {
+            let d = h.delta(since: earlier[key])
+            if d.reset { resets.append(key) }
             out.append(d.histogram)
         }
         return (out, resets)

@@ -18,7 +18,7 @@ extension KPReportCommand {
                 than 4 valid runs on a side. Only valid runs are compared: a run that failed, was \
                 interrupted, was generator-limited or lost a load shard is listed with its reason and left out. With --thresholds FILE (YAML, see thresholds.example.yaml) it exits 5 when \
                 a change is significant, worse and beyond its limit, naming each figure on stderr; otherwise \
-                0. Exit 2 on bad input (a missing directory, an empty side, a bad thresholds file).
+                0; it then also writes junit.xml, one test case per figure a threshold covers. Exit 2 on bad input (a missing directory, an empty side, a bad thresholds file).
                 """)
 
         @Option(

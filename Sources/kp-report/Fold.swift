@@ -16,7 +16,11 @@ extension KPReportCommand {
                 Each file is written to a temporary file and renamed into place, so a reader never sees \
                 a half-written report. Exit 0 when the report was written, even from partial or damaged \
                 input (summary.md then says INCOMPLETE and lists the data problems); 2 when RUN_DIR is not \
-                a run directory; 1 when the files cannot be written.
+                a run directory; 1 when the files cannot be written. With --budgets FILE (YAML, see \
+                budgets.example.yaml) it holds the run's figures against absolute limits, adds a Budgets \
+                section to summary.md, result.json and report.html, writes junit.xml (also written for a run \
+                with SLO checks), prints each budget's verdict on stdout, and exits 7 when a budget of \
+                severity error is broken (a broken warning budget is said and exits 0).
                 """)
 
         @Argument(help: ArgumentHelp("Run directory written by kp-run, e.g. out/bootstrap-200.", valueName: "run-dir"))
@@ -30,6 +34,42 @@ extension KPReportCommand {
 
         @Flag(help: "Print only warnings and errors on stderr.")
         var quiet = false
+
+        @Option(
+            help: ArgumentHelp(
+                "Absolute budgets YAML (see budgets.example.yaml): a broken error budget exits 7.", valueName: "file"))
+        var budgets: String?
+
+        /// The budgets file, read and checked (bad input: one line, exit 2).
+        func readBudgets() throws -> Budgets? {
+            guard let budgets else { return nil }
+            do { return try Budgets(path: budgets) } catch { throw ValidationError(error.description) }
+        }
+
+        /// Prints each budget's verdict on stdout and says broken ones on stderr; throws exit 7 when
+        /// an error budget broke (kp-run passes that code and line on).
+        static func stateBudgets(_ report: Report, logger: Logger) throws {
+            let results = report.budgetResults
+            var lines = ["budgets: \(report.budgetsVerdict)"]
+            for b in results {
+                let word =
+                    switch b.verdict {
+                    case .held: "held"
+                    case .broken: b.entry.severity == .error ? "BROKEN" : "broken (warning)"
+                    case .unmeasured: "not measured"
+                    }
+                lines.append("budget \(word): \(b.line)")
+            }
+            try? FileOutput.writeAll(fd: 1, Data((lines.joined(separator: "\n") + "\n").utf8))
+            for b in results.broken(.warning) { logger.warning("warning budget broken: \(b.line)") }
+            let errors = results.broken(.error)
+            if let first = errors.first {
+                throw ToolFailure(
+                    "error budget broken: \(first.line)"
+                        + (errors.count > 1 ? "; and \(errors.count - 1) more (summary.md, Budgets)" : ""),
+                    exitCode: .budgetBroken)
+            }
+        }
 
         /// KPExitCode's names for result.json's `exit_name` (`incompleteData` → `incomplete-data`).
         static var exitCodeNames: [Int: String] {
@@ -104,6 +144,7 @@ extension KPReportCommand {
                 throw ValidationError(
                     "--out '\(out)' exists and is not a directory: give a directory path or leave --out off")
             }
+            _ = try readBudgets()
         }
 
         func run() async throws {
@@ -111,6 +152,12 @@ extension KPReportCommand {
             let logger = Logger(label: "kp-report")
             let plan: RunSetPlan?
             do { plan = try RunSetPlan.read(from: runDir) } catch { throw InputError(error.description) }
+            let budgetLimits = try readBudgets()
+            if budgetLimits != nil && (plan != nil || RepeatSet.isRepeatSet(runDir)) {
+                throw InputError(
+                    "--budgets applies to one run, and \(runDir) is a set: fold each of its runs with it (kp-report \(runDir)/<run> --budgets \(budgets!))"
+                )
+            }
             if let plan, plan.kind != .repeatSet {
                 try foldSet(plan)
                 return
@@ -139,7 +186,8 @@ extension KPReportCommand {
                     "\(runDir) holds none of \(RunData.inputFiles.joined(separator: ", ")): pass a run directory written by kp-run"
                 )
             }
-            let report = Report(data: data, directory: runDir)
+            var report = Report(data: data, directory: runDir)
+            report.budgets = budgetLimits
             for problem in report.problems { logger.warning("data problem: \(problem)") }
             let destination = out ?? runDir
             // --out is created only now, once the run directory is known to hold a run.
@@ -151,10 +199,12 @@ extension KPReportCommand {
             }
             let incomplete = report.incompleteReasons
             if incomplete.isEmpty {
-                logger.info("wrote \(Report.outputFiles.joined(separator: ", ")) to \(destination)")
+                let files = Report.outputFiles + (report.junit == nil ? [] : [RunLayout.junit])
+                logger.info("wrote \(files.joined(separator: ", ")) to \(destination)")
             } else {
                 logger.warning("wrote an INCOMPLETE report to \(destination): \(incomplete.joined(separator: "; "))")
             }
+            if report.budgets != nil { try Self.stateBudgets(report, logger: logger) }
         }
     }
 }

@@ -26,7 +26,9 @@ struct KPReportCommand: AsyncParsableCommand {
             (exit 5 on a regression beyond --thresholds); kp-report sweep DIR… fits resources against N.
             """,
         version: KPReportVersion.text,
-        subcommands: [Fold.self, Meta.self, End.self, Check.self, CompareCommand.self, SweepCommand.self],
+        subcommands: [
+            Fold.self, Meta.self, End.self, Check.self, CompareCommand.self, SweepCommand.self, CapacityCommand.self,
+        ],
         defaultSubcommand: Fold.self)
 
     static func main() async {

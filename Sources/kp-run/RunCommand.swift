@@ -3,6 +3,7 @@ import Foundation
 import KPBootstrap
 import KPCLI
 import KPLoad
+import KPReport
 import KPRun
 import KPRunModel
 
@@ -13,7 +14,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "kp-run",
         abstract: "Run a kp-bench scenario end to end: launch, phases, samples, load, report.",
         discussion: """
-            clean launch -> launch sample -> warmup -> baseline sample -> bootstrap -> post-bootstrap settle -> \
+            clean launch -> launch sample -> warmup -> baseline sample -> scrape-cost burst -> bootstrap -> post-bootstrap settle -> \
             sample + pprof -> steady wait -> sample + pprof -> [mixed-*: load -> post-load sample + pprof] -> \
             kp-report check -> run_end + report, plus a continuous kp-scrape series. Records go to out/<run>/ as \
             they are measured; out/<run>/phase names the phase the run is in. Every flag is checked before \
@@ -125,6 +126,11 @@ struct RunCommand: AsyncParsableCommand {
             "Print the commands kp-run would start, one per line with their output files, in order, and start nothing."
     )
     var plan = false
+    @Flag(
+        help:
+            "Skip the scrape-cost burst after the baseline sample (about 2 s of kp-scrape --burst 20); summary.md then says the observer's cost was not measured."
+    )
+    var noScrapeCost = false
     @Flag(help: "Target the bundled emulator kp-sim (numbers describe kp-sim, not kplane).")
     var sim = false
     @Option(
@@ -190,6 +196,11 @@ struct RunCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Compare: thresholds YAML for kp-report compare (exit 5 on a regression beyond them).", valueName: "file"))
     var thresholds: String?
+    @Option(
+        help: ArgumentHelp(
+            "Absolute budgets YAML (see budgets.example.yaml), held against every run's figures by its fold: a broken error budget exits 7, a warning is reported.",
+            valueName: "file"))
+    var budgets: String?
     @Flag(
         help:
             "Require a comparison (make compare-bins): exit 2 unless A and B differ by --a-bin/--b-bin, --a-sim-args/--b-sim-args or --b-scenario."
@@ -350,6 +361,10 @@ struct RunCommand: AsyncParsableCommand {
             if !FileManager.default.isReadableFile(atPath: thresholds) {
                 throw ValidationError("--thresholds '\(thresholds)' is not a readable file: check the path")
             }
+        }
+        if let budgets {
+            // Read and checked here, by the code that holds the runs to it, before anything starts.
+            do { _ = try Budgets(path: budgets) } catch { throw ValidationError(error.description) }
         }
         let bin = resolvedBinDir
         for tool in ["kp-launch", "kp-bootstrap", "kp-scrape", "kp-report", "kp-load"]
@@ -554,6 +569,9 @@ struct RunCommand: AsyncParsableCommand {
         settings.snapshotResources = snapshotResources ?? ""
         if let w = watchersPerCluster { settings.watchersPerCluster = w }
         settings.seed = seed ?? 0
+        // An absolute path: the fold runs with kp-run's working directory, --plan prints it for any.
+        settings.budgets = budgets.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        settings.scrapeCost = !noScrapeCost
         return settings
     }
 

@@ -24,7 +24,11 @@ struct ScrapeCommand: AsyncParsableCommand {
 
             One-shot (default): one sample labelled --phase (required), then the profiles with --pprof, then exit; exit 1 when that scrape failed. \
             Continuous (--interval): one sample per interval, labelled 'series' unless --phase is given, \
-            until SIGINT/SIGTERM (exit 0), --count or --duration. Records go to stdout as they happen.
+            until SIGINT/SIGTERM (exit 0), --count or --duration. \
+            Burst (--burst N): what one scrape costs the server: a scrape, --idle-window of quiet, a scrape, \
+            then N scrapes back to back (ended early by --duration), into one scrape_cost record \
+            (CPU counter readings, memory before and after; docs/records.md); exit 1 when a scrape failed. \
+            Records go to stdout as they happen.
             """)
 
     @OptionGroup var target: EndpointOptions
@@ -44,9 +48,24 @@ struct ScrapeCommand: AsyncParsableCommand {
     var count: Int?
 
     @Option(
-        help: ArgumentHelp("With --interval: stop after this long.", valueName: "duration"),
+        help: ArgumentHelp(
+            "With --interval: stop after this long; with --burst: end the burst after this long.",
+            valueName: "duration"),
         transform: DurationArgument.transform)
     var duration: DurationArgument?
+
+    @Option(
+        help: ArgumentHelp(
+            "Measure what a scrape costs the server: N scrapes back to back after an idle window, into one scrape_cost record (at least 2).",
+            valueName: "n"))
+    var burst: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --burst: quiet time between the first scrape and the burst, for the server's idle CPU (default: 1s).",
+            valueName: "duration"),
+        transform: DurationArgument.transform)
+    var idleWindow: DurationArgument?
 
     @Option(
         name: .customLong("metric"),
@@ -81,6 +100,22 @@ struct ScrapeCommand: AsyncParsableCommand {
         if let problem = ScrapeConfiguration.checkLabel(scenario, flag: "--scenario") { throw ValidationError(problem) }
         if let url = target.url, let problem = ScrapeConfiguration.checkRootURL(url) { throw ValidationError(problem) }
         if timeout.duration <= .zero { throw ValidationError("--timeout must be longer than 0 (got \(timeout.text))") }
+        if let burst {
+            if burst < 2 { throw ValidationError("--burst must be at least 2 scrapes (got \(burst))") }
+            for (flag, given) in [
+                ("--interval", interval != nil), ("--phase", phase != nil), ("--pprof", pprof != nil),
+                ("--metric", !metrics.isEmpty), ("--count", count != nil),
+            ] where given {
+                throw ValidationError(
+                    "\(flag) does not go with --burst: a burst writes one scrape_cost record (drop \(flag), or drop --burst)"
+                )
+            }
+        } else if idleWindow != nil {
+            throw ValidationError("--idle-window needs --burst N (it is the quiet time before the burst)")
+        }
+        if let idleWindow, idleWindow.duration <= .zero {
+            throw ValidationError("--idle-window must be longer than 0 (got \(idleWindow.text))")
+        }
         if let interval {
             if interval.duration <= .zero {
                 throw ValidationError("--interval must be longer than 0 (got \(interval.text))")
@@ -93,15 +128,16 @@ struct ScrapeCommand: AsyncParsableCommand {
             if count != nil {
                 throw ValidationError("--count needs --interval (one-shot mode takes exactly one sample)")
             }
-            if duration != nil {
-                throw ValidationError("--duration needs --interval (one-shot mode takes exactly one sample)")
+            if duration != nil && burst == nil {
+                throw ValidationError(
+                    "--duration needs --interval or --burst (one-shot mode takes exactly one sample)")
             }
         }
         if let count, count < 1 { throw ValidationError("--count must be at least 1 (got \(count))") }
         if let duration, duration.duration <= .zero {
             throw ValidationError("--duration must be longer than 0 (got \(duration.text))")
         }
-        if interval == nil && phase == nil {
+        if interval == nil && phase == nil && burst == nil {
             throw ValidationError(
                 "one-shot mode needs --phase NAME (e.g. baseline, post-bootstrap, steady), or give --interval for a series"
             )
@@ -136,10 +172,15 @@ struct ScrapeCommand: AsyncParsableCommand {
         }
         let scraper = Scraper(
             configuration: ScrapeConfiguration(
-                baseURL: endpoint.url, families: metrics, timeout: timeout.duration, saveRawDirectory: saveRaw,
-                pprofDirectory: pprof, scenario: scenario),
+                baseURL: endpoint.url, families: burst == nil ? metrics : [ScrapeBurst.allocMetric],
+                timeout: timeout.duration, saveRawDirectory: saveRaw, pprofDirectory: pprof, scenario: scenario),
             transport: client)
         let output = RecordOutput(tool: "kp-scrape")
+
+        if let burst {
+            try await runBurst(burst, scraper: scraper, output: output)
+            return
+        }
 
         if let interval {
             let series = ScrapeSeries(interval: interval.duration, count: count, duration: duration?.duration)
@@ -167,6 +208,30 @@ struct ScrapeCommand: AsyncParsableCommand {
             throw ToolFailure(
                 "sample '\(phase)' failed: \(outcome.sample.error ?? "no figures")",
                 exitCode: outcome.timedOut ? .targetUnreachable : .failure)
+        }
+    }
+}
+
+extension ScrapeCommand {
+    /// Burst mode: one scrape_cost record; a failed scrape is this tool's failure (11 when unanswered).
+    func runBurst(_ n: Int, scraper: Scraper, output: RecordOutput) async throws {
+        let burst = ScrapeBurst(
+            scrapes: n, idleWindow: idleWindow?.duration ?? .seconds(1), maxDuration: duration?.duration)
+        let task = Task { await burst.run(scraper: scraper) }
+        SignalWatcher.shared.onSignal { _ in task.cancel() }
+        let result = await task.value
+        output.write(result.record)
+        for e in result.errors { output.write(e) }
+        if let code = SignalWatcher.shared.exitCode { throw ExitCode(code.rawValue) }
+        if let error = result.record.error {
+            throw ToolFailure(
+                "scrape cost: \(error)", exitCode: result.timedOut ? .targetUnreachable : .failure)
+        }
+        let r = result.record
+        if let c = r.cpuSecondsPerScrape {
+            StandardError.write(
+                "kp-scrape: scrape cost: \(String(format: "%.3f", c * 1000)) ms of server CPU per scrape over \(r.scrapes) scrapes of \(r.bodyBytes ?? 0) bytes\n"
+            )
         }
     }
 }

@@ -129,6 +129,9 @@ import Testing
             tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--thresholds", "MARK/no-such.yaml"],
             names: "--thresholds"),
         Case(
+            tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--budgets", "MARK/no-such.yaml"],
+            names: "no-such.yaml"),
+        Case(
             tool: "kp-run", args: ["--sim", "--out", "MARK/out", "--bin-dir", "MARK/no-such-bin-dir"],
             names: "--bin-dir"),
         Case(
@@ -195,6 +198,11 @@ import Testing
             tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--ca-file", "MARK/no-ca.crt"], names: "no-ca.crt"
         ),
         Case(tool: "kp-scrape", args: ["--url", "ftp://127.0.0.1:1"], names: "--url"),
+        Case(tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--burst", "1"], names: "--burst"),
+        Case(
+            tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--burst", "5", "--interval", "1s"],
+            names: "--interval"),
+        Case(tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--idle-window", "1s"], names: "--idle-window"),
         // kp-load
         Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--hot-percent", "0"], names: "--hot-percent"),
         Case(tool: "kp-load", args: ["--url", "https://127.0.0.1:1", "--scenario", "soak"], names: "--scenario"),
@@ -238,6 +246,7 @@ import Testing
             tool: "kp-report", args: ["check", "MARK", "--max-load-error-percent", "120"],
             names: "--max-load-error-percent"),
         Case(tool: "kp-report", args: ["MARK", "--out", "MARK/token"], names: "--out"),
+        Case(tool: "kp-report", args: ["MARK", "--budgets", "MARK/token"], names: "token"),
         Case(tool: "kp-report", args: ["compare", "MARK", "MARK"], names: "--"),
         Case(tool: "kp-report", args: ["compare", "MARK", "--", "MARK/no-such-run"], names: "no-such-run"),
         Case(tool: "kp-report", args: ["compare", "--", "MARK"], names: "side A is empty"),
@@ -248,6 +257,14 @@ import Testing
         Case(tool: "kp-report", args: ["compare", "--thresholds", "MARK/token", "MARK", "--", "MARK"], names: "token"),
         Case(tool: "kp-report", args: ["sweep", "MARK/no-such-run"], names: "no-such-run"),
         Case(tool: "kp-report", args: ["sweep", "MARK"], names: "two or more"),
+        Case(tool: "kp-report", args: ["capacity", "MARK", "--shard", "cpu=8,memory=16Gi"], names: "holds no sweep"),
+        Case(tool: "kp-report", args: ["capacity", "MARK", "--shard", "cpu=8,memory=lots"], names: "--shard"),
+        Case(
+            tool: "kp-report", args: ["capacity", "MARK", "--shard", "memory=16Gi", "--target", "120%"],
+            names: "--target"),
+        Case(
+            tool: "kp-report", args: ["capacity", "MARK", "--shard", "memory=16Gi", "--mix", "idle=80,hot=10"],
+            names: "--mix"),
         // kp-sim
         Case(tool: "kp-sim", args: ["--secure-port=0", "--fault-crash-after=soon"], names: "--fault-crash-after"),
         Case(tool: "kp-sim", args: ["--secure-port=0", "--fault-error-rate=1.5"], names: "--fault-error-rate"),

@@ -90,6 +90,14 @@ import Testing
         #expect(summaries.first?.ok == 20)
         #expect(items.allSatisfy { (try? $0.get()) != nil })
 
+        // The scrape-cost burst wrote its record into samples.jsonl, and summary.md states the observer's cost.
+        let costs = try JSONLReader.read(path: "\(dir)/samples.jsonl").compactMap { item -> ScrapeCostRecord? in
+            if case .success(.scrapeCost(let c)) = item { return c } else { return nil }
+        }
+        #expect(costs.count == 1 && costs.first?.error == nil && costs.first?.cpuSecondsPerScrape != nil, "\(costs)")
+        #expect(costs.first.map { $0.scrapes >= 2 && $0.bodyBytes ?? 0 > 0 } == true)
+        #expect(summary.contains("## Observer cost") && summary.contains("| server CPU per scrape |"))
+
         // No process of the run is left (by the process table, not by trust).
         #expect(
             ProcessTable.alive(matching: out).isEmpty,

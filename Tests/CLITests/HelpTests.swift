@@ -115,7 +115,8 @@ extension HelpTests {
     /// flags itself, kube-apiserver style, and states its defaults in its own rows).
     static let helpCommands: [String: [[String]]] = [
         "kp-run": [[]], "kp-launch": [["up"], ["down"], ["kubeconfig"]], "kp-bootstrap": [[]], "kp-scrape": [[]],
-        "kp-load": [[]], "kp-report": [["fold"], ["meta"], ["end"], ["check"], ["compare"], ["sweep"]],
+        "kp-load": [[]],
+        "kp-report": [["fold"], ["meta"], ["end"], ["check"], ["compare"], ["sweep"], ["capacity"]],
         "kp-httpbench": [[]],
     ]
 

@@ -23,8 +23,8 @@ import Testing
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("report-check: ok:"))
         for chart in [
-            "chart-rss", "chart-cpu", "chart-bootstrap-steps", "chart-spectrum-read", "chart-rate", "chart-spread",
-            "chart-lag", "chart-slo",
+            "chart-rss", "chart-cpu", "chart-bootstrap-steps", "chart-spectrum-read", "chart-client-server",
+            "chart-rate", "chart-spread", "chart-lag", "chart-slo",
         ] {
             #expect(r.stdout.contains(chart), "\(chart) not drawn: \(r.stdout)")
         }

@@ -98,6 +98,26 @@ enum RecordSamples {
         let prof = ProfileRecord(
             tNs: 4, phase: "steady", profile: "heap", path: "pprof/heap.pb.gz", bytes: 100, status: "ok",
             httpStatus: 200, error: "none")
+        var cost = ScrapeCostRecord(tNs: 5, source: "https://127.0.0.1:6443/metrics", scrapes: 20)
+        cost.idleStartNs = 5
+        cost.idleStartCPUSeconds = 1.25
+        cost.burstStartNs = 1_000_000_005
+        cost.burstStartCPUSeconds = 1.31
+        cost.burstEndNs = 1_100_000_005
+        cost.burstEndCPUSeconds = 1.52
+        cost.cpuStepSeconds = 0.01
+        cost.scrapeNsTotal = 99_000_000
+        cost.bodyBytes = 12_345
+        cost.rssBytesBefore = 1e8
+        cost.rssBytesAfter = 1.01e8
+        cost.heapInuseBytesBefore = 5e7
+        cost.heapInuseBytesAfter = 5.2e7
+        cost.heapAllocBytesBefore = 4e7
+        cost.heapAllocBytesAfter = 4.5e7
+        cost.allocBytesTotalBefore = 1e9
+        cost.allocBytesTotalAfter = 1.02e9
+        cost.missing = ["go_goroutines": "not exposed"]
+        cost.error = str(&r, "e")
         let op = OpWindow(
             op: "write", count: 10, errors: 1, byStatus: ["200": 9, "409": 1], conflicts: 1, retries: 0,
             response: histogram(&r), service: histogram(&r), bytesSent: 100, bytesReceived: 200)
@@ -145,7 +165,8 @@ enum RecordSamples {
             watchers: 4, watchersPerCluster: 2, clusters: 2, resources: ["memwidgets", str(&r, "configmaps")],
             startNs: 1, endNs: 3, eventsPerSecond: 4.5, counts: counts, interrupted: false)
         return [
-            ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, interval.record,
+            ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, cost.record,
+            interval.record,
             final.record,
             fleet.record, member.record, tStep.record, tSum.record, err.record, sInterval.record, sFinal.record,
             sWarm.record, sWarmSum.record, wInterval.record, wFinal.record,

@@ -32,7 +32,7 @@ import Testing
         #expect(md.contains("- endpoint.json: missing"))
         #expect(
             md.contains(
-                "Incomplete tables: Bootstrap, Deltas, Per VCP, Phases, Profiles, Run, Server-side latency, Sizing a pod."
+                "Incomplete tables: Bootstrap, Deltas, Observer cost, Per VCP, Phases, Profiles, Run, Server-side latency, Sizing a pod."
             ))
         #expect(md.contains("**Data problems:** 4"))
         // Everything else is still folded: all 20 steps and all three phases.

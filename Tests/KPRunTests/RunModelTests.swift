@@ -64,6 +64,7 @@ import Testing
         let names =
             RunLayout.recordFiles + RunLayout.reportFiles + [
                 RunLayout.launch, RunLayout.phase, RunLayout.launchPid, RunLayout.kubeconfig, RunLayout.runSet,
+                RunLayout.junit,
                 RunLayout.logs + "/", RunLayout.pprof + "/", RunLayout.target + "/",
                 RunLayout.loadFile(shard: 0, of: 2).replacingOccurrences(of: "0-of-2", with: "I-of-N"),
                 RunLayout.loadFile(prefix: RunLayout.nowatchLoadPrefix),

@@ -55,7 +55,7 @@ import Testing
         }
 
         /// True when `kp-report DIR` (the fold) was started.
-        var folded: Bool { fake.spawns.contains { $0.tool == "kp-report" && $0.args == [dir] } }
+        var folded: Bool { fake.spawns.contains { $0.tool == "kp-report" && $0.args.first == dir } }
 
         /// A spawn or a plan command as comparable text: the path, the arguments, where stdout and
         /// stderr go, with the run directory written `RUN`.
@@ -69,11 +69,12 @@ import Testing
         }
     }
 
-    static func run(_ scenario: String, script: (ScriptedTools) -> Void = { _ in }) -> Run {
+    static func run(_ scenario: String, budgets: String? = nil, script: (ScriptedTools) -> Void = { _ in }) -> Run {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kp-run-fake-\(UUID().uuidString)")
             .path
         let dir = "\(root)/run"
-        let s = settings(scenario)
+        var s = settings(scenario)
+        s.budgets = budgets
         let fake = FakeSupervisor()
         let plan = RunPlan(settings: s, dir: dir, runName: "fake")
         let tools = ScriptedTools(fake: fake, plan: plan)
@@ -130,6 +131,26 @@ import Testing
             r.end("--reason")
                 == "target saturated: achieved 40 of 50 ops/s (kp-load exit 6; latencies are the server's)")
         #expect(r.folded)
+    }
+
+    /// The fold's exit 7 (an error budget broken) is the run's code when the run went well, in
+    /// kp-report's words; a run that ended with another code keeps it.
+    @Test func brokenErrorBudgetIsPassedOnFromTheFold() throws {
+        let line = "error budget broken: per_vcp.heap_inuse_bytes: measured 2048.0 KiB, limit ≤ 1536.0 KiB (error)"
+        let r = Self.run("bootstrap", budgets: "/etc/b.yaml") { t in
+            t.foldExit = KPExitCode.budgetBroken.rawValue
+            t.foldMessage = line
+        }
+        #expect(r.code == KPExitCode.budgetBroken.rawValue)
+        #expect(r.spawned("kp-report", r.dir).map(\.args) == [[r.dir, "--budgets", "/etc/b.yaml"]])
+        // run_end was written before the fold: the run itself was complete.
+        #expect(r.end("--status") == "complete" && r.end("--exit-code") == "0")
+        let saturated = Self.run("mixed-hot", budgets: "/etc/b.yaml") { t in
+            t.loadExit = KPExitCode.targetSaturated.rawValue
+            t.foldExit = KPExitCode.budgetBroken.rawValue
+            t.foldMessage = line
+        }
+        #expect(saturated.code == KPExitCode.targetSaturated.rawValue)
     }
 
     @Test func failedLaunchEndsInLaunchInTheToolsWords() throws {

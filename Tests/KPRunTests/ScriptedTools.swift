@@ -14,13 +14,15 @@ import KPRunModel
 ///
 /// - kp-launch up: its endpoint record on stdout (and endpoint.json), then runs until `kp-launch down`;
 ///   or, with `launchFailure`, an error record and its `kp-launch: error:` line, then that exit code.
-/// - kp-scrape: with `--interval`, runs until stopped; else one sample record for `--phase`.
+/// - kp-scrape: with `--interval`, runs until stopped; with `--burst`, one scrape_cost record; else one
+///   sample record for `--phase`.
 /// - kp-bootstrap: bootstrap_summary (teardown_summary with `--teardown`).
 /// - kp-load: snapshot_warm_summary with `--snapshot-warm-pass`; else its first interval record (and
 ///   a watch_interval with watchers), then load_final and `loadExit`. A load phase the scenario
 ///   samples during keeps running until that sample is taken; with `signalDuringLoad` the signal is
 ///   posted and kp-load runs until the orchestrator stops it.
-/// - kp-report: meta, end and the fold exit 0; check prints `checkText` and exits `checkExit`.
+/// - kp-report: meta and end exit 0; check prints `checkText` and exits `checkExit`; the fold says
+///   `foldMessage` as its error line (when set) and exits `foldExit`.
 final class ScriptedTools: @unchecked Sendable {
     /// The fake this script answers for; the fake keeps the script (its `answer`), not the reverse.
     unowned let fake: FakeSupervisor
@@ -33,6 +35,8 @@ final class ScriptedTools: @unchecked Sendable {
     var signalDuringLoad: Int32?
     var checkExit: Int32 = 0
     var checkText = ""
+    var foldExit: Int32 = 0
+    var foldMessage: String?
 
     private var launchPid: pid_t?
     /// kp-load processes waiting for the sample taken during their phase.
@@ -74,6 +78,11 @@ final class ScriptedTools: @unchecked Sendable {
             return .running
         case "kp-scrape":
             if s.args.contains("--interval") { return .running }
+            if s.args.contains("--burst") {
+                fake.emit(
+                    ScrapeCostRecord(tNs: now, source: "https://127.0.0.1:6443/metrics", scrapes: 20).record, from: s)
+                return .exit(0)
+            }
             fake.emit(
                 SampleRecord(tNs: now, phase: s.value("--phase") ?? "?", source: "https://127.0.0.1:6443/metrics")
                     .record, from: s)
@@ -135,6 +144,9 @@ final class ScriptedTools: @unchecked Sendable {
             case "check":
                 if !checkText.isEmpty { fake.write(checkText, from: s) }
                 return .exit(checkExit)
+            case plan.dir:
+                if let foldMessage { fake.say("kp-report: error: \(foldMessage)", from: s) }
+                return .exit(foldExit)
             default:
                 return .exit(0)
             }

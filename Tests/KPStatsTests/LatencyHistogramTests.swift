@@ -20,6 +20,16 @@ import Testing
         #expect(h.mean == 50.5)
     }
 
+    @Test func percentilesInOneWalkEqualPercentileOneByOne() {
+        var h = LatencyHistogram()
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 { h.record(Int64.random(in: 1...2_000_000_000, using: &rng)) }
+        h.record(7, count: 300)
+        let ps: [Double] = [99.999, 0, 50, 25, 100, 90, 99, 99.9, 1, 50, 75.5, -1, 120, 0.001]
+        #expect(h.percentiles(ps) == ps.map { h.percentile($0) })
+        #expect(LatencyHistogram().percentiles([50, 99]) == [nil, nil])
+    }
+
     @Test func largeValuesKeepThreeDigits() {
         // At 1 ms the bucket width is 512 ns (1e6 / 512 = 1953.1, in the 1024…2047 sub-bucket range):
         // lowest equivalent 1953 × 512 = 999,936, highest 999,936 + 511 = 1,000,447; at 2 ms the

@@ -16,6 +16,29 @@ import Testing
         #expect(abs(f.interceptHalfWidth! - 2.985399) < 1e-5)
     }
 
+    /// Hand-computed on the line above (s² = 0.8, t(0.975, 3) = 3.182446, x̄ = 3, Sxx = 10):
+    /// at x = 6, ŷ = 5.8 and the prediction half-width is t · √(0.8 · (1 + 1/5 + 9/10)) = 4.124922,
+    /// against the mean's t · √(0.8 · (1/5 + 9/10)) = 2.985399 (the intercept's width at x = 0 mirrored).
+    @Test func predictionIntervalIsWiderByOnePointsScatter() throws {
+        let f = try #require(LinearFit(x: [1, 2, 3, 4, 5], y: [2, 4, 5, 4, 5]))
+        let p = try #require(f.predictionInterval(at: 6))
+        #expect(abs(p.0 - (5.8 - 4.124922)) < 1e-5 && abs(p.1 - (5.8 + 4.124922)) < 1e-5)
+        let m = try #require(f.meanInterval(at: 6))
+        #expect(abs(m.1 - 5.8 - 2.985399) < 1e-5)
+        // At x̄ the prediction half-width is t · √(0.8 · 1.2) = 3.118148.
+        let c = try #require(f.predictionInterval(at: 3))
+        #expect(abs(c.1 - 4 - 3.118148) < 1e-5)
+        #expect(try #require(LinearFit(x: [1, 2], y: [3, 5])).predictionInterval(at: 3) == nil)
+    }
+
+    /// 2, 2.5, 3, 4.5: mean 3, sd = √(3.5 / 3) = 1.080123, half-width t(0.975, 3) · sd / √4 = 1.718717.
+    @Test func meanIntervalOfRepeatedValues() throws {
+        let m = try #require(SampleSummary.meanInterval([2, 2.5, 3, 4.5]))
+        #expect(m.mean == 3 && abs(m.halfWidth! - 1.718717) < 1e-5)
+        #expect(SampleSummary.meanInterval([7])?.halfWidth == nil)
+        #expect(SampleSummary.meanInterval([]) == nil)
+    }
+
     @Test func exactLineHasZeroWidthAndTwoPointsNoInterval() throws {
         let xs: [Double] = [50, 100, 200, 400]
         let ys: [Double] = xs.map { 1000 + 2 * $0 }

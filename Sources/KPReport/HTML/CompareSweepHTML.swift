@@ -156,7 +156,10 @@ extension Sweep {
     }
 
     /// sweep.html.
-    public var html: String {
+    public var html: String { html(capacity: nil) }
+
+    /// sweep.html with the capacity section of `capacity` (kp-report capacity's capacity.json) after the fits.
+    public func html(capacity: CapacityFile?) -> String {
         var header = ""
         if isEmulator {
             header +=
@@ -181,12 +184,13 @@ extension Sweep {
         if md.hasPrefix(notice) { md = String(md.dropFirst(notice.count)) }
         return HTMLPage(
             title: "kp-bench sweep over N", header: header,
-            sections: [
-                .init(id: "charts", title: "Fits at steady", body: charts),
-                .init(
-                    id: "tables", title: "Tables (as in sweep.md)",
-                    body: "<div class=\"tables\">\n" + SummaryHTML.render(md) + "</div>\n"),
-            ]
+            sections: [.init(id: "charts", title: "Fits at steady", body: charts)]
+                + (capacity.map { [$0.htmlSection] } ?? [])
+                + [
+                    .init(
+                        id: "tables", title: "Tables (as in sweep.md)",
+                        body: "<div class=\"tables\">\n" + SummaryHTML.render(md) + "</div>\n")
+                ]
         ).render()
     }
 }

@@ -64,6 +64,15 @@ public struct HTMLPage: Sendable {
         tbody tr:nth-child(even) { background: #fafbfc; }
         code { font-family: "DejaVu Sans Mono", monospace; font-size: 12.5px; background: #f3f5f7; padding: 0 3px; }
         ul { margin: 6px 0; padding-left: 22px; }
+        .tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 12px 0 16px; }
+        .tile { display: flex; flex-direction: column; flex: 1 1 140px; padding: 8px 12px; border: 1px solid #d5dbe2; border-radius: 6px; background: #f7f9fb; color: inherit; text-decoration: none; }
+        .tile:hover { border-color: #0b5cad; }
+        .tile-label { font-size: 13px; color: #4a5561; }
+        .tile-value { font-size: 21px; font-weight: 600; font-variant-numeric: tabular-nums; margin: 2px 0; white-space: nowrap; }
+        .pair { display: flex; flex-wrap: wrap; gap: 0 28px; align-items: flex-start; }
+        .pair > figure { max-width: 560px; }
+        #client-server th, #client-server td { white-space: nowrap; }
+        .tile-note { font-size: 12px; color: #5b6672; }
         """
 
     /// The whole document.

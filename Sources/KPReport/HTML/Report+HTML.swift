@@ -46,6 +46,12 @@ extension Report {
                 ? "<span class=\"status ok\">API-call SLO held (\(slo.checks.count) checks)</span>"
                 : "<span class=\"status bad\">API-call SLO missed (\(missed) of \(slo.checks.count) checks)</span>"
         }
+        if budgets != nil {
+            // The Budgets table itself is among the Tables, from summary.md.
+            let results = budgetResults
+            let kind = !results.broken(.error).isEmpty ? "bad" : (!results.broken(.warning).isEmpty ? "warn" : "ok")
+            o += "<span class=\"status \(kind)\">\(SVGChart.escape(budgetsVerdict))</span>"
+        }
         if let f = data.loadFinal, f.generatorLimited { o += "<span class=\"status warn\">GENERATOR-LIMITED</span>" }
         if !problems.isEmpty { o += "<span class=\"status warn\">\(problems.count) data problems</span>" }
         o += "</p>\n"
@@ -60,7 +66,7 @@ extension Report {
         if let s = m?.startedAt { facts.append("started \(s)") }
         if let v = m?.kpBenchVersion { facts.append("kp-bench \(v)" + (m?.harness.map { " (\($0.text))" } ?? "")) }
         if !facts.isEmpty { o += "<p>\(SVGChart.escape(facts.joined(separator: " · ")))</p>\n" }
-        return o
+        return o + headlineHTML
     }
 
     /// `report.html`.
@@ -78,7 +84,14 @@ extension Report {
         data.runMeta?.startNs ?? data.endpoint?.launchedNs ?? (data.phaseSamples + data.seriesSamples).map(\.tNs).min()
     }
 
-    /// The run's phases as shaded stretches (seconds since the run started).
+    /// Each stretch's shade, the same on every chart and run (pale, so the lines stay readable).
+    static let phaseBandColors: [String: String] = [
+        "warmup": "#E6E9EE", "bootstrap": "#F7E1C4", "settle": "#D9EEDF", "steady wait": "#DDE9F7",
+        "load": "#F1DDEB",
+    ]
+
+    /// The run's stretches (seconds since the run started), each in its colour: warmup, bootstrap,
+    /// settle, steady wait, load, where the run has them.
     var phaseBands: [SVGChart.Band] {
         guard let t0 = runStartNs else { return [] }
         func s(_ ns: Int64) -> Double { Double(ns - t0) / 1e9 }
@@ -99,6 +112,7 @@ extension Report {
         if let f = data.loadFinal, f.endNs > f.startNs {
             out.append(.init(from: s(f.startNs), to: s(f.endNs), label: "load"))
         }
+        for i in out.indices { out[i].color = Self.phaseBandColors[out[i].label] }
         return out
     }
 
@@ -112,7 +126,7 @@ extension Report {
         let markers = phases.rows.map { SVGChart.Marker(x: s($0.sample.tNs), label: $0.phase) }
         let bands = phaseBands
         var o =
-            "<p>Continuous <code>series</code> samples (timeseries.jsonl, every --series-interval) as lines; the phase samples the tables use as dots and dashed lines; the run's stretches shaded. x = seconds since the run started.</p>\n"
+            "<p>Continuous <code>series</code> samples (timeseries.jsonl, every --series-interval) as lines; the phase samples the tables use as dots and dashed lines; the run's stretches shaded, each colour named in the chart's legend. x = seconds since the run started.</p>\n"
         let figures: [(String, String, String, (SampleRecord) -> Double?)] = [
             ("rss", "Resident memory (RSS)", "RSS (MiB)", { $0.rssBytes.map { $0 / 1_048_576 } }),
             ("heap", "Go heap in use", "heap in-use (MiB)", { $0.heapInuseBytes.map { $0 / 1_048_576 } }),
@@ -245,30 +259,33 @@ extension Report {
                 "<p class=\"notice\"><strong>GENERATOR-LIMITED:</strong> these latencies describe kp-load as much as the server.</p>\n"
         }
         // Spectrum per op.
-        var spectra = ""
+        var spectra: [SVGChart] = []
         for op in l.ops {
             var c = SVGChart(
                 id: "chart-spectrum-\(SummaryHTML.anchor(op.op))", title: "Latency spectrum: \(op.op)",
                 xLabel: "percentile", yLabel: "latency (ms, log scale)")
             c.width = 580
-            c.height = 320
+            c.height = 340
             c.yLog = true
             c.xCategories = Self.spectrum.map(\.0)
             func pts(_ h: LatencyHistogram?) -> [(x: Double, y: Double)] {
                 guard let h else { return [] }
-                return Self.spectrum.enumerated().compactMap { (j, p) in
-                    let v = p.1.map { h.percentile($0) } ?? h.max
-                    return v.map { (Double(j), Double($0) / 1e6) }
-                }
+                let values = h.percentiles(Self.spectrum.map { $0.1 ?? 100 })
+                return values.enumerated().compactMap { (j, v) in v.map { (Double(j), Double($0) / 1e6) } }
             }
             c.series = [
                 .init("response time", kind: .line, points: pts(op.response), color: 0),
                 .init("service time", kind: .line, points: pts(op.service), color: 1, dashed: true),
             ]
             c.note = "\(Format.count(op.count)) operations, \(Format.count(op.errors)) errors."
-            spectra += c.figure(noData: "no histogram for \(op.op)")
+            if let p = Self.clientServerPairs(l).first(where: { $0.op == op.op }) {
+                c.note! +=
+                    p.server.map {
+                        " Server \(p.verb), every request of the verb in the window: p50 \(Format.bucketQuantile($0.p50)), p99 \(Format.bucketQuantile($0.p99))."
+                    } ?? " No server-side \(p.verb) figures."
+            }
+            spectra.append(c)
         }
-        o += "<h3>Latency percentile spectrum</h3>\n<div class=\"grid2\">\n" + spectra + "</div>\n"
 
         // Per second over the load phase.
         let ops = l.ops.map(\.op).filter { l.final.targetRps[$0] != nil }
@@ -280,10 +297,12 @@ extension Report {
             id: "chart-p99", title: "Response-time p99 per interval", xLabel: "time since the load started (s)",
             yLabel: "p99 (ms, log scale)")
         p99.yLog = true
+        p99.height = 340
         var lag = SVGChart(
             id: "chart-lag", title: "Schedule lag per interval (actual send − intended)",
             xLabel: "time since the load started (s)", yLabel: "lag (ms, log scale)")
         lag.yLog = true
+        lag.height = 340
         let t0 = l.final.startNs
         func mid(_ r: LoadIntervalRecord) -> Double { Double((r.startNs + r.endNs) / 2 - t0) / 1e9 }
         // A window much shorter than the others (the stub at the end of the phase) would show a
@@ -317,8 +336,9 @@ extension Report {
         var lmax: [(x: Double, y: Double)] = []
         for r in data.loadIntervals {
             guard let h = try? LatencyHistogram(wire: r.generator.scheduleLag), !h.isEmpty else { continue }
-            if let v = h.percentile(50) { l50.append((mid(r), Double(v) / 1e6)) }
-            if let v = h.percentile(99) { l99.append((mid(r), Double(v) / 1e6)) }
+            let q = h.percentiles([50, 99])
+            if let v = q[0] { l50.append((mid(r), Double(v) / 1e6)) }
+            if let v = q[1] { l99.append((mid(r), Double(v) / 1e6)) }
             if let v = h.max { lmax.append((mid(r), Double(v) / 1e6)) }
         }
         lag.series = [
@@ -330,15 +350,12 @@ extension Report {
         p99.note = "p99 of the response time of the operations that ended in each window."
         lag.note =
             "How late kp-load sent each request against its open-loop schedule; a rising lag means the generator, not the server, set the pace."
-        o +=
-            "<h3>Over the load phase</h3>\n" + rate.figure(noData: "no load_interval records")
-            + p99.figure(noData: "no load_interval records")
-
         // Per-cluster p99 spread.
         var spread = SVGChart(
             id: "chart-spread", title: "Response-time p99 per cluster, sorted",
             xLabel: "clusters that got load, sorted by p99 (rank)", yLabel: "p99 (ms, log scale)")
         spread.yLog = true
+        spread.height = 340
         var byOp: [String: [Double]] = [:]
         for c in l.final.perCluster {
             if let h = try? LatencyHistogram(wire: c.response), let p = h.percentile(99) {
@@ -352,11 +369,91 @@ extension Report {
         }
         spread.note =
             "Each dot is one cluster's response-time p99 over the load phase; a flat line means the clusters were served alike."
+
+        // One y range for every latency chart, so they compare at a glance; each axis title says it.
+        var latency = spectra + [p99, spread, lag, clientServerChart(l)]
+        if let r = SVGChart.sharedYRange(latency) {
+            for i in latency.indices {
+                latency[i].yRange = r
+                latency[i].yLabel +=
+                    "\nshared range \(latency[i].yTickText(r.lo))–\(latency[i].yTickText(r.hi)) ms"
+            }
+            o +=
+                "<p>Every latency chart on this page has the same y range, \(latency[0].yTickText(r.lo))–\(latency[0].yTickText(r.hi)) ms, so their heights compare directly.</p>\n"
+        }
+        spectra = Array(latency.prefix(spectra.count))
+        (p99, spread, lag) = (latency[spectra.count], latency[spectra.count + 1], latency[spectra.count + 2])
+        let clientServer = latency[spectra.count + 3]
+        o +=
+            "<h3>Latency percentile spectrum</h3>\n<div class=\"grid2\">\n"
+            + zip(l.ops, spectra).map { op, c in c.figure(noData: "no histogram for \(op.op)") }.joined()
+            + "</div>\n"
+        o += "<h3 id=\"client-and-server\">Client and server</h3>\n" + clientServerHTML(l, chart: clientServer)
+        o +=
+            "<h3>Over the load phase</h3>\n" + rate.figure(noData: "no load_interval records")
+            + p99.figure(noData: "no load_interval records")
         o +=
             "<h3>Across clusters and the generator</h3>\n" + spread.figure(noData: "no per-cluster histograms")
             + lag.figure(noData: "no schedule-lag histograms in load_interval")
         if let slo { o += "<h3>API-call latency SLO</h3>\n" + sloChart(slo) }
         return o
+    }
+
+    /// Per client op, the client's service-time p50 and p99 as dots and the server's p99 of its verb as
+    /// a bar up to its bucket's upper bound (all the histogram vouches for), on the latency charts' y range.
+    func clientServerChart(_ l: LoadAnalysis) -> SVGChart {
+        var c = SVGChart(
+            id: "chart-client-server", title: "p99: the client's against the server's bucket",
+            xLabel: "client op · server verb", yLabel: "latency (ms, log scale)")
+        c.width = 540
+        c.height = 340
+        c.yLog = true
+        let pairs = Self.clientServerPairs(l).filter { $0.server?.p99 != nil }
+        c.xCategories = pairs.map { "\($0.op) · \($0.verb)" }
+        func client(_ q: Double) -> [(x: Double, y: Double)] {
+            pairs.enumerated().compactMap { i, p in p.client?.percentile(q).map { (Double(i), Double($0) / 1e6) } }
+        }
+        c.series = [
+            .init(
+                "server p99 ≤ bar top", kind: .bars,
+                points: pairs.enumerated().compactMap { i, p in
+                    p.server?.p99.map { (Double(i), BucketQuantile($0).boundingSeconds * 1000) }
+                }, color: 5),
+            .init("client p99", kind: .points, points: client(99), color: 1),
+            .init("client p50", kind: .points, points: client(50), color: 0),
+        ]
+        c.note =
+            "Client: service time (end − actual send). Server: the bucket its p99 lies in reaches up to the bar's top; in the +Inf bucket the bar stops at the highest bound and the p99 is beyond it."
+        return c
+    }
+
+    /// summary.md's client-beside-server table (the client's service time, the server's quantiles of
+    /// the verb each op sends, as its buckets allow) with `chart` beside it, or a line saying why there
+    /// is no server-side view.
+    func clientServerHTML(_ l: LoadAnalysis, chart: SVGChart) -> String {
+        let v = l.server
+        func none(_ why: String) -> String {
+            "<p class=\"nodata\" id=\"no-server-view\"><strong>No server-side view:</strong> \(SummaryHTML.inline(why)).</p>\n"
+        }
+        guard let before = v.before, let after = v.after else {
+            return none(v.note ?? "the run has no server histogram before and after the load")
+        }
+        guard !v.verbs.isEmpty else {
+            return none("the server recorded no requests between the \(before.phase) and \(after.phase) samples")
+        }
+        let t = Self.clientServerTable(l)
+        guard !t.rows.isEmpty else {
+            return none(
+                "no client op of this load (\(l.ops.map(\.op).joined(separator: ", "))) maps to a server verb; the server's verbs are under [Server-side view](#server-side-view)"
+            )
+        }
+        let text =
+            "The client's service time (end − actual send) beside the server's `\(LoadAnalysis.serverMetric)` for the verb each op sends, over every request of that verb between the \(before.phase) and \(after.phase) samples."
+            + " A server quantile is only known to the bucket it falls in: `≤ 5 ms` is anywhere in the first bucket, a range is the bucket it lies in."
+            + " Request counts and who sent them: [Server-side view](#server-side-view).\n\n"
+        return SummaryHTML.render(text) + "<div class=\"pair\">\n<div class=\"tables\" id=\"client-server\">\n"
+            + SummaryHTML.render(t.text) + "</div>\n" + chart.figure(noData: "no server p99 for the client's verbs")
+            + "</div>\n"
     }
 
     /// The SLO checks as bars of p99 / bound (1 = at the bound).

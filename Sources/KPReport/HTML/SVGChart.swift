@@ -33,15 +33,18 @@ public struct SVGChart: Sendable {
         }
     }
 
-    /// A shaded x range with a label (a phase).
+    /// A shaded x range with a label (a phase), named with its colour in the legend.
     public struct Band: Sendable {
         public var from: Double
         public var to: Double
         public var label: String
-        public init(from: Double, to: Double, label: String) {
+        /// Fill colour; nil alternates two pale tints by position.
+        public var color: String?
+        public init(from: Double, to: Double, label: String, color: String? = nil) {
             self.from = from
             self.to = to
             self.label = label
+            self.color = color
         }
     }
 
@@ -63,6 +66,7 @@ public struct SVGChart: Sendable {
     public var id: String
     public var title: String
     public var xLabel: String
+    /// The y axis title; a "\n" starts a second line.
     public var yLabel: String
     public var xLog = false
     public var yLog = false
@@ -71,6 +75,9 @@ public struct SVGChart: Sendable {
     public var yFromZero = true
     /// Values the y axis must reach besides the data (headroom above a bound line).
     public var yInclude: [Double] = []
+    /// A fixed y range (before rounding to ticks), so charts that are read together share one axis;
+    /// it must cover the data (``sharedYRange(_:)`` computes one that covers several charts').
+    public var yRange: (lo: Double, hi: Double)?
     public var width = 1180
     public var height = 330
     public var series: [Series] = []
@@ -99,6 +106,45 @@ public struct SVGChart: Sendable {
     /// The number of points drawn (the `data-points` attribute).
     public var drawnPoints: Int { series.reduce(0) { $0 + drawable($1).count } }
 
+    /// The y axis: from ``yRange`` when set, else from the data, ``yInclude`` and 0 where it applies.
+    var yAxis: Axis {
+        if let r = yRange { return Axis(values: [r.lo, r.hi], log: yLog, categorical: false) }
+        var ys = series.flatMap(drawable).map(\.y) + yInclude
+        if yFromZero && !yLog { ys.append(0) }
+        if series.contains(where: { $0.kind == .bars }) && !yLog { ys.append(0) }
+        return Axis(values: ys, log: yLog, categorical: false)
+    }
+
+    /// The y axis's ends after rounding to ticks (the `data-y-range` attribute).
+    public var yAxisRange: (lo: Double, hi: Double) {
+        let a = yAxis
+        return (a.lo, a.hi)
+    }
+
+    /// One y range (rounded to ticks) covering every drawable point and ``yInclude`` of these
+    /// charts, for ``yRange``; nil when none draws anything. The charts are assumed to share `yLog`.
+    public static func sharedYRange(_ charts: [SVGChart]) -> (lo: Double, hi: Double)? {
+        let ys = charts.flatMap { c in c.series.flatMap(c.drawable).map(\.y) + c.yInclude }
+        guard !ys.isEmpty, let log = charts.first?.yLog else { return nil }
+        let a = Axis(values: ys, log: log, categorical: false)
+        return (a.lo, a.hi)
+    }
+
+    /// An axis end as its tick label reads (`0.1`, `1,000`).
+    public func yTickText(_ v: Double) -> String { yAxis.label(v) }
+
+    /// The bands drawn, one per label (the first stretch of a label that appears twice), in order.
+    var legendBands: [(label: String, color: String)] {
+        var seen: Set<String> = []
+        var out: [(String, String)] = []
+        for (i, b) in bands.enumerated() where b.to > b.from && seen.insert(b.label).inserted {
+            out.append((b.label, bandColor(b, i)))
+        }
+        return out
+    }
+
+    func bandColor(_ b: Band, _ i: Int) -> String { b.color ?? (i % 2 == 0 ? "#E8EEF7" : "#F4EBDD") }
+
     /// The `<svg>` element.
     public func render() -> String {
         let all = series.flatMap(drawable)
@@ -108,18 +154,15 @@ public struct SVGChart: Sendable {
         let ph = h - Self.top - Self.bottom
         var xs = all.map(\.x) + bands.flatMap { [$0.from, $0.to] } + markers.map(\.x)
         if let c = xCategories { xs = [-0.5, Double(c.count) - 0.5] }
-        var ys = all.map(\.y) + yInclude
-        if yFromZero && !yLog { ys.append(0) }
-        if series.contains(where: { $0.kind == .bars }) && !yLog { ys.append(0) }
         let xAxis = Axis(
             values: xs.filter { $0.isFinite && (!xLog || $0 > 0) }, log: xLog, categorical: xCategories != nil)
-        let yAxis = Axis(values: ys, log: yLog, categorical: false)
+        let yAxis = self.yAxis
         func px(_ x: Double) -> Double { Self.left + xAxis.fraction(x) * pw }
         func py(_ y: Double) -> Double { Self.top + (1 - yAxis.fraction(y)) * ph }
         func f(_ v: Double) -> String { Format.fixed(v, 1) }
 
         var o =
-            "<svg class=\"chart\" id=\"\(Self.escape(id))\" data-points=\"\(all.count)\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(Self.escape(title))\">\n"
+            "<svg class=\"chart\" id=\"\(Self.escape(id))\" data-points=\"\(all.count)\" data-y-range=\"\(Self.escape(yAxis.label(yAxis.lo))) \(Self.escape(yAxis.label(yAxis.hi)))\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(Self.escape(title))\">\n"
         o += "<text class=\"title\" x=\"\(f(Self.left))\" y=\"18\">\(Self.escape(title))</text>\n"
         // Legend: one row under the title, naming the series that drew something.
         var lx = Self.left
@@ -138,13 +181,20 @@ public struct SVGChart: Sendable {
             o += "<text class=\"legend\" x=\"\(f(lx + 24))\" y=\"41\">\(Self.escape(s.name))</text>\n"
             lx += 24 + Double(s.name.count) * 7.2 + 22
         }
+        // The shaded stretches, each with its colour, after the series.
+        for (label, color) in legendBands {
+            o +=
+                "<rect class=\"band-key\" data-band=\"\(Self.escape(label))\" x=\"\(f(lx + 2))\" y=\"31\" width=\"16\" height=\"12\" fill=\"\(color)\" stroke=\"#9aa5b1\" stroke-width=\"0.75\"/>"
+            o += "<text class=\"legend\" x=\"\(f(lx + 24))\" y=\"41\">\(Self.escape(label))</text>\n"
+            lx += 24 + Double(label.count) * 7.2 + 22
+        }
         // Bands, behind everything.
         for (i, b) in bands.enumerated() {
             let x0 = max(Self.left, px(b.from))
             let x1 = min(Self.left + pw, px(b.to))
             guard x1 > x0 else { continue }
             o +=
-                "<rect class=\"band\" x=\"\(f(x0))\" y=\"\(f(Self.top))\" width=\"\(f(x1 - x0))\" height=\"\(f(ph))\" fill=\"\(i % 2 == 0 ? "#E8EEF7" : "#F4EBDD")\"/>"
+                "<rect class=\"band\" x=\"\(f(x0))\" y=\"\(f(Self.top))\" width=\"\(f(x1 - x0))\" height=\"\(f(ph))\" fill=\"\(bandColor(b, i))\"/>"
             // Inside the band where the label fits; above the plot, at the band's start, where it does not.
             let fits = x1 - x0 >= Double(b.label.count) * 6.5 + 8
             o +=
@@ -237,8 +287,13 @@ public struct SVGChart: Sendable {
         // Axis titles (with units).
         o +=
             "<text class=\"axis-title\" x=\"\(f(Self.left + pw / 2))\" y=\"\(f(h - 8))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
-        o +=
-            "<text class=\"axis-title\" x=\"16\" y=\"\(f(Self.top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(Self.top + ph / 2)))\">\(Self.escape(yLabel))</text>\n"
+        // The y title reads upwards; a second line (after "\n") sits right of the first.
+        let yLines = yLabel.split(separator: "\n", omittingEmptySubsequences: false)
+        for (k, line) in yLines.enumerated() {
+            let x = yLines.count == 1 ? 16 : 13 + 14 * Double(k)
+            o +=
+                "<text class=\"axis-title\" x=\"\(f(x))\" y=\"\(f(Self.top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(x)) \(f(Self.top + ph / 2)))\">\(Self.escape(String(line)))</text>\n"
+        }
         o += "</svg>"
         return o
     }
