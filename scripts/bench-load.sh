@@ -55,30 +55,9 @@ for r in $HEY_RATES; do
     [[ "$r" =~ ^[1-9][0-9]*$ ]] || { echo "bench-load: HEY_RATES entry '$r' is not a positive whole number of requests/s: give e.g. HEY_RATES=\"2000 4000\"" >&2; exit 2; }
 done
 
-if [ -n "${BIN_DIR:-}" ]; then
-    BIN=$BIN_DIR
-    for p in kp-sim kp-bootstrap kp-load; do
-        [ -x "$BIN/$p" ] || { echo "bench-load: BIN_DIR=$BIN has no executable $p: build it (swift build -c release) or point BIN_DIR at a folder that has it" >&2; exit 2; }
-    done
-    echo "bench-load: using the binaries in $BIN (no build)" >&2
-else
-    echo "bench-load: building kp-sim, kp-bootstrap, kp-load (release, --scratch-path $SCRATCH)" >&2
-    for p in kp-sim kp-bootstrap kp-load; do
-        swift build -c release --scratch-path "$SCRATCH" --product "$p" >&2
-    done
-    BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
-fi
-
-TMP=$(mktemp -d /tmp/bench-load.XXXXXX)
-SIM_PID=
-cleanup() {
-    if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
-        kill -TERM "$SIM_PID" 2>/dev/null || true
-        wait "$SIM_PID" 2>/dev/null || true
-    fi
-    if [ -n "${KEEP:-}" ]; then echo "bench-load: kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
+. scripts/bench-lib.sh
+bench_tools bench-load
+bench_workdir bench-load
 
 if [ -n "$HEY_RATES" ] && [ -n "$FLOOR_MODES" ]; then
     cc -O2 -o "$TMP/libcurl-floor" scripts/libcurl-floor.c -lcurl \

@@ -43,32 +43,9 @@ for m in "$LOW" "$HIGH"; do
         || { echo "bench-saturation: LOW/HIGH '$m' is not a positive number: give e.g. LOW=0.5 HIGH=2.5" >&2; exit 2; }
 done
 
-if [ -n "${BIN_DIR:-}" ]; then
-    BIN=$BIN_DIR
-    for p in kp-sim kp-bootstrap kp-load; do
-        [ -x "$BIN/$p" ] || { echo "bench-saturation: BIN_DIR=$BIN has no executable $p: build it (swift build -c release) or point BIN_DIR at a folder that has it" >&2; exit 2; }
-    done
-    echo "bench-saturation: using the binaries in $BIN (no build)" >&2
-else
-    echo "bench-saturation: building kp-sim, kp-bootstrap, kp-load (release, --scratch-path $SCRATCH)" >&2
-    for p in kp-sim kp-bootstrap kp-load; do
-        swift build -c release --scratch-path "$SCRATCH" --product "$p" >&2
-    done
-    BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
-fi
-
-TMP=$(mktemp -d /tmp/bench-saturation.XXXXXX)
-SIM_PID=
-cleanup() {
-    if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
-        kill -TERM "$SIM_PID" 2>/dev/null || true
-        wait "$SIM_PID" 2>/dev/null || true
-    fi
-    if [ -n "${KEEP:-}" ]; then echo "bench-saturation: kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. scripts/bench-lib.sh
+bench_tools bench-saturation
+bench_workdir bench-saturation
 
 printf 'smoketoken,admin,admin,system:masters\n' >"$TMP/tokens.csv"
 printf 'smoketoken\n' >"$TMP/token"
