@@ -25,6 +25,8 @@ public enum RecordKind: String, Codable, Sendable, CaseIterable {
     case scrapeCost = "scrape_cost"
     case loadInterval = "load_interval"
     case loadFinal = "load_final"
+    case kneeStep = "knee_step"
+    case kneeResult = "knee_result"
     case fleetStatus = "fleet_status"
     case fleetMember = "fleet_member"
     case teardownStep = "teardown_step"
@@ -50,6 +52,8 @@ public enum Record: Sendable, Equatable {
     case scrapeCost(ScrapeCostRecord)
     case loadInterval(LoadIntervalRecord)
     case loadFinal(LoadFinalRecord)
+    case kneeStep(KneeStepRecord)
+    case kneeResult(KneeResultRecord)
     case fleetStatus(FleetStatusRecord)
     case fleetMember(FleetMemberRecord)
     case teardownStep(TeardownStepRecord)
@@ -74,6 +78,8 @@ public enum Record: Sendable, Equatable {
         case .scrapeCost: .scrapeCost
         case .loadInterval: .loadInterval
         case .loadFinal: .loadFinal
+        case .kneeStep: .kneeStep
+        case .kneeResult: .kneeResult
         case .fleetStatus: .fleetStatus
         case .fleetMember: .fleetMember
         case .teardownStep: .teardownStep

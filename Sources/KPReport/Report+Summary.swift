@@ -32,6 +32,8 @@ extension Report {
         let teardown = teardownSection
         if !teardown.isEmpty { out.append(teardown) }
         if let load { out.append(loadSection(load)) }
+        let knee = kneeSection
+        if !knee.isEmpty { out.append(knee) }
         let snapshot = snapshotSection
         if !snapshot.isEmpty { out.append(snapshot) }
         let watch = watchSection

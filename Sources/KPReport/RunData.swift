@@ -24,6 +24,9 @@ public struct RunData: Sendable {
     public var profiles: [ProfileRecord] = []
     /// `kp-scrape --burst`'s `scrape_cost` records (in samples.jsonl), by time.
     public var scrapeCosts: [ScrapeCostRecord] = []
+    /// `kp-load --knee-steps`: the steps in order and the search's result.
+    public var kneeSteps: [KneeStepRecord] = []
+    public var kneeResult: KneeResultRecord?
     public var loadIntervals: [LoadIntervalRecord] = []
     /// The run's `load_final`: load.jsonl's, or the fold of the shard files' (``loadShards``).
     public var loadFinal: LoadFinalRecord?
@@ -231,6 +234,8 @@ public struct RunData: Sendable {
             }
         case .profile(let r): profiles.append(r)
         case .scrapeCost(let r): scrapeCosts.append(r)
+        case .kneeStep(let r): kneeSteps.append(r)
+        case .kneeResult(let r): kneeResult = r
         case .loadInterval(let r): loadIntervals.append(r)
         case .loadFinal(let r) where LoadShardSet.parse(fileName: file) != nil:
             let (index, count) = LoadShardSet.parse(fileName: file)!
@@ -287,6 +292,7 @@ public struct RunData: Sendable {
         seriesSamples.sort { $0.tNs < $1.tNs }
         profiles.sort { ($0.tNs, $0.profile, $0.phase) < ($1.tNs, $1.profile, $1.phase) }
         scrapeCosts.sort { $0.tNs < $1.tNs }
+        kneeSteps.sort { $0.step < $1.step }
         loadIntervals.sort { $0.startNs < $1.startNs }
         fleetMembers.sort { ($0.tNs, $0.cluster) < ($1.tNs, $1.cluster) }
         snapshotWarms.sort { ($0.endNs, $0.cluster) < ($1.endNs, $1.cluster) }

@@ -166,6 +166,22 @@ struct LoadCommand: AsyncParsableCommand {
     )
     var snapshotWarmPass = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Find the knee: run the load phase once per comma-separated total rate (ops/s, increasing, e.g. 200,400,800), each for --load-duration at the scenario's read/write mix, and stop at the first step that breaks the SLO (--knee-p99, --knee-max-error-percent) or saturates the target; writes knee_step and knee_result records instead of load_final.",
+            valueName: "r1,r2,…"))
+    var kneeSteps: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The knee's SLO: response p99 of reads and of writes at most this (default: 50ms).", valueName: "duration"),
+        transform: DurationArgument.transform)
+    var kneeP99 = DurationArgument(.milliseconds(50), text: "50ms")
+
+    @Option(
+        help: ArgumentHelp("The knee's SLO: errors at most this percentage of the operations.", valueName: "percent"))
+    var kneeMaxErrorPercent: Double = 1
+
     /// `--snapshot-resources` as a list (empty without the flag).
     var snapshotResourceList: [String] {
         guard let snapshotResources else { return [] }
@@ -308,6 +324,18 @@ struct LoadCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        if let kneeSteps {
+            do { _ = try KneeSearch.parseSteps(kneeSteps) } catch { throw ValidationError(error.description) }
+            if shard != nil || snapshotRpsPerCluster > 0 || watchersPerCluster > 0 || snapshotWarmPass {
+                throw ValidationError(
+                    "--knee-steps runs the reads and writes of one process: drop --shard, --snapshot-rps-per-cluster, --watchers-per-cluster and --snapshot-warm-pass"
+                )
+            }
+        }
+        if kneeP99.duration <= .zero { throw ValidationError("--knee-p99 must be longer than 0 (got \(kneeP99.text))") }
+        if !(kneeMaxErrorPercent >= 0 && kneeMaxErrorPercent <= 100) {
+            throw ValidationError("--knee-max-error-percent must be between 0 and 100 (got \(kneeMaxErrorPercent))")
+        }
     }
 
     func run() async throws {
@@ -365,6 +393,10 @@ struct LoadCommand: AsyncParsableCommand {
                 hotInShard: hot.count, threads: threadCount),
             streamIDs: mine.map { UInt64($0) })
         let clients = try (0..<threadCount).map { _ in try makeClient(endpoint, maxConnectionsPerHost: maxConnections) }
+        if let kneeSteps {
+            return try await knee(
+                steps: try KneeSearch.parseSteps(kneeSteps), config: config, clients: clients, hotCount: hot.count)
+        }
         var snapshots: SnapshotLoad?
         if snapshotRpsPerCluster > 0 {
             // Its own client (driver thread and connections), so snapshot bodies never queue reads and writes.
@@ -429,6 +461,79 @@ struct LoadCommand: AsyncParsableCommand {
             throw ToolFailure(
                 (result.final.targetSaturationReason ?? "target saturated")
                     + "; the latencies are the server's at this offered rate", exitCode: .targetSaturated)
+        }
+    }
+
+    /// `--knee-steps`: one load phase per rate, back to back on the same clients, clusters and seed;
+    /// a knee_step record per step, a knee_result at the end. Exit 0 when a step broke the SLO or all
+    /// held, 3 when a generator-limited step ended the search (nothing is known above it).
+    private func knee(steps: [Double], config: LoadConfiguration, clients: [HTTPClient], hotCount: Int) async throws {
+        let output = RecordOutput(tool: "kp-load")
+        let slo = KneeSearch.SLO(p99Ns: kneeP99.nanoseconds, maxErrorPercent: kneeMaxErrorPercent)
+        let perClusterTotal = readRpsPerCluster + writeRpsPerCluster
+        let current = Mutex<LoadRunner?>(nil)
+        SignalWatcher.shared.onSignal { _ in current.withLock { $0?.stop() } }
+        var judged: [(step: KneeSearch.Step, judgement: KneeSearch.Judgement, reasons: [String])] = []
+        for (i, rate) in steps.enumerated() {
+            if SignalWatcher.shared.exitCode != nil { break }
+            var c = config
+            // The scenario's read/write mix, scaled so the hot clusters together offer `rate`.
+            let scale = rate / (perClusterTotal * Double(hotCount))
+            c.readRatePerCluster = readRpsPerCluster * scale
+            c.writeRatePerCluster = writeRpsPerCluster * scale
+            c.settings["knee_step"] = String(i)
+            c.settings["knee_rate"] = String(rate)
+            c.settings["read_rps_per_cluster"] = String(c.readRatePerCluster)
+            c.settings["write_rps_per_cluster"] = String(c.writeRatePerCluster)
+            StandardError.write("kp-load: knee step \(i + 1) of \(steps.count): \(rate) ops/s\n")
+            let runner = LoadRunner(configuration: c, transports: clients)
+            current.withLock { $0 = runner }
+            let result = try await runner.run { record in
+                if case .loadFinal = record { return }
+                output.write(record)
+            }
+            current.withLock { $0 = nil }
+            let f = result.final
+            if f.interrupted { break }
+            let step = KneeSearch.Step(final: f)
+            let (judgement, reasons) = KneeSearch.judge(step, slo: slo)
+            judged.append((step, judgement, reasons))
+            output.write(
+                .kneeStep(
+                    KneeStepRecord(
+                        step: i, startNs: f.startNs, endNs: f.endNs, offeredRps: step.offeredRps,
+                        achievedRps: step.achievedRps, readP99Ns: step.readP99Ns, writeP99Ns: step.writeP99Ns,
+                        errors: step.errors, operations: step.operations, verdict: step.outcome.rawValue,
+                        judgement: judgement.rawValue, reasons: reasons)))
+            StandardError.write(
+                "kp-load: knee step \(i + 1): \(judgement.rawValue)\(reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))\n"
+            )
+            if judgement != .held { break }
+        }
+        let summary = KneeSearch.summarize(judged)
+        output.write(
+            .kneeResult(
+                KneeResultRecord(
+                    result: summary.result.rawValue, sloP99Ns: slo.p99Ns, sloMaxErrorPercent: slo.maxErrorPercent,
+                    highestHeldRps: summary.highestHeldRps, endingStep: summary.endingStep,
+                    endingRps: summary.endingRps, endingReasons: summary.endingReasons, steps: judged.count)))
+        let held = summary.highestHeldRps.map { "\($0) ops/s" } ?? "no step"
+        switch summary.result {
+        case .kneeFound:
+            StandardError.write(
+                "kp-load: knee found: highest rate that held \(held); \(summary.endingRps ?? 0) ops/s broke the SLO\n")
+        case .allHeld:
+            StandardError.write("kp-load: all steps held: the knee is above \(held)\n")
+        case .unknownAbove:
+            StandardError.write(
+                "kp-load: unknown above \(held): kp-load itself was the limit at \(summary.endingRps ?? 0) ops/s, not the server\n"
+            )
+        }
+        if let code = SignalWatcher.shared.exitCode { throw ExitCode(code.rawValue) }
+        if summary.result == .unknownAbove {
+            throw ToolFailure(
+                "the knee search ended generator-limited: " + summary.endingReasons.joined(separator: "; "),
+                exitCode: .generatorLimited)
         }
     }
 

@@ -118,6 +118,13 @@ enum RecordSamples {
         cost.allocBytesTotalAfter = 1.02e9
         cost.missing = ["go_goroutines": "not exposed"]
         cost.error = str(&r, "e")
+        let kneeStep = KneeStepRecord(
+            step: 1, startNs: 10, endNs: 20, offeredRps: 400, achievedRps: 398.5, readP99Ns: 4_000_000,
+            writeP99Ns: 9_000_000, errors: 2, operations: 4000, verdict: "ok", judgement: "held",
+            reasons: [str(&r, "r")])
+        let kneeResult = KneeResultRecord(
+            result: "knee found", sloP99Ns: 50_000_000, sloMaxErrorPercent: 1, highestHeldRps: 400, endingStep: 2,
+            endingRps: 800, endingReasons: [str(&r, "w")], steps: 3)
         let op = OpWindow(
             op: "write", count: 10, errors: 1, byStatus: ["200": 9, "409": 1], conflicts: 1, retries: 0,
             response: histogram(&r), service: histogram(&r), bytesSent: 100, bytesReceived: 200)
@@ -166,6 +173,7 @@ enum RecordSamples {
             startNs: 1, endNs: 3, eventsPerSecond: 4.5, counts: counts, interrupted: false)
         return [
             ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, cost.record,
+            kneeStep.record, kneeResult.record,
             interval.record,
             final.record,
             fleet.record, member.record, tStep.record, tSum.record, err.record, sInterval.record, sFinal.record,

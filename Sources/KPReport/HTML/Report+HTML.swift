@@ -11,6 +11,7 @@ extension Report {
             out.append(.init(id: "chart-bootstrap", title: "Bootstrap", body: bootstrapCharts))
         }
         if let load { out.append(.init(id: "chart-load", title: "Load", body: loadCharts(load))) }
+        if !data.kneeSteps.isEmpty { out.append(.init(id: "chart-knee", title: "Knee", body: kneeCharts)) }
         out.append(
             .init(
                 id: "tables", title: "Tables (as in summary.md)",
