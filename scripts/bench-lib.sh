@@ -41,3 +41,30 @@ bench_cleanup() {
     fi
     if [ -n "${KEEP:-}" ]; then echo "$BENCH_NAME: kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
+
+# bench_sim_up CLUSTERS [FLAG ...]: starts kp-sim on a free loopback port (the contract's flag set
+# without --etcd-servers, so objects stay in memory, plus FLAGs), with a throw-away token and
+# service-account key in TMP; sets SIM_PID, URL and TARGET (kp-bootstrap/kp-load's target flags) and
+# bootstraps CLUSTERS VCPs into TMP/bootstrap.jsonl. Exits 1 (keeping TMP) when either step fails.
+bench_sim_up() {
+    local clusters=$1
+    shift
+    printf 'smoketoken,admin,admin,system:masters\n' >"$TMP/tokens.csv"
+    printf 'smoketoken\n' >"$TMP/token"
+    chmod 600 "$TMP/tokens.csv" "$TMP/token"
+    openssl genrsa -traditional -out "$TMP/sa.key" 2048 2>/dev/null
+    "$BIN/kp-sim" \
+        --cert-dir="$TMP/certs" --secure-port=0 --bind-address=127.0.0.1 --enable-aggregator-routing=true \
+        --authorization-mode=RBAC --anonymous-auth=true --token-auth-file="$TMP/tokens.csv" --allow-privileged=true \
+        --service-cluster-ip-range=10.0.0.0/24 --service-cidr-sharing-mode=shared --kubernetes-service-mode=shared \
+        --service-account-issuer=test --api-audiences=test,https://kubernetes.default.svc \
+        --service-account-signing-key-file="$TMP/sa.key" --service-account-key-file="$TMP/sa.key" --v=0 \
+        --sim-port-file="$TMP/port" "$@" >"$TMP/sim.log" 2>&1 &
+    SIM_PID=$!
+    for _ in $(seq 1 300); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+    [ -s "$TMP/port" ] || { echo "$BENCH_NAME: kp-sim did not start (see $TMP/sim.log)" >&2; KEEP=1; exit 1; }
+    URL="https://127.0.0.1:$(cat "$TMP/port")"
+    TARGET=(--url "$URL" --token-file "$TMP/token" --insecure-skip-tls-verify)
+    "$BIN/kp-bootstrap" "${TARGET[@]}" --clusters "$clusters" >"$TMP/bootstrap.jsonl" 2>"$TMP/bootstrap.log" \
+        || { echo "$BENCH_NAME: kp-bootstrap failed (see $TMP/bootstrap.log)" >&2; KEEP=1; exit 1; }
+}

@@ -64,27 +64,8 @@ if [ -n "$HEY_RATES" ] && [ -n "$FLOOR_MODES" ]; then
         || { echo "bench-load: cannot compile scripts/libcurl-floor.c (needs cc and libcurl4-openssl-dev)" >&2; exit 14; }
 fi
 
-printf 'smoketoken,admin,admin,system:masters\n' >"$TMP/tokens.csv"
-printf 'smoketoken\n' >"$TMP/token"
-chmod 600 "$TMP/tokens.csv" "$TMP/token"
-openssl genrsa -traditional -out "$TMP/sa.key" 2048 2>/dev/null
-
-# The contract flag set without --etcd-servers: kp-sim keeps objects in memory.
-"$BIN/kp-sim" \
-    --cert-dir="$TMP/certs" --secure-port=0 --bind-address=127.0.0.1 --enable-aggregator-routing=true \
-    --authorization-mode=RBAC --anonymous-auth=true --token-auth-file="$TMP/tokens.csv" --allow-privileged=true \
-    --service-cluster-ip-range=10.0.0.0/24 --service-cidr-sharing-mode=shared --kubernetes-service-mode=shared \
-    --service-account-issuer=test --api-audiences=test,https://kubernetes.default.svc \
-    --service-account-signing-key-file="$TMP/sa.key" --service-account-key-file="$TMP/sa.key" --v=0 \
-    --sim-port-file="$TMP/port" >"$TMP/sim.log" 2>&1 &
-SIM_PID=$!
-for _ in $(seq 1 300); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-[ -s "$TMP/port" ] || { echo "bench-load: kp-sim did not start (see $TMP/sim.log)" >&2; KEEP=1; exit 1; }
-URL="https://127.0.0.1:$(cat "$TMP/port")"
-TARGET=(--url "$URL" --token-file "$TMP/token" --insecure-skip-tls-verify)
-
-"$BIN/kp-bootstrap" "${TARGET[@]}" --clusters "$CLUSTERS" >"$TMP/bootstrap.jsonl" 2>"$TMP/bootstrap.log" \
-    || { echo "bench-load: kp-bootstrap failed (see $TMP/bootstrap.log)" >&2; KEEP=1; exit 1; }
+# kp-sim (objects in memory) and CLUSTERS VCPs.
+bench_sim_up "$CLUSTERS"
 
 echo "bench-load: kp-sim at $URL, $CLUSTERS clusters, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); steps of $STEP_DURATION; lag bound p99 < ${LAG_P99_US} µs"
 printf '%8s %10s %9s %9s %9s %9s %12s %10s %8s %s\n' target_ops achieved req/s lag_p50us lag_p99us lag_max_us cpu_s cpu_ms/1k_req errors limited

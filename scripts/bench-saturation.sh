@@ -47,28 +47,8 @@ done
 bench_tools bench-saturation
 bench_workdir bench-saturation
 
-printf 'smoketoken,admin,admin,system:masters\n' >"$TMP/tokens.csv"
-printf 'smoketoken\n' >"$TMP/token"
-chmod 600 "$TMP/tokens.csv" "$TMP/token"
-openssl genrsa -traditional -out "$TMP/sa.key" 2048 2>/dev/null
-
-# The contract flag set without --etcd-servers (objects in memory), plus the capacity knob.
-"$BIN/kp-sim" \
-    --cert-dir="$TMP/certs" --secure-port=0 --bind-address=127.0.0.1 --enable-aggregator-routing=true \
-    --authorization-mode=RBAC --anonymous-auth=true --token-auth-file="$TMP/tokens.csv" --allow-privileged=true \
-    --service-cluster-ip-range=10.0.0.0/24 --service-cidr-sharing-mode=shared --kubernetes-service-mode=shared \
-    --service-account-issuer=test --api-audiences=test,https://kubernetes.default.svc \
-    --service-account-signing-key-file="$TMP/sa.key" --service-account-key-file="$TMP/sa.key" --v=0 \
-    --sim-port-file="$TMP/port" --sim-max-concurrency="$CONCURRENCY" --fault-latency="fixed:$SERVICE" \
-    >"$TMP/sim.log" 2>&1 &
-SIM_PID=$!
-for _ in $(seq 1 300); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-[ -s "$TMP/port" ] || { echo "bench-saturation: kp-sim did not start (see $TMP/sim.log)" >&2; KEEP=1; exit 1; }
-URL="https://127.0.0.1:$(cat "$TMP/port")"
-TARGET=(--url "$URL" --token-file "$TMP/token" --insecure-skip-tls-verify)
-
-"$BIN/kp-bootstrap" "${TARGET[@]}" --clusters "$CLUSTERS" >"$TMP/bootstrap.jsonl" 2>"$TMP/bootstrap.log" \
-    || { echo "bench-saturation: kp-bootstrap failed (see $TMP/bootstrap.log)" >&2; KEEP=1; exit 1; }
+# kp-sim with its capacity knob, and CLUSTERS VCPs.
+bench_sim_up "$CLUSTERS" --sim-max-concurrency="$CONCURRENCY" --fault-latency="fixed:$SERVICE"
 
 CAPACITY=$(awk -v n="$CONCURRENCY" -v s="${SERVICE%ms}" 'BEGIN{printf "%.0f", n / (s / 1000)}')
 echo "bench-saturation: kp-sim at $URL serves $CONCURRENCY requests at once, $SERVICE each: capacity C = $CAPACITY requests/s;" \
