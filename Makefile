@@ -58,10 +58,24 @@ LAUNCH_ARGS ?=
 REPEAT ?=
 LOAD_SHARDS ?=
 SIZES ?=
+# CRDS_PER_CLUSTER=K: K test CRDs per VCP in the bootstrap (kp-bootstrap --crds-per-cluster; default 1).
+# CRDS="1 2 4": make sweep-crds's values of K, one run each at CLUSTERS VCPs.
+CRDS_PER_CLUSTER ?=
+CRDS ?=
 THRESHOLDS ?=
 # BUDGETS=file: absolute budgets (budgets.example.yaml) for every run of any run target, and for
 # make report: a broken error budget exits 7, a broken warning budget is reported (docs/reports.md).
 BUDGETS ?=
+# The run history (docs/reports.md, "Run history"): HISTORY=file.csv (Apache Otava's CSV layout) or
+# HISTORY_DSN=postgresql://user@host:port/db (a table there): every run target appends each complete
+# run after its fold (its branch: the environment variable BRANCH). make history gates on it: exit 5 when a change point worse by
+# HISTORY_MIN_CHANGE % lies in a series' last HISTORY_LAST runs; make history-show writes HISTORY_HTML.
+HISTORY ?=
+HISTORY_DSN ?=
+HISTORY_MIN_CHANGE ?= 5
+HISTORY_LAST ?= 10
+HISTORY_CONFIG ?= history/otava.yaml
+HISTORY_HTML ?= $(OUT)/history.html
 A ?=
 B ?=
 A_BIN ?=
@@ -92,8 +106,9 @@ RUN_FLAGS = --clusters $(CLUSTERS) --workers $(WORKERS) --warmup $(WARMUP) \
 	$(if $(SEED),--seed $(SEED)) $(if $(PLAN),--plan) \
 	$(if $(REPEAT),--repeat $(REPEAT)) $(if $(LOAD_SHARDS),--load-shards $(LOAD_SHARDS)) \
 	$(if $(ALLOW_EXISTING),--allow-existing) $(if $(NAME_FORMAT),--name-format $(NAME_FORMAT)) \
-	$(if $(NO_SCRAPE_COST),--no-scrape-cost) \
+	$(if $(NO_SCRAPE_COST),--no-scrape-cost) $(if $(CRDS_PER_CLUSTER),--crds-per-cluster $(CRDS_PER_CLUSTER)) \
 	$(if $(BUDGETS),--budgets "$(BUDGETS)") \
+	$(if $(HISTORY),--history "$(HISTORY)") $(if $(HISTORY_DSN),--history-dsn "$(HISTORY_DSN)") \
 	$(if $(MAX_ERROR_PERCENT),--max-error-percent $(MAX_ERROR_PERCENT)) $(if $(MAX_LAG),--max-lag $(MAX_LAG)) \
 	$(if $(REQUEST_TIMEOUT),--request-timeout $(REQUEST_TIMEOUT)) $(if $(STEP_DEADLINE),--step-deadline $(STEP_DEADLINE)) \
 	$(if $(SNAPSHOT_RPS_PER_CLUSTER),--snapshot-rps-per-cluster $(SNAPSHOT_RPS_PER_CLUSTER)) \
@@ -107,7 +122,7 @@ KP_RUN = "$(BIN_DIR)/kp-run" --bin-dir "$(BIN_DIR)" $(RUN_FLAGS)
 # The end of every kp-run command: RUN_ARGS last among kp-run's flags (so they win), then kp-launch's.
 RUN_TAIL = $(RUN_ARGS) -- $(LAUNCH_ARGS)
 
-.PHONY: all help deps deps-test build install test test-e2e demo run report sweep capacity compare compare-bins bench-http bench-load bench-saturation bench-report \
+.PHONY: all help deps deps-test build install test test-e2e demo run report history history-show sweep sweep-crds capacity knee observe compare compare-bins bench-http bench-load bench-saturation bench-report \
 	fuzz fault-matrix docs lint fmt clean report-check \
 	bootstrap-200 bootstrap-500 bootstrap-1000 bootstrap-2000 \
 	mixed-hot-200 mixed-hot-1000 mixed-uniform-200 mixed-uniform-1000
@@ -191,6 +206,11 @@ $(if $(filter report,$(MAKECMDGOALS)),$(if $(RUN),,$(error make report needs the
 sweep: $(BUILD_DEP)
 	$(KP_RUN) --scenario $(SCENARIO) --sizes "$(SIZES)" $(RUN_TAIL)
 
+# One run per CRDs-per-VCP K at CLUSTERS VCPs, then the fit: the cost per CRD per VCP.
+# make sweep-crds SCENARIO=bootstrap CLUSTERS=50 CRDS="1 2 4"
+sweep-crds: $(BUILD_DEP)
+	$(KP_RUN) --scenario $(SCENARIO) --crd-sweep "$(CRDS)" $(RUN_TAIL)
+
 # kp-report capacity: the VCPs that fit a ControlPlaneShard, from a sweep (and a mixed-* run as the hot class).
 # SWEEP=the sweep's folder; SHARD=cpu=8,memory=16Gi[,maxControlPlanes=500] or SHARD_FILE=a ControlPlaneShard
 # manifest; LOADED=mixed-* run or sweep; CAPACITY_TARGET, HARD_STOP (percent), MIX=idle=90,hot=10, FOR=N.
@@ -209,6 +229,34 @@ capacity: $(BUILD_DEP)
 		$(if $(LOADED),--loaded "$(LOADED)") --target $(CAPACITY_TARGET) --hard-stop $(HARD_STOP) \
 		$(if $(MIX),--mix $(MIX)) $(if $(FOR),--for $(FOR))
 $(if $(filter capacity,$(MAKECMDGOALS)),$(if $(SWEEP),,$(error make capacity needs the sweep folder: make capacity SWEEP=out/<scenario>-sweep SHARD=cpu=8,memory=16Gi)))
+
+# The knee of the load: the load phase of a mixed-* scenario at rising total rates, each step for
+# KNEE_STEP_DURATION, stopping at the first that breaks the SLO (KNEE_P99, KNEE_MAX_ERROR_PERCENT: kp-load's
+# defaults 50ms and 1 when unset) or saturates the target (docs/load.md, "The knee"):
+# make knee SCENARIO=mixed-hot CLUSTERS=200 KNEE_STEPS=geometric:100:3200:6 KNEE_STEP_DURATION=30s
+# KNEE_STEPS: 200,400,800 | linear:FROM:TO:COUNT | geometric:FROM:TO:COUNT (total ops/s over the hot VCPs).
+KNEE_STEPS ?=
+KNEE_STEP_DURATION ?= 30s
+KNEE_P99 ?=
+KNEE_MAX_ERROR_PERCENT ?=
+KNEE_SCENARIO = $(if $(filter file default,$(origin SCENARIO)),mixed-hot,$(SCENARIO))
+knee: $(BUILD_DEP)
+	$(KP_RUN) --scenario $(KNEE_SCENARIO) --knee-steps "$(KNEE_STEPS)" --load-duration $(KNEE_STEP_DURATION) \
+		$(if $(KNEE_P99),--knee-p99 $(KNEE_P99)) $(if $(KNEE_MAX_ERROR_PERCENT),--knee-max-error-percent $(KNEE_MAX_ERROR_PERCENT)) \
+		$(RUN_TAIL)
+$(if $(filter knee,$(MAKECMDGOALS)),$(if $(KNEE_STEPS),,$(error make knee needs the rates: make knee KNEE_STEPS=geometric:100:3200:6 (or a list or linear:FROM:TO:COUNT; docs/load.md))))
+
+# The run history's change points (Apache Otava), and the nightly gate: exit 5 when one is worse by
+# HISTORY_MIN_CHANGE % or more in a series' last HISTORY_LAST runs. make history HISTORY=results/history.csv
+HISTORY_STORE = $(if $(HISTORY_DSN),--dsn "$(HISTORY_DSN)",--history "$(HISTORY)")
+history: $(BUILD_DEP)
+	"$(BIN_DIR)/kp-report" history check $(HISTORY_STORE) --config "$(HISTORY_CONFIG)" \
+		--min-change $(HISTORY_MIN_CHANGE) --last $(HISTORY_LAST)
+
+# history.html: a trend chart per figure over commits, change points marked, each run linked.
+history-show: $(BUILD_DEP)
+	"$(BIN_DIR)/kp-report" history show $(HISTORY_STORE) --config "$(HISTORY_CONFIG)" --out "$(HISTORY_HTML)"
+$(if $(filter history history-show,$(MAKECMDGOALS)),$(if $(HISTORY)$(HISTORY_DSN),,$(error make history needs the history: make history HISTORY=file.csv or HISTORY_DSN=postgresql://…)))
 
 # Two sets of finished runs side by side: make compare A="out/a/r1 out/a/r2" B="out/b" [THRESHOLDS=file]
 compare: $(BUILD_DEP)
@@ -250,6 +298,29 @@ snapshot-%: $(BUILD_DEP)
 watch-fanout-%: $(BUILD_DEP)
 	$(KP_RUN) --scenario watch-fanout --watchers-per-cluster $(WATCHERS) --clusters $* \
 		$(if $(RUN),,--run watch-fanout-$*) $(RUN_TAIL)
+
+# kplane-only: after the steady sample, CHURN_CYCLES cycles (kp-run's default 5, at least 2) that each delete
+# CHURN_PERCENT of the VCPs (default 20) as teardown does and create as many new ones, with a sample per
+# cycle; ## Churn fits heap, RSS and goroutines per cycle and per churned VCP (docs/scenarios.md).
+CHURN_CYCLES ?=
+CHURN_PERCENT ?=
+churn-%: $(BUILD_DEP)
+	$(KP_RUN) --scenario churn --clusters $* $(if $(CHURN_CYCLES),--churn-cycles $(CHURN_CYCLES)) \
+		$(if $(CHURN_PERCENT),--churn-percent $(CHURN_PERCENT)) $(if $(RUN),,--run churn-$*) $(RUN_TAIL)
+
+# kplane-only: after the steady sample, the target restarted keeping its storage (the same etcd and prefix;
+# docker: the apiserver container restarted; url mode is refused), a sample at readyz before any VCP is
+# touched, every VCP's first request at WORKERS concurrency, a settle, a sample: ## Restart (contract §3.1).
+restart-%: $(BUILD_DEP)
+	$(call SCENARIO_RUN,restart,$*)
+
+# A live server that something else loads, watched for DURATION, creating nothing: samples with pprof at the
+# start and end, the series every SERIES_INTERVAL: make observe APISERVER_URL=https://host:port TOKEN_FILE=…
+# CA_FILE=… DURATION=10m. It starts no server (SIM=1 and the local and docker modes are refused; to observe
+# kp-sim, start it and give its URL).
+DURATION ?= 10m
+observe: $(BUILD_DEP)
+	$(KP_RUN) --scenario observe --observe-duration $(DURATION) $(RUN_TAIL)
 
 # The seed's scenarios at any size N (make bootstrap-200, mixed-hot-1000, mixed-uniform-37); the run is
 # named <scenario>-<N> unless RUN is set.

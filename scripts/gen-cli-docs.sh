@@ -33,12 +33,14 @@ trap 'rm -f "$tmp"' EXIT
     printf 'this file and the tools disagree. Exit codes: [cli.md](cli.md). Records: [records.md](records.md).\n'
     section "kp-run --help" "$BIN_DIR/kp-run" --help
     section "kp-launch --help" "$BIN_DIR/kp-launch" --help
-    for sub in up down kubeconfig; do section "kp-launch $sub --help" "$BIN_DIR/kp-launch" "$sub" --help; done
+    for sub in up down restart kubeconfig; do section "kp-launch $sub --help" "$BIN_DIR/kp-launch" "$sub" --help; done
     section "kp-bootstrap --help" "$BIN_DIR/kp-bootstrap" --help
     section "kp-scrape --help" "$BIN_DIR/kp-scrape" --help
     section "kp-load --help" "$BIN_DIR/kp-load" --help
     section "kp-report --help" "$BIN_DIR/kp-report" --help
     for sub in fold meta end check compare sweep; do section "kp-report $sub --help" "$BIN_DIR/kp-report" "$sub" --help; done
+    # shellcheck disable=SC2086 # "history add" is two words: the command and its subcommand.
+    for sub in history "history add" "history check" "history show"; do section "kp-report $sub --help" "$BIN_DIR/kp-report" $sub --help; done
     section "kp-sim --help" "$BIN_DIR/kp-sim" --help
     section "kp-httpbench --help" "$BIN_DIR/kp-httpbench" --help
     section "scripts/fault-matrix.sh --help" "$ROOT/scripts/fault-matrix.sh" --help

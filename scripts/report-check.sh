@@ -7,14 +7,15 @@
 #     and no request left the page (every host name is also mapped to nothing);
 #   - every chart drew data: each <svg class="chart"> carries data-points > 0, and no NaN anywhere;
 #   - the screenshot is a real PNG.
-# Usage: scripts/report-check.sh --bin-dir DIR [--page report|compare|sweep] [--run-dir RUN] [--no-fold]
+# Usage: scripts/report-check.sh --bin-dir DIR [--page report|compare|sweep|history] [--run-dir RUN] [--no-fold]
 #                                [--png FILE] [--height PX]
 #   --page report (default): RUN/report.html; RUN defaults to a copy of results/mixed-hot-200 (a kp-sim
 #   run), folded with DIR/kp-report; --no-fold checks RUN/report.html as it is (the tests use it to
 #   show a broken page fails).
 #   --page compare: DIR/kp-report compare of results/bootstrap-200 (A) with results/fleet-bootstrap-200
 #   (B) into RUN (a temp dir by default), then RUN/compare.html. --page sweep: DIR/kp-report sweep of
-#   results/demo and results/bootstrap-200 (two cluster counts), then RUN/sweep.html.
+#   results/demo and results/bootstrap-200 (two cluster counts), then RUN/sweep.html. --page history:
+#   DIR/kp-report history show of RUN/history.csv (history/otava.yaml), then RUN/history.html.
 #   Exit 0 when every check passed, 1 with one line per failed check, 2 on bad input,
 #   3 when chromium is not installed (scripts/install-deps.sh test installs it).
 set -euo pipefail
@@ -28,11 +29,11 @@ while [ $# -gt 0 ]; do
         --png) png=$2; shift 2 ;;
         --height) height=$2; shift 2 ;;
         --no-fold) fold=0; shift ;;
-        *) echo "report-check: unknown argument '$1' (use --bin-dir DIR [--page report|compare|sweep] [--run-dir RUN] [--no-fold] [--png FILE] [--height PX])" >&2; exit 2 ;;
+        *) echo "report-check: unknown argument '$1' (use --bin-dir DIR [--page report|compare|sweep|history] [--run-dir RUN] [--no-fold] [--png FILE] [--height PX])" >&2; exit 2 ;;
     esac
 done
 [ -x "$bin_dir/kp-report" ] || { echo "report-check: --bin-dir '$bin_dir' holds no kp-report: build first (swift build) and pass its bin path" >&2; exit 2; }
-case "$kind" in report|compare|sweep) ;; *) echo "report-check: --page '$kind' is not one of report, compare, sweep" >&2; exit 2 ;; esac
+case "$kind" in report|compare|sweep|history) ;; *) echo "report-check: --page '$kind' is not one of report, compare, sweep, history" >&2; exit 2 ;; esac
 case "$height" in ''|*[!0-9]*) echo "report-check: --height '$height' is not a number of pixels" >&2; exit 2 ;; esac
 browser=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$browser" ] || { echo "report-check: chromium is not installed: run scripts/install-deps.sh test (Debian package chromium)" >&2; exit 3; }
@@ -59,6 +60,10 @@ compare | sweep)
         fi
     fi
     ;;
+history)
+    [ -n "$run_dir" ] && [ -f "$run_dir/history.csv" ] || { echo "report-check: --page history needs --run-dir RUN holding history.csv" >&2; exit 2; }
+    [ "$fold" = 1 ] && "$bin_dir/kp-report" history show --history "$run_dir/history.csv" --config history/otava.yaml --out "$run_dir/history.html" >/dev/null
+    ;;
 esac
 page="$(cd "$run_dir" && pwd)/$kind.html"
 [ -f "$page" ] || { echo "report-check: kp-report wrote no $kind.html in $run_dir" >&2; exit 1; }
@@ -81,7 +86,7 @@ source = open(page, encoding="utf-8").read()
 dom = open(dom_path, encoding="utf-8", errors="replace").read()
 if not dom.rstrip().endswith("</html>"):
     failures.append("the DOM dump is empty or cut off: the page did not load (see chromium's log)")
-sections = {"report": ["chart-resources", "tables"], "compare": ["charts", "tables"], "sweep": ["charts", "tables"]}
+sections = {"report": ["chart-resources", "tables"], "compare": ["charts", "tables"], "sweep": ["charts", "tables"], "history": []}
 for section in sections[os.environ["PAGE_KIND"]]:
     if f'id="{section}"' not in dom:
         failures.append(f"section #{section} is missing from the rendered page")

@@ -21,6 +21,9 @@ public struct BootstrapConfiguration: Sendable {
     public var allowExisting: Bool
     /// Backoff after 429 and 5xx answers (and transport errors on the create).
     public var backoff: RetryBackoff
+    /// Test CRDs per cluster (`--crds-per-cluster`, at least 1): each is created, then each waited for
+    /// until Established, then each until discovered (``TestCRD``'s CRDs 0..<K).
+    public var crdsPerCluster: Int
 
     public init(
         baseURL: String, clusters: [String], workers: Int = 12,
@@ -34,8 +37,9 @@ public struct BootstrapConfiguration: Sendable {
             interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(10)),
         discovery: StepTiming = StepTiming(
             interval: .milliseconds(500), deadline: .seconds(60), requestTimeout: .seconds(10)),
-        allowExisting: Bool = false, backoff: RetryBackoff = RetryBackoff()
+        allowExisting: Bool = false, backoff: RetryBackoff = RetryBackoff(), crdsPerCluster: Int = 1
     ) {
+        self.crdsPerCluster = max(1, crdsPerCluster)
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.clusters = clusters
         self.workers = workers

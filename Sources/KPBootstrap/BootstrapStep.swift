@@ -12,4 +12,7 @@ public enum BootstrapStep: String, CaseIterable, Sendable {
     case crdEstablished = "crd_established"
     /// `GET B/apis/<group>/v1` until the `APIResourceList` names the plural.
     case discovery
+
+    /// The steps about one test CRD, run once per CRD with `--crds-per-cluster`.
+    public var isCRDStep: Bool { self == .crdCreate || self == .crdEstablished || self == .discovery }
 }

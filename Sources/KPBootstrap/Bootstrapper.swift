@@ -92,8 +92,11 @@ public struct Bootstrapper: Sendable {
     }
 
     private func bootstrap(_ cluster: String, runner: StepRunner, tally: SharedTally) async -> ClusterResult {
-        for step in BootstrapStep.allCases {
-            let result = await runner.run(step, cluster: cluster)
+        // readyz and namespace once; then each CRD step for every test CRD before the next step.
+        let crds = configuration.crdsPerCluster
+        let plan = BootstrapStep.allCases.flatMap { step in (0..<(step.isCRDStep ? crds : 1)).map { (step, $0) } }
+        for (step, crd) in plan {
+            let result = await runner.run(step, cluster: cluster, crd: crd)
             onStep(result.record)
             let outcome = result.record.outcome
             let interrupted = outcome == StepOutcome.interrupted

@@ -35,7 +35,11 @@ struct StepRunner: Sendable {
         case fail(String)
     }
 
-    func run(_ step: BootstrapStep, cluster: String, createAttemptedAmbiguously: Bool = false) async -> Result {
+    /// - Parameter crd: which of the cluster's test CRDs the CRD steps are about (``TestCRD``'s index);
+    ///   its name goes into the record when the run makes more than one per cluster.
+    func run(_ step: BootstrapStep, cluster: String, crd: Int = 0, createAttemptedAmbiguously: Bool = false) async
+        -> Result
+    {
         let timing = configuration.timing(step)
         let startNs = MonotonicClock.now()
         let deadlineNs = startNs + RetryBackoff.ns(timing.deadline)
@@ -52,7 +56,9 @@ struct StepRunner: Sendable {
                 record: BootstrapStepRecord(
                     cluster: cluster, step: step.rawValue, startNs: startNs, endNs: MonotonicClock.now(),
                     attempts: attempts, outcome: outcome, statusCounts: counts, retries: retries, error: error,
-                    existed: existed ? true : nil),
+                    existed: existed ? true : nil,
+                    crd: configuration.crdsPerCluster > 1 && step.isCRDStep
+                        ? TestCRD.name(for: cluster, index: crd) : nil),
                 retriesByStatus: retriesByStatus)
         }
 
@@ -64,7 +70,7 @@ struct StepRunner: Sendable {
             attempts += 1
             let remainingNs = max(deadlineNs - MonotonicClock.now(), 1_000_000)
             let timeout = Duration.nanoseconds(min(RetryBackoff.ns(timing.requestTimeout), remainingNs))
-            let request = self.request(step, cluster: cluster, timeout: timeout)
+            let request = self.request(step, cluster: cluster, crd: crd, timeout: timeout)
             let delay: Duration
             do {
                 let response = try await transport.send(request)
@@ -130,7 +136,7 @@ struct StepRunner: Sendable {
         }
     }
 
-    func request(_ step: BootstrapStep, cluster: String, timeout: Duration) -> HTTPRequest {
+    func request(_ step: BootstrapStep, cluster: String, crd: Int = 0, timeout: Duration) -> HTTPRequest {
         let b = configuration.clusterBase(cluster)
         let accept = ("Accept", "application/json")
         switch step {
@@ -141,15 +147,17 @@ struct StepRunner: Sendable {
         case .crdCreate:
             return HTTPRequest(
                 method: "POST", url: "\(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                headers: [accept, ("Content-Type", "application/json")], body: TestCRD.body(for: cluster),
+                headers: [accept, ("Content-Type", "application/json")], body: TestCRD.body(for: cluster, index: crd),
                 timeout: timeout)
         case .crdEstablished:
             return HTTPRequest(
-                url: "\(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions/\(TestCRD.name(for: cluster))",
+                url:
+                    "\(b)/apis/apiextensions.k8s.io/v1/customresourcedefinitions/\(TestCRD.name(for: cluster, index: crd))",
                 headers: [accept], timeout: timeout)
         case .discovery:
             return HTTPRequest(
-                url: "\(b)/apis/\(TestCRD.group(for: cluster))/\(TestCRD.version)", headers: [accept], timeout: timeout)
+                url: "\(b)/apis/\(TestCRD.group(for: cluster, index: crd))/\(TestCRD.version)", headers: [accept],
+                timeout: timeout)
         }
     }
 

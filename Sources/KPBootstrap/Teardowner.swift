@@ -30,6 +30,8 @@ public struct TeardownConfiguration: Sendable {
     /// The run's etcd, or nil when the run does not control it (then `etcdSkippedReason` says why).
     public var etcd: TeardownEtcd?
     public var etcdSkippedReason: String?
+    /// Test CRDs each cluster got (`--crds-per-cluster`): the CRD step deletes ``TestCRD``'s 0..<K.
+    public var crdsPerCluster = 1
 
     public init(
         baseURL: String, clusters: [String], workers: Int = 12, requestTimeout: Duration = .seconds(10),
@@ -188,14 +190,18 @@ public struct Teardowner: Sendable {
     }
 
     private func deleteCRD(_ cluster: String, _ state: inout StepState) async throws -> Int {
-        let url =
-            "\(configuration.clusterBase(cluster))/apis/apiextensions.k8s.io/v1/customresourcedefinitions/\(TestCRD.name(for: cluster))"
-        let response = try await send(jsonRequest("DELETE", url), via: transport, &state)
-        switch response.status {
-        case 200, 202: return 1
-        case 404: return 0
-        default: throw Failure(message: "\(StepRunner.describe(response, url: url)) (expected 200 or 202)")
+        var deleted = 0
+        for index in 0..<max(1, configuration.crdsPerCluster) {
+            let url =
+                "\(configuration.clusterBase(cluster))/apis/apiextensions.k8s.io/v1/customresourcedefinitions/\(TestCRD.name(for: cluster, index: index))"
+            let response = try await send(jsonRequest("DELETE", url), via: transport, &state)
+            switch response.status {
+            case 200, 202: deleted += 1
+            case 404: break
+            default: throw Failure(message: "\(StepRunner.describe(response, url: url)) (expected 200 or 202)")
+            }
         }
+        return deleted
     }
 
     private struct RangeAnswer: Decodable {

@@ -35,6 +35,9 @@ public struct DockerCompose: Sendable, Equatable {
         compose(["up", "-d", "--pull", pull.rawValue, "--force-recreate"])
     }
 
+    /// Restarts `service`'s container (stop, then start the same container: its volumes and files stay).
+    public func restart(service: String) -> [String] { compose(["restart", service]) }
+
     /// Every container of the stack, running or not, one JSON object each.
     public var ps: [String] { compose(["ps", "--all", "--format", "json"]) }
 

@@ -67,6 +67,12 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
     private var stackCreated = false
     private var stopped = false
     private var certCopy: Task<Void, Never>?
+    /// What ``start(_:)`` returned (``restart(_:)`` returns it again: the same container and URL).
+    private var started: StartedTarget?
+    /// True while ``restart(_:)`` restarts the apiserver container, and the number of restarts begun:
+    /// supervision does not judge a `compose ps` that overlapped one.
+    private var restarting = false
+    private var restarts = 0
 
     /// Creates the runner; `executor` runs docker (the real CLI, or a script in tests).
     public init(
@@ -177,7 +183,7 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
             throw CancellationError()
         }
         let url = try configuration.dockerEndpoint().url
-        return StartedTarget(
+        let result = StartedTarget(
             url: url, caFile: files.servingCert,
             tlsServerName: URL(string: url)?.host == Self.certificateName ? nil : Self.certificateName,
             tokenFile: files.tokenFile,
@@ -185,6 +191,34 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
             composeProject: p.compose.project,
             etcdEndpoints: "http://127.0.0.1:\(settings.etcdPort)", etcdPrefix: context.etcdPrefix, etcdManaged: true,
             targetArgs: p.targetArgs, logFiles: [apiserverLog(files), etcdLog(files), composeLog(files)])
+        lock.withLock { started = result }
+        return result
+    }
+
+    /// `docker compose restart apiserver`: the same container stops and starts again with its flags,
+    /// its serving certificate and the etcd container (and its volume) untouched. Both times in the
+    /// result are when the command returned (compose does not say when the stop ended).
+    public func restart(_ context: TargetLaunchContext) async throws -> RestartedTarget {
+        guard
+            let (p, previous) = lock.withLock({ () -> (Prepared, StartedTarget)? in
+                guard let prepared, let started, !stopped else { return nil }
+                restarting = true
+                restarts += 1
+                return (prepared, started)
+            })
+        else {
+            throw LaunchError.failure("internal: restart called before the stack was started")
+        }
+        defer { lock.withLock { restarting = false } }
+        let result = try await runLogged(
+            p.compose.restart(service: DockerComposeFile.apiserverService), p, timeout: settings.upTimeout)
+        guard result.succeeded else {
+            throw LaunchError.failure(
+                "docker compose restart \(DockerComposeFile.apiserverService) failed: \(result.reason); see \(composeLog(p.files))"
+            )
+        }
+        let now = MonotonicClock.now()
+        return RestartedTarget(target: previous, stoppedNs: now, startedNs: now)
     }
 
     public func supervise() async -> TargetFailure? {
@@ -193,6 +227,7 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: settings.superviseInterval)
+                let before = lock.withLock { restarting ? -1 : restarts }
                 let ps = try await executor.run(
                     p.compose.ps, environment: p.environment, timeout: settings.commandTimeout, outputFile: nil)
                 guard ps.succeeded else {
@@ -206,6 +241,7 @@ public final class DockerTargetRunner: TargetRunner, @unchecked Sendable {
                     continue
                 }
                 failures = 0
+                if lock.withLock({ restarting || restarts != before }) { continue }
                 let containers = DockerCompose.parseContainers(ps.stdout)
                 if let failure = Self.failure(in: containers, files: p.files) { return failure }
             } catch {

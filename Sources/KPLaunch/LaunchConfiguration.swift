@@ -26,6 +26,9 @@ public struct LaunchConfiguration: Sendable {
     public var simBin: String?
     /// Extra kp-sim arguments, e.g. `--fault-latency=fixed:5ms` (`--sim-arg`, repeated).
     public var simArgs: [String] = []
+    /// Give kp-sim a throw-away etcd as local mode has (`--sim-etcd`), unless etcd endpoints are given,
+    /// so that its objects are kept in etcd and survive `kp-launch restart`.
+    public var simEtcd = false
 
     // MARK: local
     /// Prebuilt apiserver binary (`--apiserver-bin`, `APISERVER_BIN`).

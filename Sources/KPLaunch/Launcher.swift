@@ -172,13 +172,13 @@ public final class Launcher: @unchecked Sendable {
                 "the target is kp-sim, the bundled emulator: its numbers describe kp-sim, not the kplane apiserver")
         }
 
-        if let timeout = configuration.stallTimeout {
-            let watch = StallWatch(timeout: timeout)
-            let makeTransport = self.makeTransport
-            let logger = self.logger
-            state.startWatch { await watch.run(target: started, makeTransport: makeTransport, logger: logger) }
+        startStallWatch(state, target: started)
+        let restarts = Task {
+            await self.serveRestarts(
+                runner: runner, context: context, mode: mode, endpoint: record, target: started, state: state)
         }
         let reason = await state.waitForEnd()
+        restarts.cancel()
         if case .failure(let failure) = reason {
             // The error record goes out before the (possibly slow) stop, so a watching run script
             // learns of the failure at once and attributes it to the phase it is in.
@@ -195,6 +195,83 @@ public final class Launcher: @unchecked Sendable {
         await cleanUp()
         guard case .signal(let signal) = reason else { return .failure }
         return stopCode(signal: signal, files: files, during: "the run")
+    }
+
+    /// Starts (or starts again, after a restart) the stall watch on `target`, when one is configured.
+    private func startStallWatch(_ state: SupervisorState, target: StartedTarget) {
+        guard let timeout = configuration.stallTimeout else { return }
+        let watch = StallWatch(timeout: timeout)
+        let makeTransport = self.makeTransport
+        let logger = self.logger
+        state.startWatch { await watch.run(target: target, makeTransport: makeTransport, logger: logger) }
+    }
+
+    /// Answers `kp-launch restart` requests (``RunControl/restartRequest(_:)``) until cancelled: stops
+    /// the stall watch, has the runner restart the target keeping its storage, waits for `/readyz`,
+    /// rewrites `endpoint.json` with the new pid, writes the `restart` record on stdout and as the
+    /// answer, and starts the stall watch again. A restart that fails ends the run as a target failure;
+    /// a mode that cannot restart (url) answers with an `error` record and goes on.
+    private func serveRestarts(
+        runner: any TargetRunner, context: TargetLaunchContext, mode: LaunchMode, endpoint: EndpointRecord,
+        target: StartedTarget, state: SupervisorState
+    ) async {
+        let files = context.files
+        var endpoint = endpoint
+        while !Task.isCancelled {
+            guard let requestedNs = RunControl.takeRestartRequest(files) else {
+                try? await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            let stopNs = MonotonicClock.now()
+            let answer = RunControl.restartAnswer(files)
+            guard mode != .url else {
+                let refusal = ErrorRecord(
+                    tNs: stopNs, tool: "kp-launch",
+                    message:
+                        "url mode cannot restart its target: kp-launch did not start it (restart it yourself, or run the target with --sim, --apiserver-bin or docker mode)",
+                    input: files.runDir)
+                try? Self.writeAtomically(Self.line(refusal.record), to: answer)
+                continue
+            }
+            logger.info("restart requested: stopping \(endpoint.target) and starting it again with the same storage")
+            state.stopWatch()
+            var restart = RestartRecord(
+                outcome: "ok", mode: mode.rawValue, requestedNs: requestedNs, stopNs: stopNs, stoppedNs: stopNs,
+                startedNs: stopNs, readyNs: nil, etcdEndpoints: target.etcdEndpoints, etcdPrefix: target.etcdPrefix)
+            do {
+                let restarted = try await runner.restart(context)
+                restart.stoppedNs = restarted.stoppedNs
+                restart.startedNs = restarted.startedNs
+                restart.pid = restarted.target.pid
+                restart.container = restarted.target.container
+                let ready = try await ReadinessProbe.wait(
+                    for: restarted.target, timeout: configuration.readyTimeout, makeTransport: makeTransport,
+                    failure: { state.failure }, logger: logger)
+                restart.readyNs = ready.readyNs
+                endpoint.pid = restarted.target.pid
+                endpoint.container = restarted.target.container
+                try? Self.writeAtomically(Self.line(endpoint.record), to: files.endpointFile)
+                logger.info(
+                    "restarted: \(endpoint.target) ready again after \(formatSeconds(.nanoseconds(ready.readyNs - restarted.startedNs))) (down \(formatSeconds(.nanoseconds(ready.readyNs - stopNs))))"
+                )
+            } catch {
+                if Task.isCancelled { return }
+                restart.outcome = "failed"
+                restart.error = (error as? LaunchError)?.message ?? "\(error)"
+            }
+            try? records.write(restart)
+            try? Self.writeAtomically(Self.line(restart.record), to: answer)
+            if restart.outcome != "ok" {
+                state.end(.failure(TargetFailure(.target, "the restart failed: \(restart.error ?? "?")")))
+                return
+            }
+            startStallWatch(state, target: target)
+        }
+    }
+
+    /// One record as a JSON line with its newline.
+    static func line(_ record: Record) -> String {
+        ((try? RecordCodec.encode(record)).map { String(decoding: $0, as: UTF8.self) } ?? "") + "\n"
     }
 
     /// 0 for `kp-launch down`, else 130/143; removes the down marker.
@@ -234,6 +311,7 @@ public final class Launcher: @unchecked Sendable {
         if mode != .sim {
             if c.simBin != nil { foreign.append("--sim-bin") }
             if !c.simArgs.isEmpty { foreign.append("--sim-arg") }
+            if c.simEtcd { foreign.append("--sim-etcd") }
         }
         if mode != .url {
             if c.tokenFile != nil { foreign.append("--token-file/TOKEN_FILE") }
@@ -245,7 +323,7 @@ public final class Launcher: @unchecked Sendable {
             if c.etcdEndpoints != nil { foreign.append("--etcd-endpoints/ETCD_ENDPOINTS") }
             if !c.apiserverArgs.isEmpty { foreign.append("--apiserver-arg") }
         }
-        if mode != .local, c.etcdBin != nil { foreign.append("--etcd-bin") }
+        if mode != .local && !(mode == .sim && c.simEtcd), c.etcdBin != nil { foreign.append("--etcd-bin") }
         if mode != .docker, c.dockerURL != nil { foreign.append("--apiserver-url (docker mode's base URL)") }
         if !foreign.isEmpty {
             throw LaunchError.conflict(
@@ -318,6 +396,15 @@ final class SupervisorState: @unchecked Sendable {
             if let failure = await check() { self.end(.failure(failure)) }
         }
         lock.withLock { watch = task }
+    }
+
+    /// Stops the stall watch (while a restart takes the target down on purpose).
+    func stopWatch() {
+        let w = lock.withLock { () -> Task<Void, Never>? in
+            defer { watch = nil }
+            return watch
+        }
+        w?.cancel()
     }
 
     func cancelSupervision() {

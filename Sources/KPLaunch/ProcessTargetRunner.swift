@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import Logging
 
 /// Runs the target as a local child process: kp-sim (sim mode) or a kplane apiserver binary
@@ -20,6 +21,11 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
     private var target: ChildProcess?
     private var etcd: ThrowawayEtcd?
     private var stopped = false
+    /// What the last ``start(_:)`` started and with which arguments (``restart(_:)`` starts it again).
+    private var started: StartedTarget?
+    private var startArgs: [String]?
+    /// True while ``restart(_:)`` stops and starts the target: supervision does not count that exit.
+    private var restarting = false
 
     /// A runner for `mode` (`.sim` or `.local`).
     public init(
@@ -68,13 +74,13 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         }
         if let endpoints = c.etcdEndpoints {
             try await EtcdHealth.requireHealthy(endpoints, makeTransport: makeTransport)
-        } else if mode == .local {
+        } else if mode == .local || c.simEtcd {
             let name = c.etcdBin ?? "etcd"
             guard let found = ChildProcess.findInPath(name) else {
                 throw LaunchError.missingTool(
                     c.etcdBin != nil
                         ? "--etcd-bin \(name) is not an executable file: check the path"
-                        : "local mode needs etcd: set ETCD_ENDPOINTS/--etcd-endpoints to a running etcd, or install etcd so kp-launch can start a throw-away one (apt-get install etcd-server)"
+                        : "\(mode == .sim ? "--sim-etcd" : "local mode") needs etcd: set ETCD_ENDPOINTS/--etcd-endpoints to a running etcd, or install etcd so kp-launch can start a throw-away one (apt-get install etcd-server)"
                 )
             }
             lock.withLock { etcdBinary = found }
@@ -116,6 +122,7 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
         let keep = lock.withLock { () -> Bool in
             if stopped { return false }
             target = child
+            startArgs = args
             return true
         }
         if !keep {
@@ -129,19 +136,58 @@ public final class ProcessTargetRunner: TargetRunner, @unchecked Sendable {
             targetArgs: [executable] + args,
             logFiles: logFiles)
         started.targetCommit = lock.withLock { builtCommit }
+        lock.withLock { self.started = started }
         return started
     }
 
+    /// Stops the target (SIGTERM, SIGKILL after the grace period) and starts the same executable with
+    /// the same arguments: the same port, cert dir, secrets, etcd and `--etcd-prefix`. The throw-away
+    /// etcd keeps running.
+    public func restart(_ context: TargetLaunchContext) async throws -> RestartedTarget {
+        let (old, previous, args, executable) = lock.withLock {
+            () -> (ChildProcess?, StartedTarget?, [String]?, String?) in
+            if target != nil { restarting = true }
+            return (target, started, startArgs, self.executable)
+        }
+        guard let old, var previous, let args, let executable else {
+            throw LaunchError.failure("internal: restart called before the target was started")
+        }
+        defer { lock.withLock { restarting = false } }
+        let files = context.files
+        let how = await old.stop(grace: configuration.stopGrace)
+        let stoppedNs = MonotonicClock.now()
+        context.logger.info(
+            "restart: \(targetName) (pid \(old.pid)) stopped: it \(how); starting it again with the same flags and storage"
+        )
+        let child = try ChildProcess.spawn(
+            executable, args, stdout: .append(files.targetStdoutLog), stderr: .append(files.targetStderrLog))
+        let startedNs = MonotonicClock.now()
+        let keep = lock.withLock { () -> Bool in
+            if stopped { return false }
+            target = child
+            previous.pid = child.pid
+            started = previous
+            return true
+        }
+        if !keep {
+            await child.stop(grace: configuration.stopGrace)
+            throw CancellationError()
+        }
+        return RestartedTarget(target: previous, stoppedNs: stoppedNs, startedNs: startedNs)
+    }
+
     public func supervise() async -> TargetFailure? {
-        let (target, etcd) = lock.withLock { (self.target, self.etcd) }
-        guard let target else { return nil }
+        guard lock.withLock({ self.target }) != nil else { return nil }
         let files = RunFiles(runDir: configuration.runDir)
         while !Task.isCancelled {
+            // The target is read each time: a restart replaces it (and its stop is not a failure).
+            let (target, etcd, restarting) = lock.withLock { (self.target, self.etcd, self.restarting) }
             // etcd first: when both are gone, etcd's death is the cause (the target exits because etcd went away).
             if let etcd, let t = etcd.process.exitStatus {
                 return TargetFailure(.etcd, "the throw-away etcd (pid \(etcd.process.pid)) \(t); see \(files.etcdLog)")
             }
-            if let t = target.exitStatus {
+            guard let target else { return nil }
+            if !restarting, let t = target.exitStatus {
                 let last = Self.lastLine(of: files.targetStderrLog).map { " (last stderr line: \($0))" } ?? ""
                 return TargetFailure(
                     .target, "\(targetName) (pid \(target.pid)) \(t)\(last); see \(files.targetStderrLog)")

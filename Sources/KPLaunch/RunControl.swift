@@ -1,8 +1,9 @@
 import Foundation
 import KPCore
+import KPRecords
 import Logging
 
-/// The supervisor's pid file (`launch.pid`) and `kp-launch down`.
+/// The supervisor's pid file (`launch.pid`), `kp-launch down` and `kp-launch restart`.
 ///
 /// `down` writes `launch.down` (its own pid) before it sends SIGTERM, so the supervisor can tell
 /// a requested stop (exit 0) from a signal sent by someone else (exit 143).
@@ -40,6 +41,64 @@ public enum RunControl {
             let close = stat.lastIndex(of: ")")
         else { return nil }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+    }
+
+    /// `launch.restart`: a restart request to the supervisor (`kp-launch restart` writes it with its
+    /// CLOCK_MONOTONIC ns; `kp-launch up` takes it within 50 ms).
+    public static func restartRequest(_ files: RunFiles) -> String { files.runDir + "/launch.restart" }
+    /// `launch.restarted`: the supervisor's answer, one record line (`restart`, or `error` when it
+    /// refused and did nothing).
+    public static func restartAnswer(_ files: RunFiles) -> String { files.runDir + "/launch.restarted" }
+
+    /// Takes a pending restart request: its time (CLOCK_MONOTONIC ns), the file removed.
+    static func takeRestartRequest(_ files: RunFiles) -> Int64? {
+        let path = restartRequest(files)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        unlink(path)
+        return Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? MonotonicClock.now()
+    }
+
+    /// Asks the kp-launch up of `runDir` to restart its target keeping its storage, and waits up to
+    /// `timeout` for its answer: the `restart` record (outcome ok or failed), or an `error` record when
+    /// it refused (url mode).
+    ///
+    /// - Throws: ``LaunchError``: exit 2 when no run is up there, exit 1 when no answer came in time or
+    ///   the supervisor ended first.
+    public static func restart(runDir: String, timeout: Duration, logger: Logger) async throws -> Record {
+        let files = RunFiles(runDir: runDir)
+        guard FileManager.default.fileExists(atPath: files.runDir) else {
+            throw LaunchError.badInput(
+                "--run-dir \(runDir) does not exist: give the run directory that kp-launch up used")
+        }
+        guard let pid = readPid(files), isLiveLauncher(pid) else {
+            throw LaunchError.badInput(
+                "no run is up in \(runDir) (no live kp-launch in launch.pid): start one with kp-launch up --run-dir \(runDir)"
+            )
+        }
+        let answer = restartAnswer(files)
+        unlink(answer)
+        do {
+            try FileOutput.writeAtomically("\(MonotonicClock.now())\n", to: restartRequest(files))
+        } catch {
+            throw LaunchError.failure("cannot write \(restartRequest(files)): \(error)")
+        }
+        logger.info("asked kp-launch (pid \(pid)) to restart the target; waiting up to \(formatSeconds(timeout))")
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let data = FileManager.default.contents(atPath: answer), data.last == 0x0A {
+                unlink(answer)
+                return try RecordCodec.decode(data.dropLast(), location: answer)
+            }
+            if !isLiveLauncher(pid) {
+                unlink(restartRequest(files))
+                throw LaunchError.failure(
+                    "kp-launch (pid \(pid)) ended before it answered the restart; see \(files.logsDir)/kp-launch.log")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        unlink(restartRequest(files))
+        throw LaunchError.failure(
+            "kp-launch (pid \(pid)) did not answer the restart within \(formatSeconds(timeout)); see \(files.logsDir)")
     }
 
     /// Stops the run supervised from `runDir`: SIGTERM to the kp-launch in `launch.pid`, then waits

@@ -43,6 +43,37 @@ public protocol TargetRunner: AnyObject, Sendable {
     ///
     /// Idempotent; safe after a failed or partial start, and after ``supervise()`` reported a failure.
     func stop() async
+
+    /// Stops the target and starts it again keeping its storage (the same etcd and `--etcd-prefix`, the
+    /// same port and secrets; docker: restarts the apiserver container), for `kp-launch restart`.
+    /// ``supervise()`` does not count the stop as a failure. Returns once the new target exists, with
+    /// the times it stopped and started; readiness is the launcher's job. Modes that do not own their
+    /// target throw (the default).
+    func restart(_ context: TargetLaunchContext) async throws -> RestartedTarget
+}
+
+/// A target that ``TargetRunner/restart(_:)`` stopped and started again.
+public struct RestartedTarget: Sendable {
+    /// How to reach it now (sim/local: the new pid; docker: the same container).
+    public var target: StartedTarget
+    /// CLOCK_MONOTONIC ns when the old target had stopped and when the new one was started.
+    public var stoppedNs: Int64
+    public var startedNs: Int64
+
+    public init(target: StartedTarget, stoppedNs: Int64, startedNs: Int64) {
+        self.target = target
+        self.stoppedNs = stoppedNs
+        self.startedNs = startedNs
+    }
+}
+
+extension TargetRunner {
+    /// Refuses: this mode does not own its target (url mode: a server kp-bench did not start).
+    public func restart(_ context: TargetLaunchContext) async throws -> RestartedTarget {
+        throw LaunchError.badInput(
+            "\(mode.rawValue) mode cannot restart its target: kp-launch did not start it; restart it yourself, or run the target with --sim, --apiserver-bin or docker mode"
+        )
+    }
 }
 
 /// The four ways kp-launch can reach a target.

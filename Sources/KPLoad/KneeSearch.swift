@@ -143,19 +143,56 @@ public enum KneeSearch {
         return Summary(result: .allHeld, highestHeldRps: highest, endingStep: nil, endingRps: nil, endingReasons: [])
     }
 
-    /// `--knee-steps`: comma-separated total rates (ops/s), strictly increasing.
+    /// `--knee-steps`: the total rates (ops/s), strictly increasing, written one of three ways:
+    /// - `200,400,800`: the rates themselves;
+    /// - `linear:FROM:TO:COUNT`: COUNT rates from FROM to TO, equally spaced (`linear:100:1000:10`:
+    ///   100, 200, … 1000);
+    /// - `geometric:FROM:TO:COUNT`: COUNT rates from FROM to TO, each the last times the same factor
+    ///   (`geometric:100:1600:5`: 100, 200, 400, 800, 1600).
     public static func parseSteps(_ text: String) throws(InputProblem) -> [Double] {
-        var out: [Double] = []
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let t = part.trimmingCharacters(in: .whitespaces)
+        let fix = "give increasing rates such as 200,400,800, or linear:FROM:TO:COUNT or geometric:FROM:TO:COUNT"
+        func rate(_ t: Substring) throws(InputProblem) -> Double {
+            let t = t.trimmingCharacters(in: .whitespaces)
             guard let v = Double(t), v.isFinite, v > 0, v <= 10_000_000 else {
-                throw InputProblem(
-                    "--knee-steps '\(text)': '\(t)' is not a rate in ops/s; give increasing rates such as 200,400,800")
+                throw InputProblem("--knee-steps '\(text)': '\(t)' is not a rate in ops/s; \(fix)")
             }
+            return v
+        }
+        let words = text.split(separator: ":", omittingEmptySubsequences: false)
+        var out: [Double] = []
+        if words.count > 1 {
+            let kind = words[0].trimmingCharacters(in: .whitespaces)
+            guard kind == "linear" || kind == "geometric", words.count == 4 else {
+                throw InputProblem("--knee-steps '\(text)' is not a list of rates; \(fix)")
+            }
+            let from = try rate(words[1])
+            let to = try rate(words[2])
+            guard let count = Int(words[3].trimmingCharacters(in: .whitespaces)), (2...1000).contains(count) else {
+                throw InputProblem("--knee-steps '\(text)': COUNT must be a whole number from 2 to 1000")
+            }
+            guard to > from else {
+                throw InputProblem("--knee-steps '\(text)': TO must be above FROM (the rates increase)")
+            }
+            for i in 0..<count {
+                let f = Double(i) / Double(count - 1)
+                let v = kind == "linear" ? from + (to - from) * f : from * pow(to / from, f)
+                // The last step is TO exactly, not TO give or take a rounding error.
+                out.append(i == count - 1 ? to : (v * 1000).rounded() / 1000)
+            }
+            if zip(out, out.dropFirst()).contains(where: { $0 >= $1 }) {
+                throw InputProblem("--knee-steps '\(text)': the steps are too close to tell apart; use fewer")
+            }
+            return out
+        }
+        var lastText = ""
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let v = try rate(part)
+            let t = part.trimmingCharacters(in: .whitespaces)
             if let last = out.last, v <= last {
-                throw InputProblem("--knee-steps '\(text)': the rates must increase (\(t) follows \(last))")
+                throw InputProblem("--knee-steps '\(text)': the rates must increase (\(t) follows \(lastText))")
             }
             out.append(v)
+            lastText = t
         }
         return out
     }

@@ -70,6 +70,9 @@ public enum RecordCodec {
         case .snapshotWarmSummary(let r): return try e.encode(r)
         case .watchInterval(let r): return try e.encode(r)
         case .watchFinal(let r): return try e.encode(r)
+        case .restart(let r): return try e.encode(r)
+        case .firstRequest(let r): return try e.encode(r)
+        case .firstRequestSummary(let r): return try e.encode(r)
         case .error(let r): return try e.encode(r)
         }
     }
@@ -266,6 +269,10 @@ public struct RecordDecoder: Sendable {
                 return .snapshotWarmSummary(try d.decode(SnapshotWarmSummaryRecord.self, from: line))
             case .watchInterval: return .watchInterval(try d.decode(WatchIntervalRecord.self, from: line))
             case .watchFinal: return .watchFinal(try d.decode(WatchFinalRecord.self, from: line))
+            case .restart: return .restart(try d.decode(RestartRecord.self, from: line))
+            case .firstRequest: return .firstRequest(try d.decode(FirstRequestRecord.self, from: line))
+            case .firstRequestSummary:
+                return .firstRequestSummary(try d.decode(FirstRequestSummaryRecord.self, from: line))
             case .error: return .error(try d.decode(ErrorRecord.self, from: line))
             }
         } catch {
@@ -316,6 +323,9 @@ public struct RecordDecoder: Sendable {
             case .snapshotWarmSummary: .snapshotWarmSummary(try SnapshotWarmSummaryRecord(from: d))
             case .watchInterval: .watchInterval(try WatchIntervalRecord(from: d))
             case .watchFinal: .watchFinal(try WatchFinalRecord(from: d))
+            case .restart: .restart(try RestartRecord(from: d))
+            case .firstRequest: .firstRequest(try FirstRequestRecord(from: d))
+            case .firstRequestSummary: .firstRequestSummary(try FirstRequestSummaryRecord(from: d))
             case .error: .error(try ErrorRecord(from: d))
             }
         }

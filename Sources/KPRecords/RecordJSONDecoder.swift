@@ -158,6 +158,7 @@ final class JSONTape {
         if T.self == [String: Int].self { return try dictionary(at: i) { try integer(Int.self, at: $0) } as! T }
         if T.self == [String: Double].self { return try dictionary(at: i, double(at:)) as! T }
         if T.self == [[Int64]].self { return try int64Pairs(at: i) as! T }
+        if T.self == [MetricFamilyWire].self { return try metricFamilies(at: i) as! T }
         // JSONDecoder decodes these its own way, not through their `init(from:)`.
         if T.self == Data.self || T.self == Date.self || T.self == URL.self || T.self == Decimal.self {
             throw RecordJSONDecoder.Unsupported()
@@ -200,6 +201,121 @@ final class JSONTape {
             e = Int(inner.next)
         }
         return result
+    }
+
+    // MARK: Metric families
+
+    /// A sample record's `families`, built directly: they are most of a run's record bytes (every
+    /// `--metric` family with all its buckets, in every phase and series sample), and through
+    /// `init(from:)` each of their samples cost a keyed container, key searches and a generic-metadata
+    /// lookup per field. The answers are the synthesized `Decodable`'s (`help` and `timestamp_ms`
+    /// absent or null: nil); a key that is not one of theirs, repeated, or not plain ASCII gives up.
+    func metricFamilies(at i: Int) throws -> [MetricFamilyWire] {
+        let node = nodes[i]
+        guard node.kind == .array else { throw RecordJSONDecoder.Unsupported() }
+        var out: [MetricFamilyWire] = []
+        out.reserveCapacity(Int(node.count))
+        var e = i + 1
+        for _ in 0..<node.count {
+            out.append(try metricFamily(at: e))
+            e = Int(nodes[e].next)
+        }
+        return out
+    }
+
+    func metricFamily(at i: Int) throws -> MetricFamilyWire {
+        let node = nodes[i]
+        guard node.kind == .object else { throw RecordJSONDecoder.Unsupported() }
+        var name: Int?
+        var type: Int?
+        var help: Int?
+        var samples: Int?
+        var k = i + 1
+        for _ in 0..<node.count {
+            let v = k + 1
+            if key(k, equals: "name") {
+                try Self.once(&name, v)
+            } else if key(k, equals: "type") {
+                try Self.once(&type, v)
+            } else if key(k, equals: "help") {
+                try Self.once(&help, v)
+            } else if key(k, equals: "samples") {
+                try Self.once(&samples, v)
+            } else {
+                throw RecordJSONDecoder.Unsupported()
+            }
+            k = Int(nodes[v].next)
+        }
+        guard let name, let type, let samples, nodes[samples].kind == .array else {
+            throw RecordJSONDecoder.Unsupported()
+        }
+        let count = Int(nodes[samples].count)
+        var list: [MetricSampleWire] = []
+        list.reserveCapacity(count)
+        var e = samples + 1
+        for _ in 0..<count {
+            list.append(try metricSample(at: e))
+            e = Int(nodes[e].next)
+        }
+        return MetricFamilyWire(
+            name: try string(at: name), type: try string(at: type),
+            help: try help.flatMap { nodes[$0].kind == .null ? nil : try string(at: $0) }, samples: list)
+    }
+
+    func metricSample(at i: Int) throws -> MetricSampleWire {
+        let node = nodes[i]
+        guard node.kind == .object else { throw RecordJSONDecoder.Unsupported() }
+        var name: Int?
+        var labels: Int?
+        var value: Int?
+        var timestamp: Int?
+        var k = i + 1
+        for _ in 0..<node.count {
+            let v = k + 1
+            if key(k, equals: "name") {
+                try Self.once(&name, v)
+            } else if key(k, equals: "labels") {
+                try Self.once(&labels, v)
+            } else if key(k, equals: "value") {
+                try Self.once(&value, v)
+            } else if key(k, equals: "timestamp_ms") {
+                try Self.once(&timestamp, v)
+            } else {
+                throw RecordJSONDecoder.Unsupported()
+            }
+            k = Int(nodes[v].next)
+        }
+        guard let name, let labels, let value else { throw RecordJSONDecoder.Unsupported() }
+        return MetricSampleWire(
+            name: try string(at: name), labels: try dictionary(at: labels, string(at:)),
+            value: try promValue(at: value),
+            timestampMs: try timestamp.flatMap { nodes[$0].kind == .null ? nil : try integer(Int64.self, at: $0) })
+    }
+
+    /// ``PromValue``: a number, or one of the strings its `init(from:)` takes for NaN and ±Inf.
+    func promValue(at i: Int) throws -> PromValue {
+        switch nodes[i].kind {
+        case .number: return PromValue(try double(at: i))
+        case .string:
+            if key(i, equals: "NaN") { return PromValue(.nan) }
+            if key(i, equals: "+Inf") || key(i, equals: "Inf") { return PromValue(.infinity) }
+            if key(i, equals: "-Inf") { return PromValue(-.infinity) }
+            throw RecordJSONDecoder.Unsupported()
+        default: throw RecordJSONDecoder.Unsupported()
+        }
+    }
+
+    /// Sets a member's value node, giving up when the key came before.
+    private static func once(_ slot: inout Int?, _ node: Int) throws {
+        guard slot == nil else { throw RecordJSONDecoder.Unsupported() }
+        slot = node
+    }
+
+    /// Whether string node `k` is plain (no escape, ASCII) and its bytes are `text`'s.
+    func key(_ k: Int, equals text: StaticString) -> Bool {
+        let node = nodes[k]
+        guard node.kind == .string, node.simple, Int(node.length) == text.utf8CodeUnitCount else { return false }
+        return node.length == 0 || memcmp(base + Int(node.start), text.utf8Start, Int(node.length)) == 0
     }
 
     /// Whether key node `k` is the ASCII string `key`.

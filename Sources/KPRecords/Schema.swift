@@ -37,6 +37,9 @@ public enum RecordKind: String, Codable, Sendable, CaseIterable {
     case snapshotWarmSummary = "snapshot_warm_summary"
     case watchInterval = "watch_interval"
     case watchFinal = "watch_final"
+    case restart
+    case firstRequest = "first_request"
+    case firstRequestSummary = "first_request_summary"
     case error
 }
 
@@ -64,6 +67,9 @@ public enum Record: Sendable, Equatable {
     case snapshotWarmSummary(SnapshotWarmSummaryRecord)
     case watchInterval(WatchIntervalRecord)
     case watchFinal(WatchFinalRecord)
+    case restart(RestartRecord)
+    case firstRequest(FirstRequestRecord)
+    case firstRequestSummary(FirstRequestSummaryRecord)
     case error(ErrorRecord)
 
     public var kind: RecordKind {
@@ -90,6 +96,9 @@ public enum Record: Sendable, Equatable {
         case .snapshotWarmSummary: .snapshotWarmSummary
         case .watchInterval: .watchInterval
         case .watchFinal: .watchFinal
+        case .restart: .restart
+        case .firstRequest: .firstRequest
+        case .firstRequestSummary: .firstRequestSummary
         case .error: .error
         }
     }

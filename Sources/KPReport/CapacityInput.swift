@@ -229,6 +229,10 @@ extension Capacity {
                     "\(directory) is a \(plan.kind == .compare ? "comparison" : "repeat set"), not a sweep: pass the folder of make sweep SIZES=…"
                 )
             }
+            guard plan.axis == nil else {
+                throw CapacityInputError(
+                    "\(directory) is a sweep over CRDs per VCP, not over N: pass the folder of make sweep SIZES=…")
+            }
             return (plan.groups.flatMap(runs), plan)
         }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])

@@ -93,6 +93,9 @@ public enum FigureCatalog {
                 prefix: "teardown.returned_percent.", values: [], names: scenarioResources.map { ($0.rawValue, "%") }),
             Group(prefix: "teardown.", values: [], names: [("wall_seconds", "s")]),
             Group(prefix: "fleet.", values: [], names: [("ready_seconds", "s")]),
+            Group(
+                prefix: "restart.", values: [],
+                names: [("ready_seconds", "s"), ("all_answered_seconds", "s"), ("first_request_p99_ms", "ms")]),
         ]
     }
 

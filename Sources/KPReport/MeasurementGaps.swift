@@ -16,6 +16,9 @@ public struct MeasurementGaps: Sendable {
     public var failedSeries = 0
     public var seriesTotal = 0
     public var firstSeriesError: String?
+    /// Series samples that failed while a restart had the target down on purpose (scenario restart:
+    /// from the `restart` record's `requested_ns` to its `ready_ns`); not counted in ``failedSeries``.
+    public var restartSeries = 0
     /// Profiles that were asked for but are not on disk.
     public var missingProfiles: [ProfileListing.Missing] = []
     /// Load operations (`read` + `write`) that ended, that failed, and the failures by status or error class.
@@ -34,7 +37,12 @@ public struct MeasurementGaps: Sendable {
             (byPhase[a.phase]?.last?.tNs ?? 0, a.phase) < (byPhase[b.phase]?.last?.tNs ?? 0, b.phase)
         }
         seriesTotal = data.seriesSamples.count
-        let failed = data.seriesSamples.filter { $0.error != nil }
+        var failed = data.seriesSamples.filter { $0.error != nil }
+        if let r = data.restart {
+            let down = r.requestedNs...(r.readyNs ?? Int64.max)
+            restartSeries = failed.filter { down.contains($0.tNs) }.count
+            failed.removeAll { down.contains($0.tNs) }
+        }
         failedSeries = failed.count
         firstSeriesError = failed.first?.error
         missingProfiles = profiles.missing

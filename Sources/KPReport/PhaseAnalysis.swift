@@ -39,8 +39,8 @@ public struct PhaseAnalysis: Sendable {
 
     /// The phases a scenario produces: the run model's samples (``KPRunModel/Scenario/phases``). A
     /// run without run_meta is taken for the seed's phases, with post-load when it has load records.
-    public static func expectedPhases(scenario: String?, hasLoad: Bool) -> [String] {
-        if let s = scenario.flatMap(Scenario.named) { return s.phases }
+    public static func expectedPhases(scenario: String?, hasLoad: Bool, flags: [String: String] = [:]) -> [String] {
+        if let s = scenario.flatMap({ Scenario.named($0, flags: flags) }) { return s.phases }
         return Scenario.named(hasLoad ? "mixed-hot" : "bootstrap")!.phases
     }
 
@@ -99,7 +99,8 @@ public struct PhaseAnalysis: Sendable {
             rows.append(row)
             previous = chosen
         }
-        let expected = Self.expectedPhases(scenario: data.runMeta?.scenario, hasLoad: data.loadFinal != nil)
+        let expected = Self.expectedPhases(
+            scenario: data.runMeta?.scenario, hasLoad: data.loadFinal != nil, flags: data.runMeta?.flags ?? [:])
         missingPhases = expected.filter { byPhase[$0] == nil }
 
         if let s = data.bootstrapSummary {

@@ -52,7 +52,7 @@ extension Report {
     /// a name the model lacks) is taken for the seed's phases, with a load when it has load records, as
     /// ``PhaseAnalysis/expectedPhases(scenario:hasLoad:)`` takes it.
     var scenarioModel: Scenario {
-        if let s = data.runMeta.flatMap({ Scenario.named($0.scenario) }) { return s }
+        if let s = data.runMeta.flatMap({ Scenario.named($0.scenario, flags: $0.flags) }) { return s }
         return Scenario.named(data.loadFinal != nil ? "mixed-hot" : "bootstrap")!
     }
 
@@ -98,6 +98,8 @@ extension Report {
             if let n = phases.vcps { s += " of \(Format.count(n))" }
             if let names = hotClusters { s += ": " + Self.abbreviatedList(names, total: hot.count) }
             rows.append(["hot clusters", s])
+        } else if data.kneeResult != nil {
+            rows.append(["hot clusters", "\(Format.missing) (a knee search writes knee_step records, not load_final)"])
         } else {
             rows.append(["hot clusters", "\(Format.missing) (no load_final per_cluster rows)"])
         }
@@ -121,11 +123,13 @@ extension Report {
         var warm = 0
         var loads = 0
         var teardown = 0
+        var restart = 0
         for step in steps[..<at] {
             switch step {
             case .snapshotWarm: warm += 1
             case .load: loads += 1
             case .teardown: teardown += 1
+            case .restart: restart += 1
             default: break
             }
         }
@@ -133,6 +137,7 @@ extension Report {
         if warm > 0 { out.append("warm pass") }
         if loads > 0 { out.append(loads == 1 ? "load" : "\(loads) loads") }
         if teardown > 0 { out.append("teardown") }
+        if restart > 0 { out.append("restart") }
         return out
     }
 
@@ -221,11 +226,12 @@ extension Report {
     }
 
     /// Figures for comparisons: the load cost per hot VCP (`load.per_hot_vcp.*`), the read + write
-    /// error % and total achieved rate, and fleet-bootstrap's time to all members Ready.
+    /// error % and total achieved rate, fleet-bootstrap's time to all members Ready, and restart's times
+    /// and first-request p99.
     public var headlineOnlyFigures: [FigureValue] {
         var out = FigureList()
         for f in headlineFigures
-        where f.spec.key.hasPrefix("load.per_hot_vcp.")
+        where f.spec.key.hasPrefix("load.per_hot_vcp.") || f.spec.key.hasPrefix("restart.")
             || ["load.error_percent", "load.achieved_rps", "fleet.ready_seconds"].contains(f.spec.key)
         {
             out.add(f.spec.key, f.spec.title, f.spec.unit, f.value, f.spec.polarity)
@@ -335,6 +341,21 @@ extension Report {
                     "(steady − post-teardown) / (steady − baseline), \(Format.mib2OrCount(r.returnedPerVCP, r.figure)) of \(Format.mib2OrCount(r.costPerVCP, r.figure)) per VCP",
                     .higherIsBetter)
             }
+        }
+        if scenario.steps.contains(.restart), let f = restartFigures {
+            let seconds: (Double) -> String = { Format.fixed($0, 2) + " s" }
+            add(
+                "restart.ready_seconds", "time to readyz after restart", "s", f.toReadyNs.map { Double($0) / 1e9 },
+                seconds, "the restarted target's start → /readyz 200 (restart record)")
+            let n = data.firstRequestSummary.map { Format.count($0.clusters) } ?? "?"
+            add(
+                "restart.all_answered_seconds", "time until all VCPs answered", "s",
+                f.allAnsweredNs.map { Double($0) / 1e9 }, seconds,
+                "first of the \(n) VCPs' first requests → the last answer (first_request_summary)")
+            add(
+                "restart.first_request_p99_ms", "first request p99 after restart", "ms",
+                f.latency.isEmpty ? nil : p99Ms(f.latency), ms,
+                "\(Format.count(f.latency.count)) VCPs' first requests, retries included")
         }
         if scenario.fleetName != nil, let f = data.fleetStatus, let ready = f.readyNs, ready >= f.startNs {
             add(

@@ -31,6 +31,12 @@ extension Report {
         out.append(bootstrapSection)
         let teardown = teardownSection
         if !teardown.isEmpty { out.append(teardown) }
+        let churn = churnSection
+        if !churn.isEmpty { out.append(churn) }
+        let restart = restartSection
+        if !restart.isEmpty { out.append(restart) }
+        let observed = observedSection
+        if !observed.isEmpty { out.append(observed) }
         if let load { out.append(loadSection(load)) }
         let knee = kneeSection
         if !knee.isEmpty { out.append(knee) }
@@ -40,6 +46,8 @@ extension Report {
         if !watch.isEmpty { out.append(watch) }
         if let slo { out.append(sloSection(slo)) }
         if budgets != nil { out.append(budgetsSection) }
+        let internalsText = internalsSection
+        if !internalsText.isEmpty { out.append(internalsText) }
         out.append(sizingSection)
         out.append(observerCostSection)
         out.append(profilesSection)

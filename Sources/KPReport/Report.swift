@@ -95,8 +95,14 @@ public struct Report: Sendable {
         if data.bootstrapSummary?.interrupted == true { out.append("the bootstrap was interrupted") }
         if let f = data.loadFinal, f.interrupted { out.append("the load phase was interrupted") }
         out += data.loadShards.problems
-        if data.runMeta.flatMap({ Scenario.named($0.scenario) })?.drivesLoad == true && data.loadFinal == nil {
-            out.append("no load_final record: the load phase did not finish")
+        // A knee search (kp-load --knee-steps) ends in knee_result, not load_final.
+        let knee = data.runMeta?.flags["knee-steps"] != nil || !data.kneeSteps.isEmpty
+        if data.runMeta.flatMap({ Scenario.named($0.scenario) })?.drivesLoad == true {
+            if knee && data.kneeResult == nil {
+                out.append("no knee_result record: the knee search did not finish")
+            } else if !knee && data.loadFinal == nil {
+                out.append("no load_final record: the load phase did not finish")
+            }
         }
         return out
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPRecords
 
 /// `result.json`: the run's verdict for CI systems (docs/records.md, "result.json").
@@ -191,10 +192,14 @@ extension Report {
                     bucketUpperSeconds: bucket.flatMap { $0.upperBound.isFinite ? $0.upperBound : nil }))
         }
         let e = data.endpoint
+        // The code the run ends with, as kp-run exits: run_end's, or 7 when the run itself ended 0 and
+        // this fold's budgets have a broken error budget (kp-run passes the fold's 7 on).
+        var exitCode = end?.exitCode
+        if exitCode == 0, !budgetResults.broken(.error).isEmpty { exitCode = Int(KPExitCode.budgetBroken.rawValue) }
         return ResultFile(
             run: data.runMeta?.run, scenario: data.runMeta?.scenario, status: status, runStatus: end?.status,
             phase: end?.phase,
-            exitCode: end?.exitCode, exitName: end.flatMap { exitCodeNames[$0.exitCode] }, reasons: reasons,
+            exitCode: exitCode, exitName: exitCode.flatMap { exitCodeNames[$0] }, reasons: reasons,
             checks: checks,
             slo: slo.map {
                 .init(

@@ -51,6 +51,16 @@ public struct RunData: Sendable {
     public var watchIntervals: [WatchIntervalRecord] = []
     /// The `load_final` records of watch-fanout's load phase without watchers (nowatch-load*.jsonl).
     public var nowatchLoadFinals: [LoadFinalRecord] = []
+    /// Scenario churn (churn.jsonl): each cycle's `teardown_summary` and `bootstrap_summary`, by start
+    /// (cycle k is the k-th of each), and the steps of either kind that were not ok.
+    public var churnTeardowns: [TeardownSummaryRecord] = []
+    public var churnBootstraps: [BootstrapSummaryRecord] = []
+    public var churnFailedSteps: [(cluster: String, step: String, outcome: String, error: String?)] = []
+    /// Scenario restart: kp-launch restart's `restart` record (restart.jsonl), and each VCP's first
+    /// request after it with the storm's summary (first-requests.jsonl), by end time.
+    public var restart: RestartRecord?
+    public var firstRequests: [FirstRequestRecord] = []
+    public var firstRequestSummary: FirstRequestSummaryRecord?
     /// File-name prefix of watch-fanout's load phase without watchers.
     public static let nowatchPrefix = RunLayout.nowatchLoadPrefix
     /// `error` records any tool wrote into the run's files, by time.
@@ -76,6 +86,8 @@ public struct RunData: Sendable {
         case "load.jsonl": ["Load", "Watch fan-out"]
         case "teardown.jsonl": ["Teardown"]
         case "snapshot-warm.jsonl": ["Snapshot"]
+        case "churn.jsonl": ["Churn"]
+        case "restart.jsonl", "first-requests.jsonl": ["Restart"]
         case _ where file.hasPrefix(nowatchPrefix): ["Watch fan-out"]
         default: LoadShardSet.parse(fileName: file) != nil ? ["Load", "Watch fan-out"] : []
         }
@@ -196,6 +208,20 @@ public struct RunData: Sendable {
 
     /// Adds one record read from `file` (kept in arrival order until ``finish()``).
     public mutating func add(_ record: Record, from file: String) {
+        if file == RunLayout.churn {
+            // The churn cycles' own records: they neither replace the bootstrap's nor the teardown scenario's.
+            switch record {
+            case .teardownSummary(let r): churnTeardowns.append(r)
+            case .bootstrapSummary(let r): churnBootstraps.append(r)
+            case .teardownStep(let r) where r.outcome != "ok":
+                churnFailedSteps.append((r.cluster, r.step, r.outcome, r.error))
+            case .bootstrapStep(let r) where r.outcome != "ok":
+                churnFailedSteps.append((r.cluster, r.step, r.outcome, r.error))
+            case .error(let r): toolErrors.append(r)
+            default: break
+            }
+            return
+        }
         if file.hasPrefix(Self.nowatchPrefix) {
             // Only its final record is used (beside the watch phase's, in `## Watch fan-out`).
             switch record {
@@ -281,6 +307,9 @@ public struct RunData: Sendable {
             } else {
                 watchFinals.append((file, r))
             }
+        case .restart(let r): restart = r
+        case .firstRequest(let r): firstRequests.append(r)
+        case .firstRequestSummary(let r): firstRequestSummary = r
         case .error(let r): toolErrors.append(r)
         }
     }
@@ -301,6 +330,9 @@ public struct RunData: Sendable {
         watchIntervals.sort { $0.startNs < $1.startNs }
         watchFinals.sort { $0.file < $1.file }
         teardownSteps.sort { ($0.endNs, $0.cluster, $0.step) < ($1.endNs, $1.cluster, $1.step) }
+        churnTeardowns.sort { $0.startNs < $1.startNs }
+        churnBootstraps.sort { $0.startNs < $1.startNs }
+        firstRequests.sort { ($0.endNs, $0.cluster) < ($1.endNs, $1.cluster) }
         toolErrors.sort { ($0.tNs, $0.tool, $0.message) < ($1.tNs, $1.tool, $1.message) }
         missingFiles.sort()
         problems.sort()

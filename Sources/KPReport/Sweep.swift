@@ -51,8 +51,13 @@ public struct Sweep: Sendable {
     public var isEmulator: Bool
     /// The runs split into valid and left out; only valid runs are fitted.
     public var members: RunSetMembers
-    /// (run, N) of the valid runs, in input order.
+    /// (run, N) of the valid runs, in input order; in a sweep over CRDs per VCP, (run, K).
     public var sizes: [(run: String, n: Double)]
+    /// What the sweep varies: nil for N, ``KPRunModel/RunSetPlan/Axis/crdsPerCluster`` for K at one N
+    /// (from runset.json), when the fit's slope is the cost per CRD and, divided by N, per CRD per VCP.
+    public var axis: RunSetPlan.Axis?
+    /// A sweep over K: the N every valid run has (nil when they differ or none says).
+    public var clustersAtEveryK: Double?
 
     /// `directory` and `plan`: the sweep's folder and its runset.json, when it was made by kp-run.
     public init(runs: [String], directory: String? = nil, plan: RunSetPlan? = nil) {
@@ -61,11 +66,15 @@ public struct Sweep: Sendable {
 
     public init(runs: [String], reports: [Report], directory: String? = nil, plan: RunSetPlan? = nil) {
         self.runs = runs
+        let axis = plan?.axis
+        self.axis = axis
         isEmulator = reports.contains { $0.isEmulator }
         members = RunSetMembers(runs: runs, reports: reports, directory: directory, plan: plan)
         let runs = members.valid.map(\.path)
         let reports = members.valid.map(\.report)
-        sizes = zip(runs, reports).compactMap { run, r in Self.n(of: r).map { (run, $0) } }
+        sizes = zip(runs, reports).compactMap { run, r in Self.x(of: r, axis: axis).map { (run, $0) } }
+        let ns = Set(reports.compactMap { Self.n(of: $0) })
+        clustersAtEveryK = axis != nil && ns.count == 1 ? ns.first : nil
         var resources: [(ResourceFigure?, String, String, String, (Report) -> Double?, (Report) -> Double?)] = []
         for (figure, unit) in Report.phaseFigures {
             resources.append(
@@ -85,7 +94,7 @@ public struct Sweep: Sendable {
             var base: [Double] = []
             for (run, r) in zip(runs, reports) {
                 if let b = baseline(r) { base.append(b) }
-                guard let n = Self.n(of: r), let v = steady(r) else { continue }
+                guard let n = Self.x(of: r, axis: axis), let v = steady(r) else { continue }
                 points.append((run, n, v))
             }
             var f = Fit(
@@ -93,13 +102,22 @@ public struct Sweep: Sendable {
                 baselineRange: base.isEmpty ? nil : (base.min()!, base.max()!), nonLinear: nil, noFit: nil)
             let distinct = Set(points.map(\.1)).count
             if distinct < 2 {
-                f.noFit = "too few valid runs: needs valid runs at two or more cluster counts (has \(distinct))"
+                f.noFit =
+                    "too few valid runs: needs valid runs at two or more \(axis == nil ? "cluster" : "CRD") counts (has \(distinct))"
             } else if let lf = LinearFit(x: points.map(\.1), y: points.map(\.2)) {
                 f.fit = lf
                 f.nonLinear = Self.nonLinearity(points: points.map { ($0.1, $0.2) }, fit: lf)
             }
             fits.append(f)
         }
+    }
+
+    /// The swept value of a run: N, or for ``KPRunModel/RunSetPlan/Axis/crdsPerCluster`` its
+    /// `crds-per-cluster` flag (1 when its run_meta has none).
+    public static func x(of r: Report, axis: RunSetPlan.Axis?) -> Double? {
+        guard axis == .crdsPerCluster else { return n(of: r) }
+        guard let flags = r.data.runMeta?.flags else { return nil }
+        return Double(flags["crds-per-cluster"].flatMap { Int($0) } ?? 1)
     }
 
     /// N of a run: its `clusters` flag, else the VCPs the report divides by.
@@ -147,6 +165,7 @@ public struct Sweep: Sendable {
 
     /// sweep.md.
     public var markdown: String {
+        if axis == .crdsPerCluster { return crdMarkdown }
         var text = ""
         if isEmulator { text += Report.emulatorNotice + "\n\n" }
         text += "# kp-bench sweep over N\n\n"
@@ -208,6 +227,7 @@ public struct Sweep: Sendable {
 
     /// sweep.csv: one row per resource, raw numbers (bytes, counts, %; slope per VCP).
     public var csv: String {
+        if axis == .crdsPerCluster { return crdCSV }
         var t = CSVTable([
             "resource", "unit", "points", "distinct_n", "slope_per_vcp", "slope_ci_low", "slope_ci_high", "intercept",
             "intercept_ci_low", "intercept_ci_high", "r_squared", "baseline_min", "baseline_max", "linear", "note",

@@ -114,6 +114,12 @@ public enum Preflight {
                 bytes += n * snapshotWarmBytesPerVCP
                 seconds += n * bootstrapSecondsPerVCP
             }
+            if case .churn = step {
+                // One cycle: a teardown of m VCPs and a bootstrap of m new ones.
+                let m = Double(s.churnPlan.perCycle)
+                bytes += m * (teardownBytesPerVCP + bootstrapRecordsPerVCP * bootstrapRecordBytes)
+                seconds += 2 * m * bootstrapSecondsPerVCP
+            }
         }
         let (all, profiled) = samples(s)
         bytes += Double(all) * (sampleBaseBytes + n * sampleBytesPerVCP)

@@ -282,6 +282,51 @@ public final class RunOrchestrator {
         case .teardown: try teardown()
         case .snapshotWarm: try snapshotWarm()
         case .scrapeCost: if settings.scrapeCost { try scrapeCost() }
+        case .churn(let k): try churn(cycle: k)
+        case .restart: try restart()
+        case .firstRequests: try firstRequests()
+        }
+    }
+
+    /// kp-launch restart: the target stopped and started again keeping its storage. A failed restart
+    /// ends the run (kp-launch up ends it too, as a target failure, which the wait after it sees).
+    func restart() throws {
+        setPhase("restart")
+        say("restart: stopping the target and starting it again with the same storage")
+        try toolStep(plan.restart()) { code, said in
+            "restart: kp-launch restart exit \(code)\(said.map { ": \($0)" } ?? "")"
+        }
+    }
+
+    /// kp-bootstrap --first-request: every bootstrapped VCP's first request after the restart; any
+    /// VCP that does not answer 200 in time fails the run.
+    func firstRequests() throws {
+        setPhase("first-requests")
+        say("first-requests: each VCP's first request after the restart, \(settings.workers) at a time")
+        try toolStep(plan.firstRequests()) { code, said in
+            var summary: FirstRequestSummaryRecord?
+            if let items = try? JSONLReader.read(path: "\(self.dir)/\(RunLayout.firstRequests)") {
+                for case .success(.firstRequestSummary(let s)) in items { summary = s }
+            }
+            let failed = summary.map { "\($0.failed) of \($0.clusters) clusters" } ?? "clusters"
+            let first = summary?.firstError.map { "; first: \(String($0.prefix(240)))" } ?? ""
+            let own = summary == nil ? (said.map { ": \($0)" } ?? "") : ""
+            return "first-requests: \(failed) failed\(first) (kp-bootstrap --first-request exit \(code)\(own))"
+        }
+    }
+
+    /// One churn cycle: kp-bootstrap --teardown over the cycle's oldest VCPs, then kp-bootstrap over as
+    /// many new names (``RunPlan/churn(cycle:)``), into churn.jsonl. Either failing fails the run.
+    func churn(cycle k: Int) throws {
+        let p = settings.churnPlan
+        setPhase(ChurnPlan.phase(cycle: k))
+        say("churn cycle \(k) of \(p.cycles): deleting the \(p.perCycle) oldest VCPs, creating \(p.perCycle) new ones")
+        let commands = plan.churn(cycle: k)
+        try toolStep(commands[0]) { code, said in
+            "churn cycle \(k): deleting \(p.perCycle) VCPs failed (kp-bootstrap --teardown exit \(code)\(said.map { ": \($0)" } ?? ""))"
+        }
+        try toolStep(commands[1]) { code, said in
+            "churn cycle \(k): creating \(p.perCycle) VCPs failed (kp-bootstrap exit \(code)\(said.map { ": \($0)" } ?? ""))"
         }
     }
 
@@ -434,9 +479,15 @@ public final class RunOrchestrator {
     func load(_ l: Scenario.Load) throws {
         setPhase(l.phase)
         let s = settings
-        say(
-            "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s\(l.snapshotReads ? " + \(RunSettings.number(s.snapshotRPS)) snapshot/s" : "") per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")\(l.watchers ? ", \(s.watchersPerCluster) watch streams per hot cluster" : ""), seed \(s.seed)"
-        )
+        if let knee = s.knee {
+            say(
+                "load: \(s.scenario.name), knee search over \(knee.steps) ops/s in all, each step for \(s.loadDuration.text), \(RunSettings.number(s.hotPercent))% hot at \(RunSettings.number(s.writeRPS)):\(RunSettings.number(s.readRPS)) writes:reads, seed \(s.seed)"
+            )
+        } else {
+            say(
+                "load: \(s.scenario.name), \(RunSettings.number(s.hotPercent))% hot, \(RunSettings.number(s.writeRPS)) w/s + \(RunSettings.number(s.readRPS)) r/s\(l.snapshotReads ? " + \(RunSettings.number(s.snapshotRPS)) snapshot/s" : "") per hot cluster for \(s.loadDuration.text)\(s.loadShards > 1 ? " in \(s.loadShards) shards" : "")\(l.watchers ? ", \(s.watchersPerCluster) watch streams per hot cluster" : ""), seed \(s.seed)"
+            )
+        }
         var tools: [(String, [String], SupervisorOutput, SupervisorOutput)] = []
         var files: [String] = []
         var marks: [ToolVerdict.Mark] = []
@@ -634,6 +685,8 @@ public final class RunOrchestrator {
         }
         _ = report(plan.end(status: o.status, phase: phase, exitCode: o.exitCode, reason: o.reason))
         let folded = report(plan.fold())
+        // The history gets complete runs only (a partial run's figures would read as a change).
+        if folded, o.status == "complete", let h = plan.historyAdd() { _ = report(h) }
         if let budget {
             // A run that went well ends with the budget's code; any other code says more and stands.
             if o.exitCode == 0 {

@@ -1,4 +1,5 @@
 import Foundation
+import KPCore
 import KPRunModel
 
 /// One run as a plan: every tool command line kp-run would start for a scenario, in order, with
@@ -48,6 +49,8 @@ public struct RunPlan: Sendable {
     public func launch() -> Command {
         var args = ["up", "--run-dir", dir, "--stall-timeout", settings.requestTimeout.text]
         if settings.sim { args += ["--mode", "sim"] }
+        // restart keeps the target's storage: kp-sim then gets a throw-away etcd (unless ETCD_ENDPOINTS).
+        if settings.sim && settings.scenario.steps.contains(.restart) { args.append("--sim-etcd") }
         args += settings.launchArgs
         return Command(
             phase: "launch", tool: "kp-launch", args: args, stdout: RunLayout.launch,
@@ -71,6 +74,8 @@ public struct RunPlan: Sendable {
             "--endpoint", file(RunLayout.endpoint), "--phase", name, "--timeout", settings.requestTimeout.text,
             "--metric", "apiserver_request_duration_seconds", "--metric", "apiserver_request_total",
         ]
+        // The families summary.md's "kplane internals" reads (contract §5.2-5.3).
+        for family in InternalsFamilies.all { args += ["--metric", family] }
         if pprof { args += ["--pprof", file(RunLayout.pprof), "--scenario", runName] }
         return Command(
             phase: name, tool: "kp-scrape", args: args, stdout: RunLayout.samples, stderr: RunLayout.log("kp-scrape"))
@@ -115,6 +120,7 @@ public struct RunPlan: Sendable {
             args += ["--name-format", f]
         }
         if settings.allowExisting { args.append("--allow-existing") }
+        args += crdsArgs
         return Command(
             phase: "bootstrap", tool: "kp-bootstrap", args: args, stdout: RunLayout.bootstrap,
             stderr: RunLayout.log("kp-bootstrap"))
@@ -126,8 +132,72 @@ public struct RunPlan: Sendable {
             args: [
                 "--endpoint", file(RunLayout.endpoint), "--teardown", "--bootstrap", file(RunLayout.bootstrap),
                 "--workers", "\(settings.workers)", "--request-timeout", settings.requestTimeout.text,
-            ],
+            ] + crdsArgs,
             stdout: RunLayout.teardown, stderr: RunLayout.log("kp-teardown"))
+    }
+
+    /// kp-bootstrap's `--crds-per-cluster` when the run makes more than one test CRD per VCP.
+    var crdsArgs: [String] {
+        settings.crdsPerCluster == 1 ? [] : ["--crds-per-cluster", "\(settings.crdsPerCluster)"]
+    }
+
+    /// One churn cycle (``ChurnPlan``): kp-bootstrap --teardown over the cycle's oldest VCPs, as the
+    /// teardown scenario deletes a VCP, then kp-bootstrap over as many new names with the bootstrap's
+    /// flags; both append to churn.jsonl.
+    public func churn(cycle k: Int) -> [Command] {
+        let plan = settings.churnPlan
+        // kp-run checked every name the run uses (ClusterNames) before it built the plan.
+        let all = (try? ClusterNames.expand(format: settings.nameFormat ?? "c-%03d", count: plan.namesUsed)) ?? []
+        func names(_ r: Range<Int>) -> String { r.filter { $0 < all.count }.map { all[$0] }.joined(separator: ",") }
+        let phase = ChurnPlan.phase(cycle: k)
+        let delete = Command(
+            phase: phase, tool: "kp-bootstrap",
+            args: [
+                "--endpoint", file(RunLayout.endpoint), "--teardown", "--names", names(plan.deleted(cycle: k)),
+                "--workers", "\(settings.workers)", "--request-timeout", settings.requestTimeout.text,
+            ] + crdsArgs,
+            stdout: RunLayout.churn, stderr: RunLayout.log("kp-churn"),
+            note: "cycle \(k) of \(plan.cycles): delete \(plan.perCycle) VCPs")
+        var args = [
+            "--endpoint", file(RunLayout.endpoint), "--names", names(plan.created(cycle: k)), "--workers",
+            "\(settings.workers)", "--request-timeout", settings.requestTimeout.text, "--readyz-timeout",
+            settings.requestTimeout.text,
+        ]
+        for step in ["readyz", "namespace", "crd-create", "crd-established", "discovery"] {
+            args += ["--\(step)-deadline", settings.stepDeadline.text]
+        }
+        if settings.allowExisting { args.append("--allow-existing") }
+        args += crdsArgs
+        let create = Command(
+            phase: phase, tool: "kp-bootstrap", args: args, stdout: RunLayout.churn, stderr: RunLayout.log("kp-churn"),
+            note: "cycle \(k) of \(plan.cycles): create \(plan.perCycle) new VCPs")
+        return [delete, create]
+    }
+
+    /// kp-launch restart: the supervising kp-launch up restarts the target keeping its storage and
+    /// answers once `/readyz` is 200 again (or the ready timeout passed), with the `restart` record.
+    public func restart() -> Command {
+        Command(
+            phase: "restart", tool: "kp-launch",
+            args: ["restart", "--run-dir", dir, "--timeout", "\(Self.restartTimeoutSeconds)s"],
+            stdout: RunLayout.restart, stderr: RunLayout.log("kp-restart"),
+            note: "the target stopped and started again with the same etcd and prefix")
+    }
+    /// How long kp-launch restart waits: kp-launch up's stop grace and ready timeout, with room.
+    public static let restartTimeoutSeconds = 180
+
+    /// kp-bootstrap --first-request over the clusters whose bootstrap finished ok, at --workers
+    /// concurrency, each retried until --step-deadline.
+    public func firstRequests() -> Command {
+        Command(
+            phase: "first-requests", tool: "kp-bootstrap",
+            args: [
+                "--endpoint", file(RunLayout.endpoint), "--first-request", "--bootstrap", file(RunLayout.bootstrap),
+                "--workers", "\(settings.workers)", "--request-timeout", settings.requestTimeout.text,
+                "--readyz-deadline", settings.stepDeadline.text,
+            ],
+            stdout: RunLayout.firstRequests, stderr: RunLayout.log("kp-first-requests"),
+            note: "every VCP's first request after the restart")
     }
 
     public func snapshotWarm() -> Command {
@@ -158,6 +228,11 @@ public struct RunPlan: Sendable {
             if !s.snapshotResources.isEmpty { base += ["--snapshot-resources", s.snapshotResources] }
         }
         if l.watchers { base += ["--watchers-per-cluster", "\(s.watchersPerCluster)"] }
+        if let knee = s.knee {
+            base += ["--knee-steps", knee.steps]
+            if let p = knee.p99 { base += ["--knee-p99", p.text] }
+            if let e = knee.maxErrorPercent { base += ["--knee-max-error-percent", RunSettings.number(e)] }
+        }
         let shards = max(1, s.loadShards)
         return (0..<shards).map { i in
             let shard = shards > 1 ? i : nil
@@ -198,6 +273,21 @@ public struct RunPlan: Sendable {
             note: settings.budgets == nil ? nil : "exit 7: an error budget broken")
     }
 
+    /// Appends the folded run to the run history (`--history` or `--history-dsn`); nil without one.
+    public func historyAdd() -> Command? {
+        var args = ["history", "add"]
+        if let h = settings.history {
+            args += ["--history", h]
+        } else if let d = settings.historyDSN {
+            args += ["--dsn", d]
+        } else {
+            return nil
+        }
+        return Command(
+            phase: "report", tool: "kp-report", args: args + [dir], stdout: RunLayout.log("kp-report"),
+            stderr: RunLayout.log("kp-report"), note: "a complete run only")
+    }
+
     // MARK: - the whole run
 
     /// Every command of the run in order, as kp-run starts them on a run that goes well.
@@ -210,6 +300,9 @@ public struct RunPlan: Sendable {
             case .bootstrap: out.append(bootstrap())
             case .teardown: out.append(teardown())
             case .snapshotWarm: out.append(snapshotWarm())
+            case .churn(let k): out += churn(cycle: k)
+            case .restart: out.append(restart())
+            case .firstRequests: out.append(firstRequests())
             case .scrapeCost: if settings.scrapeCost { out.append(scrapeCost()) }
             case .load(let l):
                 let shards = load(l)
@@ -220,6 +313,7 @@ public struct RunPlan: Sendable {
         out += [
             check(), down(), end(status: "complete", phase: "report", exitCode: 0, reason: nil), fold(),
         ]
+        if let h = historyAdd() { out.append(h) }
         return out
     }
 

@@ -105,6 +105,28 @@ public struct RunSeries {
         return items + [.fold(dir: dir)]
     }
 
+    /// One run (or repeat set) per test-CRD count K at the base's N into dir/k<K>, then the sweep's fit
+    /// over K (the cost per CRD; per CRD per VCP divided by N).
+    public func crdSweepItems(dir: String, crds: [Int], repeat count: Int) -> [Item] {
+        let groups = crds.map { "k\($0)" }
+        let runs = groups.flatMap { g in count <= 1 ? [g] : (1...count).map { "\(g)/r\($0)" } }
+        let plan = RunSetPlan(kind: .sweep, runs: runs, groups: groups, axis: .crdsPerCluster)
+        var items: [Item] = [.begin(dir: dir, plan: plan)]
+        for k in crds {
+            var s = base
+            s.crdsPerCluster = k
+            let name = "\(s.scenario.name)-\(s.clusters)-k\(k)"
+            items += repeatedItems(dir: "\(dir)/k\(k)", settings: s, repeat: count, name: name).map { item in
+                if case .run(let label, let d, let s, let name) = item {
+                    return .run(
+                        label: "CRD sweep: K = \(k)" + (label.map { ", \($0)" } ?? ""), dir: d, settings: s, name: name)
+                }
+                return item
+            }
+        }
+        return items + [.fold(dir: dir)]
+    }
+
     /// Two targets interleaved A, B, A, B … into dir/A/r<i> and dir/B/r<i>, then the comparison of
     /// dir/A with dir/B (gated by `thresholds` when given).
     public func compareItems(dir: String, a: Side, b: Side, repeat count: Int, thresholds: String?) -> [Item] {

@@ -15,6 +15,20 @@ public struct RunDuration: Sendable, Equatable {
     }
 }
 
+/// The knee search a load phase runs instead of one rate (kp-load `--knee-steps`, `--knee-p99`,
+/// `--knee-max-error-percent`), as the user wrote it; kp-load's `KneeSearch` checked it. An SLO figure
+/// left nil is kp-load's default (its knee_result records the SLO it used).
+public struct Knee: Sendable, Equatable {
+    public var steps: String
+    public var p99: RunDuration?
+    public var maxErrorPercent: Double?
+    public init(steps: String, p99: RunDuration?, maxErrorPercent: Double?) {
+        self.steps = steps
+        self.p99 = p99
+        self.maxErrorPercent = maxErrorPercent
+    }
+}
+
 /// Everything one run needs, already validated (kp-run's command checks every flag before it builds this).
 public struct RunSettings: Sendable {
     public var scenario: Scenario
@@ -48,8 +62,22 @@ public struct RunSettings: Sendable {
     /// Absolute budgets YAML (kp-run `--budgets`, an absolute path): the fold holds the run against
     /// it, and kp-run passes the fold's exit 7 (an error budget broken) on.
     public var budgets: String?
+    /// The run history (kp-run `--history`, an absolute path, or `--history-dsn`, a postgresql:// URL):
+    /// after its fold, a complete run is appended with `kp-report history add`.
+    public var history: String?
+    public var historyDSN: String?
+    /// The knee (kp-run `--knee-steps`): the load phase runs as kp-load `--knee-steps`, each step for
+    /// ``loadDuration``; nil for a plain load phase.
+    public var knee: Knee?
     /// kp-load's watch streams per hot cluster in the `watch-fanout` scenario (`--watchers-per-cluster`).
     public var watchersPerCluster = 10
+    /// Test CRDs per VCP in the bootstrap (kp-bootstrap `--crds-per-cluster`, kp-run `--crds-per-cluster`).
+    public var crdsPerCluster = 1
+    /// Scenario churn: the share of the VCPs each cycle deletes and creates (`--churn-percent`); the
+    /// cycle count is the scenario's (``Scenario/withChurnCycles(_:)``, `--churn-cycles`).
+    public var churnPercent = ChurnPlan.defaultPercent
+    /// Scenario observe: the watch between its first and last sample (`--observe-duration`).
+    public var observeDuration = RunDuration(text: "10m", duration: .seconds(600))
     /// The run seed: chosen once per kp-run invocation (or given with --seed), passed to every kp-load
     /// of every run it makes (all shards, both watch-fanout phases, every repeat and side), so they all
     /// draw the same hot clusters; recorded in run_meta.
@@ -99,9 +127,15 @@ public struct RunSettings: Sendable {
     func duration(_ wait: Scenario.Wait) -> RunDuration {
         switch wait {
         case .warmup: warmup
-        case .postBootstrapSettle, .postTeardownSettle: postBootstrapSettle
+        case .postBootstrapSettle, .postTeardownSettle, .postRestartSettle: postBootstrapSettle
         case .steadyWait: steadyWait
+        case .observe: observeDuration
         }
+    }
+
+    /// Scenario churn's cycles over this run's clusters (zero cycles for any other scenario).
+    public var churnPlan: ChurnPlan {
+        ChurnPlan(clusters: clusters, percent: churnPercent, cycles: scenario.churnCycles)
     }
 
     /// Numbers as the user would write them: 10 not 10.0.
@@ -117,8 +151,23 @@ public struct RunSettings: Sendable {
             "series-interval=\(seriesInterval.text)", "request-timeout=\(requestTimeout.text)",
             "step-deadline=\(stepDeadline.text)",
         ]
+        if !scenario.createsVCPs {
+            // Observe creates no VCP and waits only its own watch: the bootstrap's flags do not apply.
+            let unused = [
+                "clusters=", "workers=", "warmup=", "post-bootstrap-settle=", "steady-wait=", "step-deadline=",
+            ]
+            flags.removeAll { f in unused.contains { f.hasPrefix($0) } }
+            flags.append("observe-duration=\(observeDuration.text)")
+        }
+        if scenario.churnCycles > 0 {
+            flags += [
+                "\(ChurnPlan.cyclesFlag)=\(scenario.churnCycles)",
+                "\(ChurnPlan.percentFlag)=\(Self.number(churnPercent))",
+            ]
+        }
         if let nameFormat { flags.append("name-format=\(nameFormat)") }
         if allowExisting { flags.append("allow-existing=true") }
+        if crdsPerCluster != 1 { flags.append("crds-per-cluster=\(crdsPerCluster)") }
         if !scrapeCost { flags.append("scrape-cost=off") }
         if scenario.drivesLoad {
             flags += [
@@ -128,6 +177,11 @@ public struct RunSettings: Sendable {
                 "max-lag=\(maxLag.text)", "seed=\(seed)",
             ]
             if loadShards > 1 { flags.append("load-shards=\(loadShards)") }
+            if let knee {
+                flags.append("knee-steps=\(knee.steps)")
+                if let p = knee.p99 { flags.append("knee-p99=\(p.text)") }
+                if let e = knee.maxErrorPercent { flags.append("knee-max-error-percent=\(Self.number(e))") }
+            }
             if scenario.snapshotReads {
                 flags.append("snapshot-rps-per-cluster=\(Self.number(snapshotRPS))")
                 if snapshotWarm { flags.append("snapshot-warm=true") }

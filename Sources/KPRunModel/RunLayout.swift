@@ -19,6 +19,13 @@ public enum RunLayout {
     public static let teardown = "teardown.jsonl"
     /// kp-load --snapshot-warm-pass's records.
     public static let snapshotWarm = "snapshot-warm.jsonl"
+    /// kp-bootstrap's records of every churn cycle, appended in order: the cycle's teardown_step
+    /// records and teardown_summary, then its bootstrap_step records and bootstrap_summary.
+    public static let churn = "churn.jsonl"
+    /// kp-launch restart's `restart` record (scenario restart; kp-launch up writes it to launch.jsonl too).
+    public static let restart = "restart.jsonl"
+    /// kp-bootstrap --first-request's records: `first_request` per VCP, then `first_request_summary`.
+    public static let firstRequests = "first-requests.jsonl"
     /// File-name prefix of load records: `load` for the scenario's load phase, `nowatch-load` for
     /// watch-fanout's phase without watchers.
     public static let loadPrefix = "load"
@@ -46,7 +53,9 @@ public enum RunLayout {
     /// The report's outputs, in the order kp-report writes them.
     public static let reportFiles = [summary, phasesCSV, latencyCSV, reportHTML, result]
     /// The record files kp-report reads, in the order it reads them (shard files come beside `load.jsonl`).
-    public static let recordFiles = [meta, endpoint, bootstrap, samples, timeseries, load, teardown, snapshotWarm]
+    public static let recordFiles = [
+        meta, endpoint, bootstrap, samples, timeseries, load, teardown, snapshotWarm, churn, restart, firstRequests,
+    ]
 
     /// The record file of a load phase: `<prefix>.jsonl`, or `<prefix>-I-of-N.jsonl` for shard I of N.
     public static func loadFile(prefix: String = loadPrefix, shard: Int? = nil, of count: Int = 1) -> String {

@@ -22,10 +22,20 @@ public struct RunSetPlan: Codable, Sendable, Equatable {
     public var groups: [String]
     /// A comparison's thresholds file (`--thresholds`), as given to kp-run.
     public var thresholds: String?
+    /// What a sweep varies: nil for the cluster count N (groups `n<N>`), ``Axis/crdsPerCluster`` for
+    /// the test CRDs per VCP K at one N (groups `k<K>`).
+    public var axis: Axis?
+
+    /// The quantity a sweep varies.
+    public enum Axis: String, Codable, Sendable {
+        /// kp-bootstrap's `--crds-per-cluster` (run_meta flag `crds-per-cluster`, 1 when absent).
+        case crdsPerCluster = "crds-per-cluster"
+    }
 
     public static let currentVersion = 1
 
-    public init(kind: Kind, runs: [String], groups: [String] = [], thresholds: String? = nil) {
+    public init(kind: Kind, runs: [String], groups: [String] = [], thresholds: String? = nil, axis: Axis? = nil) {
+        self.axis = axis
         self.version = Self.currentVersion
         self.kind = kind
         self.runs = runs

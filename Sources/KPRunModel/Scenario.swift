@@ -24,6 +24,15 @@ public struct Scenario: Sendable, Equatable {
         /// kp-scrape --burst: what one `/metrics` scrape costs the server (a `scrape_cost` record in
         /// samples.jsonl; not a sample: no phase row). kp-run leaves it out with `--no-scrape-cost`.
         case scrapeCost
+        /// One churn cycle (``ChurnPlan``): kp-bootstrap --teardown over the cycle's oldest VCPs
+        /// (teardown's path), then kp-bootstrap over as many new names, both into churn.jsonl.
+        case churn(cycle: Int)
+        /// kp-launch restart: the target stopped and started again keeping its storage (same etcd and
+        /// prefix; docker: the apiserver container restarted), ready again; its record into restart.jsonl.
+        case restart
+        /// kp-bootstrap --first-request: every bootstrapped VCP's first request after the restart at
+        /// --workers concurrency (the lazy re-bootstrap under a client storm), into first-requests.jsonl.
+        case firstRequests
     }
 
     /// One load phase: which records it writes and what runs beside the reads and writes.
@@ -58,6 +67,10 @@ public struct Scenario: Sendable, Equatable {
         case steadyWait = "steady-wait"
         /// After a teardown, for as long as --post-bootstrap-settle: the server's chance to give memory back.
         case postTeardownSettle = "post-teardown-settle"
+        /// Scenario observe: the watch between its first and last sample (kp-run --observe-duration).
+        case observe
+        /// After a restart's first requests, for as long as --post-bootstrap-settle.
+        case postRestartSettle = "post-restart-settle"
     }
 
     /// A sample the scenario takes: its phase label and whether it saves pprof profiles.
@@ -111,6 +124,8 @@ public struct Scenario: Sendable, Equatable {
 
     /// True when the scenario drives load (its load flags are recorded in run_meta).
     public var drivesLoad: Bool { !loads.isEmpty }
+    /// True when the scenario makes VCPs (a bootstrap step); false for observe, which creates nothing.
+    public var createsVCPs: Bool { steps.contains(.bootstrap) }
     /// True when a load phase opens kp-load's watchers (`--watchers-per-cluster` applies).
     public var watches: Bool { loads.contains(where: \.watchers) }
     /// True when a load phase sends snapshot reads (the snapshot flags apply).
@@ -125,6 +140,9 @@ public struct Scenario: Sendable, Equatable {
             case .bootstrap: files.append(RunLayout.bootstrap)
             case .teardown: files.append(RunLayout.teardown)
             case .snapshotWarm: files.append(RunLayout.snapshotWarm)
+            case .churn: if !files.contains(RunLayout.churn) { files.append(RunLayout.churn) }
+            case .restart: files.append(RunLayout.restart)
+            case .firstRequests: files.append(RunLayout.firstRequests)
             case .load(let l):
                 if loadShards > 1 {
                     files += (0..<loadShards).map {
@@ -184,6 +202,24 @@ public struct Scenario: Sendable, Equatable {
                 .load(Load(sampleDuring: "load", filePrefix: RunLayout.nowatchLoadPrefix)),
                 .load(Load(watchers: true, sampleDuring: "load-watch")), postLoad,
             ]),
+        // The seed's phases, then ChurnPlan.defaultCycles cycles (kp-run --churn-cycles) that each delete
+        // --churn-percent of the VCPs as teardown does and create as many new ones, with a sample per
+        // cycle: kp-report fits heap, RSS and goroutines against the cycle (what a churned VCP leaves).
+        Scenario(name: "churn", steps: seedPhases + churnSteps(cycles: ChurnPlan.defaultCycles)),
+        // After the steady sample, the target restarted keeping its storage (contract §3.1: no VCP is
+        // held until asked): a sample at readyz before any VCP is touched, every VCP's first request at
+        // --workers concurrency, a settle, a sample. kp-report compares both with the steady sample.
+        Scenario(
+            name: "restart",
+            steps: seedPhases + [
+                .restart, .sample("restart-ready", pprof: true), .firstRequests, .wait(.postRestartSettle),
+                .sample("post-restart", pprof: true),
+            ]),
+        // A live server (url mode) that something else loads: a sample with pprof, the watch
+        // (--observe-duration) with the series running, a sample with pprof. Creates nothing, writes nothing.
+        Scenario(
+            name: "observe",
+            steps: [.sample("observe-start", pprof: true), .wait(.observe), .sample("observe-end", pprof: true)]),
     ]
 
     /// The scenario names, in ``all``'s order.

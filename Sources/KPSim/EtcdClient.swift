@@ -4,11 +4,11 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// A minimal client for etcd's v3 JSON gateway (`POST /v3/kv/put`, `/v3/kv/deleterange`,
-/// `/v3/maintenance/status`) over plain HTTP/1.1.
+/// A minimal client for etcd's v3 JSON gateway (`POST /v3/kv/put`, `/v3/kv/range`,
+/// `/v3/kv/deleterange`, `/v3/maintenance/status`) over plain HTTP/1.1.
 ///
 /// Hand-built on NIOHTTP1 because KPSim must not use KPHTTP (the client under test) and the
-/// gateway needs only three JSON POSTs; a small pool of keep-alive connections carries
+/// gateway needs only four JSON POSTs; a small pool of keep-alive connections carries
 /// pipelined requests, answered in order.
 public final class EtcdClient: ObjectPersistence {
     /// An etcd call that failed.
@@ -51,9 +51,43 @@ public final class EtcdClient: ObjectPersistence {
         try await self.call("/v3/kv/deleterange", ["key": .string(Data(key.utf8).base64EncodedString())])
     }
 
-    /// Checks that etcd answers (`/v3/maintenance/status`).
-    public func status() async throws {
-        try await self.call("/v3/maintenance/status", [:])
+    /// Every key under `prefix` with its value, in key order (one `/v3/kv/range` with the prefix's range end).
+    public func range(prefix: String) async throws -> [(key: String, value: [UInt8])] {
+        let start = Array(prefix.utf8)
+        let body: JSONValue = [
+            "key": .string(Data(start).base64EncodedString()),
+            "range_end": .string(Data(Self.prefixEnd(start)).base64EncodedString()),
+        ]
+        let response = try JSONValue.parse(try await self.call("/v3/kv/range", body))
+        var out: [(key: String, value: [UInt8])] = []
+        for kv in response["kvs"]?.arrayValue ?? [] {
+            guard let key = kv["key"]?.stringValue.flatMap({ Data(base64Encoded: $0) }) else {
+                throw Failure(description: "etcd \(self.endpoint)/v3/kv/range answered a key that is not base64")
+            }
+            let value = kv["value"]?.stringValue.flatMap { Data(base64Encoded: $0) } ?? Data()
+            out.append((String(decoding: key, as: UTF8.self), [UInt8](value)))
+        }
+        return out
+    }
+
+    /// The range end that selects every key starting with `prefix` (etcd's `clientv3.GetPrefixRangeEnd`).
+    static func prefixEnd(_ prefix: [UInt8]) -> [UInt8] {
+        var end = prefix
+        while let last = end.last {
+            if last < 0xFF {
+                end[end.count - 1] = last + 1
+                return end
+            }
+            end.removeLast()
+        }
+        return [0]
+    }
+
+    /// Checks that etcd answers (`/v3/maintenance/status`); returns its current revision.
+    @discardableResult
+    public func status() async throws -> UInt64 {
+        let response = try JSONValue.parse(try await self.call("/v3/maintenance/status", [:]))
+        return response["header"]?["revision"]?.stringValue.flatMap { UInt64($0) } ?? 0
     }
 
     @discardableResult

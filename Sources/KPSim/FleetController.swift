@@ -165,6 +165,9 @@ final class FleetController: Sendable {
     /// Brings one Fleet's members and status up to date.
     func reconcile(name: String) async {
         let context = self.context
+        // One item of the `mc_fleet_controller` queue: kp-sim reconciles each event as it arrives.
+        let item = context.fleetQueue.start(context.fleetQueue.add())
+        defer { context.fleetQueue.done(item) }
         let root = context.configuration.rootControlPlaneName
         let key = ObjectKey(namespace: "", name: name)
         guard let fleet = context.store.get(cluster: root, resource: Self.resource, key: key) else { return }

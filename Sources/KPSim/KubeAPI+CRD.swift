@@ -40,10 +40,21 @@ extension KubeAPI {
     }
 
     /// After `--sim-crd-establish-delay`, sets NamesAccepted and Established on the CRD (if it still is the same object).
+    ///
+    /// In a non-root VCP this is the shared CRD runtime's status queue `mc_shared_crd_status`: the CRD
+    /// is queued at its create, waits the delay, and its work is the status write.
     func scheduleEstablish(cluster: String, name: String, uid: String) {
         let context = self.context
+        let queue =
+            cluster == context.configuration.rootControlPlaneName ? nil : context.crdRuntime.statusQueue
+        let queued = queue?.add()
         context.tasks.spawn(.crdEstablishing) {
-            do { try await Task.sleep(for: context.configuration.crdEstablishDelay) } catch { return }
+            do { try await Task.sleep(for: context.configuration.crdEstablishDelay) } catch {
+                if let queue, let queued { queue.done(queue.start(queued)) }
+                return
+            }
+            let item = queued.flatMap { queue?.start($0) }
+            defer { if let queue, let item { queue.done(item) } }
             do throws(APIError) {
                 _ = try await context.store.mutate(
                     cluster: cluster, resource: .crds, key: ObjectKey(namespace: "", name: name)

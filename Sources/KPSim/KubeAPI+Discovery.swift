@@ -34,8 +34,7 @@ extension KubeAPI {
                 guard version == "v1" else { return .error(.pathNotFound) }
                 return .json(200, Self.resourceList(groupVersion: "apiextensions.k8s.io/v1", [.crds]))
             }
-            let types = self.establishedCRDs(cluster: cluster).filter { $0.group == group && $0.version == version }
-                .sorted { $0.plural < $1.plural }.map(ResourceType.init(crd:))
+            let types = self.servedCRDs(cluster: cluster, group: group, version: version).map(ResourceType.init(crd:))
             guard !types.isEmpty else { return .error(.pathNotFound) }
             return .json(200, Self.resourceList(groupVersion: "\(group)/\(version)", types))
         }

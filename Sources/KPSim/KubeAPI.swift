@@ -143,9 +143,22 @@ struct KubeAPI: Sendable {
         case ("apiextensions.k8s.io", "v1", "customresourcedefinitions"): return .crds
         default:
             guard !group.isEmpty, group != "apiextensions.k8s.io" else { return nil }
-            return self.establishedCRDs(cluster: cluster)
-                .first { $0.group == group && $0.version == version && $0.plural == resource }
+            return self.servedCRDs(cluster: cluster, group: group, version: version)
+                .first { $0.plural == resource }
                 .map(ResourceType.init(crd:))
+        }
+    }
+
+    /// The Established CRD versions serving `group`/`version` in `cluster`: in a non-root VCP a lookup
+    /// in the shared CRD runtime's serves index (counted in `mc_crd_serves_*`), in root a scan of its CRDs.
+    func servedCRDs(cluster: String, group: String, version: String) -> [CRDInfo] {
+        guard cluster != self.context.configuration.rootControlPlaneName else {
+            return self.establishedCRDs(cluster: cluster).filter { $0.group == group && $0.version == version }
+                .sorted { $0.plural < $1.plural }
+        }
+        let store = self.context.store
+        return self.context.crdRuntime.served(cluster: cluster, group: group, version: version) {
+            store.all(cluster: cluster, resource: .crds)
         }
     }
 
@@ -577,6 +590,7 @@ struct KubeAPI: Sendable {
                 && self.context.store.all(cluster: request.cluster, resource: .crds).isEmpty
             {
                 self.context.informers.evict(cluster: request.cluster)
+                self.context.crdRuntime.forget(cluster: request.cluster)
                 self.context.registry.evict(request.cluster)
             }
         } else if type.resource == .namespaces {

@@ -32,6 +32,14 @@ struct MetricsRenderer {
         self.sample(name, [], value)
     }
 
+    /// A labelled family with `samples`, left out when there are none, as Go's client library leaves
+    /// out a metric vector that has no series yet.
+    mutating func vector(_ name: String, _ type: String, _ help: String, _ samples: [([(String, String)], Double)]) {
+        guard !samples.isEmpty else { return }
+        self.family(name, type, help)
+        for (labels, value) in samples { self.sample(name, labels, value) }
+    }
+
     /// A value as the text format writes it (``KPPromText/PromTextWriter/format(_:)``), e.g. for `le` labels.
     static func format(_ value: Double) -> String {
         PromTextWriter.format(value)
@@ -108,6 +116,7 @@ extension SimContext {
             "apiserver_current_inflight_requests", [("request_kind", "mutating")], Double(snapshot.inflightMutating))
         out.sample(
             "apiserver_current_inflight_requests", [("request_kind", "readOnly")], Double(snapshot.inflightReadOnly))
+        self.renderKplaneMetrics(into: &out)
 
         let concurrency = self.concurrency.snapshot()
         out.gauge(

@@ -46,10 +46,13 @@ struct Selection: Sendable {
     }
 }
 
-/// Writes objects through to a backing store (etcd) after they are committed in memory.
+/// Writes objects through to a backing store (etcd) after they are committed in memory, and reads a
+/// VCP's objects back on its first request after a restart.
 public protocol ObjectPersistence: Sendable {
     func put(key: String, value: [UInt8]) async throws
     func delete(key: String) async throws
+    /// Every key under `prefix` with its value.
+    func range(prefix: String) async throws -> [(key: String, value: [UInt8])]
 }
 
 /// The emulator's storage: every VCP's objects, one global resource-version counter, watchers and
@@ -59,7 +62,8 @@ public protocol ObjectPersistence: Sendable {
 ///
 /// Objects live in memory; with `--etcd-servers` each write is also put to etcd under the key
 /// layout of kplane (`<prefix>/<group?>/<resource>/clusters/<cid>/[<ns>/]<name>`) before the
-/// request completes.
+/// request completes, and a VCP's objects are read back from etcd lazily, on the VCP's first request
+/// (``restore(cluster:)``): a restarted kp-sim holds no VCP until one is asked for (contract §3.1).
 public final class ObjectStore: Sendable {
     /// What a mutation decides to do with the object it saw.
     enum Action {
@@ -74,6 +78,10 @@ public final class ObjectStore: Sendable {
         var start = 0
         /// Highest resource version no longer in `events` (watch from below it → 410 Gone).
         var evictedThrough: UInt64 = 0
+        /// Events recorded (`apiserver_watch_cache_events_received_total`) and events handed to
+        /// watchers, informers included (`apiserver_watch_cache_events_dispatched_total`).
+        var received = 0
+        var dispatched = 0
     }
 
     struct Watcher {
@@ -98,6 +106,17 @@ public final class ObjectStore: Sendable {
         var nextWatcher = 0
         var objectCount = 0
         var objectBytes = 0
+        /// The shared stores made so far: one per resource type, for all VCPs, on the type's first use
+        /// by any VCP (kplane's lazily ensured shared store, `mc_storage_ensure_store_total`).
+        var stores: Set<GroupResource> = []
+        /// Durations of the etcd writes, by operation and resource type (`etcd_request_duration_seconds`).
+        var etcdDurations: [EtcdOperation: BucketCounts] = [:]
+    }
+
+    /// One kind of etcd request: its `operation` (`create`, `update`, `delete`) and `type` labels.
+    struct EtcdOperation: Hashable {
+        var operation: String
+        var type: String
     }
 
     private let state = Mutex(State())
@@ -125,6 +144,28 @@ public final class ObjectStore: Sendable {
     /// Number of open watches.
     public var watchCount: Int { self.state.withLock { $0.watchers.values.count { !$0.isInformer } } }
 
+    /// The shared stores made so far, one per resource type (never per VCP).
+    public var stores: Set<GroupResource> { self.state.withLock { $0.stores } }
+
+    /// A resource type's storage prefix as upstream's registry names it: `/configmaps`,
+    /// `/apiextensions.k8s.io/customresourcedefinitions`.
+    static func resourcePrefix(_ resource: GroupResource) -> String {
+        resource.group.isEmpty ? "/\(resource.resource)" : "/\(resource.group)/\(resource.resource)"
+    }
+
+    /// Per resource type: watch-cache events recorded and dispatched to watchers, and the kept history's capacity.
+    var watchCacheCounts: [(resource: GroupResource, received: Int, dispatched: Int)] {
+        self.state.withLock { state in
+            state.history.sorted { $0.key < $1.key }.map { ($0.key, $0.value.received, $0.value.dispatched) }
+        }
+    }
+
+    /// The capacity of each resource type's kept history (`--sim-watch-history`).
+    var watchCacheCapacity: Int { self.historyLimit }
+
+    /// Durations of the etcd writes so far, by operation and resource type.
+    var etcdDurations: [EtcdOperation: BucketCounts] { self.state.withLock { $0.etcdDurations } }
+
     /// The etcd key of an object (contract §8.2).
     public func etcdKey(cluster: String, resource: GroupResource, key: ObjectKey) -> String {
         var parts = [self.etcdPrefix]
@@ -137,9 +178,78 @@ public final class ObjectStore: Sendable {
         return parts.joined(separator: "/")
     }
 
+    /// Sets the global resource version to at least `version` (at start with etcd: its revision, which
+    /// is at least the number of writes any earlier kp-sim made under the prefix, so versions only grow).
+    public func advanceResourceVersion(to version: UInt64) {
+        self.state.withLock { $0.resourceVersion = max($0.resourceVersion, version) }
+    }
+
+    /// True when the store writes through to etcd (and restores VCPs from it).
+    public var isPersistent: Bool { self.persistence != nil }
+
+    /// Reads `cluster`'s objects back from etcd into memory: its namespaces, configmaps and CRDs, then
+    /// the custom resources of every CRD found (one range read per resource type). Objects already in
+    /// memory are kept as they are; restored objects make no watch events (they are not changes).
+    /// Does nothing without etcd.
+    ///
+    /// - Returns: the number of objects restored.
+    @discardableResult
+    public func restore(cluster: String) async throws -> Int {
+        guard let persistence = self.persistence else { return 0 }
+        var restored = 0
+        var types: [GroupResource] = [.namespaces, .configmaps, .crds]
+        var seen = Set(types)
+        var index = 0
+        while index < types.count {
+            let resource = types[index]
+            index += 1
+            let prefix = self.etcdKey(cluster: cluster, resource: resource, key: ObjectKey(namespace: "", name: ""))
+            var objects: [(ObjectKey, JSONValue)] = []
+            for (key, value) in try await persistence.range(prefix: prefix) {
+                let parts = key.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 1 || parts.count == 2, !parts.contains(where: \.isEmpty) else { continue }
+                let objectKey =
+                    parts.count == 2
+                    ? ObjectKey(namespace: String(parts[0]), name: String(parts[1]))
+                    : ObjectKey(namespace: "", name: String(parts[0]))
+                objects.append((objectKey, try JSONValue.parse(value)))
+                if resource == .crds {
+                    for crd in CRDInfo.versions(of: objects[objects.count - 1].1)
+                    where seen.insert(crd.resource).inserted {
+                        types.append(crd.resource)
+                    }
+                }
+            }
+            restored += self.insertRestored(cluster: cluster, resource: resource, objects)
+        }
+        return restored
+    }
+
+    /// Puts restored objects into memory (those not there already), charging their bytes as writes do.
+    private func insertRestored(cluster: String, resource: GroupResource, _ objects: [(ObjectKey, JSONValue)]) -> Int {
+        self.state.withLock { state in
+            var count = 0
+            for (key, value) in objects where state.clusters[cluster]?.collections[resource]?[key] == nil {
+                let rv = value["metadata"]?["resourceVersion"]?.stringValue.flatMap { UInt64($0) } ?? 0
+                let size = value.serialized().count
+                state.clusters[cluster, default: ClusterState()].collections[resource, default: [:]][key] =
+                    StoredObject(value: value, resourceVersion: rv, size: size)
+                state.objectCount += 1
+                state.objectBytes += size
+                state.resourceVersion = max(state.resourceVersion, rv)
+                self.allocations.allocate(CallSite.objectStorage, bytes: size)
+                count += 1
+            }
+            return count
+        }
+    }
+
     /// Reads one object.
     public func get(cluster: String, resource: GroupResource, key: ObjectKey) -> StoredObject? {
-        self.state.withLock { $0.clusters[cluster]?.collections[resource]?[key] }
+        self.state.withLock { state in
+            state.stores.insert(resource)
+            return state.clusters[cluster]?.collections[resource]?[key]
+        }
     }
 
     /// Lists objects matching `selection`, sorted by namespace and name, with the current resource version.
@@ -147,6 +257,7 @@ public final class ObjectStore: Sendable {
         items: [StoredObject], resourceVersion: UInt64
     ) {
         self.state.withLock { state in
+            state.stores.insert(resource)
             let collection = state.clusters[cluster]?.collections[resource] ?? [:]
             let items = collection.filter { selection.matches($0.key, $0.value.value) }.sorted { $0.key < $1.key }.map(
                 \.value)
@@ -156,7 +267,10 @@ public final class ObjectStore: Sendable {
 
     /// All objects of `resource` in `cluster` (for internal scans such as CRD lookups).
     func all(cluster: String, resource: GroupResource) -> [ObjectKey: StoredObject] {
-        self.state.withLock { $0.clusters[cluster]?.collections[resource] ?? [:] }
+        self.state.withLock { state in
+            state.stores.insert(resource)
+            return state.clusters[cluster]?.collections[resource] ?? [:]
+        }
     }
 
     /// Atomically reads an object, lets `decide` choose what to do, and commits the result.
@@ -171,7 +285,9 @@ public final class ObjectStore: Sendable {
         cluster: String, resource: GroupResource, key: ObjectKey, site: CallSite = CallSite.objectStorage,
         _ decide: (StoredObject?, (GroupResource, ObjectKey) -> StoredObject?) throws(APIError) -> Action
     ) async throws(APIError) -> StoredObject? {
+        var isCreate = false
         let result: (StoredObject, Bool)? = try self.state.withLock { state throws(APIError) -> (StoredObject, Bool)? in
+            state.stores.insert(resource)
             let current = state.clusters[cluster]?.collections[resource]?[key]
             let action = try decide(
                 current, { other, otherKey in state.clusters[cluster]?.collections[other]?[otherKey] })
@@ -187,6 +303,7 @@ public final class ObjectStore: Sendable {
                 let size = value.serialized().count
                 let stored = StoredObject(value: value, resourceVersion: rv, size: size)
                 state.clusters[cluster, default: ClusterState()].collections[resource, default: [:]][key] = stored
+                isCreate = current == nil
                 if let current {
                     self.allocations.free(site, bytes: current.size)
                     state.objectBytes -= current.size
@@ -221,6 +338,16 @@ public final class ObjectStore: Sendable {
         guard let (stored, deleted) = result else { return nil }
         if let persistence = self.persistence {
             let etcdKey = self.etcdKey(cluster: cluster, resource: resource, key: key)
+            let started = ContinuousClock.now
+            let operation = EtcdOperation(
+                operation: deleted ? "delete" : (isCreate ? "create" : "update"), type: Self.resourcePrefix(resource))
+            defer {
+                let seconds = (ContinuousClock.now - started).seconds
+                self.state.withLock { state in
+                    state.etcdDurations[operation, default: BucketCounts(bounds: RequestMetrics.durationBuckets)]
+                        .observe(seconds, bounds: RequestMetrics.durationBuckets)
+                }
+            }
             do {
                 if deleted {
                     try await persistence.delete(key: etcdKey)
@@ -245,13 +372,15 @@ public final class ObjectStore: Sendable {
             }
         }
         history.events.append((cluster, event))
-        state.history[resource] = history
+        history.received += 1
         for watcher in state.watchers.values
         where watcher.cluster == cluster && watcher.resource == resource
             && watcher.selection.matches(event.key, event.object)
         {
             watcher.continuation.yield(event)
+            history.dispatched += 1
         }
+        state.history[resource] = history
     }
 
     /// Opens a watch.
@@ -265,6 +394,7 @@ public final class ObjectStore: Sendable {
     {
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
         let id: Int = try self.state.withLock { state throws(APIError) -> Int in
+            state.stores.insert(resource)
             if let from = resourceVersion, from > 0 {
                 let history = state.history[resource] ?? History()
                 if from < history.evictedThrough {
@@ -302,6 +432,7 @@ public final class ObjectStore: Sendable {
     ) {
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
         let (items, id) = self.state.withLock { state in
+            state.stores.insert(resource)
             let items = state.clusters[cluster]?.collections[resource] ?? [:]
             let id = state.nextWatcher
             state.nextWatcher += 1

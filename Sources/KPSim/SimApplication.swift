@@ -77,8 +77,11 @@ public final class SimApplication: Sendable {
         let context = self.context
         let (rawPath, query) = Self.splitTarget(request.target)
         let (cluster, path) = Self.route(path: rawPath, root: context.configuration.rootControlPlaneName)
+        var restoreFailure: String?
         if cluster != context.configuration.rootControlPlaneName {
-            let (created, count) = context.registry.ensure(cluster, context: context)
+            let (plane, created, count) = context.registry.ensure(cluster, context: context)
+            // With etcd, the VCP's first request waits for its objects to be read back (lazy restore).
+            restoreFailure = await plane.ready()
             if created {
                 context.logger.debug("created VCP", metadata: ["cluster": "\(cluster)", "vcps": "\(count)"])
                 if let limit = context.configuration.faults.crashAfterVCPs, count >= limit, context.faultArming.isArmed
@@ -132,6 +135,8 @@ public final class SimApplication: Sendable {
                         503, "kp-sim: the client left while the request waited for a --sim-max-concurrency slot\n")
                 } else if let fault = self.injectFaults() {
                     response = fault
+                } else if let restoreFailure {
+                    response = .text(500, restoreFailure + "\n")
                 } else {
                     switch endpoint {
                     case .health(let check):

@@ -18,6 +18,10 @@ public final class SimContext: Sendable {
     public let allocations: AllocationTracker
     /// Request and connection counters.
     public let metrics: RequestMetrics
+    /// kplane's one shared CRD runtime for all non-root VCPs (its serves index and status queue).
+    let crdRuntime = SharedCRDRuntime()
+    /// `workqueue_*{name="mc_fleet_controller"}`: the Fleet controller's reconciles.
+    let fleetQueue = WorkQueueMetrics(name: "mc_fleet_controller")
     /// `--sim-max-concurrency`: the API requests served at once, and the queue of those waiting.
     let concurrency: ConcurrencyLimit
     /// Fault decisions.

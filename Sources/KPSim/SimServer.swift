@@ -118,12 +118,13 @@ public final class SimServer: Sendable {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         var etcd: EtcdClient?
+        var etcdRevision: UInt64 = 0
         if !configuration.etcdServers.isEmpty {
             var failures: [String] = []
             for endpoint in configuration.etcdServers {
                 do {
                     let client = try EtcdClient(endpoint: endpoint, group: group)
-                    try await client.status()
+                    etcdRevision = try await client.status()
                     etcd = client
                     break
                 } catch {
@@ -140,6 +141,8 @@ public final class SimServer: Sendable {
         }
 
         let context = SimContext(configuration: configuration, tokens: tokens, persistence: etcd, logger: logger)
+        // Objects an earlier kp-sim stored under the prefix carry versions at most etcd's revision.
+        context.store.advanceResourceVersion(to: etcdRevision)
         let application = SimApplication(context: context, onCrash: onCrash)
         await VirtualControlPlane.bootstrap(cluster: configuration.rootControlPlaneName, context: context)
         let fleet = FleetController(context: context)

@@ -21,6 +21,9 @@ public final class VirtualControlPlane: Sendable {
     private let chunks: [UnsafeMutableRawPointerBox]
     private let tasks = Mutex<[Task<Void, Never>]>([])
     private let allocations: AllocationTracker
+    /// With etcd: the read of this VCP's stored objects (``ObjectStore/restore(cluster:)``), which every
+    /// request to the VCP waits for; its result is the error message when the read failed.
+    private let restoring = Mutex<Task<String?, Never>?>(nil)
 
     init(name: String, memoryBytes: Int, allocations: AllocationTracker) {
         self.name = name
@@ -49,10 +52,12 @@ public final class VirtualControlPlane: Sendable {
         }
     }
 
-    /// Starts the long-lived controller tasks and the asynchronous bootstrap.
+    /// Starts the restore from etcd (when the store has one), the long-lived controller tasks and the
+    /// asynchronous bootstrap (after the restore, so a restored VCP keeps its own objects).
     func start(context: SimContext) {
         var started: [Task<Void, Never>] = []
         let name = self.name
+        let restore = self.restoring.withLock { $0 }
         let interval = context.configuration.vcpTaskInterval
         for _ in 0..<context.configuration.vcpTasks {
             started.append(
@@ -67,6 +72,7 @@ public final class VirtualControlPlane: Sendable {
         }
         started.append(
             context.tasks.spawn(.vcpBootstrap) {
+                if let restore, await restore.value != nil { return }
                 do { try await Task.sleep(for: context.configuration.namespaceDelay) } catch { return }
                 await Self.bootstrap(cluster: name, context: context)
             })
@@ -110,6 +116,32 @@ public final class VirtualControlPlane: Sendable {
         }
     }
 
+    /// Starts reading the VCP's objects back from etcd when the store has etcd. Called by the registry
+    /// under its lock as it creates the VCP, so no request to the VCP can come before the read.
+    fileprivate func beginRestore(context: SimContext) {
+        guard context.store.isPersistent else { return }
+        let name = self.name
+        let task = Task { () -> String? in
+            do {
+                let count = try await context.store.restore(cluster: name)
+                context.logger.debug("restored VCP", metadata: ["cluster": "\(name)", "objects": "\(count)"])
+                return nil
+            } catch {
+                context.logger.error(
+                    "restore from etcd failed", metadata: ["cluster": "\(name)", "error": "\(error)"])
+                return "kp-sim: reading VCP \(name) from etcd failed: \(error)"
+            }
+        }
+        self.restoring.withLock { $0 = task }
+    }
+
+    /// Waits until the VCP's objects are read back from etcd (at once without etcd or once read);
+    /// returns the error message when that read failed.
+    func ready() async -> String? {
+        guard let restore = self.restoring.withLock({ $0 }) else { return nil }
+        return await restore.value
+    }
+
     /// Cancels the VCP's tasks.
     func stop() {
         for task in self.tasks.withLock({ $0 }) { task.cancel() }
@@ -137,19 +169,23 @@ public final class ControlPlaneRegistry: Sendable {
 
     /// The VCP named `name`, creating and starting it on first use.
     ///
-    /// - Returns: whether this call created it, and the number of VCPs after the call.
+    /// - Returns: the VCP, whether this call created it, and the number of VCPs after the call.
     @discardableResult
-    func ensure(_ name: String, context: SimContext) -> (created: Bool, count: Int) {
-        let (plane, count): (VirtualControlPlane?, Int) = self.planes.withLock { planes in
-            if planes[name] != nil { return (nil, planes.count) }
+    func ensure(_ name: String, context: SimContext) -> (plane: VirtualControlPlane, created: Bool, count: Int) {
+        let (plane, created, count): (VirtualControlPlane, Bool, Int) = self.planes.withLock { planes in
+            if let existing = planes[name] { return (existing, false, planes.count) }
             let plane = VirtualControlPlane(
                 name: name, memoryBytes: context.configuration.vcpMemoryBytes, allocations: context.allocations)
+            plane.beginRestore(context: context)
             planes[name] = plane
-            return (plane, planes.count)
+            return (plane, true, planes.count)
         }
-        guard let plane else { return (false, count) }
-        plane.start(context: context)
-        return (true, count)
+        if created {
+            // kplane's OnClusterSelected calls EnsureCluster: the first VCP makes the one shared CRD runtime.
+            context.crdRuntime.ensureCluster(name)
+            plane.start(context: context)
+        }
+        return (plane, created, count)
     }
 
     /// Whether `name` exists.

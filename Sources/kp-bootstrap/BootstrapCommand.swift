@@ -34,6 +34,11 @@ struct BootstrapCommand: AsyncParsableCommand {
             errors, or 2xx without success before the deadline), 11 when they got no answer at all \
             (timeouts, refused connections), 1 otherwise.
 
+            With --crds-per-cluster K each cluster gets K test CRDs: CRD 0 is the one above, CRD i ≥ 1 the \
+            same in group mem<i>-<c>.kplane.dev. After namespace, all K are created, then each is waited \
+            for until Established, then each until discovered; those records name their CRD (field crd, \
+            absent with K = 1). --teardown deletes all K.
+
             With --fleet NAME (scenario fleet-bootstrap, contract §3.3) the clusters are made server-side \
             first: one Fleet is POSTed to <url>/apis/kplane.dev/v1/fleets (spec.replicas = --clusters, \
             spec.namePrefix = --fleet-name-prefix, or spec.names = --names) and polled every \
@@ -52,6 +57,15 @@ struct BootstrapCommand: AsyncParsableCommand {
             deleted over etcd's v3 JSON gateway, as controlplane-operator deletes a VCP's data; otherwise the etcd \
             step is skipped and the summary says why. stdout gets one teardown_step record per step and one \
             teardown_summary; exit 1 when any cluster failed.
+
+            With --first-request (scenario restart, after the target was restarted with its storage) nothing \
+            is created: each cluster (--clusters/--name-format, --names, or --bootstrap FILE) gets its first \
+            request, --workers at a time: GET B/apis/mem-<c>.kplane.dev/v1/namespaces/default/memwidgets, \
+            which only a server that brought the VCP and its stored test CRD back answers 200 (a 404 fails the \
+            cluster: its storage was not kept). 429, 5xx and transport errors are retried after backoff until \
+            --readyz-deadline. stdout gets one first_request record per cluster (its latency, retries \
+            included) and one first_request_summary (the time until every VCP answered); exit 1 when any \
+            cluster failed.
             """)
 
     @OptionGroup var target: EndpointOptions
@@ -158,9 +172,14 @@ struct BootstrapCommand: AsyncParsableCommand {
             "Delete the clusters' test objects, test CRD and (when the run controls etcd) etcd keys instead of bootstrapping."
     )
     var teardown = false
+    @Flag(
+        help:
+            "Send each cluster's first request after a restart (a list of its test objects) instead of bootstrapping."
+    )
+    var firstRequest = false
     @Option(
         help: ArgumentHelp(
-            "With --teardown: take the clusters whose bootstrap steps were all ok in this kp-bootstrap output.",
+            "With --teardown or --first-request: take the clusters whose bootstrap steps were all ok in this kp-bootstrap output.",
             valueName: "file"))
     var bootstrap: String?
 
@@ -169,6 +188,15 @@ struct BootstrapCommand: AsyncParsableCommand {
             "Count 409 AlreadyExists from the CRD create as success (clusters left by an earlier run); its crd_create record then says existed: true."
     )
     var allowExisting = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Test CRDs per cluster (1-\(Self.maxCRDsPerCluster)): CRD i ≥ 1 has group mem<i>-<c>.kplane.dev; each is created, Established and discovered.",
+            valueName: "k"))
+    var crdsPerCluster: Int = 1
+
+    /// The most test CRDs per cluster `--crds-per-cluster` takes.
+    static let maxCRDsPerCluster = 1000
 
     @Flag(help: "Force HTTP/1.1 (default: HTTP/2 when the server offers it).")
     var http1 = false
@@ -184,6 +212,10 @@ struct BootstrapCommand: AsyncParsableCommand {
             throw ValidationError("--names and --clusters exclude each other: --names sets the count")
         }
         if workers < 1 { throw ValidationError("--workers must be at least 1 (got \(workers))") }
+        if !(1...Self.maxCRDsPerCluster).contains(crdsPerCluster) {
+            throw ValidationError(
+                "--crds-per-cluster must be between 1 and \(Self.maxCRDsPerCluster) (got \(crdsPerCluster))")
+        }
         if maxConnections < 0 {
             throw ValidationError("--max-connections must be 0 (unlimited) or more (got \(maxConnections))")
         }
@@ -224,10 +256,14 @@ struct BootstrapCommand: AsyncParsableCommand {
                 throw ValidationError("--fleet-deadline must be longer than 0 (got \(fleetDeadline.text))")
             }
         }
-        if teardown {
+        if teardown && firstRequest {
+            throw ValidationError("--teardown and --first-request exclude each other: give one")
+        }
+        if teardown || firstRequest {
+            let mode = teardown ? "--teardown" : "--first-request"
             if fleet != nil {
                 throw ValidationError(
-                    "--teardown and --fleet exclude each other: tear the members down by --names or --bootstrap")
+                    "\(mode) and --fleet exclude each other: name the members by --names or --bootstrap")
             }
             if let bootstrap {
                 if names != nil || clusters != nil {
@@ -239,7 +275,7 @@ struct BootstrapCommand: AsyncParsableCommand {
                 }
             }
         } else if bootstrap != nil {
-            throw ValidationError("--bootstrap FILE needs --teardown")
+            throw ValidationError("--bootstrap FILE needs --teardown or --first-request")
         }
         _ = try clusterNames()
         _ = try fleetConfiguration(baseURL: "https://127.0.0.1")
@@ -254,7 +290,7 @@ struct BootstrapCommand: AsyncParsableCommand {
         let done = BootstrapStepRecord.bootstrappedClusters(steps)
         if done.isEmpty {
             throw InputError(
-                "--bootstrap \(path) has no cluster whose bootstrap finished ok (discovery included): nothing to tear down"
+                "--bootstrap \(path) has no cluster whose bootstrap finished ok (discovery included): no cluster to work on"
             )
         }
         return done
@@ -293,11 +329,13 @@ struct BootstrapCommand: AsyncParsableCommand {
             }
         }
         let output = RecordOutput(tool: "kp-bootstrap")
+        var configuration = TeardownConfiguration(
+            baseURL: endpoint.url, clusters: names, workers: workers, requestTimeout: requestTimeout.duration,
+            backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter),
+            etcd: etcd, etcdSkippedReason: reason)
+        configuration.crdsPerCluster = crdsPerCluster
         let teardowner = Teardowner(
-            configuration: TeardownConfiguration(
-                baseURL: endpoint.url, clusters: names, workers: workers, requestTimeout: requestTimeout.duration,
-                backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter),
-                etcd: etcd, etcdSkippedReason: reason),
+            configuration: configuration,
             transport: client, etcdTransport: etcdClient, onStep: { output.write($0) })
         let task = Task { await teardowner.run() }
         SignalWatcher.shared.onSignal { _ in task.cancel() }
@@ -310,6 +348,32 @@ struct BootstrapCommand: AsyncParsableCommand {
         if summary.failed > 0 {
             throw ToolFailure(
                 "\(summary.failed) of \(summary.clusters) clusters failed teardown (see the teardown_step records)",
+                exitCode: .failure)
+        }
+    }
+
+    /// Every cluster's first request after a restart (``KPBootstrap/FirstRequester``).
+    func runFirstRequests(endpoint: EndpointRecord, client: HTTPClient) async throws {
+        let names = try bootstrap.map(Self.bootstrappedClusters) ?? clusterNames()
+        let output = RecordOutput(tool: "kp-bootstrap")
+        let requester = FirstRequester(
+            configuration: FirstRequestConfiguration(
+                baseURL: endpoint.url, clusters: names, workers: workers, requestTimeout: requestTimeout.duration,
+                deadline: readyzDeadline.duration,
+                backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter)),
+            transport: client, onRecord: { output.write($0) })
+        let task = Task { await requester.run() }
+        SignalWatcher.shared.onSignal { _ in task.cancel() }
+        let summary = await task.value
+        output.write(summary)
+        StandardError.write(
+            String(
+                format: "kp-bootstrap: first requests: %d of %d clusters answered in %.2fs over %d workers\n",
+                summary.ok, summary.clusters, Double(summary.endNs - summary.startNs) / 1e9, summary.workers))
+        if let code = SignalWatcher.shared.exitCode, summary.interrupted { throw ExitCode(code.rawValue) }
+        if summary.failed > 0 {
+            throw ToolFailure(
+                "\(summary.failed) of \(summary.clusters) clusters failed their first request; first: \(summary.firstError ?? "?")",
                 exitCode: .failure)
         }
     }
@@ -375,7 +439,8 @@ struct BootstrapCommand: AsyncParsableCommand {
                 interval: discoveryInterval.duration, deadline: discoveryDeadline.duration,
                 requestTimeout: requestTimeout.duration),
             allowExisting: allowExisting,
-            backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter))
+            backoff: RetryBackoff(base: backoffBase.duration, cap: backoffCap.duration, jitter: backoffJitter),
+            crdsPerCluster: crdsPerCluster)
         let client: HTTPClient
         do {
             client = try HTTPClient(
@@ -393,6 +458,10 @@ struct BootstrapCommand: AsyncParsableCommand {
 
         if teardown {
             try await runTeardown(endpoint: endpoint, client: client)
+            return
+        }
+        if firstRequest {
+            try await runFirstRequests(endpoint: endpoint, client: client)
             return
         }
         let output = RecordOutput(tool: "kp-bootstrap")

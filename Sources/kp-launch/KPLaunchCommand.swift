@@ -19,11 +19,12 @@ struct KPLaunchCommand: AsyncParsableCommand {
               APISERVER_BIN=../apiserver/bin/apiserver kp-launch up --run-dir out/local
               kp-launch up --run-dir out/remote --apiserver-url https://10.0.0.5:6443 --token-file tok --ca-file ca.crt
               kp-launch down --run-dir out/demo
+              kp-launch restart --run-dir out/demo
               kubectl --kubeconfig out/demo/kubeconfig get --raw /version
               kp-launch kubeconfig --run out/demo --cluster c-001 > c-001.kubeconfig
             """,
         version: "kp-launch \(KPLaunchVersion.text)",
-        subcommands: [Up.self, Down.self, KubeconfigCommand.self],
+        subcommands: [Up.self, Down.self, Restart.self, KubeconfigCommand.self],
         defaultSubcommand: Up.self)
 
     static func main() async {

@@ -25,8 +25,8 @@ extension KPLaunchCommand {
                 --secure-port, RBAC, --token-auth-file, the service-account key flags, --v=2, \
                 --bind-address=127.0.0.1), then --sim-arg and --apiserver-arg values. They write a fresh \
                 token (<run>/target/tokens.csv and token, mode 0600) and RSA-2048 key (<run>/target/sa.key). \
-                Local mode without --etcd-endpoints starts a throw-away etcd (from PATH) on free loopback \
-                ports. Target output goes to <run>/logs/target.stdout.log and .stderr.log, etcd's to logs/etcd.log.
+                Local mode without --etcd-endpoints (and sim mode with --sim-etcd) starts a throw-away etcd \
+                (from PATH) on free loopback ports. Target output goes to <run>/logs/target.stdout.log and .stderr.log, etcd's to logs/etcd.log.
 
                 Writes <run>/endpoint.json (also printed on stdout), <run>/kubeconfig and <run>/launch.pid.
 
@@ -85,6 +85,12 @@ extension KPLaunchCommand {
             help: ArgumentHelp(
                 "Extra kp-sim argument (repeatable), e.g. --sim-arg=--fault-latency=fixed:5ms.", valueName: "arg"))
         var simArgs: [String] = []
+
+        @Flag(
+            help:
+                "Start a throw-away etcd for kp-sim as local mode does (unless etcd endpoints are given), so its objects survive kp-launch restart."
+        )
+        var simEtcd = false
 
         // MARK: local
         @Option(
@@ -186,6 +192,7 @@ extension KPLaunchCommand {
             c.apiserverArgs = apiserverArgs
             c.simBin = simBin
             c.simArgs = simArgs
+            c.simEtcd = simEtcd
             c.apiserverBin = fromEnv(apiserverBin, "APISERVER_BIN")
             c.apiserverDir = fromEnv(apiserverDir, "APISERVER_DIR")
             let etcd = LaunchEnvironment.etcdEndpoints(flag: etcdEndpoints, environment: env)

@@ -168,8 +168,8 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Find the knee: run the load phase once per comma-separated total rate (ops/s, increasing, e.g. 200,400,800), each for --load-duration at the scenario's read/write mix, and stop at the first step that breaks the SLO (--knee-p99, --knee-max-error-percent) or saturates the target; writes knee_step and knee_result records instead of load_final.",
-            valueName: "r1,r2,…"))
+            "Find the knee: run the load phase once per total rate (ops/s, increasing: 200,400,800, or linear:FROM:TO:COUNT, or geometric:FROM:TO:COUNT), each for --load-duration at the scenario's read/write mix, and stop at the first step that breaks the SLO (--knee-p99, --knee-max-error-percent) or saturates the target; writes knee_step and knee_result records instead of load_final.",
+            valueName: "rates"))
     var kneeSteps: String?
 
     @Option(

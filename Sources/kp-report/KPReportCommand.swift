@@ -28,6 +28,7 @@ struct KPReportCommand: AsyncParsableCommand {
         version: KPReportVersion.text,
         subcommands: [
             Fold.self, Meta.self, End.self, Check.self, CompareCommand.self, SweepCommand.self, CapacityCommand.self,
+            HistoryCommand.self,
         ],
         defaultSubcommand: Fold.self)
 

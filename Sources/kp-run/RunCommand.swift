@@ -38,7 +38,10 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Scenario: \(Scenario.namesText).", valueName: "s"))
     var scenario = "bootstrap"
-    @Option(help: ArgumentHelp("Run name, the folder under --out (default: <scenario>-<clusters>).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "Run name, the folder under --out (default: <scenario>-<clusters>; a sweep: <scenario>-sweep; a CRD sweep: <scenario>-<clusters>-crd-sweep; a comparison: <scenario>-<clusters>-compare, or <scenario>-vs-<b-scenario>-<clusters>; a knee: knee-<scenario>-<clusters>; a scenario that creates no VCP: <scenario>).",
+            valueName: "name"))
     var run: String?
     @Option(help: ArgumentHelp("Output root.", valueName: "dir"))
     var out = "out"
@@ -109,6 +112,22 @@ struct RunCommand: AsyncParsableCommand {
         .milliseconds(LoadConfiguration.defaultMaxLagMs), text: "\(LoadConfiguration.defaultMaxLagMs)ms")
     @Option(
         help: ArgumentHelp(
+            "mixed-*: find the knee instead of one load: kp-load --knee-steps runs the load phase at these total rates (200,400,800, linear:FROM:TO:COUNT or geometric:FROM:TO:COUNT), each for --load-duration, and stops at the first that breaks the SLO.",
+            valueName: "rates"))
+    var kneeSteps: String?
+    @Option(
+        help: ArgumentHelp(
+            "With --knee-steps: the SLO's response p99 of reads and of writes (default: kp-load's, 50ms).",
+            valueName: "d"),
+        transform: DurationArgument.transform)
+    var kneeP99: DurationArgument?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("With --knee-steps: the SLO's failed operations, % (default: kp-load's, 1).", valueName: "p")
+    )
+    var kneeMaxErrorPercent: Double?
+    @Option(
+        help: ArgumentHelp(
             "Cluster names, printf-style with one %d for the index 0..N-1 (default: c-%03d).", valueName: "f"))
     var nameFormat: String?
     @Flag(
@@ -163,6 +182,33 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
+            "Test CRDs each VCP gets in the bootstrap (kp-bootstrap --crds-per-cluster, 1-1000; default: 1).",
+            valueName: "k"))
+    var crdsPerCluster: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Sweep over CRDs per VCP: one run (or repeat set) per K at --clusters (space- or comma-separated), into out/<run>/k<K>; then kp-report sweep fits the cost per CRD.",
+            valueName: "\"k k …\""))
+    var crdSweep: String?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "churn: cycles after the steady sample, each deleting --churn-percent of the VCPs and creating as many new ones, then a sample (default: 5; at least 2).",
+            valueName: "n"))
+    var churnCycles: Int?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("churn: % of the VCPs each cycle deletes and creates (default: 20).", valueName: "p"))
+    var churnPercent: Double?
+    @Option(
+        help: ArgumentHelp(
+            "observe: how long to watch the live server (APISERVER_URL) between its two samples (default: 10m).",
+            valueName: "d"),
+        transform: DurationArgument.transform)
+    var observeDuration: DurationArgument?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
             "Runs of the scenario, each a fresh launch, into out/<run>/r1..rn; then the set is folded.", valueName: "n")
     )
     var `repeat` = 1
@@ -201,6 +247,16 @@ struct RunCommand: AsyncParsableCommand {
             "Absolute budgets YAML (see budgets.example.yaml), held against every run's figures by its fold: a broken error budget exits 7, a warning is reported.",
             valueName: "file"))
     var budgets: String?
+    @Option(
+        help: ArgumentHelp(
+            "Run history CSV (Apache Otava's layout): each complete run is appended after its fold (kp-report history add; branch from $BRANCH).",
+            valueName: "file"))
+    var history: String?
+    @Option(
+        help: ArgumentHelp(
+            "A postgresql:// URL: append each complete run to the history table there instead of a CSV.",
+            valueName: "url"))
+    var historyDsn: String?
     @Flag(
         help:
             "Require a comparison (make compare-bins): exit 2 unless A and B differ by --a-bin/--b-bin, --a-sim-args/--b-sim-args or --b-scenario."
@@ -298,6 +354,10 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         }
+        try validateKnee()
+        try validateChurnAndObserve()
+        try validateRestart()
+        try validateCRDs()
         if let w = watchersPerCluster {
             guard Scenario.named(scenario)!.watches || bScenario.flatMap(Scenario.named)?.watches == true else {
                 throw ValidationError(
@@ -339,8 +399,9 @@ struct RunCommand: AsyncParsableCommand {
                 "--name-format does not apply to --scenario \(scenario): Fleet members are named by the Fleet (<prefix><%04d index>); drop --name-format"
             )
         }
-        // The cluster-name rule is kp-bootstrap's own (ClusterNames), for every name this run will use.
-        let most = max(clusters, sizeList.max() ?? 0)
+        // The cluster-name rule is kp-bootstrap's own (ClusterNames), for every name this run will use
+        // (churn's new names too).
+        let most = max(clusters, sizeList.max() ?? 0, churnNamesUsed)
         do {
             _ = try ClusterNames.expand(format: nameFormat ?? "c-%03d", count: most)
         } catch {
@@ -365,6 +426,21 @@ struct RunCommand: AsyncParsableCommand {
         if let budgets {
             // Read and checked here, by the code that holds the runs to it, before anything starts.
             do { _ = try Budgets(path: budgets) } catch { throw ValidationError(error.description) }
+        }
+        if history != nil && historyDsn != nil {
+            throw ValidationError(
+                "--history and --history-dsn exclude each other: keep the history in a CSV or in PostgreSQL")
+        }
+        if let history {
+            let folder = (URL(fileURLWithPath: history).standardizedFileURL.path as NSString).deletingLastPathComponent
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError(
+                    "--history '\(history)': its folder does not exist; create it or name a CSV in an existing folder")
+            }
+        }
+        if let historyDsn {
+            do { _ = try HistoryPostgres(dsn: historyDsn) } catch { throw ValidationError(error.description) }
         }
         let bin = resolvedBinDir
         for tool in ["kp-launch", "kp-bootstrap", "kp-scrape", "kp-report", "kp-load"]
@@ -394,10 +470,52 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--knee-steps` and its SLO, checked by kp-load's own rules; the knee is one plain load phase of
+    /// one kp-load (mixed-*), one run: a repeat set, sweep or comparison of knees is not a thing kp-report folds.
+    func validateKnee() throws {
+        guard let kneeSteps else {
+            for (flag, given) in [
+                ("--knee-p99", kneeP99 != nil), ("--knee-max-error-percent", kneeMaxErrorPercent != nil),
+            ]
+            where given {
+                throw ValidationError(
+                    "\(flag) applies with --knee-steps only: add --knee-steps (KNEE_STEPS=…) or drop it")
+            }
+            return
+        }
+        do { _ = try KneeSearch.parseSteps(kneeSteps) } catch { throw ValidationError(error.description) }
+        let s = Scenario.named(scenario)!
+        if !(s.drivesLoad && s.loads.count == 1 && !s.snapshotReads && !s.watches) {
+            throw ValidationError(
+                "--knee-steps needs a scenario with one plain load phase (mixed-hot or mixed-uniform), not \(scenario)")
+        }
+        let other: [(String, Bool)] = [
+            ("--load-shards", loadShards > 1), ("--repeat", `repeat` > 1), ("--sizes", sizes != nil),
+            ("--a-bin/--b-bin/--a-sim-args/--b-sim-args/--b-scenario", comparing),
+        ]
+        if let (flag, _) = other.first(where: \.1) {
+            throw ValidationError("--knee-steps runs one kp-load in one run: drop \(flag)")
+        }
+        if let p = kneeP99, p.duration <= .zero {
+            throw ValidationError("--knee-p99 must be longer than 0 (got '\(p.text)')")
+        }
+        if let e = kneeMaxErrorPercent, !(e >= 0 && e <= 100) {
+            throw ValidationError(
+                "--knee-max-error-percent must be between 0 and 100 (got '\(RunSettings.number(e))')")
+        }
+    }
+
     /// Every run this command makes, in order: one, a repeat set, a sweep's sizes × repeats, or a
     /// comparison's A and B runs (the pre-flight sums their disk needs).
     var plannedRuns: [RunSettings] {
         let count = max(1, `repeat`)
+        if !crdSweepList.isEmpty {
+            return crdSweepList.flatMap { k in
+                var s = settings()
+                s.crdsPerCluster = k
+                return Array(repeating: s, count: count)
+            }
+        }
         if !sizeList.isEmpty {
             return sizeList.flatMap { n in
                 var s = settings()
@@ -521,7 +639,11 @@ struct RunCommand: AsyncParsableCommand {
 
     var runName: String {
         if let run { return run }
+        // observe creates no VCP: its run is named after the scenario alone.
+        if Scenario.named(scenario)?.createsVCPs == false && !comparing { return scenario }
         if sizes != nil { return "\(scenario)-sweep" }
+        if crdSweep != nil { return "\(scenario)-\(clusters)-crd-sweep" }
+        if kneeSteps != nil { return "knee-\(scenario)-\(clusters)" }
         if let bScenario { return "\(scenario)-vs-\(bScenario)-\(clusters)" }
         if comparing { return "\(scenario)-\(clusters)-compare" }
         return "\(scenario)-\(clusters)"
@@ -568,10 +690,19 @@ struct RunCommand: AsyncParsableCommand {
         settings.snapshotWarm = snapshotWarm
         settings.snapshotResources = snapshotResources ?? ""
         if let w = watchersPerCluster { settings.watchersPerCluster = w }
+        if let k = crdsPerCluster { settings.crdsPerCluster = k }
+        if let c = churnCycles { settings.scenario = settings.scenario.withChurnCycles(c) }
+        if let p = churnPercent { settings.churnPercent = p }
+        if let o = observeDuration { settings.observeDuration = RunDuration(text: o.text, duration: o.duration) }
         settings.seed = seed ?? 0
         // An absolute path: the fold runs with kp-run's working directory, --plan prints it for any.
         settings.budgets = budgets.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        settings.history = history.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        settings.historyDSN = historyDsn
         settings.scrapeCost = !noScrapeCost
+        settings.knee = kneeSteps.map {
+            Knee(steps: $0, p99: kneeP99.map(d), maxErrorPercent: kneeMaxErrorPercent)
+        }
         return settings
     }
 
@@ -582,6 +713,8 @@ struct RunCommand: AsyncParsableCommand {
         let items: [RunSeries.Item]
         if !sizeList.isEmpty {
             items = series.sweepItems(dir: dir, sizes: sizeList, repeat: `repeat`)
+        } else if !crdSweepList.isEmpty {
+            items = series.crdSweepItems(dir: dir, crds: crdSweepList, repeat: `repeat`)
         } else if comparing {
             let a: RunSeries.Side
             let b: RunSeries.Side

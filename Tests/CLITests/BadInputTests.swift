@@ -24,6 +24,20 @@ import Testing
             tool: "kp-run", args: ["--sim", "--a-sim-args", "--x=1", "--b-sim-args", "--x=1", "--out", "MARK/out"],
             names: "--a-sim-args"),
         Case(tool: "kp-run", args: ["--sim", "--workers", "-3", "--out", "MARK/out"], names: "--workers"),
+        // make knee: the rates, the scenario it needs, what it excludes, its SLO flags alone.
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--knee-steps", "400,200", "--out", "MARK/out"],
+            names: "--knee-steps"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "bootstrap", "--knee-steps", "100,200", "--out", "MARK/out"],
+            names: "mixed-hot"),
+        Case(
+            tool: "kp-run",
+            args: [
+                "--sim", "--scenario", "mixed-hot", "--knee-steps", "linear:100:400:4", "--load-shards", "2", "--out",
+                "MARK/out",
+            ], names: "--load-shards"),
+        Case(tool: "kp-run", args: ["--sim", "--knee-p99", "50ms", "--out", "MARK/out"], names: "--knee-p99"),
         Case(tool: "kp-run", args: ["--sim", "--hot-percent", "150", "--out", "MARK/out"], names: "--hot-percent"),
         Case(
             tool: "kp-run", args: ["--sim", "--max-error-percent", "101", "--out", "MARK/out"],
@@ -107,6 +121,24 @@ import Testing
             tool: "kp-run",
             args: ["--sim", "--scenario", "mixed-hot", "--watchers-per-cluster", "2", "--out", "MARK/out"],
             names: "--watchers-per-cluster"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "churn", "--churn-cycles", "1", "--out", "MARK/out"],
+            names: "--churn-cycles"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "churn", "--churn-percent", "0", "--out", "MARK/out"],
+            names: "--churn-percent"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "bootstrap", "--churn-cycles", "3", "--out", "MARK/out"],
+            names: "--churn-cycles"),
+        Case(tool: "kp-run", args: ["--sim", "--scenario", "observe", "--out", "MARK/out"], names: "APISERVER_URL"),
+        // restart restarts only a target kp-bench started: a server given by URL is refused.
+        Case(
+            tool: "kp-run", args: ["--scenario", "restart", "--out", "MARK/out"],
+            env: ["APISERVER_URL": "https://127.0.0.1:1"], names: "APISERVER_URL"),
+        Case(
+            tool: "kp-run",
+            args: ["--sim", "--scenario", "bootstrap", "--observe-duration", "1m", "--out", "MARK/out"],
+            names: "--observe-duration"),
         Case(tool: "kp-run", args: ["--sim", "--sizes", "50 x", "--out", "MARK/out"], names: "--sizes"),
         Case(tool: "kp-run", args: ["--out", "MARK/out", "--a-bin", "/bin/true"], names: "--b-bin"),
         Case(
@@ -179,6 +211,22 @@ import Testing
         // kp-bootstrap
         Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--clusters", "0"], names: "--clusters"),
         Case(tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--workers", "-1"], names: "--workers"),
+        Case(
+            tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--crds-per-cluster", "0"],
+            names: "--crds-per-cluster"),
+        Case(
+            tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--crds-per-cluster", "1001"],
+            names: "--crds-per-cluster"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--crds-per-cluster", "0", "--out", "MARK/out"], names: "--crds-per-cluster"
+        ),
+        Case(tool: "kp-run", args: ["--sim", "--crd-sweep", "1 1", "--out", "MARK/out"], names: "--crd-sweep"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--crd-sweep", "1 2", "--sizes", "2 4", "--out", "MARK/out"],
+            names: "--crd-sweep"),
+        Case(
+            tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--teardown", "--first-request"],
+            names: "--first-request"),
         Case(
             tool: "kp-bootstrap", args: ["--url", "https://127.0.0.1:1", "--backoff-jitter", "2"],
             names: "--backoff-jitter"),

@@ -64,6 +64,9 @@ import Testing
         #expect(errorCounts == (3, 2, 0))
         let result = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: "\(run)/result.json")))
+        // result.json says the code kp-run exited with, not run_end's 0.
+        #expect((result as? [String: Any])?["exit_code"] as? Int == 7)
+        #expect((result as? [String: Any])?["exit_name"] as? String == "budget-broken")
         let budgets = try #require((result as? [String: Any])?["budgets"] as? [[String: Any]])
         #expect(budgets.compactMap { $0["verdict"] as? String } == ["broken", "broken", "held"])
         #expect((budgets[0]["measured"] as? Double).map { $0 > 1.5 * 1_048_576 } == true)
@@ -75,6 +78,9 @@ import Testing
         #expect(w.stderr.contains("warning budget broken: per_vcp.heap_inuse_bytes"), "\(w.stderr)")
         let summary = try String(contentsOfFile: "\(run)/summary.md", encoding: .utf8)
         #expect(summary.contains("**HELD with warnings: 3 budgets"))
+        let warned = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: "\(run)/result.json")))
+        #expect((warned as? [String: Any])?["exit_code"] as? Int == 0)
         let warningCounts = try Self.validate("\(run)/junit.xml")
         #expect(warningCounts == (3, 0, 2))
         #expect(ProcessTable.alive(matching: root).isEmpty)

@@ -114,9 +114,12 @@ extension HelpTests {
     /// The helps of every kp-* tool built with ArgumentParser, by source folder (kp-sim parses its
     /// flags itself, kube-apiserver style, and states its defaults in its own rows).
     static let helpCommands: [String: [[String]]] = [
-        "kp-run": [[]], "kp-launch": [["up"], ["down"], ["kubeconfig"]], "kp-bootstrap": [[]], "kp-scrape": [[]],
-        "kp-load": [[]],
-        "kp-report": [["fold"], ["meta"], ["end"], ["check"], ["compare"], ["sweep"], ["capacity"]],
+        "kp-run": [[]], "kp-launch": [["up"], ["down"], ["restart"], ["kubeconfig"]], "kp-bootstrap": [[]],
+        "kp-scrape": [[]], "kp-load": [[]],
+        "kp-report": [
+            ["fold"], ["meta"], ["end"], ["check"], ["compare"], ["sweep"], ["capacity"], ["history", "add"],
+            ["history", "check"], ["history", "show"],
+        ],
         "kp-httpbench": [[]],
     ]
 

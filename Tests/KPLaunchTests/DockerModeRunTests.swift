@@ -120,7 +120,9 @@ import Testing
 
         private func lines(_ tag: String) -> [[String]] {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            return text.split(separator: "\n").compactMap { line in
+            // Complete lines only: a call whose line is still being written has not been logged yet.
+            guard let end = text.lastIndex(of: "\n") else { return [] }
+            return text[..<end].split(separator: "\n").compactMap { line in
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 return fields.first == tag ? Array(fields.dropFirst()) : nil
             }
@@ -266,6 +268,38 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: s.runDir + "/target/tokens.csv"))
         #expect(!FileManager.default.fileExists(atPath: s.runDir + "/target/sa.key"))
         #expect(FileManager.default.fileExists(atPath: ca))
+    }
+
+    /// `kp-launch restart` in docker mode: `compose restart apiserver`, the same container and URL,
+    /// ready again, a `restart` record on kp-launch up's stdout and as the answer, supervision untroubled.
+    @Test func restartRestartsTheApiserverContainer() throws {
+        try Tools.requireBuilt()
+        let s = try Sandbox(name: "restart-2")
+        defer { s.cleanUp() }
+        try s.startLaunch(["--port", String(s.apiPort)])
+        try #require(s.waitForFile(s.runDir + "/endpoint.json"), "no endpoint.json; stderr: \(s.stderr)")
+        let before = try #require(s.livePodPid)
+        let restart = try ToolProcess.run(
+            Tools.binDir + "/kp-launch", ["restart", "--run-dir", s.runDir], env: s.env, timeout: 60)
+        #expect(restart.status == 0, "kp-launch restart: \(restart.stderr)")
+        let answer = try #require(
+            try JSONSerialization.jsonObject(with: Data(restart.stdout.utf8)) as? [String: Any], "\(restart.stdout)")
+        #expect(answer["kind"] as? String == "restart")
+        #expect(answer["outcome"] as? String == "ok")
+        #expect(answer["mode"] as? String == "docker")
+        #expect(answer["container"] as? String == "kp-bench-apiserver-1")
+        #expect(answer["etcd_prefix"] as? String == (try s.endpoint())["etcd_prefix"] as? String)
+        #expect((answer["ready_ns"] as? Int ?? 0) > (answer["started_ns"] as? Int ?? Int.max))
+        let after = try #require(s.livePodPid)
+        #expect(after != before, "the fake's restart must have started a new kp-sim")
+        #expect(s.calls.contains(compose(s, ["restart", "apiserver"])))
+        #expect(s.stdout.contains("\"kind\":\"restart\""))
+        // Supervision goes on: the run is still up, and stops cleanly.
+        #expect(s.process?.isRunning == true, "stderr: \(s.stderr)")
+        let down = try ToolProcess.run(Tools.binDir + "/kp-launch", ["down", "--run-dir", s.runDir], env: s.env)
+        #expect(down.status == 0, "kp-launch down: \(down.stderr)")
+        #expect(s.waitForExit() == 0, "stderr: \(s.stderr)")
+        #expect(s.livePodPid == nil)
     }
 
     @Test func pullPolicyAndImageAreSelectable() throws {

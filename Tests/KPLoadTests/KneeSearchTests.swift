@@ -97,7 +97,13 @@ import Testing
 
     @Test func parseSteps() throws {
         #expect(try KneeSearch.parseSteps("50, 70,85.5") == [50, 70, 85.5])
-        for bad in ["", "100,50", "100,100", "a", "0,1", "10,,20", "-5"] {
+        #expect(try KneeSearch.parseSteps("linear:100:1000:10") == [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000])
+        #expect(try KneeSearch.parseSteps("geometric:100:1600:5") == [100, 200, 400, 800, 1600])
+        #expect(try KneeSearch.parseSteps("geometric:10:100:3") == [10, 31.623, 100])
+        for bad in [
+            "", "100,50", "100,100", "a", "0,1", "10,,20", "-5", "linear:100:1000", "linear:1000:100:5",
+            "linear:100:1000:1", "cubic:1:2:3", "geometric:0:10:3", "linear:100:100.0001:1000", "linear:100:200:x",
+        ] {
             #expect(throws: InputProblem.self, "\(bad)") { try KneeSearch.parseSteps(bad) }
         }
     }

@@ -157,35 +157,66 @@ import Testing
         }
     }
 
-    static let shapes = [
-        // Repeated keys: JSONDecoder keeps the first.
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","phase":"q","source":"s"}"#,
-        #"{"kind":"sample","kind":"error","v":1,"t_ns":1,"phase":"p","source":"s","tool":"t","message":"m"}"#,
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","missing":{"a":"1","a":"2"}}"#,
-        // Keys spelled with escapes or beyond ASCII.
-        #"{"kind":"sample","v":1,"t_ns":1,"ph\u0061se":"p","source":"s"}"#,
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","missing":{"\u00e9":"1","é":"2"}}"#,
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","missing":{"e\u0301":"1","é":"2"}}"#,
-        // Whitespace, trailing bytes, a byte-order mark, other top-level values.
-        " {\t\"kind\" : \"sample\" ,\r\"v\":1 , \"t_ns\" : 1,\"phase\":\"p\",\"source\":\"s\" } ",
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s"}x"#,
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s"}{}"#,
-        "\u{FEFF}{\"kind\":\"sample\",\"v\":1,\"t_ns\":1,\"phase\":\"p\",\"source\":\"s\"}",
-        "[]", "{}", "null", "\"sample\"", "1", "", "{", "{\"kind\"}", "{\"kind\":\"sample\",}", "[1,]",
-        // Nulls for optional and required fields.
-        #"{"kind":"sample","v":null,"t_ns":1,"phase":"p","source":"s","error":null,"families":null}"#,
-        #"{"kind":"sample","v":1,"t_ns":null,"phase":"p","source":"s"}"#,
-        #"{"kind":null,"v":1}"#, #"{"v":1}"#, #"{"kind":"bogus","v":1}"#, #"{"kind":"sample","v":2}"#,
-        // Unknown fields of every shape, deep ones included.
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","x":{"y":[1,2.5,"z",true,false,null,{}]}}"#,
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","x":"# + String(repeating: "[", count: 70)
-            + String(repeating: "]", count: 70) + "}",
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","x":"# + String(repeating: "[", count: 600)
-            + String(repeating: "]", count: 600) + "}",
-        // A record of the wrong shape.
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","missing":{"a":1}}"#,
-        #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","families":[{"name":"m","type":"t","samples":{}}]}"#,
-    ]
+    static let shapes =
+        [
+            // Repeated keys: JSONDecoder keeps the first.
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","phase":"q","source":"s"}"#,
+            #"{"kind":"sample","kind":"error","v":1,"t_ns":1,"phase":"p","source":"s","tool":"t","message":"m"}"#,
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","missing":{"a":"1","a":"2"}}"#,
+            // Keys spelled with escapes or beyond ASCII.
+            #"{"kind":"sample","v":1,"t_ns":1,"ph\u0061se":"p","source":"s"}"#,
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","missing":{"\u00e9":"1","é":"2"}}"#,
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","missing":{"e\u0301":"1","é":"2"}}"#,
+            // Whitespace, trailing bytes, a byte-order mark, other top-level values.
+            " {\t\"kind\" : \"sample\" ,\r\"v\":1 , \"t_ns\" : 1,\"phase\":\"p\",\"source\":\"s\" } ",
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s"}x"#,
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s"}{}"#,
+            "\u{FEFF}{\"kind\":\"sample\",\"v\":1,\"t_ns\":1,\"phase\":\"p\",\"source\":\"s\"}",
+            "[]", "{}", "null", "\"sample\"", "1", "", "{", "{\"kind\"}", "{\"kind\":\"sample\",}", "[1,]",
+            // Nulls for optional and required fields.
+            #"{"kind":"sample","v":null,"t_ns":1,"phase":"p","source":"s","error":null,"families":null}"#,
+            #"{"kind":"sample","v":1,"t_ns":null,"phase":"p","source":"s"}"#,
+            #"{"kind":null,"v":1}"#, #"{"v":1}"#, #"{"kind":"bogus","v":1}"#, #"{"kind":"sample","v":2}"#,
+            // Unknown fields of every shape, deep ones included.
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","x":{"y":[1,2.5,"z",true,false,null,{}]}}"#,
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","x":"# + String(repeating: "[", count: 70)
+                + String(repeating: "]", count: 70) + "}",
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","x":"# + String(repeating: "[", count: 600)
+                + String(repeating: "]", count: 600) + "}",
+            // A record of the wrong shape.
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","missing":{"a":1}}"#,
+            #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","families":[{"name":"m","type":"t","samples":{}}]}"#,
+        ] + familyShapes
+
+    /// Metric families, which the fast path builds without `init(from:)`: every optional, value form,
+    /// unknown, repeated or escaped key, and wrong shape must come out as JSONDecoder has them.
+    static let familyShapes: [String] = [
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","labels":{},"value":1}]}"#,
+        #"{"name":"m","type":"gauge","help":null,"samples":[{"name":"m","labels":{"a":"b"},"value":-0.0,"timestamp_ms":null}]}"#,
+        #"{"name":"m","type":"gauge","help":"h","samples":[{"name":"m","labels":{},"value":2.5,"timestamp_ms":17}]}"#,
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","labels":{},"value":"NaN"},{"name":"m","labels":{},"value":"+Inf"}]}"#,
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","labels":{},"value":"Inf"},{"name":"m","labels":{},"value":"-Inf"}]}"#,
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","labels":{},"value":"inf"}]}"#,
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","labels":{},"value":true}]}"#,
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","labels":{},"value":1,"timestamp_ms":1.5}]}"#,
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","labels":{},"value":1,"extra":[1]}]}"#,
+        #"{"name":"m","type":"gauge","extra":{},"samples":[]}"#,
+        #"{"name":"m","name":"n","type":"gauge","samples":[]}"#,
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","labels":{},"labels":{"a":"b"},"value":1}]}"#,
+        #"{"name":"m","type":"gauge","samples":[]}"#,
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","value":1}]}"#,
+        #"{"name":"m","samples":[]}"#,
+        #"{"name":"m","type":"gauge","help":1,"samples":[]}"#,
+        #"{"name":"m","type":"gauge","samples":[{"name":"m","labels":{"a":1},"value":1}]}"#,
+        #"{"name":"m","type":"gauge","samples":[1]}"#,
+        #"{"name":"m","type":"gauge","samples":null}"#,
+    ].map { #"{"kind":"sample","v":1,"t_ns":1,"phase":"p","source":"s","families":["# + $0 + "]}" }
+
+    @Test func familiesTakeTheFastPath() {
+        #expect(Self.fastPathTakes(Array(Self.familyShapes[1].utf8)))
+        #expect(Self.fastPathTakes(Array(Self.familyShapes[3].utf8)))
+        #expect(!Self.fastPathTakes(Array(Self.familyShapes[8].utf8)))
+    }
 
     @Test(arguments: shapes)
     func documentShapesMatch(line: String) {

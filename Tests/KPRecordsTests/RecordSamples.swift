@@ -171,7 +171,18 @@ enum RecordSamples {
         let wFinal = WatchFinalRecord(
             watchers: 4, watchersPerCluster: 2, clusters: 2, resources: ["memwidgets", str(&r, "configmaps")],
             startNs: 1, endNs: 3, eventsPerSecond: 4.5, counts: counts, interrupted: false)
+        let restart = RestartRecord(
+            outcome: "ok", mode: "sim", requestedNs: 1, stopNs: 2, stoppedNs: 3, startedNs: 4, readyNs: 9, pid: 77,
+            container: str(&r, "c"), etcdEndpoints: "http://127.0.0.1:2379", etcdPrefix: "/registry-kpbench-r-1",
+            error: str(&r, "e"))
+        let firstRequest = FirstRequestRecord(
+            cluster: "c-001", outcome: "ok", startNs: 1, endNs: 5, attempts: 2, objects: 0,
+            statusCounts: ["503": 1, "200": 1], error: str(&r, "e"))
+        let firstSummary = FirstRequestSummaryRecord(
+            clusters: 2, ok: 1, failed: 1, workers: 12, startNs: 1, endNs: 6, interrupted: false,
+            firstError: str(&r, "c-002: HTTP 404"))
         return [
+            restart.record, firstRequest.record, firstSummary.record,
             ep.record, meta.record, end.record, step.record, sum.record, sample.record, prof.record, cost.record,
             kneeStep.record, kneeResult.record,
             interval.record,

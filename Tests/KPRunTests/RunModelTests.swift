@@ -10,7 +10,8 @@ import Testing
         let phases = s.phases
         #expect(Set(phases).count == phases.count, "\(name) takes a sample twice: \(phases)")
         #expect(!phases.contains(Scenario.launchSample.phase))
-        #expect(phases.first == "baseline")
+        // Every scenario that creates VCPs starts with the seed's baseline; observe creates none.
+        #expect(phases.first == (s.createsVCPs ? "baseline" : "observe-start"))
     }
 
     @Test func loadScenariosEndWithTheirPostLoadSample() {
@@ -26,12 +27,13 @@ import Testing
         #expect(
             Scenario.names == [
                 "bootstrap", "mixed-hot", "mixed-uniform", "fleet-bootstrap", "teardown", "snapshot", "watch-fanout",
+                "churn", "restart", "observe",
             ])
         #expect(Scenario.loadNames == ["mixed-hot", "mixed-uniform", "snapshot", "watch-fanout"])
         #expect(Scenario.named("watch-fanout")!.watches)
         #expect(!Scenario.named("mixed-hot")!.watches)
         #expect(Scenario.named("snapshot")!.snapshotReads)
-        #expect(Scenario.namesText.hasSuffix(" or watch-fanout"))
+        #expect(Scenario.namesText.hasSuffix(" or observe"))
     }
 
     @Test func recordFilesFollowTheSteps() {

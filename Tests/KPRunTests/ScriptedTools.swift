@@ -61,6 +61,14 @@ final class ScriptedTools: @unchecked Sendable {
                 if let l = launchPid { fake.post(exit: 0, of: l) }
                 return .exit(0)
             }
+            if s.args.first == "restart" {
+                fake.emit(
+                    RestartRecord(
+                        outcome: "ok", mode: "sim", requestedNs: now, stopNs: now, stoppedNs: now, startedNs: now,
+                        readyNs: now
+                    ).record, from: s)
+                return .exit(0)
+            }
             launchPid = s.pid
             if let failure = launchFailure {
                 fake.emit(
@@ -95,7 +103,13 @@ final class ScriptedTools: @unchecked Sendable {
             return .exit(0)
         case "kp-bootstrap":
             let clusters = Int(s.value("--clusters") ?? "") ?? plan.settings.clusters
-            if s.args.contains("--teardown") {
+            if s.args.contains("--first-request") {
+                fake.emit(
+                    FirstRequestSummaryRecord(
+                        clusters: clusters, ok: clusters, failed: 0, workers: plan.settings.workers, startNs: now,
+                        endNs: now, interrupted: false, firstError: nil
+                    ).record, from: s)
+            } else if s.args.contains("--teardown") {
                 fake.emit(
                     TeardownSummaryRecord(
                         clusters: clusters, ok: clusters, failed: 0, keysDeleted: 0, objectsDeleted: clusters,

@@ -23,6 +23,8 @@ extension RunSettings {
             allowExisting: false, sim: sim, loadShards: shards, binDir: binDir, launchArgs: [],
             environment: environment)
         s.seed = seed
+        // Scenario observe's watch is one more wait: the steady wait's length here, not its 10m default.
+        s.observeDuration = d(waits.steady)
         return s
     }
 }

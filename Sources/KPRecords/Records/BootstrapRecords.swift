@@ -24,9 +24,12 @@ public struct BootstrapStepRecord: KPRecord {
     /// `crd_create` only: true when the CRD was there before this run (409 AlreadyExists counted as
     /// created under `--allow-existing`), so the cluster is one an earlier run left; absent otherwise.
     public var existed: Bool?
+    /// `crd_create`, `crd_established` and `discovery` only, when kp-bootstrap made more than one test
+    /// CRD per cluster (`--crds-per-cluster`): the CRD's name; absent with one CRD per cluster.
+    public var crd: String?
 
     enum CodingKeys: String, CodingKey {
-        case kind, v, cluster, step, attempts, outcome, retries, error, existed
+        case kind, v, cluster, step, attempts, outcome, retries, error, existed, crd
         case startNs = "start_ns"
         case endNs = "end_ns"
         case statusCounts = "status_counts"
@@ -34,8 +37,9 @@ public struct BootstrapStepRecord: KPRecord {
 
     public init(
         cluster: String, step: String, startNs: Int64, endNs: Int64, attempts: Int, outcome: String,
-        statusCounts: [String: Int], retries: Int, error: String?, existed: Bool? = nil
+        statusCounts: [String: Int], retries: Int, error: String?, existed: Bool? = nil, crd: String? = nil
     ) {
+        self.crd = crd
         self.cluster = cluster
         self.step = step
         self.startNs = startNs

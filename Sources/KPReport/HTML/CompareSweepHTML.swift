@@ -125,9 +125,11 @@ extension Sweep {
         var title = f.title
         if let lf = f.fit {
             title +=
-                ": fixed \(format(f.unit, lf.intercept)) + \(perVCP(f.unit, lf.slope)) × N, R² \(lf.rSquared.map { Format.fixed($0, 4) } ?? Format.missing)"
+                ": fixed \(format(f.unit, lf.intercept)) + \(perVCP(f.unit, lf.slope)) × \(axisLetter), R² \(lf.rSquared.map { Format.fixed($0, 4) } ?? Format.missing)"
         }
-        var c = SVGChart(id: "sweep-\(index)", title: title, xLabel: "N (VCPs)", yLabel: "\(unit) at steady")
+        var c = SVGChart(
+            id: "sweep-\(index)", title: title, xLabel: axis == nil ? "N (VCPs)" : "K (CRDs per VCP)",
+            yLabel: "\(unit) at steady")
         c.height = 320
         if let lf = f.fit {
             c.series.append(
@@ -183,7 +185,7 @@ extension Sweep {
         let notice = Report.emulatorNotice + "\n\n"
         if md.hasPrefix(notice) { md = String(md.dropFirst(notice.count)) }
         return HTMLPage(
-            title: "kp-bench sweep over N", header: header,
+            title: "kp-bench sweep over \(axisLetter)", header: header,
             sections: [.init(id: "charts", title: "Fits at steady", body: charts)]
                 + (capacity.map { [$0.htmlSection] } ?? [])
                 + [

@@ -22,6 +22,9 @@ public struct SVGChart: Sendable {
         public var dashed: Bool
         /// Dots on the vertices of a short line (off for computed curves, whose vertices are not data).
         public var vertices = true
+        /// Points only: per point, a link (and its tooltip) the point opens; nil or a shorter list leaves
+        /// the rest plain.
+        public var links: [(href: String, title: String)?]?
         public init(
             _ name: String, kind: Kind = .line, points: [(x: Double, y: Double)], color: Int, dashed: Bool = false
         ) {
@@ -97,10 +100,11 @@ public struct SVGChart: Sendable {
     static let left = 78.0, right = 24.0, top = 58.0, bottom = 50.0
 
     /// Points of a series that can be drawn on these axes.
-    func drawable(_ s: Series) -> [(x: Double, y: Double)] {
-        s.points.filter { p in
-            p.x.isFinite && p.y.isFinite && (!xLog || p.x > 0) && (!yLog || p.y > 0)
-        }
+    func drawable(_ s: Series) -> [(x: Double, y: Double)] { s.points.filter(canDraw) }
+
+    /// Whether a point can be drawn on these axes.
+    func canDraw(_ p: (x: Double, y: Double)) -> Bool {
+        p.x.isFinite && p.y.isFinite && (!xLog || p.x > 0) && (!yLog || p.y > 0)
     }
 
     /// The number of points drawn (the `data-points` attribute).
@@ -261,6 +265,19 @@ public struct SVGChart: Sendable {
                 for p in pts.dropFirst() { d += " H\(f(px(p.x))) V\(f(py(p.y)))" }
                 o += "<path class=\"series\" d=\"\(d)\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"2\"\(dash)/>\n"
             case .points:
+                if let links = s.links {
+                    for (i, p) in s.points.enumerated() where canDraw(p) {
+                        let dot =
+                            "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"4\" fill=\"\(c)\" stroke=\"#fff\" stroke-width=\"1\"/>"
+                        if i < links.count, let l = links[i] {
+                            o += "<a href=\"\(Self.escape(l.href))\"><title>\(Self.escape(l.title))</title>\(dot)</a>"
+                        } else {
+                            o += dot
+                        }
+                    }
+                    o += "\n"
+                    continue
+                }
                 for p in pts {
                     o +=
                         "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"4\" fill=\"\(c)\" stroke=\"#fff\" stroke-width=\"1\"/>"
