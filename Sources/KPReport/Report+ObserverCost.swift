@@ -1,5 +1,6 @@
 import KPCore
 import KPRecords
+import KPRunModel
 
 /// The observer's own cost: what one `/metrics` scrape costs the server (kp-scrape's burst, the
 /// `scrape_cost` record) and what share of the idle CPU the series' scrape interval explains.
@@ -35,10 +36,16 @@ public struct ObserverCost: Sendable {
         intervalSeconds = intervalText.flatMap(DurationGrammar.parse).map(DurationGrammar.seconds)
         idleCPUPercent = phases.row("baseline")?.cpuPercent
         guard let r = record else {
-            notMeasured =
-                data.runMeta?.flags["scrape-cost"] == "off"
-                ? "the run was made with kp-run --no-scrape-cost"
-                : "the run has no scrape_cost record (a run made before kp-bench measured it, or kp-scrape --burst did not run)"
+            let scenario = data.runMeta.flatMap { Scenario.named($0.scenario, flags: $0.flags) }
+            if let scenario, !scenario.steps.contains(.scrapeCost) {
+                notMeasured =
+                    "scenario \(scenario.name) takes no scrape-cost burst (it adds no load of its own to the server it watches)"
+            } else {
+                notMeasured =
+                    data.runMeta?.flags["scrape-cost"] == "off"
+                    ? "the run was made with kp-run --no-scrape-cost"
+                    : "the run has no scrape_cost record (a run made before kp-bench measured it, or kp-scrape --burst did not run)"
+            }
             return
         }
         guard let c = r.cpuSecondsPerScrape else {

@@ -29,13 +29,18 @@ extension Report {
         ])
         text += t.text + "\nHow each value is derived:\n\n"
         for line in s.lines { text += "- `\(line.field)` = \(line.value): \(line.basis).\n" }
+        // A scenario that creates no VCP (observe) knows no N: the peaks above are all it can size from.
+        guard scenarioModel.createsVCPs else {
+            return text
+                + "\nScenario \(scenarioModel.name) creates no VCP, so it gives no per-VCP figures: the peaks above are the observed server's as a whole.\n"
+        }
         let heap = phases.perVCP(.heapInuse, phase: "steady")
         let rss = phases.perVCP(.rss, phase: "steady")
         let gor = phases.perVCP(.goroutines, phase: "steady")
         text +=
             "\nPer-VCP rule of thumb at steady: heap ≈ \(Format.mib2(heap)) / VCP, RSS ≈ \(Format.mib2(rss)) / VCP, goroutines ≈ \(Format.fixed(gor, 2)) / VCP.\n"
         text += "\nCPU per VCP: " + cpuPerVCPText + "\n"
-        if data.loadFinal == nil {
+        if data.loadFinal == nil && data.kneeResult == nil {
             text +=
                 "\nA bootstrap-only run undercounts the steady CPU and heap that real traffic adds: re-measure with mixed-hot at the expected rate before sizing for production.\n"
         }

@@ -22,13 +22,15 @@ extension Report {
         }
         if let existing = existingVCPsWarning { out.append(existing + "\n") }
         out.append(runSection)
-        out.append(headlineSection)
+        // A scenario that creates no VCP (observe) has no bootstrap, no N and so no per-VCP figures.
+        let createsVCPs = scenarioModel.createsVCPs
+        if createsVCPs { out.append(headlineSection) }
         out.append(phasesSection)
-        out.append(perVCPSection)
+        if createsVCPs { out.append(perVCPSection) }
         out.append(deltaSection)
         let fleet = fleetSection
         if !fleet.isEmpty { out.append(fleet) }
-        out.append(bootstrapSection)
+        if createsVCPs { out.append(bootstrapSection) }
         let teardown = teardownSection
         if !teardown.isEmpty { out.append(teardown) }
         let churn = churnSection
