@@ -143,6 +143,15 @@ public enum KneeSearch {
         return Summary(result: .allHeld, highestHeldRps: highest, endingStep: nil, endingRps: nil, endingReasons: [])
     }
 
+    /// The SLO flags' rule, for kp-load and kp-run alike: `--knee-p99` (its text and nanoseconds)
+    /// longer than 0, `--knee-max-error-percent` from 0 to 100.
+    public static func checkSLO(p99Text: String, p99Ns: Int64?, maxErrorPercent: Double?) throws(InputProblem) {
+        if let ns = p99Ns, ns <= 0 { throw InputProblem("--knee-p99 must be longer than 0 (got '\(p99Text)')") }
+        if let e = maxErrorPercent, !(e >= 0 && e <= 100) {
+            throw InputProblem("--knee-max-error-percent must be between 0 and 100 (got '\(e)')")
+        }
+    }
+
     /// `--knee-steps`: the total rates (ops/s), strictly increasing, written one of three ways:
     /// - `200,400,800`: the rates themselves;
     /// - `linear:FROM:TO:COUNT`: COUNT rates from FROM to TO, equally spaced (`linear:100:1000:10`:

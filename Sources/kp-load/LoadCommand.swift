@@ -332,10 +332,10 @@ struct LoadCommand: AsyncParsableCommand {
                 )
             }
         }
-        if kneeP99.duration <= .zero { throw ValidationError("--knee-p99 must be longer than 0 (got \(kneeP99.text))") }
-        if !(kneeMaxErrorPercent >= 0 && kneeMaxErrorPercent <= 100) {
-            throw ValidationError("--knee-max-error-percent must be between 0 and 100 (got \(kneeMaxErrorPercent))")
-        }
+        do {
+            try KneeSearch.checkSLO(
+                p99Text: kneeP99.text, p99Ns: kneeP99.nanoseconds, maxErrorPercent: kneeMaxErrorPercent)
+        } catch { throw ValidationError(error.description) }
     }
 
     func run() async throws {

@@ -496,13 +496,10 @@ struct RunCommand: AsyncParsableCommand {
         if let (flag, _) = other.first(where: \.1) {
             throw ValidationError("--knee-steps runs one kp-load in one run: drop \(flag)")
         }
-        if let p = kneeP99, p.duration <= .zero {
-            throw ValidationError("--knee-p99 must be longer than 0 (got '\(p.text)')")
-        }
-        if let e = kneeMaxErrorPercent, !(e >= 0 && e <= 100) {
-            throw ValidationError(
-                "--knee-max-error-percent must be between 0 and 100 (got '\(RunSettings.number(e))')")
-        }
+        do {
+            try KneeSearch.checkSLO(
+                p99Text: kneeP99?.text ?? "", p99Ns: kneeP99?.nanoseconds, maxErrorPercent: kneeMaxErrorPercent)
+        } catch { throw ValidationError(error.description) }
     }
 
     /// Every run this command makes, in order: one, a repeat set, a sweep's sizes × repeats, or a
