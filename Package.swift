@@ -1,11 +1,13 @@
 // swift-tools-version: 6.2
 //
 // kp-bench: a reproducible performance harness for the kplane apiserver.
-// Imports point downward only: tools -> KPCLI + one library per tool (KPLaunch, KPBootstrap, KPScrape,
-// KPLoad, KPReport) -> concern libraries (KPHTTP, KPStats -> KPPromText, KPPprof) -> KPRecords -> KPCore.
+// Imports point downward only: tools -> one library per tool (KPLaunch, KPBootstrap, KPScrape, KPLoad,
+// KPReport) -> KPCLI and concern libraries (KPHTTP, KPStats -> KPPromText, KPPprof) -> KPRecords -> KPCore.
 // KPCore (Foundation only) holds what every layer shares: exit codes and error types, the duration
-// grammar, cluster names, the atomic file write. Only KPCLI and the tools import ArgumentParser and
-// install signal handlers. KPSim imports KPCore, KPPromText and KPPprof, never KPHTTP or the tool
+// grammar, cluster names, the atomic file write. Each tool library owns its tool's option group (an
+// ArgumentParser `ParsableArguments` with its own validate()), so kp-run checks a step's arguments
+// with the tool's own rules; KPCLI holds the option types the tools share. Only the tools install
+// signal handlers. KPSim imports KPCore, KPPromText and KPPprof, never KPHTTP or the tool
 // libraries, so a client bug cannot be hidden by the same bug in the server.
 // Each target declares exactly the modules its sources import.
 import PackageDescription
@@ -78,28 +80,35 @@ let package = Package(
         .target(
             name: "KPLaunch",
             dependencies: [
-                "KPCore", "KPRecords", "KPHTTP",
+                "KPCore", "KPRecords", "KPHTTP", "KPCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]),
         .target(
             name: "KPBootstrap",
-            dependencies: ["KPCore", "KPRecords", "KPHTTP"]),
+            dependencies: [
+                "KPCore", "KPRecords", "KPHTTP", "KPCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .target(
             name: "KPScrape",
             dependencies: [
-                "KPCore", "KPRecords", "KPHTTP", "KPPromText", "KPPprof",
+                "KPCore", "KPRecords", "KPHTTP", "KPPromText", "KPPprof", "KPCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
             name: "KPLoad",
             dependencies: [
-                "KPCore", "KPRecords", "KPHTTP", "KPStats", "KPRunModel",
+                "KPCore", "KPRecords", "KPHTTP", "KPStats", "KPRunModel", "KPCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "KPReport",
             dependencies: [
-                "KPCore", "KPRecords", "KPStats", "KPPprof", "KPRunModel",
+                "KPCore", "KPRecords", "KPStats", "KPPprof", "KPRunModel", "KPCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),  // compare's thresholds file
             ]),
 
@@ -143,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "kp-run",
             dependencies: [
-                "KPCLI", "KPRun", "KPRunModel", "KPBootstrap", "KPLoad", "KPReport",
+                "KPCLI", "KPRun", "KPRunModel", "KPBootstrap", "KPLoad", "KPReport", "KPLaunch", "KPScrape",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -184,21 +193,33 @@ let package = Package(
             name: "KPLaunchTests",
             dependencies: [
                 "KPLaunch", "KPRecords", "KPCLI", "KPTestSupport", .product(name: "Yams", package: "Yams"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures/fake-docker"]),  // run in place by the docker-mode tests (found via #filePath)
         .testTarget(
-            name: "KPBootstrapTests", dependencies: ["KPBootstrap", "KPCore", "KPRecords", "KPHTTP", "KPTestSupport"]),
+            name: "KPBootstrapTests",
+            dependencies: [
+                "KPBootstrap", "KPCLI", "KPCore", "KPRecords", "KPHTTP", "KPTestSupport",
+            ]),
         .testTarget(
             name: "KPScrapeTests",
-            dependencies: ["KPCore", "KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPLaunch", "KPTestSupport"]),
+            dependencies: [
+                "KPCore", "KPCLI", "KPScrape", "KPRecords", "KPHTTP", "KPPprof", "KPLaunch", "KPTestSupport",
+            ]),
         .testTarget(
             name: "KPLoadTests",
             dependencies: [
-                "KPCore", "KPLoad", "KPBootstrap", "KPRecords", "KPStats", "KPHTTP", "KPReport", "KPTestSupport",
+                "KPCore", "KPLoad", "KPBootstrap", "KPRecords", "KPStats", "KPHTTP", "KPReport", "KPRunModel",
+                "KPTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
-            name: "KPReportTests", dependencies: ["KPReport", "KPRecords", "KPStats", "KPPprof", "KPRunModel"]),
+            name: "KPReportTests",
+            dependencies: [
+                "KPReport", "KPRecords", "KPStats", "KPPprof", "KPRunModel", "KPCore", "KPCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(name: "KPRunTests", dependencies: ["KPCore", "KPRun", "KPRunModel", "KPRecords"]),
         // Runs the built tools as a user would (help text, bad input, end-to-end runs on kp-sim).
         .testTarget(

@@ -31,6 +31,7 @@ public struct EndpointOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// The rules on the values alone (no file is read).
     public func validate() throws {
         if endpoint != nil && url != nil {
             throw ValidationError(
@@ -43,6 +44,12 @@ public struct EndpointOptions: ParsableArguments, Sendable {
         if let url, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
             throw ValidationError("--url must start with https:// or http:// (got '\(url)')")
         }
+    }
+
+    /// The checks that read the machine: the files the flags name are readable. ``resolve()`` makes
+    /// them first; ``validate()`` stays pure, so kp-run can check a step's arguments before the
+    /// files exist.
+    public func checkInputs() throws {
         for (flag, path) in [("--token-file", tokenFile), ("--ca-file", caFile)] {
             if let path, !FileManager.default.isReadableFile(atPath: path) {
                 throw ValidationError("\(flag) \(path) is not a readable file: check the path and its permissions")
@@ -55,6 +62,7 @@ public struct EndpointOptions: ParsableArguments, Sendable {
 
     /// Resolves to an endpoint record (reading the file or stdin), validating the files it names.
     public func resolve() throws -> EndpointRecord {
+        try checkInputs()
         if let url {
             var rec = EndpointRecord(
                 url: url.hasSuffix("/") ? String(url.dropLast()) : url, caFile: caFile, tokenFile: tokenFile ?? "",

@@ -16,40 +16,6 @@ public enum ClusterSelection {
         return (0..<count).map { parsed.render($0) }
     }
 
-    /// Clusters whose bootstrap finished ok in a kp-bootstrap stream, sorted by name.
-    ///
-    /// A cluster is ok by ``KPRecords/BootstrapStepRecord/bootstrappedClusters(_:)``.
-    public static func bootstrappedClusters(path: String) throws(InputProblem) -> [String] {
-        let items: [JSONLReader.Item]
-        do {
-            items = try JSONLReader.read(path: path)
-        } catch {
-            throw InputProblem("--bootstrap \(path): \(error) (pass the bootstrap.jsonl that kp-bootstrap wrote)")
-        }
-        var steps: [BootstrapStepRecord] = []
-        for item in items {
-            switch item {
-            case .success(.bootstrapStep(let step)):
-                steps.append(step)
-            case .failure(let e):
-                throw InputProblem("--bootstrap \(path): \(e) (pass the bootstrap.jsonl that kp-bootstrap wrote)")
-            default:
-                continue
-            }
-        }
-        guard !steps.isEmpty else {
-            throw InputProblem(
-                "--bootstrap \(path) holds no bootstrap_step records: pass the bootstrap.jsonl that kp-bootstrap wrote")
-        }
-        let ok = BootstrapStepRecord.bootstrappedClusters(steps)
-        guard !ok.isEmpty else {
-            throw InputProblem(
-                "--bootstrap \(path): no cluster finished its bootstrap ok, so there is nothing to load (check kp-bootstrap's errors)"
-            )
-        }
-        return ok
-    }
-
     /// Number of hot clusters for `percent` of `count`: ceil(count · percent / 100), at least 1.
     public static func hotCount(of count: Int, percent: Double) -> Int {
         Scenario.hotCount(of: count, percent: percent)

@@ -18,23 +18,12 @@ extension KPLaunchCommand {
                   kp-launch down --run-dir out/demo
                 """)
 
-        @Option(
-            name: [.customLong("run-dir"), .customLong("run")],
-            help: ArgumentHelp(
-                "Run directory given to kp-launch up, e.g. out/demo.", valueName: "dir"))
-        var runDir: String
-
-        @Option(
-            help: ArgumentHelp("How long to wait for the run to stop (default: 15s).", valueName: "duration"),
-            transform: DurationArgument.transform)
-        var timeout = DurationArgument(.seconds(15), text: "15s")
-
-        @Flag(name: .shortAndLong, help: "Only print warnings and errors.")
-        var quiet = false
+        @OptionGroup var options: LaunchDownOptions
 
         func run() async throws {
-            ToolLogging.bootstrap(quiet: quiet)
-            try await RunControl.down(runDir: runDir, timeout: timeout.duration, logger: Logger(label: "kp-launch"))
+            ToolLogging.bootstrap(quiet: options.quiet)
+            try await RunControl.down(
+                runDir: options.runDir, timeout: options.timeout.duration, logger: Logger(label: "kp-launch"))
         }
     }
 }

@@ -1,8 +1,6 @@
 import ArgumentParser
-import Foundation
 import KPCLI
 import KPLaunch
-import KPRecords
 
 extension KPLaunchCommand {
     /// `kp-launch kubeconfig`: prints a kubeconfig for one VCP (or the root) of a run.
@@ -22,42 +20,10 @@ extension KPLaunchCommand {
                   kubectl --kubeconfig c-001.kubeconfig get ns default
                 """)
 
-        @Option(
-            name: [.customLong("run"), .customLong("run-dir")],
-            help: ArgumentHelp(
-                "Run directory of a run that is up, e.g. out/demo.", valueName: "dir"))
-        var run: String
-
-        @Option(
-            help: ArgumentHelp(
-                "Virtual control plane name, e.g. c-001 (letters, digits, '_', '.', '-').", valueName: "name"))
-        var cluster: String?
-
-        func validate() throws {
-            if let cluster, !Kubeconfig.isValidClusterName(cluster) {
-                throw ValidationError(
-                    "--cluster '\(cluster)' is not a VCP name: use letters, digits, '_', '.' or '-', starting with a letter or digit"
-                )
-            }
-        }
+        @OptionGroup var options: LaunchKubeconfigOptions
 
         func run() async throws {
-            let files = RunFiles(runDir: run)
-            guard FileManager.default.isReadableFile(atPath: files.endpointFile) else {
-                throw InputError(
-                    "\(run)/endpoint.json is not readable: is a run up there (kp-launch up --run-dir \(run))?")
-            }
-            var endpoint: EndpointRecord?
-            for item in try JSONLReader.read(path: files.endpointFile) {
-                if case .success(.endpoint(let record)) = item { endpoint = record }
-            }
-            guard let endpoint else {
-                throw InputError("\(files.endpointFile) holds no endpoint record: restart the run with kp-launch up")
-            }
-            let config =
-                cluster.map { Kubeconfig.virtualControlPlane($0, endpoint: endpoint) }
-                ?? Kubeconfig.root(for: endpoint, runName: files.runName)
-            print(try config.yaml(), terminator: "")
+            print(try Kubeconfig.forRun(options.run, cluster: options.cluster).yaml(), terminator: "")
         }
     }
 }

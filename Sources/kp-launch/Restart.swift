@@ -1,7 +1,6 @@
 import ArgumentParser
 import KPCLI
 import KPLaunch
-import KPRecords
 import Logging
 
 extension KPLaunchCommand {
@@ -24,40 +23,12 @@ extension KPLaunchCommand {
                   kp-launch restart --run-dir out/restart-200
                 """)
 
-        @Option(
-            name: [.customLong("run-dir"), .customLong("run")],
-            help: ArgumentHelp("Run directory given to kp-launch up, e.g. out/demo.", valueName: "dir"))
-        var runDir: String
-
-        @Option(
-            help: ArgumentHelp(
-                "How long to wait for the target to be ready again (default: 120s).", valueName: "duration"),
-            transform: DurationArgument.transform)
-        var timeout = DurationArgument(.seconds(120), text: "120s")
-
-        @Flag(name: .shortAndLong, help: "Only print warnings and errors.")
-        var quiet = false
-
-        func validate() throws {
-            if timeout.duration <= .zero { throw ValidationError("--timeout must be more than 0s, e.g. 120s") }
-        }
+        @OptionGroup var options: LaunchRestartOptions
 
         func run() async throws {
-            ToolLogging.bootstrap(quiet: quiet)
-            let answer = try await RunControl.restart(
-                runDir: runDir, timeout: timeout.duration, logger: Logger(label: "kp-launch"))
-            switch answer {
-            case .restart(let r):
-                try JSONLWriter.stdout.write(r)
-                if r.outcome != "ok" {
-                    throw LaunchError("the restart failed: \(r.error ?? "no reason given")", exitCode: .targetCrashed)
-                }
-            case .error(let e):
-                throw LaunchError(e.message, exitCode: .badInput)
-            default:
-                throw LaunchError(
-                    "kp-launch up answered the restart with a \(answer.kind.rawValue) record", exitCode: .failure)
-            }
+            ToolLogging.bootstrap(quiet: options.quiet)
+            try await RunControl.restartAndReport(
+                runDir: options.runDir, timeout: options.timeout.duration, logger: Logger(label: "kp-launch"))
         }
     }
 }

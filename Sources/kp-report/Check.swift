@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import KPCLI
 import KPReport
 
@@ -17,39 +16,11 @@ extension KPReportCommand {
                 (the line names each, with the scraper's reason). Exit 2 when RUN_DIR is not a directory.
                 """)
 
-        @Argument(help: ArgumentHelp("Run directory, e.g. out/mixed-hot-200.", valueName: "run-dir"))
-        var runDir: String
-
-        @Option(
-            help: ArgumentHelp(
-                "Largest share of failed load operations (0-100) a valid run may have.", valueName: "percent"))
-        var maxLoadErrorPercent: Double = 1
-
-        func validate() throws {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: runDir, isDirectory: &isDir), isDir.boolValue else {
-                throw ValidationError("run directory '\(runDir)' does not exist: pass out/<run> as written by kp-run")
-            }
-            guard maxLoadErrorPercent >= 0 && maxLoadErrorPercent <= 100 else {
-                throw ValidationError("--max-load-error-percent must be between 0 and 100 (got \(maxLoadErrorPercent))")
-            }
-        }
+        @OptionGroup var options: CheckOptions
 
         func run() async throws {
-            let report = Report(directory: runDir)
-            let gaps = report.gaps
-            if let pct = gaps.loadErrorPercent, pct > maxLoadErrorPercent, let clause = gaps.loadErrorClause {
-                print("load: \(clause), over the \(Format.fixed(maxLoadErrorPercent, 1))% a valid run may have")
-                throw ExitCode(KPExitCode.targetErrors.rawValue)
-            }
-            let phases = report.phases.missingPhases
-            let missing =
-                (phases.isEmpty ? [] : ["no sample for phase " + phases.joined(separator: ", ")])
-                + gaps.missingMeasurements
-            if !missing.isEmpty {
-                print("measurements missing: " + missing.joined(separator: "; "))
-                throw ExitCode(KPExitCode.incompleteData.rawValue)
-            }
+            let code = try CheckTool.run(options)
+            if code != .ok { throw ExitCode(code.rawValue) }
         }
     }
 }

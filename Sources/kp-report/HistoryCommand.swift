@@ -18,67 +18,6 @@ extension KPReportCommand {
                 """,
             subcommands: [Add.self, Check.self, Show.self])
 
-        /// Where the history is: a CSV file, or a PostgreSQL table.
-        struct Store: ParsableArguments {
-            @Option(
-                help: ArgumentHelp(
-                    "The history CSV (Otava's layout); created with its header if missing.", valueName: "file"))
-            var history: String?
-
-            @Option(
-                help: ArgumentHelp(
-                    "A postgresql:// URL: keep the history in a PostgreSQL table instead (psql; a password belongs in PGPASSWORD or ~/.pgpass).",
-                    valueName: "url"))
-            var dsn: String?
-
-            @Option(help: ArgumentHelp("The PostgreSQL table (with --dsn).", valueName: "name"))
-            var table: String = HistoryPostgres.defaultTable
-
-            func validate() throws {
-                guard (history == nil) != (dsn == nil) else {
-                    throw ValidationError(
-                        "give the history as --history FILE.csv or as --dsn postgresql://… (one of them)")
-                }
-                if let dsn {
-                    do { _ = try HistoryPostgres(dsn: dsn, table: table) } catch {
-                        throw ValidationError(error.description)
-                    }
-                }
-                if let history, history.isEmpty { throw ValidationError("--history is empty: give a CSV file path") }
-            }
-
-            var postgres: HistoryPostgres? {
-                get throws {
-                    guard let dsn else { return nil }
-                    do { return try HistoryPostgres(dsn: dsn, table: table) } catch {
-                        throw ValidationError(error.description)
-                    }
-                }
-            }
-
-            func read() throws -> HistoryTable {
-                do {
-                    if let pg = try postgres { return try pg.read() }
-                    return try HistoryFile.read(history!)
-                } catch let e as HistoryError { throw ToolFailure(e.description) }
-            }
-        }
-
-        /// The analysis options check and show share.
-        struct Analysis: ParsableArguments {
-            @Option(
-                help: ArgumentHelp(
-                    "Otava's config: the kp-bench template with each figure's direction.", valueName: "file"))
-            var config: String = "history/otava.yaml"
-
-            @Option(help: ArgumentHelp("The Otava program.", valueName: "path"))
-            var otava: String = "otava"
-
-            func readConfig() throws -> HistoryOtavaConfig {
-                do { return try HistoryOtavaConfig(path: config) } catch { throw ValidationError(error.description) }
-            }
-        }
-
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "add",
@@ -89,62 +28,10 @@ extension KPReportCommand {
                     one line per run: added, or already in the history.
                     """)
 
-            @OptionGroup var store: Store
-
-            @Option(
-                help: ArgumentHelp(
-                    "The branch the runs measured (Otava's branch column; default: $BRANCH, else empty).",
-                    valueName: "name"))
-            var branch: String?
-
-            @Argument(help: ArgumentHelp("Run directories kp-run wrote.", valueName: "run-dir"))
-            var runDirs: [String] = []
-
-            func validate() throws {
-                guard !runDirs.isEmpty else {
-                    throw ValidationError(
-                        "give at least one run directory: kp-report history add --history FILE out/<run>")
-                }
-                for d in runDirs {
-                    var isDir: ObjCBool = false
-                    guard FileManager.default.fileExists(atPath: d, isDirectory: &isDir), isDir.boolValue else {
-                        throw ValidationError(
-                            "run directory '\(d)' does not exist: pass out/<run> as written by kp-run")
-                    }
-                }
-            }
+            @OptionGroup var options: HistoryAddOptions
 
             func run() async throws {
-                let branch = self.branch ?? ProcessInfo.processInfo.environment["BRANCH"] ?? ""
-                let base =
-                    store.history.map { ($0 as NSString).deletingLastPathComponent }
-                    ?? FileManager.default.currentDirectoryPath
-                var rows: [HistoryRow] = []
-                var failures: [String] = []
-                for d in runDirs {
-                    do { rows.append(try HistoryRow.make(runDirectory: d, branch: branch, relativeTo: base)) } catch {
-                        failures.append(error.description)
-                    }
-                }
-                let added: Set<String>
-                do {
-                    if let pg = try store.postgres {
-                        added = Set(try pg.append(rows))
-                    } else {
-                        added = Set(try HistoryFile.append(rows, to: store.history!).map(\.runID))
-                    }
-                } catch let e as HistoryError { throw ToolFailure(e.description) }
-                let place = store.history ?? "table \(store.table)"
-                for r in rows {
-                    print(
-                        added.contains(r.runID)
-                            ? "history: added \(r.runID) (\(r.figures.count) figures) to \(place)"
-                            : "history: \(r.runID) is already in \(place)")
-                }
-                if let first = failures.first {
-                    throw ToolFailure(
-                        first + (failures.count > 1 ? "; and \(failures.count - 1) more run(s) not added" : ""))
-                }
+                try HistoryTool.add(options, environment: ProcessInfo.processInfo.environment)
             }
         }
 
@@ -161,40 +48,11 @@ extension KPReportCommand {
                     otherwise; 1 when Otava or the history cannot be read; 2 on bad input.
                     """)
 
-            @OptionGroup var store: Store
-            @OptionGroup var analysis: Analysis
-
-            @Option(help: ArgumentHelp("Smallest change, in %, that gates.", valueName: "percent"))
-            var minChange: Double = 5
-
-            @Option(help: ArgumentHelp("Gate only on change points in a series' last N runs.", valueName: "n"))
-            var last: Int = 10
-
-            func validate() throws {
-                guard minChange >= 0 && minChange.isFinite else {
-                    throw ValidationError("--min-change must be 0 or more (got \(minChange))")
-                }
-                guard last >= 1 else { throw ValidationError("--last must be 1 or more (got \(last))") }
-            }
+            @OptionGroup var options: HistoryCheckOptions
 
             func run() async throws {
-                let config = try analysis.readConfig()
-                let table = try store.read()
-                let check = HistoryCheck(
-                    config: config, minChangePercent: minChange, lastRuns: last,
-                    otava: analysis.otava)
-                let outcome: HistoryCheck.Outcome
-                do { outcome = try check.run(table: table, postgres: try store.postgres) } catch let e as HistoryError {
-                    throw ToolFailure(e.description)
-                }
-                for s in outcome.skipped { StandardError.write("kp-report: history: not analysed: \(s)\n") }
-                if !outcome.unconfigured.isEmpty {
-                    StandardError.write(
-                        "kp-report: history: no direction in \(analysis.config) for \(outcome.unconfigured.joined(separator: ", ")) (not analysed)\n"
-                    )
-                }
-                print(check.lines(outcome).joined(separator: "\n"))
-                if !outcome.gating.isEmpty { throw ExitCode(KPExitCode.regression.rawValue) }
+                let code = try HistoryTool.check(options)
+                if code != .ok { throw ExitCode(code.rawValue) }
             }
         }
 
@@ -209,43 +67,10 @@ extension KPReportCommand {
                     computed). Self-contained, like report.html: no script, nothing fetched.
                     """)
 
-            @OptionGroup var store: Store
-            @OptionGroup var analysis: Analysis
-
-            @Option(help: ArgumentHelp("The page to write.", valueName: "file"))
-            var out: String = "out/history.html"
+            @OptionGroup var options: HistoryShowOptions
 
             func run() async throws {
-                let config = try analysis.readConfig()
-                let table = try store.read()
-                let check = HistoryCheck(
-                    config: config, minChangePercent: 0, lastRuns: Int.max, otava: analysis.otava)
-                var outcome: HistoryCheck.Outcome?
-                var why: String?
-                do { outcome = try check.run(table: table, postgres: try store.postgres) } catch let e as HistoryError {
-                    why = e.description
-                    StandardError.write("kp-report: warning: change points not computed: \(e.description)\n")
-                }
-                // run_dir is relative to the history file's folder (or, in PostgreSQL, to where add ran).
-                let base =
-                    store.history.map { ($0 as NSString).deletingLastPathComponent }
-                    ?? FileManager.default.currentDirectoryPath
-                let outDir = (out as NSString).deletingLastPathComponent
-                let page = HistoryPage(
-                    table: table, outcome: outcome, config: config, noCheck: why,
-                    link: { r in
-                        let dir = r["run_dir"]
-                        guard !dir.isEmpty else { return nil }
-                        let abs = dir.hasPrefix("/") ? dir : (base.isEmpty ? dir : base + "/" + dir)
-                        return HistoryFile.relativePath(of: abs + "/report.html", from: outDir)
-                    })
-                if !outDir.isEmpty {
-                    try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-                }
-                do { try FileOutput.writeAtomically(page.html, to: out) } catch {
-                    throw ToolFailure("\(out): cannot be written (\(error)); check the folder is writable")
-                }
-                print("history: \(out) (\(table.rows.count) runs)")
+                try HistoryTool.show(options)
             }
         }
     }

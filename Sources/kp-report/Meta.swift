@@ -18,46 +18,18 @@ extension KPReportCommand {
                 goes to stdout; kp-run appends it to out/<run>/meta.jsonl.
                 """)
 
-        @Option(help: ArgumentHelp("Run name (the folder under out/).", valueName: "name"))
-        var run: String
-
-        @Option(help: ArgumentHelp("Scenario: \(RunMarkers.scenarios.joined(separator: ", ")).", valueName: "scenario"))
-        var scenario: String
-
-        @Option(
-            name: .customLong("flag"),
-            help: ArgumentHelp(
-                "A run setting as key=value (repeatable), e.g. --flag clusters=200.", valueName: "key=value"))
-        var flags: [String] = []
-
-        func validate() throws {
-            if run.isEmpty { throw ValidationError("--run must not be empty: give the run's folder name") }
-            guard RunMarkers.scenarios.contains(scenario) else {
-                throw ValidationError(
-                    "--scenario '\(scenario)' is unknown: use \(RunMarkers.scenarios.joined(separator: ", "))")
-            }
-            do {
-                _ = try RunMarkers.parseFlags(flags)
-            } catch {
-                throw ValidationError(error.description)
-            }
-        }
+        @OptionGroup var options: MetaOptions
 
         func run() async throws {
             ToolLogging.bootstrap()
             let logger = Logger(label: "kp-report")
-            let parsed = try RunMarkers.parseFlags(flags)
-            let facts = HostFacts.current()
-            for p in facts.problems { logger.warning("host fact unavailable: \(p)") }
             #if DEBUG
                 let configuration = "debug"
             #else
                 let configuration = "release"
             #endif
-            try JSONLWriter.stdout.write(
-                RunMarkers.runMeta(
-                    run: run, scenario: scenario, flags: parsed, host: facts.host,
-                    harness: HarnessFacts.current(configuration: configuration)))
+            let log = ReportLog(info: { logger.info("\($0)") }, warning: { logger.warning("\($0)") })
+            try JSONLWriter.stdout.write(try options.record(configuration: configuration, log: log))
         }
     }
 }

@@ -1,11 +1,12 @@
 import ArgumentParser
+import KPBootstrap
 import KPRun
 import KPRunModel
 
 /// `--crds-per-cluster` and `--crd-sweep`: the test CRDs per VCP, for one run or a sweep over them.
 extension RunCommand {
-    /// The most test CRDs per VCP (kp-bootstrap's own limit).
-    static let maxCRDsPerCluster = 1000
+    /// The most test CRDs per VCP: kp-bootstrap's own limit.
+    static var maxCRDsPerCluster: Int { BootstrapOptions.maxCRDsPerCluster }
 
     /// `--crd-sweep`'s values of K, in the order given.
     var crdSweepList: [Int] {
@@ -14,11 +15,8 @@ extension RunCommand {
 
     func validateCRDs() throws {
         let creates = Scenario.named(scenario)?.createsVCPs ?? true
-        if let k = crdsPerCluster {
-            if !(1...Self.maxCRDsPerCluster).contains(k) {
-                throw ValidationError(
-                    "--crds-per-cluster must be a whole number from 1 to \(Self.maxCRDsPerCluster) (got '\(k)')")
-            }
+        // Its range is kp-bootstrap's own check (validateStepArguments).
+        if crdsPerCluster != nil {
             if !creates {
                 throw ValidationError(
                     "--crds-per-cluster does not apply to --scenario \(scenario): it bootstraps no VCP; drop it")

@@ -202,7 +202,7 @@ struct RunCommand: AsyncParsableCommand {
     var churnPercent: Double?
     @Option(
         help: ArgumentHelp(
-            "observe: how long to watch the live server (APISERVER_URL) between its two samples (default: 10m).",
+            "observe: how long to watch the server between its two samples (default: 10m).",
             valueName: "d"),
         transform: DurationArgument.transform)
     var observeDuration: DurationArgument?
@@ -283,13 +283,10 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--scenario '\(scenario)' is unknown: use \(Scenario.namesText)")
         }
         if clusters < 1 { throw ValidationError("--clusters must be a whole number >= 1 (got '\(clusters)')") }
-        if workers < 1 { throw ValidationError("--workers must be a whole number >= 1 (got '\(workers)')") }
-        if objectBytes < 0 {
-            throw ValidationError("--object-bytes must be a whole number >= 0 (got '\(objectBytes)')")
-        }
+        // Durations kp-run hands on under other names or to several tools (kp-load checks
+        // --load-duration itself: validateStepArguments).
         for (flag, d) in [
-            ("--load-duration", loadDuration), ("--series-interval", seriesInterval),
-            ("--request-timeout", requestTimeout),
+            ("--series-interval", seriesInterval), ("--request-timeout", requestTimeout),
             ("--step-deadline", stepDeadline), ("--max-lag", maxLag),
         ] where d.duration <= .zero {
             throw ValidationError("\(flag) must be longer than 0 (got '\(d.text)')")
@@ -303,15 +300,6 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(
                 "--max-error-percent must be in [0, 100] (got '\(RunSettings.number(maxErrorPercent))')")
         }
-        if !(hotPercent > 0 && hotPercent <= 100) {
-            throw ValidationError("--hot-percent must be in (0, 100] (got '\(RunSettings.number(hotPercent))')")
-        }
-        if !(writeRpsPerCluster >= 0) || !writeRpsPerCluster.isFinite {
-            throw ValidationError("--write-rps-per-cluster must be a number >= 0 (got '\(writeRpsPerCluster)')")
-        }
-        if !(readRpsPerCluster >= 0) || !readRpsPerCluster.isFinite {
-            throw ValidationError("--read-rps-per-cluster must be a number >= 0 (got '\(readRpsPerCluster)')")
-        }
         if Scenario.named(scenario)?.snapshotReads != true && bScenario.flatMap(Scenario.named)?.snapshotReads != true {
             for (given, flag) in [
                 (snapshotRpsPerCluster != nil, "--snapshot-rps-per-cluster"), (snapshotWarm, "--snapshot-warm"),
@@ -322,17 +310,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let r = snapshotRpsPerCluster, !(r > 0 && r.isFinite) {
             throw ValidationError("--snapshot-rps-per-cluster must be a number > 0 (got '\(r)')")
-        }
-        if let snapshotResources {
-            let names = snapshotResources.split(separator: ",", omittingEmptySubsequences: false)
-            if names.contains(where: { name in
-                name.isEmpty
-                    || !name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") }
-            }) {
-                throw ValidationError(
-                    "--snapshot-resources '\(snapshotResources)' must be comma-separated resource names, e.g. configmaps,namespaces"
-                )
-            }
         }
         if `repeat` < 1 { throw ValidationError("--repeat must be a whole number >= 1 (got '\(`repeat`)')") }
         if loadShards < 1 { throw ValidationError("--load-shards must be a whole number >= 1 (got '\(loadShards)')") }
@@ -449,6 +426,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // One seed for everything this invocation runs, chosen here once.
         if seed == nil { seed = UInt64.random(in: 0...UInt64(Int64.max)) }
+        try validateStepArguments()
         // --plan prints and starts nothing: the output folder and the machine are checked when it runs.
         if plan { return }
         var isDir: ObjCBool = false
@@ -483,7 +461,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             return
         }
-        do { _ = try KneeSearch.parseSteps(kneeSteps) } catch { throw ValidationError(error.description) }
+        // The steps and the SLO flags are kp-load's own checks (validateStepArguments).
         let s = Scenario.named(scenario)!
         if !(s.drivesLoad && s.loads.count == 1 && !s.snapshotReads && !s.watches) {
             throw ValidationError(
@@ -496,10 +474,6 @@ struct RunCommand: AsyncParsableCommand {
         if let (flag, _) = other.first(where: \.1) {
             throw ValidationError("--knee-steps runs one kp-load in one run: drop \(flag)")
         }
-        do {
-            try KneeSearch.checkSLO(
-                p99Text: kneeP99?.text ?? "", p99Ns: kneeP99?.nanoseconds, maxErrorPercent: kneeMaxErrorPercent)
-        } catch { throw ValidationError(error.description) }
     }
 
     /// Every run this command makes, in order: one, a repeat set, a sweep's sizes × repeats, or a

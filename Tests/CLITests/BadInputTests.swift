@@ -38,7 +38,9 @@ import Testing
                 "MARK/out",
             ], names: "--load-shards"),
         Case(tool: "kp-run", args: ["--sim", "--knee-p99", "50ms", "--out", "MARK/out"], names: "--knee-p99"),
-        Case(tool: "kp-run", args: ["--sim", "--hot-percent", "150", "--out", "MARK/out"], names: "--hot-percent"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--hot-percent", "150", "--out", "MARK/out"],
+            names: "--hot-percent"),
         Case(
             tool: "kp-run", args: ["--sim", "--max-error-percent", "101", "--out", "MARK/out"],
             names: "--max-error-percent"),
@@ -71,7 +73,9 @@ import Testing
             tool: "kp-run", args: ["--sim", "--post-bootstrap-settle", "soon", "--out", "MARK/out"],
             names: "--post-bootstrap-settle"),
         Case(tool: "kp-run", args: ["--sim", "--steady-wait", "1m30", "--out", "MARK/out"], names: "--steady-wait"),
-        Case(tool: "kp-run", args: ["--sim", "--load-duration", "0s", "--out", "MARK/out"], names: "--load-duration"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--load-duration", "0s", "--out", "MARK/out"],
+            names: "--load-duration"),
         Case(
             tool: "kp-run", args: ["--sim", "--series-interval", "0s", "--out", "MARK/out"], names: "--series-interval"),
         Case(tool: "kp-run", args: ["--sim", "--step-deadline", "5s", "--out", "MARK/out"], names: "--step-deadline"),
@@ -79,12 +83,15 @@ import Testing
         Case(tool: "kp-run", args: ["--sim", "--sizes", "4", "--out", "MARK/out"], names: "--sizes"),
         Case(tool: "kp-run", args: ["--sim", "--max-lag", "0s", "--out", "MARK/out"], names: "--max-lag"),
         Case(
-            tool: "kp-run", args: ["--sim", "--write-rps-per-cluster", "-1", "--out", "MARK/out"],
+            tool: "kp-run",
+            args: ["--sim", "--scenario", "mixed-hot", "--write-rps-per-cluster", "-1", "--out", "MARK/out"],
             names: "--write-rps-per-cluster"),
         Case(
             tool: "kp-run", args: ["--sim", "--read-rps-per-cluster", "lots", "--out", "MARK/out"],
             names: "--read-rps-per-cluster"),
-        Case(tool: "kp-run", args: ["--sim", "--object-bytes", "-1", "--out", "MARK/out"], names: "--object-bytes"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--object-bytes", "-1", "--out", "MARK/out"],
+            names: "--object-bytes"),
         // kp-bootstrap's own name rule (59 characters), checked up front: otherwise kp-sim is launched
         // and the run fails in bootstrap with exit 12.
         Case(
@@ -130,7 +137,6 @@ import Testing
         Case(
             tool: "kp-run", args: ["--sim", "--scenario", "bootstrap", "--churn-cycles", "3", "--out", "MARK/out"],
             names: "--churn-cycles"),
-        Case(tool: "kp-run", args: ["--sim", "--scenario", "observe", "--out", "MARK/out"], names: "APISERVER_URL"),
         // restart restarts only a target kp-bench started: a server given by URL is refused.
         Case(
             tool: "kp-run", args: ["--scenario", "restart", "--out", "MARK/out"],
@@ -140,6 +146,9 @@ import Testing
             args: ["--sim", "--scenario", "bootstrap", "--observe-duration", "1m", "--out", "MARK/out"],
             names: "--observe-duration"),
         Case(tool: "kp-run", args: ["--sim", "--sizes", "50 x", "--out", "MARK/out"], names: "--sizes"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "observe", "--sizes", "4 8", "--out", "MARK/out"],
+            names: "--sizes"),
         Case(tool: "kp-run", args: ["--out", "MARK/out", "--a-bin", "/bin/true"], names: "--b-bin"),
         Case(
             tool: "kp-run", args: ["--out", "MARK/out", "--a-bin", "/bin/true", "--b-bin", "MARK/no-such-bin"],
@@ -243,7 +252,8 @@ import Testing
             tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--interval", "1s", "--count", "0"],
             names: "--count"),
         Case(
-            tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--ca-file", "MARK/no-ca.crt"], names: "no-ca.crt"
+            tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--ca-file", "MARK/no-ca.crt", "--phase", "p"],
+            names: "no-ca.crt"
         ),
         Case(tool: "kp-scrape", args: ["--url", "ftp://127.0.0.1:1"], names: "--url"),
         Case(tool: "kp-scrape", args: ["--url", "https://127.0.0.1:1", "--burst", "1"], names: "--burst"),

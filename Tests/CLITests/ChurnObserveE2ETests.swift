@@ -155,12 +155,32 @@ import Testing
         #expect(summary.contains("| observe-start |") && summary.contains("| observe-end |"))
         #expect(!summary.contains("INCOMPLETE"), "\(summary)")
 
-        // It starts no server: with --sim it is refused before anything starts.
-        let refused = try ToolRunner.run(
-            "kp-run", ["--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "observe", "--out", "\(work)/out2"],
-            env: Self.env, timeout: 30)
-        #expect(refused.status == 2)
-        #expect(refused.stderr.contains("APISERVER_URL"), "\(refused.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: "\(work)/out2/observe"))
+        // With --sim (make observe SIM=1) it watches the clean kp-sim it starts, and creates nothing there either.
+        let own = try ToolRunner.run(
+            "kp-run",
+            [
+                "--bin-dir", ToolRunner.binDir, "--sim", "--scenario", "observe", "--observe-duration", "1s",
+                "--series-interval", "1s", "--out", "\(work)/out2",
+            ], env: Self.env, timeout: 60)
+        #expect(own.status == 0, "\(own.stderr)")
+        let simDir = "\(work)/out2/observe"
+        try RunChecks.samplesExactlyOnce(simDir, scenario: "observe", run: "observe")
+        #expect(!FileManager.default.fileExists(atPath: "\(simDir)/\(RunLayout.bootstrap)"))
+        let simSummary = try String(contentsOfFile: "\(simDir)/summary.md", encoding: .utf8)
+        #expect(simSummary.contains("## Observed") && simSummary.contains("kp-sim"))
+        #expect(!simSummary.contains("INCOMPLETE"), "\(simSummary)")
+        // What the server counted by the end of the watch: no write request at all.
+        var endWrites: Double?
+        for case .success(.sample(let sample)) in try JSONLReader.read(path: "\(simDir)/\(RunLayout.samples)")
+        where sample.phase == "observe-end" {
+            endWrites = 0
+            for f in sample.families ?? [] where f.name == "apiserver_request_total" {
+                for x in f.samples where ["POST", "PUT", "PATCH", "DELETE"].contains(x.labels["verb"]) {
+                    endWrites! += x.value.value
+                }
+            }
+        }
+        #expect(endWrites == 0, "write requests kp-sim counted by observe-end: \(String(describing: endWrites))")
+        #expect(ProcessTable.alive(matching: "\(work)/out2").isEmpty)
     }
 }

@@ -159,6 +159,13 @@ extension HelpTests {
         return nil
     }
 
+    /// The source folders that declare a tool's options: its executable's and its library's, which
+    /// holds the tool's option groups (kp-launch → KPLaunch).
+    static func optionFolders(_ tool: String) -> [String] {
+        let library = "KP" + tool.dropFirst("kp-".count).capitalized
+        return [tool, library].filter { FileManager.default.fileExists(atPath: "\(ToolRunner.repoRoot)/Sources/\($0)") }
+    }
+
     /// Every `@Option` of `Sources/<folder>` whose property has a default value (not nil, not []).
     static func declaredDefaults(in folder: String) throws -> [DeclaredDefault] {
         let dir = "\(ToolRunner.repoRoot)/Sources/\(folder)"
@@ -216,8 +223,9 @@ extension HelpTests {
                 #expect(r.status == 0, "\(tool) \(sub) --help: exit \(r.status)")
                 entries += Self.optionEntries(r.stdout)
             }
-            let declared = try Self.declaredDefaults(in: tool)
-            #expect(!declared.isEmpty, "found no options with defaults in Sources/\(tool)")
+            let folders = Self.optionFolders(tool)
+            let declared = try folders.flatMap(Self.declaredDefaults(in:))
+            #expect(!declared.isEmpty, "found no options with defaults in Sources/{\(folders.joined(separator: ","))}")
             for d in declared {
                 let shown = entries.filter { $0.names.contains(d.option) }
                 #expect(!shown.isEmpty, "\(d): not in \(tool)'s help")

@@ -60,12 +60,14 @@ struct ClusterSelectionTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let w = try JSONLWriter(appendingTo: path)
         for r in records { try w.write(r) }
-        #expect(try ClusterSelection.bootstrappedClusters(path: path) == ["c-000", "c-002"])
+        #expect(try BootstrapStepRecord.bootstrappedClusters(path: path) == ["c-000", "c-002"])
 
         let empty = path + ".empty"
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
         defer { try? FileManager.default.removeItem(atPath: empty) }
-        #expect { try ClusterSelection.bootstrappedClusters(path: empty) } throws: { "\($0)".contains("--bootstrap") }
+        #expect { try BootstrapStepRecord.bootstrappedClusters(path: empty) } throws: {
+            "\($0)".contains("--bootstrap")
+        }
     }
 
     @Test("SeededRandom: reproducible, bounded, and spread")

@@ -81,6 +81,8 @@ struct ShardTests {
         #expect(readsInIntervals == 5 * 36)
         let lag = try LatencyHistogram(wire: f.generator.schedulerLag!)
         #expect(lag.count == 5 * 48)
-        #expect(!f.generatorLimited && f.targetSaturated == false)
+        #expect(
+            !f.generatorLimited && f.targetSaturated == false,
+            "\(f.generatorLimitReason ?? "") \(f.targetSaturationReason ?? "")")
     }
 }

@@ -1,3 +1,5 @@
+import KPCore
+
 /// One step of one cluster's bootstrap (contract §4.2), written when the step ends.
 public struct BootstrapStepRecord: KPRecord {
     public static let kind = RecordKind.bootstrapStep
@@ -130,5 +132,33 @@ extension BootstrapStepRecord {
             }
         }
         return discovered.subtracting(failed).sorted()
+    }
+
+    /// The bootstrapped clusters (``bootstrappedClusters(_:)``) of the kp-bootstrap stream at `path`,
+    /// the file a `--bootstrap` flag names. Throws a one-line `InputError` (exit 2) naming the file
+    /// when it cannot be read, holds a malformed line or no `bootstrap_step` record, or no cluster
+    /// finished ok.
+    public static func bootstrappedClusters(path: String) throws(InputError) -> [String] {
+        let fix = "pass the bootstrap.jsonl that kp-bootstrap wrote"
+        let items: [JSONLReader.Item]
+        do { items = try JSONLReader.read(path: path) } catch {
+            throw InputError("--bootstrap \(path): \(error) (\(fix))")
+        }
+        var steps: [BootstrapStepRecord] = []
+        for item in items {
+            switch item {
+            case .success(.bootstrapStep(let step)): steps.append(step)
+            case .failure(let e): throw InputError("--bootstrap \(path): \(e) (\(fix))")
+            default: continue
+            }
+        }
+        guard !steps.isEmpty else { throw InputError("--bootstrap \(path) holds no bootstrap_step records: \(fix)") }
+        let ok = bootstrappedClusters(steps)
+        guard !ok.isEmpty else {
+            throw InputError(
+                "--bootstrap \(path): no cluster finished its bootstrap ok (discovery included), so there is no cluster to work on (check kp-bootstrap's errors)"
+            )
+        }
+        return ok
     }
 }
