@@ -9,7 +9,8 @@
 #      one suite's blocking waits off another's cooperative thread pool.
 #
 # The queue starts with the suites that took longest in the last run on this machine
-# (.build/test-durations.tsv, written by this script), so the long end-to-end suites do not end up
+# (.build/test-durations.tsv, written by this script: suite, seconds, CPU seconds of the suite's
+# test process and the tools it ran), so the long end-to-end suites do not end up
 # last; without that file it starts with the end-to-end modules.
 #
 #   TEST_JOBS=n         workers for step 2 (1: everything one at a time)
@@ -66,12 +67,19 @@ fi
 
 # Runs one suite in its own process; its output goes to the terminal whole, when it ends.
 run_suite() {
-    local suite=$1 log="$work/log.$1" start ms rc
+    local suite=$1 log="$work/log.$1" start ms rc cpu
     start=$(date +%s%N)
-    "$bin" --testing-library swift-testing --no-parallel --filter "^${suite//./\\.}/" > "$log" 2>&1 < /dev/null
-    rc=$?
+    # In a subshell of its own, so `times` gives this suite's CPU: the test process and every tool
+    # it waited for (user + system seconds).
+    cpu=$(
+        "$bin" --testing-library swift-testing --no-parallel --filter "^${suite//./\\.}/" > "$log" 2>&1 < /dev/null
+        echo "rc=$?"
+        times
+    )
+    rc=$(sed -n 's/^rc=//p' <<< "$cpu")
+    cpu=$(sed -n 3p <<< "$cpu" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } printf "%.1f", t }')
     ms=$((($(date +%s%N) - start) / 1000000))
-    printf '%s\t%d.%d\t%d\n' "$suite" $((ms / 1000)) $((ms % 1000 / 100)) "$rc" >> "$work/results"
+    printf '%s\t%d.%d\t%d\t%s\n' "$suite" $((ms / 1000)) $((ms % 1000 / 100)) "$rc" "$cpu" >> "$work/results"
     # One suite's output at a time on the terminal.
     flock "$work/print.lock" cat "$log"
 }
@@ -105,9 +113,10 @@ done
 failed=$(cat "$work"/log.* | sed 's/\x1b\[[0-9;]*m//g' | grep -E '^✘ Test .* failed after' | grep -v '^✘ Test run with' \
     | sed 's/ failed after.*//' | sort -u | wc -l)
 crashed=$(awk -F'\t' '$3 != 0 { print $1 }' "$work/results" | sort)
-awk -F'\t' '{ print $1 "\t" $2 }' "$work/results" | sort > "$durations.new" && mv "$durations.new" "$durations"
+awk -F'\t' '{ print $1 "\t" $2 "\t" $4 }' "$work/results" | sort > "$durations.new" && mv "$durations.new" "$durations"
 echo "test: took $(($(date +%s) - started)) s; slowest suites:"
-sort -t$'\t' -k2,2gr "$work/results" | head -n 8 | awk -F'\t' '{ printf "  %6.1f s  %s\n", $2, $1 }'
+sort -t$'\t' -k2,2gr "$work/results" | head -n 8 | awk -F'\t' '{ printf "  %6.1f s  (CPU %5.1f s)  %s\n", $2, $4, $1 }'
+awk -F'\t' '{ c += $4 } END { printf "test: CPU of every test process and the tools they ran: %.0f s\n", c }' "$work/results"
 if [ -n "$crashed" ]; then
     echo "test: suites that failed or crashed: $(echo "$crashed" | tr '\n' ' ')"
 fi

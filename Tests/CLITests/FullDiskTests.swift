@@ -1,4 +1,5 @@
 import Foundation
+import KPTestSupport
 import Testing
 
 /// A run whose output folder fills up fails loudly: kp-run's last line names the cause in the failing

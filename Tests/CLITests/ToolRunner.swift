@@ -17,60 +17,15 @@ enum ToolRunner {
         var seconds: Double
     }
 
-    /// Runs `path` with `args`, waiting at most `timeout` seconds (then SIGKILL and status -1). With
-    /// `signal`, sends it once to the tool the first time `when` returns true (checked every 20 ms).
+    /// Runs a built tool (a bare name) or any program (a path) through ``KPTestSupport/ProcessRunner``.
     static func run(
         _ path: String, _ args: [String], env: [String: String] = [:], cwd: String? = nil, timeout: Double = 120,
         signal: (number: Int32, when: () -> Bool)? = nil
     ) throws -> Result {
-        let p = Process()
-        // Through env(1) with default signal handling: this test process may have set SIGINT/SIGTERM
-        // to SIG_IGN (in-process signal watchers), which a child would inherit and bash could not trap.
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["--default-signal=INT,TERM,HUP,QUIT", path.hasPrefix("/") ? path : "\(binDir)/\(path)"] + args
-        var environment = ProcessInfo.processInfo.environment
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        let start = Date()
-        try p.run()
-        let outData = Locked(Data())
-        let errData = Locked(Data())
-        let g = DispatchGroup()
-        for (pipe, box) in [(out, outData), (err, errData)] {
-            g.enter()
-            DispatchQueue.global().async {
-                let d = pipe.fileHandleForReading.readDataToEndOfFile()
-                box.set(d)
-                g.leave()
-            }
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        var signalled = signal == nil
-        while p.isRunning && Date() < deadline {
-            if !signalled, let signal, signal.when() {
-                kill(p.processIdentifier, signal.number)
-                signalled = true
-            }
-            usleep(20_000)
-        }
-        var status: Int32
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-            status = -1
-        } else {
-            status = p.terminationStatus
-        }
-        _ = g.wait(timeout: .now() + 10)
-        return Result(
-            status: status, stdout: String(decoding: outData.get(), as: UTF8.self),
-            stderr: String(decoding: errData.get(), as: UTF8.self), seconds: Date().timeIntervalSince(start))
+        let r = try ProcessRunner.run(
+            path.hasPrefix("/") ? path : "\(binDir)/\(path)", args, env: env, cwd: cwd, timeout: timeout, signal: signal
+        )
+        return Result(status: r.status, stdout: r.stdoutText, stderr: r.stderrText, seconds: r.seconds)
     }
 
     /// A kp-sim a url-mode run can reach: a fresh admin token (`work/token`, 0600, and the server's
@@ -92,21 +47,5 @@ enum ToolRunner {
         ).path
         try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
-    }
-}
-
-final class Locked<T>: @unchecked Sendable {
-    private var value: T
-    private let lock = NSLock()
-    init(_ v: T) { value = v }
-    func get() -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
-    func set(_ v: T) {
-        lock.lock()
-        value = v
-        lock.unlock()
     }
 }

@@ -142,33 +142,11 @@ public enum BuiltTools {
         return found
     }
 
-    /// Runs a tool to its end: (exit status, stdout, stderr). Both pipes are read at once, so a tool
-    /// that fills one while kp-bench reads the other cannot block.
+    /// Runs a tool to its end (``ProcessRunner``): (exit status, stdout, stderr).
     public static func run(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (
         status: Int32, stdout: Data, stderr: String
     ) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        let input = Pipe()
-        p.standardInput = input
-        try p.run()
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try? input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return (p.terminationStatus, o, String(decoding: errData, as: UTF8.self))
+        let r = try ProcessRunner.run(path, args, stdin: stdin)
+        return (r.status, r.stdout, r.stderrText)
     }
 }
