@@ -3,7 +3,7 @@ import Foundation
 /// Number formatting for the report: fixed decimal places, no locale, no current time.
 ///
 /// Everything kp-report prints goes through here so that a re-run on the same directory gives
-/// byte-identical files. `String(format:)` with `%f` is locale-independent in Foundation on Linux.
+/// byte-identical files. Fixed decimals are C's `%.Nf` (``printfFixed(_:_:)``), which no locale changes.
 public enum Format {
     /// The placeholder for a figure that is absent.
     public static let missing = "—"
@@ -11,7 +11,7 @@ public enum Format {
     /// `value` with `places` decimals, or "—".
     public static func fixed(_ value: Double?, _ places: Int) -> String {
         guard let value, value.isFinite else { return missing }
-        let s = String(format: "%.\(places)f", value)
+        let s = printfFixed(value, places)
         // "-0.0" (a tiny negative rounded away) prints as "0.0".
         if s.hasPrefix("-"), let d = Double(s), d == 0 { return String(s.dropFirst()) }
         return s
@@ -104,9 +104,53 @@ public enum Format {
 
     /// A number with up to 3 decimals and no trailing zeros (for bucket bounds such as 5, 2.5, 0.125).
     public static func trimmed(_ value: Double) -> String {
-        var s = String(format: "%.3f", value)
+        var s = printfFixed(value, 3)
         while s.contains(".") && (s.hasSuffix("0") || s.hasSuffix(".")) { s.removeLast() }
         return s
+    }
+
+    /// What `String(format: "%.<places>f", value)` prints: the exact binary value rounded to
+    /// `places` decimals, ties to even, as glibc's printf does. Computed in integers for
+    /// 2⁻⁶⁰ ≤ |value| < 2⁶³ (or 0) and 0…9 places, the figures a report prints (a report formats
+    /// tens of thousands of them, and Foundation's format-string machinery costs a few µs each);
+    /// anything else goes to `String(format:)`.
+    public static func printfFixed(_ value: Double, _ places: Int) -> String {
+        exactFixed(value, places) ?? String(format: "%.\(places)f", value)
+    }
+
+    /// ``printfFixed(_:_:)``'s integer path; nil outside its range.
+    static func exactFixed(_ value: Double, _ places: Int) -> String? {
+        guard value.isFinite, (0...9).contains(places) else { return nil }
+        let magnitude = value.magnitude
+        var scaled: UInt64 = 0  // magnitude × 10^places, rounded
+        if magnitude != 0 {
+            guard magnitude.isNormal, magnitude >= 0x1p-60, magnitude < 0x1p63 else { return nil }
+            // magnitude = significand × 2^shift, with a 53-bit integer significand.
+            let significand = UInt128(magnitude.significandBitPattern | (1 << 52))
+            let shift = Int(magnitude.exponent) - 52
+            var power: UInt128 = 1
+            for _ in 0..<places { power *= 10 }
+            let product = significand * power
+            let q: UInt128
+            if shift >= 0 {
+                q = product << shift
+            } else {
+                let k = -shift
+                let whole = product >> k
+                let rest = product & ((1 << k) - 1)
+                let half: UInt128 = 1 << (k - 1)
+                q = rest > half || (rest == half && whole & 1 == 1) ? whole + 1 : whole
+            }
+            guard q <= UInt128(UInt64.max) else { return nil }
+            scaled = UInt64(q)
+        }
+        var digits = Array(String(scaled).utf8)
+        if digits.count <= places {
+            digits.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: places + 1 - digits.count), at: 0)
+        }
+        if places > 0 { digits.insert(UInt8(ascii: "."), at: digits.count - places) }
+        if value.sign == .minus { digits.insert(UInt8(ascii: "-"), at: 0) }
+        return String(decoding: digits, as: UTF8.self)
     }
 
     // MARK: - CSV cells (plain numbers, empty when absent)

@@ -132,11 +132,19 @@ public struct Report: Sendable {
 
     /// The files' contents; `exitCodeNames` names the exit codes in result.json.
     public func files(exitCodeNames: [Int: String]) -> [(name: String, text: String)] {
-        var out = [
-            ("summary.md", summaryMarkdown), ("phases.csv", phasesCSV), ("latency.csv", latencyCSV),
-            ("report.html", reportHTML),
-        ]
-        out += perfDataFiles
+        // Rendered on every core: summary.md (then report.html, which shows its tables), the CSVs,
+        // the CL2 files.
+        let report = self
+        let parts = Parallel.map(3) { i -> [(name: String, text: String)] in
+            switch i {
+            case 0:
+                let summary = report.summaryMarkdown
+                return [("summary.md", summary), ("report.html", report.reportHTML(summary: summary))]
+            case 1: return [("phases.csv", report.phasesCSV), ("latency.csv", report.latencyCSV)]
+            default: return report.perfDataFiles
+            }
+        }
+        var out = [parts[0][0], parts[1][0], parts[1][1], parts[0][1]] + parts[2]
         if let junit { out.append((RunLayout.junit, junit.xml)) }
         var result = result(exitCodeNames: exitCodeNames, files: out.map(\.0))
         result.budgets = resultBudgets

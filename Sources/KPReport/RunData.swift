@@ -95,6 +95,9 @@ public struct RunData: Sendable {
 
     /// Reads a run directory. Never throws for damage inside it; a file that is absent is
     /// listed in ``missingFiles``, and one that cannot be read becomes a problem.
+    ///
+    /// The files are decoded on every core (see ``decodeInParallel(_:)``); what they hold is added in
+    /// the same order as a line-by-line read of one file after the other, so the result is the same.
     public static func load(directory: String) -> RunData {
         var data = RunData()
         let fm = FileManager.default
@@ -105,6 +108,7 @@ public struct RunData: Sendable {
                 $0.hasPrefix(Self.nowatchPrefix) && ($0.hasSuffix(".jsonl") || $0.hasSuffix(".jsonl.gz"))
             }.map { $0.hasSuffix(".gz") ? String($0.dropLast(3)) : $0 }
         ).sorted()
+        var sources: [RecordSource] = []
         for file in inputFiles + shardFiles + nowatchFiles {
             // A sharded run has no load.jsonl: the shard files stand for it.
             if file == "load.jsonl" && !shardFiles.isEmpty
@@ -116,37 +120,28 @@ public struct RunData: Sendable {
                 data.loadShards.shards.append(.init(file: file, index: index, count: count, final: nil))
             }
             let path = (directory as NSString).appendingPathComponent(file)
-            guard fm.fileExists(atPath: path) else {
-                if fm.fileExists(atPath: path + ".gz") {
-                    data.readCompressed(path + ".gz", as: file)
-                } else {
-                    data.missingFiles.append(file)
-                }
-                continue
+            if fm.fileExists(atPath: path) {
+                sources.append(RecordSource(file: file, path: path, compressed: false))
+            } else if fm.fileExists(atPath: path + ".gz") {
+                sources.append(RecordSource(file: file, path: path + ".gz", compressed: true))
+            } else {
+                data.missingFiles.append(file)
             }
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                data.problems.append(
-                    DataProblem(
-                        location: file, message: "cannot be opened (\(String(cString: strerror(errno))))",
-                        affects: sections(for: file)))
-                continue
-            }
-            defer { try? handle.close() }
-            do {
-                try JSONLReader.forEachLine(handle: handle, name: file) { item in
+        }
+        for (source, outcomes) in zip(sources, decodeInParallel(sources)) {
+            let affects = sections(for: source.file)
+            for outcome in outcomes {
+                for item in outcome.items {
                     switch item {
-                    case .success(let record): data.add(record, from: file)
+                    case .success(let record): data.add(record, from: source.file)
                     case .failure(let error):
                         data.problems.append(
-                            DataProblem(
-                                location: error.location, message: Self.message(for: error),
-                                affects: sections(for: file)))
+                            DataProblem(location: error.location, message: Self.message(for: error), affects: affects))
                     }
                 }
-            } catch {
-                data.problems.append(
-                    DataProblem(
-                        location: file, message: "read failed: \(error)", affects: sections(for: file)))
+                if let (location, message) = outcome.failure {
+                    data.problems.append(DataProblem(location: location, message: message, affects: affects))
+                }
             }
         }
         data.pprofFiles = listPprof(directory: directory)
@@ -168,25 +163,130 @@ public struct RunData: Sendable {
     /// Largest decompressed size of one `*.jsonl.gz` input.
     static let maxDecompressedBytes = 2 << 30
 
-    /// Reads a gzipped record file (an archived run, e.g. under `results/`) as if it were the plain one.
-    /// Damage is located in `<file>.gz`; records count as `file`'s.
-    private mutating func readCompressed(_ path: String, as file: String) {
-        let name = file + ".gz"
-        let affects = Self.sections(for: file)
-        do {
-            let raw = try Gzip.decompress(
-                Data(contentsOf: URL(fileURLWithPath: path)), maxBytes: Self.maxDecompressedBytes)
-            try JSONLReader.forEachLine(data: raw, name: name) { item in
-                switch item {
-                case .success(let record): add(record, from: file)
-                case .failure(let error):
-                    problems.append(
-                        DataProblem(location: error.location, message: Self.message(for: error), affects: affects))
+    /// Bytes of decompressed records per piece decoded on its own (pieces end at a line end).
+    static let pieceBytes = 1 << 20
+
+    /// One record file to read: a plain one, or a `*.jsonl.gz` (e.g. an archived run under
+    /// `results/`) read as if it were the plain one, its damage located in `<file>.gz`.
+    struct RecordSource: Sendable {
+        /// The plain file's name (what its records count as).
+        var file: String
+        var path: String
+        var compressed: Bool
+        /// The name damage is located in.
+        var name: String { compressed ? file + ".gz" : file }
+    }
+
+    /// What reading part of a file gave: its lines' items in order, then the failure that ended
+    /// the read, if one did (location and message).
+    struct ReadOutcome: Sendable {
+        var items: [JSONLReader.Item] = []
+        var failure: (location: String, message: String)?
+    }
+
+    /// Reads and decodes `sources`, spreading the work over every core: each plain file is read in
+    /// one go through its descriptor, each gzipped one is decompressed and cut at line ends into
+    /// pieces of about `pieceBytes`, decoded on their own. Returns per source the outcomes of
+    /// its parts in order; line numbers are counted from the file's start, as in one read.
+    static func decodeInParallel(_ sources: [RecordSource], pieceBytes: Int = pieceBytes) -> [[ReadOutcome]] {
+        // Decompress every gzipped file first (one per core), then decode every part.
+        let raws = Parallel.map(sources.count) { i -> Result<Data, RecordReadFailure>? in
+            guard sources[i].compressed else { return nil }
+            do {
+                return .success(
+                    try Gzip.decompress(
+                        Data(contentsOf: URL(fileURLWithPath: sources[i].path)), maxBytes: maxDecompressedBytes))
+            } catch {
+                return .failure(RecordReadFailure(message: "read failed: \(error)"))
+            }
+        }
+        enum Part: Sendable {
+            case file(source: Int)
+            case lines(source: Int, bytes: Data, firstLine: Int)
+            case failed(source: Int, message: String)
+        }
+        var cut: [Part] = []
+        for (i, raw) in raws.enumerated() {
+            switch raw {
+            case nil: cut.append(.file(source: i))
+            case .failure(let f): cut.append(.failed(source: i, message: f.message))
+            case .success(let bytes):
+                for (piece, firstLine) in pieces(of: bytes, size: pieceBytes) {
+                    cut.append(.lines(source: i, bytes: piece, firstLine: firstLine))
                 }
             }
-        } catch {
-            problems.append(DataProblem(location: name, message: "read failed: \(error)", affects: affects))
         }
+        let parts = cut
+        let outcomes = Parallel.map(parts.count) { k -> ReadOutcome in
+            var outcome = ReadOutcome()
+            switch parts[k] {
+            case .failed(let i, let message):
+                outcome.failure = (sources[i].name, message)
+            case .file(let i):
+                let source = sources[i]
+                guard let handle = FileHandle(forReadingAtPath: source.path) else {
+                    outcome.failure = (source.file, "cannot be opened (\(String(cString: strerror(errno))))")
+                    return outcome
+                }
+                defer { try? handle.close() }
+                do {
+                    try JSONLReader.forEachLine(handle: handle, name: source.file) { outcome.items.append($0) }
+                } catch {
+                    outcome.failure = (source.file, "read failed: \(error)")
+                }
+            case .lines(let i, let bytes, let firstLine):
+                let name = sources[i].name
+                // The reader numbers this piece's lines from 1; the piece starts at line `firstLine`.
+                try? JSONLReader.forEachLine(data: bytes, name: name) { item in
+                    guard case .failure(var error) = item, firstLine > 1 else { return outcome.items.append(item) }
+                    let prefix = name + ":"
+                    if error.location.hasPrefix(prefix), let n = Int(error.location.dropFirst(prefix.count)) {
+                        error.location = prefix + String(n + firstLine - 1)
+                    }
+                    outcome.items.append(.failure(error))
+                }
+            }
+            return outcome
+        }
+        var bySource = [[ReadOutcome]](repeating: [], count: sources.count)
+        for (part, outcome) in zip(parts, outcomes) {
+            switch part {
+            case .file(let i), .lines(let i, _, _), .failed(let i, _): bySource[i].append(outcome)
+            }
+        }
+        return bySource
+    }
+
+    /// A gzipped file that could not be read (the message a problem carries).
+    struct RecordReadFailure: Error, Sendable {
+        var message: String
+    }
+
+    /// `bytes` cut after the first line end at or past every `size` bytes, each piece with the
+    /// number of its first line (an empty `bytes` gives no piece).
+    static func pieces(of bytes: Data, size: Int) -> [(Data, firstLine: Int)] {
+        var out: [(Data, firstLine: Int)] = []
+        bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            guard let base = raw.baseAddress else { return }
+            var start = 0
+            var line = 1
+            while start < raw.count {
+                var end = raw.count
+                let from = start + Swift.max(size, 1)
+                if from < raw.count, let nl = memchr(base + from, 0x0A, raw.count - from) {
+                    end = base.distance(to: UnsafeRawPointer(nl)) + 1
+                }
+                let lower = bytes.startIndex + start
+                out.append((bytes[lower..<(bytes.startIndex + end)], line))
+                var p = start
+                while p < end, let nl = memchr(base + p, 0x0A, end - p) {
+                    line += 1
+                    p = base.distance(to: UnsafeRawPointer(nl)) + 1
+                }
+                start = end
+            }
+        }
+        return out
     }
 
     /// The reader's message without its location prefix (the location is kept separately).

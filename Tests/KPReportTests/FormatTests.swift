@@ -1,3 +1,4 @@
+import Foundation
 import KPRecords
 import Testing
 
@@ -22,6 +23,32 @@ import Testing
         #expect(Format.boundMs(0.005) == "5 ms")
         #expect(Format.boundMs(0.0025) == "2.5 ms")
         #expect(Format.boundMs(.infinity) == "+Inf")
+    }
+
+    @Test func printfFixedIsStringFormat() {
+        // Ties (exact binary halves), values just beside them, signs, zeros and every magnitude the
+        // integer path takes or hands on; each must print as Foundation's %.Nf does.
+        var values: [Double] = [
+            0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 0.375, 2.675, 1.005, -0.0001, 0x1p-60, 0x1p-61, 0x1p63,
+            0x1p63.nextDown, 0x1p64, 1e300, .leastNonzeroMagnitude, 123_456.789, 9_999.9999, 0.05, 0.15, 0.25, 0.35,
+        ]
+        var x: UInt64 = 0x2545_F491_4F6C_DD1D
+        for _ in 0..<4000 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let m = Double(x >> 11) / Double(1 << 53)  // [0, 1)
+            let e = Int(x & 0x7F) - 64
+            values.append((x & 0x100 == 0 ? 1 : -1) * m * pow(2, Double(e)))
+            values.append(Double(Int64(bitPattern: x) % 2_000_000) / 1000)
+            values.append((Double(x % 100_000) + 0.5) / 1000)
+        }
+        for v in values {
+            for places in [0, 1, 2, 3, 6, 9, 12] {
+                let want = String(format: "%.\(places)f", v)
+                #expect(Format.printfFixed(v, places) == want, "\(v) with \(places) places")
+            }
+        }
+        #expect(Format.exactFixed(2.5, 0) == "2")
+        #expect(Format.exactFixed(1e300, 2) == nil)
     }
 
     @Test func kubernetesQuantities() {

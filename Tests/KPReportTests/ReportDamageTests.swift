@@ -97,6 +97,39 @@ import Testing
         #expect(damaged.phases.rows.count == plain.phases.rows.count)
     }
 
+    /// A gzipped file is decoded in pieces cut at line ends: the items, damage and line numbers
+    /// included, are those of one read of the whole file, wherever the cuts fall.
+    @Test func piecesOfAGzippedFileReadAsOneRead() throws {
+        let f = try RunFixture()
+        defer { f.cleanup() }
+        var text = ""
+        for i in 0..<60 {
+            let sample = Fixtures.sample("baseline", t: Int64(i) * Fixtures.s, cpu: 1, heap: 2, rss: 3, gor: 4)
+            text += String(decoding: try RecordCodec.encode(.sample(sample)), as: UTF8.self)
+            switch i % 7 {
+            case 1: text += "\n{\"kind\":\"sample\",\"v\":1,\"t_ns\":\n"
+            case 2: text += "\n   \n"
+            case 3: text += "\r\n{\"kind\":\"no_such_kind\",\"v\":1}\n"
+            case 4: text += "\n\n"
+            default: text += "\n"
+            }
+        }
+        text += "{\"kind\":\"samp"  // cut short, no newline
+        let raw = Data(text.utf8)
+        try Gzip.compress(raw).write(to: URL(fileURLWithPath: f.path("samples.jsonl.gz")))
+        var whole: [JSONLReader.Item] = []
+        try JSONLReader.forEachLine(data: raw, name: "samples.jsonl.gz") { whole.append($0) }
+        #expect(whole.count(where: { if case .failure = $0 { true } else { false } }) == 19)
+        let source = RunData.RecordSource(file: "samples.jsonl", path: f.path("samples.jsonl.gz"), compressed: true)
+        for size in [1, 50, 333, 1000, raw.count, 1 << 20] {
+            let outcomes = RunData.decodeInParallel([source], pieceBytes: size)
+            #expect(outcomes.count == 1)
+            #expect(outcomes[0].allSatisfy { $0.failure == nil })
+            #expect(outcomes[0].flatMap(\.items) == whole, "pieces of \(size) bytes")
+            if size == 1 { #expect(outcomes[0].count > 60) }
+        }
+    }
+
     @Test func writeFailureIsReported() throws {
         let f = try RunFixture()
         defer { f.cleanup() }

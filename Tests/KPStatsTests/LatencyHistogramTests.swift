@@ -87,6 +87,68 @@ import Testing
         #expect(merged.percentile(99) == all.percentile(99))
     }
 
+    /// A histogram read from its wire form answers from its non-empty buckets, one recorded into
+    /// from the library's counts: both must give the same figures, pairs and wire form.
+    @Test func wireFormAnswersAsTheRecordedHistogram() throws {
+        for layout in [(Int64(1), Int64(3_600_000_000_000), 3), (1000, 60_000_000_000, 2)] {
+            var h = try LatencyHistogram(lowest: layout.0, highest: layout.1, significantDigits: layout.2)
+            var x: UInt64 = 0x1234_5678_9ABC_DEF1
+            for i in 0..<3000 {
+                x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                h.record(Int64(x >> (30 + UInt64(i % 20))), count: Int64(1 + i % 3))
+            }
+            let back = try LatencyHistogram(wire: h.wire)
+            let ps: [Double] = [0, 0.001, 1, 10, 25, 50, 75, 90, 99, 99.9, 99.99, 100]
+            #expect(back.percentiles(ps) == h.percentiles(ps))
+            #expect(ps.map { back.percentile($0) } == ps.map { h.percentile($0) })
+            #expect(back.bucketPairs().map { [$0.0, $0.1] } == h.bucketPairs().map { [$0.0, $0.1] })
+            #expect(back.histogram.totalCount == h.histogram.totalCount)
+            // Recording into the read histogram continues from the same buckets.
+            var more = back
+            var direct = h
+            more.record(1_234_567)
+            direct.record(1_234_567)
+            #expect(more == direct)
+            #expect(more.percentile(50) == direct.percentile(50))
+        }
+    }
+
+    /// Two values of one bucket in a wire form count in that bucket, as the library would count them.
+    @Test func wireValuesOfOneBucketShareIt() throws {
+        // 1,000,000 and 1,000,100 share the 512-ns bucket that starts at 999,936.
+        let wire = HistogramWire(
+            unit: "ns", lowest: 1, highest: 3_600_000_000_000, significantDigits: 3, count: 3, min: 1_000_000,
+            max: 2_000_000, sum: nil, buckets: [[1_000_000, 1], [1_000_100, 1], [2_000_000, 1]])
+        let h = try LatencyHistogram(wire: wire)
+        #expect(h.bucketPairs().map { [$0.0, $0.1] } == [[999_936, 2], [1_999_872, 1]])
+        #expect(h.percentile(50) == 1_000_447)
+        #expect(h.percentile(67) == 2_000_000)
+        // No sum: the mean comes from the library's bucket midpoints.
+        #expect(h.mean == h.histogram.mean)
+    }
+
+    /// Merging read histograms keeps the buckets of the union, whichever form each side holds.
+    @Test func mergesOfEitherFormAgree() throws {
+        var a = LatencyHistogram()
+        var b = LatencyHistogram()
+        for v in stride(from: Int64(1000), to: 5_000_000, by: 7919) { a.record(v) }
+        for v in stride(from: Int64(3000), to: 9_000_000, by: 104_729) { b.record(v, count: 2) }
+        var all = a
+        all.merge(b)
+        for (x, y) in [
+            (try LatencyHistogram(wire: a.wire), try LatencyHistogram(wire: b.wire)),
+            (a, try LatencyHistogram(wire: b.wire)), (try LatencyHistogram(wire: a.wire), b),
+        ] {
+            var m = x
+            m.merge(y)
+            #expect(m == all)
+            #expect(m.percentiles([50, 90, 99]) == all.percentiles([50, 90, 99]))
+        }
+        var empty = LatencyHistogram()
+        empty.merge(try LatencyHistogram(wire: b.wire))
+        #expect(empty == b)
+    }
+
     @Test func mergeAcrossLayoutsKeepsCounts() throws {
         var coarse = try LatencyHistogram(lowest: 1000, highest: 60_000_000_000, significantDigits: 2)
         coarse.record(5_000_000)

@@ -4,7 +4,10 @@ import KPStats
 /// report.html: charts of the run, then summary.md's tables (docs/reports.md, "report.html").
 extension Report {
     /// The page's sections, in order; a compare or sweep page can reuse them with ``HTMLPage``.
-    public var htmlSections: [HTMLPage.Section] {
+    public var htmlSections: [HTMLPage.Section] { htmlSections(summary: summaryMarkdown) }
+
+    /// ``htmlSections`` with ``summaryMarkdown`` given (a fold renders it once for summary.md and the page).
+    func htmlSections(summary: String) -> [HTMLPage.Section] {
         var out: [HTMLPage.Section] = []
         out.append(.init(id: "chart-resources", title: "Resources over the run", body: resourceCharts))
         if bootstrap.summary != nil || !bootstrap.steps.isEmpty {
@@ -15,13 +18,12 @@ extension Report {
         out.append(
             .init(
                 id: "tables", title: "Tables (as in summary.md)",
-                body: "<div class=\"tables\">\n" + SummaryHTML.render(summaryMarkdownWithoutNotice) + "</div>\n"))
+                body: "<div class=\"tables\">\n" + SummaryHTML.render(Self.withoutNotice(summary)) + "</div>\n"))
         return out
     }
 
-    /// summary.md without its emulator notice (the page's header shows it once).
-    var summaryMarkdownWithoutNotice: String {
-        let md = summaryMarkdown
+    /// summary.md (`md`) without its emulator notice (the page's header shows it once).
+    static func withoutNotice(_ md: String) -> String {
         let notice = Self.emulatorNotice + "\n\n"
         return md.hasPrefix(notice) ? String(md.dropFirst(notice.count)) : md
     }
@@ -71,10 +73,13 @@ extension Report {
     }
 
     /// `report.html`.
-    public var reportHTML: String {
+    public var reportHTML: String { reportHTML(summary: summaryMarkdown) }
+
+    /// ``reportHTML`` with ``summaryMarkdown`` given.
+    func reportHTML(summary: String) -> String {
         HTMLPage(
             title: "kp-bench report: \(data.runMeta?.run ?? "(run name unknown)")", header: htmlHeader,
-            sections: htmlSections
+            sections: htmlSections(summary: summary)
         ).render()
     }
 
