@@ -15,8 +15,12 @@ extension RunCommand {
     /// of a run is refused here, before launch, in the tool's own words.
     func validateStepArguments() throws {
         let dir = "\(out)/\(runName)"
+        // The runs of a set share most commands (one folder is given to every plan, so a repeat's or
+        // a sweep's samples are the same lines): each distinct command line is parsed once.
+        var checked = Set<[String]>()
         for settings in plannedRuns {
-            for command in RunPlan(settings: settings, dir: dir, runName: runName).commands() {
+            for command in RunPlan(settings: settings, dir: dir, runName: runName).commands()
+            where checked.insert([command.tool] + command.args).inserted {
                 if let problem = Self.refusal(of: command) {
                     throw ValidationError("\(problem) (\(command.tool)'s own check of the \(command.phase) step)")
                 }
