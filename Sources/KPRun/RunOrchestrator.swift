@@ -183,6 +183,11 @@ public final class RunOrchestrator {
         var code: Int32
     }
 
+    /// How long a tool stopped mid-step (SIGTERM) gets to write its last records before SIGKILL: the
+    /// request timeout plus 2 s, so that a kp-load whose requests hang on a stalled target still drains
+    /// them (it waits at most the request timeout + 1 s) and writes `load_final`; 5 s at the least.
+    var toolStopGrace: Duration { max(.seconds(5), settings.requestTimeout.duration + .seconds(2)) }
+
     /// Runs tools side by side (kp-load shards); returns their exits in order. With `every`, wakes
     /// that often (no process spawned) to run `check` until the tools end; without, sleeps until one
     /// of them exits or the target dies.
@@ -205,7 +210,7 @@ public final class RunOrchestrator {
             switch e {
             case .exited(let p, _) where pids.contains(p): continue
             case .signal, .launchError, .exited:
-                for p in pids { sup.stop(p) }
+                for p in pids { sup.stop(p, grace: toolStopGrace) }
                 try unexpected(e)
             default: break
             }
@@ -642,7 +647,7 @@ public final class RunOrchestrator {
     /// cannot be written fails a run that had not failed already, with kp-report's own reason.
     func finish(_ o: RunOutcome) -> Int32 {
         var o = o
-        for c in children { sup.stop(c) }
+        for c in children { sup.stop(c, grace: toolStopGrace) }
         children = []
         if let s = seriesPid { sup.stop(s) }
         if let l = launchPid {
