@@ -163,7 +163,7 @@ install: deps
 # The README's test command: unit, integration and end-to-end tests (debug build). The suites tagged
 # .timing (they time answers or starve a CPU on purpose) run alone, one test at a time; every other
 # suite runs in TEST_JOBS test processes side by side (scripts/test.sh). TEST_FILTER=regex picks suites.
-# On 2 cores: about 5 minutes of tests, after a build that takes about 10 minutes from a clean clone.
+# On 2 cores: about 6 minutes of tests, after a build that takes about 9 minutes from a clean clone.
 TEST_JOBS ?= 3
 TEST_FILTER ?=
 test: deps-test
