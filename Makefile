@@ -3,11 +3,7 @@
 
 # Build configuration of the tools the run targets call (debug: make docs CONFIG=debug).
 CONFIG ?= release
-# Extra flags for every swift build make runs: .ci/run sets --disable-index-store (a build that is
-# thrown away needs no index for an editor; leaving it out saves about 9 % of the compile time).
-# Keep it the same from one build to the next: a change of flags recompiles every module.
-SWIFT_BUILD_FLAGS ?=
-SWIFT_BUILD = swift build -c $(CONFIG) $(SWIFT_BUILD_FLAGS)
+SWIFT_BUILD = swift build -c $(CONFIG)
 # Where the kp-* tools are (default: swift build's folder for CONFIG).
 BIN_DIR ?= $(shell swift build -c $(CONFIG) --show-bin-path)
 
@@ -167,13 +163,13 @@ install: deps
 TEST_JOBS ?= 3
 TEST_FILTER ?=
 test: deps-test
-	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift build --build-tests
 	TEST_JOBS=$(TEST_JOBS) scripts/test.sh
 
 # The end-to-end suites only: the built tools run as a user runs them (help, bad input, whole runs and
 # faults on kp-sim).
 test-e2e: deps-test
-	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift build --build-tests
 	TEST_JOBS=$(TEST_JOBS) TEST_FILTER='^CLITests\.' scripts/test.sh
 
 # Style: swift-format with the checked-in .swift-format; fails on any finding (--strict: warnings too).
@@ -364,7 +360,7 @@ fuzz:
 FAULT_BIN_DIR ?= $(shell swift build --show-bin-path)
 FAULT_CELLS ?=
 fault-matrix:
-	$(if $(NO_BUILD),,swift build $(SWIFT_BUILD_FLAGS))
+	$(if $(NO_BUILD),,swift build)
 	scripts/fault-matrix.sh --bin-dir "$(FAULT_BIN_DIR)" $(if $(FAULT_CELLS),--only $(FAULT_CELLS))
 
 # Renders report.html of a kp-sim run (a copy of results/mixed-hot-200, re-folded) in headless Chromium
@@ -376,12 +372,12 @@ REPORT_PNG ?=
 REPORT_PAGE ?= report
 REPORT_BIN_DIR ?= $(shell swift build --show-bin-path)
 report-check:
-	$(if $(NO_BUILD),,swift build --product kp-report $(SWIFT_BUILD_FLAGS))
+	$(if $(NO_BUILD),,swift build --product kp-report)
 	scripts/report-check.sh --bin-dir "$(REPORT_BIN_DIR)" --page $(REPORT_PAGE) $(if $(REPORT_RUN),--run-dir $(REPORT_RUN)) $(if $(REPORT_PNG),--png $(REPORT_PNG))
 
 # docs/cli-reference.md from every tool's --help (a test keeps it in step with the tools).
 docs:
-	swift build $(SWIFT_BUILD_FLAGS)
+	swift build
 	scripts/gen-cli-docs.sh --bin-dir "$$(swift build --show-bin-path)"
 
 # Remove the build folder and every run under out/.
