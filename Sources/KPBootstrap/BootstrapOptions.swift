@@ -208,7 +208,7 @@ public struct BootstrapOptions: ParsableArguments, Sendable {
                 throw ValidationError(
                     "\(mode) and --fleet exclude each other: name the members by --names or --bootstrap")
             }
-            if let bootstrap {
+            if bootstrap != nil {
                 if names != nil || clusters != nil {
                     throw ValidationError("--bootstrap sets the clusters: drop --names/--clusters")
                 }

@@ -252,7 +252,7 @@ public struct LoadOptions: ParsableArguments, Sendable {
         }
         for (flag, d) in [
             ("--load-duration", loadDuration), ("--report-interval", reportInterval),
-            ("--request-timeout", requestTimeout),
+            ("--request-timeout", requestTimeout), ("--max-lag", maxLag),
         ]
         where d.duration <= .zero {
             throw ValidationError("\(flag) must be longer than 0 (got \(d.text))")

@@ -157,7 +157,7 @@ enum HistoryProcess {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let paths = [dir + "/stdin", dir + "/stdout", dir + "/stderr"]
-        FileManager.default.createFile(atPath: paths[0], contents: stdin)
+        _ = FileManager.default.createFile(atPath: paths[0], contents: stdin)
         let fds = [
             open(paths[0], O_RDONLY | O_CLOEXEC), open(paths[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600),
             open(paths[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600),

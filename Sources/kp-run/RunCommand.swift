@@ -284,10 +284,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         if clusters < 1 { throw ValidationError("--clusters must be a whole number >= 1 (got '\(clusters)')") }
         // Durations kp-run hands on under other names or to several tools (kp-load checks
-        // --load-duration itself: validateStepArguments).
+        // --load-duration and --max-lag itself: validateStepArguments).
         for (flag, d) in [
             ("--series-interval", seriesInterval), ("--request-timeout", requestTimeout),
-            ("--step-deadline", stepDeadline), ("--max-lag", maxLag),
+            ("--step-deadline", stepDeadline),
         ] where d.duration <= .zero {
             throw ValidationError("\(flag) must be longer than 0 (got '\(d.text)')")
         }
@@ -451,7 +451,7 @@ struct RunCommand: AsyncParsableCommand {
     /// `--knee-steps` and its SLO, checked by kp-load's own rules; the knee is one plain load phase of
     /// one kp-load (mixed-*), one run: a repeat set, sweep or comparison of knees is not a thing kp-report folds.
     func validateKnee() throws {
-        guard let kneeSteps else {
+        guard kneeSteps != nil else {
             for (flag, given) in [
                 ("--knee-p99", kneeP99 != nil), ("--knee-max-error-percent", kneeMaxErrorPercent != nil),
             ]

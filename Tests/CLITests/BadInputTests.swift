@@ -81,7 +81,9 @@ import Testing
         Case(tool: "kp-run", args: ["--sim", "--step-deadline", "5s", "--out", "MARK/out"], names: "--step-deadline"),
         Case(tool: "kp-run", args: ["--sim", "--sizes", "4 4", "--out", "MARK/out"], names: "--sizes"),
         Case(tool: "kp-run", args: ["--sim", "--sizes", "4", "--out", "MARK/out"], names: "--sizes"),
-        Case(tool: "kp-run", args: ["--sim", "--max-lag", "0s", "--out", "MARK/out"], names: "--max-lag"),
+        Case(
+            tool: "kp-run", args: ["--sim", "--scenario", "mixed-hot", "--max-lag", "0s", "--out", "MARK/out"],
+            names: "--max-lag"),
         Case(
             tool: "kp-run",
             args: ["--sim", "--scenario", "mixed-hot", "--write-rps-per-cluster", "-1", "--out", "MARK/out"],

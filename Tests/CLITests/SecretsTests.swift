@@ -77,8 +77,8 @@ import Testing
         p.environment = env
         let stdoutFile = "\(out)/kp-run.stdout"
         let stderrFile = "\(out)/kp-run.stderr"
-        FileManager.default.createFile(atPath: stdoutFile, contents: nil)
-        FileManager.default.createFile(atPath: stderrFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutFile))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
         try p.run()

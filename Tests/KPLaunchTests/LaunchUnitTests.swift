@@ -269,7 +269,7 @@ struct LaunchUnitTests {
                 && e?.message.contains("working directory \(dir)/missing cannot be entered") == true
         }
         // A file where the directory should be.
-        FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+        _ = FileManager.default.createFile(atPath: dir + "/file", contents: Data())
         #expect {
             _ = try ChildProcess.spawn(
                 "/bin/sh", ["-c", "touch \(marker)"], directory: dir + "/file", stdout: .null, stderr: .null)

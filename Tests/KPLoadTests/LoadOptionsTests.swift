@@ -48,6 +48,7 @@ import Testing
         Bad(args: ["--load-duration", "0"], names: "--load-duration"),
         Bad(args: ["--load-duration", "90"], names: "--load-duration"),
         Bad(args: ["--request-timeout", "0s"], names: "--request-timeout"),
+        Bad(args: ["--max-lag", "0s"], names: "--max-lag"),
         Bad(args: ["--report-interval", "0"], names: "--report-interval"),
         Bad(args: ["--report-interval", "5ms"], names: "--report-interval"),
         Bad(args: ["--watchers-per-cluster", "1001"], names: "--watchers-per-cluster"),

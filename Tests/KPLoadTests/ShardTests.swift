@@ -6,7 +6,7 @@ import Testing
 
 @testable import KPLoad
 
-@Suite("shards and driver threads")
+@Suite("shards and driver threads", .tags(.timing))
 struct ShardTests {
     @Test("I/N parses and bad forms are refused")
     func parse() throws {

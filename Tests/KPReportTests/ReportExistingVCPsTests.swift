@@ -23,7 +23,7 @@ import Testing
         defer { f.cleanup() }
         try Fixtures.bootstrapRun(f)
         try f.write("bootstrap.jsonl", Self.bootstrapRecords(existing: ["c-001", "c-003"]))
-        let report = try Report(directory: f.dir)
+        let report = Report(directory: f.dir)
         #expect(report.existingClusters == ["c-001", "c-003"])
         try report.write(to: f.dir)
         let summary = try f.read("summary.md")
@@ -46,7 +46,7 @@ import Testing
         let f = try RunFixture()
         defer { f.cleanup() }
         try Fixtures.bootstrapRun(f)
-        let report = try Report(directory: f.dir)
+        let report = Report(directory: f.dir)
         #expect(report.existingClusters.isEmpty)
         #expect(!report.summaryMarkdown.contains("Existing VCPs"))
     }
@@ -63,6 +63,6 @@ import Testing
             return step.record
         }
         try f.write("bootstrap.jsonl", records)
-        #expect(try Report(directory: f.dir).existingClusters.isEmpty)
+        #expect(Report(directory: f.dir).existingClusters.isEmpty)
     }
 }

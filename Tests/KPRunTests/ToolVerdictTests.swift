@@ -11,7 +11,9 @@ import Testing
     }
 
     func append(_ path: String, _ text: String) throws {
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
         let h = try #require(FileHandle(forWritingAtPath: path))
         try h.seekToEnd()
         try h.write(contentsOf: Data(text.utf8))

@@ -173,8 +173,8 @@ enum ProcessRunner {
         -> Output
     {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("proc-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: base + ".out")
             try? FileManager.default.removeItem(atPath: base + ".err")
@@ -207,7 +207,7 @@ final class SpawnedSim: @unchecked Sendable {
     init(arguments: [String], dir: String, waitForPort: Bool = true) async throws {
         self.dir = dir
         self.stderrPath = dir + "/kp-sim.stderr"
-        FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
         let portFile = dir + "/port-\(UUID().uuidString.prefix(6))"
         do {
             self.launcher = try SimLauncher(

@@ -42,7 +42,9 @@ public final class SimLauncher: @unchecked Sendable {
 
     private static func handle(_ path: String?) throws -> FileHandle {
         guard let path else { return FileHandle.nullDevice }
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         h.seekToEndOfFile()
         return h

@@ -25,7 +25,7 @@ public final class TestEtcd: @unchecked Sendable {
         dataDir = NSTemporaryDirectory() + "kptest-etcd-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let log = dataDir + ".log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: etcd)
         process.arguments =
             [
