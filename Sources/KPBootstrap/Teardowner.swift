@@ -178,15 +178,20 @@ public struct Teardowner: Sendable {
         }
         var deleted = 0
         for name in (decoded.items ?? []).compactMap({ $0.metadata?.name }) {
-            let url = "\(collection)/\(name)"
-            let response = try await send(jsonRequest("DELETE", url), via: transport, &state)
-            switch response.status {
-            case 200, 202: deleted += 1
-            case 404: break
-            default: throw Failure(message: "\(StepRunner.describe(response, url: url)) (expected 200 or 202)")
-            }
+            if try await delete("\(collection)/\(name)", &state) { deleted += 1 }
         }
         return deleted
+    }
+
+    /// DELETEs `url`: true when the server deleted it (200, 202), false when it was gone already
+    /// (404); any other answer fails the step.
+    private func delete(_ url: String, _ state: inout StepState) async throws -> Bool {
+        let response = try await send(jsonRequest("DELETE", url), via: transport, &state)
+        switch response.status {
+        case 200, 202: return true
+        case 404: return false
+        default: throw Failure(message: "\(StepRunner.describe(response, url: url)) (expected 200 or 202)")
+        }
     }
 
     private func deleteCRD(_ cluster: String, _ state: inout StepState) async throws -> Int {
@@ -194,12 +199,7 @@ public struct Teardowner: Sendable {
         for index in 0..<max(1, configuration.crdsPerCluster) {
             let url =
                 "\(configuration.clusterBase(cluster))/apis/apiextensions.k8s.io/v1/customresourcedefinitions/\(TestCRD.name(for: cluster, index: index))"
-            let response = try await send(jsonRequest("DELETE", url), via: transport, &state)
-            switch response.status {
-            case 200, 202: deleted += 1
-            case 404: break
-            default: throw Failure(message: "\(StepRunner.describe(response, url: url)) (expected 200 or 202)")
-            }
+            if try await delete(url, &state) { deleted += 1 }
         }
         return deleted
     }

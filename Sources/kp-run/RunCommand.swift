@@ -269,7 +269,31 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Runs synchronously (the supervisor blocks in one timed wait per phase) and exits with the run's code.
     func run() async throws {
+        if !plan { try checkOutput() }
         Foundation.exit(execute())
+    }
+
+    /// The output folder and the machine, checked when a run starts rather than in `validate()`:
+    /// ArgumentParser validates before it looks for `--help`, and this check creates `--out`. A
+    /// problem is still one line and exit 2 (ValidationError), before anything starts.
+    func checkOutput() throws {
+        var isDir: ObjCBool = false
+        try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: out, isDirectory: &isDir) || !isDir.boolValue
+            || access(out, W_OK) != 0
+        {
+            throw ValidationError("--out '\(out)' is not a writable directory: choose another with OUT=…")
+        }
+        try validateRunDirectory()
+        var fit: Preflight.MemoryFit?
+        if let preflightSweep {
+            do { fit = try Preflight.memoryFit(sweepDirectory: preflightSweep) } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if !skipPreflight, let problem = Preflight.check(runs: plannedRuns, out: out, fit: fit) {
+            throw ValidationError(problem)
+        }
     }
 
     var sizeList: [Int] {
@@ -427,25 +451,6 @@ struct RunCommand: AsyncParsableCommand {
         // One seed for everything this invocation runs, chosen here once.
         if seed == nil { seed = UInt64.random(in: 0...UInt64(Int64.max)) }
         try validateStepArguments()
-        // --plan prints and starts nothing: the output folder and the machine are checked when it runs.
-        if plan { return }
-        var isDir: ObjCBool = false
-        try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: out, isDirectory: &isDir) || !isDir.boolValue
-            || access(out, W_OK) != 0
-        {
-            throw ValidationError("--out '\(out)' is not a writable directory: choose another with OUT=…")
-        }
-        try validateRunDirectory()
-        var fit: Preflight.MemoryFit?
-        if let preflightSweep {
-            do { fit = try Preflight.memoryFit(sweepDirectory: preflightSweep) } catch {
-                throw ValidationError(error.description)
-            }
-        }
-        if !skipPreflight, let problem = Preflight.check(runs: plannedRuns, out: out, fit: fit) {
-            throw ValidationError(problem)
-        }
     }
 
     /// `--knee-steps` and its SLO, checked by kp-load's own rules; the knee is one plain load phase of
